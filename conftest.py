@@ -1,0 +1,138 @@
+"""The small company every test works in, built once per test.
+
+Maria manages the East team (Alice and Bob); Charlie sells in the West team; both teams sit
+under Sales. Mark does marketing, Rita reads East's records, Ada administers everything.
+So: Bob should not see Alice's leads, Maria should see both of theirs but not Charlie's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from opportune.accounts.models import Account, Contact
+from opportune.identity.models import ApiToken, Role, Team, User
+from opportune.leads.models import Lead, LeadStatus
+from opportune.opportunities.models import Pipeline
+from opportune.opportunities.services import OpportunityDraft, open_opportunity
+
+
+@dataclass
+class Company:
+    sales: Team
+    east: Team
+    west: Team
+    ada: User
+    maria: User
+    alice: User
+    bob: User
+    charlie: User
+    mark: User
+    rita: User
+
+    def lead(self, owner: User | None, **fields: Any) -> Lead:
+        values: dict[str, Any] = {
+            "first_name": "Lena",
+            "last_name": "Lead",
+            "company": "Globex Corporation",
+            "email": "lena@globex.example",
+            "status": LeadStatus.objects.get(key="new"),
+            "owner": owner,
+        }
+        values.update(fields)
+        return Lead.objects.create(**values)
+
+    def qualified_lead(self, owner: User | None, **fields: Any) -> Lead:
+        values: dict[str, Any] = {
+            "need_identified": True,
+            "budget_confirmed": True,
+            "budget_amount": Decimal("25000.00"),
+            "authority_confirmed": True,
+            "status": LeadStatus.objects.get(key="qualified"),
+        }
+        values.update(fields)
+        return self.lead(owner, **values)
+
+    def account(self, owner: User | None, name: str = "Initech", **fields: Any) -> Account:
+        return Account.objects.create(name=name, owner=owner, **fields)
+
+    def contact(self, owner: User | None, account: Account | None, **fields: Any) -> Contact:
+        values: dict[str, Any] = {"first_name": "Cora", "last_name": "Contact"}
+        values.update(fields)
+        return Contact.objects.create(owner=owner, account=account, **values)
+
+    def opportunity(self, owner: User, **fields: Any):  # type: ignore[no-untyped-def]
+        account = fields.pop("account", None) or self.account(owner)
+        draft = OpportunityDraft(
+            name=fields.pop("name", "Globex renewal"),
+            account=account,
+            owner=owner,
+            pipeline=Pipeline.default(),
+            close_date=fields.pop("close_date", dt.date(2026, 12, 31)),
+            amount=fields.pop("amount", Decimal("10000.00")),
+            **fields,
+        )
+        return open_opportunity(self.ada, draft)
+
+
+def _user(username: str, role: str, team: Team | None) -> User:
+    return User.objects.create_user(
+        username=username,
+        email=f"{username}@opportune.example",
+        password="correct-horse-battery",
+        first_name=username.capitalize(),
+        role=role,
+        team=team,
+    )
+
+
+@pytest.fixture
+def company(db: None) -> Company:
+    sales = Team.objects.create(name="Sales")
+    east = Team.objects.create(name="East", parent=sales)
+    west = Team.objects.create(name="West", parent=sales)
+    maria = _user("maria", Role.SALES_MANAGER, east)
+    east.manager = maria
+    east.save()
+    return Company(
+        sales=sales,
+        east=east,
+        west=west,
+        ada=_user("ada", Role.ADMIN, sales),
+        maria=maria,
+        alice=_user("alice", Role.SALES_REP, east),
+        bob=_user("bob", Role.SALES_REP, east),
+        charlie=_user("charlie", Role.SALES_REP, west),
+        mark=_user("mark", Role.MARKETING, sales),
+        rita=_user("rita", Role.READ_ONLY, east),
+    )
+
+
+class ApiClient:
+    """A test client that sends a bearer token and JSON bodies."""
+
+    def __init__(self, user: User) -> None:
+        _, raw = ApiToken.issue(user, "tests")
+        self.client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    def get(self, path: str, **params: Any):  # type: ignore[no-untyped-def]
+        return self.client.get(path, params)
+
+    def post(self, path: str, body: Any = None):  # type: ignore[no-untyped-def]
+        return self.client.post(path, body or {}, content_type="application/json")
+
+    def patch(self, path: str, body: Any):  # type: ignore[no-untyped-def]
+        return self.client.patch(path, body, content_type="application/json")
+
+    def delete(self, path: str):  # type: ignore[no-untyped-def]
+        return self.client.delete(path)
+
+
+@pytest.fixture
+def api():  # type: ignore[no-untyped-def]
+    return ApiClient

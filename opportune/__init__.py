@@ -1,0 +1,1 @@
+"""Opportune: an open-source sales CRM built around the lead/opportunity distinction."""

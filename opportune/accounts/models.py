@@ -1,0 +1,116 @@
+"""Accounts (companies) and contacts (people at them)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import models
+
+from opportune.identity.visibility import VisibleQuerySet
+
+_LEGAL_SUFFIXES = re.compile(
+    r"\b(inc|incorporated|corp|corporation|co|company|ltd|limited|llc|llp|plc|gmbh|ag|sa|sas|sarl|"
+    r"bv|nv|oy|ab|as|spa|srl|pty|kk)\b\.?"
+)
+
+
+def normalize_company(name: str) -> str:
+    """'ACME, Inc.' and 'Acme Inc' both give 'acme': the key duplicate accounts share."""
+    lowered = _LEGAL_SUFFIXES.sub(" ", name.casefold().replace("&", " and "))
+    return " ".join(re.sub(r"[^\w]+", " ", lowered).split())
+
+
+def website_domain(website: str) -> str:
+    """'https://www.Acme.com/about' gives 'acme.com'."""
+    website = website.strip().casefold()
+    if not website:
+        return ""
+    host = urlsplit(website if "//" in website else f"//{website}").hostname or ""
+    return host.removeprefix("www.")
+
+
+class Account(models.Model):
+    name = models.CharField(max_length=255)
+    website = models.CharField(max_length=255, blank=True)
+    industry = models.CharField(max_length=80, blank=True)
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    billing_street = models.CharField(max_length=255, blank=True)
+    billing_city = models.CharField(max_length=80, blank=True)
+    billing_state = models.CharField(max_length=80, blank=True)
+    billing_postal_code = models.CharField(max_length=20, blank=True)
+    billing_country = models.CharField(max_length=80, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accounts",
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subsidiaries"
+    )
+    # Kept in step by save(), indexed: duplicate checks are lookups, never scans.
+    normalized_name = models.CharField(max_length=255, db_index=True, editable=False)
+    domain = models.CharField(max_length=255, db_index=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "-id"], name="account_owner_recent")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.normalized_name = normalize_company(self.name)
+        self.domain = website_domain(self.website)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "normalized_name", "domain"}  # type: ignore[misc]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Contact(models.Model):
+    first_name = models.CharField(max_length=80, blank=True)
+    last_name = models.CharField(max_length=80)
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
+    )
+    title = models.CharField(max_length=128, blank=True)
+    email = models.EmailField(blank=True, db_index=True)
+    phone = models.CharField(max_length=40, blank=True)
+    mailing_street = models.CharField(max_length=255, blank=True)
+    mailing_city = models.CharField(max_length=80, blank=True)
+    mailing_state = models.CharField(max_length=80, blank=True)
+    mailing_postal_code = models.CharField(max_length=20, blank=True)
+    mailing_country = models.CharField(max_length=80, blank=True)
+    lead_source = models.CharField(max_length=30, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+    )
+    do_not_call = models.BooleanField(default=False)
+    email_opt_out = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "-id"], name="contact_owner_recent")]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()

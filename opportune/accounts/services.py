@@ -1,0 +1,70 @@
+"""Creating and changing accounts and contacts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+
+from opportune.errors import field_error
+from opportune.identity.services import assignable_owner, require_writer
+from opportune.schemas import blank_strings
+
+from .models import Account, Contact
+from .schemas import AccountChanges, ContactChanges
+
+if TYPE_CHECKING:
+    from opportune.identity.models import User
+
+
+def _text_fields(model: type[Account] | type[Contact]) -> set[str]:
+    return {
+        f.name
+        for f in model._meta.concrete_fields
+        if f.get_internal_type() in {"CharField", "TextField", "EmailField"}
+    }
+
+
+def _visible_account(actor: User, account_id: int | None, field: str) -> Account | None:
+    if account_id is None:
+        return None
+    account = Account.objects.visible_to(actor).filter(pk=account_id).first()
+    if account is None:
+        raise field_error(field, f"No account {account_id} that you can see.")
+    return account
+
+
+def _apply(actor: User, record: Account | Contact, values: dict[str, Any]) -> None:
+    values = blank_strings(values, _text_fields(type(record)))
+    if "owner_id" in values:
+        record.owner = assignable_owner(values.pop("owner_id"))  # type: ignore[arg-type]
+    if "parent_id" in values and isinstance(record, Account):
+        parent = _visible_account(actor, values.pop("parent_id"), "parent_id")  # type: ignore[arg-type]
+        if parent is not None and record.pk is not None and parent.pk == record.pk:
+            raise field_error("parent_id", "An account cannot be its own parent.")
+        record.parent = parent
+    if "account_id" in values and isinstance(record, Contact):
+        record.account = _visible_account(actor, values.pop("account_id"), "account_id")  # type: ignore[arg-type]
+    for name, value in values.items():
+        if name in {"name", "last_name"} and not value:
+            raise field_error(name, "This field is required.")
+        setattr(record, name, value)
+
+
+@transaction.atomic
+def save_account(actor: User, changes: AccountChanges, account: Account | None = None) -> Account:
+    """Create (no ``account``) or change an account; a new one belongs to its creator."""
+    require_writer(actor)
+    account = account or Account(owner=actor)
+    _apply(actor, account, changes.model_dump(exclude_unset=True))
+    account.save()
+    return account
+
+
+@transaction.atomic
+def save_contact(actor: User, changes: ContactChanges, contact: Contact | None = None) -> Contact:
+    require_writer(actor)
+    contact = contact or Contact(owner=actor)
+    _apply(actor, contact, changes.model_dump(exclude_unset=True))
+    contact.save()
+    return contact

@@ -1,0 +1,110 @@
+"""Tasks, calls, meetings, logged emails and notes, linked to the records they concern."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from opportune.identity.models import Role
+from opportune.identity.visibility import VisibleQuerySet, owner_q
+
+if TYPE_CHECKING:
+    from opportune.identity.models import User
+
+
+class ActivityKind(models.TextChoices):
+    TASK = "task", "Task"
+    CALL = "call", "Call"
+    MEETING = "meeting", "Meeting"
+    EMAIL = "email", "Email"
+    NOTE = "note", "Note"
+
+
+class ActivityQuerySet(VisibleQuerySet):
+    def visible_to(self, user: User) -> Self:
+        """Own activities, and every activity on a record the user can see."""
+        if not user.is_active:
+            return self.none()
+        if user.is_admin:
+            return self.all()
+        from opportune.accounts.models import Account, Contact
+        from opportune.leads.models import Lead
+        from opportune.opportunities.models import Opportunity
+
+        condition = Q(owner=user)
+        condition |= Q(lead__in=Lead.objects.visible_to(user).values("pk"))
+        condition |= Q(account__in=Account.objects.visible_to(user).values("pk"))
+        condition |= Q(contact__in=Contact.objects.visible_to(user).values("pk"))
+        if user.role != Role.MARKETING:
+            condition |= Q(opportunity__in=Opportunity.objects.visible_to(user).values("pk"))
+        scope = owner_q(user)
+        if scope is not None and user.role != Role.MARKETING:
+            return self.filter(condition | scope)
+        return self.filter(condition)
+
+
+class Activity(models.Model):
+    kind = models.CharField(max_length=10, choices=ActivityKind.choices)
+    subject = models.CharField(max_length=255)
+    body = models.TextField(blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    start_at = models.DateTimeField(null=True, blank=True)
+    end_at = models.DateTimeField(null=True, blank=True)
+    is_done = models.BooleanField(default=False)
+    done_at = models.DateTimeField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
+    account = models.ForeignKey(
+        "accounts.Account",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+    )
+    contact = models.ForeignKey(
+        "accounts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+    )
+    opportunity = models.ForeignKey(
+        "opportunities.Opportunity",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["owner", "is_done", "due_date"], name="activity_owner_todo"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lead__isnull=False)
+                | Q(account__isnull=False)
+                | Q(contact__isnull=False)
+                | Q(opportunity__isnull=False),
+                name="activity_linked_to_a_record",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.subject}"

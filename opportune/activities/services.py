@@ -1,0 +1,94 @@
+"""Logging activities on records and completing tasks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from opportune.accounts.models import Account, Contact
+from opportune.errors import RuleViolation, field_error
+from opportune.identity.services import assignable_owner, require_writer
+from opportune.leads.models import Lead
+from opportune.opportunities.models import Opportunity
+
+from .models import Activity, ActivityKind
+from .schemas import ActivityChanges
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from opportune.identity.models import User
+
+LINKS: dict[str, type[Lead] | type[Account] | type[Contact] | type[Opportunity]] = {
+    "lead_id": Lead,
+    "account_id": Account,
+    "contact_id": Contact,
+    "opportunity_id": Opportunity,
+}
+
+
+def _link(actor: User, activity: Activity, field: str, record_id: int | None) -> None:
+    record = None
+    if record_id is not None:
+        record = LINKS[field].objects.visible_to(actor).filter(pk=record_id).first()  # type: ignore[attr-defined]
+        if record is None:
+            raise field_error(field, f"No record {record_id} that you can see.")
+        if isinstance(record, Lead) and record.is_converted and activity.pk is None:
+            raise field_error(field, "The lead was converted; log on its contact or opportunity.")
+    setattr(activity, field.removesuffix("_id"), record)
+
+
+@transaction.atomic
+def save_activity(actor: User, changes: ActivityChanges, activity: Activity | None = None) -> Activity:
+    """Log a new activity (no ``activity``) or change one; the lead's last activity moves."""
+    require_writer(actor)
+    activity = activity or Activity(owner=actor)
+    values: dict[str, Any] = changes.model_dump(exclude_unset=True)
+    for field in LINKS:
+        if field in values:
+            _link(actor, activity, field, values.pop(field))
+    if "owner_id" in values:
+        activity.owner = assignable_owner(values.pop("owner_id"))
+    for name, value in values.items():
+        if name in {"kind", "subject", "is_done"} and value is None:
+            raise field_error(name, "This field may not be null.")
+        setattr(activity, name, "" if value is None and name == "body" else value)
+    if not any(getattr(activity, f) for f in ("lead_id", "account_id", "contact_id", "opportunity_id")):
+        raise RuleViolation(
+            "An activity concerns a record: give lead_id, account_id, contact_id or opportunity_id.",
+            {"lead_id": ["Link the activity to a record."]},
+        )
+    if activity.start_at and activity.end_at and activity.end_at < activity.start_at:
+        raise field_error("end_at", "The end is before the start.")
+    activity.done_at = (activity.done_at or timezone.now()) if activity.is_done else None
+    activity.save()
+    if activity.lead_id:
+        Lead.objects.filter(pk=activity.lead_id).update(last_activity_at=timezone.now())
+    return activity
+
+
+def timeline(user: User, **record: Lead | Account | Contact | Opportunity) -> QuerySet[Activity]:
+    """The activities of one record, newest first; an account's include those of its
+    contacts and opportunities. Call as ``timeline(user, account=acme)``."""
+    ((kind, obj),) = record.items()
+    condition = Q(**{kind: obj})
+    if kind == "account":
+        condition |= Q(contact__account=obj) | Q(opportunity__account=obj)
+    return (
+        Activity.objects.visible_to(user)
+        .filter(condition)
+        .select_related("owner")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def next_open_task(user: User, **record: Lead | Account | Contact | Opportunity) -> Activity | None:
+    return (
+        timeline(user, **record)
+        .filter(kind=ActivityKind.TASK, is_done=False)
+        .order_by("due_date", "pk")
+        .first()
+    )

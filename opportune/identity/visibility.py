@@ -1,0 +1,85 @@
+"""The visibility rule (PRODUCT.md section 8), implemented once.
+
+Every read path (API, web views, CLI reports, analytics) goes through
+``Model.objects.visible_to(user)``. A record outside it is a 404 for every verb.
+
+- admins see everything;
+- sales managers and read-only users see records owned by anyone in their team's subtree,
+  and managers also see unowned records (the queue they assign from);
+- sales reps see what they own (and their team's records when OPPORTUNE_REPS_SEE_TEAM is on);
+- marketing sees every lead, and no opportunity (a model's ``hidden_from`` roles).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Self
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .models import Role, Team
+
+if TYPE_CHECKING:
+    from .models import User
+
+
+def team_subtree_ids(team_id: int | None) -> set[int]:
+    """The team and all teams under it, from one query over the (small) team table."""
+    if team_id is None:
+        return set()
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Team.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    found, stack = {team_id}, [team_id]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def _scope_teams(user: User) -> set[int]:
+    """Teams whose members' records the user may see, cached on the user for one request."""
+    cached: set[int] | None = getattr(user, "_visible_team_ids", None)
+    if cached is None:
+        roots = {user.team_id} if user.team_id else set()
+        if user.role == Role.SALES_MANAGER:
+            roots |= set(user.managed_teams.values_list("pk", flat=True))
+        cached = set().union(*(team_subtree_ids(t) for t in roots)) if roots else set()
+        user._visible_team_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def owner_q(user: User, owner_field: str = "owner") -> Q | None:
+    """The filter on an owner field that expresses what the user sees; None means everything."""
+    if not user.is_active:
+        return Q(pk__in=[])
+    if user.is_admin:
+        return None
+    own = Q(**{owner_field: user})
+    if user.role == Role.SALES_REP:
+        if settings.OPPORTUNE_REPS_SEE_TEAM and user.team_id:
+            return own | Q(**{f"{owner_field}__team_id": user.team_id})
+        return own
+    scope = own | Q(**{f"{owner_field}__team_id__in": _scope_teams(user)})
+    if user.role == Role.SALES_MANAGER:
+        scope |= Q(**{f"{owner_field}__isnull": True})
+    return scope
+
+
+class VisibleQuerySet(models.QuerySet):
+    """Base queryset of every owned record; subclasses may widen the rule for a model."""
+
+    owner_field: ClassVar[str] = "owner"
+    hidden_from: ClassVar[frozenset[str]] = frozenset()
+    seen_whole_by: ClassVar[frozenset[str]] = frozenset()
+
+    def visible_to(self, user: User) -> Self:
+        if not user.is_active or (user.role in self.hidden_from and not user.is_admin):
+            return self.none()
+        if user.role in self.seen_whole_by:
+            return self.all()
+        condition = owner_q(user, self.owner_field)
+        return self.all() if condition is None else self.filter(condition)

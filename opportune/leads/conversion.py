@@ -1,0 +1,239 @@
+"""Lead conversion (PRODUCT.md section 3): one transaction turns a qualified lead into an
+account, a contact and, optionally, an opportunity.
+
+``conversion_candidates`` reports likely duplicates first, so the user can convert into
+existing records instead of creating new ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from opportune.accounts.models import Account, Contact, normalize_company, website_domain
+from opportune.activities.models import Activity
+from opportune.errors import Conflict, NotAllowed, RuleViolation, field_error
+from opportune.fiscal import fiscal_quarter_end
+from opportune.identity.models import Role
+from opportune.identity.services import assignable_owner, require_writer
+from opportune.opportunities.models import ContactRole, Opportunity, Pipeline
+from opportune.opportunities.services import OpportunityDraft, open_opportunity
+
+from .models import Lead, LeadStatus, QualificationPolicy
+from .schemas import ConversionOptions
+
+if TYPE_CHECKING:
+    from opportune.identity.models import User
+
+# Lead field -> field of the record created from it (or filled in an existing one).
+ACCOUNT_FROM_LEAD = {
+    "company": "name",
+    "website": "website",
+    "industry": "industry",
+    "annual_revenue": "annual_revenue",
+    "employees": "employees",
+    "phone": "phone",
+    "street": "billing_street",
+    "city": "billing_city",
+    "state": "billing_state",
+    "postal_code": "billing_postal_code",
+    "country": "billing_country",
+}
+CONTACT_FROM_LEAD = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "title": "title",
+    "email": "email",
+    "phone": "phone",
+    "street": "mailing_street",
+    "city": "mailing_city",
+    "state": "mailing_state",
+    "postal_code": "mailing_postal_code",
+    "country": "mailing_country",
+    "source": "lead_source",
+    "do_not_call": "do_not_call",
+    "email_opt_out": "email_opt_out",
+}
+
+
+@dataclass(frozen=True)
+class ConversionCandidates:
+    accounts: list[Account]
+    contacts: list[Contact]
+
+
+@dataclass(frozen=True)
+class ConversionResult:
+    lead: Lead
+    account: Account
+    contact: Contact
+    opportunity: Opportunity | None
+
+
+def conversion_candidates(user: User, lead: Lead, limit: int = 10) -> ConversionCandidates:
+    """Accounts matching the normalized company name or website domain, contacts matching
+    the email; only among records the user can see. Indexed lookups, two queries."""
+    account_match = Q(normalized_name=normalize_company(lead.company))
+    if domain := website_domain(lead.website):
+        account_match |= Q(domain=domain)
+    accounts = list(
+        Account.objects.visible_to(user).filter(account_match).select_related("owner")[:limit]
+    )
+    contacts: list[Contact] = []
+    if lead.email:
+        contacts = list(
+            Contact.objects.visible_to(user)
+            .filter(email=lead.email.lower())
+            .select_related("account", "owner")[:limit]
+        )
+    return ConversionCandidates(accounts, contacts)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _fill_empty(record: models.Model, lead: Lead, mapping: dict[str, str]) -> list[str]:
+    """Copy lead values into the record's empty fields only; answer the fields filled."""
+    filled = []
+    for lead_field, field in mapping.items():
+        value = getattr(lead, lead_field)
+        if not _is_empty(value) and _is_empty(getattr(record, field)):
+            setattr(record, field, value)
+            filled.append(field)
+    return filled
+
+
+def _check_policy(actor: User, lead: Lead, override: bool) -> None:
+    policy = QualificationPolicy.current()
+    missing = policy.missing_criteria(lead)
+    if not missing:
+        return
+    may_override = actor.is_admin or (
+        actor.role == Role.SALES_MANAGER and policy.managers_may_override
+    )
+    if override and may_override:
+        return
+    if override:
+        raise NotAllowed("Your role may not override the qualification policy.")
+    raise RuleViolation(
+        "The lead does not meet the qualification policy: " + ", ".join(missing) + ".",
+        {name: ["Required by the qualification policy."] for name in missing},
+    )
+
+
+def _account_for(actor: User, lead: Lead, options: ConversionOptions, owner: User) -> Account:
+    if options.account_id is None:
+        account = Account(owner=owner)
+        _fill_empty(account, lead, ACCOUNT_FROM_LEAD)
+        account.save()
+        return account
+    account = Account.objects.visible_to(actor).filter(pk=options.account_id).first()
+    if account is None:
+        raise field_error("account_id", f"No account {options.account_id} that you can see.")
+    if filled := _fill_empty(account, lead, ACCOUNT_FROM_LEAD):
+        account.save(update_fields=[*filled, "updated_at"])
+    return account
+
+
+def _contact_for(
+    actor: User, lead: Lead, options: ConversionOptions, owner: User, account: Account
+) -> Contact:
+    if options.contact_id is None:
+        contact = Contact(account=account, owner=owner)
+        _fill_empty(contact, lead, CONTACT_FROM_LEAD)
+        contact.save()
+        return contact
+    contact = Contact.objects.visible_to(actor).filter(pk=options.contact_id).first()
+    if contact is None:
+        raise field_error("contact_id", f"No contact {options.contact_id} that you can see.")
+    if contact.account_id not in (None, account.pk):
+        raise field_error("contact_id", "The contact belongs to another account.")
+    filled = _fill_empty(contact, lead, CONTACT_FROM_LEAD)
+    if contact.account_id is None:
+        contact.account = account
+        filled.append("account")
+    if options.overwrite_lead_source and lead.source and contact.lead_source != lead.source:
+        contact.lead_source = lead.source
+        filled.append("lead_source")
+    if filled:
+        contact.save(update_fields=[*set(filled), "updated_at"])
+    return contact
+
+
+def _opportunity_for(
+    actor: User, lead: Lead, options: ConversionOptions, owner: User, account: Account,
+    contact: Contact, today: dt.date,
+) -> Opportunity:
+    pipeline = Pipeline.default()
+    draft = OpportunityDraft(
+        name=(options.opportunity_name or lead.company)[:120],
+        account=account,
+        owner=owner,
+        pipeline=pipeline,
+        stage_key=options.stage,
+        amount=options.amount if options.amount is not None else (
+            lead.budget_amount if lead.budget_confirmed else None
+        ),
+        close_date=options.close_date or fiscal_quarter_end(today),
+        lead_source=lead.source,
+        campaign=lead.campaign,
+        primary_contact=contact,
+    )
+    opportunity = open_opportunity(actor, draft)
+    ContactRole.objects.create(
+        opportunity=opportunity, contact=contact, is_primary=True,
+        role="decision_maker" if lead.authority_confirmed and not lead.decision_maker else "",
+    )
+    return opportunity
+
+
+@transaction.atomic
+def convert_lead(actor: User, lead_id: int, options: ConversionOptions) -> ConversionResult:
+    """Convert the lead, all or nothing. The lead row is locked first, so of two concurrent
+    conversions the second waits, then sees the lead converted and fails with a Conflict."""
+    require_writer(actor)
+    lead = (
+        Lead.objects.visible_to(actor)
+        .select_for_update(of=("self",))
+        .select_related("status", "owner")
+        .filter(pk=lead_id)
+        .first()
+    )
+    if lead is None:
+        raise Lead.DoesNotExist(f"No lead {lead_id}.")
+    if lead.is_converted:
+        raise Conflict("This lead was already converted.")
+    _check_policy(actor, lead, options.override_qualification)
+    if options.contact_id is not None and options.account_id is None:
+        raise field_error("account_id", "Give the contact's account when converting into a contact.")
+    owner = assignable_owner(options.owner_id) or lead.owner or actor
+    now = timezone.now()
+
+    account = _account_for(actor, lead, options, owner)
+    contact = _contact_for(actor, lead, options, owner, account)
+    opportunity = None
+    if options.create_opportunity:
+        opportunity = _opportunity_for(
+            actor, lead, options, owner, account, contact, timezone.localdate(now)
+        )
+    elif options.stage or options.amount is not None or options.opportunity_name:
+        raise field_error(
+            "create_opportunity", "Opportunity fields were given but create_opportunity is false."
+        )
+
+    Activity.objects.filter(lead=lead).update(contact=contact, opportunity=opportunity)
+    lead.status = LeadStatus.objects.get(is_converted=True)
+    lead.is_converted = True
+    lead.converted_at = now
+    lead.converted_by = actor
+    lead.converted_account = account
+    lead.converted_contact = contact
+    lead.converted_opportunity = opportunity
+    lead.save()
+    return ConversionResult(lead, account, contact, opportunity)

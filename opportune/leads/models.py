@@ -1,0 +1,190 @@
+"""Leads, their configurable statuses and the qualification policy."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from opportune.identity.models import Role
+from opportune.identity.visibility import VisibleQuerySet
+
+
+class LeadSource(models.TextChoices):
+    WEB = "web", "Web"
+    CONTENT_DOWNLOAD = "content_download", "Content download"
+    REFERRAL = "referral", "Referral"
+    EVENT = "event", "Event"
+    PARTNER = "partner", "Partner"
+    COLD_CALL = "cold_call", "Cold call"
+    ADVERTISEMENT = "advertisement", "Advertisement"
+    EMAIL_CAMPAIGN = "email_campaign", "Email campaign"
+    OTHER = "other", "Other"
+
+
+class Rating(models.TextChoices):
+    HOT = "hot", "Hot"
+    WARM = "warm", "Warm"
+    COLD = "cold", "Cold"
+
+
+class LeadStatus(models.Model):
+    key = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=80)
+    order = models.PositiveIntegerField(default=0)
+    is_default = models.BooleanField(default=False)
+    is_closed = models.BooleanField(default=False)
+    is_converted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name_plural = "lead statuses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_status"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def requires_reason(self) -> bool:
+        """Closing a lead without converting it is a disqualification, which needs a reason."""
+        return self.is_closed and not self.is_converted
+
+
+class QualificationPolicy(models.Model):
+    """Which BANT criteria must hold before a lead may be converted (one row per installation)."""
+
+    require_need = models.BooleanField(default=True)
+    require_budget = models.BooleanField(default=True)
+    require_authority = models.BooleanField(default=True)
+    require_timeline = models.BooleanField(default=False)
+    managers_may_override = models.BooleanField(
+        default=True, help_text="Sales managers (admins always) may convert a lead that fails."
+    )
+
+    class Meta:
+        verbose_name_plural = "qualification policy"
+
+    def __str__(self) -> str:
+        return "Qualification policy"
+
+    @classmethod
+    def current(cls) -> QualificationPolicy:
+        policy, _ = cls.objects.get_or_create(pk=1)
+        return policy
+
+    def missing_criteria(self, lead: Lead) -> list[str]:
+        missing = []
+        if self.require_need and not lead.need_identified:
+            missing.append("need_identified")
+        if self.require_budget and not lead.budget_confirmed:
+            missing.append("budget_confirmed")
+        if self.require_authority and not lead.authority_confirmed:
+            missing.append("authority_confirmed")
+        if self.require_timeline and not lead.expected_purchase_date:
+            missing.append("expected_purchase_date")
+        return missing
+
+
+class LeadQuerySet(VisibleQuerySet):
+    # Marketing works the top of the funnel across the company (campaigns, imports).
+    seen_whole_by = frozenset({Role.MARKETING})
+
+
+class Lead(models.Model):
+    first_name = models.CharField(max_length=80, blank=True)
+    last_name = models.CharField(max_length=80)
+    company = models.CharField(max_length=255)
+    title = models.CharField(max_length=128, blank=True)
+    email = models.EmailField(blank=True, db_index=True)
+    phone = models.CharField(max_length=40, blank=True)
+    website = models.CharField(max_length=255, blank=True)
+    industry = models.CharField(max_length=80, blank=True)
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    street = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    state = models.CharField(max_length=80, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=80, blank=True)
+
+    source = models.CharField(max_length=30, choices=LeadSource.choices, blank=True)
+    campaign = models.CharField(max_length=120, blank=True)
+    utm_source = models.CharField(max_length=120, blank=True)
+    utm_medium = models.CharField(max_length=120, blank=True)
+    utm_campaign = models.CharField(max_length=120, blank=True)
+
+    status = models.ForeignKey(LeadStatus, on_delete=models.PROTECT, related_name="leads")
+    rating = models.CharField(max_length=10, choices=Rating.choices, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    do_not_call = models.BooleanField(default=False)
+    email_opt_out = models.BooleanField(default=False)
+
+    # Qualification (BANT).
+    budget_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    budget_confirmed = models.BooleanField(default=False)
+    decision_maker = models.CharField(max_length=160, blank=True)
+    decision_maker_title = models.CharField(max_length=128, blank=True)
+    authority_confirmed = models.BooleanField(default=False)
+    need_description = models.TextField(blank=True)
+    need_identified = models.BooleanField(default=False)
+    expected_purchase_date = models.DateField(null=True, blank=True)
+    disqualify_reason = models.CharField(max_length=255, blank=True)
+
+    # Conversion.
+    is_converted = models.BooleanField(default=False)
+    converted_at = models.DateTimeField(null=True, blank=True)
+    converted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    converted_account = models.ForeignKey(
+        "accounts.Account",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="converted_leads",
+    )
+    converted_contact = models.ForeignKey(
+        "accounts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="converted_leads",
+    )
+    converted_opportunity = models.ForeignKey(
+        "opportunities.Opportunity",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="converted_leads",
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "-id"], name="lead_owner_recent"),
+            models.Index(fields=["status", "-id"], name="lead_status_recent"),
+            models.Index(fields=["company"], name="lead_company"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.company})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()

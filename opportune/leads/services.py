@@ -1,0 +1,101 @@
+"""What can happen to a lead: creation, edits, status changes and disqualification.
+
+Conversion, the step that turns a lead into account, contact and opportunity, lives in
+``conversion.py`` beside this module.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+
+from opportune.audit.services import record_changes, snapshot
+from opportune.errors import Conflict, RuleViolation, field_error
+from opportune.identity.services import assignable_owner, require_writer
+from opportune.schemas import blank_strings
+
+from .models import Lead, LeadStatus
+from .schemas import LeadChanges, LeadCreate
+
+if TYPE_CHECKING:
+    from opportune.identity.models import User
+
+TEXT_FIELDS = {
+    f.name
+    for f in Lead._meta.concrete_fields
+    if f.get_internal_type() in {"CharField", "TextField", "EmailField"}
+}
+TRACKED_FIELDS = [
+    f.name
+    for f in Lead._meta.concrete_fields
+    if f.name not in {"id", "created_at", "updated_at", "last_activity_at"}
+]
+
+
+def _status(key: str) -> LeadStatus:
+    status = LeadStatus.objects.filter(key=key).first()
+    if status is None:
+        raise field_error("status", f"Unknown lead status '{key}'.")
+    if status.is_converted:
+        raise field_error("status", "A lead becomes converted only by converting it.")
+    return status
+
+
+def _check_disqualification(lead: Lead) -> None:
+    if lead.status.requires_reason and not lead.disqualify_reason.strip():
+        raise field_error(
+            "disqualify_reason", f"A reason is required to set the status '{lead.status.key}'."
+        )
+
+
+def _apply(lead: Lead, values: dict[str, Any]) -> None:
+    values = blank_strings(values, TEXT_FIELDS)
+    if "status" in values:
+        lead.status = _status(str(values.pop("status")))
+    if "owner_id" in values:
+        lead.owner = assignable_owner(values.pop("owner_id"))  # type: ignore[arg-type]
+    for name, value in values.items():
+        setattr(lead, name, value)
+    if lead.company == "" or lead.last_name == "":
+        raise RuleViolation(
+            "Last name and company are required.",
+            {k: ["This field is required."] for k in ("last_name", "company") if not getattr(lead, k)},
+        )
+
+
+@transaction.atomic
+def create_lead(actor: User, data: LeadCreate, *, default_owner: User | None = None) -> Lead:
+    """A new lead, owned by the given owner, else ``default_owner``, else its creator."""
+    require_writer(actor)
+    lead = Lead(status=LeadStatus.objects.get(is_default=True))
+    values = data.model_dump(exclude_unset=True)
+    if values.get("owner_id") is None:
+        values.pop("owner_id", None)
+        lead.owner = default_owner or actor
+    _apply(lead, values)
+    _check_disqualification(lead)
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def update_lead(actor: User, lead: Lead, changes: LeadChanges) -> Lead:
+    """Apply a partial change; a converted lead is read-only."""
+    require_writer(actor)
+    lead = Lead.objects.select_for_update().select_related("status").get(pk=lead.pk)
+    if lead.is_converted:
+        raise Conflict(
+            "This lead was converted and is read-only; edit its account, contact or opportunity."
+        )
+    before = snapshot(lead, TRACKED_FIELDS)
+    values = changes.model_dump(exclude_unset=True)
+    _apply(lead, values)
+    _check_disqualification(lead)
+    lead.save()
+    record_changes(actor, lead, before, snapshot(lead, TRACKED_FIELDS))
+    return lead
+
+
+def disqualify_lead(actor: User, lead: Lead, reason: str, status: str = "unqualified") -> Lead:
+    return update_lead(actor, lead, LeadChanges(status=status, disqualify_reason=reason))

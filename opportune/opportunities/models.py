@@ -1,0 +1,223 @@
+"""Pipelines and their stages, opportunities, their immutable history, lost reasons."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F
+
+from opportune.identity.models import Role
+from opportune.identity.visibility import VisibleQuerySet
+
+
+class ForecastCategory(models.TextChoices):
+    PIPELINE = "pipeline", "Pipeline"
+    BEST_CASE = "best_case", "Best case"
+    COMMIT = "commit", "Commit"
+    CLOSED = "closed", "Closed"
+    OMITTED = "omitted", "Omitted"
+
+
+class OpportunityType(models.TextChoices):
+    NEW_BUSINESS = "new_business", "New business"
+    EXISTING_UPGRADE = "existing_upgrade", "Existing business: upgrade"
+    EXISTING_REPLACEMENT = "existing_replacement", "Existing business: replacement"
+    EXISTING_DOWNGRADE = "existing_downgrade", "Existing business: downgrade"
+
+
+class Pipeline(models.Model):
+    key = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_pipeline"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def default(cls) -> Pipeline:
+        return cls.objects.get(is_default=True)
+
+    def first_open_stage(self) -> Stage:
+        return self.stages.filter(is_closed=False, is_active=True).order_by("order", "pk")[0]
+
+
+class Stage(models.Model):
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    key = models.SlugField(max_length=40)
+    label = models.CharField(max_length=80)
+    order = models.PositiveIntegerField(default=0)
+    default_probability = models.PositiveSmallIntegerField()
+    forecast_category = models.CharField(max_length=20, choices=ForecastCategory.choices)
+    is_closed = models.BooleanField(default=False)
+    is_won = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["pipeline", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline", "key"], name="stage_key_per_pipeline"),
+            models.CheckConstraint(
+                condition=models.Q(default_probability__lte=100), name="stage_probability_percent"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(is_won=True, is_closed=False), name="stage_won_is_closed"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class LostReason(models.Model):
+    key = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=120)
+    order = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class OpportunityQuerySet(VisibleQuerySet):
+    hidden_from = frozenset({Role.MARKETING})
+
+
+class Opportunity(models.Model):
+    name = models.CharField(max_length=120)
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, related_name="opportunities"
+    )
+    primary_contact = models.ForeignKey(
+        "accounts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="primary_for_opportunities",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="opportunities",
+    )
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="opportunities")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="opportunities")
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    probability = models.PositiveSmallIntegerField()
+    expected_revenue = models.GeneratedField(
+        expression=F("amount") * F("probability") / Decimal(100),
+        output_field=models.DecimalField(max_digits=16, decimal_places=2),
+        db_persist=True,
+    )
+    close_date = models.DateField()
+    forecast_category = models.CharField(max_length=20, choices=ForecastCategory.choices)
+    type = models.CharField(max_length=30, choices=OpportunityType.choices, blank=True)
+    lead_source = models.CharField(max_length=30, blank=True)
+    campaign = models.CharField(max_length=120, blank=True)
+    next_step = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    is_closed = models.BooleanField(default=False)
+    is_won = models.BooleanField(default=False)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    lost_reason = models.ForeignKey(
+        LostReason, null=True, blank=True, on_delete=models.PROTECT, related_name="opportunities"
+    )
+    stage_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OpportunityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "opportunities"
+        indexes = [
+            models.Index(fields=["owner", "-id"], name="opp_owner_recent"),
+            models.Index(fields=["stage", "-id"], name="opp_stage_recent"),
+            models.Index(fields=["close_date"], name="opp_close_date"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(probability__lte=100), name="opp_probability_percent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactRoleKind(models.TextChoices):
+    DECISION_MAKER = "decision_maker", "Decision maker"
+    ECONOMIC_BUYER = "economic_buyer", "Economic buyer"
+    TECHNICAL_BUYER = "technical_buyer", "Technical buyer"
+    EVALUATOR = "evaluator", "Evaluator"
+    INFLUENCER = "influencer", "Influencer"
+    OTHER = "other", "Other"
+
+
+class ContactRole(models.Model):
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="contact_roles"
+    )
+    contact = models.ForeignKey(
+        "accounts.Contact", on_delete=models.CASCADE, related_name="opportunity_roles"
+    )
+    role = models.CharField(max_length=30, choices=ContactRoleKind.choices, blank=True)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["opportunity", "contact"], name="one_role_per_contact"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} on {self.opportunity}"
+
+
+class OpportunityHistory(models.Model):
+    """One immutable row per change of stage, amount, probability, close date or category.
+
+    Forecast snapshots, "pipeline as of a date", days in stage and push counts derive from it.
+    """
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="history")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    probability = models.PositiveSmallIntegerField()
+    close_date = models.DateField()
+    forecast_category = models.CharField(max_length=20, choices=ForecastCategory.choices)
+    previous_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    previous_close_date = models.DateField(null=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        verbose_name_plural = "opportunity history"
+        indexes = [models.Index(fields=["opportunity", "changed_at"], name="opp_history_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id} → {self.stage_id} at {self.changed_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise ValueError("Opportunity history is append-only.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValueError("Opportunity history is append-only.")

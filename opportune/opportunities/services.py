@@ -1,0 +1,234 @@
+"""What can happen to an opportunity: opening it, changing it, moving it through stages.
+
+The stage rules of PRODUCT.md section 4 live here and nowhere else:
+- the stage sets probability, forecast category, is_closed, is_won and closed_at;
+- probability and forecast category may then be overridden while the opportunity is open;
+- closing as lost needs a lost reason;
+- creation writes the first history row, and each later change of stage, amount,
+  probability, close date or forecast category appends one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from opportune.accounts.models import Account, Contact
+from opportune.audit.services import record_changes, snapshot
+from opportune.errors import RuleViolation, field_error
+from opportune.identity.services import assignable_owner, require_writer
+
+from .models import ForecastCategory, LostReason, Opportunity, OpportunityHistory, Pipeline, Stage
+
+if TYPE_CHECKING:
+    from opportune.identity.models import User
+
+HISTORY_FIELDS = ("stage_id", "amount", "probability", "close_date", "forecast_category")
+TRACKED_FIELDS = [
+    f.attname
+    for f in Opportunity._meta.concrete_fields
+    if f.name not in {"id", "created_at", "updated_at", "expected_revenue", "stage_changed_at"}
+]
+
+
+@dataclass
+class OpportunityDraft:
+    """What opening an opportunity needs, already resolved to records."""
+
+    name: str
+    account: Account
+    owner: User | None
+    close_date: dt.date
+    pipeline: Pipeline
+    stage_key: str | None = None
+    amount: Decimal | None = None
+    probability: int | None = None
+    forecast_category: str | None = None
+    type: str = ""
+    lead_source: str = ""
+    campaign: str = ""
+    next_step: str = ""
+    description: str = ""
+    primary_contact: Contact | None = None
+    lost_reason_key: str | None = None
+
+
+def stage_in(pipeline: Pipeline, key: str | None) -> Stage:
+    """The pipeline's stage with this key, or its first open stage when no key is given."""
+    if key is None:
+        return pipeline.first_open_stage()
+    stage = pipeline.stages.filter(key=key, is_active=True).first()
+    if stage is None:
+        raise field_error("stage", f"No active stage '{key}' in the pipeline '{pipeline.key}'.")
+    return stage
+
+
+def lost_reason(key: str | None) -> LostReason | None:
+    if not key:
+        return None
+    reason = LostReason.objects.filter(key=key, is_active=True).first()
+    if reason is None:
+        raise field_error("lost_reason", f"Unknown lost reason '{key}'.")
+    return reason
+
+
+def _enter_stage(opportunity: Opportunity, stage: Stage, now: dt.datetime) -> None:
+    opportunity.stage = stage
+    opportunity.probability = stage.default_probability
+    opportunity.forecast_category = stage.forecast_category
+    opportunity.is_closed = stage.is_closed
+    opportunity.is_won = stage.is_won
+    opportunity.closed_at = now if stage.is_closed else None
+    opportunity.stage_changed_at = now
+    if not stage.is_closed or stage.is_won:
+        opportunity.lost_reason = None
+
+
+def _apply_overrides(opportunity: Opportunity, probability: int | None, category: str | None) -> None:
+    if probability is None and category is None:
+        return
+    if opportunity.is_closed:
+        field = "probability" if probability is not None else "forecast_category"
+        raise field_error(field, "Probability and forecast category follow the stage once closed.")
+    if probability is not None:
+        opportunity.probability = probability
+    if category is not None:
+        if category in (ForecastCategory.CLOSED,):
+            raise field_error("forecast_category", "Only a closed stage sets the category 'closed'.")
+        opportunity.forecast_category = category
+
+
+def _check_closing(opportunity: Opportunity) -> None:
+    if opportunity.is_closed and not opportunity.is_won and opportunity.lost_reason is None:
+        raise field_error("lost_reason", "Closing an opportunity as lost requires a lost reason.")
+
+
+def _append_history(
+    opportunity: Opportunity,
+    actor: User | None,
+    now: dt.datetime,
+    previous_amount: Decimal | None = None,
+    previous_close_date: dt.date | None = None,
+) -> None:
+    OpportunityHistory.objects.create(
+        opportunity=opportunity,
+        stage=opportunity.stage,
+        amount=opportunity.amount,
+        probability=opportunity.probability,
+        close_date=opportunity.close_date,
+        forecast_category=opportunity.forecast_category,
+        previous_amount=previous_amount,
+        previous_close_date=previous_close_date,
+        changed_by=actor,
+        changed_at=now,
+    )
+
+
+def open_opportunity(actor: User, draft: OpportunityDraft, *, now: dt.datetime | None = None) -> Opportunity:
+    """Create an opportunity and its first history row."""
+    require_writer(actor)
+    now = now or timezone.now()
+    with transaction.atomic():
+        if draft.primary_contact and draft.primary_contact.account_id not in (None, draft.account.pk):
+            raise field_error("primary_contact_id", "The contact belongs to another account.")
+        opportunity = Opportunity(
+            name=draft.name,
+            account=draft.account,
+            owner=draft.owner,
+            pipeline=draft.pipeline,
+            amount=draft.amount,
+            close_date=draft.close_date,
+            type=draft.type,
+            lead_source=draft.lead_source,
+            campaign=draft.campaign,
+            next_step=draft.next_step,
+            description=draft.description,
+            primary_contact=draft.primary_contact,
+            lost_reason=lost_reason(draft.lost_reason_key),
+        )
+        _enter_stage(opportunity, stage_in(draft.pipeline, draft.stage_key), now)
+        if draft.lost_reason_key:
+            opportunity.lost_reason = lost_reason(draft.lost_reason_key)
+        _apply_overrides(opportunity, draft.probability, draft.forecast_category)
+        _check_closing(opportunity)
+        opportunity.save()
+        _append_history(opportunity, actor, now)
+    return opportunity
+
+
+@transaction.atomic
+def change_opportunity(actor: User, opportunity: Opportunity, changes: dict[str, Any]) -> Opportunity:
+    """Apply a partial change. ``changes`` uses the API's names: ``stage`` and ``lost_reason``
+    are keys, ``owner_id``/``account_id``/``primary_contact_id`` ids, the rest field values.
+    """
+    require_writer(actor)
+    now = timezone.now()
+    opportunity = (
+        Opportunity.objects.select_for_update(of=("self",))
+        .select_related("stage", "pipeline")
+        .get(pk=opportunity.pk)
+    )
+    before = snapshot(opportunity, TRACKED_FIELDS)
+    changes = dict(changes)
+    probability = changes.pop("probability", None)
+    category = changes.pop("forecast_category", None)
+
+    if "stage" in changes:
+        stage = stage_in(opportunity.pipeline, changes.pop("stage"))
+        if stage.pk != opportunity.stage_id:
+            _enter_stage(opportunity, stage, now)
+    if "lost_reason" in changes:
+        opportunity.lost_reason = lost_reason(changes.pop("lost_reason"))
+        if opportunity.lost_reason and not (opportunity.is_closed and not opportunity.is_won):
+            raise field_error("lost_reason", "Only a lost opportunity has a lost reason.")
+    if "owner_id" in changes:
+        opportunity.owner = assignable_owner(changes.pop("owner_id"))
+    if "account_id" in changes:
+        account = Account.objects.visible_to(actor).filter(pk=changes.pop("account_id")).first()
+        if account is None:
+            raise field_error("account_id", "No such account that you can see.")
+        opportunity.account = account
+    if "primary_contact_id" in changes:
+        contact_id = changes.pop("primary_contact_id")
+        contact = None
+        if contact_id is not None:
+            contact = Contact.objects.visible_to(actor).filter(pk=contact_id).first()
+            if contact is None:
+                raise field_error("primary_contact_id", "No such contact that you can see.")
+            if contact.account_id not in (None, opportunity.account_id):
+                raise field_error("primary_contact_id", "The contact belongs to another account.")
+        opportunity.primary_contact = contact
+    for name, value in changes.items():
+        if name in {"name", "close_date"} and value is None:
+            raise field_error(name, "This field is required.")
+        setattr(opportunity, name, "" if value is None and name in _TEXT else value)
+    _apply_overrides(opportunity, probability, category)
+    _check_closing(opportunity)
+    opportunity.save()
+
+    after = snapshot(opportunity, TRACKED_FIELDS)
+    if any(before[f] != after[f] for f in HISTORY_FIELDS):
+        _append_history(opportunity, actor, now, before["amount"], before["close_date"])
+    record_changes(actor, opportunity, before, after)
+    return opportunity
+
+
+_TEXT = {"type", "lead_source", "campaign", "next_step", "description"}
+
+
+def close_opportunity(
+    actor: User, opportunity: Opportunity, *, won: bool, lost_reason_key: str | None = None
+) -> Opportunity:
+    """Move to the pipeline's won (or lost) stage; a loss needs a reason."""
+    stage = opportunity.pipeline.stages.filter(is_closed=True, is_won=won, is_active=True).first()
+    if stage is None:
+        raise RuleViolation(f"The pipeline has no active {'won' if won else 'lost'} stage.")
+    changes: dict[str, Any] = {"stage": stage.key}
+    if not won:
+        changes["lost_reason"] = lost_reason_key
+    return change_opportunity(actor, opportunity, changes)
