@@ -1,5 +1,123 @@
-"""The REST API under /api/v1/: one NinjaAPI, each app contributing a router."""
+"""The REST API under /api/v1/: one NinjaAPI, bearer auth, problem JSON, each app's router.
 
+Errors are RFC 9457 problem documents (``application/problem+json``) with an ``errors``
+member mapping each offending field to its messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import ProtectedError
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-api = NinjaAPI(title="Opportune API", version="1", urls_namespace="api")
+from opportune.errors import DomainError
+from opportune.identity.auth import BearerToken
+
+PROBLEM_TYPE = "about:blank"
+
+
+api = NinjaAPI(
+    title="Opportune API",
+    version="1",
+    description="Leads, conversion, opportunities and their stages. "
+    "Authenticate with `Authorization: Bearer <token>` (`opportune token issue USERNAME`).",
+    urls_namespace="api",
+    auth=BearerToken(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def problem(
+    request: HttpRequest,
+    status: int,
+    title: str,
+    detail: str = "",
+    errors: dict[str, list[str]] | None = None,
+) -> HttpResponse:
+    body: dict[str, Any] = {"type": PROBLEM_TYPE, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    response = api.create_response(request, body, status=status)
+    response["Content-Type"] = "application/problem+json"
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="opportune"'
+    return response
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    """("body", "payload", "email") -> "email"; ("query", "limit") -> "limit"."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[2:] if len(parts) > 2 else parts[1:]
+    elif parts and parts[0] in {"query", "path", "header", "cookie", "form"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        message = str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
+        errors.setdefault(_field_name(error.get("loc", ())), []).append(message)
+    return problem(request, 422, "Invalid input", "Some fields are invalid.", errors)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return problem(request, exc.status, exc.title, exc.detail, exc.errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problem(
+        request, 401, "Unauthorized", "Send a valid token: Authorization: Bearer <token>."
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem(request, exc.status_code, str(exc), str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem(request, 404, "Not found", "No such record, or it is not visible to you.")
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def _does_not_exist(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _not_found(request, exc)
+
+
+@api.exception_handler(ProtectedError)
+def _protected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem(request, 409, "Conflict", "Other records still refer to this one.")
+
+
+def _register_routers() -> None:
+    from opportune.accounts.api import accounts_router, contacts_router
+    from opportune.activities.api import router as activities_router
+    from opportune.identity.api import router as identity_router
+    from opportune.leads.api import router as leads_router
+    from opportune.leads.api import status_router
+    from opportune.opportunities.api import config_router, opportunities_router
+
+    api.add_router("/", identity_router)
+    api.add_router("/leads", leads_router)
+    api.add_router("/", status_router)
+    api.add_router("/accounts", accounts_router)
+    api.add_router("/contacts", contacts_router)
+    api.add_router("/opportunities", opportunities_router)
+    api.add_router("/", config_router)
+    api.add_router("/activities", activities_router)
+
+
+_register_routers()

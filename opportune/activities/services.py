@@ -42,7 +42,9 @@ def _link(actor: User, activity: Activity, field: str, record_id: int | None) ->
 
 
 @transaction.atomic
-def save_activity(actor: User, changes: ActivityChanges, activity: Activity | None = None) -> Activity:
+def save_activity(
+    actor: User, changes: ActivityChanges, activity: Activity | None = None
+) -> Activity:
     """Log a new activity (no ``activity``) or change one; the lead's last activity moves."""
     require_writer(actor)
     activity = activity or Activity(owner=actor)
@@ -56,7 +58,9 @@ def save_activity(actor: User, changes: ActivityChanges, activity: Activity | No
         if name in {"kind", "subject", "is_done"} and value is None:
             raise field_error(name, "This field may not be null.")
         setattr(activity, name, "" if value is None and name == "body" else value)
-    if not any(getattr(activity, f) for f in ("lead_id", "account_id", "contact_id", "opportunity_id")):
+    if not any(
+        getattr(activity, f) for f in ("lead_id", "account_id", "contact_id", "opportunity_id")
+    ):
         raise RuleViolation(
             "An activity concerns a record: give lead_id, account_id, contact_id or opportunity_id.",
             {"lead_id": ["Link the activity to a record."]},

@@ -167,8 +167,13 @@ def _contact_for(
 
 
 def _opportunity_for(
-    actor: User, lead: Lead, options: ConversionOptions, owner: User, account: Account,
-    contact: Contact, today: dt.date,
+    actor: User,
+    lead: Lead,
+    options: ConversionOptions,
+    owner: User,
+    account: Account,
+    contact: Contact,
+    today: dt.date,
 ) -> Opportunity:
     pipeline = Pipeline.default()
     draft = OpportunityDraft(
@@ -177,9 +182,9 @@ def _opportunity_for(
         owner=owner,
         pipeline=pipeline,
         stage_key=options.stage,
-        amount=options.amount if options.amount is not None else (
-            lead.budget_amount if lead.budget_confirmed else None
-        ),
+        amount=options.amount
+        if options.amount is not None
+        else (lead.budget_amount if lead.budget_confirmed else None),
         close_date=options.close_date or fiscal_quarter_end(today),
         lead_source=lead.source,
         campaign=lead.campaign,
@@ -187,7 +192,9 @@ def _opportunity_for(
     )
     opportunity = open_opportunity(actor, draft)
     ContactRole.objects.create(
-        opportunity=opportunity, contact=contact, is_primary=True,
+        opportunity=opportunity,
+        contact=contact,
+        is_primary=True,
         role="decision_maker" if lead.authority_confirmed and not lead.decision_maker else "",
     )
     return opportunity
@@ -211,7 +218,9 @@ def convert_lead(actor: User, lead_id: int, options: ConversionOptions) -> Conve
         raise Conflict("This lead was already converted.")
     _check_policy(actor, lead, options.override_qualification)
     if options.contact_id is not None and options.account_id is None:
-        raise field_error("account_id", "Give the contact's account when converting into a contact.")
+        raise field_error(
+            "account_id", "Give the contact's account when converting into a contact."
+        )
     owner = assignable_owner(options.owner_id) or lead.owner or actor
     now = timezone.now()
 

@@ -40,7 +40,9 @@ class LeadStatus(models.Model):
         verbose_name_plural = "lead statuses"
         constraints = [
             models.UniqueConstraint(
-                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_status"
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_status",
             ),
         ]
 

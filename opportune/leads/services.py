@@ -60,7 +60,11 @@ def _apply(lead: Lead, values: dict[str, Any]) -> None:
     if lead.company == "" or lead.last_name == "":
         raise RuleViolation(
             "Last name and company are required.",
-            {k: ["This field is required."] for k in ("last_name", "company") if not getattr(lead, k)},
+            {
+                k: ["This field is required."]
+                for k in ("last_name", "company")
+                if not getattr(lead, k)
+            },
         )
 
 

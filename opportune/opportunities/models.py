@@ -36,7 +36,9 @@ class Pipeline(models.Model):
         ordering = ["-is_default", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_pipeline"
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_pipeline",
             ),
         ]
 

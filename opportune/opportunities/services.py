@@ -89,7 +89,9 @@ def _enter_stage(opportunity: Opportunity, stage: Stage, now: dt.datetime) -> No
         opportunity.lost_reason = None
 
 
-def _apply_overrides(opportunity: Opportunity, probability: int | None, category: str | None) -> None:
+def _apply_overrides(
+    opportunity: Opportunity, probability: int | None, category: str | None
+) -> None:
     if probability is None and category is None:
         return
     if opportunity.is_closed:
@@ -99,7 +101,9 @@ def _apply_overrides(opportunity: Opportunity, probability: int | None, category
         opportunity.probability = probability
     if category is not None:
         if category in (ForecastCategory.CLOSED,):
-            raise field_error("forecast_category", "Only a closed stage sets the category 'closed'.")
+            raise field_error(
+                "forecast_category", "Only a closed stage sets the category 'closed'."
+            )
         opportunity.forecast_category = category
 
 
@@ -129,12 +133,17 @@ def _append_history(
     )
 
 
-def open_opportunity(actor: User, draft: OpportunityDraft, *, now: dt.datetime | None = None) -> Opportunity:
+def open_opportunity(
+    actor: User, draft: OpportunityDraft, *, now: dt.datetime | None = None
+) -> Opportunity:
     """Create an opportunity and its first history row."""
     require_writer(actor)
     now = now or timezone.now()
     with transaction.atomic():
-        if draft.primary_contact and draft.primary_contact.account_id not in (None, draft.account.pk):
+        if draft.primary_contact and draft.primary_contact.account_id not in (
+            None,
+            draft.account.pk,
+        ):
             raise field_error("primary_contact_id", "The contact belongs to another account.")
         opportunity = Opportunity(
             name=draft.name,
@@ -162,7 +171,9 @@ def open_opportunity(actor: User, draft: OpportunityDraft, *, now: dt.datetime |
 
 
 @transaction.atomic
-def change_opportunity(actor: User, opportunity: Opportunity, changes: dict[str, Any]) -> Opportunity:
+def change_opportunity(
+    actor: User, opportunity: Opportunity, changes: dict[str, Any]
+) -> Opportunity:
     """Apply a partial change. ``changes`` uses the API's names: ``stage`` and ``lost_reason``
     are keys, ``owner_id``/``account_id``/``primary_contact_id`` ids, the rest field values.
     """
@@ -232,3 +243,40 @@ def close_opportunity(
     if not won:
         changes["lost_reason"] = lost_reason_key
     return change_opportunity(actor, opportunity, changes)
+
+
+def draft_from(actor: User, data: Any) -> OpportunityDraft:
+    """Resolve an ``OpportunityCreate`` (ids and keys) into a draft, within what the actor sees."""
+    account = Account.objects.visible_to(actor).filter(pk=data.account_id).first()
+    if account is None:
+        raise field_error("account_id", f"No account {data.account_id} that you can see.")
+    contact = None
+    if data.primary_contact_id is not None:
+        contact = Contact.objects.visible_to(actor).filter(pk=data.primary_contact_id).first()
+        if contact is None:
+            raise field_error("primary_contact_id", "No such contact that you can see.")
+    pipeline = Pipeline.default()
+    if data.pipeline:
+        found = Pipeline.objects.filter(key=data.pipeline).first()
+        if found is None:
+            raise field_error("pipeline", f"Unknown pipeline '{data.pipeline}'.")
+        pipeline = found
+    owner = assignable_owner(data.owner_id) if data.owner_id is not None else actor
+    return OpportunityDraft(
+        name=data.name,
+        account=account,
+        owner=owner,
+        close_date=data.close_date,
+        pipeline=pipeline,
+        stage_key=data.stage,
+        amount=data.amount,
+        probability=data.probability,
+        forecast_category=data.forecast_category,
+        type=data.type or "",
+        lead_source=data.lead_source or "",
+        campaign=data.campaign or "",
+        next_step=data.next_step or "",
+        description=data.description or "",
+        primary_contact=contact,
+        lost_reason_key=data.lost_reason,
+    )

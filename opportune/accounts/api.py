@@ -1,0 +1,161 @@
+"""/api/v1/accounts and /api/v1/contacts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from opportune.identity.auth import actor
+from opportune.identity.services import require_writer
+from opportune.paging import ListParams, Page, keyset_page
+
+from .models import Account, Contact
+from .schemas import AccountChanges, AccountCreate, ContactChanges, ContactCreate
+from .services import save_account, save_contact
+
+accounts_router = Router(tags=["accounts"])
+contacts_router = Router(tags=["contacts"])
+
+
+class AccountOut(Schema):
+    id: int
+    name: str
+    website: str
+    industry: str
+    annual_revenue: Decimal | None
+    employees: int | None
+    phone: str
+    billing_street: str
+    billing_city: str
+    billing_state: str
+    billing_postal_code: str
+    billing_country: str
+    owner_id: int | None
+    parent_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ContactOut(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    account_id: int | None
+    title: str
+    email: str
+    phone: str
+    mailing_street: str
+    mailing_city: str
+    mailing_state: str
+    mailing_postal_code: str
+    mailing_country: str
+    lead_source: str
+    owner_id: int | None
+    do_not_call: bool
+    email_opt_out: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class AccountFilters(ListParams):
+    owner_id: int | None = None
+    industry: str | None = None
+    q: str | None = Field(None, max_length=100, description="Searches name and website.")
+
+
+class ContactFilters(ListParams):
+    owner_id: int | None = None
+    account_id: int | None = None
+    email: str | None = None
+    q: str | None = Field(None, max_length=100, description="Searches name and email.")
+
+
+def _accounts(request: HttpRequest) -> QuerySet[Account]:
+    return Account.objects.visible_to(actor(request))
+
+
+def _contacts(request: HttpRequest) -> QuerySet[Contact]:
+    return Contact.objects.visible_to(actor(request))
+
+
+@accounts_router.get("", response=Page[AccountOut], summary="List accounts")
+def list_accounts(request: HttpRequest, filters: Query[AccountFilters]) -> dict:
+    accounts = _accounts(request)
+    if filters.owner_id is not None:
+        accounts = accounts.filter(owner_id=filters.owner_id)
+    if filters.industry:
+        accounts = accounts.filter(industry=filters.industry)
+    if filters.q:
+        accounts = accounts.filter(Q(name__icontains=filters.q) | Q(website__icontains=filters.q))
+    return keyset_page(accounts, filters.limit, filters.cursor)
+
+
+@accounts_router.post("", response={201: AccountOut}, summary="Create an account")
+def post_account(request: HttpRequest, payload: AccountCreate) -> Status[Account]:
+    return Status(201, save_account(actor(request), payload))
+
+
+@accounts_router.get("/{int:account_id}", response=AccountOut, summary="One account")
+def get_account(request: HttpRequest, account_id: int) -> Account:
+    return get_object_or_404(_accounts(request), pk=account_id)
+
+
+@accounts_router.patch("/{int:account_id}", response=AccountOut, summary="Change an account")
+def patch_account(request: HttpRequest, account_id: int, payload: AccountChanges) -> Account:
+    account = get_object_or_404(_accounts(request), pk=account_id)
+    return save_account(actor(request), payload, account)
+
+
+@accounts_router.delete("/{int:account_id}", response={204: None}, summary="Delete an account")
+def delete_account(request: HttpRequest, account_id: int) -> Status[None]:
+    account = get_object_or_404(_accounts(request), pk=account_id)
+    require_writer(actor(request))
+    account.delete()
+    return Status(204, None)
+
+
+@contacts_router.get("", response=Page[ContactOut], summary="List contacts")
+def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict:
+    contacts = _contacts(request)
+    if filters.owner_id is not None:
+        contacts = contacts.filter(owner_id=filters.owner_id)
+    if filters.account_id is not None:
+        contacts = contacts.filter(account_id=filters.account_id)
+    if filters.email:
+        contacts = contacts.filter(email=filters.email.strip().lower())
+    if filters.q:
+        term = filters.q.strip()
+        contacts = contacts.filter(
+            Q(last_name__icontains=term) | Q(first_name__icontains=term) | Q(email__icontains=term)
+        )
+    return keyset_page(contacts, filters.limit, filters.cursor)
+
+
+@contacts_router.post("", response={201: ContactOut}, summary="Create a contact")
+def post_contact(request: HttpRequest, payload: ContactCreate) -> Status[Contact]:
+    return Status(201, save_contact(actor(request), payload))
+
+
+@contacts_router.get("/{int:contact_id}", response=ContactOut, summary="One contact")
+def get_contact(request: HttpRequest, contact_id: int) -> Contact:
+    return get_object_or_404(_contacts(request), pk=contact_id)
+
+
+@contacts_router.patch("/{int:contact_id}", response=ContactOut, summary="Change a contact")
+def patch_contact(request: HttpRequest, contact_id: int, payload: ContactChanges) -> Contact:
+    contact = get_object_or_404(_contacts(request), pk=contact_id)
+    return save_contact(actor(request), payload, contact)
+
+
+@contacts_router.delete("/{int:contact_id}", response={204: None}, summary="Delete a contact")
+def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
+    contact = get_object_or_404(_contacts(request), pk=contact_id)
+    require_writer(actor(request))
+    contact.delete()
+    return Status(204, None)

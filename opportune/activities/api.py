@@ -1,0 +1,88 @@
+"""/api/v1/activities: tasks, calls, meetings, emails and notes on records."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema, Status
+
+from opportune.identity.auth import actor
+from opportune.identity.services import require_writer
+from opportune.paging import ListParams, Page, keyset_page
+
+from .models import Activity
+from .schemas import ActivityChanges, ActivityCreate, Kind
+from .services import save_activity
+
+router = Router(tags=["activities"])
+
+
+class ActivityOut(Schema):
+    id: int
+    kind: str
+    subject: str
+    body: str
+    due_date: dt.date | None
+    start_at: dt.datetime | None
+    end_at: dt.datetime | None
+    is_done: bool
+    done_at: dt.datetime | None
+    owner_id: int | None
+    lead_id: int | None
+    account_id: int | None
+    contact_id: int | None
+    opportunity_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ActivityFilters(ListParams):
+    kind: Kind | None = None
+    is_done: bool | None = None
+    owner_id: int | None = None
+    lead_id: int | None = None
+    account_id: int | None = None
+    contact_id: int | None = None
+    opportunity_id: int | None = None
+    due_before: dt.date | None = None
+
+
+def _visible(request: HttpRequest) -> QuerySet[Activity]:
+    return Activity.objects.visible_to(actor(request))
+
+
+@router.get("", response=Page[ActivityOut], summary="List activities")
+def list_activities(request: HttpRequest, filters: Query[ActivityFilters]) -> dict:
+    found = _visible(request)
+    simple = filters.model_dump(exclude={"limit", "cursor", "due_before"}, exclude_none=True)
+    found = found.filter(**simple)
+    if filters.due_before:
+        found = found.filter(due_date__lt=filters.due_before)
+    return keyset_page(found, filters.limit, filters.cursor)
+
+
+@router.post("", response={201: ActivityOut}, summary="Log an activity or add a task")
+def post_activity(request: HttpRequest, payload: ActivityCreate) -> Status[Activity]:
+    return Status(201, save_activity(actor(request), payload))
+
+
+@router.get("/{int:activity_id}", response=ActivityOut, summary="One activity")
+def get_activity(request: HttpRequest, activity_id: int) -> Activity:
+    return get_object_or_404(_visible(request), pk=activity_id)
+
+
+@router.patch("/{int:activity_id}", response=ActivityOut, summary="Change or complete an activity")
+def patch_activity(request: HttpRequest, activity_id: int, payload: ActivityChanges) -> Activity:
+    activity = get_object_or_404(_visible(request), pk=activity_id)
+    return save_activity(actor(request), payload, activity)
+
+
+@router.delete("/{int:activity_id}", response={204: None}, summary="Delete an activity")
+def delete_activity(request: HttpRequest, activity_id: int) -> Status[None]:
+    activity = get_object_or_404(_visible(request), pk=activity_id)
+    require_writer(actor(request))
+    activity.delete()
+    return Status(204, None)

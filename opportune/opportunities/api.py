@@ -1,0 +1,222 @@
+"""/api/v1/opportunities (with /history), /pipelines and /lost-reasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from opportune.identity.auth import actor
+from opportune.identity.services import require_writer
+from opportune.paging import ListParams, Page, keyset_page
+
+from .models import LostReason, Opportunity, OpportunityHistory, Pipeline, Stage
+from .schemas import Category, OpportunityChanges, OpportunityCreate
+from .services import change_opportunity, draft_from, open_opportunity
+
+opportunities_router = Router(tags=["opportunities"])
+config_router = Router(tags=["configuration"])
+
+
+class ContactRoleOut(Schema):
+    contact_id: int
+    role: str
+    is_primary: bool
+
+
+class OpportunityOut(Schema):
+    id: int
+    name: str
+    account_id: int
+    primary_contact_id: int | None
+    owner_id: int | None
+    pipeline: str
+    stage: str
+    amount: Decimal | None
+    probability: int
+    expected_revenue: Decimal | None
+    close_date: dt.date
+    forecast_category: str
+    type: str
+    lead_source: str
+    campaign: str
+    next_step: str
+    description: str
+    is_closed: bool
+    is_won: bool
+    closed_at: dt.datetime | None
+    lost_reason: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_pipeline(opportunity: Opportunity) -> str:
+        return opportunity.pipeline.key
+
+    @staticmethod
+    def resolve_stage(opportunity: Opportunity) -> str:
+        return opportunity.stage.key
+
+    @staticmethod
+    def resolve_lost_reason(opportunity: Opportunity) -> str | None:
+        return opportunity.lost_reason.key if opportunity.lost_reason else None
+
+
+class OpportunityDetailOut(OpportunityOut):
+    contact_roles: list[ContactRoleOut]
+
+    @staticmethod
+    def resolve_contact_roles(opportunity: Opportunity) -> list:
+        return list(opportunity.contact_roles.all())
+
+
+class HistoryOut(Schema):
+    stage: str
+    amount: Decimal | None
+    probability: int
+    close_date: dt.date
+    forecast_category: str
+    previous_amount: Decimal | None
+    previous_close_date: dt.date | None
+    changed_by_id: int | None
+    changed_at: dt.datetime
+
+    @staticmethod
+    def resolve_stage(row: OpportunityHistory) -> str:
+        return row.stage.key
+
+
+class OpportunityFilters(ListParams):
+    pipeline: str | None = None
+    stage: str | None = None
+    owner_id: int | None = None
+    account_id: int | None = None
+    forecast_category: Category | None = None
+    is_closed: bool | None = None
+    is_won: bool | None = None
+    close_date_from: dt.date | None = None
+    close_date_to: dt.date | None = None
+    q: str | None = Field(None, max_length=100, description="Searches the name.")
+
+
+class StageOut(Schema):
+    key: str
+    label: str
+    order: int
+    default_probability: int
+    forecast_category: str
+    is_closed: bool
+    is_won: bool
+    is_active: bool
+
+
+class PipelineOut(Schema):
+    key: str
+    name: str
+    is_default: bool
+    stages: list[StageOut]
+
+    @staticmethod
+    def resolve_stages(pipeline: Pipeline) -> list[Stage]:
+        return list(pipeline.stages.all())
+
+
+class LostReasonOut(Schema):
+    key: str
+    label: str
+    order: int
+    is_active: bool
+
+
+def _visible(request: HttpRequest) -> QuerySet[Opportunity]:
+    return Opportunity.objects.visible_to(actor(request)).select_related(
+        "pipeline", "stage", "lost_reason"
+    )
+
+
+@opportunities_router.get("", response=Page[OpportunityOut], summary="List opportunities")
+def list_opportunities(request: HttpRequest, filters: Query[OpportunityFilters]) -> dict:
+    found = _visible(request)
+    simple = {
+        "pipeline__key": filters.pipeline,
+        "stage__key": filters.stage,
+        "owner_id": filters.owner_id,
+        "account_id": filters.account_id,
+        "forecast_category": filters.forecast_category,
+        "is_closed": filters.is_closed,
+        "is_won": filters.is_won,
+        "close_date__gte": filters.close_date_from,
+        "close_date__lte": filters.close_date_to,
+    }
+    found = found.filter(**{k: v for k, v in simple.items() if v is not None})
+    if filters.q:
+        found = found.filter(Q(name__icontains=filters.q.strip()))
+    return keyset_page(found, filters.limit, filters.cursor)
+
+
+@opportunities_router.post("", response={201: OpportunityDetailOut}, summary="Open an opportunity")
+def post_opportunity(request: HttpRequest, payload: OpportunityCreate) -> Status[Opportunity]:
+    opportunity = open_opportunity(actor(request), draft_from(actor(request), payload))
+    return Status(201, _visible(request).get(pk=opportunity.pk))
+
+
+@opportunities_router.get(
+    "/{int:opportunity_id}", response=OpportunityDetailOut, summary="One opportunity"
+)
+def get_opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
+    return get_object_or_404(_visible(request), pk=opportunity_id)
+
+
+@opportunities_router.patch(
+    "/{int:opportunity_id}",
+    response=OpportunityDetailOut,
+    summary="Change an opportunity; the stage rules apply",
+)
+def patch_opportunity(
+    request: HttpRequest, opportunity_id: int, payload: OpportunityChanges
+) -> Opportunity:
+    opportunity = get_object_or_404(_visible(request), pk=opportunity_id)
+    change_opportunity(actor(request), opportunity, payload.model_dump(exclude_unset=True))
+    return _visible(request).get(pk=opportunity_id)
+
+
+@opportunities_router.delete(
+    "/{int:opportunity_id}", response={204: None}, summary="Delete an opportunity"
+)
+def delete_opportunity(request: HttpRequest, opportunity_id: int) -> Status[None]:
+    opportunity = get_object_or_404(_visible(request), pk=opportunity_id)
+    require_writer(actor(request))
+    opportunity.delete()
+    return Status(204, None)
+
+
+@opportunities_router.get(
+    "/{int:opportunity_id}/history",
+    response=list[HistoryOut],
+    summary="Stage, amount, probability, close date and category changes, oldest first",
+)
+def get_history(request: HttpRequest, opportunity_id: int) -> QuerySet[OpportunityHistory]:
+    opportunity = get_object_or_404(_visible(request), pk=opportunity_id)
+    return opportunity.history.select_related("stage").order_by("changed_at", "pk")
+
+
+@config_router.get("/pipelines", response=list[PipelineOut], summary="Pipelines and their stages")
+def list_pipelines(request: HttpRequest) -> QuerySet[Pipeline]:
+    return Pipeline.objects.prefetch_related(
+        Prefetch("stages", queryset=Stage.objects.order_by("order", "pk"))
+    )
+
+
+@config_router.get("/pipelines/{key}", response=PipelineOut, summary="One pipeline")
+def get_pipeline(request: HttpRequest, key: str) -> Pipeline:
+    return get_object_or_404(list_pipelines(request), key=key)
+
+
+@config_router.get("/lost-reasons", response=list[LostReasonOut], summary="Lost reasons")
+def list_lost_reasons(request: HttpRequest) -> QuerySet[LostReason]:
+    return LostReason.objects.all()

@@ -1,0 +1,43 @@
+"""Opportunity input, shared by API, forms and import. Stages, pipelines, categories and
+lost reasons are referred to by their keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from opportune.schemas import InputSchema, Key
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Category = Literal["pipeline", "best_case", "commit", "closed", "omitted"]
+TypeValue = Literal[
+    "new_business", "existing_upgrade", "existing_replacement", "existing_downgrade", ""
+]
+
+
+class OpportunityChanges(InputSchema):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    account_id: int | None = None
+    primary_contact_id: int | None = None
+    owner_id: int | None = None
+    stage: Key | None = None
+    amount: Money | None = None
+    probability: int | None = Field(None, ge=0, le=100)
+    close_date: dt.date | None = None
+    forecast_category: Category | None = None
+    type: TypeValue | None = None
+    lead_source: str | None = Field(None, max_length=30)
+    campaign: str | None = Field(None, max_length=120)
+    next_step: str | None = Field(None, max_length=255)
+    description: str | None = None
+    lost_reason: Key | None = None
+
+
+class OpportunityCreate(OpportunityChanges):
+    name: str = Field(min_length=1, max_length=120)  # type: ignore[assignment]
+    account_id: int  # type: ignore[assignment]
+    close_date: dt.date  # type: ignore[assignment]
+    pipeline: Key | None = Field(None, description="Pipeline key; the default pipeline if absent.")
