@@ -98,6 +98,16 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == ""
 
 
+def _copy_all(record: models.Model, lead: Lead, mapping: dict[str, str]) -> None:
+    """Copy every lead value into a new record, flags included: a new contact must keep the
+    lead's do_not_call and email_opt_out, which "fill empty fields" would skip (False isn't
+    empty)."""
+    for lead_field, field in mapping.items():
+        value = getattr(lead, lead_field)
+        if not _is_empty(value):
+            setattr(record, field, value)
+
+
 def _fill_empty(record: models.Model, lead: Lead, mapping: dict[str, str]) -> list[str]:
     """Copy lead values into the record's empty fields only; answer the fields filled."""
     filled = []
@@ -130,7 +140,7 @@ def _check_policy(actor: User, lead: Lead, override: bool) -> None:
 def _account_for(actor: User, lead: Lead, options: ConversionOptions, owner: User) -> Account:
     if options.account_id is None:
         account = Account(owner=owner)
-        _fill_empty(account, lead, ACCOUNT_FROM_LEAD)
+        _copy_all(account, lead, ACCOUNT_FROM_LEAD)
         account.save()
         return account
     account = Account.objects.visible_to(actor).filter(pk=options.account_id).first()
@@ -146,7 +156,7 @@ def _contact_for(
 ) -> Contact:
     if options.contact_id is None:
         contact = Contact(account=account, owner=owner)
-        _fill_empty(contact, lead, CONTACT_FROM_LEAD)
+        _copy_all(contact, lead, CONTACT_FROM_LEAD)
         contact.save()
         return contact
     contact = Contact.objects.visible_to(actor).filter(pk=options.contact_id).first()
