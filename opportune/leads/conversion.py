@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from opportune.accounts.models import Account, Contact, normalize_company, website_domain
 from opportune.activities.models import Activity
+from opportune.audit.services import record_changes, snapshot
 from opportune.errors import Conflict, NotAllowed, RuleViolation, field_error
 from opportune.fiscal import fiscal_quarter_end
 from opportune.identity.models import Role
@@ -26,6 +27,7 @@ from opportune.opportunities.services import OpportunityDraft, open_opportunity
 
 from .models import Lead, LeadStatus, QualificationPolicy
 from .schemas import ConversionOptions
+from .services import TRACKED_FIELDS
 
 if TYPE_CHECKING:
     from opportune.identity.models import User
@@ -247,6 +249,7 @@ def convert_lead(actor: User, lead_id: int, options: ConversionOptions) -> Conve
         )
 
     Activity.objects.filter(lead=lead).update(contact=contact, opportunity=opportunity)
+    before = snapshot(lead, TRACKED_FIELDS)
     lead.status = LeadStatus.objects.get(is_converted=True)
     lead.is_converted = True
     lead.converted_at = now
@@ -255,4 +258,5 @@ def convert_lead(actor: User, lead_id: int, options: ConversionOptions) -> Conve
     lead.converted_contact = contact
     lead.converted_opportunity = opportunity
     lead.save()
+    record_changes(actor, lead, before, snapshot(lead, TRACKED_FIELDS))
     return ConversionResult(lead, account, contact, opportunity)
