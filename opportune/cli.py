@@ -1,0 +1,370 @@
+"""The ``opportune`` command: set up, serve, load demo data, manage users, teams and tokens.
+
+Each subcommand is a thin caller of Django management commands or of the domain's own code.
+``main(argv)`` returns the exit code, so tests call it in-process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opportune.identity.models import User
+
+SQLITE_ENGINE = "django.db.backends.sqlite3"
+
+
+class CliError(Exception):
+    """A mistake in the command's input: printed as one line on stderr, exit status 1."""
+
+
+def _out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+# --- init, serve, worker ----------------------------------------------------------------------
+
+
+def _collectstatic() -> None:
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def _ensure_defaults() -> None:
+    """Re-run the data migrations' get_or_create steps, in case defaults were deleted."""
+    from django.apps import apps
+
+    for module in (
+        "opportune.leads.migrations.0002_default_statuses",
+        "opportune.opportunities.migrations.0002_default_pipeline",
+    ):
+        importlib.import_module(module).create_defaults(apps, None)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    _ensure_defaults()
+    _collectstatic()
+    database = settings.DATABASES["default"]
+    _out(f"Database ready: {database['ENGINE'].rsplit('.', 1)[-1]} {database['NAME']}")
+    _out(f"Static files collected in {settings.STATIC_ROOT}")
+    return 0
+
+
+def _unapplied_migrations() -> int:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+def gunicorn_argv(
+    host: str, port: int, workers: int | None, threads: int, engine: str
+) -> list[str]:
+    """SQLite takes one writer at a time: one process with threads queues writes on the busy
+    timeout instead of several processes fighting for the lock. PostgreSQL takes workers."""
+    if engine == SQLITE_ENGINE:
+        if workers not in (None, 1):
+            print(
+                "opportune: SQLite serves from one worker process; ignoring --workers.",
+                file=sys.stderr,
+            )
+        workers = 1
+    elif workers is None:
+        workers = min(2 * (os.cpu_count() or 1) + 1, 8)
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "opportune.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--access-logfile",
+        "-",
+        "--forwarded-allow-ips",
+        "127.0.0.1,::1",
+    ]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from django.conf import settings
+
+    if _unapplied_migrations():
+        raise CliError("The database is not up to date: run 'opportune init' first.")
+    if not (settings.STATIC_ROOT / "staticfiles.json").exists():
+        _collectstatic()
+    argv = gunicorn_argv(
+        args.host, args.port, args.workers, args.threads, settings.DATABASES["default"]["ENGINE"]
+    )
+    _out(f"Serving Opportune on http://{args.host}:{args.port}/ (Ctrl-C stops it)")
+    os.execv(argv[0], argv)
+    return 0  # not reached: execv replaces this process
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    options: dict[str, object] = {"queue_name": args.queue, "interval": args.interval}
+    if args.batch:
+        options["batch"] = True
+    call_command("db_worker", **options)
+    return 0
+
+
+# --- demo ---------------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from django.conf import settings
+
+    from opportune.demo import DemoNotLoaded, load_demo
+
+    try:
+        login = load_demo(
+            seed=args.seed,
+            size=args.size,
+            login_file=settings.DATA_DIR / "demo-login.txt",
+            progress=_out,
+        )
+    except DemoNotLoaded as skipped:
+        print(f"opportune: {skipped}", file=sys.stderr)
+        return 0
+    _out()
+    _out(login.text())
+    return 0
+
+
+# --- users, teams, tokens ---------------------------------------------------------------------
+
+
+def _user(username: str) -> User:
+    from opportune.identity.models import User
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise CliError(f"No user '{username}'.")
+    return user
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+    from django.db import transaction
+
+    from opportune.identity.models import Role, Team, User
+
+    if args.role not in Role.values:
+        raise CliError(f"Unknown role '{args.role}'; choose one of: {', '.join(Role.values)}.")
+    if User.objects.filter(username=args.username).exists():
+        raise CliError(f"A user named '{args.username}' already exists.")
+    team = None
+    if args.team:
+        team = Team.objects.filter(name=args.team).first()
+        if team is None:
+            raise CliError(f"No team '{args.team}'; create it with 'opportune team add'.")
+    email = args.email or ""
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise CliError(f"'{email}' is not a valid email address.") from exc
+    password = args.password or secrets.token_urlsafe(12)
+    user = User(
+        username=args.username,
+        email=email.lower(),
+        role=args.role,
+        team=team,
+        first_name=args.first_name or "",
+        last_name=args.last_name or "",
+        is_staff=args.role == Role.ADMIN,
+        is_superuser=args.role == Role.ADMIN,
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise CliError("The password is too weak: " + " ".join(exc.messages)) from exc
+    user.set_password(password)
+    with transaction.atomic():
+        user.save()
+    _out(
+        f"Created user '{user.username}' ({user.get_role_display()}"
+        + (f", team {team.name})" if team else ")")
+    )
+    if not args.password:
+        _out(f"Password: {password}")
+    return 0
+
+
+def cmd_team_add(args: argparse.Namespace) -> int:
+    from opportune.identity.models import Role, Team
+
+    if Team.objects.filter(name=args.name).exists():
+        raise CliError(f"A team named '{args.name}' already exists.")
+    parent = None
+    if args.parent:
+        parent = Team.objects.filter(name=args.parent).first()
+        if parent is None:
+            raise CliError(f"No team '{args.parent}' to put '{args.name}' under.")
+    manager = None
+    if args.manager:
+        manager = _user(args.manager)
+        if manager.role not in (Role.SALES_MANAGER, Role.ADMIN):
+            raise CliError(
+                f"'{manager.username}' is a {manager.get_role_display().lower()}; "
+                "a team's manager must be a sales manager or an admin."
+            )
+    team = Team.objects.create(name=args.name, parent=parent, manager=manager)
+    details = [f"under {parent.name}" if parent else "", f"managed by {manager}" if manager else ""]
+    _out(f"Created team '{team.name}'" + "".join(f", {d}" for d in details if d))
+    return 0
+
+
+def cmd_token_issue(args: argparse.Namespace) -> int:
+    from opportune.identity.models import ApiToken
+
+    user = _user(args.username)
+    if not user.is_active:
+        raise CliError(f"User '{user.username}' is deactivated.")
+    _, raw = ApiToken.issue(user, args.name)
+    _out(raw)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["opportune manage", *args.arguments])
+    return 0
+
+
+# --- parser -------------------------------------------------------------------------------------
+
+
+def _command(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    help: str,
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(name, help=help, description=help)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from opportune.identity.models import Role
+
+    parser = argparse.ArgumentParser(
+        prog="opportune", description="Opportune, a sales CRM that tells leads from opportunities."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _command(
+        commands,
+        "init",
+        cmd_init,
+        "Create or upgrade the database, its default records and the static files.",
+    )
+
+    serve = _command(commands, "serve", cmd_serve, "Serve the web UI and the API with gunicorn.")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (PostgreSQL only; SQLite always uses one)",
+    )
+    serve.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
+
+    worker = _command(commands, "worker", cmd_worker, "Run background jobs from the queue.")
+    worker.add_argument("--queue", default="*", help="queue names, comma-separated ('*': all)")
+    worker.add_argument(
+        "--interval", type=float, default=1.0, help="seconds to wait when the queue is empty"
+    )
+    worker.add_argument("--batch", action="store_true", help="run what is queued, then exit")
+
+    demo = _command(commands, "demo", cmd_demo, "Load synthetic demo data into an empty database.")
+    demo.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
+    demo.add_argument(
+        "--size",
+        choices=["small", "large"],
+        default="small",
+        help="small: about 300 leads; large: about 20,000 leads",
+    )
+
+    user = commands.add_parser("user", help="Manage users.", description="Manage users.")
+    user_commands = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    user_add = _command(user_commands, "add", cmd_user_add, "Create a user.")
+    user_add.add_argument("username")
+    user_add.add_argument("--role", required=True, help=f"one of: {', '.join(Role.values)}")
+    user_add.add_argument("--team", help="the team's name")
+    user_add.add_argument("--email")
+    user_add.add_argument("--first-name")
+    user_add.add_argument("--last-name")
+    user_add.add_argument("--password", help="default: a generated one, printed once")
+
+    team = commands.add_parser("team", help="Manage teams.", description="Manage teams.")
+    team_commands = team.add_subparsers(dest="action", required=True, metavar="ACTION")
+    team_add = _command(team_commands, "add", cmd_team_add, "Create a team.")
+    team_add.add_argument("name")
+    team_add.add_argument("--parent", help="the name of the team it belongs to")
+    team_add.add_argument("--manager", help="the manager's username")
+
+    token = commands.add_parser(
+        "token", help="Manage API tokens.", description="Manage API tokens."
+    )
+    token_commands = token.add_subparsers(dest="action", required=True, metavar="ACTION")
+    token_issue = _command(
+        token_commands,
+        "issue",
+        cmd_token_issue,
+        "Issue an API token and print it (it is shown only once).",
+    )
+    token_issue.add_argument("username")
+    token_issue.add_argument("--name", default="cli", help="a label for the token")
+
+    manage = _command(commands, "manage", cmd_manage, "Run a Django management command.")
+    manage.add_argument("arguments", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opportune.settings")
+    import django
+
+    django.setup()
+    from django.core.management.base import CommandError
+
+    from opportune.errors import DomainError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except (CliError, CommandError, DomainError) as exc:
+        print(f"opportune: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
