@@ -217,14 +217,11 @@ def convert_lead(actor: User, lead_id: int, options: ConversionOptions) -> Conve
     """Convert the lead, all or nothing. The lead row is locked first, so of two concurrent
     conversions the second waits, then sees the lead converted and fails with a Conflict."""
     require_writer(actor)
-    lead = (
-        Lead.objects.visible_to(actor)
-        .select_for_update(of=("self",))
-        .select_related("status", "owner")
-        .filter(pk=lead_id)
-        .first()
-    )
-    if lead is None:
+    # Lock the bare row, then read the rest. A locking query that joins (status, owner's
+    # team) makes PostgreSQL re-check the *old* joined rows against the row the winner just
+    # committed: status_id no longer matches, and the loser found no lead (404), not a 409.
+    lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+    if lead is None or not Lead.objects.visible_to(actor).filter(pk=lead_id).exists():
         raise Lead.DoesNotExist(f"No lead {lead_id}.")
     if lead.is_converted:
         raise Conflict("This lead was already converted.")
