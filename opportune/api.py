@@ -105,6 +105,8 @@ def _protected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _register_routers() -> None:
     from opportune.accounts.api import accounts_router, contacts_router
     from opportune.activities.api import router as activities_router
+    from opportune.capture.api import public_router as web_to_lead_router
+    from opportune.capture.api import router as capture_router
     from opportune.identity.api import router as identity_router
     from opportune.leads.api import router as leads_router
     from opportune.leads.api import status_router
@@ -118,6 +120,8 @@ def _register_routers() -> None:
     api.add_router("/opportunities", opportunities_router)
     api.add_router("/", config_router)
     api.add_router("/activities", activities_router)
+    api.add_router("/", capture_router)
+    api.add_router("/", web_to_lead_router)
 
 
 _register_routers()

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "opportune.opportunities",
     "opportune.activities",
     "opportune.audit",
+    "opportune.capture",
+    "opportune.imports",
     "opportune.web",
 ]
 

@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from opportune.capture.duplicates import find_duplicates
+from opportune.capture.schemas import DuplicateOut
 from opportune.errors import Conflict
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
@@ -74,6 +76,12 @@ class LeadOut(Schema):
     @staticmethod
     def resolve_status(lead: Lead) -> str:
         return lead.status.key
+
+
+class LeadCreatedOut(LeadOut):
+    duplicates: list[DuplicateOut] = Field(
+        default_factory=list, description="Possible duplicates among the leads you can see."
+    )
 
 
 class LeadFilters(ListParams):
@@ -158,9 +166,13 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilters]) -> dict:
     return keyset_page(filter_leads(_visible(request), filters), filters.limit, filters.cursor)
 
 
-@router.post("", response={201: LeadOut}, summary="Create a lead")
+@router.post("", response={201: LeadCreatedOut}, summary="Create a lead")
 def post_lead(request: HttpRequest, payload: LeadCreate) -> Status[Lead]:
-    return Status(201, create_lead(actor(request), payload))
+    lead = create_lead(actor(request), payload)
+    lead.duplicates = [  # type: ignore[attr-defined]
+        DuplicateOut.from_match(m) for m in find_duplicates(actor(request), lead)
+    ]
+    return Status(201, lead)
 
 
 @router.get("/{int:lead_id}", response=LeadOut, summary="One lead")

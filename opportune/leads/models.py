@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from opportune.capture import keys
 from opportune.identity.models import Role
 from opportune.identity.visibility import VisibleQuerySet
 
@@ -175,6 +176,12 @@ class Lead(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
 
+    # Duplicate-matching keys (opportune.capture.keys), kept in step by save() and indexed.
+    email_key = models.CharField(max_length=254, blank=True, editable=False, db_index=True)
+    phone_key = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
+    name_key = models.CharField(max_length=170, blank=True, editable=False, db_index=True)
+    company_key = models.CharField(max_length=255, blank=True, editable=False, db_index=True)
+
     objects = LeadQuerySet.as_manager()
 
     class Meta:
@@ -190,3 +197,20 @@ class Lead(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    def fill_match_keys(self) -> None:
+        """Recompute the duplicate-matching keys (bulk inserts call this, save() too)."""
+        self.email_key = keys.email_key(self.email)
+        self.phone_key = keys.phone_key(self.phone, self.country)
+        self.name_key = keys.name_key(self.first_name, self.last_name)
+        self.company_key = keys.company_key(self.company)
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.fill_match_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *MATCH_KEY_FIELDS}  # type: ignore[misc]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+MATCH_KEY_FIELDS = ("email_key", "phone_key", "name_key", "company_key")

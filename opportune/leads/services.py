@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from opportune.audit.services import record_changes, snapshot
+from opportune.capture.services import assign_owner
 from opportune.errors import Conflict, RuleViolation, field_error
 from opportune.identity.services import assignable_owner, require_writer
 from opportune.schemas import blank_strings
@@ -70,14 +71,17 @@ def _apply(lead: Lead, values: dict[str, Any]) -> None:
 
 @transaction.atomic
 def create_lead(actor: User, data: LeadCreate, *, default_owner: User | None = None) -> Lead:
-    """A new lead, owned by the given owner, else ``default_owner``, else its creator."""
+    """A new lead, owned by the given owner, else ``default_owner``, else the owner the
+    assignment rules give it, else its creator."""
     require_writer(actor)
     lead = Lead(status=LeadStatus.objects.get(is_default=True))
     values = data.model_dump(exclude_unset=True)
-    if values.get("owner_id") is None:
+    owner_given = values.get("owner_id") is not None
+    if not owner_given:
         values.pop("owner_id", None)
-        lead.owner = default_owner or actor
     _apply(lead, values)
+    if not owner_given:
+        lead.owner = default_owner or assign_owner(lead) or actor
     _check_disqualification(lead)
     lead.save()
     return lead

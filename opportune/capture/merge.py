@@ -1,0 +1,183 @@
+"""Merging 2-5 leads into one, and undoing a merge.
+
+The master keeps its id. Each field takes the value of the lead chosen for it, by default the
+master's, else the first non-empty one. Every row that points at a merged lead (activities,
+and whatever other app links to leads) moves to the master, as does the merged leads' field
+history; then the merged leads are deleted. ``LeadMerge`` keeps what undoing needs: the
+master's values before, the merged leads as they were, and the ids of the rows moved.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from opportune.audit.models import FieldChange
+from opportune.audit.services import record_changes, snapshot
+from opportune.errors import Conflict, RuleViolation, field_error
+from opportune.identity.services import require_writer
+from opportune.leads.models import MATCH_KEY_FIELDS, Lead
+from opportune.leads.schemas import LeadChanges
+
+from .models import LeadMerge
+
+if TYPE_CHECKING:
+    from opportune.identity.models import User
+
+# The fields a merge chooses values for: every writable lead field (attribute names).
+MERGE_FIELDS = [("status_id" if name == "status" else name) for name in LeadChanges.model_fields]
+_SNAPSHOT_FIELDS = [f.attname for f in Lead._meta.concrete_fields]
+MAX_LEADS = 5
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _row(lead: Lead) -> dict[str, Any]:
+    return {name: getattr(lead, name) for name in _SNAPSHOT_FIELDS}
+
+
+def _links_to_leads() -> list[tuple[type[models.Model], str]]:
+    """Every (model, foreign key) that points at Lead, from any app."""
+    return [
+        (rel.related_model, rel.field.name)  # type: ignore[misc]
+        for rel in Lead._meta.related_objects
+        if rel.one_to_many and rel.related_model is not LeadMerge
+    ]
+
+
+def chosen_values(master: Lead, others: list[Lead], choices: dict[str, int]) -> dict[str, Any]:
+    """The merged value of each field: the chosen lead's, else the master's, else the first
+    non-empty one among the others (in the order given)."""
+    by_id = {lead.pk: lead for lead in [master, *others]}
+    values: dict[str, Any] = {}
+    for field in MERGE_FIELDS:
+        choice = choices.get(field) or choices.get(field.removesuffix("_id"))
+        if choice is not None:
+            if choice not in by_id:
+                raise field_error(f"fields.{field}", f"Lead {choice} is not part of this merge.")
+            values[field] = getattr(by_id[choice], field)
+            continue
+        value = getattr(master, field)
+        if _is_empty(value):
+            value = next(
+                (getattr(o, field) for o in others if not _is_empty(getattr(o, field))), value
+            )
+        values[field] = value
+    return values
+
+
+@transaction.atomic
+def merge_leads(
+    actor: User, master_id: int, lead_ids: list[int], choices: dict[str, int] | None = None
+) -> LeadMerge:
+    """Merge the leads into the master, in one transaction. All must be visible to the actor
+    (else 404) and none converted."""
+    require_writer(actor)
+    ids = list(dict.fromkeys([master_id, *lead_ids]))
+    if not 2 <= len(ids) <= MAX_LEADS:
+        raise field_error("lead_ids", f"Merge between 2 and {MAX_LEADS} different leads.")
+    visible = Lead.objects.visible_to(actor)
+    for pk in ids:
+        get_object_or_404(visible, pk=pk)
+    locked = {lead.pk: lead for lead in Lead.objects.select_for_update().filter(pk__in=ids)}
+    if len(locked) != len(ids):
+        raise Conflict("A lead of this merge was deleted meanwhile.")
+    converted = [pk for pk in ids if locked[pk].is_converted]
+    if converted:
+        raise Conflict(f"Converted leads cannot be merged: {', '.join(map(str, converted))}.")
+    master = locked[master_id]
+    others = [locked[pk] for pk in ids[1:]]
+    values = chosen_values(master, others, choices or {})
+
+    before = snapshot(master, MERGE_FIELDS)
+    merge = LeadMerge(
+        merged_by=actor,
+        master_before={k: v for k, v in before.items() if v != values[k]},
+        merged_leads=[_row(o) for o in others],
+    )
+    moved: dict[str, dict[str, list[int]]] = {}
+    for model, fk in _links_to_leads():
+        label = f"{model._meta.label}.{fk}"
+        for other in others:
+            rows = model._base_manager.filter(**{fk: other.pk})
+            pks = list(rows.values_list("pk", flat=True))
+            if pks:
+                rows.update(**{fk: master.pk})
+                moved.setdefault(label, {})[str(other.pk)] = pks
+    for other in others:
+        history = FieldChange.objects.filter(record_type="lead", record_id=other.pk)
+        pks = list(history.values_list("pk", flat=True))
+        if pks:
+            history.update(record_id=master.pk)
+            moved.setdefault("audit.FieldChange", {})[str(other.pk)] = pks
+    merge.moved = moved
+
+    Lead.objects.filter(pk__in=[o.pk for o in others]).delete()
+    for name, value in values.items():
+        setattr(master, name, value)
+    master.save()
+    record_changes(actor, master, before, snapshot(master, MERGE_FIELDS))
+    merge.master = master
+    merge.save()
+    return merge
+
+
+@transaction.atomic
+def undo_merge(actor: User, merge_id: int) -> LeadMerge:
+    """Bring the merged leads back with their ids, rows and history, and restore the master's
+    values as they were before the merge."""
+    require_writer(actor)
+    merge = get_object_or_404(LeadMerge.objects.select_for_update(), pk=merge_id)
+    if merge.master_id is None:
+        raise Conflict("The master lead of this merge was deleted; it cannot be undone.")
+    master = get_object_or_404(
+        Lead.objects.visible_to(actor).select_for_update(), pk=merge.master_id
+    )
+    if merge.undone_at is not None:
+        raise Conflict("This merge was already undone.")
+    if master.is_converted:
+        raise Conflict("The master lead was converted since; the merge cannot be undone.")
+    if Lead.objects.filter(pk__in=merge.merged_ids).exists():
+        raise RuleViolation("A lead with a merged lead's id exists again.")
+
+    for row in merge.merged_leads:
+        restored = Lead(
+            **{
+                f.attname: f.to_python(row[f.attname])
+                for f in Lead._meta.concrete_fields
+                if f.attname in row and f.attname not in MATCH_KEY_FIELDS
+            }
+        )
+        restored.save(force_insert=True)
+        # save() stamps the auto dates anew; put back the ones the lead had.
+        Lead.objects.filter(pk=restored.pk).update(
+            created_at=Lead._meta.get_field("created_at").to_python(row["created_at"]),
+            updated_at=Lead._meta.get_field("updated_at").to_python(row["updated_at"]),
+        )
+    links = {f"{m._meta.label}.{fk}": (m, fk) for m, fk in _links_to_leads()}
+    for label, per_lead in merge.moved.items():
+        for lead_id, pks in per_lead.items():
+            if label == "audit.FieldChange":
+                FieldChange.objects.filter(pk__in=pks, record_id=master.pk).update(
+                    record_id=int(lead_id)
+                )
+            elif label in links:
+                model, fk = links[label]
+                model._base_manager.filter(pk__in=pks, **{fk: master.pk}).update(
+                    **{fk: int(lead_id)}
+                )
+
+    before = snapshot(master, MERGE_FIELDS)
+    for name, value in merge.master_before.items():
+        setattr(master, name, Lead._meta.get_field(name).to_python(value))
+    master.save()
+    record_changes(actor, master, before, snapshot(master, MERGE_FIELDS))
+    merge.undone_at = timezone.now()
+    merge.undone_by = actor
+    merge.save(update_fields=["undone_at", "undone_by"])
+    return merge

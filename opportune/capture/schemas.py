@@ -1,0 +1,83 @@
+"""Capture input and output: duplicates, merges, assignment previews."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Schema
+from pydantic import Field
+
+from opportune.leads.schemas import Source
+from opportune.schemas import InputSchema
+
+from .duplicates import DuplicateMatch
+
+
+class DuplicateOut(Schema):
+    id: int
+    score: int = Field(description="0-100: 100 same email, 90 same phone, less for a fuzzy match.")
+    reasons: list[str] = Field(description="Any of: email, phone, name_company.")
+    first_name: str
+    last_name: str
+    company: str
+    email: str
+    phone: str
+    owner_id: int | None
+    status: str
+    is_converted: bool
+
+    @staticmethod
+    def from_match(match: DuplicateMatch) -> DuplicateOut:
+        lead = match.lead
+        return DuplicateOut(
+            id=lead.pk,
+            score=match.score,
+            reasons=match.reasons,
+            first_name=lead.first_name,
+            last_name=lead.last_name,
+            company=lead.company,
+            email=lead.email,
+            phone=lead.phone,
+            owner_id=lead.owner_id,
+            status=lead.status.key,
+            is_converted=lead.is_converted,
+        )
+
+
+class MergeRequest(InputSchema):
+    master_id: int
+    lead_ids: list[int] = Field(min_length=1, max_length=4, description="The leads merged in.")
+    fields: dict[str, int] = Field(
+        default_factory=dict,
+        description="Field name -> id of the lead whose value to keep "
+        "(default: the master's, else the first non-empty).",
+    )
+
+
+class MergeOut(Schema):
+    id: int
+    master_id: int | None
+    merged_ids: list[int]
+    merged_at: dt.datetime
+    undone_at: dt.datetime | None
+
+
+class AssignmentProbe(InputSchema):
+    """A lead to test against the rules: an existing one, or the values of a new one."""
+
+    lead_id: int | None = None
+    source: Source | None = None
+    country: str = ""
+    state: str = ""
+    industry: str = ""
+    campaign: str = ""
+    employees: int | None = Field(None, ge=0)
+    annual_revenue: Decimal | None = Field(None, ge=0)
+
+
+class AssignmentPreviewOut(Schema):
+    rule_id: int | None
+    rule_name: str | None
+    owner_id: int | None
+    owner: str | None
