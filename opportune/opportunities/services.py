@@ -98,8 +98,12 @@ def _apply_overrides(
         field = "probability" if probability is not None else "forecast_category"
         raise field_error(field, "Probability and forecast category follow the stage once closed.")
     if probability is not None:
+        if not 0 <= probability <= 100:
+            raise field_error("probability", "A probability is a percentage, from 0 to 100.")
         opportunity.probability = probability
     if category is not None:
+        if category not in ForecastCategory.values:
+            raise field_error("forecast_category", f"Unknown forecast category '{category}'.")
         if category in (ForecastCategory.CLOSED,):
             raise field_error(
                 "forecast_category", "Only a closed stage sets the category 'closed'."
@@ -163,6 +167,8 @@ def open_opportunity(
         _enter_stage(opportunity, stage_in(draft.pipeline, draft.stage_key), now)
         if draft.lost_reason_key:
             opportunity.lost_reason = lost_reason(draft.lost_reason_key)
+            if not (opportunity.is_closed and not opportunity.is_won):
+                raise field_error("lost_reason", "Only a lost opportunity has a lost reason.")
         _apply_overrides(opportunity, draft.probability, draft.forecast_category)
         _check_closing(opportunity)
         opportunity.save()
@@ -215,6 +221,9 @@ def change_opportunity(
                 raise field_error("primary_contact_id", "The contact belongs to another account.")
         opportunity.primary_contact = contact
     for name, value in changes.items():
+        if name not in _PLAIN:
+            # is_closed, is_won, closed_at & co. follow the stage; nothing else may set them.
+            raise field_error(name, f"'{name}' cannot be set directly; the stage sets it.")
         if name in {"name", "close_date"} and value is None:
             raise field_error(name, "This field is required.")
         setattr(opportunity, name, "" if value is None and name in _TEXT else value)
@@ -230,6 +239,7 @@ def change_opportunity(
 
 
 _TEXT = {"type", "lead_source", "campaign", "next_step", "description"}
+_PLAIN = {"name", "amount", "close_date", *_TEXT}
 
 
 def close_opportunity(
