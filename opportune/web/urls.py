@@ -1,3 +1,24 @@
-from django.urls import URLPattern, URLResolver
+"""Every web page, mounted at the site root by ``opportune/urls.py``.
 
-urlpatterns: list[URLPattern | URLResolver] = []
+Each app's pages keep their own namespace (``leads:detail``, ``opportunities:pipeline``).
+"""
+
+from django.urls import URLPattern, URLResolver, include, path
+
+from . import views
+
+web_patterns: list[URLPattern | URLResolver] = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("my-work/", views.my_work, name="my_work"),
+    path("settings/", views.settings_index, name="settings"),
+]
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include((web_patterns, "web"))),
+    path("leads/", include("opportune.leads.urls")),
+    path("", include("opportune.opportunities.urls")),
+    path("", include("opportune.accounts.urls")),
+    path("activities/", include("opportune.activities.urls")),
+]

@@ -1,0 +1,196 @@
+"""Account and contact pages: lists, record pages with their deals, people, converted leads
+and activity, and the create/edit forms (``save_account`` / ``save_contact``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import HttpResponse
+from django.urls import reverse
+
+from opportune.activities.views import timeline_context
+from opportune.errors import DomainError
+from opportune.identity.models import User
+from opportune.leads.models import Lead
+from opportune.opportunities.models import ContactRole, Opportunity
+from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
+from opportune.web.pagination import keyset_page
+from opportune.web.templatetags.opportune import sees_opportunities
+
+from .forms import AccountCreateForm, AccountForm, ContactCreateForm, ContactForm
+from .models import Account, Contact
+from .schemas import AccountChanges, ContactChanges
+from .services import save_account, save_contact
+
+PAGE_SIZE = 50
+RELATED_LIMIT = 50
+ACCOUNT_SORTS = {"created": "id", "name": "normalized_name"}
+CONTACT_SORTS = {"created": "id", "name": "last_name"}
+
+
+def _sort(value: str, sorts: dict[str, str]) -> tuple[str, str]:
+    if value.lstrip("-") not in sorts:
+        value = "-created"
+    column = sorts[value.lstrip("-")]
+    return value, f"-{column}" if value.startswith("-") else column
+
+
+def _owner_filter(user: User, records: QuerySet[Any], owner: str) -> QuerySet[Any]:
+    if owner == "me":
+        return records.filter(owner=user)
+    if owner == "none":
+        return records.filter(owner__isnull=True)
+    return records
+
+
+@login_required
+def account_list(request: AuthedRequest) -> HttpResponse:
+    accounts = Account.objects.visible_to(request.user).select_related("owner")
+    q = request.GET.get("q", "")
+    for term in q.split()[:5]:
+        accounts = accounts.filter(Q(name__icontains=term) | Q(website__icontains=term))
+    accounts = _owner_filter(request.user, accounts, request.GET.get("owner", ""))
+    sort, order = _sort(request.GET.get("sort", "-created"), ACCOUNT_SORTS)
+    page = keyset_page(accounts, order, request.GET.get("cursor"), PAGE_SIZE)
+    context = {"page": page, "q": q, "sort": sort, "owner": request.GET.get("owner", "")}
+    return render_page(request, "accounts/account_list.html", context, "results")
+
+
+@login_required
+def account_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = visible_or_404(Account.objects.select_related("owner", "parent"), request.user, pk)
+    user = request.user
+    context: dict[str, Any] = {
+        "account": account,
+        "contacts": list(
+            Contact.objects.visible_to(user)
+            .filter(account=account)
+            .select_related("owner")[:RELATED_LIMIT]
+        ),
+        "converted_leads": list(
+            Lead.objects.visible_to(user).filter(converted_account=account)[:RELATED_LIMIT]
+        ),
+        "may_edit": user.can_write,
+    }
+    if sees_opportunities(user):
+        context["opportunities"] = list(
+            Opportunity.objects.visible_to(user)
+            .filter(account=account)
+            .select_related("stage", "owner")
+            .order_by("is_closed", "close_date")[:RELATED_LIMIT]
+        )
+    context.update(timeline_context(user, account=account))
+    return render_page(request, "accounts/account_detail.html", context)
+
+
+def _account_initial(account: Account) -> dict[str, Any]:
+    initial = {name: getattr(account, name) for name in AccountForm.base_fields if name != "owner"}
+    initial["owner"] = account.owner_id
+    return initial
+
+
+@login_required
+def account_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    account = None
+    if pk is not None:
+        account = visible_or_404(Account.objects.all(), request.user, pk)
+        form: AccountForm = AccountForm(request.POST or None, initial=_account_initial(account))
+    else:
+        form = AccountCreateForm(request.POST or None, initial={"owner": request.user.pk})
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(form.validated, AccountChanges)
+        try:
+            account = save_account(request.user, form.validated, account)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, f"Account {account.name} saved.")
+            return go_to(request, reverse("accounts:detail", args=[account.pk]))
+    status = 422 if form.errors else 200
+    context = {"account": account, "form": form}
+    return render_page(request, "accounts/account_form.html", context, "form", status)
+
+
+@login_required
+def contact_list(request: AuthedRequest) -> HttpResponse:
+    contacts = Contact.objects.visible_to(request.user).select_related("owner", "account")
+    q = request.GET.get("q", "")
+    for term in q.split()[:5]:
+        contacts = contacts.filter(
+            Q(first_name__icontains=term) | Q(last_name__icontains=term) | Q(email__icontains=term)
+        )
+    contacts = _owner_filter(request.user, contacts, request.GET.get("owner", ""))
+    sort, order = _sort(request.GET.get("sort", "-created"), CONTACT_SORTS)
+    page = keyset_page(contacts, order, request.GET.get("cursor"), PAGE_SIZE)
+    context = {"page": page, "q": q, "sort": sort, "owner": request.GET.get("owner", "")}
+    return render_page(request, "accounts/contact_list.html", context, "results")
+
+
+@login_required
+def contact_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    contact = visible_or_404(Contact.objects.select_related("owner", "account"), request.user, pk)
+    user = request.user
+    context: dict[str, Any] = {
+        "contact": contact,
+        "converted_leads": list(
+            Lead.objects.visible_to(user).filter(converted_contact=contact)[:RELATED_LIMIT]
+        ),
+        "may_edit": user.can_write,
+    }
+    if sees_opportunities(user):
+        visible = Opportunity.objects.visible_to(user)
+        context["roles"] = list(
+            ContactRole.objects.filter(contact=contact, opportunity__in=visible).select_related(
+                "opportunity", "opportunity__stage"
+            )[:RELATED_LIMIT]
+        )
+    context.update(timeline_context(user, contact=contact))
+    return render_page(request, "accounts/contact_detail.html", context)
+
+
+def _account_choices(user: User, current: int | None) -> list[Account]:
+    """Accounts a contact may be attached to: the user's own (first 200 by name) and the
+    current one. A search-as-you-type picker would scale further."""
+    accounts = Account.objects.visible_to(user)
+    chosen = list(accounts.filter(pk=current)) if current else []
+    own = accounts.filter(owner=user).exclude(pk=current or 0).order_by("normalized_name")[:200]
+    return chosen + list(own)
+
+
+@login_required
+def contact_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    contact = None
+    if pk is not None:
+        contact = visible_or_404(Contact.objects.all(), request.user, pk)
+        initial = {
+            n: getattr(contact, n) for n in ContactForm.base_fields if n not in {"owner", "account"}
+        }
+        initial.update(owner=contact.owner_id, account=contact.account_id)
+        form_class: type[ContactForm] = ContactForm
+    else:
+        account_id = request.GET.get("account", "")
+        initial = {
+            "owner": request.user.pk,
+            "account": int(account_id) if account_id.isdigit() else None,
+        }
+        form_class = ContactCreateForm
+    current = request.POST.get("account") or initial.get("account")
+    accounts = _account_choices(
+        request.user, int(current) if str(current or "").isdigit() else None
+    )
+    form = form_class(request.POST or None, initial=initial, accounts=accounts)
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(form.validated, ContactChanges)
+        try:
+            contact = save_contact(request.user, form.validated, contact)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, f"Contact {contact} saved.")
+            return go_to(request, reverse("accounts:contact", args=[contact.pk]))
+    status = 422 if form.errors else 200
+    context = {"contact": contact, "form": form}
+    return render_page(request, "accounts/contact_form.html", context, "form", status)

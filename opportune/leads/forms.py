@@ -1,0 +1,230 @@
+"""Lead forms: every rule comes from ``schemas.py`` (through SchemaForm) and the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from opportune.identity.models import Role, User
+from opportune.web.forms import DateInput, SchemaForm
+
+from .models import LeadSource, LeadStatus, Rating
+from .schemas import ConversionOptions, LeadChanges, LeadCreate
+
+CRITERIA_LABELS = {
+    "need_identified": "Need identified",
+    "budget_confirmed": "Budget confirmed",
+    "authority_confirmed": "Decision maker confirmed",
+    "expected_purchase_date": "Timeline (expected purchase date)",
+}
+
+
+def owner_choices(blank: str = "Unassigned") -> list[tuple[str | int, str]]:
+    """Users a record can be assigned to (active, not read-only); one query."""
+    users = User.objects.filter(is_active=True).exclude(role=Role.READ_ONLY)
+    return [("", blank), *((u.pk, str(u)) for u in users)]
+
+
+def owner_field(label: str = "Owner", blank: str = "Unassigned") -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label, choices=owner_choices(blank), coerce=int, empty_value=None, required=False
+    )
+
+
+def _text(label: str | None = None, **kwargs: Any) -> forms.CharField:
+    return forms.CharField(label=label, required=False, strip=True, **kwargs)
+
+
+class LeadForm(SchemaForm):
+    schema = LeadChanges
+    schema_names = {"owner": "owner_id"}
+
+    first_name = _text()
+    last_name = _text()
+    company = _text()
+    title = _text()
+    email = _text(widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    phone = _text(widget=forms.TextInput(attrs={"type": "tel"}))
+    website = _text()
+    industry = _text()
+    annual_revenue = forms.DecimalField(label="Annual revenue", required=False)
+    employees = forms.IntegerField(required=False)
+    source = forms.ChoiceField(choices=[("", "—"), *LeadSource.choices], required=False)
+    campaign = _text()
+    rating = forms.ChoiceField(choices=[("", "—"), *Rating.choices], required=False)
+    owner = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    street = _text()
+    city = _text()
+    state = _text(label="State / region")
+    postal_code = _text(label="Postal code")
+    country = _text()
+    description = _text(widget=forms.Textarea(attrs={"rows": 3}))
+    do_not_call = forms.BooleanField(label="Do not call", required=False)
+    email_opt_out = forms.BooleanField(label="Email opt-out", required=False)
+
+    owner_blank = "Unassigned"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = owner_choices(self.owner_blank)  # type: ignore[attr-defined]
+
+
+class LeadCreateForm(LeadForm):
+    schema = LeadCreate
+    owner_blank = "Me"
+
+
+class QualificationForm(SchemaForm):
+    """The BANT checklist of PRODUCT.md section 2."""
+
+    schema = LeadChanges
+
+    need_identified = forms.BooleanField(label="Need identified", required=False)
+    need_description = _text("What they need", widget=forms.Textarea(attrs={"rows": 2}))
+    budget_confirmed = forms.BooleanField(label="Budget confirmed", required=False)
+    budget_amount = forms.DecimalField(label="Budget", required=False)
+    authority_confirmed = forms.BooleanField(label="Decision maker confirmed", required=False)
+    decision_maker = _text("Decision maker")
+    decision_maker_title = _text("Their title")
+    expected_purchase_date = forms.DateField(
+        label="Expected purchase date", required=False, widget=DateInput()
+    )
+
+
+def status_choices(include_closed: bool = True) -> list[tuple[str, str]]:
+    """Statuses a user may pick; "converted" is reached only by converting."""
+    statuses = LeadStatus.objects.filter(is_converted=False)
+    if not include_closed:
+        statuses = statuses.filter(is_closed=False)
+    return [(s.key, s.label) for s in statuses]
+
+
+class StatusForm(SchemaForm):
+    schema = LeadChanges
+
+    status = forms.ChoiceField(label="Status")
+    disqualify_reason = _text("Reason", help_text="Why this lead will not buy.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        statuses = list(LeadStatus.objects.filter(is_converted=False))
+        self.fields["status"].choices = [(s.key, s.label) for s in statuses]  # type: ignore[attr-defined]
+        self.reason_statuses = ",".join(s.key for s in statuses if s.requires_reason)
+
+
+class IdListField(forms.Field):
+    """Selected row ids; which of them the user may touch is the view's (visibility) business."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        try:
+            return [int(v) for v in value or []]
+        except (TypeError, ValueError) as exc:
+            raise forms.ValidationError("Select rows from the list.") from exc
+
+    def validate(self, value: list[int]) -> None:
+        if not value:
+            raise forms.ValidationError("Select at least one lead.")
+
+
+class BulkForm(forms.Form):
+    """Bulk actions on selected leads; each lead goes through ``update_lead``."""
+
+    action = forms.ChoiceField(
+        label="Action", choices=[("assign", "Assign owner"), ("status", "Change status")]
+    )
+    ids = IdListField(label="Leads")
+    owner = forms.TypedChoiceField(label="New owner", coerce=int, empty_value=None, required=False)
+    status = forms.ChoiceField(label="New status", required=False)
+    reason = _text(
+        "Reason (for a disqualifying status)",
+        widget=forms.TextInput(attrs={"placeholder": "Reason, if disqualifying"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = owner_choices()  # type: ignore[attr-defined]
+        self.fields["status"].choices = [("", "—"), *status_choices()]  # type: ignore[attr-defined]
+
+
+class ConvertForm(SchemaForm):
+    """The convert dialog (PRODUCT.md section 3); prefilled by ``conversion_defaults``."""
+
+    schema = ConversionOptions
+    schema_names = {"account": "account_id", "contact": "contact_id", "owner": "owner_id"}
+
+    account = forms.TypedChoiceField(
+        label="Account", coerce=int, empty_value=None, required=False, widget=forms.RadioSelect
+    )
+    contact = forms.TypedChoiceField(
+        label="Contact", coerce=int, empty_value=None, required=False, widget=forms.RadioSelect
+    )
+    create_opportunity = forms.BooleanField(label="Create an opportunity", required=False)
+    opportunity_name = _text("Opportunity name")
+    amount = forms.DecimalField(label="Amount", required=False)
+    close_date = forms.DateField(label="Close date", required=False, widget=DateInput())
+    stage = forms.ChoiceField(label="Stage", required=False)
+    owner = forms.TypedChoiceField(
+        label="Record owner", coerce=int, empty_value=None, required=False
+    )
+    overwrite_lead_source = forms.BooleanField(
+        label="Overwrite the contact's lead source", required=False
+    )
+    override_qualification = forms.BooleanField(
+        label="Convert although the qualification policy is not met", required=False
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        accounts: list[Any],
+        contacts: list[Any],
+        stages: list[Any],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].choices = [("", "new"), *((a.pk, a.name) for a in accounts)]  # type: ignore[attr-defined]
+        self.fields["contact"].choices = [("", "new"), *((c.pk, str(c)) for c in contacts)]  # type: ignore[attr-defined]
+        self.fields["stage"].choices = [(s.key, s.label) for s in stages]  # type: ignore[attr-defined]
+        self.fields["owner"].choices = owner_choices("The lead's owner")  # type: ignore[attr-defined]
+
+    def schema_input(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        data = super().schema_input(cleaned)
+        if not data.get("create_opportunity"):
+            # The opportunity fields are hidden then; sending them would be refused.
+            for name in ("opportunity_name", "amount", "stage", "close_date"):
+                data.pop(name, None)
+        return data
+
+
+class LeadFilterForm(forms.Form):
+    """The lead list's filters (GET); reading, so no rules to share."""
+
+    q = forms.CharField(label="Search", required=False)
+    status = forms.ChoiceField(label="Status", required=False)
+    source = forms.ChoiceField(
+        label="Source", choices=[("", "Any source"), *LeadSource.choices], required=False
+    )
+    rating = forms.ChoiceField(
+        label="Rating", choices=[("", "Any rating"), *Rating.choices], required=False
+    )
+    owner = forms.ChoiceField(label="Owner", required=False)
+    created_from = forms.DateField(label="Created from", required=False, widget=DateInput())
+    created_to = forms.DateField(label="Created to", required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [  # type: ignore[attr-defined]
+            ("", "Open leads"),
+            ("all", "All statuses"),
+            *((s.key, s.label) for s in LeadStatus.objects.all()),
+        ]
+        users = User.objects.filter(is_active=True).exclude(role=Role.READ_ONLY)
+        self.fields["owner"].choices = [  # type: ignore[attr-defined]
+            ("", "Anyone"),
+            ("me", "Me"),
+            ("none", "Unassigned"),
+            *((str(u.pk), str(u)) for u in users),
+        ]

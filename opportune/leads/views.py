@@ -1,0 +1,333 @@
+"""Lead pages: the list, create and edit, the lead page with its checklist, status and
+conversion. Every rule is in ``services.py`` / ``conversion.py``; these views only call them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from opportune.activities.views import timeline_context
+from opportune.errors import DomainError
+from opportune.fiscal import fiscal_quarter_end
+from opportune.identity.models import Role, User
+from opportune.opportunities.models import Pipeline
+from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404, wants_fragment
+from opportune.web.pagination import keyset_page
+
+from .conversion import conversion_candidates, convert_lead
+from .forms import (
+    CRITERIA_LABELS,
+    BulkForm,
+    ConvertForm,
+    LeadCreateForm,
+    LeadFilterForm,
+    LeadForm,
+    QualificationForm,
+    StatusForm,
+)
+from .models import Lead, LeadStatus, QualificationPolicy
+from .schemas import ConversionOptions, LeadChanges, LeadCreate
+from .services import create_lead, update_lead
+
+PAGE_SIZE = 50
+# Sortable columns; "created" walks the primary key, which grows with creation and is what
+# the (owner, -id) and (status, -id) indexes serve.
+SORTS = {"created": "id", "name": "last_name", "company": "company", "updated": "updated_at"}
+DEFAULT_SORT = "-created"
+EDITABLE = [name for name in LeadForm.base_fields if name != "owner"]
+
+
+def _leads(user: User) -> QuerySet[Lead]:
+    return Lead.objects.visible_to(user).select_related("status", "owner")
+
+
+def _get_lead(request: AuthedRequest, pk: int) -> Lead:
+    return visible_or_404(
+        Lead.objects.select_related(
+            "status", "owner", "converted_account", "converted_contact", "converted_opportunity"
+        ),
+        request.user,
+        pk,
+    )
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def filter_leads(user: User, leads: QuerySet[Lead], form: LeadFilterForm) -> QuerySet[Lead]:
+    data = form.cleaned_data if form.is_valid() else {}
+    status = data.get("status", "")
+    if status == "":
+        leads = leads.filter(status__in=LeadStatus.objects.filter(is_closed=False))
+    elif status != "all":
+        leads = leads.filter(status__in=LeadStatus.objects.filter(key=status))
+    for name in ("source", "rating"):
+        if data.get(name):
+            leads = leads.filter(**{name: data[name]})
+    owner = data.get("owner", "")
+    if owner == "me":
+        leads = leads.filter(owner=user)
+    elif owner == "none":
+        leads = leads.filter(owner__isnull=True)
+    elif owner.isdigit():
+        leads = leads.filter(owner_id=int(owner))
+    if data.get("created_from"):
+        leads = leads.filter(created_at__gte=_day_start(data["created_from"]))
+    if data.get("created_to"):
+        leads = leads.filter(created_at__lt=_day_start(data["created_to"] + dt.timedelta(days=1)))
+    for term in (data.get("q") or "").split()[:5]:
+        leads = leads.filter(
+            Q(first_name__icontains=term)
+            | Q(last_name__icontains=term)
+            | Q(company__icontains=term)
+            | Q(email__icontains=term)
+        )
+    return leads
+
+
+def _sort(value: str) -> tuple[str, str]:
+    """The sort the user asked for (if it is one we offer) and its ORDER BY column."""
+    if value.lstrip("-") not in SORTS:
+        value = DEFAULT_SORT
+    column = SORTS[value.lstrip("-")]
+    return value, f"-{column}" if value.startswith("-") else column
+
+
+@login_required
+def lead_list(request: AuthedRequest) -> HttpResponse:
+    form = LeadFilterForm(request.GET)
+    sort, order = _sort(request.GET.get("sort", DEFAULT_SORT))
+    leads = filter_leads(request.user, _leads(request.user), form)
+    page = keyset_page(leads, order, request.GET.get("cursor"), PAGE_SIZE)
+    context = {
+        "form": form,
+        "page": page,
+        "sort": sort,
+        "bulk": BulkForm(prefix="bulk") if request.user.can_write else None,
+        "return_to": request.get_full_path(),
+    }
+    return render_page(request, "leads/lead_list.html", context, "results")
+
+
+@login_required
+@require_POST
+def lead_bulk(request: AuthedRequest) -> HttpResponse:
+    """Assign or re-status the selected leads, each through ``update_lead``."""
+    form = BulkForm(request.POST, prefix="bulk")
+    back = request.POST.get("return_to") or reverse("leads:list")
+    if not back.startswith("/"):
+        back = reverse("leads:list")
+    if not form.is_valid():
+        messages.error(request, "Choose an action and select at least one lead.")
+        return redirect(back)
+    data = form.cleaned_data
+    if data["action"] == "assign":
+        changes = LeadChanges(owner_id=data["owner"])
+    elif data["status"]:
+        changes = LeadChanges(status=data["status"], disqualify_reason=data["reason"] or None)
+    else:
+        messages.error(request, "Choose the new status.")
+        return redirect(back)
+    done, refused = 0, []
+    for lead in _leads(request.user).filter(pk__in=data["ids"]):
+        try:
+            update_lead(request.user, lead, changes)
+            done += 1
+        except DomainError as error:
+            refused.append(f"{lead.full_name}: {error.detail}")
+    if done:
+        messages.success(request, f"Updated {done} lead{'s' if done != 1 else ''}.")
+    for message in refused[:10]:
+        messages.error(request, message)
+    return redirect(back)
+
+
+@login_required
+def lead_create(request: AuthedRequest) -> HttpResponse:
+    form = LeadCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(form.validated, LeadCreate)
+        try:
+            lead = create_lead(request.user, form.validated)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, f"Lead {lead.full_name} created.")
+            return go_to(request, reverse("leads:detail", args=[lead.pk]))
+    status = 422 if form.errors else 200
+    return render_page(request, "leads/lead_form.html", {"form": form}, "form", status)
+
+
+def _detail_context(request: AuthedRequest, lead: Lead, **extra: Any) -> dict[str, Any]:
+    policy = QualificationPolicy.current()
+    missing = policy.missing_criteria(lead)
+    context: dict[str, Any] = {
+        "lead": lead,
+        "missing": [CRITERIA_LABELS.get(name, name) for name in missing],
+        "policy": policy,
+        "may_edit": request.user.can_write and not lead.is_converted,
+    }
+    if "qualification_form" not in extra:
+        context["qualification_form"] = QualificationForm(
+            initial={name: getattr(lead, name) for name in QualificationForm.base_fields}
+        )
+    context.update(extra)
+    return context
+
+
+FRAGMENTS = {"details", "checklist", "header"}
+
+
+@login_required
+def lead_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    lead = _get_lead(request, pk)
+    fragment = request.GET.get("fragment")
+    context = _detail_context(request, lead)
+    if fragment not in FRAGMENTS:
+        fragment = None
+        context.update(timeline_context(request.user, lead=lead))
+    return render_page(request, "leads/lead_detail.html", context, fragment)
+
+
+@login_required
+def lead_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    lead = _get_lead(request, pk)
+    initial = {name: getattr(lead, name) for name in EDITABLE}
+    initial["owner"] = lead.owner_id
+    form = LeadForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(form.validated, LeadChanges)
+        try:
+            lead = update_lead(request.user, lead, form.validated)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            if wants_fragment(request):
+                lead = _get_lead(request, pk)
+                context = _detail_context(request, lead)
+                return render_page(request, "leads/lead_detail.html", context, "details_saved")
+            messages.success(request, "Lead saved.")
+            return redirect("leads:detail", pk=lead.pk)
+    context = {"form": form, "lead": lead}
+    status = 422 if form.errors else 200
+    return render_page(request, "leads/lead_form.html", context, "form", status)
+
+
+@login_required
+def lead_qualify(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Save the BANT checklist; answers the checklist and the header (convert button)."""
+    lead = _get_lead(request, pk)
+    if request.method != "POST":
+        return redirect(f"{reverse('leads:detail', args=[pk])}?fragment=checklist")
+    form = QualificationForm(request.POST)
+    status = 422
+    if form.is_valid():
+        assert isinstance(form.validated, LeadChanges)
+        try:
+            lead = update_lead(request.user, lead, form.validated)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            lead = _get_lead(request, pk)
+            form = QualificationForm(
+                initial={name: getattr(lead, name) for name in QualificationForm.base_fields}
+            )
+            status = 200
+            if not wants_fragment(request):
+                messages.success(request, "Qualification saved.")
+                return redirect("leads:detail", pk=pk)
+    context = _detail_context(request, lead, qualification_form=form, saved=status == 200)
+    return render_page(request, "leads/lead_detail.html", context, "checklist_saved", status)
+
+
+@login_required
+def lead_status(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Change the status; a disqualifying status asks for the reason (the service insists)."""
+    lead = _get_lead(request, pk)
+    initial = {"status": request.GET.get("status") or lead.status.key}
+    form = StatusForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(form.validated, LeadChanges)
+        try:
+            update_lead(request.user, lead, form.validated)
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, "Status changed.")
+            return go_to(request, reverse("leads:detail", args=[pk]))
+    status = 422 if form.errors else 200
+    return render_page(
+        request, "leads/lead_status.html", {"lead": lead, "form": form}, "dialog", status
+    )
+
+
+def conversion_defaults(lead: Lead, pipeline: Pipeline) -> dict[str, Any]:
+    """What the dialog proposes, per PRODUCT.md section 3 (the service applies the same
+    defaults when a field is left out, so leaving them untouched changes nothing)."""
+    return {
+        "create_opportunity": True,
+        "opportunity_name": lead.company[:120],
+        "amount": lead.budget_amount if lead.budget_confirmed else None,
+        "close_date": fiscal_quarter_end(timezone.localdate()),
+        "stage": pipeline.first_open_stage().key,
+    }
+
+
+def may_override(user: User, policy: QualificationPolicy) -> bool:
+    return user.is_admin or (user.role == Role.SALES_MANAGER and policy.managers_may_override)
+
+
+@login_required
+def lead_convert(request: AuthedRequest, pk: int) -> HttpResponse:
+    lead = _get_lead(request, pk)
+    if lead.is_converted:
+        messages.info(request, "This lead was already converted.")
+        return go_to(request, reverse("leads:detail", args=[pk]))
+    pipeline = Pipeline.default()
+    stages = list(pipeline.stages.filter(is_closed=False, is_active=True))
+    candidates = conversion_candidates(request.user, lead)
+    form = ConvertForm(
+        request.POST or None,
+        initial=conversion_defaults(lead, pipeline),
+        accounts=candidates.accounts,
+        contacts=candidates.contacts,
+        stages=stages,
+    )
+    refused: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(form.validated, ConversionOptions)
+        try:
+            result = convert_lead(request.user, lead.pk, form.validated)
+        except DomainError as error:
+            criteria = [name for name in error.errors if name in CRITERIA_LABELS]
+            if criteria:
+                refused = [CRITERIA_LABELS[name] for name in criteria]
+                form.add_error(None, "The lead does not meet the qualification policy yet.")
+            else:
+                form.add_domain_error(error)
+        else:
+            messages.success(request, f"{lead.full_name} converted.")
+            if result.opportunity is not None:
+                return go_to(request, reverse("opportunities:detail", args=[result.opportunity.pk]))
+            return go_to(request, reverse("accounts:detail", args=[result.account.pk]))
+    policy = QualificationPolicy.current()
+    context = {
+        "lead": lead,
+        "form": form,
+        "candidates": candidates,
+        "missing": [CRITERIA_LABELS.get(n, n) for n in policy.missing_criteria(lead)],
+        "refused": refused,
+        "may_override": may_override(request.user, policy),
+    }
+    status = 422 if form.errors else 200
+    return render_page(request, "leads/lead_convert.html", context, "dialog", status)

@@ -1,0 +1,391 @@
+"""Opportunity pages: the pipeline kanban, the list, the opportunity page, moves and closing.
+
+The stage rules live in ``services.py``; a move is ``change_opportunity(stage=...)`` and the
+kanban only asks for it. The kanban's first render is one grouped query for every column's
+count, total and weighted amount; the cards come later, column by column, 50 at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+from django_htmx.http import reswap, retarget, trigger_client_event
+
+from opportune.accounts.models import Contact
+from opportune.activities.views import timeline_context
+from opportune.errors import DomainError
+from opportune.fiscal import period_containing
+from opportune.identity.models import User
+from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404, wants_fragment
+from opportune.web.pagination import keyset_page
+from opportune.web.templatetags.opportune import sees_opportunities
+
+from .forms import BoardFilterForm, CloseForm, MoveForm, OpportunityForm
+from .models import ContactRole, Opportunity, OpportunityHistory, Pipeline, Stage
+from .schemas import OpportunityChanges
+from .services import change_opportunity, close_opportunity
+
+CARDS_PER_LOAD = 50
+PAGE_SIZE = 50
+STATES = [("open", "Open"), ("won", "Won"), ("lost", "Lost"), ("all", "All")]
+
+
+def _require_access(user: User) -> None:
+    if not sees_opportunities(user):
+        raise PermissionDenied("Marketing does not work opportunities.")
+
+
+def _pipeline(key: str | None) -> Pipeline:
+    if key is None:
+        pipeline = Pipeline.objects.filter(is_default=True).first()
+    else:
+        pipeline = Pipeline.objects.filter(key=key).first()
+    if pipeline is None:
+        raise Http404("No such pipeline.")
+    return pipeline
+
+
+def close_date_range(period: str, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """The close dates a board filter keeps: (first, last), either open-ended."""
+    if period == "overdue":
+        return None, today - dt.timedelta(days=1)
+    if period == "this_month":
+        month = period_containing(today, "month")
+        return month.start, month.end
+    if period in {"this_quarter", "next_quarter"}:
+        quarter = period_containing(today, "quarter")
+        quarter = quarter.next() if period == "next_quarter" else quarter
+        return quarter.start, quarter.end
+    if period == "this_year":
+        year = period_containing(today, "year")
+        return year.start, year.end
+    return None, None
+
+
+def board_queryset(user: User, pipeline: Pipeline, form: BoardFilterForm) -> QuerySet[Opportunity]:
+    """The open opportunities of the board, as filtered."""
+    opportunities = Opportunity.objects.visible_to(user).filter(pipeline=pipeline, is_closed=False)
+    data = form.cleaned_data if form.is_valid() else {}
+    owner = data.get("owner", "")
+    if owner == "me":
+        opportunities = opportunities.filter(owner=user)
+    elif owner.isdigit():
+        opportunities = opportunities.filter(owner_id=int(owner))
+    first, last = close_date_range(data.get("period", ""), timezone.localdate())
+    if first:
+        opportunities = opportunities.filter(close_date__gte=first)
+    if last:
+        opportunities = opportunities.filter(close_date__lte=last)
+    return opportunities
+
+
+def filter_query(request: AuthedRequest) -> str:
+    """The board's filters as a query string, carried by every column load and move."""
+    return urlencode({k: v for k, v in request.GET.items() if k in {"owner", "period"} and v})
+
+
+@dataclass
+class Column:
+    stage: Stage
+    count: int = 0
+    total: Decimal = Decimal(0)
+    weighted: Decimal = Decimal(0)
+
+
+def board_columns(opportunities: QuerySet[Opportunity], stages: list[Stage]) -> list[Column]:
+    """Count, total and weighted amount of every open stage: one grouped query."""
+    rows = (
+        opportunities.order_by()
+        .values("stage_id")
+        .annotate(count=Count("pk"), total=Sum("amount"), weighted=Sum("expected_revenue"))
+    )
+    totals = {row["stage_id"]: row for row in rows}
+    columns = []
+    for stage in stages:
+        row = totals.get(stage.pk, {})
+        columns.append(
+            Column(
+                stage,
+                row.get("count", 0),
+                row.get("total") or Decimal(0),
+                row.get("weighted") or Decimal(0),
+            )
+        )
+    return columns
+
+
+def _board_context(request: AuthedRequest, pipeline: Pipeline) -> dict[str, Any]:
+    form = BoardFilterForm(request.GET)
+    stages = list(pipeline.stages.filter(is_active=True))
+    open_stages = [s for s in stages if not s.is_closed]
+    columns = board_columns(board_queryset(request.user, pipeline, form), open_stages)
+    return {
+        "pipeline": pipeline,
+        "pipelines": list(Pipeline.objects.all()),
+        "form": form,
+        "columns": columns,
+        "stages": stages,
+        "won_stage": next((s for s in stages if s.is_closed and s.is_won), None),
+        "lost_stage": next((s for s in stages if s.is_closed and not s.is_won), None),
+        "filter_query": filter_query(request),
+        "board_total": sum((c.total for c in columns), Decimal(0)),
+        "board_weighted": sum((c.weighted for c in columns), Decimal(0)),
+        "board_count": sum(c.count for c in columns),
+    }
+
+
+@login_required
+def pipeline_board(request: AuthedRequest, key: str | None = None) -> HttpResponse:
+    _require_access(request.user)
+    context = _board_context(request, _pipeline(key))
+    return render_page(request, "opportunities/pipeline.html", context, "board")
+
+
+@login_required
+def pipeline_column(request: AuthedRequest, key: str, stage: str) -> HttpResponse:
+    """One column's cards, newest first, ``CARDS_PER_LOAD`` at a time (keyset on the id)."""
+    _require_access(request.user)
+    pipeline = _pipeline(key)
+    column_stage = get_object_or_404(pipeline.stages, key=stage, is_closed=False)
+    cards = (
+        board_queryset(request.user, pipeline, BoardFilterForm(request.GET))
+        .filter(stage=column_stage)
+        .select_related("account", "owner")
+        .order_by("-pk")
+    )
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        cards = cards.filter(pk__lt=int(before))
+    rows = list(cards[: CARDS_PER_LOAD + 1])
+    context = {
+        "cards": rows[:CARDS_PER_LOAD],
+        "more": len(rows) > CARDS_PER_LOAD,
+        "stage": column_stage,
+        "pipeline": pipeline,
+        "stages": list(pipeline.stages.filter(is_active=True)),
+        "filter_query": filter_query(request),
+        "today": timezone.localdate(),
+    }
+    return render_page(request, "opportunities/pipeline.html", context, "cards")
+
+
+def _get(request: AuthedRequest, pk: int) -> Opportunity:
+    _require_access(request.user)
+    return visible_or_404(
+        Opportunity.objects.select_related(
+            "account", "owner", "stage", "pipeline", "primary_contact", "lost_reason"
+        ),
+        request.user,
+        pk,
+    )
+
+
+@login_required
+@require_POST
+def move(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Move an opportunity to a stage (kanban drop, stage select, or the stage path).
+
+    A lost stage without a reason is refused by the service; the refusal comes back as the
+    dialog that asks for the reason, so the rule has one home.
+    """
+    opportunity = _get(request, pk)
+    form = MoveForm(request.POST)
+    from_page = request.POST.get("from") == "detail"
+    if form.is_valid():
+        assert isinstance(form.validated, OpportunityChanges)
+        try:
+            opportunity = change_opportunity(
+                request.user, opportunity, form.validated.model_dump(exclude_unset=True)
+            )
+        except DomainError as error:
+            form.add_domain_error(error)
+    if form.errors:
+        context = {
+            "opportunity": opportunity,
+            "form": form,
+            "from_page": from_page,
+            "filter_query": filter_query(request),
+        }
+        response = render_page(request, "opportunities/lost_dialog.html", context, "dialog")
+        if wants_fragment(request):
+            response = retarget(response, "#dialog-content")
+            response = reswap(response, "innerHTML")
+        return response
+    if from_page or not wants_fragment(request):
+        return go_to(request, reverse("opportunities:detail", args=[pk]))
+    opportunity = _get(request, pk)
+    context = _board_context(request, opportunity.pipeline)
+    context.update({"card": opportunity, "today": timezone.localdate()})
+    response = render_page(request, "opportunities/pipeline.html", context, "moved")
+    trigger_client_event(response, "close-dialog")
+    return trigger_client_event(
+        response, "toast", {"value": f"{opportunity.name}: {opportunity.stage.label}"}
+    )
+
+
+@login_required
+def opportunity_list(request: AuthedRequest) -> HttpResponse:
+    _require_access(request.user)
+    state = request.GET.get("state", "open")
+    opportunities = Opportunity.objects.visible_to(request.user).select_related(
+        "account", "owner", "stage"
+    )
+    if state == "open":
+        opportunities = opportunities.filter(is_closed=False)
+    elif state == "won":
+        opportunities = opportunities.filter(is_won=True)
+    elif state == "lost":
+        opportunities = opportunities.filter(is_closed=True, is_won=False)
+    if request.GET.get("owner") == "me":
+        opportunities = opportunities.filter(owner=request.user)
+    for term in request.GET.get("q", "").split()[:5]:
+        opportunities = opportunities.filter(
+            Q(name__icontains=term) | Q(account__name__icontains=term)
+        )
+    page = keyset_page(opportunities, "-id", request.GET.get("cursor"), PAGE_SIZE)
+    context = {
+        "page": page,
+        "state": state,
+        "states": STATES,
+        "q": request.GET.get("q", ""),
+        "owner": request.GET.get("owner", ""),
+    }
+    return render_page(request, "opportunities/opportunity_list.html", context, "results")
+
+
+def _history(opportunity: Opportunity) -> list[dict[str, Any]]:
+    """Stage history rows, each with how long the values it records lasted."""
+    rows = list(
+        OpportunityHistory.objects.filter(opportunity=opportunity)
+        .select_related("stage", "changed_by")
+        .order_by("changed_at", "pk")
+    )
+    now = timezone.now()
+    result = []
+    for index, row in enumerate(rows):
+        until = rows[index + 1].changed_at if index + 1 < len(rows) else now
+        result.append({"row": row, "days": (until - row.changed_at).days})
+    result.reverse()
+    return result
+
+
+def _detail_context(
+    request: AuthedRequest, opportunity: Opportunity, **extra: Any
+) -> dict[str, Any]:
+    stages = list(opportunity.pipeline.stages.filter(is_active=True))
+    open_stages = [s for s in stages if not s.is_closed]
+    current_order = opportunity.stage.order
+    context: dict[str, Any] = {
+        "opportunity": opportunity,
+        "path": [
+            {
+                "stage": s,
+                "complete": opportunity.is_closed or s.order < current_order,
+                "current": s.pk == opportunity.stage_id,
+            }
+            for s in open_stages
+        ],
+        "history": _history(opportunity),
+        "roles": list(
+            ContactRole.objects.filter(opportunity=opportunity).select_related("contact")
+        ),
+        "may_edit": request.user.can_write,
+        "converted_from": list(opportunity.converted_leads.all()[:5]),
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+def opportunity_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    opportunity = _get(request, pk)
+    context = _detail_context(request, opportunity)
+    context.update(timeline_context(request.user, opportunity=opportunity))
+    return render_page(request, "opportunities/opportunity_detail.html", context)
+
+
+def _form_initial(opportunity: Opportunity) -> dict[str, Any]:
+    names = [
+        "name",
+        "amount",
+        "close_date",
+        "probability",
+        "forecast_category",
+        "type",
+        "next_step",
+        "campaign",
+        "description",
+    ]
+    initial = {name: getattr(opportunity, name) for name in names}
+    initial["owner"] = opportunity.owner_id
+    initial["primary_contact"] = opportunity.primary_contact_id
+    return initial
+
+
+@login_required
+def opportunity_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    opportunity = _get(request, pk)
+    contacts = list(
+        Contact.objects.visible_to(request.user).filter(account=opportunity.account_id)[:200]
+    )
+    form = OpportunityForm(
+        request.POST or None,
+        initial=_form_initial(opportunity),
+        contacts=contacts,
+        closed=opportunity.is_closed,
+    )
+    if request.method == "POST" and form.is_valid():
+        assert isinstance(form.validated, OpportunityChanges)
+        try:
+            change_opportunity(
+                request.user, opportunity, form.validated.model_dump(exclude_unset=True)
+            )
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, "Opportunity saved.")
+            return go_to(request, reverse("opportunities:detail", args=[pk]))
+    status = 422 if form.errors else 200
+    context = {"opportunity": opportunity, "form": form}
+    return render_page(request, "opportunities/opportunity_form.html", context, "form", status)
+
+
+@login_required
+def opportunity_close(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Close won or lost through ``close_opportunity``; lost asks for the reason."""
+    opportunity = _get(request, pk)
+    form = CloseForm(request.POST or None, initial={"outcome": request.GET.get("outcome", "won")})
+    if request.method == "POST" and form.is_valid():
+        won = form.cleaned_data["outcome"] == "won"
+        try:
+            close_opportunity(
+                request.user,
+                opportunity,
+                won=won,
+                lost_reason_key=None if won else form.cleaned_data["lost_reason"] or None,
+            )
+        except DomainError as error:
+            for field, errors in error.errors.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+            if not error.errors:
+                form.add_error(None, error.detail)
+        else:
+            messages.success(request, f"{opportunity.name} closed {'won' if won else 'lost'}.")
+            return go_to(request, reverse("opportunities:detail", args=[pk]))
+    status = 422 if form.errors else 200
+    context = {"opportunity": opportunity, "form": form}
+    return render_page(request, "opportunities/close_dialog.html", context, "dialog", status)

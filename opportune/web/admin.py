@@ -1,0 +1,75 @@
+"""Admin screens for the sales configuration the settings page links to (stages, statuses,
+lost reasons, the qualification policy), and the admin's branding.
+
+Registered here only when the owning app has not registered the model itself.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from opportune.leads.models import LeadStatus, QualificationPolicy
+from opportune.opportunities.models import LostReason, Pipeline, Stage
+
+admin.site.site_header = "Opportune settings"
+admin.site.site_title = "Opportune"
+admin.site.index_title = "Configuration"
+admin.site.site_url = "/my-work/"
+
+
+class StageInline(admin.TabularInline):
+    model = Stage
+    extra = 0
+    fields = (
+        "order",
+        "key",
+        "label",
+        "default_probability",
+        "forecast_category",
+        "is_closed",
+        "is_won",
+        "is_active",
+    )
+    ordering = ("order",)
+
+
+class PipelineAdmin(admin.ModelAdmin):
+    list_display = ("name", "key", "is_default")
+    inlines = [StageInline]
+
+
+class LeadStatusAdmin(admin.ModelAdmin):
+    list_display = ("label", "key", "order", "is_default", "is_closed", "is_converted")
+    list_editable = ("order",)
+    ordering = ("order",)
+
+
+class LostReasonAdmin(admin.ModelAdmin):
+    list_display = ("label", "key", "order", "is_active")
+    list_editable = ("order", "is_active")
+
+
+class QualificationPolicyAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "require_need",
+        "require_budget",
+        "require_authority",
+        "require_timeline",
+    )
+
+    def has_add_permission(self, request: object) -> bool:
+        return not QualificationPolicy.objects.exists()
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+for model, model_admin in (
+    (Pipeline, PipelineAdmin),
+    (LeadStatus, LeadStatusAdmin),
+    (LostReason, LostReasonAdmin),
+    (QualificationPolicy, QualificationPolicyAdmin),
+):
+    if not admin.site.is_registered(model):
+        admin.site.register(model, model_admin)

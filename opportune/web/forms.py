@@ -1,0 +1,106 @@
+"""Forms that validate through the pydantic input schemas, so each rule is declared once.
+
+Django form fields here only parse what a browser sends (text to date, decimal, id) and
+render labelled inputs; the schema in ``<app>/schemas.py`` decides what is valid, and domain
+errors raised by services land on the field they name.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django import forms
+from pydantic import BaseModel, ValidationError
+
+from opportune.errors import DomainError
+
+
+def schema_message(error: Any) -> str:
+    """A pydantic error in words a salesperson reads without a manual."""
+    kind, context = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
+        return "This field is required."
+    message = str(error.get("msg", "Enter a valid value."))
+    return message.removeprefix("Value error, ")
+
+
+class SchemaForm(forms.Form):
+    """A form whose cleaned data is an instance of ``schema``, available as ``form.validated``.
+
+    Fields left out of the submission are left unset in the schema (a partial change), so
+    an edit form that shows some fields changes only those.
+    """
+
+    schema: ClassVar[type[BaseModel]]
+    # Form field name -> schema field name, where they differ (e.g. "owner" -> "owner_id").
+    schema_names: ClassVar[dict[str, str]] = {}
+
+    validated: BaseModel | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model_fields = self.schema.model_fields
+        for name, field in self.fields.items():
+            schema_field = model_fields.get(self.schema_names.get(name, name))
+            if schema_field is not None and schema_field.is_required():
+                field.widget.attrs["aria-required"] = "true"
+                field.show_required = True  # type: ignore[attr-defined]
+
+    def schema_input(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        data = {}
+        for name in self.fields:
+            if name in self.errors or name not in cleaned:
+                continue
+            value = cleaned[name]
+            if isinstance(value, str) and value == "" and self._optional(name):
+                value = None if self._nullable_text(name) else ""
+            data[self.schema_names.get(name, name)] = value
+        return data
+
+    def _optional(self, name: str) -> bool:
+        return not self.fields[name].required
+
+    def _nullable_text(self, name: str) -> bool:
+        """Choice fields map "no choice" to None (a key, an id), text fields keep ""."""
+        return isinstance(self.fields[name], forms.ChoiceField | forms.ModelChoiceField)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            self.validated = self.schema.model_validate(self.schema_input(cleaned))
+        except ValidationError as exc:
+            for error in exc.errors():
+                location = error.get("loc") or ()
+                self.add_error(
+                    self.form_name(str(location[0]) if location else None), schema_message(error)
+                )
+        return cleaned
+
+    def form_name(self, schema_name: str | None) -> str | None:
+        """The form field that shows an error about ``schema_name`` (None: the whole form)."""
+        if schema_name is None:
+            return None
+        reverse = {v: k for k, v in self.schema_names.items()}
+        name = reverse.get(schema_name, schema_name)
+        return name if name in self.fields else None
+
+    def add_domain_error(self, error: DomainError) -> None:
+        """Show a service's refusal: at each field it names, else above the form."""
+        placed = False
+        for field, messages in error.errors.items():
+            name = self.form_name(field)
+            for message in messages:
+                if name is not None:
+                    self.add_error(name, message)
+                    placed = True
+        if not placed:
+            self.add_error(None, error.detail)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")

@@ -1,0 +1,140 @@
+"""Template filters for sales figures and record badges, shared by every app's templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
+@register.filter
+def money(value: Decimal | int | float | None, places: int = 0) -> str:
+    """1234567.5 -> "$1,234,568" in the installation's currency."""
+    if value is None or value == "":
+        return "—"
+    amount = round(Decimal(value), int(places))
+    code = settings.OPPORTUNE_CURRENCY
+    number = intcomma(f"{amount:.{int(places)}f}")
+    symbol = _SYMBOLS.get(code)
+    return f"{symbol}{number}" if symbol else f"{number} {code}"
+
+
+@register.filter
+def compact_money(value: Decimal | int | float | None) -> str:
+    """1234567 -> "$1.2M": column headers stay narrow."""
+    if value is None:
+        return money(0)
+    amount = Decimal(value)
+    for limit, suffix in (
+        (Decimal(1_000_000_000), "B"),
+        (Decimal(1_000_000), "M"),
+        (Decimal(1000), "k"),
+    ):
+        if abs(amount) >= limit:
+            short = f"{amount / limit:.1f}".removesuffix(".0")
+            code = settings.OPPORTUNE_CURRENCY
+            symbol = _SYMBOLS.get(code)
+            return f"{symbol}{short}{suffix}" if symbol else f"{short}{suffix} {code}"
+    return money(amount)
+
+
+@register.filter
+def days_since(moment: dt.datetime | dt.date | None) -> int | None:
+    if moment is None:
+        return None
+    day = timezone.localdate(moment) if isinstance(moment, dt.datetime) else moment
+    return (timezone.localdate() - day).days
+
+
+@register.filter
+def initials(user: Any) -> str:
+    if user is None:
+        return "?"
+    first, last = getattr(user, "first_name", ""), getattr(user, "last_name", "")
+    letters = (first[:1] + last[:1]) or str(user)[:2]
+    return letters.upper()
+
+
+@register.filter
+def field_label(name: str) -> str:
+    """ "budget_confirmed" -> "Budget confirmed"."""
+    return name.replace("_", " ").capitalize()
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any] | None, key: Any) -> Any:
+    return (mapping or {}).get(key)
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context: template.Context, column: str) -> str:
+    """The query string that sorts a list by ``column``, flipping direction when it already does."""
+    request = context["request"]
+    params = request.GET.copy()
+    current = params.get("sort", "")
+    params["sort"] = f"-{column}" if current == column else column
+    params.pop("cursor", None)
+    return "?" + params.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def sort_state(context: template.Context, column: str) -> str:
+    """aria-sort value for a column header."""
+    current = context.get("sort") or ""
+    if current == column:
+        return "ascending"
+    if current == f"-{column}":
+        return "descending"
+    return "none"
+
+
+@register.simple_tag(takes_context=True)
+def current_page(context: template.Context, prefix: str) -> str:
+    """aria-current for the navigation entry whose section the page is in."""
+    path = context["request"].path
+    return mark_safe('aria-current="page"') if path.startswith(prefix) else ""
+
+
+@register.filter
+def sees_opportunities(user: Any) -> bool:
+    """Marketing works leads and never sees opportunities (PRODUCT.md section 8)."""
+    from opportune.identity.models import Role
+
+    return bool(getattr(user, "is_admin", False) or getattr(user, "role", None) != Role.MARKETING)
+
+
+_COLORS = {
+    # lead statuses
+    "new": "blue",
+    "working": "amber",
+    "nurturing": "purple",
+    "qualified": "green",
+    "unqualified": "red",
+    "converted": "brand",
+    # ratings
+    "hot": "red",
+    "warm": "amber",
+    "cold": "blue",
+    # forecast categories
+    "pipeline": "blue",
+    "best_case": "purple",
+    "commit": "amber",
+    "closed": "green",
+    "omitted": "red",
+}
+
+
+@register.filter
+def color(key: str | None) -> str:
+    """The badge colour class of a status, rating or forecast category key."""
+    return f"badge-{_COLORS.get(key or '', 'gray')}"
