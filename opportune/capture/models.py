@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from decimal import Decimal
 
@@ -10,6 +11,16 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from opportune.leads.models import LeadSource
+
+
+class ExactJSONEncoder(DjangoJSONEncoder):
+    """Keeps datetimes to the microsecond (DjangoJSONEncoder cuts them to milliseconds), so an
+    undone merge restores timestamps exactly."""
+
+    def default(self, o: object) -> object:
+        if isinstance(o, dt.datetime):
+            return o.isoformat()
+        return super().default(o)
 
 
 def split_values(text: str) -> set[str]:
@@ -181,8 +192,8 @@ class LeadMerge(models.Model):
     master = models.ForeignKey(
         "leads.Lead", null=True, on_delete=models.SET_NULL, related_name="merges"
     )
-    master_before = models.JSONField(encoder=DjangoJSONEncoder, default=dict)
-    merged_leads = models.JSONField(encoder=DjangoJSONEncoder, default=list)
+    master_before = models.JSONField(encoder=ExactJSONEncoder, default=dict)
+    merged_leads = models.JSONField(encoder=ExactJSONEncoder, default=list)
     moved = models.JSONField(default=dict)
     merged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

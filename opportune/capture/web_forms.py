@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.template.loader import render_to_string
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -162,3 +163,20 @@ def fill_empty_fields(lead: Lead, values: Iterable[tuple[str, Any]]) -> list[str
             setattr(lead, name, value)
             filled.append(name)
     return filled
+
+
+def form_action(form: WebForm, base_url: str) -> str:
+    """The URL the website posts to; ``base_url`` is the CRM's address as browsers reach it."""
+    root = base_url or str(getattr(settings, "OPPORTUNE_BASE_URL", "https://YOUR-CRM-ADDRESS"))
+    return f"{root.rstrip('/')}/api/v1/web-to-lead/{form.key}"
+
+
+def form_snippet(form: WebForm, base_url: str) -> str:
+    """The HTML form a marketer pastes into the website."""
+    required = form.required_names()
+    fields = [
+        (name, str(Lead._meta.get_field(name).verbose_name).capitalize(), name in required)
+        for name in form.field_names()
+    ]
+    context = {"form": form, "fields": fields, "action": form_action(form, base_url)}
+    return render_to_string("capture/snippet.html", context).strip()
