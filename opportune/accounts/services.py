@@ -34,14 +34,27 @@ def _visible_account(actor: User, account_id: int | None, field: str) -> Account
     return account
 
 
+def _is_below(account: Account, ancestor_id: int) -> bool:
+    """Whether ``account`` is the account ``ancestor_id`` or one of its subsidiaries, at any
+    depth: making it the parent would close a loop in the hierarchy."""
+    seen: set[int] = set()
+    current: int | None = account.pk
+    while current is not None and current not in seen:
+        if current == ancestor_id:
+            return True
+        seen.add(current)
+        current = Account.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+    return False
+
+
 def _apply(actor: User, record: Account | Contact, values: dict[str, Any]) -> None:
     values = blank_strings(values, _text_fields(type(record)))
     if "owner_id" in values:
         record.owner = assignable_owner(values.pop("owner_id"))  # type: ignore[arg-type]
     if "parent_id" in values and isinstance(record, Account):
         parent = _visible_account(actor, values.pop("parent_id"), "parent_id")  # type: ignore[arg-type]
-        if parent is not None and record.pk is not None and parent.pk == record.pk:
-            raise field_error("parent_id", "An account cannot be its own parent.")
+        if parent is not None and record.pk is not None and _is_below(parent, record.pk):
+            raise field_error("parent_id", "An account cannot be its own parent or ancestor.")
         record.parent = parent
     if "account_id" in values and isinstance(record, Contact):
         record.account = _visible_account(actor, values.pop("account_id"), "account_id")  # type: ignore[arg-type]
