@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "opportune.opportunities",
     "opportune.activities",
     "opportune.audit",
+    "opportune.forecasting",
     "opportune.capture",
     "opportune.imports",
     "opportune.web",

@@ -1,0 +1,379 @@
+"""The forecast of a period or a range of periods, per owner and rolled up the team tree.
+
+Categories roll up cumulatively (PRODUCT.md section 5): closed; commit = closed + commit;
+best case = closed + commit + best case; open pipeline = pipeline + best case + commit;
+omitted is excluded. The weighted pipeline is the expected revenue of the open categories.
+
+The opportunities are read in ONE grouped query (owner x forecast category, with one
+conditional sum per period when a range is asked for) from what the viewer may see; the few
+hundred resulting rows are rolled up the team tree here. Users, teams, quotas and adjustments
+take one query each, so the number of queries never grows with owners or opportunities.
+
+Quotas are personal: a team's quota is the sum of its members' and sub-teams' quotas, and
+attainment = closed / quota at every level. A manager's adjustment replaces a report's
+cumulative commit or best case for one period; raw and adjusted figures are both kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Aggregate, Count, Q, QuerySet, Sum
+
+from opportune.fiscal import FiscalPeriod
+from opportune.identity.models import Team, User
+from opportune.identity.visibility import team_subtree_ids
+from opportune.opportunities.models import ForecastCategory, Opportunity
+
+from .models import AdjustedCategory, ForecastAdjustment, Quota
+
+ZERO = Decimal("0.00")
+CATEGORIES: tuple[str, ...] = tuple(ForecastCategory.values)
+OPEN_CATEGORIES = (ForecastCategory.PIPELINE, ForecastCategory.BEST_CASE, ForecastCategory.COMMIT)
+# Each reported figure and the raw categories it adds up.
+ROLLUPS: dict[str, tuple[str, ...]] = {
+    "closed": (ForecastCategory.CLOSED,),
+    "commit": (ForecastCategory.CLOSED, ForecastCategory.COMMIT),
+    "best_case": (ForecastCategory.CLOSED, ForecastCategory.COMMIT, ForecastCategory.BEST_CASE),
+    "pipeline": OPEN_CATEGORIES,
+}
+ADJUSTABLE = tuple(AdjustedCategory.values)
+
+
+@dataclass
+class Figures:
+    """Raw amount and count per forecast category, and the weighted open pipeline."""
+
+    amounts: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, ZERO))
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+    weighted: Decimal = ZERO
+
+    def add(self, other: Figures) -> None:
+        for category in CATEGORIES:
+            self.amounts[category] += other.amounts[category]
+            self.counts[category] += other.counts[category]
+        self.weighted += other.weighted
+
+    def amount(self, rollup: str) -> Decimal:
+        return sum((self.amounts[c] for c in ROLLUPS[rollup]), ZERO)
+
+    def count(self, rollup: str) -> int:
+        return sum(self.counts[c] for c in ROLLUPS[rollup])
+
+
+def attainment(closed: Decimal, quota: Decimal | None) -> Decimal | None:
+    """Closed / quota as a fraction (0.5 is half-way), or None without a positive quota."""
+    if not quota:
+        return None
+    return (closed / quota).quantize(Decimal("0.0001"))
+
+
+@dataclass
+class Adjustment:
+    user_id: int
+    period: str
+    category: str
+    amount: Decimal
+    note: str
+    adjusted_by_id: int | None
+    created_at: dt.datetime
+
+
+@dataclass
+class OwnerForecast:
+    user_id: int | None
+    name: str
+    team_id: int | None
+    figures: Figures = field(default_factory=Figures)
+    quota: Decimal | None = None
+    # The in-force adjustments, and commit / best case after them (summed over the periods).
+    adjustments: list[Adjustment] = field(default_factory=list)
+    adjusted: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def attainment(self) -> Decimal | None:
+        return attainment(self.figures.amount("closed"), self.quota)
+
+
+@dataclass
+class TeamForecast:
+    team_id: int
+    name: str
+    manager_id: int | None
+    members: list[OwnerForecast] = field(default_factory=list)
+    teams: list[TeamForecast] = field(default_factory=list)
+    figures: Figures = field(default_factory=Figures)
+    quota: Decimal | None = None
+    adjusted: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(ADJUSTABLE, ZERO))
+
+    @property
+    def attainment(self) -> Decimal | None:
+        return attainment(self.figures.amount("closed"), self.quota)
+
+    def walk(self) -> Iterator[TeamForecast]:
+        yield self
+        for team in self.teams:
+            yield from team.walk()
+
+
+@dataclass
+class Forecast:
+    periods: list[FiscalPeriod]
+    teams: list[TeamForecast]
+    unassigned: list[OwnerForecast]  # owners in no team, and opportunities nobody owns
+    total: Figures
+    quota: Decimal | None
+    adjusted: dict[str, Decimal]
+    by_period: list[tuple[FiscalPeriod, Figures]]
+
+    @property
+    def attainment(self) -> Decimal | None:
+        return attainment(self.total.amount("closed"), self.quota)
+
+    def owners(self) -> Iterator[OwnerForecast]:
+        for root in self.teams:
+            for team in root.walk():
+                yield from team.members
+        yield from self.unassigned
+
+
+def _add_quota(current: Decimal | None, extra: Decimal | None) -> Decimal | None:
+    if extra is None:
+        return current
+    return extra if current is None else current + extra
+
+
+# --- the one grouped query -------------------------------------------------------------------
+
+
+def grouped_figures(
+    opportunities: QuerySet[Opportunity], periods: list[FiscalPeriod]
+) -> dict[tuple[int | None, int], Figures]:
+    """Figures per (owner id, period index), from one GROUP BY owner, forecast category."""
+    scoped = opportunities.filter(
+        close_date__gte=periods[0].start, close_date__lte=periods[-1].end
+    ).order_by()
+    found: dict[tuple[int | None, int], Figures] = defaultdict(Figures)
+
+    def record(owner: int | None, index: int, category: str, amount, count, weighted) -> None:  # type: ignore[no-untyped-def]
+        if not count:
+            return
+        figures = found[(owner, index)]
+        figures.amounts[category] += amount or ZERO
+        figures.counts[category] += count
+        if category in OPEN_CATEGORIES:
+            figures.weighted += weighted or ZERO
+
+    if len(periods) == 1:
+        rows = scoped.values_list("owner_id", "forecast_category").annotate(
+            amount=Sum("amount"), count=Count("pk"), weighted=Sum("expected_revenue")
+        )
+        for owner, category, amount, count, weighted in rows:
+            record(owner, 0, category, amount, count, weighted)
+        return found
+
+    aggregates: dict[str, Aggregate] = {}
+    for index, period in enumerate(periods):
+        inside = Q(close_date__gte=period.start, close_date__lte=period.end)
+        aggregates[f"a{index}"] = Sum("amount", filter=inside)
+        aggregates[f"n{index}"] = Count("pk", filter=inside)
+        aggregates[f"w{index}"] = Sum("expected_revenue", filter=inside)
+    grouped = scoped.values_list("owner_id", "forecast_category").annotate(**aggregates)
+    for owner, category, *sums in grouped:
+        for index in range(len(periods)):
+            amount, count, weighted = sums[3 * index : 3 * index + 3]
+            record(owner, index, category, amount, count, weighted)
+    return found
+
+
+# --- quotas and adjustments ------------------------------------------------------------------
+
+
+def _quota_for(
+    period: FiscalPeriod, rows: list[tuple[dt.date, dt.date, Decimal]]
+) -> Decimal | None:
+    """The quota set for exactly this period, else the sum of those set for its quarters,
+    else of its months."""
+    inside = [r for r in rows if period.start <= r[0] and r[1] <= period.end]
+    exact = [r[2] for r in inside if (r[0], r[1]) == (period.start, period.end)]
+    if exact:
+        return exact[0]
+    for months in (3, 1):
+        parts = [r[2] for r in inside if _months_spanned(r[0], r[1]) == months]
+        if parts:
+            return sum(parts, ZERO)
+    return None
+
+
+def _months_spanned(start: dt.date, end: dt.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def quotas_by_user(viewer: User, periods: list[FiscalPeriod]) -> dict[int, Decimal]:
+    rows: dict[int, list[tuple[dt.date, dt.date, Decimal]]] = defaultdict(list)
+    found = Quota.objects.visible_to(viewer).filter(
+        period_start__gte=periods[0].start, period_end__lte=periods[-1].end
+    )
+    for user_id, start, end, amount in found.values_list(
+        "user_id", "period_start", "period_end", "amount"
+    ):
+        rows[user_id].append((start, end, amount))
+    totals: dict[int, Decimal] = {}
+    for user_id, user_rows in rows.items():
+        total = None
+        for period in periods:
+            total = _add_quota(total, _quota_for(period, user_rows))
+        if total is not None:
+            totals[user_id] = total
+    return totals
+
+
+def adjustments_in_force(
+    viewer: User, periods: list[FiscalPeriod]
+) -> dict[tuple[int, int, str], Adjustment]:
+    """The newest adjustment per (user, period index, category) that the viewer may see."""
+    index = {(p.start, p.end): i for i, p in enumerate(periods)}
+    found: dict[tuple[int, int, str], Adjustment | None] = {}
+    rows = (
+        ForecastAdjustment.objects.visible_to(viewer)
+        .filter(period_start__gte=periods[0].start, period_end__lte=periods[-1].end)
+        .order_by("created_at", "pk")
+    )
+    for row in rows:
+        position = index.get((row.period_start, row.period_end))
+        if position is None:
+            continue
+        key = (row.user_id, position, row.category)
+        found[key] = (
+            None
+            if row.amount is None
+            else Adjustment(
+                row.user_id,
+                row.period,
+                row.category,
+                row.amount,
+                row.note,
+                row.adjusted_by_id,
+                row.created_at,
+            )
+        )
+    return {key: value for key, value in found.items() if value is not None}
+
+
+# --- the roll-up -----------------------------------------------------------------------------
+
+
+def _display_name(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
+def forecast_for(viewer: User, periods: list[FiscalPeriod], team_id: int | None = None) -> Forecast:
+    """The forecast of ``periods`` (one, or a consecutive range) as ``viewer`` may see it,
+    optionally only for the subtree of one team."""
+    per_owner_period = grouped_figures(Opportunity.objects.visible_to(viewer), periods)
+    quotas = quotas_by_user(viewer, periods)
+    adjustments = adjustments_in_force(viewer, periods)
+
+    user_ids = {owner for owner, _ in per_owner_period if owner is not None} | set(quotas)
+    users = {
+        pk: (_display_name(first, last, username), team)
+        for pk, first, last, username, team in User.objects.filter(pk__in=user_ids).values_list(
+            "pk", "first_name", "last_name", "username", "team_id"
+        )
+    }
+    teams = {
+        pk: (name, parent, manager)
+        for pk, name, parent, manager in Team.objects.values_list(
+            "pk", "name", "parent_id", "manager_id"
+        )
+    }
+    in_scope = team_subtree_ids(team_id) if team_id is not None else None
+    if in_scope is not None and team_id not in teams:
+        in_scope = set()
+
+    owners: dict[int | None, OwnerForecast] = {}
+
+    def owner(user_id: int | None) -> OwnerForecast:
+        if user_id not in owners:
+            name, team = (
+                users.get(user_id, ("(no owner)", None)) if user_id else ("(no owner)", None)
+            )
+            owners[user_id] = OwnerForecast(user_id, name, team)
+        return owners[user_id]
+
+    by_period = [Figures() for _ in periods]
+    for (user_id, index), figures in per_owner_period.items():
+        row = owner(user_id)
+        if in_scope is not None and row.team_id not in in_scope:
+            continue
+        row.figures.add(figures)
+        by_period[index].add(figures)
+    for user_id, amount in quotas.items():
+        row = owner(user_id)
+        if in_scope is None or row.team_id in in_scope:
+            row.quota = amount
+    for row in list(owners.values()):
+        if in_scope is not None and row.team_id not in in_scope:
+            del owners[row.user_id]
+            continue
+        for category in ADJUSTABLE:
+            figure = ZERO
+            for index in range(len(periods)):
+                raw = per_owner_period.get((row.user_id, index), Figures()).amount(category)
+                adjustment = adjustments.get((row.user_id or 0, index, category))
+                if adjustment is not None:
+                    row.adjustments.append(adjustment)
+                figure += adjustment.amount if adjustment else raw
+            row.adjusted[category] = figure
+
+    nodes = {pk: TeamForecast(pk, name, manager) for pk, (name, parent, manager) in teams.items()}
+    unassigned: list[OwnerForecast] = []
+    for row in sorted(owners.values(), key=lambda r: r.name.casefold()):
+        if row.team_id in nodes and row.user_id is not None:
+            nodes[row.team_id].members.append(row)
+        else:
+            unassigned.append(row)
+    for pk, (_, parent, _) in sorted(teams.items(), key=lambda t: t[1][0].casefold()):
+        if parent in nodes:
+            nodes[parent].teams.append(nodes[pk])
+
+    def roll_up(node: TeamForecast) -> bool:
+        """Totals of a team from its members and sub-teams; False when it holds nothing."""
+        node.teams = [child for child in node.teams if roll_up(child)]
+        parts: list[OwnerForecast | TeamForecast] = [*node.members, *node.teams]
+        for part in parts:
+            node.figures.add(part.figures)
+            node.quota = _add_quota(node.quota, part.quota)
+            for category in ADJUSTABLE:
+                node.adjusted[category] += part.adjusted[category]
+        return bool(node.members or node.teams)
+
+    if team_id is not None:
+        roots = [nodes[team_id]] if team_id in nodes else []
+        unassigned = []
+    else:
+        roots = [nodes[pk] for pk, (_, parent, _) in teams.items() if parent not in nodes]
+        roots.sort(key=lambda node: node.name.casefold())
+    roots = [root for root in roots if roll_up(root)]
+
+    total, quota = Figures(), None
+    adjusted = dict.fromkeys(ADJUSTABLE, ZERO)
+    top: list[OwnerForecast | TeamForecast] = [*roots, *unassigned]
+    for part in top:
+        total.add(part.figures)
+        quota = _add_quota(quota, part.quota)
+        for category in ADJUSTABLE:
+            adjusted[category] += part.adjusted[category]
+    return Forecast(
+        periods=periods,
+        teams=roots,
+        unassigned=unassigned,
+        total=total,
+        quota=quota,
+        adjusted=adjusted,
+        by_period=list(zip(periods, by_period, strict=True)),
+    )

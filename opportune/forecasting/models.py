@@ -1,0 +1,102 @@
+"""Quotas and managers' forecast adjustments, both per user and fiscal period.
+
+A period is stored as its key (for people) and its first and last day (for queries), so a
+quota keeps its meaning if the fiscal calendar's setting changes after it was entered.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from opportune.identity.models import Role, User
+from opportune.identity.visibility import VisibleQuerySet
+
+
+class QuotaQuerySet(VisibleQuerySet):
+    owner_field = "user"
+    hidden_from = frozenset({Role.MARKETING})
+
+
+class Quota(models.Model):
+    """What a user is expected to close in a period; attainment = closed / quota."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quotas"
+    )
+    period = models.CharField(max_length=12)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QuotaQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period_start", "user_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "period_start", "period_end"], name="one_quota_per_user_period"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="quota_not_negative"),
+        ]
+        indexes = [models.Index(fields=["period_start", "period_end"], name="quota_period")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.period}: {self.amount}"
+
+
+class AdjustedCategory(models.TextChoices):
+    COMMIT = "commit", "Commit"
+    BEST_CASE = "best_case", "Best case"
+
+
+class AdjustmentQuerySet(VisibleQuerySet):
+    """Adjustments of the users one may see, except those of one's own figures: as in
+    Salesforce, a rep does not see what the manager thinks of the rep's number."""
+
+    owner_field = "user"
+    hidden_from = frozenset({Role.MARKETING})
+
+    def visible_to(self, user: User) -> Self:
+        found = super().visible_to(user)
+        return found if user.is_admin else found.exclude(user=user)
+
+
+class ForecastAdjustment(models.Model):
+    """A manager's judgement of a report's cumulative commit or best case for a period.
+
+    Rows are never edited: the newest row for (user, period, category) is in force, and a row
+    with no amount withdraws the adjustment. The raw figure stays beside it in every report.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forecast_adjustments"
+    )
+    period = models.CharField(max_length=12)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    category = models.CharField(max_length=20, choices=AdjustedCategory.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    note = models.TextField(blank=True)
+    adjusted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AdjustmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["period_start", "period_end"], name="adjustment_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.period} {self.category}: {self.amount}"

@@ -1,0 +1,86 @@
+"""Setting quotas and recording managers' forecast adjustments.
+
+Who may: an admin for anyone; a sales manager for the users in the teams they manage (and
+the teams under them), never for themselves; nobody else.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from opportune.errors import NotAllowed, field_error
+from opportune.identity.models import Role, User
+from opportune.identity.services import require_writer
+from opportune.identity.visibility import team_subtree_ids
+
+from .models import AdjustedCategory, ForecastAdjustment, Quota
+from .periods import period_from
+
+
+def managed_team_ids(manager: User) -> set[int]:
+    """The teams a manager manages and every team under them."""
+    found: set[int] = set()
+    for team_id in manager.managed_teams.values_list("pk", flat=True):
+        found |= team_subtree_ids(team_id)
+    return found
+
+
+def _report(actor: User, user_id: int, what: str) -> User:
+    """The user whose number ``actor`` wants to set, if ``actor`` manages them."""
+    require_writer(actor)
+    if not (actor.is_admin or actor.role == Role.SALES_MANAGER):
+        raise NotAllowed(f"Only managers and admins {what}.")
+    subject = User.objects.filter(pk=user_id, is_active=True).first()
+    if subject is None:
+        raise field_error("user_id", f"No active user with id {user_id}.")
+    if actor.is_admin:
+        return subject
+    if subject.pk == actor.pk:
+        raise NotAllowed(f"Managers do not {what.removeprefix('may ')} for themselves.")
+    if subject.team_id not in managed_team_ids(actor):
+        raise field_error("user_id", "This user is not in a team you manage.")
+    return subject
+
+
+@transaction.atomic
+def set_quota(actor: User, user_id: int, period_key: str, amount: Decimal) -> Quota:
+    """Set (or replace) a user's quota for a month, quarter or year."""
+    subject = _report(actor, user_id, "may set quotas")
+    period = period_from(period_key)
+    quota, _ = Quota.objects.update_or_create(
+        user=subject,
+        period_start=period.start,
+        period_end=period.end,
+        defaults={"period": period.key, "amount": amount, "set_by": actor},
+    )
+    return quota
+
+
+def adjust_forecast(
+    actor: User,
+    user_id: int,
+    period_key: str,
+    category: str,
+    amount: Decimal | None,
+    note: str = "",
+) -> ForecastAdjustment:
+    """Record a manager's figure for a report's cumulative commit or best case in a period;
+    ``amount=None`` withdraws the adjustment in force. Earlier rows are kept as history."""
+    if category not in AdjustedCategory.values:
+        raise field_error("category", "Only commit and best_case may be adjusted.")
+    subject = _report(actor, user_id, "may adjust forecasts")
+    period = period_from(period_key)
+    return ForecastAdjustment.objects.create(
+        user=subject,
+        period=period.key,
+        period_start=period.start,
+        period_end=period.end,
+        category=category,
+        amount=amount,
+        note=note.strip(),
+        adjusted_by=actor,
+        created_at=timezone.now(),
+    )
