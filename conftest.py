@@ -80,6 +80,12 @@ class Company:
         return open_opportunity(self.ada, draft)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Tests create many users; the production hasher is deliberately slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user(username: str, role: str, team: Team | None) -> User:
     return User.objects.create_user(
         username=username,

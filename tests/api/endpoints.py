@@ -1,0 +1,42 @@
+"""The API's endpoints, read from the OpenAPI document so new ones are covered automatically."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from opportune.api import api
+
+WRITE_METHODS = {"post", "patch", "put", "delete"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # as in OpenAPI, e.g. /api/v1/leads/{lead_id}
+    has_body: bool
+    public: bool  # declared without auth, e.g. web-to-lead
+
+    @property
+    def params(self) -> list[str]:
+        return re.findall(r"{(\w+)}", self.path)
+
+    def url(self, **values: object) -> str:
+        return re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), self.path)
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+
+def endpoints() -> list[Endpoint]:
+    schema = api.get_openapi_schema()
+    found = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            public = not operation.get("security")
+            found.append(Endpoint(method, path, "requestBody" in operation, public))
+    return found
+
+
+def authenticated_endpoints() -> list[Endpoint]:
+    return [e for e in endpoints() if not e.public]

@@ -1,0 +1,53 @@
+"""Alice's records, one of each kind an API path can name, for the generated endpoint tests.
+
+An app whose endpoints name a new kind of record by a path parameter (``{merge_id}``) adds a
+builder here: it receives the company and the records built so far and returns the new id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from conftest import Company
+from opportune.activities.models import Activity
+
+Builder = Callable[[Company, dict[str, Any]], int]
+
+
+def _lead(company: Company, built: dict[str, Any]) -> int:
+    return company.lead(company.alice).pk
+
+
+def _opportunity(company: Company, built: dict[str, Any]) -> int:
+    return company.opportunity(company.alice).pk
+
+
+def _account(company: Company, built: dict[str, Any]) -> int:
+    return company.account(company.alice, "Alice's account").pk
+
+
+def _contact(company: Company, built: dict[str, Any]) -> int:
+    return company.contact(company.alice, None).pk
+
+
+def _activity(company: Company, built: dict[str, Any]) -> int:
+    return Activity.objects.create(
+        kind="note", subject="Met at the fair", owner=company.alice, lead_id=built["lead_id"]
+    ).pk
+
+
+RECORD_BUILDERS: dict[str, Builder] = {
+    "lead_id": _lead,
+    "opportunity_id": _opportunity,
+    "account_id": _account,
+    "contact_id": _contact,
+    "activity_id": _activity,
+}
+
+
+def alices_records(company: Company) -> dict[str, Any]:
+    built: dict[str, Any] = {}
+    for param, build in RECORD_BUILDERS.items():
+        built[param] = build(company, built)
+    return built

@@ -1,0 +1,86 @@
+"""Every write endpoint, generated from the OpenAPI document, answers malformed or
+ill-typed input with a problem document naming the offending field, and writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.apps import apps
+
+from conftest import Company
+
+from .endpoints import Endpoint, authenticated_endpoints
+from .records import alices_records
+
+WRITE_ENDPOINTS = [e for e in authenticated_endpoints() if e.has_body]
+
+
+def _row_counts() -> dict[str, int]:
+    return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+
+
+def _send(client: object, endpoint: Endpoint, url: str, body: str) -> object:
+    send = getattr(client.client, endpoint.method)  # type: ignore[attr-defined]
+    return send(url, body, content_type="application/json")
+
+
+@pytest.mark.parametrize("endpoint", WRITE_ENDPOINTS, ids=str)
+def test_a_body_that_is_not_json_is_a_400_problem(
+    company: Company, api: Callable, endpoint: Endpoint
+) -> None:
+    url = endpoint.url(**alices_records(company))
+    client = api(company.alice)
+    before = _row_counts()
+    response = _send(client, endpoint, url, '{"last_name": ')
+    assert response.status_code == 400, f"{endpoint}: {response.content!r}"  # type: ignore[attr-defined]
+    assert response["Content-Type"] == "application/problem+json"  # type: ignore[index]
+    assert _row_counts() == before
+
+
+@pytest.mark.parametrize("endpoint", WRITE_ENDPOINTS, ids=str)
+def test_an_unknown_field_is_a_422_naming_it(
+    company: Company, api: Callable, endpoint: Endpoint
+) -> None:
+    url = endpoint.url(**alices_records(company))
+    client = api(company.alice)
+    before = _row_counts()
+    response = _send(client, endpoint, url, '{"no_such_field": 1}')
+    assert response.status_code == 422, f"{endpoint}: {response.content!r}"  # type: ignore[attr-defined]
+    problem = response.json()  # type: ignore[attr-defined]
+    assert problem["status"] == 422
+    assert "no_such_field" in problem["errors"], problem
+    assert _row_counts() == before
+
+
+@pytest.mark.parametrize("endpoint", WRITE_ENDPOINTS, ids=str)
+def test_a_body_that_is_not_an_object_is_a_422(
+    company: Company, api: Callable, endpoint: Endpoint
+) -> None:
+    url = endpoint.url(**alices_records(company))
+    client = api(company.alice)
+    before = _row_counts()
+    response = _send(client, endpoint, url, "[1, 2, 3]")
+    assert response.status_code == 422, f"{endpoint}: {response.content!r}"  # type: ignore[attr-defined]
+    assert response.json()["errors"]  # type: ignore[attr-defined]
+    assert _row_counts() == before
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [e for e in authenticated_endpoints() if e.method == "get" and not e.params],
+    ids=str,
+)
+def test_a_list_refuses_a_forged_cursor_and_a_zero_limit(
+    company: Company, api: Callable, endpoint: Endpoint
+) -> None:
+    client = api(company.alice)
+    probe = client.get(endpoint.path)
+    if "next" not in probe.json():
+        pytest.skip(f"{endpoint} is not a paged list")
+    forged = client.get(endpoint.path, cursor="not-a-cursor!")
+    assert forged.status_code == 422
+    assert "cursor" in forged.json()["errors"]
+    zero = client.get(endpoint.path, limit=0)
+    assert zero.status_code == 422
+    assert "limit" in zero.json()["errors"]

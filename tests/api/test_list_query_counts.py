@@ -1,0 +1,84 @@
+"""Lists do set-based work: the number of queries of a page does not grow with its rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from conftest import Company
+from opportune.accounts.models import Account, Contact
+from opportune.activities.models import Activity
+from opportune.leads.models import Lead, LeadStatus
+from opportune.opportunities.models import Opportunity, Pipeline
+
+from .endpoints import authenticated_endpoints
+
+LIST_ENDPOINTS = [
+    e.path
+    for e in authenticated_endpoints()
+    if e.method == "get" and not e.params and e.path.split("/")[-1] not in {"me"}
+]
+
+
+def populate(company: Company, rows: int) -> None:
+    """``rows`` records of every kind, owned by Alice, written in bulk."""
+    owner = company.alice
+    status = LeadStatus.objects.get(key="new")
+    Lead.objects.bulk_create(
+        Lead(last_name=f"Lead {i}", company=f"Company {i}", status=status, owner=owner)
+        for i in range(rows)
+    )
+    accounts = Account.objects.bulk_create(
+        Account(name=f"Account {i}", normalized_name=f"account {i}", owner=owner)
+        for i in range(rows)
+    )
+    Contact.objects.bulk_create(
+        Contact(last_name=f"Contact {i}", account=accounts[i], owner=owner) for i in range(rows)
+    )
+    pipeline = Pipeline.default()
+    stage = pipeline.first_open_stage()
+    opportunities = Opportunity.objects.bulk_create(
+        Opportunity(
+            name=f"Deal {i}",
+            account=accounts[i],
+            owner=owner,
+            pipeline=pipeline,
+            stage=stage,
+            amount=Decimal(1000 + i),
+            probability=stage.default_probability,
+            forecast_category=stage.forecast_category,
+            close_date=date(2026, 12, 31),
+        )
+        for i in range(rows)
+    )
+    Activity.objects.bulk_create(
+        Activity(kind="task", subject=f"Call {i}", owner=owner, opportunity=opportunities[i])
+        for i in range(rows)
+    )
+
+
+def count_queries(client: object, path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, limit=200)  # type: ignore[attr-defined]
+    assert response.status_code == 200, response.content
+    return len(queries)
+
+
+@pytest.mark.parametrize("path", LIST_ENDPOINTS)
+@pytest.mark.parametrize("user", ["alice", "maria", "ada"])
+def test_a_list_costs_the_same_queries_for_5_and_50_rows(
+    company: Company, api: Callable, path: str, user: str
+) -> None:
+    client = api(getattr(company, user))
+    client.get("/api/v1/me")  # the token's first use records last_used_at: not a list's cost
+    populate(company, 5)
+    few = count_queries(client, path)
+    populate(company, 45)
+    many = count_queries(client, path)
+    assert many == few, f"{path}: {few} queries for 5 rows, {many} for 50"
+    assert many <= 6, f"{path}: {many} queries"
