@@ -18,7 +18,6 @@ from conftest import Company
 from .endpoints import Endpoint, authenticated_endpoints
 from .records import RECORD_BUILDERS, alices_records
 
-
 RECORD_PARAMS = set(RECORD_BUILDERS)
 # Path parameters that name configuration, which every user may read.
 CONFIG_PARAMS = {"key"}
