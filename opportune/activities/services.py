@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from opportune.accounts.models import Account, Contact
@@ -93,6 +93,7 @@ def next_open_task(user: User, **record: Lead | Account | Contact | Opportunity)
     return (
         timeline(user, **record)
         .filter(kind=ActivityKind.TASK, is_done=False)
-        .order_by("due_date", "pk")
+        # NULLs sort first on SQLite and last on PostgreSQL: say where undated tasks go.
+        .order_by(F("due_date").asc(nulls_last=True), "pk")
         .first()
     )
