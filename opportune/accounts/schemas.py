@@ -27,7 +27,7 @@ class AccountChanges(InputSchema):
 
 
 class AccountCreate(AccountChanges):
-    name: str = Field(min_length=1, max_length=255)  # type: ignore[assignment]
+    name: str = Field(min_length=1, max_length=255)
 
 
 class ContactChanges(InputSchema):
@@ -49,4 +49,4 @@ class ContactChanges(InputSchema):
 
 
 class ContactCreate(ContactChanges):
-    last_name: str = Field(min_length=1, max_length=80)  # type: ignore[assignment]
+    last_name: str = Field(min_length=1, max_length=80)

@@ -28,5 +28,5 @@ class ActivityChanges(InputSchema):
 
 
 class ActivityCreate(ActivityChanges):
-    kind: Kind  # type: ignore[assignment]
-    subject: str = Field(min_length=1, max_length=255)  # type: ignore[assignment]
+    kind: Kind
+    subject: str = Field(min_length=1, max_length=255)

@@ -33,7 +33,7 @@ LINKS: dict[str, type[Lead] | type[Account] | type[Contact] | type[Opportunity]]
 def _link(actor: User, activity: Activity, field: str, record_id: int | None) -> None:
     record = None
     if record_id is not None:
-        record = LINKS[field].objects.visible_to(actor).filter(pk=record_id).first()  # type: ignore[attr-defined]
+        record = LINKS[field].objects.visible_to(actor).filter(pk=record_id).first()
         if record is None:
             raise field_error(field, f"No record {record_id} that you can see.")
         if isinstance(record, Lead) and record.is_converted and activity.pk is None:

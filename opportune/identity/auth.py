@@ -31,4 +31,4 @@ class BearerToken(HttpBearer):
 
 def actor(request: HttpRequest) -> User:
     """The authenticated user of an API request."""
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]

@@ -145,12 +145,12 @@ def _account_for(actor: User, lead: Lead, options: ConversionOptions, owner: Use
         _copy_all(account, lead, ACCOUNT_FROM_LEAD)
         account.save()
         return account
-    account = Account.objects.visible_to(actor).filter(pk=options.account_id).first()
-    if account is None:
+    existing = Account.objects.visible_to(actor).filter(pk=options.account_id).first()
+    if existing is None:
         raise field_error("account_id", f"No account {options.account_id} that you can see.")
-    if filled := _fill_empty(account, lead, ACCOUNT_FROM_LEAD):
-        account.save(update_fields=[*filled, "updated_at"])
-    return account
+    if filled := _fill_empty(existing, lead, ACCOUNT_FROM_LEAD):
+        existing.save(update_fields=[*filled, "updated_at"])
+    return existing
 
 
 def _contact_for(
@@ -161,9 +161,10 @@ def _contact_for(
         _copy_all(contact, lead, CONTACT_FROM_LEAD)
         contact.save()
         return contact
-    contact = Contact.objects.visible_to(actor).filter(pk=options.contact_id).first()
-    if contact is None:
+    existing = Contact.objects.visible_to(actor).filter(pk=options.contact_id).first()
+    if existing is None:
         raise field_error("contact_id", f"No contact {options.contact_id} that you can see.")
+    contact = existing
     if contact.account_id not in (None, account.pk):
         raise field_error("contact_id", "The contact belongs to another account.")
     filled = _fill_empty(contact, lead, CONTACT_FROM_LEAD)

@@ -67,8 +67,8 @@ class LeadChanges(InputSchema):
 
 
 class LeadCreate(LeadChanges):
-    last_name: str = Field(min_length=1, max_length=80)  # type: ignore[assignment]
-    company: str = Field(min_length=1, max_length=255)  # type: ignore[assignment]
+    last_name: str = Field(min_length=1, max_length=80)
+    company: str = Field(min_length=1, max_length=255)
 
 
 class ConversionOptions(InputSchema):

@@ -37,7 +37,7 @@ class OpportunityChanges(InputSchema):
 
 
 class OpportunityCreate(OpportunityChanges):
-    name: str = Field(min_length=1, max_length=120)  # type: ignore[assignment]
-    account_id: int  # type: ignore[assignment]
-    close_date: dt.date  # type: ignore[assignment]
+    name: str = Field(min_length=1, max_length=120)
+    account_id: int
+    close_date: dt.date
     pipeline: Key | None = Field(None, description="Pipeline key; the default pipeline if absent.")
