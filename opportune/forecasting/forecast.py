@@ -22,11 +22,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Aggregate, Count, Q, QuerySet, Sum
+from django.db.models import Aggregate, BigIntegerField, Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 
 from opportune.fiscal import FiscalPeriod
 from opportune.identity.models import Team, User
-from opportune.identity.visibility import team_subtree_ids
 from opportune.opportunities.models import ForecastCategory, Opportunity
 
 from .models import AdjustedCategory, ForecastAdjustment, Quota
@@ -42,6 +42,7 @@ ROLLUPS: dict[str, tuple[str, ...]] = {
     "pipeline": OPEN_CATEGORIES,
 }
 ADJUSTABLE = tuple(AdjustedCategory.values)
+TeamRow = tuple[str, int | None, int | None]  # name, parent id, manager id
 
 
 @dataclass
@@ -213,87 +214,110 @@ def _months_spanned(start: dt.date, end: dt.date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
-def quotas_by_user(viewer: User, periods: list[FiscalPeriod]) -> dict[int, Decimal]:
-    rows: dict[int, list[tuple[dt.date, dt.date, Decimal]]] = defaultdict(list)
-    found = Quota.objects.visible_to(viewer).filter(
-        period_start__gte=periods[0].start, period_end__lte=periods[-1].end
+def manual_inputs(
+    viewer: User, periods: list[FiscalPeriod]
+) -> tuple[dict[int, Decimal], dict[tuple[int, int, str], Adjustment]]:
+    """Quotas per user over ``periods``, and the adjustments in force per (user, period index,
+    category): the newest row wins and a row without an amount withdraws the adjustment.
+
+    Quotas and adjustments share one UNION query: a report costs as few queries as a list.
+    """
+    first, last = periods[0].start, periods[-1].end
+    columns = ("kind", "user_id", "period", "period_start", "period_end", "amount")
+    quotas = (
+        Quota.objects.visible_to(viewer)
+        .filter(period_start__gte=first, period_end__lte=last)
+        .annotate(
+            kind=Value("quota"),
+            category=Value(""),
+            note=Value(""),
+            by=Value(None, output_field=BigIntegerField()),
+            at=F("updated_at"),
+        )
+        .values_list(*columns, "category", "note", "by", "at", "pk")
+        .order_by()
     )
-    for user_id, start, end, amount in found.values_list(
-        "user_id", "period_start", "period_end", "amount"
-    ):
-        rows[user_id].append((start, end, amount))
+    adjustments = (
+        ForecastAdjustment.objects.visible_to(viewer)
+        .filter(period_start__gte=first, period_end__lte=last)
+        .annotate(kind=Value("adjustment"), by=F("adjusted_by_id"), at=F("created_at"))
+        .values_list(*columns, "category", "note", "by", "at", "pk")
+        .order_by()
+    )
+    quota_rows: dict[int, list[tuple[dt.date, dt.date, Decimal]]] = defaultdict(list)
+    index = {(p.start, p.end): i for i, p in enumerate(periods)}
+    in_force: dict[tuple[int, int, str], Adjustment | None] = {}
+    rows = sorted(quotas.union(adjustments, all=True), key=lambda row: (row[9], row[10]))
+    for kind, user_id, period, start, end, amount, category, note, by, at, _ in rows:
+        if kind == "quota":
+            quota_rows[user_id].append((start, end, amount))
+            continue
+        position = index.get((start, end))
+        if position is not None:
+            in_force[(user_id, position, category)] = (
+                None
+                if amount is None
+                else Adjustment(user_id, period, category, amount, note, by, at)
+            )
     totals: dict[int, Decimal] = {}
-    for user_id, user_rows in rows.items():
+    for user_id, user_rows in quota_rows.items():
         total = None
         for period in periods:
             total = _add_quota(total, _quota_for(period, user_rows))
         if total is not None:
             totals[user_id] = total
-    return totals
+    return totals, {key: value for key, value in in_force.items() if value is not None}
 
 
-def adjustments_in_force(
-    viewer: User, periods: list[FiscalPeriod]
-) -> dict[tuple[int, int, str], Adjustment]:
-    """The newest adjustment per (user, period index, category) that the viewer may see."""
-    index = {(p.start, p.end): i for i, p in enumerate(periods)}
-    found: dict[tuple[int, int, str], Adjustment | None] = {}
-    rows = (
-        ForecastAdjustment.objects.visible_to(viewer)
-        .filter(period_start__gte=periods[0].start, period_end__lte=periods[-1].end)
-        .order_by("created_at", "pk")
+def directory(user_ids: set[int]) -> tuple[dict[int, tuple[str, int | None]], dict[int, TeamRow]]:
+    """The named users' display names and teams, and every team, in one UNION query."""
+    display = Coalesce(
+        NullIf(Trim(Concat("first_name", Value(" "), "last_name")), Value("")), "username"
     )
-    for row in rows:
-        position = index.get((row.period_start, row.period_end))
-        if position is None:
-            continue
-        key = (row.user_id, position, row.category)
-        found[key] = (
-            None
-            if row.amount is None
-            else Adjustment(
-                row.user_id,
-                row.period,
-                row.category,
-                row.amount,
-                row.note,
-                row.adjusted_by_id,
-                row.created_at,
-            )
-        )
-    return {key: value for key, value in found.items() if value is not None}
+    people = (
+        User.objects.filter(pk__in=user_ids)
+        .annotate(kind=Value("user"), display=display, none=Value(None, BigIntegerField()))
+        .values_list("kind", "pk", "display", "team_id", "none")
+        .order_by()
+    )
+    teams = (
+        Team.objects.annotate(kind=Value("team"))
+        .values_list("kind", "pk", "name", "parent_id", "manager_id")
+        .order_by()
+    )
+    users: dict[int, tuple[str, int | None]] = {}
+    team_rows: dict[int, TeamRow] = {}
+    for kind, pk, name, parent_or_team, manager in teams.union(people, all=True):
+        if kind == "user":
+            users[pk] = (name, parent_or_team)
+        else:
+            team_rows[pk] = (name, parent_or_team, manager)
+    return users, team_rows
 
 
 # --- the roll-up -----------------------------------------------------------------------------
 
 
-def _display_name(first: str, last: str, username: str) -> str:
-    return f"{first} {last}".strip() or username
+def _subtree(team_id: int, teams: dict[int, TeamRow]) -> set[int]:
+    if team_id not in teams:
+        return set()
+    found, grew = {team_id}, True
+    while grew:
+        below = {pk for pk, (_, parent, _) in teams.items() if parent in found}
+        grew = not below <= found
+        found |= below
+    return found
 
 
 def forecast_for(viewer: User, periods: list[FiscalPeriod], team_id: int | None = None) -> Forecast:
     """The forecast of ``periods`` (one, or a consecutive range) as ``viewer`` may see it,
     optionally only for the subtree of one team."""
     per_owner_period = grouped_figures(Opportunity.objects.visible_to(viewer), periods)
-    quotas = quotas_by_user(viewer, periods)
-    adjustments = adjustments_in_force(viewer, periods)
+    quotas, adjustments = manual_inputs(viewer, periods)
 
     user_ids = {owner for owner, _ in per_owner_period if owner is not None} | set(quotas)
-    users = {
-        pk: (_display_name(first, last, username), team)
-        for pk, first, last, username, team in User.objects.filter(pk__in=user_ids).values_list(
-            "pk", "first_name", "last_name", "username", "team_id"
-        )
-    }
-    teams = {
-        pk: (name, parent, manager)
-        for pk, name, parent, manager in Team.objects.values_list(
-            "pk", "name", "parent_id", "manager_id"
-        )
-    }
-    in_scope = team_subtree_ids(team_id) if team_id is not None else None
-    if in_scope is not None and team_id not in teams:
-        in_scope = set()
+    users, teams = directory(user_ids)
+    in_scope = _subtree(team_id, teams) if team_id is not None else None
 
     owners: dict[int | None, OwnerForecast] = {}
 

@@ -45,4 +45,4 @@ def test_more_owners_and_deals_cost_no_more_queries(company) -> None:  # type: i
         for viewer in (company.ada, company.maria, company.bob)
     }
     assert large == small
-    assert max(n for pair in large.values() for n in pair) <= 8
+    assert max(n for pair in large.values() for n in pair) <= 5
