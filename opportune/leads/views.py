@@ -212,6 +212,9 @@ def lead_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         except DomainError as error:
             form.add_domain_error(error)
         else:
+            if not Lead.objects.visible_to(request.user).filter(pk=pk).exists():
+                messages.success(request, "Lead saved; it is no longer one of yours.")
+                return go_to(request, reverse("leads:list"))
             if wants_fragment(request):
                 lead = _get_lead(request, pk)
                 context = _detail_context(request, lead)

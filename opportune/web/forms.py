@@ -48,14 +48,20 @@ class SchemaForm(forms.Form):
 
     def schema_input(self, cleaned: dict[str, Any]) -> dict[str, Any]:
         data = {}
-        for name in self.fields:
-            if name in self.errors or name not in cleaned:
+        for name, field in self.fields.items():
+            if name in self.errors or name not in cleaned or not self._submitted(name, field):
                 continue
             value = cleaned[name]
             if isinstance(value, str) and value == "" and self._optional(name):
                 value = None if self._nullable_text(name) else ""
             data[self.schema_names.get(name, name)] = value
         return data
+
+    def _submitted(self, name: str, field: forms.Field) -> bool:
+        """Whether the browser sent the field; an unticked checkbox sends nothing."""
+        if not self.is_bound or isinstance(field, forms.BooleanField):
+            return True
+        return self.add_prefix(name) in self.data
 
     def _optional(self, name: str) -> bool:
         return not self.fields[name].required
