@@ -10,8 +10,11 @@ from django.utils import timezone
 
 from opportune.audit.models import FieldChange
 from opportune.leads.models import Lead, LeadStatus
-from opportune.web.testing import HTMX, logged_in
-from opportune.web.testing import plain_static_files  # noqa: F401
+from opportune.web.testing import (
+    HTMX,
+    logged_in,
+    plain_static_files,  # noqa: F401
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -82,19 +85,19 @@ def test_it_pages_with_a_cursor_forwards_and_back(company, client):
             company.lead(company.alice, last_name=f"N{number}")
         client = logged_in(client, company.alice)
         first = client.get("/leads/")
-        assert [l.last_name for l in first.context["page"].rows] == ["N4", "N3"]
+        assert [lead.last_name for lead in first.context["page"].rows] == ["N4", "N3"]
         second = client.get("/leads/", {"cursor": first.context["page"].next_cursor})
-        assert [l.last_name for l in second.context["page"].rows] == ["N2", "N1"]
+        assert [lead.last_name for lead in second.context["page"].rows] == ["N2", "N1"]
         third = client.get("/leads/", {"cursor": second.context["page"].next_cursor})
-        assert [l.last_name for l in third.context["page"].rows] == ["N0"]
+        assert [lead.last_name for lead in third.context["page"].rows] == ["N0"]
         assert third.context["page"].next_cursor is None
         back = client.get("/leads/", {"cursor": third.context["page"].previous_cursor})
-        assert [l.last_name for l in back.context["page"].rows] == ["N2", "N1"]
+        assert [lead.last_name for lead in back.context["page"].rows] == ["N2", "N1"]
         by_name = client.get("/leads/", {"sort": "name"})
         after = client.get(
             "/leads/", {"sort": "name", "cursor": by_name.context["page"].next_cursor}
         )
-        assert [l.last_name for l in after.context["page"].rows] == ["N2", "N3"]
+        assert [lead.last_name for lead in after.context["page"].rows] == ["N2", "N3"]
     finally:
         views.PAGE_SIZE = saved
 
@@ -309,13 +312,13 @@ def test_bulk_assign_goes_through_the_service_for_visible_leads_only(company, cl
         {
             "bulk-action": "assign",
             "bulk-owner": str(company.bob.pk),
-            "bulk-ids": [str(l.pk) for l in [*mine, foreign]],
+            "bulk-ids": [str(lead.pk) for lead in [*mine, foreign]],
             "return_to": "/leads/?q=m",
         },
     )
     assert response.status_code == 302 and response["Location"] == "/leads/?q=m"
     assert set(Lead.objects.filter(owner=company.bob).values_list("pk", flat=True)) == {
-        l.pk for l in mine
+        lead.pk for lead in mine
     }
     assert Lead.objects.get(pk=foreign.pk).owner == company.charlie
     assert FieldChange.objects.filter(field="owner", record_id=mine[0].pk).exists()
@@ -329,7 +332,7 @@ def test_bulk_status_change_reports_each_refusal(company, client):
         {
             "bulk-action": "status",
             "bulk-status": "unqualified",
-            "bulk-ids": [str(l.pk) for l in leads],
+            "bulk-ids": [str(lead.pk) for lead in leads],
         },
         follow=True,
     )
@@ -341,7 +344,7 @@ def test_bulk_status_change_reports_each_refusal(company, client):
             "bulk-action": "status",
             "bulk-status": "unqualified",
             "bulk-reason": "Went dark",
-            "bulk-ids": [str(l.pk) for l in leads],
+            "bulk-ids": [str(lead.pk) for lead in leads],
         },
         follow=True,
     )
