@@ -1,0 +1,466 @@
+"""One importer per target. ``run(rows)`` validates a batch and answers a ``BatchOutcome``
+whose ``write()`` the job calls inside the batch's transaction.
+
+Leads, the high-volume target, are written with one bulk insert per batch: validation by
+``LeadCreate``, match keys, in-file and existing duplicates, assignment rules, all set-based
+(a few queries per batch). Accounts, contacts and opportunities go through their services
+row by row (each row in a savepoint), since their files are small and their rules many.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import Q
+from pydantic import BaseModel
+
+from opportune.accounts.models import Account, Contact, normalize_company
+from opportune.accounts.schemas import AccountChanges, AccountCreate, ContactChanges, ContactCreate
+from opportune.accounts.services import save_account, save_contact
+from opportune.capture.keys import email_key
+from opportune.capture.services import RuleSet, assign_owners
+from opportune.errors import DomainError
+from opportune.leads.models import Lead, LeadStatus
+from opportune.leads.schemas import LeadChanges, LeadCreate
+from opportune.leads.services import update_lead
+from opportune.opportunities.models import Opportunity, Pipeline
+from opportune.opportunities.schemas import OpportunityCreate
+from opportune.opportunities.services import change_opportunity, draft_from, open_opportunity
+
+from .mapping import Mapping
+from .models import ExternalId, ImportJob, RowIssue, Target
+from .reading import Row
+from .rows import Issue, OwnerDirectory, Prepared, mapped_values, resolve_owner, validate
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    invalid: int = 0
+    possible_duplicates: int = 0
+
+
+@dataclass
+class BatchOutcome:
+    issues: list[Issue] = field(default_factory=list)
+    counts: Counts = field(default_factory=Counts)
+    creates: list[Prepared] = field(default_factory=list)
+    updates: list[tuple[Prepared, int]] = field(default_factory=list)
+    writer: Callable[[BatchOutcome], None] | None = None
+
+    def write(self) -> Counts:
+        if self.writer is not None:
+            self.writer(self)
+        else:  # a dry run: report what would happen
+            self.counts.created += len(self.creates)
+            self.counts.updated += len(self.updates)
+        return self.counts
+
+    def reject(self, issues: list[Issue] | Issue) -> None:
+        self.issues.extend(issues if isinstance(issues, list) else [issues])
+        self.counts.invalid += 1
+
+
+class Importer:
+    target: Target
+    schema: type[BaseModel]
+
+    def __init__(self, job: ImportJob, mapping: Mapping) -> None:
+        self.job = job
+        self.mapping = mapping
+        self.actor = job.created_by
+        self.owners = OwnerDirectory()
+        # Hashes of the match keys met so far: in-file duplicates, in constant memory per row.
+        self.seen: set[int] = set()
+
+    def run(self, rows: list[Row]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        for row in rows:
+            if row.problem:
+                outcome.reject(Issue(row.line, "", row.problem))
+                continue
+            prepared = self.prepare(row, outcome)
+            if prepared is None:
+                continue
+            key = self.dedupe_key(prepared)
+            if key:
+                digest = hash(key)
+                if digest in self.seen:
+                    outcome.issues.append(
+                        Issue(
+                            row.line,
+                            self.mapping.header_of(self.job.match_key or "email"),
+                            f"Same {self.job.match_key or 'email'} as an earlier row of the "
+                            "file: skipped.",
+                            key[:255],
+                            RowIssue.DUPLICATE_IN_FILE,
+                        )
+                    )
+                    outcome.counts.skipped += 1
+                    continue
+                self.seen.add(digest)
+            outcome.creates.append(prepared)
+        self.match(outcome)
+        if not self.job.dry_run:
+            outcome.writer = self.write
+        return outcome
+
+    def prepare(self, row: Row, outcome: BatchOutcome) -> Prepared | None:
+        values: dict[str, Any] = mapped_values(self.mapping, row)
+        external_id = values.pop("external_id", "")
+        owner = resolve_owner(self.owners, self.mapping, values, row)
+        if isinstance(owner, Issue):
+            outcome.reject(owner)
+            return None
+        problem = self.resolve(values, row)
+        if problem is not None:
+            outcome.reject(problem)
+            return None
+        if owner is not None:
+            values["owner_id"] = owner.pk
+        data = validate(self.schema, values, self.mapping, row)
+        if isinstance(data, list):
+            outcome.reject(data)
+            return None
+        return Prepared(row.line, data, owner, external_id)
+
+    def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:
+        """Turn names into what the schema takes (keys, ids); an Issue when one is unknown."""
+        return None
+
+    def dedupe_key(self, prepared: Prepared) -> str:
+        if self.job.match_key == "external_id":
+            return prepared.external_id
+        return email_key(str(getattr(prepared.data, "email", "") or ""))
+
+    def existing_by_external_id(self, outcome: BatchOutcome) -> dict[str, int]:
+        ids = [p.external_id for p in outcome.creates if p.external_id]
+        return dict(
+            ExternalId.objects.filter(target=self.target, external_id__in=ids).values_list(
+                "external_id", "record_id"
+            )
+        )
+
+    def match(self, outcome: BatchOutcome) -> None:
+        """Move the rows that match an existing visible record to ``updates``."""
+        if not self.job.match_key:
+            return
+        found = self.find_existing(outcome)
+        if not found:
+            return
+        visible = set(
+            self.visible().filter(pk__in=set(found.values())).values_list("pk", flat=True)
+        )
+        creates = []
+        for prepared in outcome.creates:
+            pk = found.get(self.match_value(prepared))
+            if pk is not None and pk in visible:
+                outcome.updates.append((prepared, pk))
+            else:
+                creates.append(prepared)
+        outcome.creates = creates
+
+    def match_value(self, prepared: Prepared) -> str:
+        if self.job.match_key == "external_id":
+            return prepared.external_id
+        return email_key(str(getattr(prepared.data, "email", "") or ""))
+
+    def find_existing(self, outcome: BatchOutcome) -> dict[str, int]:
+        return self.existing_by_external_id(outcome)
+
+    def visible(self) -> Any:
+        raise NotImplementedError
+
+    def record_external_ids(self, pairs: list[tuple[str, int]]) -> None:
+        rows = [ExternalId(target=self.target, external_id=e, record_id=pk) for e, pk in pairs if e]
+        ExternalId.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+
+    def write(self, outcome: BatchOutcome) -> None:
+        """Row by row through the services, each in a savepoint, so a refused row rolls back
+        alone and is reported."""
+        created: list[tuple[str, int]] = []
+        for prepared in outcome.creates:
+            try:
+                with transaction.atomic():
+                    record = self.create(prepared)
+            except DomainError as exc:
+                outcome.reject(_domain_issue(prepared, exc, self.mapping))
+                continue
+            outcome.counts.created += 1
+            created.append((prepared.external_id, record.pk))
+        for prepared, pk in outcome.updates:
+            try:
+                with transaction.atomic():
+                    self.update(prepared, pk)
+            except DomainError as exc:
+                outcome.reject(_domain_issue(prepared, exc, self.mapping))
+                continue
+            outcome.counts.updated += 1
+        self.record_external_ids(created)
+
+    def create(self, prepared: Prepared) -> Model:
+        raise NotImplementedError
+
+    def update(self, prepared: Prepared, pk: int) -> None:
+        raise NotImplementedError
+
+
+def _domain_issue(prepared: Prepared, exc: DomainError, mapping: Mapping) -> list[Issue]:
+    if not exc.errors:
+        return [Issue(prepared.line, "", exc.detail)]
+    return [
+        Issue(prepared.line, mapping.header_of(name), " ".join(messages))
+        for name, messages in exc.errors.items()
+    ]
+
+
+class LeadImporter(Importer):
+    target = Target.LEADS
+    schema = LeadCreate
+
+    def __init__(self, job: ImportJob, mapping: Mapping) -> None:
+        super().__init__(job, mapping)
+        self.statuses: dict[str, LeadStatus] = {}
+        for status in LeadStatus.objects.all():
+            self.statuses.setdefault(status.label.casefold(), status)
+            self.statuses[status.key] = status
+        self.default_status = LeadStatus.objects.get(is_default=True)
+        self.rules = RuleSet.load()
+
+    def visible(self) -> Any:
+        return Lead.objects.visible_to(self.actor)
+
+    def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:
+        if "status" not in values:
+            return None
+        status = self.statuses.get(values["status"].casefold())
+        header = self.mapping.header_of("status")
+        if status is None:
+            return Issue(
+                row.line, header, f"Unknown lead status '{values['status']}'.", values["status"]
+            )
+        if status.is_converted:
+            return Issue(row.line, header, "A lead becomes converted only by converting it.")
+        if status.requires_reason and not values.get("disqualify_reason"):
+            return Issue(row.line, header, f"The status '{status.key}' needs a disqualify reason.")
+        values["status"] = status.key
+        return None
+
+    def prepare(self, row: Row, outcome: BatchOutcome) -> Prepared | None:
+        prepared = super().prepare(row, outcome)
+        if prepared is None:
+            return None
+        fields = prepared.data.model_dump(exclude_unset=True, exclude={"status", "owner_id"})
+        status_key = getattr(prepared.data, "status", None)
+        lead = Lead(
+            status=self.statuses[status_key] if status_key else self.default_status,
+            owner=prepared.owner,
+            **{k: ("" if v is None else v) for k, v in fields.items()},
+        )
+        lead.fill_match_keys()
+        prepared.extra["lead"] = lead
+        return prepared
+
+    def dedupe_key(self, prepared: Prepared) -> str:
+        if self.job.match_key == "external_id":
+            return prepared.external_id
+        return str(prepared.extra["lead"].email_key)
+
+    def match_value(self, prepared: Prepared) -> str:
+        return self.dedupe_key(prepared)
+
+    def find_existing(self, outcome: BatchOutcome) -> dict[str, int]:
+        if self.job.match_key == "external_id":
+            return self.existing_by_external_id(outcome)
+        emails = [p.extra["lead"].email_key for p in outcome.creates if p.extra["lead"].email_key]
+        return dict(
+            self.visible()
+            .filter(email_key__in=emails)
+            .order_by("pk")
+            .values_list("email_key", "pk")
+        )
+
+    def match(self, outcome: BatchOutcome) -> None:
+        super().match(outcome)
+        self.flag_possible_duplicates(outcome)
+
+    def flag_possible_duplicates(self, outcome: BatchOutcome) -> None:
+        """New rows whose email or phone some visible lead already has: created, reported."""
+        emails = {p.extra["lead"].email_key for p in outcome.creates} - {""}
+        phones = {p.extra["lead"].phone_key for p in outcome.creates} - {""}
+        if not emails and not phones:
+            return
+        by_email: dict[str, int] = {}
+        by_phone: dict[str, int] = {}
+        condition = Q(email_key__in=emails) | Q(phone_key__in=phones)
+        for pk, found_email, found_phone in (
+            self.visible().filter(condition).values_list("pk", "email_key", "phone_key")
+        ):
+            by_email.setdefault(found_email, pk)
+            by_phone.setdefault(found_phone, pk)
+        for prepared in outcome.creates:
+            lead = prepared.extra["lead"]
+            same = ("email", by_email.get(lead.email_key)) if lead.email_key else ("", None)
+            if same[1] is None and lead.phone_key:
+                same = ("phone", by_phone.get(lead.phone_key))
+            if same[1] is not None:
+                outcome.counts.possible_duplicates += 1
+                outcome.issues.append(
+                    Issue(
+                        prepared.line,
+                        self.mapping.header_of(same[0]),
+                        f"Same {same[0]} as lead #{same[1]}: created, check for a merge.",
+                        str(getattr(lead, same[0]))[:255],
+                        RowIssue.POSSIBLE_DUPLICATE,
+                    )
+                )
+
+    def write(self, outcome: BatchOutcome) -> None:
+        leads = [p.extra["lead"] for p in outcome.creates]
+        assign_owners([lead for lead in leads if lead.owner_id is None], self.rules)
+        for lead in leads:
+            if lead.owner_id is None:
+                lead.owner = self.actor
+        Lead.objects.bulk_create(leads, batch_size=500)
+        outcome.counts.created += len(leads)
+        self.record_external_ids([(p.external_id, p.extra["lead"].pk) for p in outcome.creates])
+        for prepared, pk in outcome.updates:
+            changes = prepared.data.model_dump(exclude_unset=True)
+            try:
+                update_lead(self.actor, Lead(pk=pk), LeadChanges.model_validate(changes))
+            except DomainError as exc:
+                outcome.reject(_domain_issue(prepared, exc, self.mapping))
+                continue
+            outcome.counts.updated += 1
+
+
+class AccountImporter(Importer):
+    target = Target.ACCOUNTS
+    schema = AccountCreate
+
+    def visible(self) -> Any:
+        return Account.objects.visible_to(self.actor)
+
+    def dedupe_key(self, prepared: Prepared) -> str:
+        if self.job.match_key == "external_id":
+            return prepared.external_id
+        return normalize_company(str(getattr(prepared.data, "name", "")))
+
+    match_value = dedupe_key
+
+    def find_existing(self, outcome: BatchOutcome) -> dict[str, int]:
+        if self.job.match_key == "external_id":
+            return self.existing_by_external_id(outcome)
+        names = [self.dedupe_key(p) for p in outcome.creates]
+        return dict(
+            self.visible().filter(normalized_name__in=names).values_list("normalized_name", "pk")
+        )
+
+    def create(self, prepared: Prepared) -> Model:
+        return save_account(self.actor, prepared.data)  # type: ignore[arg-type]
+
+    def update(self, prepared: Prepared, pk: int) -> None:
+        changes = AccountChanges.model_validate(prepared.data.model_dump(exclude_unset=True))
+        save_account(self.actor, changes, self.visible().get(pk=pk))
+
+
+class _AccountByName:
+    """Resolves an 'account' column (a company name) to a visible account's id."""
+
+    mapping: Mapping
+    actor: Any
+
+    def account_id(self, values: dict[str, Any], row: Row) -> Issue | None:
+        name = values.pop("account", "")
+        if not name:
+            return None
+        found = (
+            Account.objects.visible_to(self.actor)
+            .filter(normalized_name=normalize_company(name))
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if found is None:
+            return Issue(
+                row.line, self.mapping.header_of("account"), f"No account named '{name}'.", name
+            )
+        values["account_id"] = found
+        return None
+
+
+class ContactImporter(_AccountByName, Importer):
+    target = Target.CONTACTS
+    schema = ContactCreate
+
+    def visible(self) -> Any:
+        return Contact.objects.visible_to(self.actor)
+
+    def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:
+        return self.account_id(values, row)
+
+    def find_existing(self, outcome: BatchOutcome) -> dict[str, int]:
+        if self.job.match_key == "external_id":
+            return self.existing_by_external_id(outcome)
+        emails = [self.match_value(p) for p in outcome.creates]
+        return dict(self.visible().filter(email__in=emails).values_list("email", "pk"))
+
+    def create(self, prepared: Prepared) -> Model:
+        return save_contact(self.actor, prepared.data)  # type: ignore[arg-type]
+
+    def update(self, prepared: Prepared, pk: int) -> None:
+        changes = ContactChanges.model_validate(prepared.data.model_dump(exclude_unset=True))
+        save_contact(self.actor, changes, self.visible().get(pk=pk))
+
+
+class OpportunityImporter(_AccountByName, Importer):
+    target = Target.OPPORTUNITIES
+    schema = OpportunityCreate
+
+    def __init__(self, job: ImportJob, mapping: Mapping) -> None:
+        super().__init__(job, mapping)
+        self.stages: dict[str, Any] = {}
+        for stage in Pipeline.default().stages.filter(is_active=True):
+            self.stages.setdefault(stage.label.casefold(), stage)
+            self.stages[stage.key] = stage
+
+    def visible(self) -> Any:
+        return Opportunity.objects.visible_to(self.actor)
+
+    def dedupe_key(self, prepared: Prepared) -> str:
+        return prepared.external_id
+
+    def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:
+        if values.get("stage"):
+            stage = self.stages.get(values["stage"].casefold())
+            if stage is None:
+                header = self.mapping.header_of("stage")
+                return Issue(
+                    row.line, header, f"Unknown stage '{values['stage']}'.", values["stage"]
+                )
+            values["stage"] = stage.key
+            if not (stage.is_closed and not stage.is_won):
+                values.pop("lost_reason", None)  # a default lost reason is for lost deals only
+        return self.account_id(values, row)
+
+    def create(self, prepared: Prepared) -> Model:
+        return open_opportunity(self.actor, draft_from(self.actor, prepared.data))
+
+    def update(self, prepared: Prepared, pk: int) -> None:
+        changes = prepared.data.model_dump(exclude_unset=True, exclude={"pipeline"})
+        change_opportunity(self.actor, self.visible().get(pk=pk), changes)
+
+
+IMPORTERS: dict[Target, type[Importer]] = {
+    Target.LEADS: LeadImporter,
+    Target.ACCOUNTS: AccountImporter,
+    Target.CONTACTS: ContactImporter,
+    Target.OPPORTUNITIES: OpportunityImporter,
+}

@@ -1,0 +1,143 @@
+"""Reading uploaded CSV files: encoding and delimiter detection, line numbers, and rows that
+cannot be parsed reported instead of stopping the file."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from opportune.errors import RuleViolation
+
+SAMPLE_BYTES = 256 * 1024
+# One field may hold up to 1 MB; a longer one (a 10 MB line) becomes a row error.
+MAX_FIELD_CHARS = 1024 * 1024
+DELIMITERS = ",;\t|"
+
+csv.field_size_limit(MAX_FIELD_CHARS)
+
+
+class UnreadableFile(RuleViolation):
+    """The file is not a CSV text file this importer can read."""
+
+
+@dataclass(frozen=True)
+class FileShape:
+    encoding: str
+    delimiter: str
+    headers: list[str]
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int  # the file line where the row starts (the header is line 1)
+    values: dict[str, str]
+    problem: str = ""  # set when the row could not be parsed
+
+
+def detect_encoding(sample: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else Latin-1 (every byte is valid)."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in sample:
+        raise UnreadableFile("This is not a text file (it holds NUL bytes); export it as CSV.")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8"
+
+
+def sniff_delimiter(text: str) -> str:
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        counts = {d: lines[0].count(d) for d in DELIMITERS}
+        return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def inspect(path: Path, encoding: str = "", delimiter: str = "") -> FileShape:
+    """Encoding, delimiter and headers of a file, from its first bytes."""
+    with path.open("rb") as raw:
+        sample = raw.read(SAMPLE_BYTES)
+    if not sample.strip():
+        raise UnreadableFile("The file is empty.")
+    encoding = encoding or detect_encoding(sample)
+    try:
+        text = sample.decode(encoding, errors="ignore" if len(sample) == SAMPLE_BYTES else "strict")
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise UnreadableFile(f"The file cannot be read as {encoding}: {exc}.") from exc
+    delimiter = delimiter or sniff_delimiter(text)
+    headers = next(csv.reader(text.splitlines()[:1], delimiter=delimiter), [])
+    headers = [h.strip() for h in headers]
+    if not any(headers):
+        raise UnreadableFile("The first line holds no column names.")
+    return FileShape(encoding, delimiter, headers)
+
+
+def read_rows(path: Path, shape: FileShape, skip: int = 0) -> Iterator[Row]:
+    """Every data row after the first ``skip`` ones, as {header: value}.
+
+    A row that the csv parser refuses (a field over 1 MB, a stray quote) is yielded with its
+    ``problem`` and the reading goes on; a decoding error stops the file with its line.
+    """
+    with path.open(encoding=shape.encoding, newline="", errors="strict") as text:
+        reader = csv.reader(text, delimiter=shape.delimiter)
+        headers = shape.headers
+        width = len(headers)
+        try:
+            next(reader)
+        except StopIteration:
+            return
+        index, line = 0, reader.line_num + 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                index += 1
+                if index > skip:
+                    yield Row(line, {}, f"The row cannot be read: {exc}.")
+                line = reader.line_num + 1
+                continue
+            except UnicodeDecodeError as exc:
+                raise UnreadableFile(
+                    f"Line {reader.line_num + 1} is not valid {shape.encoding}; "
+                    "choose the file's encoding (e.g. latin-1) and import again."
+                ) from exc
+            start, line = line, reader.line_num + 1
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue
+            index += 1
+            if index <= skip:
+                continue
+            problem = ""
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                problem = f"The row has {len(cells)} cells but the header names {width}."
+            yield Row(start, dict(zip(headers, cells, strict=False)), problem)
+
+
+def count_rows(path: Path, shape: FileShape) -> int:
+    """How many data rows the file holds (one pass of the csv parser, no validation)."""
+    total = 0
+    with path.open(encoding=shape.encoding, newline="", errors="replace") as text:
+        reader = csv.reader(text, delimiter=shape.delimiter)
+        next(reader, None)
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return total
+            except csv.Error:
+                total += 1
+                continue
+            if cells and (len(cells) > 1 or cells[0].strip()):
+                total += 1
