@@ -123,7 +123,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     options: dict[str, object] = {"queue_name": args.queue, "interval": args.interval}
     if args.batch:
-        options["batch"] = True
+        options |= {"batch": True, "startup_delay": False}
     call_command("db_worker", **options)
     return 0
 
@@ -134,17 +134,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from django.conf import settings
 
-    from opportune.demo import DemoNotLoaded, load_demo
+    from opportune.demo import DemoAlreadyLoaded, DemoNotLoaded, load_demo
 
+    login_file = settings.DATA_DIR / "demo-login.txt"
     try:
-        login = load_demo(
-            seed=args.seed,
-            size=args.size,
-            login_file=settings.DATA_DIR / "demo-login.txt",
-            progress=_out,
-        )
+        login = load_demo(seed=args.seed, size=args.size, login_file=login_file, progress=_out)
     except DemoNotLoaded as skipped:
         print(f"opportune: {skipped}", file=sys.stderr)
+        if isinstance(skipped, DemoAlreadyLoaded) and login_file.exists():
+            _out(login_file.read_text().rstrip())
         return 0
     _out()
     _out(login.text())

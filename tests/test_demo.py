@@ -151,7 +151,9 @@ def test_the_command_prints_the_login_and_refuses_to_load_twice(
     counts = (Lead.objects.count(), Opportunity.objects.count(), User.objects.count())
 
     assert main(["demo", "--size", "small", "--seed", "2"]) == 0
-    assert "already loaded" in capsys.readouterr().err
+    again = capsys.readouterr()
+    assert "already loaded" in again.err
+    assert token in again.out, "the saved login is shown again"
     assert (Lead.objects.count(), Opportunity.objects.count(), User.objects.count()) == counts
 
 

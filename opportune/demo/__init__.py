@@ -58,6 +58,10 @@ class DemoNotLoaded(Exception):
     """The database already holds records: demo data goes only into an empty installation."""
 
 
+class DemoAlreadyLoaded(DemoNotLoaded):
+    """The demo data is there already."""
+
+
 @dataclass(frozen=True)
 class DemoLogin:
     admin: tuple[str, str]
@@ -89,8 +93,6 @@ class DemoLogin:
 
 def already_present() -> str | None:
     """Why demo data cannot be loaded here, or None when the database is empty enough."""
-    if ApiToken.objects.filter(user__username=ADMIN, name=TOKEN_NAME).exists():
-        return "Demo data is already loaded; nothing done."
     for model in (Lead, Account, Opportunity):
         if model.objects.exists():
             return (
@@ -179,9 +181,9 @@ def load_demo(
     now: dt.datetime | None = None,
 ) -> DemoLogin:
     """Load demo data of the given size; raise DemoNotLoaded if the database holds records."""
+    if ApiToken.objects.filter(user__username=ADMIN, name=TOKEN_NAME).exists():
+        raise DemoAlreadyLoaded("Demo data is already loaded; nothing done.")
     if reason := already_present():
-        if login_file is not None and login_file.exists():
-            reason += f" The demo login is in {login_file}."
         raise DemoNotLoaded(reason)
     plan, rng = SIZES[size], random.Random(seed)
     now = now or timezone.now()

@@ -22,8 +22,8 @@ from .vocabulary import (
 from .world import World
 
 LEAD_ACTIVITY_COUNTS = {
-    "new": (0, 1), "working": (1, 3), "nurturing": (1, 3), "qualified": (2, 4),
-    "unqualified": (1, 3), "converted": (2, 4),
+    "new": (0, 1), "working": (0, 2), "nurturing": (0, 2), "qualified": (1, 3),
+    "unqualified": (0, 2), "converted": (1, 3),
 }  # fmt: skip
 KIND_WEIGHTS = {ActivityKind.CALL: 40, ActivityKind.EMAIL: 35, ActivityKind.TASK: 15,
                 ActivityKind.NOTE: 10}  # fmt: skip
@@ -96,7 +96,7 @@ def lead_activities(world: World, leads: list[Lead]) -> list[Activity]:
 
 
 def deal_activities(world: World, deals: list[Deal]) -> list[Activity]:
-    """A meeting or call around each stage change, emails between, a note when it closes,
+    """Meetings, calls and emails around stage changes, a note when the deal closes,
     and the next step as an open task (or a meeting booked) while it is open."""
     rng, activities = world.rng, []
     for deal in deals:
@@ -109,9 +109,10 @@ def deal_activities(world: World, deals: list[Deal]) -> list[Activity]:
                 activities.append(_logged(world, ActivityKind.NOTE, at, since, opp.owner, **links))
                 activities[-1].subject = f"{outcome}: {opp.name}"[:255]
                 continue
-            kind = rng.choice((ActivityKind.MEETING, ActivityKind.CALL))
-            activities.append(_logged(world, kind, at, since, opp.owner, **links))
             if rng.random() < 0.5:
+                kind = rng.choice((ActivityKind.MEETING, ActivityKind.CALL))
+                activities.append(_logged(world, kind, at, since, opp.owner, **links))
+            if rng.random() < 0.25:
                 later = min(at + dt.timedelta(days=rng.uniform(0.1, 4)), world.days_ago(0.01))
                 activities.append(
                     _logged(world, ActivityKind.EMAIL, later, since, opp.owner, **links)

@@ -1,0 +1,145 @@
+"""The `opportune` command: users, teams, tokens, set-up and serving, called in-process."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from opportune import cli
+from opportune.cli import gunicorn_argv, main
+from opportune.identity.models import ApiToken, Role, Team, User, hash_token
+from opportune.leads.models import LeadStatus, QualificationPolicy
+from opportune.opportunities.models import LostReason, Pipeline
+
+pytestmark = pytest.mark.django_db
+
+
+def test_user_add_creates_a_user_in_a_team(company, capsys) -> None:  # type: ignore[no-untyped-def]
+    code = main(["user", "add", "dora", "--role", "sales_rep", "--team", "West",
+                 "--email", "Dora@Example.com", "--password", "a-long-enough-secret"])  # fmt: skip
+    assert code == 0
+    dora = User.objects.get(username="dora")
+    assert (dora.role, dora.team, dora.email) == (Role.SALES_REP, company.west, "dora@example.com")
+    assert dora.check_password("a-long-enough-secret") and not dora.is_staff
+    assert "Created user 'dora'" in capsys.readouterr().out
+
+
+def test_user_add_generates_and_prints_a_password(db: None, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["user", "add", "root", "--role", "admin"]) == 0
+    password = capsys.readouterr().out.split("Password: ")[1].strip()
+    root = User.objects.get(username="root")
+    assert root.check_password(password)
+    assert root.is_admin and root.is_staff and root.is_superuser
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["user", "add", "zed", "--role", "wizard"], "Unknown role 'wizard'"),
+        (["user", "add", "zed", "--role", "sales_rep", "--team", "Nowhere"], "No team 'Nowhere'"),
+        (["user", "add", "alice", "--role", "sales_rep"], "'alice' already exists"),
+        (["user", "add", "zed", "--role", "sales_rep", "--email", "nope"], "not a valid email"),
+        (["user", "add", "zed", "--role", "sales_rep", "--password", "abc"], "too weak"),
+        (["team", "add", "East"], "'East' already exists"),
+        (["team", "add", "North", "--parent", "Nowhere"], "No team 'Nowhere'"),
+        (["team", "add", "North", "--manager", "ghost"], "No user 'ghost'"),
+        (["team", "add", "North", "--manager", "bob"], "must be a sales manager"),
+        (["token", "issue", "ghost"], "No user 'ghost'"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_a_message(company, capsys, argv, message) -> None:  # type: ignore[no-untyped-def]
+    users, teams = User.objects.count(), Team.objects.count()
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err and "Traceback" not in captured.err
+    assert captured.out == ""
+    assert (User.objects.count(), Team.objects.count()) == (users, teams)
+
+
+def test_a_missing_subcommand_is_a_usage_error(db: None, capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exit_:
+        main(["user"])
+    assert exit_.value.code == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_team_add_builds_the_hierarchy(company, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["team", "add", "Boston", "--parent", "East", "--manager", "maria"]) == 0
+    boston = Team.objects.get(name="Boston")
+    assert boston.parent == company.east and boston.manager == company.maria
+    assert "Created team 'Boston', under East, managed by" in capsys.readouterr().out
+
+
+def test_token_issue_prints_a_token_that_authenticates(company, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["token", "issue", "alice", "--name", "laptop"]) == 0
+    raw = capsys.readouterr().out
+    assert raw.endswith("\n") and raw.count("\n") == 1
+    token = ApiToken.objects.get(key_hash=hash_token(raw.strip()))
+    assert (token.user, token.name, token.revoked) == (company.alice, "laptop", False)
+    assert raw.startswith(token.prefix)
+
+
+def test_init_is_idempotent_and_restores_defaults(
+    db: None, settings, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    settings.STATIC_ROOT = tmp_path / "static"
+    LostReason.objects.filter(key="price").delete()
+    assert main(["init"]) == 0
+    assert main(["init"]) == 0
+    assert LeadStatus.objects.filter(is_default=True).count() == 1
+    assert LeadStatus.objects.filter(key="converted", is_converted=True).exists()
+    assert Pipeline.default().stages.count() == 10
+    assert LostReason.objects.filter(key="price").exists()
+    assert QualificationPolicy.objects.count() == 1
+    assert (tmp_path / "static" / "admin").is_dir()
+    assert "Database ready" in capsys.readouterr().out
+
+
+def test_serve_runs_gunicorn_with_one_threaded_worker_on_sqlite(
+    db: None, settings, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    settings.STATIC_ROOT = tmp_path / "static"
+    calls = []
+    monkeypatch.setattr(cli.os, "execv", lambda path, argv: calls.append(argv))
+    monkeypatch.setattr(cli, "_unapplied_migrations", lambda: 0)
+    assert main(["serve", "--port", "8123", "--workers", "4"]) == 0
+    (argv,) = calls
+    assert argv[:4] == [sys.executable, "-m", "gunicorn", "opportune.wsgi:application"]
+    assert argv[argv.index("--bind") + 1] == "127.0.0.1:8123"
+    if settings.DATABASES["default"]["ENGINE"] == cli.SQLITE_ENGINE:
+        assert argv[argv.index("--workers") + 1] == "1"
+    assert argv[argv.index("--worker-class") + 1] == "gthread"
+    assert (tmp_path / "static" / "staticfiles.json").exists(), "collected when missing"
+
+
+def test_serve_takes_several_workers_on_postgresql() -> None:
+    argv = gunicorn_argv("0.0.0.0", 80, 3, 4, "django.db.backends.postgresql")
+    assert argv[argv.index("--workers") + 1] == "3"
+    assert argv[argv.index("--threads") + 1] == "4"
+
+
+def test_serve_refuses_an_unmigrated_database(db: None, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(cli, "_unapplied_migrations", lambda: 3)
+    monkeypatch.setattr(cli.os, "execv", lambda path, argv: pytest.fail("served"))
+    assert main(["serve"]) == 1
+    assert "run 'opportune init' first" in capsys.readouterr().err
+
+
+def test_worker_runs_queued_tasks_and_exits_in_batch_mode(db: None, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls = []
+    monkeypatch.setattr(
+        "django.core.management.call_command", lambda name, **options: calls.append((name, options))
+    )
+    assert main(["worker", "--batch", "--queue", "imports"]) == 0
+    assert calls == [
+        (
+            "db_worker",
+            {"queue_name": "imports", "interval": 1.0, "batch": True, "startup_delay": False},
+        )
+    ]
+
+
+def test_worker_batch_mode_really_runs(db: None) -> None:
+    assert main(["worker", "--batch"]) == 0
