@@ -107,6 +107,7 @@ def _register_routers() -> None:
     from opportune.activities.api import router as activities_router
     from opportune.capture.api import public_router as web_to_lead_router
     from opportune.capture.api import router as capture_router
+    from opportune.forecasting.api import analytics_router, forecast_router
     from opportune.identity.api import router as identity_router
     from opportune.leads.api import router as leads_router
     from opportune.leads.api import status_router
@@ -120,6 +121,8 @@ def _register_routers() -> None:
     api.add_router("/opportunities", opportunities_router)
     api.add_router("/", config_router)
     api.add_router("/activities", activities_router)
+    api.add_router("/forecast", forecast_router)
+    api.add_router("/analytics", analytics_router)
     api.add_router("/", capture_router)
     api.add_router("/", web_to_lead_router)
 

@@ -46,10 +46,15 @@ def _report(actor: User, user_id: int, what: str) -> User:
 
 
 @transaction.atomic
-def set_quota(actor: User, user_id: int, period_key: str, amount: Decimal) -> Quota:
-    """Set (or replace) a user's quota for a month, quarter or year."""
+def set_quota(actor: User, user_id: int, period_key: str, amount: Decimal | None) -> Quota | None:
+    """Set (or replace) a user's quota for a month, quarter or year; None removes it."""
     subject = _report(actor, user_id, "may set quotas")
     period = period_from(period_key)
+    if amount is None:
+        Quota.objects.filter(
+            user=subject, period_start=period.start, period_end=period.end
+        ).delete()
+        return None
     quota, _ = Quota.objects.update_or_create(
         user=subject,
         period_start=period.start,

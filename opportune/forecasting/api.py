@@ -1,0 +1,286 @@
+"""/api/v1/forecast (with quotas, adjustments and the predicted forecast) and /api/v1/analytics.
+
+Every figure is computed from what the authenticated user may see. Bad parameters answer 422
+with a problem document naming the parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from opportune.errors import field_error
+from opportune.fiscal import FiscalPeriod
+from opportune.identity.auth import actor
+from opportune.identity.models import Team
+
+from .forecast import (
+    CATEGORIES,
+    ROLLUPS,
+    Figures,
+    Forecast,
+    OwnerForecast,
+    TeamForecast,
+    forecast_for,
+)
+from .models import ForecastAdjustment, Quota
+from .periods import current_period, period_range
+from .schemas import AdjustmentIn, QuotaIn
+from .services import adjust_forecast, set_quota
+
+forecast_router = Router(tags=["forecasts"])
+analytics_router = Router(tags=["analytics"])
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+class PeriodOut(Schema):
+    key: str
+    label: str
+    kind: str
+    start: dt.date
+    end: dt.date
+
+
+class FigureOut(Schema):
+    amount: Decimal
+    count: int
+
+
+class FiguresOut(Schema):
+    closed: FigureOut
+    commit: FigureOut = Field(description="closed + commit")
+    best_case: FigureOut = Field(description="closed + commit + best case")
+    pipeline: FigureOut = Field(description="open pipeline: pipeline + best case + commit")
+    weighted_pipeline: Decimal = Field(description="expected revenue of the open pipeline")
+    raw: dict[str, FigureOut] = Field(description="each forecast category on its own")
+
+
+class AdjustmentOut(Schema):
+    user_id: int
+    period: str
+    category: str
+    amount: Decimal | None
+    note: str
+    adjusted_by_id: int | None
+    created_at: dt.datetime
+
+
+class AdjustedOut(Schema):
+    commit: Decimal
+    best_case: Decimal
+
+
+class OwnerOut(Schema):
+    user_id: int | None
+    name: str
+    team_id: int | None
+    figures: FiguresOut
+    quota: Decimal | None
+    attainment: Decimal | None = Field(description="closed / quota")
+    adjusted: AdjustedOut
+    adjustments: list[AdjustmentOut]
+
+
+class TeamOut(Schema):
+    team_id: int
+    name: str
+    manager_id: int | None
+    figures: FiguresOut
+    quota: Decimal | None
+    attainment: Decimal | None
+    adjusted: AdjustedOut
+    members: list[OwnerOut]
+    teams: list[TeamOut]
+
+
+class PeriodFiguresOut(Schema):
+    period: str
+    figures: FiguresOut
+
+
+class ForecastOut(Schema):
+    period: str
+    to: str | None
+    periods: list[PeriodOut]
+    currency: str
+    total: FiguresOut
+    quota: Decimal | None
+    attainment: Decimal | None
+    adjusted: AdjustedOut
+    teams: list[TeamOut]
+    unassigned: list[OwnerOut] = Field(description="owners in no team, and unowned deals")
+    by_period: list[PeriodFiguresOut]
+
+
+def figures_json(figures: Figures) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        rollup: {"amount": figures.amount(rollup), "count": figures.count(rollup)}
+        for rollup in ROLLUPS
+    }
+    found["weighted_pipeline"] = figures.weighted
+    found["raw"] = {
+        c: {"amount": figures.amounts[c], "count": figures.counts[c]} for c in CATEGORIES
+    }
+    return found
+
+
+def _owner_json(row: OwnerForecast) -> dict[str, Any]:
+    return {
+        "user_id": row.user_id,
+        "name": row.name,
+        "team_id": row.team_id,
+        "figures": figures_json(row.figures),
+        "quota": row.quota,
+        "attainment": row.attainment,
+        "adjusted": row.adjusted,
+        "adjustments": [vars(a) for a in row.adjustments],
+    }
+
+
+def _team_json(node: TeamForecast) -> dict[str, Any]:
+    return {
+        "team_id": node.team_id,
+        "name": node.name,
+        "manager_id": node.manager_id,
+        "figures": figures_json(node.figures),
+        "quota": node.quota,
+        "attainment": node.attainment,
+        "adjusted": node.adjusted,
+        "members": [_owner_json(m) for m in node.members],
+        "teams": [_team_json(t) for t in node.teams],
+    }
+
+
+def forecast_json(forecast: Forecast, to: str | None) -> dict[str, Any]:
+    return {
+        "period": forecast.periods[0].key,
+        "to": to,
+        "periods": [
+            {"key": p.key, "label": p.label, "kind": p.kind, "start": p.start, "end": p.end}
+            for p in forecast.periods
+        ],
+        "currency": settings.OPPORTUNE_CURRENCY,
+        "total": figures_json(forecast.total),
+        "quota": forecast.quota,
+        "attainment": forecast.attainment,
+        "adjusted": forecast.adjusted,
+        "teams": [_team_json(t) for t in forecast.teams],
+        "unassigned": [_owner_json(o) for o in forecast.unassigned],
+        "by_period": [{"period": p.key, "figures": figures_json(f)} for p, f in forecast.by_period],
+    }
+
+
+# --- parameters --------------------------------------------------------------------------------
+
+
+def team_id_from(value: str | None) -> int | None:
+    """A team named by id or by name (teams are no secret: every user may list them)."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    found = Team.objects.filter(**({"pk": int(value)} if value.isdigit() else {"name": value}))
+    pk = found.values_list("pk", flat=True).first()
+    if pk is None:
+        raise field_error("team", f"No team '{value}'.")
+    return pk
+
+
+class ForecastParams(Schema):
+    period: str | None = Field(
+        None,
+        max_length=12,
+        description="A month, quarter or year key; the current quarter if absent.",
+    )
+    to: str | None = Field(None, max_length=12, description="The last period of a range.")
+    team: str | None = Field(None, max_length=100, description="A team's id or name: its subtree.")
+
+
+def periods_from(params: ForecastParams) -> list[FiscalPeriod]:
+    return period_range(params.period or current_period().key, params.to)
+
+
+# --- endpoints ---------------------------------------------------------------------------------
+
+
+@forecast_router.get("", response=ForecastOut, summary="The forecast of a period or range")
+def get_forecast(request: HttpRequest, params: Query[ForecastParams]) -> dict[str, Any]:
+    periods = periods_from(params)
+    forecast = forecast_for(actor(request), periods, team_id_from(params.team))
+    return forecast_json(forecast, periods[-1].key if params.to else None)
+
+
+class QuotaOut(Schema):
+    id: int
+    user_id: int
+    period: str
+    period_start: dt.date
+    period_end: dt.date
+    amount: Decimal
+    set_by_id: int | None
+    updated_at: dt.datetime
+
+
+class InputFilters(Schema):
+    period: str | None = Field(None, max_length=12, description="Only within this period.")
+    to: str | None = Field(None, max_length=12)
+    user_id: int | None = None
+
+
+def _within(found, filters: InputFilters):  # type: ignore[no-untyped-def]
+    if filters.period:
+        periods = period_range(filters.period, filters.to)
+        found = found.filter(period_start__gte=periods[0].start, period_end__lte=periods[-1].end)
+    if filters.user_id is not None:
+        found = found.filter(user_id=filters.user_id)
+    return found
+
+
+@forecast_router.get("/quotas", response=list[QuotaOut], summary="Quotas you may see")
+def list_quotas(request: HttpRequest, filters: Query[InputFilters]) -> list[Quota]:
+    return list(_within(Quota.objects.visible_to(actor(request)), filters)[:1000])
+
+
+@forecast_router.post(
+    "/quotas",
+    response={200: QuotaOut, 204: None},
+    summary="Set a report's quota for a period (amount null removes it)",
+)
+def post_quota(request: HttpRequest, payload: QuotaIn) -> Status[Quota | None]:
+    quota = set_quota(actor(request), payload.user_id, payload.period, payload.amount)
+    return Status(204, None) if quota is None else Status(200, quota)
+
+
+@forecast_router.get(
+    "/adjustments",
+    response=list[AdjustmentOut],
+    summary="Managers' adjustments you may see, oldest first (the newest is in force)",
+)
+def list_adjustments(
+    request: HttpRequest, filters: Query[InputFilters]
+) -> list[ForecastAdjustment]:
+    return list(_within(ForecastAdjustment.objects.visible_to(actor(request)), filters)[:1000])
+
+
+@forecast_router.post(
+    "/adjustments",
+    response={201: AdjustmentOut},
+    summary="Adjust a report's commit or best case for a period (amount null withdraws it)",
+)
+def post_adjustment(request: HttpRequest, payload: AdjustmentIn) -> Status[ForecastAdjustment]:
+    adjustment = adjust_forecast(
+        actor(request),
+        payload.user_id,
+        payload.period,
+        payload.category,
+        payload.amount,
+        payload.note,
+    )
+    return Status(201, adjustment)
