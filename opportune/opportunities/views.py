@@ -17,7 +17,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -48,11 +47,13 @@ def _require_access(user: User) -> None:
         raise PermissionDenied("Marketing does not work opportunities.")
 
 
-def _pipeline(key: str | None) -> Pipeline:
-    if key is None:
-        pipeline = Pipeline.objects.filter(is_default=True).first()
-    else:
-        pipeline = Pipeline.objects.filter(key=key).first()
+def _pipeline(key: str | None, pipelines: list[Pipeline] | None = None) -> Pipeline:
+    """The pipeline with this key, or the default one; from ``pipelines`` when given."""
+    if pipelines is None:
+        pipelines = list(
+            Pipeline.objects.filter(key=key) if key else Pipeline.objects.filter(is_default=True)
+        )
+    pipeline = next((p for p in pipelines if (p.key == key if key else p.is_default)), None)
     if pipeline is None:
         raise Http404("No such pipeline.")
     return pipeline
@@ -75,16 +76,15 @@ def close_date_range(period: str, today: dt.date) -> tuple[dt.date | None, dt.da
     return None, None
 
 
-def board_queryset(user: User, pipeline: Pipeline, form: BoardFilterForm) -> QuerySet[Opportunity]:
-    """The open opportunities of the board, as filtered."""
+def board_queryset(user: User, pipeline: Pipeline, params: Any) -> QuerySet[Opportunity]:
+    """The open opportunities of the board, filtered by the ``owner`` and ``period`` params."""
     opportunities = Opportunity.objects.visible_to(user).filter(pipeline=pipeline, is_closed=False)
-    data = form.cleaned_data if form.is_valid() else {}
-    owner = data.get("owner", "")
+    owner = params.get("owner", "")
     if owner == "me":
         opportunities = opportunities.filter(owner=user)
     elif owner.isdigit():
         opportunities = opportunities.filter(owner_id=int(owner))
-    first, last = close_date_range(data.get("period", ""), timezone.localdate())
+    first, last = close_date_range(params.get("period", ""), timezone.localdate())
     if first:
         opportunities = opportunities.filter(close_date__gte=first)
     if last:
@@ -127,14 +127,16 @@ def board_columns(opportunities: QuerySet[Opportunity], stages: list[Stage]) -> 
     return columns
 
 
-def _board_context(request: AuthedRequest, pipeline: Pipeline) -> dict[str, Any]:
+def _board_context(
+    request: AuthedRequest, pipeline: Pipeline, pipelines: list[Pipeline] | None = None
+) -> dict[str, Any]:
     form = BoardFilterForm(request.GET)
     stages = list(pipeline.stages.filter(is_active=True))
     open_stages = [s for s in stages if not s.is_closed]
-    columns = board_columns(board_queryset(request.user, pipeline, form), open_stages)
+    columns = board_columns(board_queryset(request.user, pipeline, request.GET), open_stages)
     return {
         "pipeline": pipeline,
-        "pipelines": list(Pipeline.objects.all()),
+        "pipelines": pipelines if pipelines is not None else list(Pipeline.objects.all()),
         "form": form,
         "columns": columns,
         "stages": stages,
@@ -150,7 +152,8 @@ def _board_context(request: AuthedRequest, pipeline: Pipeline) -> dict[str, Any]
 @login_required
 def pipeline_board(request: AuthedRequest, key: str | None = None) -> HttpResponse:
     _require_access(request.user)
-    context = _board_context(request, _pipeline(key))
+    pipelines = list(Pipeline.objects.all())
+    context = _board_context(request, _pipeline(key, pipelines), pipelines)
     return render_page(request, "opportunities/pipeline.html", context, "board")
 
 
@@ -159,9 +162,12 @@ def pipeline_column(request: AuthedRequest, key: str, stage: str) -> HttpRespons
     """One column's cards, newest first, ``CARDS_PER_LOAD`` at a time (keyset on the id)."""
     _require_access(request.user)
     pipeline = _pipeline(key)
-    column_stage = get_object_or_404(pipeline.stages, key=stage, is_closed=False)
+    stages = list(pipeline.stages.filter(is_active=True))
+    column_stage = next((s for s in stages if s.key == stage and not s.is_closed), None)
+    if column_stage is None:
+        raise Http404("No such open stage.")
     cards = (
-        board_queryset(request.user, pipeline, BoardFilterForm(request.GET))
+        board_queryset(request.user, pipeline, request.GET)
         .filter(stage=column_stage)
         .select_related("account", "owner")
         .order_by("-pk")
@@ -175,7 +181,7 @@ def pipeline_column(request: AuthedRequest, key: str, stage: str) -> HttpRespons
         "more": len(rows) > CARDS_PER_LOAD,
         "stage": column_stage,
         "pipeline": pipeline,
-        "stages": list(pipeline.stages.filter(is_active=True)),
+        "stages": stages,
         "filter_query": filter_query(request),
         "today": timezone.localdate(),
     }

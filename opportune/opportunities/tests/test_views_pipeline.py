@@ -1,0 +1,221 @@
+"""The pipeline kanban: grouped column totals, lazy columns, moves through the stage rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from opportune.opportunities.models import Opportunity, OpportunityHistory, Pipeline
+from opportune.web.testing import (
+    HTMX,
+    logged_in,
+    plain_static_files,  # noqa: F401
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _column(response, key):  # type: ignore[no-untyped-def]
+    return next(c for c in response.context["columns"] if c.stage.key == key)
+
+
+def test_the_board_has_one_column_per_open_stage_and_won_lost_zones(company, client):
+    response = logged_in(client, company.alice).get("/pipeline/")
+    keys = [c.stage.key for c in response.context["columns"]]
+    assert keys[0] == "prospecting" and keys[-1] == "negotiation" and len(keys) == 8
+    page = response.content.decode()
+    assert 'data-drop-stage="closed_won"' in page and 'data-drop-stage="closed_lost"' in page
+    assert 'hx-get="/pipeline/sales/column/prospecting/"' in page  # cards load lazily
+
+
+def test_column_headers_show_count_total_and_weighted_amount(company, client):
+    company.opportunity(company.alice, amount=Decimal("1000"))
+    company.opportunity(company.alice, amount=Decimal("3000"))
+    company.opportunity(company.alice, amount=Decimal("500"), stage_key="proposal")
+    company.opportunity(company.bob, amount=Decimal("9999"))
+    response = logged_in(client, company.alice).get("/pipeline/")
+    prospecting = _column(response, "prospecting")
+    assert (prospecting.count, prospecting.total, prospecting.weighted) == (2, 4000, 400)
+    proposal = _column(response, "proposal")
+    assert (proposal.count, proposal.total, proposal.weighted) == (1, 500, 375)
+    assert response.context["board_total"] == 4500
+
+
+def test_the_board_filters_by_owner_and_close_date_period(company, client):
+    today = timezone.localdate()
+    company.opportunity(company.alice, amount=Decimal("100"), close_date=today)
+    company.opportunity(
+        company.bob, amount=Decimal("200"), close_date=today + dt.timedelta(days=400)
+    )
+    client = logged_in(client, company.maria)
+    assert _column(client.get("/pipeline/"), "prospecting").total == 300
+    assert (
+        _column(client.get("/pipeline/", {"owner": str(company.bob.pk)}), "prospecting").total
+        == 200
+    )
+    assert _column(client.get("/pipeline/", {"owner": "me"}), "prospecting").count == 0
+    assert _column(client.get("/pipeline/", {"period": "this_month"}), "prospecting").total == 100
+    cards = client.get("/pipeline/sales/column/prospecting/", {"period": "this_quarter"})
+    assert [c.amount for c in cards.context["cards"]] == [Decimal("100")]
+
+
+def test_marketing_has_no_pipeline(company, client):
+    client = logged_in(client, company.mark)
+    assert client.get("/pipeline/").status_code == 403
+    assert "Pipeline" not in client.get("/leads/").content.decode()
+
+
+def test_an_unknown_pipeline_is_a_404(company, client):
+    assert logged_in(client, company.alice).get("/pipeline/nope/").status_code == 404
+
+
+def test_a_column_loads_its_cards_newest_first_with_load_more(company, client):
+    from opportune.opportunities import views
+
+    views.CARDS_PER_LOAD, saved = 2, views.CARDS_PER_LOAD
+    try:
+        made = [company.opportunity(company.alice, name=f"Deal {n}") for n in range(3)]
+        client = logged_in(client, company.alice)
+        first = client.get("/pipeline/sales/column/prospecting/", **HTMX)
+        assert [c.name for c in first.context["cards"]] == ["Deal 2", "Deal 1"]
+        body = first.content.decode()
+        assert "<html" not in body and "Load more" in body and f"before={made[1].pk}" in body
+        rest = client.get(f"/pipeline/sales/column/prospecting/?before={made[1].pk}", **HTMX)
+        assert [c.name for c in rest.context["cards"]] == ["Deal 0"]
+        assert "Load more" not in rest.content.decode()
+    finally:
+        views.CARDS_PER_LOAD = saved
+
+
+def test_a_card_shows_account_amount_close_date_owner_and_days_in_stage(company, client):
+    opportunity = company.opportunity(company.alice, amount=Decimal("12345"))
+    Opportunity.objects.filter(pk=opportunity.pk).update(
+        stage_changed_at=timezone.now() - dt.timedelta(days=12)
+    )
+    body = logged_in(client, company.alice).get("/pipeline/sales/column/prospecting/", **HTMX)
+    text = body.content.decode()
+    for expected in (
+        "Globex renewal",
+        "Initech",
+        "$12,345",
+        "Dec 31, 2026",
+        "Alice",
+        "12d in stage",
+    ):
+        assert expected in text, expected
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_the_board_costs_the_same_queries_for_5_or_50_deals(
+    company, client, rows, django_assert_max_num_queries
+):
+    account = company.account(company.alice)
+    pipeline = Pipeline.default()
+    stages = list(pipeline.stages.filter(is_closed=False))
+    for number in range(rows):
+        company.opportunity(
+            company.alice, account=account, stage_key=stages[number % len(stages)].key
+        )
+    client = logged_in(client, company.maria)
+    client.get("/pipeline/")
+    with django_assert_max_num_queries(8):
+        response = client.get("/pipeline/")
+    assert response.context["board_count"] == rows
+    with django_assert_max_num_queries(8):
+        column = client.get("/pipeline/sales/column/prospecting/", **HTMX)
+    assert len(column.context["cards"]) == len(range(0, rows, len(stages)))
+
+
+def test_dropping_a_card_moves_it_and_answers_the_new_card_and_headers(company, client):
+    opportunity = company.opportunity(company.alice, amount=Decimal("1000"))
+    response = logged_in(client, company.alice).post(
+        f"/opportunities/{opportunity.pk}/move/", {"stage": "negotiation"}, **HTMX
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    negotiation = Pipeline.default().stages.get(key="negotiation")
+    assert f'<div id="deal-{opportunity.pk}" hx-swap-oob="delete">' in body
+    assert f'hx-swap-oob="afterbegin:#cards-{negotiation.pk}"' in body
+    assert f'id="head-{negotiation.pk}" hx-swap-oob="true"' in body
+    assert _column(response, "negotiation").total == 1000
+    assert _column(response, "prospecting").total == 0
+    opportunity.refresh_from_db()
+    assert (opportunity.stage.key, opportunity.probability, opportunity.forecast_category) == (
+        "negotiation",
+        90,
+        "commit",
+    )
+    assert OpportunityHistory.objects.filter(opportunity=opportunity).count() == 2
+    assert "close-dialog" in response["HX-Trigger"]
+
+
+def test_the_move_keeps_the_board_filters_for_the_headers(company, client):
+    mine = company.opportunity(company.alice, amount=Decimal("1000"))
+    company.opportunity(company.bob, amount=Decimal("5000"))
+    response = logged_in(client, company.maria).post(
+        f"/opportunities/{mine.pk}/move/?owner={company.alice.pk}", {"stage": "proposal"}, **HTMX
+    )
+    assert _column(response, "prospecting").total == 0
+    assert _column(response, "proposal").total == 1000
+
+
+def test_a_drop_on_lost_asks_for_the_reason(company, client):
+    opportunity = company.opportunity(company.alice)
+    client = logged_in(client, company.alice)
+    asked = client.post(f"/opportunities/{opportunity.pk}/move/", {"stage": "closed_lost"}, **HTMX)
+    assert asked.status_code == 200
+    assert asked["HX-Retarget"] == "#dialog-content"
+    body = asked.content.decode()
+    assert "Why was Globex renewal lost?" in body and 'name="lost_reason"' in body
+    assert Opportunity.objects.get(pk=opportunity.pk).is_closed is False
+    done = client.post(
+        f"/opportunities/{opportunity.pk}/move/",
+        {"stage": "closed_lost", "lost_reason": "competitor"},
+        **HTMX,
+    )
+    assert done.status_code == 200 and "HX-Retarget" not in done
+    assert f'id="deal-{opportunity.pk}" hx-swap-oob="delete"' in done.content.decode()
+    assert "afterbegin" not in done.content.decode()
+    opportunity.refresh_from_db()
+    assert opportunity.is_closed and not opportunity.is_won
+    assert opportunity.lost_reason.key == "competitor"
+
+
+def test_a_drop_on_won_closes_it_won(company, client):
+    opportunity = company.opportunity(company.alice)
+    logged_in(client, company.alice).post(
+        f"/opportunities/{opportunity.pk}/move/", {"stage": "closed_won"}, **HTMX
+    )
+    opportunity.refresh_from_db()
+    assert opportunity.is_won and opportunity.probability == 100 and opportunity.closed_at
+
+
+def test_another_reps_card_cannot_be_moved(company, client):
+    opportunity = company.opportunity(company.alice)
+    response = logged_in(client, company.bob).post(
+        f"/opportunities/{opportunity.pk}/move/", {"stage": "proposal"}, **HTMX
+    )
+    assert response.status_code == 404
+    assert Opportunity.objects.get(pk=opportunity.pk).stage.key == "prospecting"
+
+
+def test_read_only_users_cannot_move_cards(company, client):
+    opportunity = company.opportunity(company.alice)
+    response = logged_in(client, company.rita).post(
+        f"/opportunities/{opportunity.pk}/move/", {"stage": "proposal"}, **HTMX
+    )
+    assert "Read-only users cannot change records." in response.content.decode()
+    assert Opportunity.objects.get(pk=opportunity.pk).stage.key == "prospecting"
+
+
+def test_without_javascript_the_move_form_redirects_to_the_opportunity(company, client):
+    opportunity = company.opportunity(company.alice)
+    response = logged_in(client, company.alice).post(
+        f"/opportunities/{opportunity.pk}/move/", {"stage": "proposal"}
+    )
+    assert (
+        response.status_code == 302 and response["Location"] == f"/opportunities/{opportunity.pk}/"
+    )
