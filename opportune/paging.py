@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db.models import Model, QuerySet
 from ninja import Schema
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from opportune.errors import field_error
 
@@ -25,7 +25,7 @@ class ListParams(Schema):
     cursor: str | None = Field(None, description="The `next` value of the previous page.")
 
 
-class Page(Schema, Generic[T]):
+class Page(BaseModel, Generic[T]):
     items: list[T]
     next: str | None
 

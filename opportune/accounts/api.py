@@ -8,12 +8,13 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
 from opportune.paging import ListParams, Page, keyset_page
+from opportune.schemas import OutputSchema
 
 from .models import Account, Contact
 from .schemas import AccountChanges, AccountCreate, ContactChanges, ContactCreate
@@ -23,7 +24,7 @@ accounts_router = Router(tags=["accounts"])
 contacts_router = Router(tags=["contacts"])
 
 
-class AccountOut(Schema):
+class AccountOut(OutputSchema):
     id: int
     name: str
     website: str
@@ -42,7 +43,7 @@ class AccountOut(Schema):
     updated_at: dt.datetime
 
 
-class ContactOut(Schema):
+class ContactOut(OutputSchema):
     id: int
     first_name: str
     last_name: str

@@ -7,11 +7,12 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
 from opportune.paging import ListParams, Page, keyset_page
+from opportune.schemas import OutputSchema
 
 from .models import Activity
 from .schemas import ActivityChanges, ActivityCreate, Kind
@@ -20,7 +21,7 @@ from .services import save_activity
 router = Router(tags=["activities"])
 
 
-class ActivityOut(Schema):
+class ActivityOut(OutputSchema):
     id: int
     kind: str
     subject: str

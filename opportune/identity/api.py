@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 
 from opportune.identity.auth import actor
 from opportune.paging import ListParams, Page, keyset_page
+from opportune.schemas import OutputSchema
 
 from .models import Team, User
 
 router = Router(tags=["users and teams"])
 
 
-class TeamOut(Schema):
+class TeamOut(OutputSchema):
     id: int
     name: str
     parent_id: int | None
     manager_id: int | None
 
 
-class UserOut(Schema):
+class UserOut(OutputSchema):
     id: int
     username: str
     first_name: str

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
 from opportune.capture.duplicates import find_duplicates
@@ -17,6 +17,7 @@ from opportune.errors import Conflict
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
 from opportune.paging import ListParams, Page, keyset_page
+from opportune.schemas import KeyOf, OutputSchema
 
 from .conversion import ConversionResult, conversion_candidates, convert_lead
 from .models import Lead, LeadStatus
@@ -26,7 +27,7 @@ from .services import create_lead, update_lead
 router = Router(tags=["leads"])
 
 
-class LeadOut(Schema):
+class LeadOut(OutputSchema):
     id: int
     first_name: str
     last_name: str
@@ -48,7 +49,7 @@ class LeadOut(Schema):
     utm_source: str
     utm_medium: str
     utm_campaign: str
-    status: str
+    status: KeyOf
     rating: str
     owner_id: int | None
     score: int | None
@@ -73,10 +74,6 @@ class LeadOut(Schema):
     updated_at: dt.datetime
     last_activity_at: dt.datetime | None
 
-    @staticmethod
-    def resolve_status(lead: Lead) -> str:
-        return lead.status.key
-
 
 class LeadCreatedOut(LeadOut):
     duplicates: list[DuplicateOut] = Field(
@@ -95,7 +92,7 @@ class LeadFilters(ListParams):
     q: str | None = Field(None, max_length=100, description="Searches name, company and email.")
 
 
-class StatusOut(Schema):
+class StatusOut(OutputSchema):
     key: str
     label: str
     order: int
@@ -104,21 +101,21 @@ class StatusOut(Schema):
     is_converted: bool
 
 
-class ConversionOut(Schema):
+class ConversionOut(OutputSchema):
     account_id: int
     contact_id: int
     opportunity_id: int | None
     lead: LeadOut
 
 
-class CandidateAccount(Schema):
+class CandidateAccount(OutputSchema):
     id: int
     name: str
     website: str
     owner_id: int | None
 
 
-class CandidateContact(Schema):
+class CandidateContact(OutputSchema):
     id: int
     first_name: str
     last_name: str
@@ -126,7 +123,7 @@ class CandidateContact(Schema):
     account_id: int | None
 
 
-class CandidatesOut(Schema):
+class CandidatesOut(OutputSchema):
     accounts: list[CandidateAccount]
     contacts: list[CandidateContact]
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
 from opportune.paging import ListParams, Page, keyset_page
+from opportune.schemas import AllOf, KeyOf, OutputSchema
 
 from .models import LostReason, Opportunity, OpportunityHistory, Pipeline, Stage
 from .schemas import Category, OpportunityChanges, OpportunityCreate
@@ -23,20 +25,20 @@ opportunities_router = Router(tags=["opportunities"])
 config_router = Router(tags=["configuration"])
 
 
-class ContactRoleOut(Schema):
+class ContactRoleOut(OutputSchema):
     contact_id: int
     role: str
     is_primary: bool
 
 
-class OpportunityOut(Schema):
+class OpportunityOut(OutputSchema):
     id: int
     name: str
     account_id: int
     primary_contact_id: int | None
     owner_id: int | None
-    pipeline: str
-    stage: str
+    pipeline: KeyOf
+    stage: KeyOf
     amount: Decimal | None
     probability: int
     expected_revenue: Decimal | None
@@ -50,33 +52,17 @@ class OpportunityOut(Schema):
     is_closed: bool
     is_won: bool
     closed_at: dt.datetime | None
-    lost_reason: str | None
+    lost_reason: KeyOf | None
     created_at: dt.datetime
     updated_at: dt.datetime
 
-    @staticmethod
-    def resolve_pipeline(opportunity: Opportunity) -> str:
-        return opportunity.pipeline.key
-
-    @staticmethod
-    def resolve_stage(opportunity: Opportunity) -> str:
-        return opportunity.stage.key
-
-    @staticmethod
-    def resolve_lost_reason(opportunity: Opportunity) -> str | None:
-        return opportunity.lost_reason.key if opportunity.lost_reason else None
-
 
 class OpportunityDetailOut(OpportunityOut):
-    contact_roles: list[ContactRoleOut]
-
-    @staticmethod
-    def resolve_contact_roles(opportunity: Opportunity) -> list:
-        return list(opportunity.contact_roles.all())
+    contact_roles: Annotated[list[ContactRoleOut], AllOf]
 
 
-class HistoryOut(Schema):
-    stage: str
+class HistoryOut(OutputSchema):
+    stage: KeyOf
     amount: Decimal | None
     probability: int
     close_date: dt.date
@@ -85,10 +71,6 @@ class HistoryOut(Schema):
     previous_close_date: dt.date | None
     changed_by_id: int | None
     changed_at: dt.datetime
-
-    @staticmethod
-    def resolve_stage(row: OpportunityHistory) -> str:
-        return row.stage.key
 
 
 class OpportunityFilters(ListParams):
@@ -104,7 +86,7 @@ class OpportunityFilters(ListParams):
     q: str | None = Field(None, max_length=100, description="Searches the name.")
 
 
-class StageOut(Schema):
+class StageOut(OutputSchema):
     key: str
     label: str
     order: int
@@ -115,18 +97,14 @@ class StageOut(Schema):
     is_active: bool
 
 
-class PipelineOut(Schema):
+class PipelineOut(OutputSchema):
     key: str
     name: str
     is_default: bool
-    stages: list[StageOut]
-
-    @staticmethod
-    def resolve_stages(pipeline: Pipeline) -> list[Stage]:
-        return list(pipeline.stages.all())
+    stages: Annotated[list[StageOut], AllOf]
 
 
-class LostReasonOut(Schema):
+class LostReasonOut(OutputSchema):
     key: str
     label: str
     order: int

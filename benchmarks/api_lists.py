@@ -1,0 +1,107 @@
+"""What a page of GET /api/v1/leads costs, in queries and milliseconds, as the table grows.
+
+    python benchmarks/api_lists.py [--rows 50,500,100000] [--database-url URL]
+
+Prints, for each table size and page size, the queries a request runs, its median time,
+and the median time of the raw SQL that reads the same page (the baseline), with the ratio.
+Runs on a fresh SQLite database in a temporary directory unless --database-url is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", default="50,500,100000")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+
+    os.environ["OPPORTUNE_DATA_DIR"] = tempfile.mkdtemp(prefix="opportune-bench-")
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opportune.settings")
+    os.environ["OPPORTUNE_ALLOWED_HOSTS"] = "testserver"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from opportune.identity.models import ApiToken, Role, User
+    from opportune.leads.models import Lead, LeadStatus
+
+    call_command("migrate", verbosity=0)
+    Lead.objects.all().delete()
+    owner, _ = User.objects.get_or_create(username="bench", defaults={"role": Role.SALES_REP})
+    _, raw = ApiToken.issue(owner, "bench")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    status = LeadStatus.objects.get(key="new")
+    raw_sql = (
+        "SELECT l.*, s.key FROM leads_lead l JOIN leads_leadstatus s ON s.id = l.status_id "
+        "WHERE l.owner_id = %s ORDER BY l.id DESC LIMIT %s"
+    )
+
+    def median_ms(run: object) -> float:
+        times = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            run()  # type: ignore[operator]
+            times.append((time.perf_counter() - start) * 1000)
+        return statistics.median(times)
+
+    print(f"database: {connection.vendor}")
+    print(f"{'rows':>8} {'page':>5} {'queries':>8} {'api ms':>8} {'raw sql ms':>11} {'ratio':>6}")
+    for total in [int(n) for n in args.rows.split(",")]:
+        have = Lead.objects.count()
+        Lead.objects.bulk_create(
+            (
+                Lead(
+                    last_name=f"Lead {i}",
+                    company=f"Company {i}",
+                    email=f"lead{i}@example.com",
+                    status=status,
+                    owner=owner,
+                )
+                for i in range(have, total)
+            ),
+            batch_size=5000,
+        )
+        for page in (50, 200):
+            client.get("/api/v1/leads", {"limit": page})
+            queries: list[str] = []
+
+            def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+                queries.append(sql)
+                return execute(sql, params, many, context)
+
+            with connection.execute_wrapper(count):
+                response = client.get("/api/v1/leads", {"limit": page})
+            assert response.status_code == 200, response.content
+            api_ms = median_ms(lambda page=page: client.get("/api/v1/leads", {"limit": page}))
+
+            def raw_page(page: int = page) -> None:
+                with connection.cursor() as cursor:
+                    cursor.execute(raw_sql, [owner.pk, page + 1])
+                    cursor.fetchall()
+
+            raw_ms = median_ms(raw_page)
+            print(
+                f"{total:>8} {page:>5} {len(queries):>8} {api_ms:>8.2f} {raw_ms:>11.2f} "
+                f"{api_ms / raw_ms:>6.1f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
