@@ -48,6 +48,7 @@ def test_it_creates_leads_in_every_status_and_from_every_source(demo) -> None:  
     assert oldest is not None and oldest.created_at > NOW - dt.timedelta(days=548)
     assert not Lead.objects.filter(created_at__gt=NOW).exists()
     assert not Lead.objects.filter(status__key="unqualified", disqualify_reason="").exists()
+    assert not Lead.objects.filter(email_key="").exists(), "duplicate-matching keys are set"
 
 
 def test_converted_leads_are_linked_like_a_conversion(demo) -> None:  # type: ignore[no-untyped-def]

@@ -74,6 +74,8 @@ def _stage_changes(world: World, created: dt.datetime, source: str, cycle: float
         weights = [8, 8, 7, 6, 5, 4, 3, 2][: last + 1]
         reached = rng.choices(range(last + 1), weights=weights + [2] * (last + 1 - len(weights)))[0]
         path, outcome = _path(world, reached, skip=0.15)[1:], world.lost_stage
+    elif age > cycle:  # stalled somewhere along the way
+        path, outcome = _path(world, rng.randint(0, last), skip=0.15)[1:], None
     else:
         reached = min(last, max(0, round(age / cycle * last + rng.uniform(-1.5, 1.5))))
         path, outcome = _path(world, reached, skip=0.15)[1:], None

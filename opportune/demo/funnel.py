@@ -214,6 +214,8 @@ def _set_status_fields(world: World, lead: Lead, company: Company, key: str, age
 
 def build_leads(world: World, companies: list[Company], count: int) -> list[Lead]:
     leads = [_lead(world, world.rng.choice(companies)) for _ in range(count)]
+    for lead in leads:
+        lead.fill_match_keys()  # what Lead.save() does, which bulk_create skips
     leads.sort(key=lambda lead: lead.created_at)
     return leads
 
