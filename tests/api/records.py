@@ -37,12 +37,20 @@ def _activity(company: Company, built: dict[str, Any]) -> int:
     ).pk
 
 
+def _merge(company: Company, built: dict[str, Any]) -> int:
+    from opportune.capture.merge import merge_leads
+
+    first, second = company.lead(company.alice), company.lead(company.alice, last_name="Twin")
+    return merge_leads(company.alice, first.pk, [second.pk]).pk
+
+
 RECORD_BUILDERS: dict[str, Builder] = {
     "lead_id": _lead,
     "opportunity_id": _opportunity,
     "account_id": _account,
     "contact_id": _contact,
     "activity_id": _activity,
+    "merge_id": _merge,
 }
 
 
