@@ -62,7 +62,8 @@ def save_activity(
         getattr(activity, f) for f in ("lead_id", "account_id", "contact_id", "opportunity_id")
     ):
         raise RuleViolation(
-            "An activity concerns a record: give lead_id, account_id, contact_id or opportunity_id.",
+            "An activity concerns a record: "
+            "give lead_id, account_id, contact_id or opportunity_id.",
             {"lead_id": ["Link the activity to a record."]},
         )
     if activity.start_at and activity.end_at and activity.end_at < activity.start_at:

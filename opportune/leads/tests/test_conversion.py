@@ -161,7 +161,9 @@ def december_15_2025(monkeypatch: pytest.MonkeyPatch) -> dt.datetime:
 
 
 def test_it_closes_the_opportunity_at_the_end_of_the_fiscal_quarter(
-    company: Company, settings, december_15_2025: dt.datetime  # type: ignore[no-untyped-def]
+    company: Company,
+    settings,
+    december_15_2025: dt.datetime,  # type: ignore[no-untyped-def]
 ) -> None:
     settings.OPPORTUNE_FISCAL_YEAR_START_MONTH = 2  # quarters Nov-Jan, Feb-Apr, ...
     lead = company.qualified_lead(company.alice)
@@ -313,7 +315,9 @@ def test_it_records_the_conversion_in_the_lead_field_history(company: Company) -
 
 def test_it_relinks_the_leads_activities_to_the_contact_and_opportunity(company: Company) -> None:
     lead = company.qualified_lead(company.alice)
-    call = Activity.objects.create(kind="call", subject="Intro call", owner=company.alice, lead=lead)
+    call = Activity.objects.create(
+        kind="call", subject="Intro call", owner=company.alice, lead=lead
+    )
     result = convert_lead(company.alice, lead.pk, ConversionOptions())
     call.refresh_from_db()
     assert call.contact == result.contact

@@ -30,7 +30,11 @@ def test_it_refuses_an_unqualified_lead_listing_each_missing_criterion(company: 
     lead = company.lead(company.alice)
     with pytest.raises(RuleViolation) as caught:
         convert_lead(company.alice, lead.pk, ConversionOptions())
-    assert set(caught.value.errors) == {"need_identified", "budget_confirmed", "authority_confirmed"}
+    assert set(caught.value.errors) == {
+        "need_identified",
+        "budget_confirmed",
+        "authority_confirmed",
+    }
     assert _nothing_written(lead)
 
 

@@ -41,7 +41,9 @@ def test_the_default_pipeline_has_the_documented_stages_in_order(db: None) -> No
     ] == DEFAULT_PIPELINE
 
 
-@pytest.mark.parametrize(("key", "probability", "category", "is_closed", "is_won"), DEFAULT_PIPELINE)
+@pytest.mark.parametrize(
+    ("key", "probability", "category", "is_closed", "is_won"), DEFAULT_PIPELINE
+)
 def test_changing_the_stage_sets_probability_category_and_closed_flags(
     company: Company, key: str, probability: int, category: str, is_closed: bool, is_won: bool
 ) -> None:
@@ -92,9 +94,7 @@ def test_it_lets_users_override_the_forecast_category_of_an_open_opportunity(
 
 def test_an_override_given_with_a_stage_change_applies_after_the_stage(company: Company) -> None:
     opportunity = company.opportunity(company.alice)
-    change_opportunity(
-        company.alice, opportunity, {"stage": "negotiation", "probability": 80}
-    )
+    change_opportunity(company.alice, opportunity, {"stage": "negotiation", "probability": 80})
     opportunity = _reload(opportunity)
     assert (opportunity.probability, opportunity.forecast_category) == (80, "commit")
 
@@ -138,7 +138,9 @@ def test_it_refuses_a_probability_outside_0_to_100(company: Company, probability
 @pytest.mark.parametrize(
     ("field", "value"), [("probability", 50), ("forecast_category", "best_case")]
 )
-@pytest.mark.parametrize("closing", [{"stage": "closed_won"}, {"stage": "closed_lost", "lost_reason": "price"}])
+@pytest.mark.parametrize(
+    "closing", [{"stage": "closed_won"}, {"stage": "closed_lost", "lost_reason": "price"}]
+)
 def test_it_refuses_overrides_on_a_closed_opportunity(
     company: Company, closing: dict[str, str], field: str, value: object
 ) -> None:
@@ -206,14 +208,18 @@ def test_it_refuses_an_unknown_or_retired_lost_reason(company: Company) -> None:
     opportunity = company.opportunity(company.alice)
     for key in ("bad_weather", "timing"):
         with pytest.raises(RuleViolation) as caught:
-            change_opportunity(company.alice, opportunity, {"stage": "closed_lost", "lost_reason": key})
+            change_opportunity(
+                company.alice, opportunity, {"stage": "closed_lost", "lost_reason": key}
+            )
         assert "lost_reason" in caught.value.errors
 
 
 def test_it_accepts_a_configured_lost_reason(company: Company) -> None:
     LostReason.objects.create(key="merger", label="Customer was acquired")
     opportunity = company.opportunity(company.alice)
-    change_opportunity(company.alice, opportunity, {"stage": "closed_lost", "lost_reason": "merger"})
+    change_opportunity(
+        company.alice, opportunity, {"stage": "closed_lost", "lost_reason": "merger"}
+    )
     assert _reload(opportunity).lost_reason.key == "merger"  # type: ignore[union-attr]
 
 
@@ -314,7 +320,10 @@ def test_an_inactive_stage_is_a_field_error(company: Company) -> None:
 def test_a_stage_of_another_pipeline_is_a_field_error(company: Company) -> None:
     renewals = Pipeline.objects.create(key="renewals", name="Renewals")
     Stage.objects.create(
-        pipeline=renewals, key="renewal_due", label="Due", default_probability=80,
+        pipeline=renewals,
+        key="renewal_due",
+        label="Due",
+        default_probability=80,
         forecast_category="commit",
     )
     opportunity = company.opportunity(company.alice)
