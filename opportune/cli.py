@@ -340,6 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
     token_issue.add_argument("username")
     token_issue.add_argument("--name", default="cli", help="a label for the token")
 
+    from opportune.forecasting.cli import add_commands as add_forecasting_commands
+
+    add_forecasting_commands(commands, _command)
+
     manage = _command(commands, "manage", cmd_manage, "Run a Django management command.")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
     return parser

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 
+from opportune.forecasting.maven import load_maven
 from opportune.identity.models import User
 from opportune.opportunities.models import Opportunity
+
+from .maven_world import MAVEN_DIR, Row, csv_rows, unload
 
 Q4 = dt.date(2026, 11, 15)  # a day inside 2026-Q4
 
@@ -31,3 +35,14 @@ def deal(
     return company.opportunity(  # type: ignore[no-any-return]
         owner, stage_key=stage, amount=Decimal(amount), close_date=close_date, **fields
     )
+
+
+@pytest.fixture(scope="module")
+def maven(django_db_setup, django_db_blocker) -> Iterator[list[Row]]:  # type: ignore[no-untyped-def]
+    """The Maven data loaded once for a test module (and removed after it), with its CSV rows."""
+    with django_db_blocker.unblock():
+        load_maven(MAVEN_DIR)
+        try:
+            yield csv_rows()
+        finally:
+            unload()
