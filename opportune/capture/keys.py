@@ -78,8 +78,10 @@ def is_e164(phone: str) -> bool:
 
 def fold(text: str) -> str:
     """Casefolded, accents removed, punctuation as single spaces: 'José-Luis' -> 'jose luis'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = text.casefold()
+    if not plain.isascii():
+        decomposed = unicodedata.normalize("NFKD", plain)
+        plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(_NON_WORD.sub(" ", plain).replace("_", " ").split())
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from opportune.errors import RuleViolation
 
@@ -82,14 +84,48 @@ def inspect(path: Path, encoding: str = "", delimiter: str = "") -> FileShape:
     return FileShape(encoding, delimiter, headers)
 
 
+class _Lines:
+    """The file's lines, decoded one by one: a line that is not valid in the encoding is
+    decoded with replacement characters and remembered, so only its row fails."""
+
+    def __init__(self, raw: IO[bytes], encoding: str) -> None:
+        self.raw = raw
+        self.encoding = encoding
+        self.bad: set[int] = set()
+        self.number = 0
+
+    def __iter__(self) -> Iterator[str]:
+        decode = codecs.getdecoder(self.encoding)
+        for line in self.raw:
+            self.number += 1
+            try:
+                yield decode(line)[0]
+            except UnicodeDecodeError:
+                self.bad.add(self.number)
+                yield decode(line, "replace")[0]
+
+
+@contextmanager
+def _text_lines(path: Path, encoding: str) -> Iterator[tuple[Iterable[str], set[int]]]:
+    if encoding.startswith("utf-16"):  # two-byte newlines: let the codec split the lines
+        with path.open(encoding=encoding, newline="", errors="replace") as text:
+            yield text, set()
+        return
+    with path.open("rb") as raw:
+        if encoding == "utf-8-sig" and raw.read(3) != codecs.BOM_UTF8:
+            raw.seek(0)
+        lines = _Lines(raw, "utf-8" if encoding == "utf-8-sig" else encoding)
+        yield lines, lines.bad
+
+
 def read_rows(path: Path, shape: FileShape, skip: int = 0) -> Iterator[Row]:
     """Every data row after the first ``skip`` ones, as {header: value}.
 
-    A row that the csv parser refuses (a field over 1 MB, a stray quote) is yielded with its
-    ``problem`` and the reading goes on; a decoding error stops the file with its line.
+    A row that cannot be read (a field over 1 MB, a stray quote, bytes not valid in the
+    encoding) is yielded with its ``problem``, and the reading goes on.
     """
-    with path.open(encoding=shape.encoding, newline="", errors="strict") as text:
-        reader = csv.reader(text, delimiter=shape.delimiter)
+    with _text_lines(path, shape.encoding) as (lines, bad_lines):
+        reader = csv.reader(lines, delimiter=shape.delimiter)
         headers = shape.headers
         width = len(headers)
         try:
@@ -108,11 +144,6 @@ def read_rows(path: Path, shape: FileShape, skip: int = 0) -> Iterator[Row]:
                     yield Row(line, {}, f"The row cannot be read: {exc}.")
                 line = reader.line_num + 1
                 continue
-            except UnicodeDecodeError as exc:
-                raise UnreadableFile(
-                    f"Line {reader.line_num + 1} is not valid {shape.encoding}; "
-                    "choose the file's encoding (e.g. latin-1) and import again."
-                ) from exc
             start, line = line, reader.line_num + 1
             if not cells or (len(cells) == 1 and not cells[0].strip()):
                 continue
@@ -120,7 +151,12 @@ def read_rows(path: Path, shape: FileShape, skip: int = 0) -> Iterator[Row]:
             if index <= skip:
                 continue
             problem = ""
-            if len(cells) > width and any(c.strip() for c in cells[width:]):
+            if bad_lines and any(n in bad_lines for n in range(start, line)):
+                problem = (
+                    f"Line {start} is not valid {shape.encoding}; choose the file's encoding "
+                    "(e.g. latin-1) to import it."
+                )
+            elif len(cells) > width and any(c.strip() for c in cells[width:]):
                 problem = f"The row has {len(cells)} cells but the header names {width}."
             yield Row(start, dict(zip(headers, cells, strict=False)), problem)
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Importing leads from CSV: automatic mapping of other CRMs' headers, dry run, row errors
 with line and column, matching to update, in-file duplicates, assignment, duplicates
 (PRODUCT.md section 6)."""
@@ -38,7 +39,9 @@ def test_salesforce_export_headers_and_values_map_by_themselves(company: Company
 
 
 def test_hubspot_and_pipedrive_headers_map_too(company: Company) -> None:
-    hubspot = "Record ID,First Name,Last Name,Company Name,Email,Phone Number,Job Title,Country/Region\n"
+    hubspot = (
+        "Record ID,First Name,Last Name,Company Name,Email,Phone Number,Job Title,Country/Region\n"
+    )
     hubspot += "1,Grace,Hopper,Navy,grace@navy.example,,Admiral,United States\n"
     pipedrive = "Person - Name,Organization - Name,Person - Email,Lead - Source\n"
     pipedrive += "Linus Torvalds,Linux Foundation,linus@linux.example,Event\n"
@@ -81,7 +84,9 @@ def test_a_missing_required_column_is_refused_before_any_row(company: Company) -
 
 def test_matching_on_email_updates_instead_of_creating(company: Company) -> None:
     existing = company.lead(company.alice, email="ann@acme.example", title="")
-    content = "Last Name,Company,Email,Title\nLee,Acme,ANN@acme.example,CTO\nNew,Acme,new@acme.example,\n"
+    content = (
+        "Last Name,Company,Email,Title\nLee,Acme,ANN@acme.example,CTO\nNew,Acme,new@acme.example,\n"
+    )
     job = run_import(company.maria, content, match_key="email")
     assert (job.created, job.updated) == (1, 1)
     existing.refresh_from_db()

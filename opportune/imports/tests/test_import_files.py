@@ -1,0 +1,138 @@
+"""Files as they come: encodings, delimiters, quoted newlines, a 10 MB line, a file of
+100,000 invalid rows, and an import that crashes half-way and resumes without doubles."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from conftest import Company
+from opportune.imports import services
+from opportune.imports.models import ImportJob, JobStatus
+from opportune.imports.reading import UnreadableFile
+from opportune.imports.services import create_job, run_job
+from opportune.leads.models import Lead
+
+from .helpers import issues, run_import, stored
+
+ACCENTED = "Last Name,Company,City\nMüller,Bäckerei Größe,Zürich\n"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        ACCENTED.encode("utf-8"),
+        codecs.BOM_UTF8 + ACCENTED.encode("utf-8"),
+        ACCENTED.encode("latin-1"),
+        ACCENTED.encode("utf-16"),
+    ],
+    ids=["utf-8", "utf-8 with BOM", "latin-1", "utf-16"],
+)
+def test_it_reads_the_usual_encodings(company: Company, raw: bytes) -> None:
+    job = run_import(company.mark, raw)
+    assert (job.status, job.created) == ("done", 1)
+    lead = Lead.objects.get()
+    assert (lead.last_name, lead.company, lead.city) == ("Müller", "Bäckerei Größe", "Zürich")
+
+
+def test_a_file_declared_in_the_wrong_encoding_is_refused_with_the_reason(company: Company) -> None:
+    content = "Last Name,Company\nMüller,Acme\n"
+    with pytest.raises(UnreadableFile) as refused:
+        create_job(company.mark, "leads", stored(content, "latin-1"), "x.csv", encoding="utf-8")
+    assert "cannot be read as utf-8" in refused.value.detail
+
+
+def test_a_bad_byte_past_the_first_part_of_the_file_fails_only_its_row(company: Company) -> None:
+    content = "Last Name,Company\n" + "A,Acme\n" * 40_000 + "Müller,Acme\nZ,Acme\n"
+    job = create_job(
+        company.mark, "leads", stored(content, "latin-1"), "x.csv", encoding="utf-8", dry_run=True
+    )
+    job = run_job(job.pk)
+    assert (job.status, job.created, job.invalid) == (JobStatus.DONE, 40_001, 1)
+    error = job.row_errors.get()
+    assert error.line == 40_002
+    assert "not valid utf-8" in error.reason
+
+
+def test_a_binary_file_is_refused(company: Company) -> None:
+    with pytest.raises(UnreadableFile):
+        run_import(company.mark, b"PK\x03\x04\x00\x00binary")
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_it_finds_the_delimiter(company: Company, delimiter: str) -> None:
+    content = (
+        f"Last Name{delimiter}Company{delimiter}Title\nLee{delimiter}Acme, Inc.{delimiter}CTO\n"
+    )
+    job = run_import(company.mark, content)
+    assert job.created == 1
+    assert Lead.objects.get().company == "Acme, Inc."
+
+
+def test_quoted_newlines_stay_in_their_field_and_lines_are_counted(company: Company) -> None:
+    content = (
+        'Last Name,Company,Description\nLee,Acme,"two\nlines"\n'
+        'Ray,Acme,"three\nmore\nlines"\n,Acme,missing name\n'
+    )
+    job = run_import(company.mark, content)
+    assert (job.created, job.invalid) == (2, 1)
+    assert Lead.objects.get(last_name="Lee").description == "two\nlines"
+    assert issues(job) == [(7, "Last Name", "invalid")]
+
+
+def test_a_10_mb_line_is_one_row_error_and_the_other_rows_pass(company: Company) -> None:
+    content = (
+        "Last Name,Company,Description\nA,Acme,ok\nB,Acme," + "x" * 10_000_000 + "\nC,Acme,ok\n"
+    )
+    job = run_import(company.mark, content)
+    assert (job.created, job.invalid) == (2, 1)
+    error = job.row_errors.get()
+    assert error.line == 3
+    assert "field larger than field limit" in error.reason
+
+
+def test_100000_invalid_rows_are_each_reported(company: Company) -> None:
+    content = "Last Name,Company,Email\n" + "Lee,Acme,not-an-email\n" * 100_000
+    job = run_import(company.mark, content, dry_run=True)
+    assert (job.status, job.invalid, job.created, job.rows_done) == ("done", 100_000, 0, 100_000)
+    assert job.row_errors.count() == 100_000
+    assert job.row_errors.order_by("-line").first().line == 100_001  # type: ignore[union-attr]
+
+
+def test_an_import_resumes_after_a_crash_without_inserting_twice(
+    company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "BATCH_ROWS", 3)
+    content = "Last Name,Company,Email\n" + "".join(
+        f"L{n},Acme,l{n}@acme.example\n" for n in range(10)
+    )
+    job = create_job(company.mark, "leads", stored(content), "x.csv")
+    real_commit = services._commit
+    calls = {"n": 0}
+
+    def crash_on_third(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("worker killed")
+        return real_commit(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_commit", crash_on_third)
+    with pytest.raises(RuntimeError):
+        run_job(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, Lead.objects.count()) == ("failed", 6, 6)
+
+    monkeypatch.setattr(services, "_commit", real_commit)
+    job = run_job(job.pk)
+    assert (job.status, job.rows_done, job.created) == ("done", 10, 10)
+    assert sorted(Lead.objects.values_list("last_name", flat=True)) == sorted(
+        f"L{n}" for n in range(10)
+    )
+
+
+def test_a_finished_job_is_not_run_again(company: Company) -> None:
+    job = run_import(company.mark, "Last Name,Company\nA,Acme\n")
+    assert run_job(job.pk).created == 1
+    assert Lead.objects.count() == 1
+    assert ImportJob.objects.get().status == "done"
