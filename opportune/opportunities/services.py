@@ -192,6 +192,7 @@ def change_opportunity(
     )
     before = snapshot(opportunity, TRACKED_FIELDS)
     changes = dict(changes)
+    given = set(changes)
     probability = changes.pop("probability", None)
     category = changes.pop("forecast_category", None)
 
@@ -217,9 +218,12 @@ def change_opportunity(
             contact = Contact.objects.visible_to(actor).filter(pk=contact_id).first()
             if contact is None:
                 raise field_error("primary_contact_id", "No such contact that you can see.")
-            if contact.account_id not in (None, opportunity.account_id):
-                raise field_error("primary_contact_id", "The contact belongs to another account.")
         opportunity.primary_contact = contact
+    if given & {"account_id", "primary_contact_id"}:
+        # Checked once both are applied: moving the deal must not strand its primary contact.
+        contact = opportunity.primary_contact
+        if contact is not None and contact.account_id not in (None, opportunity.account_id):
+            raise field_error("primary_contact_id", "The contact belongs to another account.")
     for name, value in changes.items():
         if name not in _PLAIN:
             # is_closed, is_won, closed_at & co. follow the stage; nothing else may set them.
