@@ -99,3 +99,10 @@ def test_it_reads_the_start_month_from_settings(settings) -> None:  # type: igno
     assert fiscal_quarter_end(D(2025, 12, 10)) == D(2026, 1, 31)
     settings.OPPORTUNE_FISCAL_YEAR_START_MONTH = 1
     assert fiscal_quarter_end(D(2025, 12, 10)) == D(2025, 12, 31)
+
+
+@pytest.mark.parametrize("start_month", [0, 13])
+def test_it_refuses_a_first_month_outside_the_calendar(settings, start_month: int) -> None:  # type: ignore[no-untyped-def]
+    settings.OPPORTUNE_FISCAL_YEAR_START_MONTH = start_month
+    with pytest.raises(ValueError):
+        fiscal_quarter_end(D(2025, 6, 1))
