@@ -109,6 +109,7 @@ def _register_routers() -> None:
     from opportune.capture.api import router as capture_router
     from opportune.forecasting.api import analytics_router, forecast_router
     from opportune.identity.api import router as identity_router
+    from opportune.imports.api import router as imports_router
     from opportune.leads.api import router as leads_router
     from opportune.leads.api import status_router
     from opportune.opportunities.api import config_router, opportunities_router
@@ -125,6 +126,7 @@ def _register_routers() -> None:
     api.add_router("/analytics", analytics_router)
     api.add_router("/", capture_router)
     api.add_router("/", web_to_lead_router)
+    api.add_router("/", imports_router)
 
 
 _register_routers()

@@ -1,0 +1,185 @@
+"""/api/v1/imports (upload, status, errors, resume), /import-mappings, /exports (CSV)."""
+
+from __future__ import annotations
+
+import json
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import File, Form, Query, Router, Status
+from ninja.files import UploadedFile
+
+from opportune.accounts.api import AccountFilters, ContactFilters
+from opportune.accounts.models import Account, Contact
+from opportune.errors import field_error
+from opportune.identity.auth import actor
+from opportune.identity.services import require_writer
+from opportune.leads.api import LeadFilters, filter_leads
+from opportune.leads.models import Lead
+from opportune.opportunities.api import OpportunityFilters
+from opportune.opportunities.models import Opportunity
+from opportune.paging import ListParams, Page, keyset_page
+
+from .export import csv_lines, error_lines
+from .models import ImportJob, ImportMapping, Target
+from .schemas import ImportJobOut, MappingIn, MappingOut
+from .services import create_job, enqueue, resume_job, store_upload
+
+router = Router(tags=["import and export"])
+
+
+def _job(request: HttpRequest, job_id: int) -> ImportJob:
+    return get_object_or_404(ImportJob.objects.visible_to(actor(request)), pk=job_id)
+
+
+@router.post(
+    "/imports",
+    response={202: ImportJobOut},
+    summary="Upload a CSV file and queue its import (or its dry run)",
+)
+def post_import(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    target: Form[str] = "leads",
+    mapping_id: Form[int | None] = None,
+    mapping: Form[str] = "",
+    match_key: Form[str] = "",
+    dry_run: Form[bool] = False,
+    encoding: Form[str] = "",
+) -> Status[ImportJob]:
+    user = actor(request)
+    require_writer(user)
+    saved = None
+    if mapping_id is not None:
+        saved = get_object_or_404(ImportMapping, pk=mapping_id)
+    try:
+        given = json.loads(mapping) if mapping else None
+    except ValueError as exc:
+        raise field_error("mapping", "The mapping is not valid JSON.") from exc
+    path = store_upload(file.chunks())
+    job = create_job(
+        user,
+        target,
+        path,
+        file.name or "upload.csv",
+        mapping=given,
+        saved_mapping=saved,
+        match_key=match_key,
+        dry_run=dry_run,
+        encoding=encoding,
+    )
+    enqueue(job)
+    return Status(202, job)
+
+
+@router.get("/imports", response=Page[ImportJobOut], summary="Your imports, newest first")
+def list_imports(request: HttpRequest, params: Query[ListParams]) -> dict:
+    return keyset_page(ImportJob.objects.visible_to(actor(request)), params.limit, params.cursor)
+
+
+@router.get("/imports/{int:job_id}", response=ImportJobOut, summary="An import's progress")
+def get_import(request: HttpRequest, job_id: int) -> ImportJob:
+    return _job(request, job_id)
+
+
+@router.post(
+    "/imports/{int:job_id}/resume",
+    response={202: ImportJobOut},
+    summary="Continue a failed or interrupted import after its last committed row",
+)
+def post_resume(request: HttpRequest, job_id: int) -> Status[ImportJob]:
+    return Status(202, resume_job(actor(request), _job(request, job_id)))
+
+
+@router.get(
+    "/imports/{int:job_id}/errors",
+    response={200: None},
+    summary="The rows reported by an import, as CSV (line, column, kind, reason, value)",
+)
+def get_errors(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
+    job = _job(request, job_id)
+    response = StreamingHttpResponse(error_lines(job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    return response
+
+
+@router.get("/import-mappings", response=list[MappingOut], summary="Saved column mappings")
+def list_mappings(request: HttpRequest) -> QuerySet[ImportMapping]:
+    actor(request)
+    return ImportMapping.objects.all()
+
+
+@router.post("/import-mappings", response={201: MappingOut}, summary="Save a column mapping")
+def post_mapping(request: HttpRequest, payload: MappingIn) -> Status[ImportMapping]:
+    user = actor(request)
+    require_writer(user)
+    values = payload.model_dump(exclude={"name"})
+    saved, _ = ImportMapping.objects.update_or_create(
+        name=payload.name, defaults={**values, "created_by": user}
+    )
+    return Status(201, saved)
+
+
+def _streamed(target: str, queryset: QuerySet) -> StreamingHttpResponse:  # type: ignore[type-arg]
+    response = StreamingHttpResponse(
+        csv_lines(target, queryset), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{target}.csv"'
+    return response
+
+
+@router.get("/exports/leads", response={200: None}, summary="The filtered leads as CSV")
+def export_leads(request: HttpRequest, filters: Query[LeadFilters]) -> StreamingHttpResponse:
+    return _streamed(Target.LEADS, filter_leads(Lead.objects.visible_to(actor(request)), filters))
+
+
+@router.get("/exports/accounts", response={200: None}, summary="The filtered accounts as CSV")
+def export_accounts(request: HttpRequest, filters: Query[AccountFilters]) -> StreamingHttpResponse:
+    found = Account.objects.visible_to(actor(request))
+    if filters.owner_id is not None:
+        found = found.filter(owner_id=filters.owner_id)
+    if filters.industry:
+        found = found.filter(industry=filters.industry)
+    if filters.q:
+        found = found.filter(Q(name__icontains=filters.q) | Q(website__icontains=filters.q))
+    return _streamed(Target.ACCOUNTS, found)
+
+
+@router.get("/exports/contacts", response={200: None}, summary="The filtered contacts as CSV")
+def export_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> StreamingHttpResponse:
+    found = Contact.objects.visible_to(actor(request))
+    simple = {"owner_id": filters.owner_id, "account_id": filters.account_id}
+    found = found.filter(**{k: v for k, v in simple.items() if v is not None})
+    if filters.email:
+        found = found.filter(email=filters.email.lower())
+    if filters.q:
+        term = filters.q.strip()
+        found = found.filter(
+            Q(last_name__icontains=term) | Q(first_name__icontains=term) | Q(email__icontains=term)
+        )
+    return _streamed(Target.CONTACTS, found)
+
+
+@router.get(
+    "/exports/opportunities", response={200: None}, summary="The filtered opportunities as CSV"
+)
+def export_opportunities(
+    request: HttpRequest, filters: Query[OpportunityFilters]
+) -> StreamingHttpResponse:
+    found = Opportunity.objects.visible_to(actor(request))
+    simple = {
+        "pipeline__key": filters.pipeline,
+        "stage__key": filters.stage,
+        "owner_id": filters.owner_id,
+        "account_id": filters.account_id,
+        "forecast_category": filters.forecast_category,
+        "is_closed": filters.is_closed,
+        "is_won": filters.is_won,
+        "close_date__gte": filters.close_date_from,
+        "close_date__lte": filters.close_date_to,
+    }
+    found = found.filter(**{k: v for k, v in simple.items() if v is not None})
+    if filters.q:
+        found = found.filter(name__icontains=filters.q.strip())
+    return _streamed(Target.OPPORTUNITIES, found)

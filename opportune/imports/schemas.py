@@ -1,0 +1,68 @@
+"""Import and export input and output."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+from opportune.schemas import InputSchema
+
+from .models import ImportJob
+
+
+class ImportJobOut(Schema):
+    id: int
+    target: str
+    status: str
+    dry_run: bool
+    match_key: str
+    filename: str
+    encoding: str
+    delimiter: str
+    mapping: dict[str, Any]
+    total_rows: int | None
+    rows_done: int
+    percent: int
+    created: int
+    updated: int
+    skipped: int
+    invalid: int
+    possible_duplicates: int
+    failure: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_percent(job: ImportJob) -> int:
+        return job.percent
+
+
+class MappingIn(InputSchema):
+    """A column mapping to save (see ``ImportMapping``)."""
+
+    name: str = Field(min_length=1, max_length=120)
+    target: str = Field("leads", pattern="^(leads|accounts|contacts|opportunities)$")
+    columns: dict[str, str] = Field(default_factory=dict, description="Header -> field ('' skips).")
+    values: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Field -> {file value: stored value}."
+    )
+    defaults: dict[str, str] = Field(default_factory=dict, description="Field -> value if empty.")
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description='{"unknown_owner": "assign"} lets the rules assign rows whose owner is '
+        'unknown; {"scale": {"annual_revenue": 1000000}} multiplies a column.',
+    )
+
+
+class MappingOut(Schema):
+    id: int
+    name: str
+    target: str
+    columns: dict[str, str]
+    values: dict[str, dict[str, str]]
+    defaults: dict[str, str]
+    options: dict[str, Any]
