@@ -344,6 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_forecasting_commands(commands, _command)
 
+    from opportune.imports.cli import add_commands as add_import_commands
+
+    add_import_commands(commands, _command)
+
     manage = _command(commands, "manage", cmd_manage, "Run a Django management command.")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
     return parser

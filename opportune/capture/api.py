@@ -85,7 +85,8 @@ def post_assignment_test(request: HttpRequest, payload: AssignmentProbe) -> Assi
 
 
 def _client_address(request: HttpRequest) -> str:
-    # gunicorn sets REMOTE_ADDR from X-Forwarded-For only for trusted proxies (see cli.py).
+    # The socket peer: behind a reverse proxy every post shares the proxy's address (see the
+    # deployment notes); X-Forwarded-For is not trusted, since a bot could rotate it freely.
     return str(request.META.get("REMOTE_ADDR") or "unknown")[:64]
 
 

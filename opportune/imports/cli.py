@@ -1,0 +1,194 @@
+"""The ``opportune import`` and ``opportune export`` subcommands.
+
+``opportune.cli`` registers them with one call to ``add_commands``. Both are thin callers of
+this app's services: an import runs in this process (with a progress bar), through the same
+job, batches and row report as an upload in the UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .models import Target
+
+if TYPE_CHECKING:
+    from opportune.identity.models import User
+
+    from .models import ImportJob
+
+CommandMaker = Callable[..., argparse.ArgumentParser]
+SHOWN_ERRORS = 20
+
+
+def _actor(username: str | None) -> User:
+    from opportune.errors import RuleViolation
+    from opportune.identity.models import Role, User
+
+    users = User.objects.filter(is_active=True)
+    user = (
+        users.filter(username=username).first()
+        if username
+        else users.filter(role=Role.ADMIN).order_by("pk").first()
+    )
+    if user is None:
+        raise RuleViolation(
+            f"No active user '{username}'." if username else "No admin: name one with --user."
+        )
+    return user
+
+
+def _mapping(value: str | None) -> tuple[dict[str, Any] | None, Any]:
+    """--mapping: a JSON file ({"columns": …, "values": …, "defaults": …}) or a saved name."""
+    from opportune.errors import RuleViolation
+
+    from .models import ImportMapping
+
+    if not value:
+        return None, None
+    path = Path(value)
+    if path.exists():
+        try:
+            return json.loads(path.read_text(encoding="utf-8")), None
+        except ValueError as exc:
+            raise RuleViolation(f"{path} is not valid JSON: {exc}.") from exc
+    saved = ImportMapping.objects.filter(name=value).first()
+    if saved is None:
+        raise RuleViolation(f"'{value}' is neither a mapping file nor a saved mapping.")
+    return None, saved
+
+
+class ProgressBar:
+    """One line on stderr, redrawn as batches commit: bar, percent, rows, rows per second."""
+
+    def __init__(self, stream: Any = None, width: int = 30) -> None:
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.started = time.monotonic()
+
+    def __call__(self, job: ImportJob) -> None:
+        total = job.total_rows or 0
+        filled = self.width * job.rows_done // total if total else 0
+        rate = job.rows_done / max(time.monotonic() - self.started, 1e-6)
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (self.width - filled)}] {job.percent:3d}% "
+            f"{job.rows_done:,}/{total:,} rows  {rate:,.0f} rows/s "
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def summary(job: ImportJob) -> list[str]:
+    verb = "would be" if job.dry_run else "were"
+    lines = [
+        f"{'Dry run' if job.dry_run else 'Import'} #{job.pk} of {job.filename}: {job.status}"
+        f" ({job.encoding}, delimiter {job.delimiter!r}, {job.rows_done:,} rows)",
+        f"  {job.created:,} {verb} created, {job.updated:,} updated, {job.skipped:,} skipped "
+        f"(duplicates inside the file), {job.invalid:,} invalid, "
+        f"{job.possible_duplicates:,} possible duplicates of existing leads",
+    ]
+    if job.failure:
+        lines.append(f"  Failure: {job.failure}")
+    mapped = ", ".join(f"{h} -> {f}" for h, f in job.mapping.get("columns", {}).items())
+    lines.append(f"  Columns: {mapped}")
+    errors = list(job.row_errors.order_by("line", "pk")[:SHOWN_ERRORS])
+    if errors:
+        lines.append(f"  First reported rows (of {job.row_errors.count():,}):")
+        lines.extend(
+            f"    line {e.line}, {e.column or '(row)'}: {e.reason} [{e.kind}]" for e in errors
+        )
+    return lines
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from opportune.errors import RuleViolation
+
+    from .export import error_lines
+    from .services import create_job, run_job, store_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise RuleViolation(f"No file {path}.")
+    given, saved = _mapping(args.mapping)
+    with path.open("rb") as source:
+        stored = store_file(source)
+    job = create_job(
+        _actor(args.user),
+        args.target,
+        stored,
+        path.name,
+        mapping=given,
+        saved_mapping=saved,
+        match_key=args.match or "",
+        dry_run=args.dry_run,
+        encoding=args.encoding or "",
+    )
+    bar = ProgressBar()
+    try:
+        job = run_job(job.pk, progress=None if args.quiet else bar)
+    finally:
+        if not args.quiet:
+            bar.close()
+    print("\n".join(summary(job)), flush=True)
+    if args.errors:
+        with Path(args.errors).open("w", encoding="utf-8", newline="") as out:
+            out.writelines(error_lines(job))
+        print(f"  Every reported row: {args.errors}", flush=True)
+    return 0 if job.status == "done" else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from opportune.leads.api import LeadFilters, filter_leads
+    from opportune.leads.models import Lead
+
+    from .export import csv_lines
+
+    user = _actor(args.user)
+    if args.target == Target.LEADS:
+        filters = LeadFilters(status=args.status, source=args.source, q=args.q)
+        queryset = filter_leads(Lead.objects.visible_to(user), filters)
+    else:
+        from opportune.accounts.models import Account, Contact
+        from opportune.opportunities.models import Opportunity
+
+        model = {"accounts": Account, "contacts": Contact, "opportunities": Opportunity}
+        queryset = model[args.target].objects.visible_to(user)  # type: ignore[attr-defined]
+    if not args.output:
+        sys.stdout.writelines(csv_lines(args.target, queryset))
+        return 0
+    with Path(args.output).open("w", encoding="utf-8", newline="") as out:
+        out.writelines(csv_lines(args.target, queryset))
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction, command: CommandMaker) -> None:
+    """Register ``import`` and ``export``; ``command`` is ``opportune.cli._command``."""
+    targets = list(Target.values)
+    imports = command(commands, "import", cmd_import, "Import a CSV file (with a progress bar).")
+    imports.add_argument("target", choices=targets)
+    imports.add_argument("file")
+    imports.add_argument(
+        "--mapping", help="a JSON mapping file, or the name of a saved mapping (default: headers)"
+    )
+    imports.add_argument("--match", help="update records matching on: email, external_id, name")
+    imports.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    imports.add_argument("--encoding", help="default: detected (utf-8, utf-8 with BOM, latin-1)")
+    imports.add_argument("--user", help="import as this user (default: the first admin)")
+    imports.add_argument("--errors", help="write every reported row to this CSV file")
+    imports.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    export = command(commands, "export", cmd_export, "Export a list as CSV.")
+    export.add_argument("target", choices=targets)
+    export.add_argument("--output", "-o", help="default: standard output")
+    export.add_argument("--user", help="export what this user sees (default: the first admin)")
+    export.add_argument("--status", help="leads: this status only")
+    export.add_argument("--source", help="leads: this source only")
+    export.add_argument("--q", help="leads: search name, company and email")
