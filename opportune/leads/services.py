@@ -91,7 +91,10 @@ def create_lead(actor: User, data: LeadCreate, *, default_owner: User | None = N
 def update_lead(actor: User, lead: Lead, changes: LeadChanges) -> Lead:
     """Apply a partial change; a converted lead is read-only."""
     require_writer(actor)
-    lead = Lead.objects.select_for_update().select_related("status").get(pk=lead.pk)
+    # Lock the bare row: joined into a locking query, status would be locked too (so every
+    # edit of a lead in that status queued behind this one) and PostgreSQL would drop the row
+    # if a concurrent conversion changed its status_id while we waited (a 404, not a 409).
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.is_converted:
         raise Conflict(
             "This lead was converted and is read-only; edit its account, contact or opportunity."
