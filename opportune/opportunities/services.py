@@ -184,12 +184,10 @@ def change_opportunity(
     are keys, ``owner_id``/``account_id``/``primary_contact_id`` ids, the rest field values.
     """
     require_writer(actor)
-    now = timezone.now()
-    opportunity = (
-        Opportunity.objects.select_for_update(of=("self",))
-        .select_related("stage", "pipeline")
-        .get(pk=opportunity.pk)
-    )
+    # Lock the bare row: had the locking query joined the stage, PostgreSQL would re-check
+    # a concurrently moved deal against its old stage row and find no opportunity at all.
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    now = timezone.now()  # read once the lock is ours, so history is stamped in commit order
     before = snapshot(opportunity, TRACKED_FIELDS)
     changes = dict(changes)
     given = set(changes)
