@@ -22,7 +22,8 @@ from opportune.errors import Conflict
 from opportune.leads import conversion
 from opportune.leads.conversion import convert_lead
 from opportune.leads.models import Lead
-from opportune.leads.schemas import ConversionOptions
+from opportune.leads.schemas import ConversionOptions, LeadChanges
+from opportune.leads.services import update_lead
 from opportune.opportunities.models import Opportunity
 
 F = TypeVar("F", bound=Callable[..., None])
@@ -123,3 +124,46 @@ def test_concurrent_conversions_of_different_leads_all_succeed(
     )
     assert all(isinstance(o, conversion.ConversionResult) for o in outcomes), outcomes
     assert _record_counts() == (2, 2, 2)
+
+
+@postgres_only
+def test_an_edit_racing_a_conversion_is_refused_as_a_conflict(
+    company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lead = company.qualified_lead(company.alice)
+    check_policy = conversion._check_policy
+
+    def slow_check_policy(*args: Any, **kwargs: Any) -> None:
+        time.sleep(0.5)  # holds the lead's lock while the edit arrives
+        check_policy(*args, **kwargs)
+
+    monkeypatch.setattr(conversion, "_check_policy", slow_check_policy)
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def convert() -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes["convert"] = convert_lead(company.alice, lead.pk, ConversionOptions())
+        except Exception as exc:
+            outcomes["convert"] = exc
+        finally:
+            connection.close()
+
+    def edit() -> None:
+        try:
+            barrier.wait(timeout=10)
+            time.sleep(0.2)  # let the conversion take the lock first
+            outcomes["edit"] = update_lead(company.maria, lead, LeadChanges(title="CEO"))
+        except Exception as exc:
+            outcomes["edit"] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=convert), threading.Thread(target=edit)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert isinstance(outcomes["convert"], conversion.ConversionResult), outcomes
+    assert isinstance(outcomes["edit"], Conflict), outcomes
