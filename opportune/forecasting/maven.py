@@ -355,11 +355,11 @@ def load_maven(directory: Path, progress: Callable[[str], None] | None = None) -
         OpportunityHistory.objects.bulk_create(history, batch_size=2000)
         say(f"Wrote {len(history)} history rows.")
         # Inserting stamped "now" as created_at; the deals began and last changed in the past.
-        timeline = OpportunityHistory.objects.filter(opportunity=OuterRef("pk")).order_by()
-        first = timeline.values("opportunity").annotate(at=Min("changed_at")).values("at")
-        last = timeline.values("opportunity").annotate(at=Max("changed_at")).values("at")
+        rows = OpportunityHistory.objects.filter(opportunity=OuterRef("pk")).order_by()
+        began = rows.values("opportunity").annotate(at=Min("changed_at")).values("at")
+        ended = rows.values("opportunity").annotate(at=Max("changed_at")).values("at")
         Opportunity.objects.filter(pipeline=pipeline).update(
-            created_at=Subquery(first), updated_at=Subquery(last)
+            created_at=Subquery(began), updated_at=Subquery(ended)
         )
     return LoadSummary(
         accounts=len(accounts),

@@ -46,3 +46,62 @@ def maven(django_db_setup, django_db_blocker) -> Iterator[list[Row]]:  # type: i
             yield csv_rows()
         finally:
             unload()
+
+
+Step = tuple[dt.date, str, str, dt.date]  # day, stage key, amount, close date
+
+
+def timeline(company, owner: User, steps: list[Step], name: str = "Deal") -> Opportunity:  # type: ignore[no-untyped-def]
+    """An opportunity whose history went through ``steps`` on past days (09:00 each), left in
+    the last step's state."""
+    from django.utils import timezone
+
+    from opportune.opportunities.models import OpportunityHistory, Pipeline, Stage
+    from opportune.opportunities.services import OpportunityDraft, open_opportunity
+
+    def at(day: dt.date) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(9)))
+
+    first_day, first_stage, first_amount, first_close = steps[0]
+    opportunity = open_opportunity(
+        company.ada,
+        OpportunityDraft(
+            name=name,
+            account=company.account(owner),
+            owner=owner,
+            pipeline=Pipeline.default(),
+            close_date=first_close,
+            stage_key=first_stage,
+            amount=Decimal(first_amount),
+            lost_reason_key="price" if first_stage == "closed_lost" else None,
+        ),
+        now=at(first_day),
+    )
+    previous = (Decimal(first_amount), first_close)
+    for day, stage_key, amount, close in steps[1:]:
+        stage = Stage.objects.get(pipeline__is_default=True, key=stage_key)
+        OpportunityHistory.objects.create(
+            opportunity=opportunity,
+            stage=stage,
+            amount=Decimal(amount),
+            probability=stage.default_probability,
+            close_date=close,
+            forecast_category=stage.forecast_category,
+            previous_amount=previous[0],
+            previous_close_date=previous[1],
+            changed_at=at(day),
+        )
+        previous = (Decimal(amount), close)
+        Opportunity.objects.filter(pk=opportunity.pk).update(
+            stage=stage,
+            amount=Decimal(amount),
+            close_date=close,
+            probability=stage.default_probability,
+            forecast_category=stage.forecast_category,
+            is_closed=stage.is_closed,
+            is_won=stage.is_won,
+            closed_at=at(day) if stage.is_closed else None,
+        )
+    Opportunity.objects.filter(pk=opportunity.pk).update(created_at=at(first_day))
+    opportunity.refresh_from_db()
+    return opportunity

@@ -1,0 +1,363 @@
+"""Funnel and rates (PRODUCT.md section 5), each from one grouped query over what the viewer
+may see.
+
+- Funnel: leads created in the period, and of them how many were worked (left the default
+  status), qualified (reached ``qualified`` or were converted), converted, and won (their
+  opportunity, if the viewer may see it, is won); conversion rate = converted / created.
+- Win rate = won / (won + lost) of the opportunities closed in the period, by owner, lead
+  source, campaign, name (the product, in the Maven data) or stage reached (the furthest open
+  stage of the history, counting every stage up to it as reached).
+- Average deal size = won amount / won count; sales cycle = days from creation to close date
+  of won deals; pipeline velocity = open deals x win rate x average deal size / cycle days,
+  the expected won amount per day.
+- Time in stage, from the history: the days each finished stay in an open stage lasted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import TruncDate
+
+from opportune.fiscal import FiscalPeriod
+from opportune.identity.models import User
+from opportune.leads.models import Lead, LeadSource
+from opportune.opportunities.models import Opportunity, OpportunityHistory, Stage
+
+from .asof import end_of_day
+from .forecast import OPEN_CATEGORIES, ZERO
+
+FunnelBy = Literal["period", "source", "campaign", "owner"]
+WinRateBy = Literal["owner", "source", "campaign", "name", "stage"]
+FUNNEL_STEPS = ("created", "worked", "qualified", "converted", "won")
+
+
+def ratio(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001")) if whole else None
+
+
+def _days(value: dt.timedelta | None) -> Decimal | None:
+    if value is None:
+        return None
+    return (Decimal(value.total_seconds()) / 86400).quantize(Decimal("0.01"))
+
+
+def _owner_names(ids: set[int]) -> dict[int, str]:
+    return {
+        pk: f"{first} {last}".strip() or username
+        for pk, first, last, username in User.objects.filter(pk__in=ids).values_list(
+            "pk", "first_name", "last_name", "username"
+        )
+    }
+
+
+def _label(by: str, key: object, names: dict[int, str]) -> str:
+    if key in (None, ""):
+        return "(none)"
+    if by == "owner":
+        return names.get(key, str(key))  # type: ignore[call-overload]
+    if by == "source":
+        return dict(LeadSource.choices).get(str(key), str(key))
+    return str(key)
+
+
+# --- funnel -------------------------------------------------------------------------------------
+
+
+@dataclass
+class FunnelRow:
+    key: str
+    label: str
+    created: int = 0
+    worked: int = 0
+    qualified: int = 0
+    converted: int = 0
+    won: int = 0
+    days_to_convert: Decimal | None = None
+
+    @property
+    def conversion_rate(self) -> Decimal | None:
+        return ratio(self.converted, self.created)
+
+
+def _funnel_measures(viewer: User, inside: Q) -> dict[str, object]:
+    won_deals = Opportunity.objects.visible_to(viewer).filter(is_won=True).values("pk")
+    to_convert = ExpressionWrapper(
+        F("converted_at") - F("created_at"), output_field=DurationField()
+    )
+    return {
+        "created": Count("pk", filter=inside),
+        "worked": Count("pk", filter=inside & (Q(status__is_default=False) | Q(is_converted=True))),
+        "qualified": Count(
+            "pk", filter=inside & (Q(status__key="qualified") | Q(is_converted=True))
+        ),
+        "converted": Count("pk", filter=inside & Q(is_converted=True)),
+        "won": Count("pk", filter=inside & Q(converted_opportunity__in=won_deals)),
+        "days_to_convert": Avg(to_convert, filter=inside & Q(is_converted=True)),
+    }
+
+
+def funnel(viewer: User, periods: list[FiscalPeriod], by: FunnelBy = "period") -> list[FunnelRow]:
+    """The lead funnel of leads created in ``periods``, per period or per source, campaign or
+    owner; one grouped query."""
+    leads = Lead.objects.visible_to(viewer).filter(
+        created_at__gte=_start(periods[0]), created_at__lt=_after(periods[-1])
+    )
+    rows: list[FunnelRow] = []
+    if by == "period":
+        measures: dict[str, object] = {}
+        for index, period in enumerate(periods):
+            inside = Q(created_at__gte=_start(period), created_at__lt=_after(period))
+            for name, measure in _funnel_measures(viewer, inside).items():
+                measures[f"{name}_{index}"] = measure
+        totals = leads.aggregate(**measures)
+        for index, period in enumerate(periods):
+            row = FunnelRow(period.key, period.label)
+            for name in FUNNEL_STEPS:
+                setattr(row, name, totals[f"{name}_{index}"])
+            row.days_to_convert = _days(totals[f"days_to_convert_{index}"])
+            rows.append(row)
+        return rows
+    column = {"source": "source", "campaign": "campaign", "owner": "owner_id"}[by]
+    grouped = list(leads.order_by().values(column).annotate(**_funnel_measures(viewer, Q())))
+    names = _owner_names({r[column] for r in grouped if r[column]}) if by == "owner" else {}
+    for values in sorted(grouped, key=lambda r: -r["created"]):
+        row = FunnelRow(str(values[column] or ""), _label(by, values[column], names))
+        for name in FUNNEL_STEPS:
+            setattr(row, name, values[name])
+        row.days_to_convert = _days(values["days_to_convert"])
+        rows.append(row)
+    return rows
+
+
+def _start(period: FiscalPeriod) -> dt.datetime:
+    return end_of_day(period.start - dt.timedelta(days=1))
+
+
+def _after(period: FiscalPeriod) -> dt.datetime:
+    return end_of_day(period.end)
+
+
+# --- win rates ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RateRow:
+    key: str
+    label: str
+    won: int = 0
+    lost: int = 0
+    won_amount: Decimal = ZERO
+
+    @property
+    def closed(self) -> int:
+        return self.won + self.lost
+
+    @property
+    def win_rate(self) -> Decimal | None:
+        return ratio(self.won, self.closed)
+
+    @property
+    def average_deal_size(self) -> Decimal | None:
+        return (self.won_amount / self.won).quantize(Decimal("0.01")) if self.won else None
+
+
+def closed_in(viewer: User, periods: list[FiscalPeriod] | None) -> QuerySet[Opportunity]:
+    found = Opportunity.objects.visible_to(viewer).filter(is_closed=True)
+    if periods:
+        found = found.filter(close_date__gte=periods[0].start, close_date__lte=periods[-1].end)
+    return found.order_by()
+
+
+def win_rates(
+    viewer: User, periods: list[FiscalPeriod] | None, by: WinRateBy = "owner"
+) -> list[RateRow]:
+    """Won / (won + lost) per value of ``by``, for deals closed in ``periods`` (all if None)."""
+    closed = closed_in(viewer, periods)
+    measures = {
+        "won": Count("pk", filter=Q(is_won=True)),
+        "lost": Count("pk", filter=Q(is_won=False)),
+        "won_amount": Sum("amount", filter=Q(is_won=True)),
+    }
+    if by == "stage":
+        return _win_rates_by_stage_reached(closed, measures)
+    column = {"owner": "owner_id", "source": "lead_source", "campaign": "campaign", "name": "name"}[
+        by
+    ]
+    grouped = list(closed.values(column).annotate(**measures))
+    names = _owner_names({r[column] for r in grouped if r[column]}) if by == "owner" else {}
+    rows = [
+        RateRow(
+            str(r[column] or ""),
+            _label(by, r[column], names),
+            r["won"],
+            r["lost"],
+            r["won_amount"] or ZERO,
+        )
+        for r in grouped
+    ]
+    return sorted(rows, key=lambda r: (-r.closed, r.label))
+
+
+def _win_rates_by_stage_reached(
+    closed: QuerySet[Opportunity], measures: dict[str, Any]
+) -> list[RateRow]:
+    furthest = (
+        OpportunityHistory.objects.filter(opportunity=OuterRef("pk"), stage__is_closed=False)
+        .order_by()
+        .values("opportunity")
+        .annotate(order=Max("stage__order"))
+        .values("order")
+    )
+    grouped = list(
+        closed.annotate(furthest=Subquery(furthest))
+        .values_list("pipeline_id", "furthest")
+        .annotate(**measures)
+    )
+    stages = list(
+        Stage.objects.filter(is_closed=False)
+        .select_related("pipeline")
+        .order_by("pipeline", "order")
+    )
+    rows = []
+    for stage in stages:
+        row = RateRow(f"{stage.pipeline.key}:{stage.key}", f"{stage.pipeline.name}: {stage.label}")
+        for pipeline_id, furthest_order, won, lost, won_amount in grouped:
+            if pipeline_id == stage.pipeline_id and (furthest_order or -1) >= stage.order:
+                row.won += won
+                row.lost += lost
+                row.won_amount += won_amount or ZERO
+        if row.closed:
+            rows.append(row)
+    return rows
+
+
+# --- deal size, cycle, velocity -----------------------------------------------------------------
+
+
+@dataclass
+class SalesSummary:
+    won: int
+    lost: int
+    won_amount: Decimal
+    average_deal_size: Decimal | None
+    cycle_days: Decimal | None  # won deals, creation to close date
+    open_count: int
+    open_amount: Decimal
+
+    @property
+    def win_rate(self) -> Decimal | None:
+        return ratio(self.won, self.won + self.lost)
+
+    @property
+    def velocity_per_day(self) -> Decimal | None:
+        """Expected won amount per day: open deals x win rate x deal size / cycle days."""
+        if not (self.win_rate and self.average_deal_size and self.cycle_days):
+            return None
+        value = self.open_count * self.win_rate * self.average_deal_size / self.cycle_days
+        return value.quantize(Decimal("0.01"))
+
+
+def sales_summary(viewer: User, periods: list[FiscalPeriod] | None) -> SalesSummary:
+    """Rates of the deals closed in ``periods`` and today's open pipeline, in one query."""
+    cycle = ExpressionWrapper(
+        F("close_date") - TruncDate("created_at"), output_field=DurationField()
+    )
+    inside = Q()
+    if periods:
+        inside = Q(close_date__gte=periods[0].start, close_date__lte=periods[-1].end)
+    closed = inside & Q(is_closed=True)
+    open_now = Q(is_closed=False, forecast_category__in=OPEN_CATEGORIES)
+    totals = Opportunity.objects.visible_to(viewer).aggregate(
+        won=Count("pk", filter=closed & Q(is_won=True)),
+        lost=Count("pk", filter=closed & Q(is_won=False)),
+        won_amount=Sum("amount", filter=closed & Q(is_won=True)),
+        cycle=Avg(cycle, filter=closed & Q(is_won=True)),
+        open_count=Count("pk", filter=open_now),
+        open_amount=Sum("amount", filter=open_now),
+    )
+    won_amount = totals["won_amount"] or ZERO
+    return SalesSummary(
+        won=totals["won"],
+        lost=totals["lost"],
+        won_amount=won_amount,
+        average_deal_size=(won_amount / totals["won"]).quantize(Decimal("0.01"))
+        if totals["won"]
+        else None,
+        cycle_days=_days(totals["cycle"]),
+        open_count=totals["open_count"],
+        open_amount=totals["open_amount"] or ZERO,
+    )
+
+
+# --- time in stage ------------------------------------------------------------------------------
+
+
+@dataclass
+class StageTime:
+    stage_id: int
+    label: str
+    stays: int = 0
+    total_days: Decimal = ZERO
+    samples: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def average_days(self) -> Decimal | None:
+        return (self.total_days / self.stays).quantize(Decimal("0.01")) if self.stays else None
+
+    @property
+    def median_days(self) -> Decimal | None:
+        if not self.samples:
+            return None
+        ordered = sorted(self.samples)
+        middle = len(ordered) // 2
+        value = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        return Decimal(value).quantize(Decimal("0.01"))
+
+
+def time_in_stage(viewer: User) -> list[StageTime]:
+    """Finished stays in each open stage (entered, then left for another stage): one query
+    streaming the visible history in order."""
+    stages = {
+        s.pk: s for s in Stage.objects.select_related("pipeline").order_by("pipeline", "order")
+    }
+    found = {
+        pk: StageTime(pk, f"{s.pipeline.name}: {s.label}")
+        for pk, s in stages.items()
+        if not s.is_closed
+    }
+    rows = (
+        OpportunityHistory.objects.filter(
+            opportunity__in=Opportunity.objects.visible_to(viewer).values("pk")
+        )
+        .order_by("opportunity_id", "changed_at", "pk")
+        .values_list("opportunity_id", "stage_id", "changed_at")
+    )
+    current: tuple[int, int, dt.datetime] | None = None
+    for opportunity, stage, at in rows.iterator(chunk_size=5000):
+        if current is not None and current[0] == opportunity and current[1] == stage:
+            continue
+        if current is not None and current[0] == opportunity and current[1] in found:
+            days = (at - current[2]).total_seconds() / 86400
+            entry = found[current[1]]
+            entry.stays += 1
+            entry.total_days += Decimal(days)
+            entry.samples.append(days)
+        current = (opportunity, stage, at)
+    return [entry for entry in found.values() if entry.stays]

@@ -1,0 +1,252 @@
+"""The pipeline as it stood at past moments, rebuilt from the opportunity history.
+
+Each history row holds the five tracked values after a change, so an opportunity's state at
+a moment is its newest row at or before it. One query streams the visible history in
+(opportunity, time) order and yields the state at every asked moment in a single pass; the
+owner and name are today's (the history does not track them).
+
+"In the pipeline" means open and in an open forecast category (pipeline, best case, commit),
+optionally with a close date inside a period: the pipeline *for* that period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+
+from opportune.fiscal import FiscalPeriod
+from opportune.identity.models import User
+from opportune.opportunities.models import Opportunity, OpportunityHistory, Stage
+
+from .forecast import OPEN_CATEGORIES, ZERO
+
+
+@dataclass(frozen=True)
+class DealState:
+    """One opportunity's tracked values at a moment."""
+
+    opportunity_id: int
+    name: str
+    owner_id: int | None
+    stage_id: int
+    amount: Decimal | None
+    probability: int
+    close_date: dt.date
+    forecast_category: str
+    is_closed: bool
+    is_won: bool
+
+    @property
+    def value(self) -> Decimal:
+        return self.amount or ZERO
+
+    def in_pipeline(self, period: FiscalPeriod | None = None) -> bool:
+        if self.is_closed or self.forecast_category not in OPEN_CATEGORIES:
+            return False
+        return period is None or period.contains(self.close_date)
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The first instant after ``day`` in the installation's time zone: "as of" a date includes
+    everything that happened on it."""
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
+
+
+def states_at(viewer: User, moments: list[dt.datetime]) -> list[dict[int, DealState]]:
+    """For each moment, the state of every opportunity the viewer may see that existed then."""
+    if not moments:
+        return []
+    stages = {
+        pk: (closed, won)
+        for pk, closed, won in Stage.objects.values_list("pk", "is_closed", "is_won")
+    }
+    order = sorted(range(len(moments)), key=lambda i: moments[i])
+    found: list[dict[int, DealState]] = [{} for _ in moments]
+    rows = (
+        OpportunityHistory.objects.filter(
+            opportunity__in=Opportunity.objects.visible_to(viewer).values("pk"),
+            changed_at__lt=max(moments),
+        )
+        .order_by("opportunity_id", "changed_at", "pk")
+        .values_list(
+            "opportunity_id",
+            "opportunity__name",
+            "opportunity__owner_id",
+            "changed_at",
+            "stage_id",
+            "amount",
+            "probability",
+            "close_date",
+            "forecast_category",
+        )
+    )
+    for timeline in _timelines(rows.iterator(chunk_size=5000)):
+        position = 0
+        current: DealState | None = None
+        for opportunity, name, owner, at, stage, amount, probability, close, category in timeline:
+            while position < len(order) and moments[order[position]] <= at:
+                if current is not None:
+                    found[order[position]][opportunity] = current
+                position += 1
+            closed, won = stages[stage]
+            current = DealState(
+                opportunity, name, owner, stage, amount, probability, close, category, closed, won
+            )
+        while position < len(order) and current is not None:
+            found[order[position]][current.opportunity_id] = current
+            position += 1
+    return found
+
+
+def _timelines(rows: Iterable[tuple]) -> Iterable[list[tuple]]:
+    """Consecutive rows of one opportunity, grouped."""
+    batch: list[tuple] = []
+    for row in rows:
+        if batch and batch[-1][0] != row[0]:
+            yield batch
+            batch = []
+        batch.append(row)
+    if batch:
+        yield batch
+
+
+@dataclass
+class Tally:
+    count: int = 0
+    amount: Decimal = ZERO
+    weighted: Decimal = ZERO
+
+    def add(self, state: DealState) -> None:
+        self.count += 1
+        self.amount += state.value
+        self.weighted += state.value * state.probability / 100
+
+
+@dataclass
+class PipelineSnapshot:
+    day: dt.date
+    period: FiscalPeriod | None
+    total: Tally = field(default_factory=Tally)
+    by_stage: dict[int, Tally] = field(default_factory=dict)
+    by_category: dict[str, Tally] = field(default_factory=dict)
+
+
+def pipeline_as_of(
+    viewer: User, days: list[dt.date], period: FiscalPeriod | None = None
+) -> list[PipelineSnapshot]:
+    """The open pipeline at the end of each day (for one period's close dates, if given)."""
+    snapshots = []
+    for day, states in zip(days, states_at(viewer, [end_of_day(d) for d in days]), strict=True):
+        snapshot = PipelineSnapshot(day, period)
+        for state in states.values():
+            if state.in_pipeline(period):
+                snapshot.total.add(state)
+                snapshot.by_stage.setdefault(state.stage_id, Tally()).add(state)
+                snapshot.by_category.setdefault(state.forecast_category, Tally()).add(state)
+        snapshots.append(snapshot)
+    return snapshots
+
+
+# --- the change between two dates -------------------------------------------------------------
+
+CHANGE_KINDS = ("new", "moved_in", "moved_out", "won", "lost", "amount_changed")
+
+
+@dataclass
+class Change:
+    opportunity_id: int
+    name: str
+    owner_id: int | None
+    kinds: list[str]
+    amount_before: Decimal | None
+    amount_after: Decimal | None
+
+
+@dataclass
+class PipelineChanges:
+    """How the pipeline got from ``start`` to ``end``: the waterfall.
+
+    end = start + new + moved_in - moved_out - won - lost + amount_changed, where won and lost
+    count what closed at its closing amount, and amount_changed holds every change of amount
+    of a deal that stayed in or closed from the pipeline (so a deal won at a discount shows
+    its discount there).
+    """
+
+    start_day: dt.date
+    end_day: dt.date
+    period: FiscalPeriod | None
+    start: Tally = field(default_factory=Tally)
+    end: Tally = field(default_factory=Tally)
+    flows: dict[str, Tally] = field(default_factory=lambda: {k: Tally() for k in CHANGE_KINDS})
+    changes: list[Change] = field(default_factory=list)
+
+    def balance(self) -> Decimal:
+        f = self.flows
+        return (
+            self.start.amount
+            + f["new"].amount
+            + f["moved_in"].amount
+            - f["moved_out"].amount
+            - f["won"].amount
+            - f["lost"].amount
+            + f["amount_changed"].amount
+        )
+
+
+def _flow(tally: Tally, amount: Decimal) -> None:
+    tally.count += 1
+    tally.amount += amount
+
+
+def pipeline_changes(
+    viewer: User, start_day: dt.date, end_day: dt.date, period: FiscalPeriod | None = None
+) -> PipelineChanges:
+    before_all, after_all = states_at(viewer, [end_of_day(start_day), end_of_day(end_day)])
+    result = PipelineChanges(start_day, end_day, period)
+    for opportunity_id in before_all.keys() | after_all.keys():
+        before, after = before_all.get(opportunity_id), after_all.get(opportunity_id)
+        was_in = before is not None and before.in_pipeline(period)
+        now_in = after is not None and after.in_pipeline(period)
+        if was_in:
+            result.start.add(before)  # type: ignore[arg-type]
+        if now_in:
+            result.end.add(after)  # type: ignore[arg-type]
+        if after is None:
+            continue
+        closed_now = (
+            after.is_closed
+            and (before is None or not before.is_closed or before.is_won != after.is_won)
+            and (period is None or period.contains(after.close_date))
+        )
+        kinds: list[str] = []
+        if was_in and (now_in or closed_now):
+            delta = after.value - before.value  # type: ignore[union-attr]
+            if delta:
+                kinds.append("amount_changed")
+                _flow(result.flows["amount_changed"], delta)
+        elif not was_in and (now_in or closed_now):
+            kinds.append("new" if before is None else "moved_in")
+            _flow(result.flows[kinds[-1]], after.value)
+        elif was_in:
+            kinds.append("moved_out")
+            _flow(result.flows["moved_out"], before.value)  # type: ignore[union-attr]
+        if closed_now:
+            kinds.append("won" if after.is_won else "lost")
+            _flow(result.flows[kinds[-1]], after.value)
+        if kinds:
+            result.changes.append(
+                Change(
+                    opportunity_id,
+                    after.name,
+                    after.owner_id,
+                    kinds,
+                    before.amount if before else None,
+                    after.amount,
+                )
+            )
+    result.changes.sort(key=lambda c: (c.kinds[0], c.name, c.opportunity_id))
+    return result
