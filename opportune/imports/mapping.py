@@ -264,9 +264,11 @@ class Mapping:
         ]
 
     def header_of(self, name: str) -> str:
-        for header, mapped in self.columns.items():
-            if mapped == name:
-                return header
+        """The file's column for a field ('account_id' is fed by the 'account' column)."""
+        for candidate in (name, name.removesuffix("_id")):
+            for header, mapped in self.columns.items():
+                if mapped == candidate:
+                    return header
         return name
 
     def translate(self, name: str, raw: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -74,8 +75,8 @@ def mapped_values(mapping: Mapping, row: Row) -> dict[str, str]:
     scale = mapping.options.get("scale") or {}
     for name, factor in scale.items():
         if values.get(name):
-            with contextlib.suppress(ValueError):
-                values[name] = str(float(values[name]) * float(factor))
+            with contextlib.suppress(InvalidOperation):
+                values[name] = str(Decimal(values[name]) * Decimal(str(factor)))
     full_name = values.pop("full_name", "")
     if full_name and not values.get("last_name"):
         first, _, last = full_name.strip().rpartition(" ")

@@ -9,6 +9,7 @@ is ever half-written.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -37,6 +38,20 @@ MATCH_KEYS = {
 }
 
 Progress = Callable[[ImportJob], None]
+
+
+SHIPPED_MAPPINGS = Path(__file__).parent / "mappings"
+
+
+def shipped_mapping(name: str) -> ImportMapping:
+    """A mapping that ships with Opportune (``imports/mappings/<name>.json``), saved under its
+    name so that imports can reuse it."""
+    spec = json.loads((SHIPPED_MAPPINGS / f"{name}.json").read_text(encoding="utf-8"))
+    fields = {key: spec.get(key, {}) for key in ("columns", "values", "defaults", "options")}
+    saved, _ = ImportMapping.objects.update_or_create(
+        name=spec["name"], defaults={**fields, "target": spec["target"]}
+    )
+    return saved
 
 
 def upload_dir() -> Path:
