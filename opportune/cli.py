@@ -38,7 +38,8 @@ def _collectstatic() -> None:
 
 
 def _ensure_defaults() -> None:
-    """Re-run the data migrations' get_or_create steps, in case defaults were deleted."""
+    """Re-run the data migrations' get_or_create steps, in case defaults were deleted since
+    (they only add what is missing, never change what exists)."""
     from django.apps import apps
 
     for module in (
@@ -98,8 +99,6 @@ def gunicorn_argv(
         str(threads),
         "--access-logfile",
         "-",
-        "--forwarded-allow-ips",
-        "127.0.0.1,::1",
     ]
 
 

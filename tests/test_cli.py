@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from opportune import cli
 from opportune.cli import gunicorn_argv, main
@@ -143,3 +146,39 @@ def test_worker_runs_queued_tasks_and_exits_in_batch_mode(db: None, monkeypatch)
 
 def test_worker_batch_mode_really_runs(db: None) -> None:
     assert main(["worker", "--batch"]) == 0
+
+
+def _pinned(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith(("#", "-")):
+            name, _, version = line.partition("==")
+            pins[canonicalize_name(name)] = version.strip()
+    return pins
+
+
+def test_the_lock_files_pin_everything_opportune_needs() -> None:
+    """bin/run installs requirements/run.txt: every dependency of the package, transitive
+    ones included, must be pinned there (add new ones to pyproject.toml and run.txt)."""
+    requirements = Path(__file__).resolve().parent.parent / "requirements"
+    run = _pinned(requirements / "run.txt")
+    test = _pinned(requirements / "test.txt")
+    assert "-r run.txt" in (requirements / "test.txt").read_text()
+    assert {"pytest", "pytest-django", "pytest-xdist", "ruff", "mypy", "playwright"} <= set(test)
+    needed, todo = (
+        set(),
+        [(Requirement(r), frozenset()) for r in metadata.requires("opportune") or []],
+    )
+    while todo:
+        requirement, extras = todo.pop()
+        if requirement.marker and not any(
+            requirement.marker.evaluate({"extra": extra}) for extra in extras or {""}
+        ):
+            continue
+        name = canonicalize_name(requirement.name)
+        assert name in run, f"{name} is not pinned in requirements/run.txt"
+        assert run[name] in requirement.specifier or not requirement.specifier, name
+        if (name, frozenset(requirement.extras)) not in needed:
+            needed.add((name, frozenset(requirement.extras)))
+            todo += [(Requirement(r), frozenset(requirement.extras)) for r in
+                     metadata.requires(name) or []]  # fmt: skip
