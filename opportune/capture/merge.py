@@ -44,7 +44,7 @@ def _row(lead: Lead) -> dict[str, Any]:
 def _links_to_leads() -> list[tuple[type[models.Model], str]]:
     """Every (model, foreign key) that points at Lead, from any app."""
     return [
-        (rel.related_model, rel.field.name)  # type: ignore[misc]
+        (rel.related_model, rel.field.name)
         for rel in Lead._meta.related_objects
         if rel.one_to_many and rel.related_model is not LeadMerge
     ]
@@ -174,7 +174,9 @@ def undo_merge(actor: User, merge_id: int) -> LeadMerge:
 
     before = snapshot(master, MERGE_FIELDS)
     for name, value in merge.master_before.items():
-        setattr(master, name, Lead._meta.get_field(name).to_python(value))
+        field = Lead._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        setattr(master, name, field.to_python(value))
     master.save()
     record_changes(actor, master, before, snapshot(master, MERGE_FIELDS))
     merge.undone_at = timezone.now()

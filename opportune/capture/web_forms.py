@@ -175,7 +175,11 @@ def form_snippet(form: WebForm, base_url: str) -> str:
     """The HTML form a marketer pastes into the website."""
     required = form.required_names()
     fields = [
-        (name, str(Lead._meta.get_field(name).verbose_name).capitalize(), name in required)
+        (
+            name,
+            str(getattr(Lead._meta.get_field(name), "verbose_name", name)).capitalize(),
+            name in required,
+        )
         for name in form.field_names()
     ]
     context = {"form": form, "fields": fields, "action": form_action(form, base_url)}

@@ -121,7 +121,7 @@ def post_mapping(request: HttpRequest, payload: MappingIn) -> Status[ImportMappi
     return Status(201, saved)
 
 
-def _streamed(target: str, queryset: QuerySet) -> StreamingHttpResponse:  # type: ignore[type-arg]
+def _streamed(target: str, queryset: QuerySet) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         csv_lines(target, queryset), content_type="text/csv; charset=utf-8"
     )

@@ -21,7 +21,7 @@ class RowInserter:
         self.model = model
         self.table = model._meta.db_table
         self.fields = [f for f in model._meta.concrete_fields if not f.generated]
-        self.columns = [f.column for f in self.fields]
+        self.columns = [str(f.column) for f in self.fields]
         self.attnames = [f.attname for f in self.fields]
         self.defaults = {
             f.attname: (None if f.primary_key else f.get_default()) for f in self.fields
@@ -90,8 +90,8 @@ class RowInserter:
             if connection.vendor == "postgresql":
                 raw = cursor.cursor  # the psycopg cursor under Django's wrapper
                 with raw.copy(f"COPY {quoted} ({columns}) FROM STDIN") as copy:
-                    for values in tuples:
-                        copy.write_row(values)
+                    for cells in tuples:
+                        copy.write_row(cells)
             else:
                 marks = ", ".join(["%s"] * len(self.columns))
                 cursor.executemany(f"INSERT INTO {quoted} ({columns}) VALUES ({marks})", tuples)

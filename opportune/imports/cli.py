@@ -153,7 +153,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     user = _actor(args.user)
     if args.target == Target.LEADS:
-        filters = LeadFilters(status=args.status, source=args.source, q=args.q)
+        filters = LeadFilters.model_validate(
+            {"status": args.status, "source": args.source, "q": args.q}
+        )
         queryset = filter_leads(Lead.objects.visible_to(user), filters)
     else:
         from opportune.accounts.models import Account, Contact

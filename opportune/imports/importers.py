@@ -363,7 +363,7 @@ class LeadImporter(Importer):
 
     def write(self, outcome: BatchOutcome) -> None:
         leads = [p.extra["lead"] for p in outcome.creates]
-        assign_owners([lead for lead in leads if lead.owner is None], self.rules)  # type: ignore[arg-type]
+        assign_owners([lead for lead in leads if lead.owner is None], self.rules)
         for lead in leads:
             if lead.owner is None:
                 lead.owner = self.actor

@@ -151,7 +151,7 @@ ALIASES = {
     Target.CONTACTS: _CONTACT_ALIASES,
     Target.OPPORTUNITIES: _OPPORTUNITY_ALIASES,
 }
-REQUIRED = {
+REQUIRED: dict[str, list[tuple[str, ...]]] = {
     Target.LEADS: [("last_name", "full_name"), ("company",)],
     Target.ACCOUNTS: [("name",)],
     Target.CONTACTS: [("last_name", "full_name")],
