@@ -1,0 +1,72 @@
+"""Real headless Chromium (Debian's /usr/bin/chromium, never a downloaded browser) driven
+by Playwright against pytest-django's live server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test
+# body are still synchronous and safe.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Wide enough for every column of the default pipeline, so drags need no scrolling.
+VIEWPORT = {"width": 2300, "height": 1000}
+PASSWORD = "correct-horse-battery"  # the password of every user of the `company` fixture
+
+
+@pytest.fixture
+def chromium(db: None) -> Iterator[Any]:
+    """A browser per test, started after the database is set up and stopped before it is
+    flushed: while Playwright's event loop runs in this thread, Django hands out a separate
+    connection object, which would miss the migrations' data restored between tests."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_browser(chromium: Any, live_server: Any, settings: Any) -> Iterator[Any]:
+    """``open_browser(user)``: a fresh browser context logged in as ``user``; returns its page."""
+    # The live server serves static files from the finders, not from a collected manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    contexts = []
+
+    def login(user: Any) -> Any:
+        context = chromium.new_context(base_url=live_server.url, viewport=VIEWPORT)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/my-work/")
+        return page
+
+    yield login
+    for context in contexts:
+        context.close()
