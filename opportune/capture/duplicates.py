@@ -6,7 +6,7 @@ fuzzy comparison only runs over the few candidates those lookups return.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import Q
 from rapidfuzz import fuzz
@@ -18,8 +18,11 @@ if TYPE_CHECKING:
 
 # Similarity (0-100) that a name and a company must both reach to count as a fuzzy match.
 FUZZY_THRESHOLD = 85
-# How many leads at the same company are compared by name: bounds the cost of a big company.
+# How many leads are compared at most, per lookup: bounds the cost of a big company or of a
+# common name.
+EXACT_CANDIDATES = 50
 SAME_COMPANY_CANDIDATES = 200
+SAME_NAME_CANDIDATES = 50
 
 
 @dataclass(frozen=True)
@@ -29,24 +32,45 @@ class DuplicateMatch:
     reasons: list[str]
 
 
-def _candidates(user: User, lead: Lead) -> list[Lead]:
-    visible = Lead.objects.visible_to(user).exclude(pk=lead.pk).select_related("status")
+class Keys(NamedTuple):
+    """A candidate's match keys: comparing these costs far less than loading whole leads."""
+
+    pk: int
+    email_key: str
+    phone_key: str
+    name_key: str
+    company_key: str
+
+
+KEY_FIELDS = ("pk", "email_key", "phone_key", "name_key", "company_key")
+
+
+def _candidates(user: User, lead: Lead) -> list[Keys]:
+    """At most three indexed lookups: exact email or phone; the same company (for a fuzzy
+    name); the same name (for a fuzzy company). The last two are capped, not sorted, so a
+    big company or a common name costs a bounded index range, never a scan."""
+    visible = Lead.objects.visible_to(user).exclude(pk=lead.pk)
+    found: dict[int, Keys] = {}
+
+    def add(rows: Any) -> None:
+        found.update((row[0], Keys(*row)) for row in rows.values_list(*KEY_FIELDS))
+
     exact = Q(pk__in=[])
     if lead.email_key:
         exact |= Q(email_key=lead.email_key)
     if lead.phone_key:
         exact |= Q(phone_key=lead.phone_key)
-    if lead.name_key:
-        exact |= Q(name_key=lead.name_key)
-    found = {c.pk: c for c in visible.filter(exact).order_by("-pk")[:100]}
+    if lead.email_key or lead.phone_key:
+        add(visible.filter(exact).order_by("-pk")[:EXACT_CANDIDATES])
     if lead.company_key:
-        same_company = visible.filter(company_key=lead.company_key).exclude(pk__in=found)
-        found.update((c.pk, c) for c in same_company.order_by("-pk")[:SAME_COMPANY_CANDIDATES])
+        add(visible.filter(company_key=lead.company_key).order_by()[:SAME_COMPANY_CANDIDATES])
+    if lead.name_key:
+        add(visible.filter(name_key=lead.name_key).order_by()[:SAME_NAME_CANDIDATES])
     return list(found.values())
 
 
-def compare(lead: Lead, other: Lead) -> DuplicateMatch | None:
-    """Why ``other`` may be the same person as ``lead``, or None."""
+def compare(lead: Lead | Keys, other: Lead | Keys) -> tuple[int, list[str]] | None:
+    """Why ``other`` may be the same person as ``lead`` (score, reasons), or None."""
     reasons, score = [], 0
     if lead.email_key and lead.email_key == other.email_key:
         reasons.append("email")
@@ -60,12 +84,13 @@ def compare(lead: Lead, other: Lead) -> DuplicateMatch | None:
         if min(name, company) >= FUZZY_THRESHOLD:
             reasons.append("name_company")
             score = max(score, int(min(name, company) * 0.85))
-    return DuplicateMatch(other, score, reasons) if reasons else None
+    return (score, reasons) if reasons else None
 
 
 def find_duplicates(user: User, lead: Lead, limit: int = 20) -> list[DuplicateMatch]:
     """The leads the user can see that may be the same as ``lead``, best match first."""
     lead.fill_match_keys()  # it may be unsaved, or its fields edited since it was saved
-    matches = [m for c in _candidates(user, lead) if (m := compare(lead, c)) is not None]
-    matches.sort(key=lambda m: (-m.score, -m.lead.pk))
-    return matches[:limit]
+    scored = {c.pk: found for c in _candidates(user, lead) if (found := compare(lead, c))}
+    best = sorted(scored, key=lambda pk: (-scored[pk][0], -pk))[:limit]
+    leads = Lead.objects.select_related("status").in_bulk(best)
+    return [DuplicateMatch(leads[pk], *scored[pk]) for pk in best if pk in leads]

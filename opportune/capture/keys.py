@@ -38,7 +38,7 @@ _COUNTRY_REGIONS = {
     "united arab emirates": "AE",
     "ireland": "IE",
 }
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 _NON_WORD = re.compile(r"[^\w]+")
 
 
@@ -63,6 +63,8 @@ def phone_key(phone: str, country: str = "") -> str:
     phone = phone.strip()
     if not phone:
         return ""
+    if _E164.match(phone):
+        return phone  # already E.164 (as most CRM exports write it): nothing to parse
     try:
         number = phonenumbers.parse(phone, region_for(country))
     except phonenumbers.NumberParseException:
@@ -70,10 +72,6 @@ def phone_key(phone: str, country: str = "") -> str:
     if not phonenumbers.is_possible_number(number):
         return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def is_e164(phone: str) -> bool:
-    return bool(_E164.match(phone))
 
 
 def fold(text: str) -> str:

@@ -231,6 +231,9 @@ TEXT_FIELDS = {
 }
 
 
+NOT_LEAD_FIELDS = {"status", "owner_id"}
+
+
 class NewLead:
     """A lead row on its way to a bulk insert: its values, its match keys, and attribute
     access for the assignment rules (cheaper than a model instance at a million rows)."""
@@ -297,7 +300,8 @@ class LeadImporter(Importer):
         prepared = super().prepare(row, outcome)
         if prepared is None:
             return None
-        values = prepared.data.model_dump(exclude_unset=True, exclude={"status", "owner_id"})
+        data = prepared.data
+        values = {name: getattr(data, name) for name in data.model_fields_set - NOT_LEAD_FIELDS}
         lead = NewLead(
             {k: ("" if v is None and k in TEXT_FIELDS else v) for k, v in values.items()}
         )

@@ -1,0 +1,334 @@
+"""Importing a large lead CSV, against a raw baseline measured in the same run.
+
+    python benchmarks/import.py [--rows 1000000] [--databases sqlite,postgres]
+                                [--postgres-url postgres://opportune:opportune@localhost:5432/opportune]
+
+Generates a lead CSV (names, company, email, phone in several formats, address, source,
+industry, employees, revenue; one row in 200 repeats an earlier email), then for each
+database, on a fresh schema with every migration applied:
+
+- raw: Python's csv reader feeding ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) into the
+  same leads table with the same indexes, committing every 2,000 rows;
+- import: Opportune's importer (``opportune import leads``): mapping, validation by the
+  shared ``LeadCreate`` schema, normalization and match keys (E.164 phones), in-file and
+  existing duplicates on email and phone, a round-robin assignment rule, batches of 2,000
+  rows each committed with the job's progress;
+- a duplicate check on create (``find_duplicates``) against the imported table.
+
+Each phase runs in its own process, so its peak memory (max RSS) is its own. Prints rows per
+second, peak memory and the import/raw throughput ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FIRST = ["Ada", "Alan", "Grace", "Linus", "Ken", "Barbara", "Donald", "Edsger", "Frances"]
+LAST = ["Lovelace", "Turing", "Hopper", "Torvalds", "Thompson", "Liskov", "Knuth", "Dijkstra"]
+COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wonka"]
+SUFFIXES = ["", " Inc", " Ltd", " GmbH", " Corp"]
+CITIES = [("Springfield", "IL", "US"), ("London", "", "GB"), ("Pune", "MH", "India")]
+SOURCES = ["Web", "Event", "Partner Referral", "Cold Call", "Advertisement", "Email", ""]
+INDUSTRIES = ["Software", "Retail", "Banking", "Healthcare", "Education"]
+HEADERS = [
+    "First Name", "Last Name", "Company", "Email", "Phone", "City", "State", "Country",
+    "Lead Source", "Industry", "Employees", "Annual Revenue",
+]  # fmt: skip
+BATCH = 2000
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADERS)
+        for n in range(rows):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            company = f"{rng.choice(COMPANIES)} {n % 50_000}{rng.choice(SUFFIXES)}"
+            email_n = n - 1 if n % 200 == 199 else n  # one in 200 repeats the row before
+            email = f"lead.{email_n}@example{email_n % 997}.com"
+            city, state, country = rng.choice(CITIES)
+            digits = f"{n % 10_000_000:07d}"
+            phone = rng.choice(
+                [
+                    f"(415) {digits[:3]}-{digits[3:]}",
+                    f"+1 212 {digits[:3]} {digits[3:]}",
+                    f"+1650{digits}",
+                    "",
+                ]
+            )
+            if country == "GB" and phone:
+                phone = f"+44 20 {digits[:3]}{digits[3]} {digits[4:]}0"
+            writer.writerow(
+                [
+                    first, last, company, email, phone, city, state, country,
+                    rng.choice(SOURCES), rng.choice(INDUSTRIES),
+                    rng.choice(["", str(rng.randint(1, 50_000))]),
+                    rng.choice(["", f"{rng.randint(10, 90_000)}000"]),
+                ]
+            )  # fmt: skip
+
+
+def _setup_django(database_url: str, data_dir: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["OPPORTUNE_DATA_DIR"] = data_dir
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opportune.settings")
+    os.environ["OPPORTUNE_LOG_LEVEL"] = "WARNING"
+    import django
+
+    django.setup()
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def phase_setup() -> dict:
+    from django.core.management import call_command
+
+    from opportune.capture.models import AssignmentRule
+    from opportune.identity.models import Role, Team, User
+    from opportune.leads.models import Lead
+
+    call_command("migrate", verbosity=0)
+    Lead.objects.all().delete()
+    team, _ = Team.objects.get_or_create(name="Inbound")
+    for name in ("rep1", "rep2", "rep3"):
+        User.objects.get_or_create(username=name, defaults={"role": Role.SALES_REP, "team": team})
+    User.objects.get_or_create(
+        username="bench-admin", defaults={"role": Role.ADMIN, "is_superuser": True}
+    )
+    AssignmentRule.objects.get_or_create(name="Inbound round robin", round_robin_team=team)
+    return {}
+
+
+def _truncate() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("TRUNCATE leads_lead RESTART IDENTITY CASCADE")
+        else:
+            cursor.execute("DELETE FROM leads_lead")
+
+
+def phase_raw(csv_path: str) -> dict:
+    """The floor: parse with csv, insert the same columns into the same table, no checks."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from opportune.leads.models import LeadStatus
+
+    _truncate()
+    status = LeadStatus.objects.get(is_default=True).pk
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    names = [
+        "first_name", "last_name", "company", "email", "phone", "city", "state", "country",
+        "source", "industry", "employees", "annual_revenue",
+    ]  # fmt: skip
+    fixed = {
+        "status_id": status, "created_at": now, "updated_at": now, "title": "", "website": "",
+        "street": "", "postal_code": "", "campaign": "", "utm_source": "", "utm_medium": "",
+        "utm_campaign": "", "rating": "", "description": "", "do_not_call": False,
+        "email_opt_out": False, "budget_confirmed": False, "decision_maker": "",
+        "decision_maker_title": "", "authority_confirmed": False, "need_description": "",
+        "need_identified": False, "disqualify_reason": "", "is_converted": False,
+        "email_key": "", "phone_key": "", "name_key": "", "company_key": "",
+    }  # fmt: skip
+    columns = names + list(fixed)
+    tail = tuple(fixed.values())
+    started = time.perf_counter()
+    count = 0
+    with open(csv_path, encoding="utf-8", newline="") as source:
+        reader = csv.reader(source)
+        next(reader)
+        batch: list[tuple] = []
+
+        def flush() -> None:
+            with transaction.atomic(), connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    sql = f"COPY leads_lead ({', '.join(columns)}) FROM STDIN"
+                    with cursor.cursor.copy(sql) as copy:
+                        for row in batch:
+                            copy.write_row(row)
+                else:
+                    marks = ", ".join(["%s"] * len(columns))
+                    cursor.executemany(
+                        f"INSERT INTO leads_lead ({', '.join(columns)}) VALUES ({marks})", batch
+                    )
+
+        for cells in reader:
+            cells[10] = cells[10] or None  # type: ignore[call-overload]
+            cells[11] = cells[11] or None  # type: ignore[call-overload]
+            batch.append((*cells, *tail))
+            count += 1
+            if len(batch) == BATCH:
+                flush()
+                batch = []
+        if batch:
+            flush()
+    seconds = time.perf_counter() - started
+    return {"rows": count, "seconds": seconds, "peak_mb": _peak_mb()}
+
+
+def phase_import(csv_path: str) -> dict:
+    from django.db.models import Count
+
+    from opportune.identity.models import User
+    from opportune.imports.services import create_job, run_job
+    from opportune.leads.models import Lead
+
+    _truncate()
+    actor = User.objects.get(username="bench-admin")
+    started = time.perf_counter()
+    job = create_job(actor, "leads", Path(csv_path), "bench.csv")
+    job = run_job(job.pk)
+    seconds = time.perf_counter() - started
+    counted = Lead.objects.values_list("owner__username").annotate(n=Count("id")).order_by()
+    owners = {name: n for name, n in counted}
+    return {
+        "rows": job.rows_done,
+        "seconds": seconds,
+        "peak_mb": _peak_mb(),
+        "created": job.created,
+        "skipped": job.skipped,
+        "invalid": job.invalid,
+        "possible_duplicates": job.possible_duplicates,
+        "status": job.status,
+        "owners": owners,
+    }
+
+
+def phase_dupcheck() -> dict:
+    from opportune.capture.duplicates import find_duplicates
+    from opportune.identity.models import User
+    from opportune.leads.models import Lead, LeadStatus
+
+    actor = User.objects.get(username="bench-admin")
+    status = LeadStatus.objects.get(is_default=True)
+    total = Lead.objects.count()
+    probes = [
+        Lead(first_name="Ada", last_name="Lovelace", company="Acme 123 Inc",
+             email=f"lead.{n * 997}@example0.com",
+             phone="(415) 555-0100", status=status)
+        for n in range(30)
+    ]  # fmt: skip
+    times, found = [], 0
+    for lead in probes:
+        started = time.perf_counter()
+        found += len(find_duplicates(actor, lead))
+        times.append((time.perf_counter() - started) * 1000)
+    return {"leads": total, "median_ms": statistics.median(times), "max_ms": max(times)}
+
+
+def _run_phase(phase: str, database_url: str, data_dir: str, csv_path: str) -> dict:
+    command = [
+        sys.executable, __file__, "--phase", phase, "--database-url", database_url,
+        "--data-dir", data_dir, "--csv", csv_path,
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"phase {phase} failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(
+            "OPPORTUNE_TEST_POSTGRES_URL", "postgres://opportune:opportune@localhost:5432/opportune"
+        ),
+    )
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--csv", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.phase:
+        _setup_django(args.database_url, args.data_dir)
+        phases = {
+            "setup": phase_setup,
+            "raw": lambda: phase_raw(args.csv),
+            "import": lambda: phase_import(args.csv),
+            "dupcheck": phase_dupcheck,
+        }
+        print(json.dumps(phases[args.phase]()))
+        return
+
+    work = Path(tempfile.mkdtemp(prefix="opportune-import-bench-"))
+    csv_path = work / "leads.csv"
+    started = time.perf_counter()
+    generate(csv_path, args.rows)
+    size_mb = csv_path.stat().st_size / 1e6
+    print(
+        f"Generated {args.rows:,} rows ({size_mb:,.0f} MB) in {time.perf_counter() - started:.0f} s"
+        f" — {work}"
+    )
+    for database in args.databases.split(","):
+        data_dir = str(work / database)
+        if database == "sqlite":
+            url = f"sqlite:///{work / database / 'bench.sqlite3'}"
+        else:
+            url = _bench_postgres_url(args.postgres_url)
+        _run_phase("setup", url, data_dir, str(csv_path))
+        raw = _run_phase("raw", url, data_dir, str(csv_path))
+        imported = _run_phase("import", url, data_dir, str(csv_path))
+        check = _run_phase("dupcheck", url, data_dir, str(csv_path))
+        raw_rate = raw["rows"] / raw["seconds"]
+        import_rate = imported["rows"] / imported["seconds"]
+        print(f"\n{database}:")
+        print(
+            f"  raw baseline  {raw['rows']:>9,} rows in {raw['seconds']:7.1f} s = "
+            f"{raw_rate:>8,.0f} rows/s, peak memory {raw['peak_mb']:5.0f} MB"
+        )
+        print(
+            f"  import        {imported['rows']:>9,} rows in {imported['seconds']:7.1f} s = "
+            f"{import_rate:>8,.0f} rows/s, peak memory {imported['peak_mb']:5.0f} MB"
+        )
+        print(
+            f"  ratio import/raw {import_rate / raw_rate:.2f}; created {imported['created']:,}, "
+            f"skipped {imported['skipped']:,} (in-file duplicates), invalid "
+            f"{imported['invalid']:,}, possible duplicates {imported['possible_duplicates']:,}"
+        )
+        print(f"  owners by round robin: {imported['owners']}")
+        print(
+            f"  duplicate check on create over {check['leads']:,} leads: median "
+            f"{check['median_ms']:.2f} ms, max {check['max_ms']:.2f} ms"
+        )
+
+
+def _bench_postgres_url(base: str) -> str:
+    """A database of its own beside the given one (created if missing)."""
+    import psycopg
+
+    name = "opportune_import_bench"
+    root, _, _ = base.rpartition("/")
+    with psycopg.connect(f"{root}/postgres", autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{root}/{name}"
+
+
+if __name__ == "__main__":
+    main()
