@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from opportune.identity.models import User
 
 CommandMaker = Callable[..., argparse.ArgumentParser]
 
@@ -52,8 +56,94 @@ def cmd_load_maven(args: argparse.Namespace) -> int:
     return 0
 
 
+def _viewer(username: str | None) -> User:
+    """The user whose view a report shows; without one, everything (an admin's view)."""
+    from opportune.errors import field_error
+    from opportune.identity.models import Role, User
+
+    if not username:
+        return User(username="opportune-cli", role=Role.ADMIN, is_active=True)
+    found = User.objects.filter(username=username, is_active=True).first()
+    if found is None:
+        raise field_error("as", f"No active user '{username}'.")
+    return found
+
+
+def _money(value: Decimal | float | None) -> str:
+    return "" if value is None else f"{value:,.0f}"
+
+
+def _percent(value: Decimal | None) -> str:
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from .api import team_id_from
+    from .forecast import forecast_for
+    from .periods import current_period, period_range
+    from .tables import forecast_rows
+
+    periods = period_range(args.period or current_period().key, args.to)
+    forecast = forecast_for(_viewer(args.as_user), periods, team_id_from(args.team))
+    title = periods[0].label if len(periods) == 1 else f"{periods[0].label} - {periods[-1].label}"
+    _out(f"Forecast {title} ({periods[0].start} to {periods[-1].end})")
+    _out()
+    headers, rows = forecast_rows(forecast, compact=True)
+    _out(text_table(headers, [[_cell(c) for c in row] for row in rows]))
+    return 0
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, Decimal):
+        return _money(value)
+    return value
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from .backtest import backtest
+    from .tables import backtest_rows, backtest_scores
+
+    results = backtest(_viewer(args.as_user), args.kind, simulations=args.simulations)
+    if not results:
+        _out("Not enough closed deals in the history to replay any period.")
+        return 0
+    for target, title in (
+        ("total", "Everything won in the period"),
+        ("pipeline", "Won in the period from the pipeline open at its start"),
+    ):
+        _out(f"{title} (forecast at the start of each {args.kind}; 80% intervals):")
+        _out()
+        headers, rows = backtest_rows(results, target)
+        _out(text_table(headers, rows))
+        _out()
+        headers, rows = backtest_scores(results, target)
+        _out(text_table(headers, rows))
+        _out()
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction, command: CommandMaker) -> None:
-    """Register ``load maven``; ``command`` is ``opportune.cli._command``."""
+    """Register ``forecast``, ``backtest`` and ``load maven``; ``command`` is
+    ``opportune.cli._command``."""
+    forecast = command(
+        commands, "forecast", cmd_forecast, "Print the forecast of a period, rolled up by team."
+    )
+    forecast.add_argument("--period", help="2026-Q4, FY2027-Q1, 2026-11 or 2026 (default: now)")
+    forecast.add_argument("--to", help="the last period of a range")
+    forecast.add_argument("--team", help="only this team's subtree (name or id)")
+    forecast.add_argument("--as", dest="as_user", help="show what this user may see")
+
+    replay = command(
+        commands,
+        "backtest",
+        cmd_backtest,
+        "Replay past periods: the predicted forecast against static stage probabilities "
+        "and a naive Bayes model, with errors and interval coverage.",
+    )
+    replay.add_argument("--kind", choices=["month", "quarter"], default="quarter")
+    replay.add_argument("--simulations", type=int, default=2000)
+    replay.add_argument("--as", dest="as_user", help="replay what this user may see")
+
     load = commands.add_parser(
         "load", help="Load a public data set.", description="Load a public data set."
     )
