@@ -360,3 +360,11 @@ def test_it_does_not_convert_a_lead_the_user_cannot_see(company: Company) -> Non
         convert_lead(company.alice, lead.pk, ConversionOptions())
     lead.refresh_from_db()
     assert not lead.is_converted
+
+
+def test_it_refuses_an_owner_who_may_not_own_records(company: Company) -> None:
+    lead = company.qualified_lead(company.alice)
+    with pytest.raises(RuleViolation) as caught:
+        convert_lead(company.maria, lead.pk, ConversionOptions(owner_id=company.rita.pk))
+    assert "owner_id" in caught.value.errors
+    assert not Account.objects.exists()
