@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
@@ -53,7 +53,7 @@ def open_tasks(user: Any, today: dt.date) -> dict[str, list[Activity]]:
         "today": list(tasks.filter(due_date=today).order_by("pk")[:TASKS_PER_GROUP]),
         "upcoming": list(
             tasks.filter(Q(due_date__gt=today) | Q(due_date__isnull=True)).order_by(
-                "due_date", "pk"
+                F("due_date").asc(nulls_last=True), "pk"
             )[:TASKS_PER_GROUP]
         ),
     }
