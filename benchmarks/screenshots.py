@@ -44,7 +44,7 @@ def _setup(data_dir: str) -> None:
 
 
 def _pick_records(username: str) -> dict[str, int]:
-    """A lead with duplicate candidates to convert, an open lead, and an opportunity with history."""
+    """An open lead, a lead with duplicate candidates to convert, an opportunity with history."""
     from django.db.models import Count
 
     from opportune.identity.models import User
@@ -135,7 +135,9 @@ def main() -> int:
                         page.wait_for_selector("dialog[open]")
                         page.wait_for_timeout(200)
                     target = out / f"{name}.png"
-                    page.screenshot(path=str(target), full_page=name not in {"kanban", "convert_dialog"})
+                    page.screenshot(
+                        path=str(target), full_page=name not in {"kanban", "convert_dialog"}
+                    )
                     print(f"saved {target}")
                 browser.close()
         finally:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
+from pydantic import BaseModel
 
 from opportune.leads.forms import owner_choices
 from opportune.leads.models import LeadSource
@@ -18,7 +19,7 @@ def _text(label: str | None = None, **kwargs: Any) -> forms.CharField:
 
 
 class AccountForm(SchemaForm):
-    schema = AccountChanges
+    schema: ClassVar[type[BaseModel]] = AccountChanges
     schema_names = {"owner": "owner_id"}
 
     name = _text("Name")
@@ -44,7 +45,7 @@ class AccountCreateForm(AccountForm):
 
 
 class ContactForm(SchemaForm):
-    schema = ContactChanges
+    schema: ClassVar[type[BaseModel]] = ContactChanges
     schema_names = {"owner": "owner_id", "account": "account_id"}
 
     first_name = _text("First name")

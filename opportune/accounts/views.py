@@ -48,7 +48,7 @@ def _owner_filter(user: User, records: QuerySet[Any], owner: str) -> QuerySet[An
 
 @login_required
 def account_list(request: AuthedRequest) -> HttpResponse:
-    accounts = Account.objects.visible_to(request.user).select_related("owner")
+    accounts: QuerySet[Account] = Account.objects.visible_to(request.user).select_related("owner")
     q = request.GET.get("q", "")
     for term in q.split()[:5]:
         accounts = accounts.filter(Q(name__icontains=term) | Q(website__icontains=term))
@@ -116,7 +116,9 @@ def account_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 def contact_list(request: AuthedRequest) -> HttpResponse:
-    contacts = Contact.objects.visible_to(request.user).select_related("owner", "account")
+    contacts: QuerySet[Contact] = Contact.objects.visible_to(request.user).select_related(
+        "owner", "account"
+    )
     q = request.GET.get("q", "")
     for term in q.split()[:5]:
         contacts = contacts.filter(
@@ -177,10 +179,8 @@ def contact_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
             "account": int(account_id) if account_id.isdigit() else None,
         }
         form_class = ContactCreateForm
-    current = request.POST.get("account") or initial.get("account")
-    accounts = _account_choices(
-        request.user, int(current) if str(current or "").isdigit() else None
-    )
+    current = str(request.POST.get("account") or initial.get("account") or "")
+    accounts = _account_choices(request.user, int(current) if current.isdigit() else None)
     form = form_class(request.POST or None, initial=initial, accounts=accounts)
     if request.method == "POST" and form.is_valid():
         assert isinstance(form.validated, ContactChanges)

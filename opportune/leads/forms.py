@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
+from pydantic import BaseModel
 
 from opportune.identity.models import Role, User
 from opportune.web.forms import DateInput, SchemaForm
@@ -37,7 +38,7 @@ def _text(label: str | None = None, **kwargs: Any) -> forms.CharField:
 
 
 class LeadForm(SchemaForm):
-    schema = LeadChanges
+    schema: ClassVar[type[BaseModel]] = LeadChanges
     schema_names = {"owner": "owner_id"}
 
     first_name = _text()

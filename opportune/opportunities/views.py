@@ -94,7 +94,8 @@ def board_queryset(user: User, pipeline: Pipeline, params: Any) -> QuerySet[Oppo
 
 def filter_query(request: AuthedRequest) -> str:
     """The board's filters as a query string, carried by every column load and move."""
-    return urlencode({k: v for k, v in request.GET.items() if k in {"owner", "period"} and v})
+    params = {k: str(request.GET.get(k, "")) for k in ("owner", "period")}
+    return urlencode({k: v for k, v in params.items() if v})
 
 
 @dataclass
@@ -115,7 +116,7 @@ def board_columns(opportunities: QuerySet[Opportunity], stages: list[Stage]) -> 
     totals = {row["stage_id"]: row for row in rows}
     columns = []
     for stage in stages:
-        row = totals.get(stage.pk, {})
+        row: Any = totals.get(stage.pk, {})
         columns.append(
             Column(
                 stage,

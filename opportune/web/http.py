@@ -21,7 +21,7 @@ M = TypeVar("M", bound=Model)
 class AuthedRequest(HttpRequest):
     """The request every view behind ``login_required`` receives."""
 
-    user: User  # type: ignore[assignment]
+    user: User
     htmx: HtmxDetails
 
 
@@ -30,7 +30,7 @@ def visible_or_404(queryset: QuerySet[M], user: User, pk: int) -> M:
     record = queryset.visible_to(user).filter(pk=pk).first()  # type: ignore[attr-defined]
     if record is None:
         raise Http404("No such record.")
-    return record  # type: ignore[no-any-return]
+    return record
 
 
 def wants_fragment(request: AuthedRequest) -> bool:

@@ -21,4 +21,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("opportune.opportunities.urls")),
     path("", include("opportune.accounts.urls")),
     path("activities/", include("opportune.activities.urls")),
+    path("capture/", include("opportune.capture.urls")),
+    path("imports/", include("opportune.imports.urls")),
 ]
