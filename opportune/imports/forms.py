@@ -1,0 +1,30 @@
+"""The import wizard's form: the file and how to read it (validation of rows is the
+schemas' job, in the services)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .models import ImportMapping, Target
+
+MATCH_CHOICES = [
+    ("", "Always create new records"),
+    ("email", "Update the record with the same email"),
+    ("external_id", "Update the record with the same id from the other system"),
+    ("name", "Update the account with the same name"),
+]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="UTF-8 or Latin-1, any delimiter.")
+    target = forms.ChoiceField(label="Import", choices=Target.choices, initial=Target.LEADS)
+    mapping = forms.ModelChoiceField(
+        label="Saved mapping",
+        queryset=ImportMapping.objects.all(),
+        required=False,
+        empty_label="From the column names",
+    )
+    match_key = forms.ChoiceField(label="Existing records", choices=MATCH_CHOICES, required=False)
+    dry_run = forms.BooleanField(
+        label="Dry run: report what would happen, write nothing", required=False, initial=True
+    )

@@ -1,0 +1,107 @@
+"""The import wizard (upload, live progress, row report) and CSV exports of the lists.
+Every rule is in ``services.py``; these views only call it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from opportune.accounts.models import Account, Contact
+from opportune.errors import DomainError
+from opportune.leads.forms import LeadFilterForm
+from opportune.leads.models import Lead
+from opportune.leads.views import filter_leads
+from opportune.opportunities.models import Opportunity
+from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
+
+from .export import csv_lines, error_lines
+from .forms import ImportForm
+from .models import ImportJob, Target
+from .services import create_job, enqueue, resume_job, store_file
+
+SHOWN_ERRORS = 100
+
+
+@login_required
+def import_list(request: AuthedRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = create_job(
+                request.user,
+                data["target"],
+                store_file(data["file"]),
+                data["file"].name,
+                saved_mapping=data["mapping"],
+                match_key=data["match_key"],
+                dry_run=data["dry_run"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.detail)
+        else:
+            enqueue(job)
+            return go_to(request, reverse("imports:detail", args=[job.pk]))
+    jobs = ImportJob.objects.visible_to(request.user).select_related("created_by")[:30]
+    context = {"form": form, "jobs": jobs, "targets": Target.choices}
+    return render_page(request, "imports/import_list.html", context)
+
+
+@login_required
+def import_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    job = visible_or_404(ImportJob.objects.all(), request.user, pk)
+    context = {
+        "job": job,
+        "errors": job.row_errors.order_by("line", "pk")[:SHOWN_ERRORS],
+        "shown_errors": SHOWN_ERRORS,
+    }
+    return render_page(request, "imports/import_detail.html", context, fragment="progress")
+
+
+@login_required
+@require_POST
+def import_resume(request: AuthedRequest, pk: int) -> HttpResponse:
+    job = visible_or_404(ImportJob.objects.all(), request.user, pk)
+    try:
+        resume_job(request.user, job)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    return go_to(request, reverse("imports:detail", args=[job.pk]))
+
+
+def _csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def import_errors(request: AuthedRequest, pk: int) -> StreamingHttpResponse:
+    job = visible_or_404(ImportJob.objects.all(), request.user, pk)
+    return _csv_response(error_lines(job), f"import-{job.pk}-errors.csv")
+
+
+@login_required
+def export(request: AuthedRequest, target: str) -> StreamingHttpResponse:
+    """The list as CSV: for leads, with the lead list's own filters (its query string)."""
+    user = request.user
+    queryset: QuerySet[Any]
+    if target == Target.LEADS:
+        leads = Lead.objects.visible_to(user)
+        queryset = filter_leads(user, leads, LeadFilterForm(request.GET))
+    elif target == Target.ACCOUNTS:
+        queryset = Account.objects.visible_to(user)
+    elif target == Target.CONTACTS:
+        queryset = Contact.objects.visible_to(user)
+    elif target == Target.OPPORTUNITIES:
+        queryset = Opportunity.objects.visible_to(user)
+    else:
+        raise Http404("Nothing to export by that name.")
+    return _csv_response(csv_lines(target, queryset), f"{target}.csv")
