@@ -136,9 +136,19 @@ def main() -> int:
                         page.wait_for_timeout(200)
                     target = out / f"{name}.png"
                     page.screenshot(
-                        path=str(target), full_page=name not in {"kanban", "convert_dialog"}
+                        path=str(target), full_page=name in {"lead_page", "opportunity_page"}
                     )
                     print(f"saved {target}")
+                phone = browser.new_page(viewport={"width": 390, "height": 844})
+                phone.context.add_cookies(page.context.cookies())
+                for name, path in (
+                    ("phone_lead_page", f"/leads/{records['lead']}/"),
+                    ("phone_kanban", "/pipeline/"),
+                ):
+                    phone.goto(base + path)
+                    phone.wait_for_load_state("networkidle")
+                    phone.screenshot(path=str(out / f"{name}.png"))
+                    print(f"saved {out / name}.png")
                 browser.close()
         finally:
             server.terminate()

@@ -138,3 +138,12 @@ _COLORS = {
 def color(key: str | None) -> str:
     """The badge colour class of a status, rating or forecast category key."""
     return f"badge-{_COLORS.get(key or '', 'gray')}"
+
+
+@register.filter
+def bare_url(url: str | None) -> str:
+    """ "https://www.acme.example/" -> "acme.example": what a list column needs to show."""
+    text = (url or "").strip()
+    for prefix in ("https://", "http://", "www."):
+        text = text.removeprefix(prefix)
+    return text.rstrip("/")
