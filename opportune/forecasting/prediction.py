@@ -11,6 +11,8 @@ replay any past moment):
 - Close-date slippage: when a deal's close date is still ahead, its win day is its close date
   plus a slip drawn from how late won deals closed against the dates they carried while open
   (kept to slips that leave the deal open at T). Past-due deals follow the stage curve.
+- Too little history (fewer than ``MIN_STAGE_EVENTS`` outcomes at all): the deal's own
+  probability on its close date, as Salesforce's forecast does.
 - Realization: won amounts against the last open amount (discounts, upsells).
 - New deals: deals not yet created at T also close in the horizon. Their arrival rate over
   the last quarter, the curve of winning by days since creation and the recent won amounts
@@ -57,6 +59,7 @@ SIMULATIONS = 2000
 CALIBRATION_PERIODS = 4
 MIN_CALIBRATION_ERRORS = 3
 MIN_CLOSED_TO_LEARN = 30
+SEASON_PRIOR_WINS = 30
 
 
 @dataclass
@@ -139,11 +142,12 @@ def quarter_month_weights(closes: list[dt.date], today: dt.date) -> tuple[float,
         day += dt.timedelta(days=1)
     if min(days) < MIN_ARRIVAL_WINDOW_DAYS:
         return (1.0, 1.0, 1.0)
-    rates = [c / d for c, d in zip(counts, days, strict=True)]
-    mean = sum(rates) / 3
-    if not mean:
-        return (1.0, 1.0, 1.0)
-    first, second, third = (rate / mean for rate in rates)
+    # Shrunk toward "no pattern" by SEASON_PRIOR_WINS wins spread evenly over the days seen.
+    per_day = (sum(counts) + SEASON_PRIOR_WINS) / sum(days)
+    prior = [SEASON_PRIOR_WINS * d / sum(days) for d in days]
+    first, second, third = (
+        (c + p) / d / per_day for c, p, d in zip(counts, prior, days, strict=True)
+    )
     return (first, second, third)
 
 
@@ -152,8 +156,10 @@ def _reweighted(model: Model, days: list[tuple[dt.date, float]]) -> list[tuple[d
     keeping the deal's total chance."""
     total = sum(chance for _, chance in days)
     weighted = [(day, chance * model.timing_weight(day)) for day, chance in days]
-    scale = total / sum(c for _, c in weighted) if total else 0.0
-    return [(day, chance * scale) for day, chance in weighted]
+    weighted_total = sum(c for _, c in weighted)
+    if not (total and weighted_total):
+        return days
+    return [(day, chance * total / weighted_total) for day, chance in weighted]
 
 
 @dataclass
@@ -194,15 +200,22 @@ def win_chances(
     start = deal.entries.get(stage, deal.stage_entered_at)
     if curve is None or curve.events < MIN_STAGE_EVENTS:
         curve, start, stage = model.from_creation, deal.created_at, -1
-    age = days_between(start, model.moment)
     close = deal.state.close_date
-    use_slips = close >= today and len(model.slips) >= MIN_SLIPS
+    if curve.events < MIN_STAGE_EVENTS:
+        # Too little history: the deal's probability on its close date, as Salesforce does.
+        chances = [0.0] * len(periods.periods)
+        index = periods.index(max(close, today))
+        if index is not None:
+            chances[index] = deal.state.probability / 100
+        return chances
+    age = days_between(start, model.moment)
+    eligible = model.slips[bisect.bisect_left(model.slips, (today - close).days) :]
+    use_slips = close >= today and len(eligible) >= MIN_SLIPS
     key = (stage, age, close if use_slips else timezone.localtime(start).date())
     if key in cache:
         return cache[key]
     chances = [0.0] * len(periods.periods)
     if use_slips:
-        eligible = model.slips[bisect.bisect_left(model.slips, (today - close).days) :]
         total = curve.win_chance(age)
         days = [(close + dt.timedelta(days=slip), total / len(eligible)) for slip in eligible]
     else:

@@ -82,3 +82,27 @@ def test_bad_parameters_are_422_problems(company, api, endpoint, params, field) 
     assert response.status_code == 422, response.content
     assert response["Content-Type"] == "application/problem+json"
     assert field in response.json()["errors"], response.json()
+
+
+def test_the_predicted_forecast_lists_periods_with_intervals(company, api) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from opportune.forecasting.periods import current_period
+
+    soon = timezone.localdate() + dt.timedelta(days=1)
+    deal(company, company.alice, "negotiation", "1000", close_date=soon)
+    quarter = current_period(today=soon)
+    body = (
+        api(company.alice)
+        .get("/api/v1/forecast/predicted", period=quarter.key, to=quarter.next().key)
+        .json()
+    )
+    assert [p["period"] for p in body["periods"]] == [quarter.key, quarter.next().key]
+    first = body["periods"][0]
+    assert first["pipeline"] == "900.00"  # no history yet: the stage's 90 %, on the close date
+    assert float(first["low"]) <= float(first["expected"]) <= float(first["high"])
+    default = api(company.bob).get("/api/v1/forecast/predicted").json()
+    assert len(default["periods"]) == 4
+    bad = api(company.bob).get("/api/v1/forecast/predicted", as_of="yesterday")
+    assert bad.status_code == 422
+    assert "as_of" in bad.json()["errors"]

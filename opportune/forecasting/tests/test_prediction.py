@@ -1,0 +1,141 @@
+"""The predicted forecast learns win chances and timing from history, and the backtest replays
+it next to static probabilities and naive Bayes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from opportune.fiscal import parse_period
+from opportune.forecasting.backtest import NaiveBayes, backtest, score
+from opportune.forecasting.learning import load_timelines, situations, stage_table
+from opportune.forecasting.prediction import end_of_day, predicted_forecast
+
+from .conftest import timeline
+
+D = dt.date
+
+
+@pytest.fixture
+def history(company):  # type: ignore[no-untyped-def]
+    """In January, 40 deals: 3 in 4 won after 14 days in negotiation, the rest lost after 14
+    days. In June, 10 deals open in negotiation since June 10; Bob owns 2 of them."""
+    for number in range(40):
+        start = D(2026, 1, 1) + dt.timedelta(days=number % 10)
+        end = start + dt.timedelta(days=14)
+        outcome = "closed_won" if number % 4 else "closed_lost"
+        timeline(
+            company,
+            company.alice,
+            [
+                (start, "negotiation", "1000", D(2026, 3, 31)),
+                (end, outcome, "1000", end),
+            ],
+            f"Past {number}",
+        )
+    for number in range(10):
+        owner = company.bob if number < 2 else company.alice
+        timeline(company, owner, [(D(2026, 6, 10), "negotiation", "100", D(2026, 6, 30))])
+
+
+def test_open_deals_are_expected_to_win_at_the_learned_rate_and_time(company, history) -> None:  # type: ignore[no-untyped-def]
+    june, july = parse_period("2026-06"), parse_period("2026-07")
+    model, (in_june, in_july) = predicted_forecast(
+        company.ada, [june, july], as_of=D(2026, 6, 12), simulations=500
+    )
+    assert model.outcomes == 40
+    # Two days into negotiation, 3 in 4 win, 14 days after entering it: on June 24.
+    assert in_june.pipeline == pytest.approx(10 * 100 * 0.75)
+    assert in_july.pipeline == pytest.approx(0)
+    assert in_june.low <= in_june.pipeline <= in_june.high
+    assert in_june.low < in_june.high
+
+
+def test_deals_open_longer_than_any_that_closed_are_not_expected(company, history) -> None:  # type: ignore[no-untyped-def]
+    _, [july] = predicted_forecast(
+        company.ada, [parse_period("2026-07")], as_of=D(2026, 7, 15), simulations=200
+    )
+    assert july.pipeline == 0
+
+
+def test_the_prediction_holds_what_the_viewer_may_see(company, history) -> None:  # type: ignore[no-untyped-def]
+    model, [june] = predicted_forecast(
+        company.bob, [parse_period("2026-06")], as_of=D(2026, 6, 12), simulations=200
+    )
+    assert june.open_deals == 2
+    # Bob has no closed deal of his own to learn from: his deals' own probability (90 %
+    # in negotiation) on their close date is all there is to go by.
+    assert model.outcomes == 0
+    assert june.pipeline == pytest.approx(2 * 100 * 0.9)
+    _, [nothing] = predicted_forecast(
+        company.mark, [parse_period("2026-06")], as_of=D(2026, 6, 12), simulations=200
+    )
+    assert (nothing.open_deals, nothing.expected) == (0, 0)
+
+
+def test_deals_won_before_the_moment_count_as_already_won(company, history) -> None:  # type: ignore[no-untyped-def]
+    _, [q1] = predicted_forecast(
+        company.ada, [parse_period("2026-Q1")], as_of=D(2026, 1, 31), simulations=200
+    )
+    assert q1.already_won == 30 * 1000
+
+
+def test_naive_bayes_counts_frequencies_as_odoo_does(company, history) -> None:  # type: ignore[no-untyped-def]
+    stages = stage_table()
+    found = situations(load_timelines(company.ada), end_of_day(D(2026, 6, 12)), stages)
+    bayes = NaiveBayes(found, stages)
+    assert (bayes.won, bayes.lost) == (30, 10)
+    deal = next(d for d in found if d.in_pipeline())
+    # Every closed deal reached negotiation, was Alice's (East) and had no source: each
+    # feature's frequency is the same among won and lost, so the chance is the prior.
+    assert bayes.chance(deal) == pytest.approx(0.75, abs=0.01)
+
+
+def test_the_backtest_replays_each_period_with_the_three_methods(company, history) -> None:  # type: ignore[no-untyped-def]
+    periods = [parse_period("2026-01"), parse_period("2026-06")]
+    january, june = backtest(company.ada, "month", periods=periods, simulations=200)
+    assert january.actual_total == 30 * 1000
+    assert june.actual_total == 0
+    # At the start of June the ten deals were not created yet; nothing was open.
+    assert june.pipeline["static"].expected == 0
+    assert june.actual_pipeline == 0
+    assert set(january.total) == {"opportune", "static", "naive_bayes"}
+    assert score([january, june], "total", "static").coverage in (0.0, 0.5, 1.0)
+
+
+def test_static_probabilities_count_deals_due_in_the_period(company, history) -> None:  # type: ignore[no-untyped-def]
+    [july] = backtest(company.ada, "month", periods=[parse_period("2026-07")], simulations=200)
+    # Ten deals in negotiation (90 %), all past due on July 1st.
+    assert july.total["static"].expected == pytest.approx(10 * 100 * 0.9)
+    assert july.total["naive_bayes"].expected == pytest.approx(10 * 100 * 0.75, abs=10)
+    assert Decimal(july.actual_total) == 0
+
+
+def test_a_future_close_date_slips_as_past_close_dates_did(company) -> None:  # type: ignore[no-untyped-def]
+    # Won deals closed 15 days after the close date they carried (25 days after opening).
+    for number in range(30):
+        start = D(2026, 1, 1) + dt.timedelta(days=number % 10)
+        timeline(
+            company,
+            company.alice,
+            [
+                (start, "negotiation", "1000", start + dt.timedelta(days=10)),
+                (
+                    start + dt.timedelta(days=25),
+                    "closed_won",
+                    "1000",
+                    start + dt.timedelta(days=25),
+                ),
+            ],
+        )
+    timeline(company, company.bob, [(D(2026, 6, 10), "negotiation", "100", D(2026, 8, 1))])
+    timeline(company, company.bob, [(D(2026, 6, 10), "negotiation", "100", D(2026, 6, 1))])
+    months = [parse_period(key) for key in ("2026-06", "2026-07", "2026-08")]
+    _, (june, july, august) = predicted_forecast(
+        company.ada, months, as_of=D(2026, 6, 12), simulations=200
+    )
+    # The deal due on August 1st is expected on August 16th; the past-due one follows the
+    # stage's timing: 25 days after entering negotiation, on July 5th.
+    assert (june.pipeline, july.pipeline, august.pipeline) == pytest.approx((0, 100, 100))
