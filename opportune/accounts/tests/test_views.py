@@ -139,3 +139,14 @@ def test_lists_cost_the_same_queries_for_5_or_50(
         contacts = client.get("/contacts/")
     assert len(accounts.context["page"].rows) == rows
     assert len(contacts.context["page"].rows) == rows
+
+
+@pytest.mark.parametrize("path", ["/accounts/", "/contacts/"])
+def test_list_searches_answer_the_results_fragment(company, client, path):
+    company.contact(
+        company.alice, company.account(company.alice, name="Fragmentco"), last_name="Frag"
+    )
+    response = logged_in(client, company.alice).get(path, {"q": "frag"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="results">') and "<html" not in body
+    assert len(response.context["page"].rows) == 1

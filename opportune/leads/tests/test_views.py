@@ -363,3 +363,18 @@ def test_read_only_users_see_no_write_actions(company, client):
     assert "Read-only users cannot change records." in str(
         response.context["form"].non_field_errors()
     )
+
+
+@pytest.mark.parametrize("fragment", ["details", "checklist", "header"])
+def test_the_lead_page_answers_each_fragment_alone(company, client, fragment):
+    lead = company.lead(company.alice)
+    response = logged_in(client, company.alice).get(
+        f"/leads/{lead.pk}/", {"fragment": fragment}, **HTMX
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
+    assert {
+        "details": 'id="lead-details"',
+        "checklist": 'id="checklist"',
+        "header": 'id="lead-header"',
+    }[fragment] in body

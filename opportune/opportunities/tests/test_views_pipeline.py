@@ -219,3 +219,18 @@ def test_without_javascript_the_move_form_redirects_to_the_opportunity(company, 
     assert (
         response.status_code == 302 and response["Location"] == f"/opportunities/{opportunity.pk}/"
     )
+
+
+def test_changing_a_filter_answers_the_board_fragment_with_fresh_totals(company, client):
+    company.opportunity(company.alice, amount=Decimal("700"))
+    response = logged_in(client, company.maria).get("/pipeline/", {"owner": "me"}, **HTMX)
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="board"') and "<html" not in body
+    assert 'id="board-summary" hx-swap-oob="true"' in body
+    assert 'hx-get="/pipeline/sales/column/prospecting/?owner=me"' in body
+    assert "<strong>0</strong> open deals" in body  # Maria owns none of them
+
+
+def test_a_named_pipeline_has_its_own_board(company, client):
+    page = logged_in(client, company.alice).get("/pipeline/sales/")
+    assert page.status_code == 200 and page.context["pipeline"].key == "sales"
