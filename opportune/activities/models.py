@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from opportune.identity.models import Role
-from opportune.identity.visibility import VisibleQuerySet, owner_q
+from opportune.identity.visibility import VisibleQuerySet
 
 if TYPE_CHECKING:
     from opportune.identity.models import User
@@ -25,7 +25,9 @@ class ActivityKind(models.TextChoices):
 
 class ActivityQuerySet(VisibleQuerySet):
     def visible_to(self, user: User) -> Self:
-        """Own activities, and every activity on a record the user can see."""
+        """Own activities, and every activity on a record the user can see. (Not the owner
+        rule: an activity is seen through what it concerns, so an unowned note on another
+        team's deal stays out of a manager's view.)"""
         if not user.is_active:
             return self.none()
         if user.is_admin:
@@ -40,9 +42,6 @@ class ActivityQuerySet(VisibleQuerySet):
         condition |= Q(contact__in=Contact.objects.visible_to(user).values("pk"))
         if user.role != Role.MARKETING:
             condition |= Q(opportunity__in=Opportunity.objects.visible_to(user).values("pk"))
-        scope = owner_q(user)
-        if scope is not None and user.role != Role.MARKETING:
-            return self.filter(condition | scope)
         return self.filter(condition)
 
 

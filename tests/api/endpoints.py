@@ -16,6 +16,7 @@ class Endpoint:
     path: str  # as in OpenAPI, e.g. /api/v1/leads/{lead_id}
     has_body: bool
     public: bool  # declared without auth, e.g. web-to-lead
+    body_type: str = ""  # application/json, multipart/form-data
 
     @property
     def params(self) -> list[str]:
@@ -34,7 +35,9 @@ def endpoints() -> list[Endpoint]:
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             public = not operation.get("security")
-            found.append(Endpoint(method, path, "requestBody" in operation, public))
+            body_types = list(operation.get("requestBody", {}).get("content", {}))
+            body_type = body_types[0] if body_types else ""
+            found.append(Endpoint(method, path, bool(body_type), public, body_type))
     return found
 
 

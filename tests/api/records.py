@@ -6,6 +6,7 @@ builder here: it receives the company and the records built so far and returns t
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,13 @@ def _merge(company: Company, built: dict[str, Any]) -> int:
     return merge_leads(company.alice, first.pk, [second.pk]).pk
 
 
+def _import_job(company: Company, built: dict[str, Any]) -> int:
+    from opportune.imports.services import create_job, store_file
+
+    path = store_file(io.BytesIO(b"LastName,Company\nDoe,Initech\n"))
+    return create_job(company.alice, "leads", path, "leads.csv", dry_run=True).pk
+
+
 RECORD_BUILDERS: dict[str, Builder] = {
     "lead_id": _lead,
     "opportunity_id": _opportunity,
@@ -51,6 +59,7 @@ RECORD_BUILDERS: dict[str, Builder] = {
     "contact_id": _contact,
     "activity_id": _activity,
     "merge_id": _merge,
+    "job_id": _import_job,
 }
 
 

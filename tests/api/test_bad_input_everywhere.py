@@ -13,7 +13,8 @@ from conftest import Company
 from .endpoints import Endpoint, authenticated_endpoints
 from .records import alices_records
 
-WRITE_ENDPOINTS = [e for e in authenticated_endpoints() if e.has_body]
+WRITE_ENDPOINTS = [e for e in authenticated_endpoints() if e.body_type == "application/json"]
+UPLOAD_ENDPOINTS = [e for e in authenticated_endpoints() if e.body_type == "multipart/form-data"]
 
 
 def _row_counts() -> dict[str, int]:
@@ -76,7 +77,7 @@ def test_a_list_refuses_a_forged_cursor_and_a_zero_limit(
 ) -> None:
     client = api(company.alice)
     probe = client.get(endpoint.path)
-    if "next" not in probe.json():
+    if probe["Content-Type"] != "application/json" or "next" not in probe.json():
         pytest.skip(f"{endpoint} is not a paged list")
     forged = client.get(endpoint.path, cursor="not-a-cursor!")
     assert forged.status_code == 422
@@ -84,3 +85,16 @@ def test_a_list_refuses_a_forged_cursor_and_a_zero_limit(
     zero = client.get(endpoint.path, limit=0)
     assert zero.status_code == 422
     assert "limit" in zero.json()["errors"]
+
+
+@pytest.mark.parametrize("endpoint", UPLOAD_ENDPOINTS, ids=str)
+def test_an_upload_without_its_file_is_a_422(
+    company: Company, api: Callable, endpoint: Endpoint
+) -> None:
+    url = endpoint.url(**alices_records(company))
+    client = api(company.alice)
+    before = _row_counts()
+    response = getattr(client.client, endpoint.method)(url, {})
+    assert response.status_code == 422, f"{endpoint}: {response.content!r}"
+    assert response["Content-Type"] == "application/problem+json"
+    assert _row_counts() == before

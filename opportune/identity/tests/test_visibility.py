@@ -210,11 +210,6 @@ def test_an_inactive_user_sees_not_even_their_own_activities(company: Company) -
     assert not Activity.objects.visible_to(company.alice).filter(pk=call.pk).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ActivityQuerySet.visible_to (activities/models.py) widens a manager's view with "
-    "every unowned activity, whatever record it concerns; reported, models are not ours.",
-)
 def test_an_unowned_activity_on_another_teams_deal_is_out_of_a_managers_view(
     company: Company,
 ) -> None:
