@@ -99,6 +99,7 @@ def gunicorn_argv(
         str(threads),
         "--access-logfile",
         "-",
+        "--no-control-socket",  # its default path is shared by every gunicorn of the user
     ]
 
 
