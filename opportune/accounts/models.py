@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -110,6 +111,10 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = self.email.strip().lower()  # duplicate checks compare emails exactly
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:

@@ -174,6 +174,10 @@ def _contact_for(
     if options.overwrite_lead_source and lead.source and contact.lead_source != lead.source:
         contact.lead_source = lead.source
         filled.append("lead_source")
+    for opt_out in ("do_not_call", "email_opt_out"):  # a person's opt-out is never dropped
+        if getattr(lead, opt_out) and not getattr(contact, opt_out):
+            setattr(contact, opt_out, True)
+            filled.append(opt_out)
     if filled:
         contact.save(update_fields=[*set(filled), "updated_at"])
     return contact
@@ -218,6 +222,8 @@ def convert_lead(actor: User, lead_id: int, options: ConversionOptions) -> Conve
     """Convert the lead, all or nothing. The lead row is locked first, so of two concurrent
     conversions the second waits, then sees the lead converted and fails with a Conflict."""
     require_writer(actor)
+    if actor.role == Role.MARKETING and not actor.is_admin:
+        raise NotAllowed("Marketing hands leads to sales; a sales rep or manager converts them.")
     # Lock the bare row, then read the rest. A locking query that joins (status, owner's
     # team) makes PostgreSQL re-check the *old* joined rows against the row the winner just
     # committed: status_id no longer matches, and the loser found no lead (404), not a 409.

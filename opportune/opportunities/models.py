@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -189,6 +190,14 @@ class ContactRole(models.Model):
         return f"{self.contact} on {self.opportunity}"
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise ValueError("Opportunity history is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValueError("Opportunity history is append-only.")
+
+
 class OpportunityHistory(models.Model):
     """One immutable row per change of stage, amount, probability, close date or category.
 
@@ -207,6 +216,8 @@ class OpportunityHistory(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     changed_at = models.DateTimeField(db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["changed_at", "pk"]

@@ -158,3 +158,19 @@ def test_it_refuses_a_contact_the_user_cannot_see(company: Company) -> None:
     with pytest.raises(RuleViolation) as caught:
         convert_lead(company.alice, lead.pk, options)
     assert "contact_id" in caught.value.errors
+
+
+def test_a_leads_opt_outs_always_reach_the_existing_contact(company: Company) -> None:
+    account = company.account(company.alice)
+    contact = company.contact(company.alice, account, email="lena@globex.example")
+    lead = company.qualified_lead(company.alice, do_not_call=True, email_opt_out=True)
+    convert_lead(
+        company.alice, lead.pk, ConversionOptions(account_id=account.pk, contact_id=contact.pk)
+    )
+    contact.refresh_from_db()
+    assert (contact.do_not_call, contact.email_opt_out) == (True, True)
+
+
+def test_a_contacts_email_is_stored_lower_case_so_duplicates_match(company: Company) -> None:
+    contact = company.contact(company.alice, None, email=" Lena@Globex.Example ")
+    assert Contact.objects.get(pk=contact.pk).email == "lena@globex.example"

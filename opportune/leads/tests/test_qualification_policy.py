@@ -115,3 +115,15 @@ def test_it_ignores_a_reps_override_request_when_the_lead_qualifies(company: Com
     lead = company.qualified_lead(company.alice)
     result = convert_lead(company.alice, lead.pk, ConversionOptions(override_qualification=True))
     assert result.lead.is_converted
+
+
+def test_marketing_may_not_convert_a_lead(company: Company) -> None:
+    from opportune.errors import NotAllowed
+    from opportune.leads.conversion import convert_lead
+    from opportune.leads.schemas import ConversionOptions
+
+    lead = company.qualified_lead(company.alice)
+    with pytest.raises(NotAllowed):
+        convert_lead(company.mark, lead.pk, ConversionOptions())
+    lead.refresh_from_db()
+    assert not lead.is_converted

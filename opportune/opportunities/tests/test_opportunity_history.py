@@ -201,6 +201,22 @@ def test_a_history_row_cannot_be_deleted(company: Company) -> None:
     assert OpportunityHistory.objects.filter(pk=row.pk).exists()
 
 
+def test_history_cannot_be_rewritten_in_bulk(company: Company) -> None:
+    opportunity = company.opportunity(company.alice, **CREATED)
+    rows = OpportunityHistory.objects.filter(opportunity=opportunity)
+    with pytest.raises(ValueError):
+        rows.update(amount=Decimal("1.00"))
+    with pytest.raises(ValueError):
+        rows.delete()
+    assert rows.get().amount == Decimal("10000.00")
+
+
+def test_deleting_an_opportunity_takes_its_history_with_it(company: Company) -> None:
+    opportunity = company.opportunity(company.alice, **CREATED)
+    opportunity.delete()
+    assert not OpportunityHistory.objects.exists()
+
+
 def test_every_change_is_kept_in_the_field_history(company: Company) -> None:
     opportunity = company.opportunity(company.alice, **CREATED)
     change_opportunity(
