@@ -61,9 +61,15 @@ def test_the_x_education_leads_dry_run_then_import(company: Company) -> None:
     assert Lead.objects.filter(email_opt_out=True).count() == 734
     assert Lead.objects.filter(rating="hot").count() == 637
 
-    again = run_job(
-        _job(company.mark, X_EDUCATION, "leads", saved_mapping=mapping, match_key="external_id").pk
+    again = _job(
+        company.mark,
+        X_EDUCATION,
+        "leads",
+        saved_mapping=mapping,
+        match_key="external_id",
+        dry_run=True,
     )
+    again = run_job(again.pk)
     assert (again.created, again.updated, Lead.objects.count()) == (0, 9237, 9237)
 
 
