@@ -30,6 +30,7 @@ from .models import ImportJob, ImportMapping, ImportRowError, JobStatus, Target
 from .reading import FileShape, Row, UnreadableFile, count_rows, inspect, read_rows
 
 BATCH_ROWS = 2000
+MAPPING_PARTS = ("columns", "values", "defaults", "options")
 MATCH_KEYS = {
     Target.LEADS: ("email", "external_id"),
     Target.ACCOUNTS: ("name", "external_id"),
@@ -47,7 +48,7 @@ def shipped_mapping(name: str) -> ImportMapping:
     """A mapping that ships with Opportune (``imports/mappings/<name>.json``), saved under its
     name so that imports can reuse it."""
     spec = json.loads((SHIPPED_MAPPINGS / f"{name}.json").read_text(encoding="utf-8"))
-    fields = {key: spec.get(key, {}) for key in ("columns", "values", "defaults", "options")}
+    fields = {key: spec.get(key, {}) for key in MAPPING_PARTS}
     saved, _ = ImportMapping.objects.update_or_create(
         name=spec["name"], defaults={**fields, "target": spec["target"]}
     )
@@ -109,9 +110,12 @@ def create_job(
             raise field_error(
                 "mapping", f"The mapping '{saved_mapping}' is for {saved_mapping.target}."
             )
-        given = {k: getattr(saved_mapping, k) for k in ("columns", "values", "defaults", "options")}
-    for key, value in (mapping or {}).items():
-        given[key] = {**given.get(key, {}), **value}
+        given = {k: getattr(saved_mapping, k) for k in MAPPING_PARTS}
+    if mapping and mapping.get("target", target) != target:
+        raise field_error("mapping", f"The mapping is for {mapping['target']}, not {target}.")
+    for key in MAPPING_PARTS:
+        if isinstance((mapping or {}).get(key), dict):
+            given[key] = {**given.get(key, {}), **mapping[key]}  # type: ignore[index]
     resolved = Mapping.resolve(target, shape.headers, given)
     missing = resolved.missing_required(target)
     if missing:
