@@ -14,6 +14,8 @@ from django.db.models import Count, F
 from opportune.activities.models import Activity, ActivityKind
 from opportune.cli import main
 from opportune.demo import load_demo
+from opportune.fiscal import period_containing
+from opportune.forecasting.models import ForecastAdjustment, Quota
 from opportune.identity.models import ApiToken, Role, Team, User, hash_token
 from opportune.leads.models import Lead, LeadSource, LeadStatus
 from opportune.opportunities.models import Opportunity, OpportunityHistory, Pipeline
@@ -164,3 +166,14 @@ def test_it_refuses_a_database_with_other_records(company, capsys) -> None:  # t
     assert "already holds leads" in capsys.readouterr().err
     assert Lead.objects.count() == 1
     assert not Opportunity.objects.annotate(n=Count("history")).exists()
+
+
+def test_every_rep_and_manager_has_a_quota_that_fits_their_deals(demo) -> None:  # type: ignore[no-untyped-def]
+    current = period_containing(NOW.date(), "quarter")
+    quotas = Quota.objects.filter(period_start=current.start, period_end=current.end)
+    sellers = User.objects.filter(role__in=[Role.SALES_REP, Role.SALES_MANAGER]).exclude(
+        username="victor"
+    )
+    assert set(quotas.values_list("user__username", flat=True)) == {u.username for u in sellers}
+    assert all(q.amount > 0 and q.set_by is not None for q in quotas)
+    assert ForecastAdjustment.objects.filter(period=current.key, category="commit").count() == 3

@@ -1,5 +1,5 @@
 """Synthetic but believable demo data: a sales organisation, 18 months of leads in every
-status, conversions, opportunities in every stage with their history, and activities.
+status, conversions, opportunities in every stage with their history, activities, quotas.
 
 ``load_demo`` builds everything in memory from one seeded random source, then saves it in
 bulk in one transaction: the same seed gives the same data (relative to today).
@@ -29,6 +29,7 @@ from .companies import company_catalog
 from .deals import DIRECT_TYPES, Deal, deal_amount, default_close_date, open_deal
 from .funnel import HISTORY_DAYS, Book, Conversion, add_customers, build_leads, convert
 from .people import ADMIN, DEMO_USERNAMES, TEAM_NAMES, Staff, build_staff
+from .quotas import set_quotas
 from .vocabulary import PRODUCTS
 from .world import World
 
@@ -211,13 +212,14 @@ def load_demo(
         activities += account_activities(world, book.customers)
         progress("Saving...")
         _save(book, leads, deals, activities)
+        quotas = set_quotas(world, deals)
         _, token = ApiToken.issue(staff.admin, TOKEN_NAME)
     summary = (
         f"{len(staff.everyone)} users in {len(staff.teams)} teams, {len(leads):,} leads "
         f"({len(conversions):,} converted), {len(book.accounts):,} accounts, "
         f"{len(book.contacts):,} contacts, {len(deals):,} opportunities, "
-        f"{sum(len(d.history) for d in deals):,} history rows, {len(activities):,} activities "
-        f"in {time.monotonic() - started:.1f}s"
+        f"{sum(len(d.history) for d in deals):,} history rows, {len(activities):,} activities, "
+        f"{quotas} quotas in {time.monotonic() - started:.1f}s"
     )
     login = _login(staff, token, summary)
     if login_file is not None:
