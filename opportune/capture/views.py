@@ -74,7 +74,7 @@ def merge(request: AuthedRequest) -> HttpResponse:
     if len(leads) < 2:
         messages.error(request, "Choose two to five leads to merge.")
         return go_to(request, reverse("capture:duplicates"))
-    master_id = int(source.get("master") or leads[0].pk)
+    master_id = int(source["master"]) if source.get("master", "").isdigit() else leads[0].pk
     if request.method == "POST":
         choices = {
             name: int(source[f"field_{name}"])

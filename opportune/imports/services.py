@@ -140,6 +140,25 @@ def create_job(
     )
 
 
+def import_checked(actor: User, dry_run: ImportJob) -> ImportJob:
+    """The real import of a file whose dry run is done, with the same mapping and match."""
+    if not (dry_run.dry_run and dry_run.status == JobStatus.DONE):
+        raise Conflict("Only a finished dry run can be imported for real.")
+    if not Path(dry_run.path).exists():
+        raise Conflict("The file of this dry run is gone; upload it again.")
+    return create_job(
+        actor,
+        dry_run.target,
+        Path(dry_run.path),
+        dry_run.filename,
+        mapping=dry_run.mapping,
+        saved_mapping=dry_run.saved_mapping,
+        match_key=dry_run.match_key,
+        encoding=dry_run.encoding,
+        delimiter=dry_run.delimiter,
+    )
+
+
 def enqueue(job: ImportJob) -> None:
     """Run the job in the worker (``opportune worker``) once the caller's transaction commits."""
     from .tasks import run_import
@@ -189,6 +208,8 @@ def run_job(job_id: int, progress: Progress | None = None) -> ImportJob:
         raise
     else:
         _finish(job, JobStatus.DONE)
+        if not job.dry_run:  # a dry run's file waits for the real import (import_checked)
+            path.unlink(missing_ok=True)
     job.refresh_from_db()
     if progress:
         progress(job)

@@ -24,7 +24,7 @@ from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
 from .export import csv_lines, error_lines
 from .forms import ImportForm
 from .models import ImportJob, Target
-from .services import create_job, enqueue, resume_job, store_file
+from .services import create_job, enqueue, import_checked, resume_job, store_file
 
 SHOWN_ERRORS = 100
 
@@ -63,6 +63,20 @@ def import_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "shown_errors": SHOWN_ERRORS,
     }
     return render_page(request, "imports/import_detail.html", context, fragment="progress")
+
+
+@login_required
+@require_POST
+def import_run(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Import for real the file of a finished dry run."""
+    checked = visible_or_404(ImportJob.objects.all(), request.user, pk)
+    try:
+        job = import_checked(request.user, checked)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return go_to(request, reverse("imports:detail", args=[checked.pk]))
+    enqueue(job)
+    return go_to(request, reverse("imports:detail", args=[job.pk]))
 
 
 @login_required

@@ -10,6 +10,7 @@ from conftest import Company
 from opportune.identity.models import User
 from opportune.imports.models import ImportJob
 from opportune.imports.services import run_job
+from opportune.leads.models import Lead
 
 
 def _client(user: User) -> Client:
@@ -38,6 +39,12 @@ def test_the_wizard_uploads_queues_and_shows_progress_and_errors(company: Compan
     errors = client.get(f"/imports/{job.pk}/errors.csv")
     assert b"".join(errors.streaming_content).decode("utf-8-sig").startswith("line,column")
     assert _client(company.charlie).get(f"/imports/{job.pk}/").status_code == 404
+
+    real = client.post(f"/imports/{job.pk}/run/")
+    imported = ImportJob.objects.exclude(pk=job.pk).get()
+    assert real["Location"] == f"/imports/{imported.pk}/"
+    assert run_job(imported.pk).created == 1
+    assert Lead.objects.get().last_name == "Lee"
 
 
 def test_a_file_without_required_columns_is_refused_on_the_form(company: Company) -> None:
