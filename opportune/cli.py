@@ -34,7 +34,10 @@ def _out(text: str = "") -> None:
 def _collectstatic() -> None:
     from django.core.management import call_command
 
-    call_command("collectstatic", interactive=False, verbosity=0)
+    try:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    except ValueError as exc:  # e.g. a stylesheet or script referring to a missing file
+        raise CliError(f"Collecting static files failed: {exc}") from exc
 
 
 def _ensure_defaults() -> None:

@@ -187,3 +187,22 @@ def test_the_lock_files_pin_everything_opportune_needs() -> None:
             needed.add((name, frozenset(requirement.extras)))
             todo += [(Requirement(r), frozenset(requirement.extras)) for r in
                      metadata.requires(name) or []]  # fmt: skip
+
+
+def test_init_reports_a_static_file_that_refers_to_a_missing_one(
+    db: None, settings, tmp_path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    (assets / "broken.css").write_text('body { background: url("missing.png"); }')
+    settings.STATICFILES_DIRS = [assets]
+    settings.STATICFILES_FINDERS = ["django.contrib.staticfiles.finders.FileSystemFinder"]
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    assert main(["init"]) == 1
+    err = capsys.readouterr().err
+    assert "Collecting static files failed" in err and "missing.png" in err
+    assert "Traceback" not in err
