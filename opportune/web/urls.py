@@ -23,4 +23,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("activities/", include("opportune.activities.urls")),
     path("capture/", include("opportune.capture.urls")),
     path("imports/", include("opportune.imports.urls")),
+    path("", include("opportune.forecasting.urls")),
 ]

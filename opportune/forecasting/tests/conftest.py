@@ -22,6 +22,15 @@ def _calendar_year(settings) -> None:  # type: ignore[no-untyped-def]
     settings.OPPORTUNE_FISCAL_YEAR_START_MONTH = 1
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
+    """Pages render without a collected manifest in tests."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 def deal(
     company,  # type: ignore[no-untyped-def]
     owner: User,

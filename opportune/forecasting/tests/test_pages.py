@@ -1,0 +1,146 @@
+"""The forecast and analytics pages: render for whom may see them, download every table as
+CSV, record quotas and adjustments through the same services as the API."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from opportune.forecasting.models import ForecastAdjustment, Quota
+
+from .conftest import deal
+
+PAGES = ["/forecast/", "/forecast/predicted/", "/analytics/", "/analytics/pipeline/"]
+
+
+def client_for(user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def rows(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_each_page_renders_with_its_charts(company, path) -> None:  # type: ignore[no-untyped-def]
+    deal(company, company.alice, "negotiation", "10")
+    response = client_for(company.maria).get(path)
+    assert response.status_code == 200, response.content[:500]
+    html = response.content.decode()
+    assert "forecasting/chart.umd.min.js" in html
+    assert 'data-chart="' in html
+
+
+def test_pages_need_a_login(client) -> None:  # type: ignore[no-untyped-def]
+    for path in PAGES:
+        assert client.get(path).status_code == 302
+
+
+@pytest.mark.parametrize("path", ["/forecast/", "/forecast/predicted/", "/analytics/pipeline/"])
+def test_marketing_is_refused_opportunity_reports(company, path) -> None:  # type: ignore[no-untyped-def]
+    assert client_for(company.mark).get(path).status_code == 403
+
+
+def test_marketing_sees_the_lead_funnel_only(company) -> None:  # type: ignore[no-untyped-def]
+    company.lead(company.alice)
+    response = client_for(company.mark).get("/analytics/")
+    assert response.status_code == 200
+    assert "Win rates by" not in response.content.decode()
+    table = rows(client_for(company.mark).get("/analytics/", {"csv": "funnel"}))
+    assert table[0][2] == "created"
+    assert sum(int(row[2]) for row in table[1:]) == 1
+
+
+def test_the_forecast_table_downloads_with_the_roll_up(company) -> None:  # type: ignore[no-untyped-def]
+    deal(company, company.alice, "closed_won", "100", close_date=company_quarter_day())
+    deal(company, company.charlie, "negotiation", "50", close_date=company_quarter_day())
+    table = rows(client_for(company.maria).get("/forecast/", {"csv": "forecast"}))
+    assert table[0][:4] == ["level", "name", "closed", "commit"]
+    names = [row[1].strip() for row in table[1:]]
+    assert names == ["Sales", "East", "Alice", "Total"]  # Maria does not see West
+    assert table[-1][2] == "100.00"
+
+
+def company_quarter_day():  # type: ignore[no-untyped-def]
+    from opportune.forecasting.periods import current_period
+
+    return current_period().end
+
+
+@pytest.mark.parametrize(
+    ("path", "table"),
+    [
+        ("/forecast/predicted/", "predicted"),
+        ("/analytics/", "funnel"),
+        ("/analytics/", "win_rates"),
+        ("/analytics/", "summary"),
+        ("/analytics/", "time_in_stage"),
+        ("/analytics/pipeline/", "trend"),
+        ("/analytics/pipeline/", "waterfall"),
+        ("/analytics/pipeline/", "changes"),
+    ],
+)
+def test_every_table_downloads_as_csv(company, path, table) -> None:  # type: ignore[no-untyped-def]
+    deal(company, company.alice, "closed_won", "10")
+    found = rows(client_for(company.ada).get(path, {"csv": table}))
+    assert found[0]
+
+
+def test_a_bad_period_shows_an_error_and_the_default(company) -> None:  # type: ignore[no-untyped-def]
+    response = client_for(company.ada).get("/forecast/", {"period": "2026-Q7"})
+    assert response.status_code == 200
+    assert "is not a period" in response.content.decode()
+
+
+def test_a_manager_sets_a_quota_and_adjusts_from_the_page(company) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(company.maria)
+    page = client.get("/forecast/").content.decode()
+    assert "Set a quota" in page
+    response = client.post(
+        "/forecast/quotas/",
+        {
+            "user_id": company.alice.pk,
+            "period": "2026-Q4",
+            "amount": "1000",
+            "next_query": "period=2026-Q4",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/forecast/?period=2026-Q4"
+    assert Quota.objects.get(user=company.alice).amount == Decimal("1000")
+    client.post(
+        "/forecast/adjustments/",
+        {
+            "user_id": company.alice.pk,
+            "period": "2026-Q4",
+            "category": "commit",
+            "amount": "5",
+            "note": "cautious",
+        },
+    )
+    assert ForecastAdjustment.objects.get().note == "cautious"
+
+
+def test_a_refused_change_is_shown_and_nothing_saved(company) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(company.maria)
+    response = client.post(
+        "/forecast/quotas/",
+        {"user_id": company.charlie.pk, "period": "2026-Q4", "amount": "1000"},
+        follow=True,
+    )
+    assert "not in a team you manage" in response.content.decode()
+    bad = client.post(
+        "/forecast/quotas/",
+        {"user_id": company.alice.pk, "period": "2026-Q4", "amount": "-1"},
+        follow=True,
+    )
+    assert "amount" in bad.content.decode()
+    assert not Quota.objects.exists()
+    assert "Set a quota" not in client_for(company.alice).get("/forecast/").content.decode()

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "forecasting"
+
+urlpatterns = [
+    path("forecast/", views.forecast_page, name="forecast"),
+    path("forecast/predicted/", views.predicted_page, name="predicted"),
+    path("forecast/quotas/", views.quota_post, name="quota"),
+    path("forecast/adjustments/", views.adjustment_post, name="adjustment"),
+    path("analytics/", views.analytics_page, name="analytics"),
+    path("analytics/pipeline/", views.pipeline_page, name="pipeline"),
+]
