@@ -19,4 +19,5 @@ def report_cell(value: object, header: str = "") -> str:
         return f"{float(value):.1%}"
     if isinstance(value, int):
         return f"{value:,}"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+    number = float(value)
+    return f"{number:,.0f}" if abs(number) >= 100 else f"{number:,.2f}"
