@@ -194,6 +194,13 @@ class Lead(models.Model):
     def __str__(self) -> str:
         return f"{self.full_name} ({self.company})"
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.fill_match_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *MATCH_KEY_FIELDS}  # type: ignore[misc]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -204,13 +211,6 @@ class Lead(models.Model):
         self.phone_key = keys.phone_key(self.phone, self.country)
         self.name_key = keys.name_key(self.first_name, self.last_name)
         self.company_key = keys.company_key(self.company)
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        self.fill_match_keys()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, *MATCH_KEY_FIELDS}  # type: ignore[misc]
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
 MATCH_KEY_FIELDS = ("email_key", "phone_key", "name_key", "company_key")
