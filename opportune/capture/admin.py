@@ -56,7 +56,7 @@ class AssignmentRuleAdmin(admin.ModelAdmin):
 
     @admin.display(description="criteria")
     def criteria_summary(self, rule: AssignmentRule) -> str:
-        parts = [f"{k}: {', '.join(sorted(v))}" for k, v in rule.criteria().items() if v]  # type: ignore[call-overload]
+        parts = [f"{k}: {', '.join(sorted(v))}" for k, v in rule.criteria().items() if v]
         if rule.employees_min is not None or rule.employees_max is not None:
             parts.append(f"employees {rule.employees_min or 0}-{rule.employees_max or '∞'}")
         if rule.annual_revenue_min is not None or rule.annual_revenue_max is not None:

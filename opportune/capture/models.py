@@ -82,7 +82,7 @@ class AssignmentRule(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def criteria(self) -> dict[str, object]:
+    def criteria(self) -> dict[str, set[str]]:
         """Parsed once per batch of leads, not once per lead."""
         return {
             "source": split_values(self.sources),
@@ -92,10 +92,10 @@ class AssignmentRule(models.Model):
             "campaign": split_values(self.campaigns),
         }
 
-    def matches(self, lead: object, criteria: dict[str, object] | None = None) -> bool:
+    def matches(self, lead: object, criteria: dict[str, set[str]] | None = None) -> bool:
         criteria = criteria or self.criteria()
         for field, allowed in criteria.items():
-            if allowed and str(getattr(lead, field) or "").strip().casefold() not in allowed:  # type: ignore[operator]
+            if allowed and str(getattr(lead, field) or "").strip().casefold() not in allowed:
                 return False
         return _in_range(
             getattr(lead, "employees", None), self.employees_min, self.employees_max

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class RuleSet:
     """The active rules and each round-robin team's active reps, loaded in two queries."""
 
-    rules: list[tuple[AssignmentRule, dict[str, object]]]
+    rules: list[tuple[AssignmentRule, dict[str, set[str]]]]
     reps: dict[int, list[User]] = field(default_factory=dict)
 
     @classmethod
