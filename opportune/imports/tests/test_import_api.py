@@ -118,3 +118,15 @@ def test_exports_of_accounts_contacts_and_opportunities(company: Company) -> Non
         assert expected in b"".join(response.streaming_content).decode()
     marketing = _client(company.mark).get("/api/v1/exports/opportunities")
     assert "Big deal" not in b"".join(marketing.streaming_content).decode()
+
+
+def test_an_upload_is_queued_for_the_worker(
+    company: Company, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = _upload(_client(company.mark), "Last Name,Company\nLee,Acme\n").json()["id"]
+    task = DBTaskResult.objects.get()
+    assert task.args_kwargs["args"] == [job_id]
+    assert "run_import" in task.task_path
