@@ -149,7 +149,7 @@ def _direct_deal(world: World, book: Book, accounts: list[Account]) -> Deal:
     account = rng.choice(accounts)
     start = max(account.created_at, world.days_ago(HISTORY_DAYS))
     created = world.moment(start, world.days_ago(1))
-    contacts = book.contacts_of[account.normalized_name]
+    contacts = [c for c in book.contacts_of[account.normalized_name] if c.created_at <= created]
     kind = rng.choices(list(DIRECT_TYPES), weights=list(DIRECT_TYPES.values()))[0]
     assert account.owner is not None
     return open_deal(
