@@ -68,7 +68,9 @@ def filter_leads(user: User, leads: QuerySet[Lead], form: LeadFilterForm) -> Que
     data = form.cleaned_data if form.is_valid() else {}
     status = data.get("status", "")
     if status == "":
-        leads = leads.filter(status__in=LeadStatus.objects.filter(is_closed=False))
+        # "Not closed" rather than "open": a NOT IN cannot use the status index, so the
+        # newest-first walk stays on the primary key and stops after one page.
+        leads = leads.exclude(status__in=LeadStatus.objects.filter(is_closed=True))
     elif status != "all":
         leads = leads.filter(status__in=LeadStatus.objects.filter(key=status))
     for name in ("source", "rating"):
