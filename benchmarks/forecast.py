@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -354,7 +355,13 @@ def measure(repeat: int) -> dict:  # type: ignore[type-arg]
             cursor.fetchall()
 
     with CaptureQueriesContext(connection) as queries:
-        forecast_for(admin, [quarter])
+        found = forecast_for(admin, [quarter])
+    with connection.cursor() as cursor:
+        cursor.execute(RAW_GROUPED, bounds)
+        raw_total = sum(Decimal(str(row[2] or 0)) for row in cursor.fetchall())
+    forecast_total = sum(found.total.amounts.values())
+    if abs(raw_total - forecast_total) > Decimal("0.01") * len(found.total.amounts):
+        raise SystemExit(f"The forecast ({forecast_total}) and raw SQL ({raw_total}) disagree.")
     return {
         "forecast": _median_ms(forecast, repeat),
         "manager": _median_ms(manager_forecast, repeat),

@@ -144,3 +144,23 @@ def test_a_refused_change_is_shown_and_nothing_saved(company) -> None:  # type: 
     assert "amount" in bad.content.decode()
     assert not Quota.objects.exists()
     assert "Set a quota" not in client_for(company.alice).get("/forecast/").content.decode()
+
+
+def test_the_forecast_page_costs_the_same_queries_for_more_owners(company) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    day = company_quarter_day()
+    deal(company, company.alice, "negotiation", "1", close_date=day)
+    client = client_for(company.maria)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/forecast/").status_code == 200
+        return len(captured)
+
+    few = count()
+    for owner in (company.alice, company.bob, company.maria):
+        for stage in ("prospecting", "proposal", "closed_won"):
+            deal(company, owner, stage, "5", close_date=day)
+    assert count() == few
