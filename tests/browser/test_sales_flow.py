@@ -11,7 +11,7 @@ from opportune.opportunities.models import Opportunity, Stage
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
