@@ -256,6 +256,9 @@ def main() -> None:
             "OPPORTUNE_TEST_POSTGRES_URL", "postgres://opportune:opportune@localhost:5432/opportune"
         ),
     )
+    parser.add_argument(
+        "--work-dir", help="where the CSV and SQLite files go (default: a temp dir)"
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
@@ -273,7 +276,8 @@ def main() -> None:
         print(json.dumps(phases[args.phase]()))
         return
 
-    work = Path(tempfile.mkdtemp(prefix="opportune-import-bench-"))
+    work = Path(args.work_dir or tempfile.mkdtemp(prefix="opportune-import-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
     csv_path = work / "leads.csv"
     started = time.perf_counter()
     generate(csv_path, args.rows)

@@ -39,6 +39,10 @@ _COUNTRY_REGIONS = {
     "ireland": "IE",
 }
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+_NANP_REGIONS = {"US", "CA"}
+# Digits with the usual separators only, at most one leading '+': no letters, no extension.
+_PLAIN_NANP = re.compile(r"^\+?[\d\s().-]{10,20}$")
+_NON_DIGIT = re.compile(r"\D")
 _NON_WORD = re.compile(r"[^\w]+")
 
 
@@ -65,8 +69,22 @@ def phone_key(phone: str, country: str = "") -> str:
         return ""
     if _E164.match(phone):
         return phone  # already E.164 (as most CRM exports write it): nothing to parse
+    region = region_for(country)
+    if region in _NANP_REGIONS and _PLAIN_NANP.match(phone):
+        # '(415) 555-0123', '1-415-555-0123', '+1 415 555 0123': the common case, decided
+        # by digit count alone (tests check it against phonenumbers on many spellings).
+        digits = _NON_DIGIT.sub("", phone)
+        if len(digits) == 10 and digits[0] in "23456789" and not phone.startswith("+"):
+            return "+1" + digits
+        if len(digits) == 11 and digits[0] == "1" and digits[1] in "23456789":
+            return "+" + digits
+    return library_phone_key(phone, region)
+
+
+def library_phone_key(phone: str, region: str) -> str:
+    """E.164 by the phonenumbers library, '' for what is not a possible number."""
     try:
-        number = phonenumbers.parse(phone, region_for(country))
+        number = phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:
         return ""
     if not phonenumbers.is_possible_number(number):

@@ -19,6 +19,29 @@ def test_phone_numbers_in_any_format_share_one_key() -> None:
     assert phone_key("not a phone") == ""
 
 
+def test_the_fast_path_for_north_american_numbers_agrees_with_phonenumbers() -> None:
+    import random
+
+    from opportune.capture.keys import library_phone_key
+
+    rng = random.Random(5)
+    spellings = [
+        "({a}) {b}-{c}", "{a}-{b}-{c}", "{a}.{b}.{c}", "1-{a}-{b}-{c}", "+1 {a} {b} {c}",
+        "+1 ({a}) {b}-{c}", "1 ({a}) {b} {c}", "{a} {b} {c}", "+1-{a}-{b}-{c}", "{a}{b}{c}",
+    ]  # fmt: skip
+    for _ in range(3000):
+        a = f"{rng.randint(0, 999):03d}"
+        b = f"{rng.randint(0, 999):03d}"
+        c = f"{rng.randint(0, 9999):04d}"
+        phone = rng.choice(spellings).format(a=a, b=b, c=c)
+        for country in ("US", "", "Canada"):
+            assert phone_key(phone, country) == library_phone_key(
+                phone, "CA" if country == "Canada" else "US"
+            ), phone
+    for other in ("+44 20 7946 0958", "+7 912 345 67 89", "415 555 0123 x12", "+1 800 FLOWERS"):
+        assert phone_key(other) == library_phone_key(other, "US"), other
+
+
 def test_names_and_companies_are_compared_without_order_case_accents_or_legal_suffix() -> None:
     assert name_key("José", "García") == name_key("garcia", "JOSE")
     assert company_key("ACME, Inc.") == company_key("Acme")
