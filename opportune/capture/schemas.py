@@ -5,16 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ninja import Schema
 from pydantic import Field
 
 from opportune.leads.schemas import Source
-from opportune.schemas import InputSchema
+from opportune.schemas import InputSchema, OutputSchema
 
 from .duplicates import DuplicateMatch
 
 
-class DuplicateOut(Schema):
+class DuplicateOut(OutputSchema):
     id: int
     score: int = Field(description="0-100: 100 same email, 90 same phone, less for a fuzzy match.")
     reasons: list[str] = Field(description="Any of: email, phone, name_company.")
@@ -55,7 +54,7 @@ class MergeRequest(InputSchema):
     )
 
 
-class MergeOut(Schema):
+class MergeOut(OutputSchema):
     id: int
     master_id: int | None
     merged_ids: list[int]
@@ -76,7 +75,7 @@ class AssignmentProbe(InputSchema):
     annual_revenue: Decimal | None = Field(None, ge=0)
 
 
-class AssignmentPreviewOut(Schema):
+class AssignmentPreviewOut(OutputSchema):
     rule_id: int | None
     rule_name: str | None
     owner_id: int | None

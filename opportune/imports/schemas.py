@@ -5,15 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ninja import Schema
 from pydantic import Field
 
-from opportune.schemas import InputSchema
-
-from .models import ImportJob
+from opportune.schemas import InputSchema, OutputSchema
 
 
-class ImportJobOut(Schema):
+class ImportJobOut(OutputSchema):
     id: int
     target: str
     status: str
@@ -36,10 +33,6 @@ class ImportJobOut(Schema):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
 
-    @staticmethod
-    def resolve_percent(job: ImportJob) -> int:
-        return job.percent
-
 
 class MappingIn(InputSchema):
     """A column mapping to save (see ``ImportMapping``)."""
@@ -58,7 +51,7 @@ class MappingIn(InputSchema):
     )
 
 
-class MappingOut(Schema):
+class MappingOut(OutputSchema):
     id: int
     name: str
     target: str
