@@ -214,3 +214,9 @@ def test_the_admin_wears_the_brand_colours(company, client):
     company.ada.save()
     page = logged_in(client, company.ada).get("/admin/").content.decode()
     assert "--primary: #5b5bd6" in page and "Back to Opportune" in page
+
+
+def test_an_anonymous_404_needs_no_layout(client):
+    response = client.get("/no-such-page/")
+    body = response.content.decode()
+    assert response.status_code == 404 and "Not found" in body and 'class="sidebar"' not in body
