@@ -40,7 +40,14 @@ def _setup(data_dir: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    from django.conf import settings
+
+    # Static files come straight from the apps (no collectstatic, no manifest).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 def _pick_records(username: str) -> dict[str, int]:
@@ -88,7 +95,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="opportune-shots-") as data_dir:
         started = time.monotonic()
         _setup(data_dir)
-        from django.test.testcases import LiveServerThread, _StaticFilesHandler
+        from django.contrib.staticfiles.handlers import StaticFilesHandler
+        from django.test.testcases import LiveServerThread
         from playwright.sync_api import sync_playwright
 
         from opportune.demo import load_demo
@@ -98,8 +106,7 @@ def main() -> int:
         records = _pick_records(username)
         print(f"demo data ready in {time.monotonic() - started:.1f}s; logged in as {username}")
 
-        # Serves the collected (hashed) static files, as WhiteNoise does in production.
-        server = LiveServerThread("127.0.0.1", _StaticFilesHandler, port=0)
+        server = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
         server.daemon = True
         server.start()
         server.is_ready.wait()
