@@ -45,6 +45,7 @@ ALLOWED_HOSTS = env_list("OPPORTUNE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("OPPORTUNE_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
+    "opportune.web",  # first: its admin/base_site.html brands the admin
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -66,7 +67,6 @@ INSTALLED_APPS = [
     "opportune.forecasting",
     "opportune.capture",
     "opportune.imports",
-    "opportune.web",
 ]
 
 MIDDLEWARE = [

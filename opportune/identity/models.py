@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -47,6 +48,11 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["username"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.role == Role.ADMIN:  # the admin role configures Opportune in Django's admin
+            self.is_staff = self.is_superuser = True
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

@@ -1,0 +1,27 @@
+"""What a role grants beyond visibility."""
+
+from __future__ import annotations
+
+from conftest import Company
+from opportune.identity.models import Role, User
+
+
+def test_the_admin_role_opens_the_django_admin(company: Company) -> None:
+    assert company.ada.is_staff and company.ada.is_superuser
+
+
+def test_a_user_made_admin_later_opens_the_django_admin_too(company: Company) -> None:
+    company.bob.role = Role.ADMIN
+    company.bob.save()
+    bob = User.objects.get(pk=company.bob.pk)
+    assert bob.is_staff and bob.is_superuser
+
+
+def test_other_roles_do_not_open_the_django_admin(company: Company) -> None:
+    assert not company.maria.is_staff
+    assert not company.alice.is_superuser
+
+
+def test_read_only_users_cannot_write(company: Company) -> None:
+    assert not company.rita.can_write
+    assert company.alice.can_write
