@@ -208,7 +208,8 @@ def run_job(job_id: int, progress: Progress | None = None) -> ImportJob:
         raise
     else:
         _finish(job, JobStatus.DONE)
-        if not job.dry_run:  # a dry run's file waits for the real import (import_checked)
+        # An upload is removed once imported; a dry run's waits for the real import.
+        if not job.dry_run and path.parent == upload_dir():
             path.unlink(missing_ok=True)
     job.refresh_from_db()
     if progress:
