@@ -1,10 +1,9 @@
 """One importer per target. ``run(rows)`` validates a batch and answers a ``BatchOutcome``
 whose ``write()`` the job calls inside the batch's transaction.
 
-Leads, the high-volume target, are written with one bulk insert per batch: validation by
-``LeadCreate``, match keys, in-file and existing duplicates, assignment rules, all set-based
-(a few queries per batch). Accounts, contacts and opportunities go through their services
-row by row (each row in a savepoint), since their files are small and their rules many.
+Leads, the high-volume target, have their own bulk importer (``lead_importer.py``).
+Accounts, contacts and opportunities go through their services row by row (each row in a
+savepoint), since their files are small and their rules many.
 """
 
 from __future__ import annotations
@@ -14,24 +13,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Q
 from pydantic import BaseModel
 
 from opportune.accounts.models import Account, Contact, normalize_company
 from opportune.accounts.schemas import AccountChanges, AccountCreate, ContactChanges, ContactCreate
 from opportune.accounts.services import save_account, save_contact
-from opportune.capture import keys
 from opportune.capture.keys import email_key
-from opportune.capture.services import RuleSet, assign_owners
 from opportune.errors import DomainError
-from opportune.leads.models import Lead, LeadStatus
-from opportune.leads.schemas import LeadChanges, LeadCreate
-from opportune.leads.services import update_lead
 from opportune.opportunities.models import Opportunity, Pipeline
 from opportune.opportunities.schemas import OpportunityCreate
 from opportune.opportunities.services import change_opportunity, draft_from, open_opportunity
 
-from .bulk import RowInserter
 from .mapping import Mapping
 from .models import ExternalId, ImportJob, RowIssue, Target
 from .reading import Row
@@ -194,7 +186,7 @@ class Importer:
                 with transaction.atomic():
                     record = self.create(prepared)
             except DomainError as exc:
-                outcome.reject(_domain_issue(prepared, exc, self.mapping))
+                outcome.reject(domain_issue(prepared, exc, self.mapping))
                 continue
             outcome.counts.created += 1
             created.append((prepared.external_id, record.pk))
@@ -203,7 +195,7 @@ class Importer:
                 with transaction.atomic():
                     self.update(prepared, pk)
             except DomainError as exc:
-                outcome.reject(_domain_issue(prepared, exc, self.mapping))
+                outcome.reject(domain_issue(prepared, exc, self.mapping))
                 continue
             outcome.counts.updated += 1
         self.record_external_ids(created)
@@ -215,175 +207,13 @@ class Importer:
         raise NotImplementedError
 
 
-def _domain_issue(prepared: Prepared, exc: DomainError, mapping: Mapping) -> list[Issue]:
+def domain_issue(prepared: Prepared, exc: DomainError, mapping: Mapping) -> list[Issue]:
     if not exc.errors:
         return [Issue(prepared.line, "", exc.detail)]
     return [
         Issue(prepared.line, mapping.header_of(name), " ".join(messages))
         for name, messages in exc.errors.items()
     ]
-
-
-TEXT_FIELDS = {
-    f.attname
-    for f in Lead._meta.concrete_fields
-    if f.get_internal_type() in {"CharField", "TextField", "EmailField"}
-}
-
-
-NOT_LEAD_FIELDS = {"status", "owner_id"}
-
-
-class NewLead:
-    """A lead row on its way to a bulk insert: its values, its match keys, and attribute
-    access for the assignment rules (cheaper than a model instance at a million rows)."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.values = values
-        self.owner: Any = None
-        self.status_id = 0
-        self.email_key = keys.email_key(values.get("email") or "")
-        self.phone_key = keys.phone_key(values.get("phone") or "", values.get("country") or "")
-        self.name_key = keys.name_key(values.get("first_name") or "", values["last_name"])
-        self.company_key = keys.company_key(values["company"])
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for names not set above: the lead's own field values.
-        return self.values.get(name)
-
-    def row(self) -> dict[str, Any]:
-        return {
-            **self.values,
-            "status_id": self.status_id,
-            "owner_id": self.owner.pk if self.owner is not None else None,
-            "email_key": self.email_key,
-            "phone_key": self.phone_key,
-            "name_key": self.name_key,
-            "company_key": self.company_key,
-        }
-
-
-class LeadImporter(Importer):
-    target = Target.LEADS
-    schema = LeadCreate
-
-    def __init__(self, job: ImportJob, mapping: Mapping) -> None:
-        super().__init__(job, mapping)
-        self.statuses: dict[str, LeadStatus] = {}
-        for status in LeadStatus.objects.all():
-            self.statuses.setdefault(status.label.casefold(), status)
-            self.statuses[status.key] = status
-        self.default_status = LeadStatus.objects.get(is_default=True)
-        self.rules = RuleSet.load()
-        self.inserter = RowInserter(Lead)
-
-    def visible(self) -> Any:
-        return Lead.objects.visible_to(self.actor)
-
-    def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:
-        if "status" not in values:
-            return None
-        status = self.statuses.get(values["status"].casefold())
-        header = self.mapping.header_of("status")
-        if status is None:
-            return Issue(
-                row.line, header, f"Unknown lead status '{values['status']}'.", values["status"]
-            )
-        if status.is_converted:
-            return Issue(row.line, header, "A lead becomes converted only by converting it.")
-        if status.requires_reason and not values.get("disqualify_reason"):
-            return Issue(row.line, header, f"The status '{status.key}' needs a disqualify reason.")
-        values["status"] = status.key
-        return None
-
-    def prepare(self, row: Row, outcome: BatchOutcome) -> Prepared | None:
-        prepared = super().prepare(row, outcome)
-        if prepared is None:
-            return None
-        data = prepared.data
-        values = {name: getattr(data, name) for name in data.model_fields_set - NOT_LEAD_FIELDS}
-        lead = NewLead(
-            {k: ("" if v is None and k in TEXT_FIELDS else v) for k, v in values.items()}
-        )
-        status_key = getattr(prepared.data, "status", None)
-        lead.status_id = (self.statuses[status_key] if status_key else self.default_status).pk
-        lead.owner = prepared.owner
-        prepared.extra["lead"] = lead
-        return prepared
-
-    def dedupe_key(self, prepared: Prepared) -> str:
-        if self.job.match_key == "external_id":
-            return prepared.external_id
-        return str(prepared.extra["lead"].email_key)
-
-    def match_value(self, prepared: Prepared) -> str:
-        return self.dedupe_key(prepared)
-
-    def find_existing(self, outcome: BatchOutcome) -> dict[str, int]:
-        if self.job.match_key == "external_id":
-            return self.existing_by_external_id(outcome)
-        emails = [p.extra["lead"].email_key for p in outcome.creates if p.extra["lead"].email_key]
-        return dict(
-            self.visible()
-            .filter(email_key__in=emails)
-            .order_by("pk")
-            .values_list("email_key", "pk")
-        )
-
-    def match(self, outcome: BatchOutcome) -> None:
-        super().match(outcome)
-        self.flag_possible_duplicates(outcome)
-
-    def flag_possible_duplicates(self, outcome: BatchOutcome) -> None:
-        """New rows whose email or phone some visible lead already has: created, reported."""
-        emails = {p.extra["lead"].email_key for p in outcome.creates} - {""}
-        phones = {p.extra["lead"].phone_key for p in outcome.creates} - {""}
-        if not emails and not phones:
-            return
-        by_email: dict[str, int] = {}
-        by_phone: dict[str, int] = {}
-        condition = Q(email_key__in=emails) | Q(phone_key__in=phones)
-        for pk, found_email, found_phone in (
-            self.visible().filter(condition).values_list("pk", "email_key", "phone_key")
-        ):
-            by_email.setdefault(found_email, pk)
-            by_phone.setdefault(found_phone, pk)
-        for prepared in outcome.creates:
-            lead = prepared.extra["lead"]
-            same = ("email", by_email.get(lead.email_key)) if lead.email_key else ("", None)
-            if same[1] is None and lead.phone_key:
-                same = ("phone", by_phone.get(lead.phone_key))
-            if same[1] is not None:
-                outcome.counts.possible_duplicates += 1
-                outcome.issues.append(
-                    Issue(
-                        prepared.line,
-                        self.mapping.header_of(same[0]),
-                        f"Same {same[0]} as lead #{same[1]}: created, check for a merge.",
-                        str(getattr(lead, same[0]))[:255],
-                        RowIssue.POSSIBLE_DUPLICATE,
-                    )
-                )
-
-    def write(self, outcome: BatchOutcome) -> None:
-        leads = [p.extra["lead"] for p in outcome.creates]
-        assign_owners([lead for lead in leads if lead.owner is None], self.rules)
-        for lead in leads:
-            if lead.owner is None:
-                lead.owner = self.actor
-        ids = self.inserter.insert([lead.row() for lead in leads])
-        outcome.counts.created += len(leads)
-        self.record_external_ids(
-            [(p.external_id, pk) for p, pk in zip(outcome.creates, ids, strict=True)]
-        )
-        for prepared, pk in outcome.updates:
-            changes = prepared.data.model_dump(exclude_unset=True)
-            try:
-                update_lead(self.actor, Lead(pk=pk), LeadChanges.model_validate(changes))
-            except DomainError as exc:
-                outcome.reject(_domain_issue(prepared, exc, self.mapping))
-                continue
-            outcome.counts.updated += 1
 
 
 class AccountImporter(Importer):
@@ -500,11 +330,3 @@ class OpportunityImporter(_AccountByName, Importer):
     def update(self, prepared: Prepared, pk: int) -> None:
         changes = prepared.data.model_dump(exclude_unset=True, exclude={"pipeline"})
         change_opportunity(self.actor, self.visible().get(pk=pk), changes)
-
-
-IMPORTERS: dict[Target, type[Importer]] = {
-    Target.LEADS: LeadImporter,
-    Target.ACCOUNTS: AccountImporter,
-    Target.CONTACTS: ContactImporter,
-    Target.OPPORTUNITIES: OpportunityImporter,
-}

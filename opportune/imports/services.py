@@ -24,7 +24,14 @@ from opportune.errors import Conflict, NotAllowed, field_error
 from opportune.identity.models import Role, User
 from opportune.identity.services import require_writer
 
-from .importers import IMPORTERS, BatchOutcome
+from .importers import (
+    AccountImporter,
+    BatchOutcome,
+    ContactImporter,
+    Importer,
+    OpportunityImporter,
+)
+from .lead_importer import LeadImporter
 from .mapping import Mapping
 from .models import ImportJob, ImportMapping, ImportRowError, JobStatus, Target
 from .reading import FileShape, Row, UnreadableFile, count_rows, inspect, read_rows
@@ -38,6 +45,12 @@ MATCH_KEYS = {
     Target.OPPORTUNITIES: ("external_id",),
 }
 
+IMPORTERS: dict[Target, type[Importer]] = {
+    Target.LEADS: LeadImporter,
+    Target.ACCOUNTS: AccountImporter,
+    Target.CONTACTS: ContactImporter,
+    Target.OPPORTUNITIES: OpportunityImporter,
+}
 Progress = Callable[[ImportJob], None]
 
 
