@@ -46,3 +46,15 @@ def test_more_owners_and_deals_cost_no_more_queries(company) -> None:  # type: i
     }
     assert large == small
     assert max(n for pair in large.values() for n in pair) <= 5
+
+
+def test_many_owners_are_named_without_a_long_in_list(company) -> None:  # type: ignore[no-untyped-def]
+    from opportune.forecasting.forecast import MAX_IN_LIST, directory
+
+    wanted = {company.alice.pk, *range(10_000, 10_000 + MAX_IN_LIST)}
+    with CaptureQueriesContext(connection) as captured:
+        users, teams = directory(wanted)
+    assert users == {company.alice.pk: ("Alice", company.east.pk)}
+    assert set(teams) == {company.sales.pk, company.east.pk, company.west.pk}
+    assert len(captured) == 1
+    assert " IN (" not in captured[0]["sql"]
