@@ -35,6 +35,7 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -186,7 +187,7 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
         _indexes(args.child, covering=True)
         timings["covering index instead"] = measure(args.repeat)
     quarter = parse_period(QUARTER, 1)
-    return {
+    found = {
         "opportunities": args.rows,
         "history": history,
         "quarter_deals": Opportunity.objects.filter(
@@ -195,6 +196,9 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
         "load_s": loaded,
         "timings": timings,
     }
+    if args.child == "sqlite" and not args.sqlite_dir:
+        shutil.rmtree(os.environ["OPPORTUNE_DATA_DIR"], ignore_errors=True)
+    return found
 
 
 def _indexes(database: str, covering: bool) -> None:
