@@ -145,8 +145,7 @@ def test_worker_runs_queued_tasks_and_exits_in_batch_mode(db: None, monkeypatch)
 
 
 def test_worker_batch_mode_really_runs(db: None, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    # Between jobs the worker closes stale connections, which would end the test transaction
-    # (a transactional test instead would break the serialized_rollback tests that follow it).
+    # Between jobs the worker closes stale connections, which would end the test transaction.
     monkeypatch.setattr(
         "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
     )

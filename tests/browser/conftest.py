@@ -3,7 +3,6 @@ by Playwright against pytest-django's live server."""
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,19 +26,6 @@ CHROMIUM_ARGS = [
 # Wide enough for every column of the default pipeline, so drags need no scrolling.
 VIEWPORT = {"width": 2300, "height": 1000}
 PASSWORD = "correct-horse-battery"  # the password of every user of the `company` fixture
-
-
-@pytest.fixture(autouse=True)
-def sales_configuration(db: None) -> None:
-    """The default lead statuses, pipeline and lost reasons, which the data migrations
-    created and an earlier transactional test may have flushed away (idempotent)."""
-    from django.apps import apps
-
-    for migration in (
-        "opportune.leads.migrations.0002_default_statuses",
-        "opportune.opportunities.migrations.0002_default_pipeline",
-    ):
-        importlib.import_module(migration).create_defaults(apps, None)
 
 
 @pytest.fixture

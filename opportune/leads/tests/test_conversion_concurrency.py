@@ -37,7 +37,7 @@ def postgres_only(test: F) -> F:
             connection.vendor != "postgresql",
             reason="row locks (SELECT FOR UPDATE) need PostgreSQL: set DATABASE_URL=postgres://...",
         ),
-        pytest.mark.django_db(transaction=True, serialized_rollback=True),
+        pytest.mark.django_db(transaction=True),
     ]
     for mark in marks:
         test = mark(test)

@@ -26,7 +26,7 @@ pytestmark = [
         connection.vendor != "postgresql",
         reason="row locks (SELECT FOR UPDATE) need PostgreSQL: set DATABASE_URL=postgres://...",
     ),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
