@@ -177,10 +177,11 @@ class Lead(models.Model):
     last_activity_at = models.DateTimeField(null=True, blank=True)
 
     # Duplicate-matching keys (opportune.capture.keys), kept in step by save() and indexed.
-    email_key = models.CharField(max_length=254, blank=True, editable=False, db_index=True)
-    phone_key = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
-    name_key = models.CharField(max_length=170, blank=True, editable=False, db_index=True)
-    company_key = models.CharField(max_length=255, blank=True, editable=False, db_index=True)
+    # Plain b-tree indexes (Meta): db_index would add a LIKE index on PostgreSQL, unused here.
+    email_key = models.CharField(max_length=254, blank=True, editable=False)
+    phone_key = models.CharField(max_length=20, blank=True, editable=False)
+    name_key = models.CharField(max_length=170, blank=True, editable=False)
+    company_key = models.CharField(max_length=255, blank=True, editable=False)
 
     objects = LeadQuerySet.as_manager()
 
@@ -189,6 +190,10 @@ class Lead(models.Model):
             models.Index(fields=["owner", "-id"], name="lead_owner_recent"),
             models.Index(fields=["status", "-id"], name="lead_status_recent"),
             models.Index(fields=["company"], name="lead_company"),
+            models.Index(fields=["email_key"], name="lead_email_key"),
+            models.Index(fields=["phone_key"], name="lead_phone_key"),
+            models.Index(fields=["name_key"], name="lead_name_key"),
+            models.Index(fields=["company_key"], name="lead_company_key"),
         ]
 
     def __str__(self) -> str:
