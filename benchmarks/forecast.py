@@ -2,7 +2,7 @@
 
     python benchmarks/forecast.py [--rows 1000000] [--databases sqlite,postgres]
         [--postgres-url postgres://opportune:opportune@localhost:5432/opportune_bench]
-        [--repeat 9] [--covering-index] [--sqlite-dir DIR] [--reuse]
+        [--repeat 9] [--sqlite-dir DIR] [--reuse]
 
 For each database, on a fresh schema with every migration applied (SQLite: a file in a
 temporary directory; PostgreSQL: the database of --postgres-url, dropped and created again),
@@ -19,10 +19,8 @@ change for most, an amount change for some: about 2.3 rows each), then times the
   team's ancestry with a recursive CTE;
 - ``raw grouped``: only the per-owner GROUP BY, the floor any forecast pays.
 
-With ``--covering-index``, times everything again with an index on
-(close_date, owner_id, forecast_category, amount, expected_revenue) in place of the
-close-date index, which makes the quarter an index-only range scan (an index Opportune's
-opportunities app does not have yet: the benchmark makes the swap with raw SQL). With
+The quarter is an index-only range scan on the migrated index ``opp_forecast``
+(close_date, owner_id, forecast_category, amount, expected_revenue). With
 ``--reuse`` (and ``--sqlite-dir``), a later run times the data an earlier one wrote.
 
 Each database runs in its own process. Prints milliseconds and the forecast / raw ratios.
@@ -82,12 +80,6 @@ JOIN ancestry an ON an.team_id = u.team_id
 GROUP BY an.ancestor_id, p.forecast_category
 """
 
-COVERING_INDEX = (
-    "CREATE INDEX IF NOT EXISTS bench_opp_forecast ON opportunities_opportunity "
-    "(close_date, owner_id, forecast_category, amount, expected_revenue)"
-)
-
-
 # --- the parent process: one child per database -----------------------------------------------
 
 
@@ -99,7 +91,6 @@ def main() -> None:
         "--postgres-url", default="postgres://opportune:opportune@localhost:5432/opportune_bench"
     )
     parser.add_argument("--repeat", type=int, default=9)
-    parser.add_argument("--covering-index", action="store_true")
     parser.add_argument(
         "--sqlite-dir", help="keep the SQLite database in this folder (default: a new temp one)"
     )
@@ -118,8 +109,6 @@ def main() -> None:
     for database in args.databases.split(","):
         command = [sys.executable, __file__, "--child", database, "--rows", str(args.rows)]
         command += ["--postgres-url", args.postgres_url, "--repeat", str(args.repeat)]
-        if args.covering_index:
-            command.append("--covering-index")
         if args.reuse:
             command.append("--reuse")
         if args.sqlite_dir:
@@ -181,11 +170,8 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
     else:
         history = populate(args.rows, args.child)
     loaded = time.perf_counter() - started
-    _indexes(args.child, covering=False)
-    timings = {"as migrated (close_date index)": measure(args.repeat)}
-    if args.covering_index:
-        _indexes(args.child, covering=True)
-        timings["covering index instead"] = measure(args.repeat)
+    _analyze(args.child)
+    timings = {"as migrated": measure(args.repeat)}
     quarter = parse_period(QUARTER, 1)
     found = {
         "opportunities": args.rows,
@@ -201,22 +187,12 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
     return found
 
 
-def _indexes(database: str, covering: bool) -> None:
-    """The migrated indexes, or the covering index in place of the close-date one; then fresh
-    statistics (and, on PostgreSQL, the visibility map that index-only scans need, which
-    autovacuum keeps in production)."""
+def _analyze(database: str) -> None:
+    """Fresh statistics (and, on PostgreSQL, the visibility map that index-only scans need,
+    which autovacuum keeps in production)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        if covering:
-            cursor.execute("DROP INDEX IF EXISTS opp_close_date")
-            cursor.execute(COVERING_INDEX)
-        else:
-            cursor.execute("DROP INDEX IF EXISTS bench_opp_forecast")
-            cursor.execute(
-                "CREATE INDEX IF NOT EXISTS opp_close_date "
-                "ON opportunities_opportunity (close_date)"
-            )
         cursor.execute(
             "VACUUM ANALYZE opportunities_opportunity" if database == "postgres" else "ANALYZE"
         )
