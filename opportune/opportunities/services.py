@@ -4,6 +4,8 @@ The stage rules of PRODUCT.md section 4 live here and nowhere else:
 - the stage sets probability, forecast category, is_closed, is_won and closed_at;
 - probability and forecast category may then be overridden while the opportunity is open;
 - closing as lost needs a lost reason;
+- closing moves the close date to the day it closed, unless the same change gives one, so
+  a deal counts in the forecast period it really closed in (as HubSpot and Odoo do);
 - creation writes the first history row, and each later change of stage, amount,
   probability, close date or forecast category appends one.
 """
@@ -198,6 +200,9 @@ def change_opportunity(
         stage = stage_in(opportunity.pipeline, changes.pop("stage"))
         if stage.pk != opportunity.stage_id:
             _enter_stage(opportunity, stage, now)
+            if stage.is_closed and "close_date" not in given:
+                # A deal counts in the period it actually closed, unless told otherwise.
+                opportunity.close_date = timezone.localdate(now)
     if "lost_reason" in changes:
         opportunity.lost_reason = lost_reason(changes.pop("lost_reason"))
         if opportunity.lost_reason and not (opportunity.is_closed and not opportunity.is_won):

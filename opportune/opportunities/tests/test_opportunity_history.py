@@ -139,7 +139,7 @@ def test_closing_appends_a_row_in_the_closed_stage(company: Company) -> None:
         "closed_lost",
         Decimal("10000.00"),
         0,
-        dt.date(2026, 3, 31),
+        timezone.localdate(),
         "omitted",
     )
 

@@ -344,3 +344,23 @@ def test_a_close_date_cannot_be_removed(company: Company) -> None:
     with pytest.raises(RuleViolation) as caught:
         change_opportunity(company.alice, opportunity, {"close_date": None})
     assert "close_date" in caught.value.errors
+
+
+def test_closing_moves_the_close_date_to_the_day_it_closed(company: Company) -> None:
+    opportunity = company.opportunity(company.alice, close_date=dt.date(2027, 6, 30))
+    won = close_opportunity(company.alice, opportunity, won=True)
+    assert won.close_date == timezone.localdate()
+
+
+def test_a_close_date_given_with_the_closing_stage_is_kept(company: Company) -> None:
+    opportunity = company.opportunity(company.alice, close_date=dt.date(2027, 6, 30))
+    won = change_opportunity(
+        company.alice, opportunity, {"stage": "closed_won", "close_date": dt.date(2026, 11, 2)}
+    )
+    assert won.close_date == dt.date(2026, 11, 2)
+
+
+def test_moving_between_open_stages_keeps_the_close_date(company: Company) -> None:
+    opportunity = company.opportunity(company.alice, close_date=dt.date(2027, 6, 30))
+    moved = change_opportunity(company.alice, opportunity, {"stage": "proposal"})
+    assert moved.close_date == dt.date(2027, 6, 30)
