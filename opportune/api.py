@@ -107,7 +107,8 @@ def _register_routers() -> None:
     from opportune.activities.api import router as activities_router
     from opportune.capture.api import public_router as web_to_lead_router
     from opportune.capture.api import router as capture_router
-    from opportune.forecasting.api import analytics_router, forecast_router
+    from opportune.forecasting.analytics_api import router as analytics_router
+    from opportune.forecasting.api import forecast_router
     from opportune.identity.api import router as identity_router
     from opportune.imports.api import router as imports_router
     from opportune.leads.api import router as leads_router

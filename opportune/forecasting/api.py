@@ -1,4 +1,4 @@
-"""/api/v1/forecast (with quotas, adjustments and the predicted forecast) and /api/v1/analytics.
+"""/api/v1/forecast, with quotas, adjustments and the predicted forecast.
 
 Every figure is computed from what the authenticated user may see. Bad parameters answer 422
 with a problem document naming the parameter.
@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -20,10 +19,7 @@ from opportune.errors import field_error
 from opportune.fiscal import FiscalPeriod
 from opportune.identity.auth import actor
 from opportune.identity.models import Team
-from opportune.opportunities.models import Stage
 
-from .analytics import RateRow, funnel, sales_summary, time_in_stage, win_rates
-from .asof import PipelineSnapshot, pipeline_as_of, pipeline_changes
 from .forecast import (
     CATEGORIES,
     ROLLUPS,
@@ -34,13 +30,12 @@ from .forecast import (
     forecast_for,
 )
 from .models import ForecastAdjustment, Quota
-from .periods import current_period, period_from, period_range
+from .periods import current_period, period_range
 from .prediction import predicted_forecast
 from .schemas import AdjustmentIn, QuotaIn
 from .services import adjust_forecast, set_quota
 
 forecast_router = Router(tags=["forecasts"])
-analytics_router = Router(tags=["analytics"])
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -291,7 +286,7 @@ def post_adjustment(request: HttpRequest, payload: AdjustmentIn) -> Status[Forec
     return Status(201, adjustment)
 
 
-# --- analytics ---------------------------------------------------------------------------------
+# --- period ranges (shared with analytics_api) -------------------------------------------------
 
 
 class RangeParams(Schema):
@@ -310,281 +305,6 @@ def recent_quarters(params: RangeParams, count: int = 4) -> list[FiscalPeriod]:
         return period_range(params.period, params.to)
     now = current_period()
     return period_range(now.shifted(1 - count).key, now.key)
-
-
-class FunnelParams(RangeParams):
-    by: Literal["period", "source", "campaign", "owner"] = "period"
-
-
-class FunnelRowOut(Schema):
-    key: str
-    label: str
-    created: int
-    worked: int
-    qualified: int
-    converted: int
-    won: int
-    conversion_rate: Decimal | None = Field(description="converted / created")
-    days_to_convert: Decimal | None = Field(description="average days from creation to conversion")
-
-
-class FunnelOut(Schema):
-    periods: list[str]
-    by: str
-    rows: list[FunnelRowOut]
-
-
-@analytics_router.get("/funnel", response=FunnelOut, summary="Lead funnel: created to won")
-def get_funnel(request: HttpRequest, params: Query[FunnelParams]) -> dict[str, Any]:
-    periods = recent_quarters(params)
-    rows = funnel(actor(request), periods, params.by)
-    return {
-        "periods": [p.key for p in periods],
-        "by": params.by,
-        "rows": [{**vars(r), "conversion_rate": r.conversion_rate} for r in rows],
-    }
-
-
-class WinRateParams(RangeParams):
-    by: Literal["owner", "source", "campaign", "name", "stage"] = "owner"
-
-
-class RateRowOut(Schema):
-    key: str
-    label: str
-    won: int
-    lost: int
-    win_rate: Decimal | None = Field(description="won / (won + lost)")
-    won_amount: Decimal
-    average_deal_size: Decimal | None
-
-
-class WinRatesOut(Schema):
-    periods: list[str] = Field(description="close-date periods; empty means all time")
-    by: str
-    rows: list[RateRowOut]
-
-
-def rate_json(row: RateRow) -> dict[str, Any]:
-    return {
-        **{k: getattr(row, k) for k in ("key", "label", "won", "lost", "won_amount")},
-        "win_rate": row.win_rate,
-        "average_deal_size": row.average_deal_size,
-    }
-
-
-@analytics_router.get("/win-rates", response=WinRatesOut, summary="Win rates of closed deals")
-def get_win_rates(request: HttpRequest, params: Query[WinRateParams]) -> dict[str, Any]:
-    periods = optional_range(params)
-    rows = win_rates(actor(request), periods, params.by)
-    return {
-        "periods": [p.key for p in periods or []],
-        "by": params.by,
-        "rows": [rate_json(r) for r in rows],
-    }
-
-
-class SummaryOut(Schema):
-    periods: list[str]
-    won: int
-    lost: int
-    win_rate: Decimal | None
-    won_amount: Decimal
-    average_deal_size: Decimal | None
-    cycle_days: Decimal | None = Field(description="average days from creation to close (won)")
-    open_count: int
-    open_amount: Decimal
-    velocity_per_day: Decimal | None = Field(
-        description="open deals x win rate x average deal size / cycle days"
-    )
-
-
-@analytics_router.get(
-    "/summary",
-    response=SummaryOut,
-    summary="Win rate, deal size, sales cycle and pipeline velocity",
-)
-def get_summary(request: HttpRequest, params: Query[RangeParams]) -> dict[str, Any]:
-    periods = optional_range(params)
-    found = sales_summary(actor(request), periods)
-    return {
-        **vars(found),
-        "periods": [p.key for p in periods or []],
-        "win_rate": found.win_rate,
-        "velocity_per_day": found.velocity_per_day,
-    }
-
-
-class StageTimeOut(Schema):
-    stage_id: int
-    label: str
-    stays: int
-    average_days: Decimal | None
-    median_days: Decimal | None
-
-
-@analytics_router.get(
-    "/time-in-stage", response=list[StageTimeOut], summary="Days spent in each open stage"
-)
-def get_time_in_stage(request: HttpRequest) -> list[dict[str, Any]]:
-    return [
-        {
-            "stage_id": s.stage_id,
-            "label": s.label,
-            "stays": s.stays,
-            "average_days": s.average_days,
-            "median_days": s.median_days,
-        }
-        for s in time_in_stage(actor(request))
-    ]
-
-
-class TallyOut(Schema):
-    count: int
-    amount: Decimal
-    weighted: Decimal
-
-
-class StageTallyOut(TallyOut):
-    stage_id: int
-    label: str
-
-
-class AsOfParams(Schema):
-    date: dt.date | None = Field(None, description="The day, included; today if absent.")
-    period: str | None = Field(
-        None, max_length=12, description="Only deals closing in this period."
-    )
-
-
-class SnapshotOut(Schema):
-    date: dt.date
-    period: str | None
-    total: TallyOut
-    by_stage: list[StageTallyOut]
-    by_category: dict[str, TallyOut]
-
-
-def _stage_labels() -> dict[int, str]:
-    return {
-        pk: f"{pipeline}: {label}"
-        for pk, pipeline, label in Stage.objects.values_list("pk", "pipeline__name", "label")
-    }
-
-
-def snapshot_json(snapshot: PipelineSnapshot, labels: dict[int, str]) -> dict[str, Any]:
-    return {
-        "date": snapshot.day,
-        "period": snapshot.period.key if snapshot.period else None,
-        "total": vars(snapshot.total),
-        "by_stage": [
-            {"stage_id": pk, "label": labels.get(pk, str(pk)), **vars(tally)}
-            for pk, tally in sorted(snapshot.by_stage.items())
-        ],
-        "by_category": {k: vars(v) for k, v in snapshot.by_category.items()},
-    }
-
-
-def _optional_period(key: str | None) -> FiscalPeriod | None:
-    return period_from(key) if key else None
-
-
-@analytics_router.get(
-    "/pipeline-as-of",
-    response=SnapshotOut,
-    summary="The open pipeline at the end of a past day, rebuilt from history",
-)
-def get_pipeline_as_of(request: HttpRequest, params: Query[AsOfParams]) -> dict[str, Any]:
-    day = params.date or timezone.localdate()
-    [snapshot] = pipeline_as_of(actor(request), [day], _optional_period(params.period))
-    return snapshot_json(snapshot, _stage_labels())
-
-
-class TrendParams(RangeParams):
-    pass
-
-
-class TrendPointOut(Schema):
-    period: str
-    date: dt.date
-    open: TallyOut
-
-
-@analytics_router.get(
-    "/pipeline-trend",
-    response=list[TrendPointOut],
-    summary="The open pipeline at the end of each period (the last 6 months by default)",
-)
-def get_pipeline_trend(request: HttpRequest, params: Query[TrendParams]) -> list[dict[str, Any]]:
-    if params.period:
-        periods = period_range(params.period, params.to)
-    else:
-        month = current_period("month")
-        periods = period_range(month.shifted(-5).key, month.key)
-    if len(periods) > 36:
-        raise field_error("to", "A trend holds at most 36 points.")
-    snapshots = pipeline_as_of(actor(request), [p.end for p in periods])
-    return [
-        {"period": p.key, "date": s.day, "open": vars(s.total)}
-        for p, s in zip(periods, snapshots, strict=True)
-    ]
-
-
-class ChangesParams(Schema):
-    from_: dt.date | None = Field(
-        None, alias="from", description="The first day; the start of this quarter if absent."
-    )
-    to: dt.date | None = Field(None, description="The last day; today if absent.")
-    period: str | None = Field(
-        None, max_length=12, description="Only the pipeline closing in this period."
-    )
-
-
-class ChangeOut(Schema):
-    opportunity_id: int
-    name: str
-    owner_id: int | None
-    kinds: list[str]
-    amount_before: Decimal | None
-    amount_after: Decimal | None
-
-
-class ChangesOut(Schema):
-    from_: dt.date = Field(alias="from")
-    to: dt.date
-    period: str | None
-    start: TallyOut
-    end: TallyOut
-    new: TallyOut
-    moved_in: TallyOut
-    moved_out: TallyOut
-    won: TallyOut
-    lost: TallyOut
-    amount_changed: TallyOut
-    changes: list[ChangeOut] = Field(description="the first 500 changed deals")
-
-
-@analytics_router.get(
-    "/pipeline-changes",
-    response=ChangesOut,
-    by_alias=True,
-    summary="How the pipeline changed between two days: new, won, lost, moved, amounts",
-)
-def get_pipeline_changes(request: HttpRequest, params: Query[ChangesParams]) -> dict[str, Any]:
-    end = params.to or timezone.localdate()
-    start = params.from_ or current_period(today=end).start
-    if start > end:
-        raise field_error("from", "The first day comes after the last.")
-    found = pipeline_changes(actor(request), start, end, _optional_period(params.period))
-    return {
-        "from": start,
-        "to": end,
-        "period": found.period.key if found.period else None,
-        "start": vars(found.start),
-        "end": vars(found.end),
-        **{kind: vars(tally) for kind, tally in found.flows.items()},
-        "changes": [vars(c) for c in found.changes[:500]],
-    }
 
 
 class PredictedParams(RangeParams):
