@@ -22,10 +22,7 @@ from .periods import period_from
 
 def managed_team_ids(manager: User) -> set[int]:
     """The teams a manager manages and every team under them."""
-    found: set[int] = set()
-    for team_id in manager.managed_teams.values_list("pk", flat=True):
-        found |= team_subtree_ids(team_id)
-    return found
+    return team_subtree_ids(*manager.managed_teams.values_list("pk", flat=True))
 
 
 def _report(actor: User, user_id: int, what: str) -> User:

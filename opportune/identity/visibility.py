@@ -24,14 +24,15 @@ if TYPE_CHECKING:
     from .models import User
 
 
-def team_subtree_ids(team_id: int | None) -> set[int]:
-    """The team and all teams under it, from one query over the (small) team table."""
-    if team_id is None:
+def team_subtree_ids(*team_ids: int | None) -> set[int]:
+    """The teams and all teams under them, from one query over the (small) team table."""
+    roots = {t for t in team_ids if t is not None}
+    if not roots:
         return set()
     children: dict[int | None, list[int]] = {}
     for pk, parent_id in Team.objects.values_list("pk", "parent_id"):
         children.setdefault(parent_id, []).append(pk)
-    found, stack = {team_id}, [team_id]
+    found, stack = set(roots), list(roots)
     while stack:
         for child in children.get(stack.pop(), []):
             if child not in found:
@@ -44,10 +45,10 @@ def _scope_teams(user: User) -> set[int]:
     """Teams whose members' records the user may see, cached on the user for one request."""
     cached: set[int] | None = getattr(user, "_visible_team_ids", None)
     if cached is None:
-        roots = {user.team_id} if user.team_id else set()
+        roots = [user.team_id]
         if user.role == Role.SALES_MANAGER:
-            roots |= set(user.managed_teams.values_list("pk", flat=True))
-        cached = set().union(*(team_subtree_ids(t) for t in roots)) if roots else set()
+            roots += list(user.managed_teams.values_list("pk", flat=True))
+        cached = team_subtree_ids(*roots)
         user._visible_team_ids = cached  # type: ignore[attr-defined]
     return cached
 
