@@ -94,16 +94,23 @@ def merge(request: AuthedRequest) -> HttpResponse:
     rows = []
     for name in MERGE_FIELDS:
         values = [(lead.pk, getattr(lead, name)) for lead in leads]
-        if all(v in (None, "") for _, v in values):
-            continue
+        if len({str(v) for _, v in values}) == 1:
+            continue  # the same in every lead: nothing to choose
         chosen = next(
             (pk for pk, v in values if v == merged[name] and v not in (None, "")), master.pk
         )
+        shown = [(pk, _shown(lead, name)) for (pk, _), lead in zip(values, leads, strict=True)]
         label = getattr(Lead._meta.get_field(name.removesuffix("_id")), "verbose_name", name)
-        rows.append({"name": name, "label": label, "values": values, "chosen": chosen,
-                     "differs": len({str(v) for _, v in values}) > 1})  # fmt: skip
+        rows.append({"name": name, "label": label, "values": shown, "chosen": chosen})
     context = {"leads": leads, "master": master, "rows": rows}
     return render_page(request, "capture/merge.html", context)
+
+
+def _shown(lead: Lead, name: str) -> object:
+    """A field's value as people read it: the status's label, the owner's name."""
+    if name in ("status_id", "owner_id"):
+        return getattr(lead, name.removesuffix("_id"))
+    return getattr(lead, name)
 
 
 @login_required
