@@ -170,3 +170,10 @@ OPPORTUNE_CURRENCY = os.environ.get("OPPORTUNE_CURRENCY", "USD")
 OPPORTUNE_FISCAL_YEAR_START_MONTH = int(os.environ.get("OPPORTUNE_FISCAL_YEAR_START_MONTH", "1"))
 # Whether sales reps see their whole team's records, not only their own (PRODUCT.md section 8).
 OPPORTUNE_REPS_SEE_TEAM = env_bool("OPPORTUNE_REPS_SEE_TEAM")
+# Region whose numbering plan reads phone numbers written without a country code (duplicate
+# matching normalizes phones to E.164).
+OPPORTUNE_PHONE_REGION = os.environ.get("OPPORTUNE_PHONE_REGION", "US").upper()
+# Web-to-lead posts accepted per minute from one address, per form.
+OPPORTUNE_WEB_TO_LEAD_PER_MINUTE = int(os.environ.get("OPPORTUNE_WEB_TO_LEAD_PER_MINUTE", "10"))
+# The CRM's public address, used in the web-to-lead snippet to paste into a website.
+OPPORTUNE_BASE_URL = os.environ.get("OPPORTUNE_BASE_URL", "http://127.0.0.1:8000")

@@ -47,7 +47,7 @@ _NON_WORD = re.compile(r"[^\w]+")
 
 
 def default_region() -> str:
-    return str(getattr(settings, "OPPORTUNE_PHONE_REGION", "US")).upper()
+    return settings.OPPORTUNE_PHONE_REGION
 
 
 def email_key(email: str) -> str:

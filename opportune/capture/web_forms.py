@@ -45,7 +45,7 @@ NOT_PROVIDED = "[not provided]"  # what Salesforce's web-to-lead stores for a mi
 
 
 def rate_limit() -> int:
-    return int(getattr(settings, "OPPORTUNE_WEB_TO_LEAD_PER_MINUTE", 10))
+    return settings.OPPORTUNE_WEB_TO_LEAD_PER_MINUTE
 
 
 def schema_errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -167,7 +167,7 @@ def fill_empty_fields(lead: Lead, values: Iterable[tuple[str, Any]]) -> list[str
 
 def form_action(form: WebForm, base_url: str) -> str:
     """The URL the website posts to; ``base_url`` is the CRM's address as browsers reach it."""
-    root = base_url or str(getattr(settings, "OPPORTUNE_BASE_URL", "https://YOUR-CRM-ADDRESS"))
+    root = base_url or settings.OPPORTUNE_BASE_URL
     return f"{root.rstrip('/')}/api/v1/web-to-lead/{form.key}"
 
 
