@@ -85,16 +85,20 @@ def _contacts(request: HttpRequest) -> QuerySet[Contact]:
     return Contact.objects.visible_to(actor(request))
 
 
-@accounts_router.get("", response=Page[AccountOut], summary="List accounts")
-def list_accounts(request: HttpRequest, filters: Query[AccountFilters]) -> dict:
-    accounts = _accounts(request)
+def filter_accounts(accounts: QuerySet[Account], filters: AccountFilters) -> QuerySet[Account]:
+    """The list's filters, shared by the API list and the CSV export."""
     if filters.owner_id is not None:
         accounts = accounts.filter(owner_id=filters.owner_id)
     if filters.industry:
         accounts = accounts.filter(industry=filters.industry)
     if filters.q:
         accounts = accounts.filter(Q(name__icontains=filters.q) | Q(website__icontains=filters.q))
-    return keyset_page(accounts, filters.limit, filters.cursor)
+    return accounts
+
+
+@accounts_router.get("", response=Page[AccountOut], summary="List accounts")
+def list_accounts(request: HttpRequest, filters: Query[AccountFilters]) -> dict:
+    return keyset_page(filter_accounts(_accounts(request), filters), filters.limit, filters.cursor)
 
 
 @accounts_router.post("", response={201: AccountOut}, summary="Create an account")
@@ -121,9 +125,8 @@ def delete_account(request: HttpRequest, account_id: int) -> Status[None]:
     return Status(204, None)
 
 
-@contacts_router.get("", response=Page[ContactOut], summary="List contacts")
-def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict:
-    contacts = _contacts(request)
+def filter_contacts(contacts: QuerySet[Contact], filters: ContactFilters) -> QuerySet[Contact]:
+    """The list's filters, shared by the API list and the CSV export."""
     if filters.owner_id is not None:
         contacts = contacts.filter(owner_id=filters.owner_id)
     if filters.account_id is not None:
@@ -135,7 +138,12 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict:
         contacts = contacts.filter(
             Q(last_name__icontains=term) | Q(first_name__icontains=term) | Q(email__icontains=term)
         )
-    return keyset_page(contacts, filters.limit, filters.cursor)
+    return contacts
+
+
+@contacts_router.get("", response=Page[ContactOut], summary="List contacts")
+def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict:
+    return keyset_page(filter_contacts(_contacts(request), filters), filters.limit, filters.cursor)
 
 
 @contacts_router.post("", response={201: ContactOut}, summary="Create a contact")

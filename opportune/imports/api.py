@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
-from opportune.accounts.api import AccountFilters, ContactFilters
+from opportune.accounts.api import AccountFilters, ContactFilters, filter_accounts, filter_contacts
 from opportune.accounts.models import Account, Contact
 from opportune.errors import field_error
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
 from opportune.leads.api import LeadFilters, filter_leads
 from opportune.leads.models import Lead
-from opportune.opportunities.api import OpportunityFilters
+from opportune.opportunities.api import OpportunityFilters, filter_opportunities
 from opportune.opportunities.models import Opportunity
 from opportune.paging import ListParams, Page, keyset_page
 
@@ -136,28 +136,13 @@ def export_leads(request: HttpRequest, filters: Query[LeadFilters]) -> Streaming
 
 @router.get("/exports/accounts", response={200: None}, summary="The filtered accounts as CSV")
 def export_accounts(request: HttpRequest, filters: Query[AccountFilters]) -> StreamingHttpResponse:
-    found = Account.objects.visible_to(actor(request))
-    if filters.owner_id is not None:
-        found = found.filter(owner_id=filters.owner_id)
-    if filters.industry:
-        found = found.filter(industry=filters.industry)
-    if filters.q:
-        found = found.filter(Q(name__icontains=filters.q) | Q(website__icontains=filters.q))
+    found = filter_accounts(Account.objects.visible_to(actor(request)), filters)
     return _streamed(Target.ACCOUNTS, found)
 
 
 @router.get("/exports/contacts", response={200: None}, summary="The filtered contacts as CSV")
 def export_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> StreamingHttpResponse:
-    found = Contact.objects.visible_to(actor(request))
-    simple = {"owner_id": filters.owner_id, "account_id": filters.account_id}
-    found = found.filter(**{k: v for k, v in simple.items() if v is not None})
-    if filters.email:
-        found = found.filter(email=filters.email.lower())
-    if filters.q:
-        term = filters.q.strip()
-        found = found.filter(
-            Q(last_name__icontains=term) | Q(first_name__icontains=term) | Q(email__icontains=term)
-        )
+    found = filter_contacts(Contact.objects.visible_to(actor(request)), filters)
     return _streamed(Target.CONTACTS, found)
 
 
@@ -167,19 +152,5 @@ def export_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> Str
 def export_opportunities(
     request: HttpRequest, filters: Query[OpportunityFilters]
 ) -> StreamingHttpResponse:
-    found = Opportunity.objects.visible_to(actor(request))
-    simple = {
-        "pipeline__key": filters.pipeline,
-        "stage__key": filters.stage,
-        "owner_id": filters.owner_id,
-        "account_id": filters.account_id,
-        "forecast_category": filters.forecast_category,
-        "is_closed": filters.is_closed,
-        "is_won": filters.is_won,
-        "close_date__gte": filters.close_date_from,
-        "close_date__lte": filters.close_date_to,
-    }
-    found = found.filter(**{k: v for k, v in simple.items() if v is not None})
-    if filters.q:
-        found = found.filter(name__icontains=filters.q.strip())
+    found = filter_opportunities(Opportunity.objects.visible_to(actor(request)), filters)
     return _streamed(Target.OPPORTUNITIES, found)

@@ -117,9 +117,10 @@ def _visible(request: HttpRequest) -> QuerySet[Opportunity]:
     )
 
 
-@opportunities_router.get("", response=Page[OpportunityOut], summary="List opportunities")
-def list_opportunities(request: HttpRequest, filters: Query[OpportunityFilters]) -> dict:
-    found = _visible(request)
+def filter_opportunities(
+    found: QuerySet[Opportunity], filters: OpportunityFilters
+) -> QuerySet[Opportunity]:
+    """The list's filters, shared by the API list and the CSV export."""
     simple = {
         "pipeline__key": filters.pipeline,
         "stage__key": filters.stage,
@@ -134,7 +135,14 @@ def list_opportunities(request: HttpRequest, filters: Query[OpportunityFilters])
     found = found.filter(**{k: v for k, v in simple.items() if v is not None})
     if filters.q:
         found = found.filter(Q(name__icontains=filters.q.strip()))
-    return keyset_page(found, filters.limit, filters.cursor)
+    return found
+
+
+@opportunities_router.get("", response=Page[OpportunityOut], summary="List opportunities")
+def list_opportunities(request: HttpRequest, filters: Query[OpportunityFilters]) -> dict:
+    return keyset_page(
+        filter_opportunities(_visible(request), filters), filters.limit, filters.cursor
+    )
 
 
 @opportunities_router.post("", response={201: OpportunityDetailOut}, summary="Open an opportunity")
