@@ -14,7 +14,7 @@ from opportune.capture.services import RuleSet, assign_owners
 from opportune.errors import DomainError
 from opportune.leads.models import Lead, LeadStatus
 from opportune.leads.schemas import LeadChanges, LeadCreate
-from opportune.leads.services import update_lead
+from opportune.leads.services import check_disqualification, settable_status, update_lead
 
 from .bulk import RowInserter
 from .importers import BatchOutcome, Importer, domain_issue
@@ -82,16 +82,14 @@ class LeadImporter(Importer):
     def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:
         if "status" not in values:
             return None
-        status = self.statuses.get(values["status"].casefold())
-        header = self.mapping.header_of("status")
-        if status is None:
-            return Issue(
-                row.line, header, f"Unknown lead status '{values['status']}'.", values["status"]
+        try:
+            status = settable_status(
+                self.statuses.get(values["status"].casefold()), values["status"]
             )
-        if status.is_converted:
-            return Issue(row.line, header, "A lead becomes converted only by converting it.")
-        if status.requires_reason and not values.get("disqualify_reason"):
-            return Issue(row.line, header, f"The status '{status.key}' needs a disqualify reason.")
+            check_disqualification(status, values.get("disqualify_reason") or "")
+        except DomainError as refused:
+            header = self.mapping.header_of("status")
+            return Issue(row.line, header, refused.detail, values["status"])
         values["status"] = status.key
         return None
 

@@ -34,8 +34,8 @@ TRACKED_FIELDS = [
 ]
 
 
-def _status(key: str) -> LeadStatus:
-    status = LeadStatus.objects.filter(key=key).first()
+def settable_status(status: LeadStatus | None, key: str) -> LeadStatus:
+    """The status a lead may be given by editing or importing (not `converted`)."""
     if status is None:
         raise field_error("status", f"Unknown lead status '{key}'.")
     if status.is_converted:
@@ -43,17 +43,19 @@ def _status(key: str) -> LeadStatus:
     return status
 
 
-def _check_disqualification(lead: Lead) -> None:
-    if lead.status.requires_reason and not lead.disqualify_reason.strip():
+def check_disqualification(status: LeadStatus, disqualify_reason: str) -> None:
+    """A closed, unconverted status (unqualified) needs the reason the lead was dropped."""
+    if status.requires_reason and not disqualify_reason.strip():
         raise field_error(
-            "disqualify_reason", f"A reason is required to set the status '{lead.status.key}'."
+            "disqualify_reason", f"A reason is required to set the status '{status.key}'."
         )
 
 
 def _apply(lead: Lead, values: dict[str, Any]) -> None:
     values = blank_strings(values, TEXT_FIELDS)
     if "status" in values:
-        lead.status = _status(str(values.pop("status")))
+        key = str(values.pop("status"))
+        lead.status = settable_status(LeadStatus.objects.filter(key=key).first(), key)
     if "owner_id" in values:
         lead.owner = assignable_owner(values.pop("owner_id"))  # type: ignore[arg-type]
     for name, value in values.items():
@@ -82,7 +84,7 @@ def create_lead(actor: User, data: LeadCreate, *, default_owner: User | None = N
     _apply(lead, values)
     if not owner_given:
         lead.owner = default_owner or assign_owner(lead) or actor
-    _check_disqualification(lead)
+    check_disqualification(lead.status, lead.disqualify_reason)
     lead.save()
     return lead
 
@@ -102,7 +104,7 @@ def update_lead(actor: User, lead: Lead, changes: LeadChanges) -> Lead:
     before = snapshot(lead, TRACKED_FIELDS)
     values = changes.model_dump(exclude_unset=True)
     _apply(lead, values)
-    _check_disqualification(lead)
+    check_disqualification(lead.status, lead.disqualify_reason)
     lead.save()
     record_changes(actor, lead, before, snapshot(lead, TRACKED_FIELDS))
     return lead
