@@ -30,6 +30,9 @@ from .models import ForecastCategory, LostReason, Opportunity, OpportunityHistor
 if TYPE_CHECKING:
     from opportune.identity.models import User
 
+# Fields change_opportunity sets as given; everything else goes through a rule.
+_TEXT = {"type", "lead_source", "campaign", "next_step", "description"}
+_PLAIN = {"name", "amount", "close_date", *_TEXT}
 HISTORY_FIELDS = ("stage_id", "amount", "probability", "close_date", "forecast_category")
 TRACKED_FIELDS = [
     f.attname
@@ -243,10 +246,6 @@ def change_opportunity(
         _append_history(opportunity, actor, now, before["amount"], before["close_date"])
     record_changes(actor, opportunity, before, after)
     return opportunity
-
-
-_TEXT = {"type", "lead_source", "campaign", "next_step", "description"}
-_PLAIN = {"name", "amount", "close_date", *_TEXT}
 
 
 def close_opportunity(
