@@ -167,7 +167,6 @@ def open_opportunity(
             next_step=draft.next_step,
             description=draft.description,
             primary_contact=draft.primary_contact,
-            lost_reason=lost_reason(draft.lost_reason_key),
         )
         _enter_stage(opportunity, stage_in(draft.pipeline, draft.stage_key), now)
         if draft.lost_reason_key:
