@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
+from django.core.validators import EmailValidator
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _eager(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    return re.compile(pattern.pattern, pattern.flags)
+
+
+class _EmailValidator(EmailValidator):
+    """Django's rules, with its patterns compiled once instead of behind a lazy proxy that
+    every match goes through (a third of the cost of validating an email, which the importer
+    does a million times)."""
+
+    user_regex = _eager(EmailValidator.user_regex)
+    domain_regex = _eager(EmailValidator.domain_regex)
+    literal_regex = _eager(EmailValidator.literal_regex)
+
+
+validate_email = _EmailValidator()
 
 
 def _email(value: str | None) -> str | None:
