@@ -23,6 +23,7 @@ from opportune.errors import DomainError
 from opportune.opportunities.models import Opportunity, Pipeline
 from opportune.opportunities.schemas import OpportunityCreate
 from opportune.opportunities.services import change_opportunity, draft_from, open_opportunity
+from opportune.probes import AnyOf, index_probes
 
 from .mapping import Mapping
 from .models import ExternalId, ImportJob, RowIssue, Target
@@ -75,14 +76,30 @@ class Importer:
         # Hashes of the match keys met so far: in-file duplicates, in constant memory per row.
         self.seen: set[int] = set()
 
+    # ``check`` reads nothing from the database, so it may run in a helper process while
+    # this one writes (``checking.py``). True where ``resolve`` needs no query.
+    checks_without_database = False
+
     def run(self, rows: list[Row]) -> BatchOutcome:
-        outcome = BatchOutcome()
+        return self.settle(self.check(rows))
+
+    def check(self, rows: list[Row]) -> list[Prepared | list[Issue]]:
+        """Each row validated: what writing it needs, or why it cannot be written."""
+        checked: list[Prepared | list[Issue]] = []
         for row in rows:
             if row.problem:
-                outcome.reject(Issue(row.line, "", row.problem))
-                continue
-            prepared = self.prepare(row, outcome)
-            if prepared is None:
+                checked.append([Issue(row.line, "", row.problem)])
+            else:
+                checked.append(self.prepare(row))
+        return checked
+
+    def settle(self, checked: list[Prepared | list[Issue]]) -> BatchOutcome:
+        """The checked rows of a batch, in file order: in-file duplicates skipped, matches
+        with existing records found, and what is left to write."""
+        outcome = BatchOutcome()
+        for prepared in checked:
+            if isinstance(prepared, list):
+                outcome.reject(prepared)
                 continue
             key = self.dedupe_key(prepared)
             if key:
@@ -90,7 +107,7 @@ class Importer:
                 if digest in self.seen:
                     outcome.issues.append(
                         Issue(
-                            row.line,
+                            prepared.line,
                             self.mapping.header_of(self.job.match_key or "email"),
                             f"Same {self.job.match_key or 'email'} as an earlier row of the "
                             "file: skipped.",
@@ -107,23 +124,20 @@ class Importer:
             outcome.writer = self.write
         return outcome
 
-    def prepare(self, row: Row, outcome: BatchOutcome) -> Prepared | None:
+    def prepare(self, row: Row) -> Prepared | list[Issue]:
         values: dict[str, Any] = mapped_values(self.mapping, row)
         external_id = values.pop("external_id", "")
         owner = resolve_owner(self.owners, self.mapping, values, row)
         if isinstance(owner, Issue):
-            outcome.reject(owner)
-            return None
+            return [owner]
         problem = self.resolve(values, row)
         if problem is not None:
-            outcome.reject(problem)
-            return None
+            return [problem]
         if owner is not None:
             values["owner_id"] = owner.pk
         data = validate(self.schema, values, self.mapping, row)
         if isinstance(data, list):
-            outcome.reject(data)
-            return None
+            return data
         return Prepared(row.line, data, owner, external_id)
 
     def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:
@@ -136,12 +150,13 @@ class Importer:
         return email_key(str(getattr(prepared.data, "email", "") or ""))
 
     def existing_by_external_id(self, outcome: BatchOutcome) -> dict[str, int]:
-        ids = [p.external_id for p in outcome.creates if p.external_id]
-        return dict(
-            ExternalId.objects.filter(target=self.target, external_id__in=ids).values_list(
-                "external_id", "record_id"
+        ids = {p.external_id for p in outcome.creates} - {""}
+        with index_probes():
+            return dict(
+                ExternalId.objects.filter(target=self.target)
+                .filter(AnyOf("external_id", ids))
+                .values_list("external_id", "record_id")
             )
-        )
 
     def match(self, outcome: BatchOutcome) -> None:
         """Move the rows that match an existing visible record to ``updates``."""
@@ -150,9 +165,10 @@ class Importer:
         found = self.find_existing(outcome)
         if not found:
             return
-        visible = set(
-            self.visible().filter(pk__in=set(found.values())).values_list("pk", flat=True)
-        )
+        with index_probes():
+            visible = set(
+                self.visible().filter(AnyOf("pk", set(found.values()))).values_list("pk", flat=True)
+            )
         creates = []
         for prepared in outcome.creates:
             pk = found.get(self.match_value(prepared))

@@ -15,6 +15,7 @@ from opportune.errors import DomainError
 from opportune.leads.models import Lead, LeadStatus
 from opportune.leads.schemas import LeadChanges, LeadCreate
 from opportune.leads.services import check_disqualification, settable_status, update_lead
+from opportune.probes import AnyOf, index_probes
 
 from .bulk import RowInserter
 from .importers import BatchOutcome, Importer, domain_issue
@@ -47,8 +48,11 @@ class NewLead:
         self.company_key = keys.company_key(values["company"])
 
     def __getattr__(self, name: str) -> Any:
-        # Only reached for names not set above: the lead's own field values.
-        return self.values.get(name)
+        # Only reached for names not set above: the lead's own field values. (Not for
+        # special names, which pickle looks up before ``values`` is restored.)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self.__dict__["values"].get(name)
 
     def row(self) -> dict[str, Any]:
         return {
@@ -65,6 +69,7 @@ class NewLead:
 class LeadImporter(Importer):
     target = Target.LEADS
     schema = LeadCreate
+    checks_without_database = True  # statuses and owners are loaded once, up front
 
     def __init__(self, job: ImportJob, mapping: Mapping) -> None:
         super().__init__(job, mapping)
@@ -93,10 +98,10 @@ class LeadImporter(Importer):
         values["status"] = status.key
         return None
 
-    def prepare(self, row: Row, outcome: BatchOutcome) -> Prepared | None:
-        prepared = super().prepare(row, outcome)
-        if prepared is None:
-            return None
+    def prepare(self, row: Row) -> Prepared | list[Issue]:
+        prepared = super().prepare(row)
+        if isinstance(prepared, list):
+            return prepared
         data = prepared.data
         values = {name: getattr(data, name) for name in data.model_fields_set - NOT_LEAD_FIELDS}
         lead = NewLead(
@@ -119,13 +124,14 @@ class LeadImporter(Importer):
     def find_existing(self, outcome: BatchOutcome) -> dict[str, int]:
         if self.job.match_key == "external_id":
             return self.existing_by_external_id(outcome)
-        emails = [p.extra["lead"].email_key for p in outcome.creates if p.extra["lead"].email_key]
-        return dict(
-            self.visible()
-            .filter(email_key__in=emails)
-            .order_by("pk")
-            .values_list("email_key", "pk")
-        )
+        emails = {p.extra["lead"].email_key for p in outcome.creates} - {""}
+        with index_probes():
+            return dict(
+                self.visible()
+                .filter(AnyOf("email_key", emails))
+                .order_by("pk")
+                .values_list("email_key", "pk")
+            )
 
     def match(self, outcome: BatchOutcome) -> None:
         super().match(outcome)
@@ -139,10 +145,15 @@ class LeadImporter(Importer):
             return
         by_email: dict[str, int] = {}
         by_phone: dict[str, int] = {}
-        condition = Q(email_key__in=emails) | Q(phone_key__in=phones)
-        for pk, found_email, found_phone in (
-            self.visible().filter(condition).values_list("pk", "email_key", "phone_key")
-        ):
+        condition = Q(AnyOf("email_key", emails)) | Q(AnyOf("phone_key", phones))
+        with index_probes():
+            found = list(
+                self.visible()
+                .filter(condition)
+                .order_by("pk")
+                .values_list("pk", "email_key", "phone_key")
+            )
+        for pk, found_email, found_phone in found:  # the oldest lead is named
             by_email.setdefault(found_email, pk)
             by_phone.setdefault(found_phone, pk)
         for prepared in outcome.creates:
