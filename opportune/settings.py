@@ -177,3 +177,7 @@ OPPORTUNE_PHONE_REGION = os.environ.get("OPPORTUNE_PHONE_REGION", "US").upper()
 OPPORTUNE_WEB_TO_LEAD_PER_MINUTE = int(os.environ.get("OPPORTUNE_WEB_TO_LEAD_PER_MINUTE", "10"))
 # The CRM's public address, used in the web-to-lead snippet to paste into a website.
 OPPORTUNE_BASE_URL = os.environ.get("OPPORTUNE_BASE_URL", "http://127.0.0.1:8000")
+# Helper processes that check a large import's next rows while the worker writes (0: none;
+# unset: one per core beyond the first, at most two).
+_import_helpers = os.environ.get("OPPORTUNE_IMPORT_HELPERS", "")
+OPPORTUNE_IMPORT_HELPERS = int(_import_helpers) if _import_helpers else None

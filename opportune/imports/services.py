@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +24,7 @@ from opportune.errors import Conflict, NotAllowed, field_error
 from opportune.identity.models import Role, User
 from opportune.identity.services import require_writer
 
+from .checking import Checker, helper_count
 from .importers import (
     AccountImporter,
     BatchOutcome,
@@ -37,6 +38,8 @@ from .models import ImportJob, ImportMapping, ImportRowError, JobStatus, Target
 from .reading import FileShape, Row, UnreadableFile, count_rows, inspect, read_rows
 
 BATCH_ROWS = 2000
+# Below this many rows, starting helper processes (``checking.py``) costs more than it saves.
+HELPED_FROM_ROWS = 4 * BATCH_ROWS
 MAPPING_PARTS = ("columns", "values", "defaults", "options")
 MATCH_KEYS = {
     Target.LEADS: ("email", "external_id"),
@@ -206,14 +209,12 @@ def run_job(job_id: int, progress: Progress | None = None) -> ImportJob:
             job.total_rows = count_rows(path, shape)
             ImportJob.objects.filter(pk=job.pk).update(total_rows=job.total_rows)
         importer = IMPORTERS[Target(job.target)](job, Mapping(**job.mapping))
-        batch: list[Row] = []
-        for row in read_rows(path, shape, skip=job.rows_done):
-            batch.append(row)
-            if len(batch) >= BATCH_ROWS:
-                _commit(job, importer.run(batch), len(batch), progress)
-                batch = []
-        if batch:
-            _commit(job, importer.run(batch), len(batch), progress)
+        left = job.total_rows - job.rows_done
+        helpers = helper_count() if left > HELPED_FROM_ROWS else 0
+        batches = _batches(read_rows(path, shape, skip=job.rows_done))
+        with Checker(importer, helpers) as checker:
+            for size, checked in checker.checked(batches):
+                _commit(job, importer.settle(checked), size, progress)
     except UnreadableFile as exc:
         _finish(job, JobStatus.FAILED, exc.detail)
     except Exception as exc:
@@ -228,6 +229,17 @@ def run_job(job_id: int, progress: Progress | None = None) -> ImportJob:
     if progress:
         progress(job)
     return job
+
+
+def _batches(rows: Iterable[Row]) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH_ROWS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _finish(job: ImportJob, status: str, failure: str = "") -> None:
