@@ -8,7 +8,9 @@ industry, employees, revenue; one row in 200 repeats an earlier email), then for
 database, on a fresh schema with every migration applied:
 
 - raw: Python's csv reader feeding ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) into the
-  same leads table with the same indexes, committing every 2,000 rows;
+  same leads table with the same indexes, committing every 2,000 rows; its match-key columns
+  get stand-ins (the lowercased email, the phone as written...), so that both fill the same
+  indexes with as many distinct values;
 - import: Opportune's importer (``opportune import leads``): mapping, validation by the
   shared ``LeadCreate`` schema, normalization and match keys (E.164 phones), in-file and
   existing duplicates on email and phone, a round-robin assignment rule, batches of 2,000
@@ -147,9 +149,11 @@ def phase_raw(csv_path: str) -> dict:
         "email_opt_out": False, "budget_confirmed": False, "decision_maker": "",
         "decision_maker_title": "", "authority_confirmed": False, "need_description": "",
         "need_identified": False, "disqualify_reason": "", "is_converted": False,
-        "email_key": "", "phone_key": "", "name_key": "", "company_key": "",
     }  # fmt: skip
-    columns = names + list(fixed)
+    # The match keys get stand-ins of the same shape (the work of deriving the real ones is
+    # the importer's), so both fill the same indexes with as many distinct values.
+    keys = ["email_key", "phone_key", "name_key", "company_key"]
+    columns = names + list(fixed) + keys
     tail = tuple(fixed.values())
     started = time.perf_counter()
     count = 0
@@ -172,9 +176,11 @@ def phase_raw(csv_path: str) -> dict:
                     )
 
         for cells in reader:
+            first, last, company, email, phone = cells[:5]
             cells[10] = cells[10] or None  # type: ignore[call-overload]
             cells[11] = cells[11] or None  # type: ignore[call-overload]
-            batch.append((*cells, *tail))
+            stand_ins = (email.lower(), phone, f"{first} {last}".lower(), company.lower())
+            batch.append((*cells, *tail, *stand_ins))
             count += 1
             if len(batch) == BATCH:
                 flush()
