@@ -54,14 +54,15 @@ class RuleSet:
         return bool(rule.round_robin_team_id and self.reps.get(rule.round_robin_team_id))
 
 
-def assign_owners(leads: Sequence[Lead], rules: RuleSet | None = None) -> None:
-    """Give each lead that a rule matches its owner; leave the others untouched.
+def assign_owners(leads: Sequence[Lead | Any], rules: RuleSet | None = None) -> None:
+    """Give each lead that a rule matches its owner; leave the others untouched. (Leads, or
+    the importer's rows, which have a lead's attributes and owner.)
 
     A round-robin rule's turns are taken under a lock on its row, held until the caller's
     transaction ends, so concurrent requests never give two leads the same turn.
     """
     rules = rules or RuleSet.load()
-    round_robin: dict[int, tuple[AssignmentRule, list[Lead]]] = {}
+    round_robin: dict[int, tuple[AssignmentRule, list[Lead | Any]]] = {}
     for lead in leads:
         rule = rules.first_match(lead)
         if rule is None:

@@ -26,14 +26,14 @@ from django.db import connections
 
 from .importers import Importer
 from .reading import Row
-from .rows import Issue, Prepared
+from .rows import CheckedRow, Issue
 
-Checked = list[Prepared | list[Issue]]
+Checked = list[CheckedRow | list[Issue]]
 
 # The importer a helper checks with, set before the fork. And the connections a helper
 # inherited: referenced until it exits (multiprocessing ends helpers with os._exit, without
 # finalizers), because closing a PostgreSQL one would end the parent's session too.
-_importer: Importer | None = None
+_importer: Importer[Any] | None = None
 _inherited: list[Any] = []
 
 
@@ -59,7 +59,7 @@ def _check(rows: list[Row]) -> Checked:
 class Checker:
     """``checked(batches)`` yields each batch's size and checked rows, in file order."""
 
-    def __init__(self, importer: Importer, helpers: int) -> None:
+    def __init__(self, importer: Importer[Any], helpers: int) -> None:
         self.importer = importer
         self.helpers = helpers if importer.checks_without_database else 0
         self.pool: Pool | None = None

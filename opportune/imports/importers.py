@@ -1,16 +1,17 @@
-"""One importer per target. ``run(rows)`` validates a batch and answers a ``BatchOutcome``
-whose ``write()`` the job calls inside the batch's transaction.
+"""One importer per target. ``check(rows)`` validates a batch row by row; ``settle`` takes
+the checked rows in file order and answers a ``BatchOutcome`` whose ``write()`` the job
+calls inside the batch's transaction.
 
 Leads, the high-volume target, have their own bulk importer (``lead_importer.py``).
 Accounts, contacts and opportunities go through their services row by row (each row in a
-savepoint), since their files are small and their rules many.
+savepoint, ``RowImporter``), since their files are small and their rules many.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.db import transaction
 from pydantic import BaseModel
@@ -28,7 +29,15 @@ from opportune.probes import AnyOf, index_probes
 from .mapping import Mapping
 from .models import ExternalId, ImportJob, RowIssue, Target
 from .reading import Row
-from .rows import Issue, OwnerDirectory, Prepared, mapped_values, resolve_owner, validate
+from .rows import (
+    CheckedRow,
+    Issue,
+    OwnerDirectory,
+    Prepared,
+    mapped_values,
+    resolve_owner,
+    validate,
+)
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -43,13 +52,16 @@ class Counts:
     possible_duplicates: int = 0
 
 
+R = TypeVar("R", bound=CheckedRow)
+
+
 @dataclass
-class BatchOutcome:
+class BatchOutcome(Generic[R]):
     issues: list[Issue] = field(default_factory=list)
     counts: Counts = field(default_factory=Counts)
-    creates: list[Prepared] = field(default_factory=list)
-    updates: list[tuple[Prepared, int]] = field(default_factory=list)
-    writer: Callable[[BatchOutcome], None] | None = None
+    creates: list[R] = field(default_factory=list)
+    updates: list[tuple[R, int]] = field(default_factory=list)
+    writer: Callable[[BatchOutcome[R]], None] | None = None
 
     def write(self) -> Counts:
         if self.writer is not None:
@@ -64,7 +76,9 @@ class BatchOutcome:
         self.counts.invalid += 1
 
 
-class Importer:
+class Importer(Generic[R]):
+    """What every target shares: checking, in-file duplicates, matching existing records."""
+
     target: Target
     schema: type[BaseModel]
 
@@ -80,12 +94,12 @@ class Importer:
     # this one writes (``checking.py``). True where ``resolve`` needs no query.
     checks_without_database = False
 
-    def run(self, rows: list[Row]) -> BatchOutcome:
+    def run(self, rows: list[Row]) -> BatchOutcome[R]:
         return self.settle(self.check(rows))
 
-    def check(self, rows: list[Row]) -> list[Prepared | list[Issue]]:
+    def check(self, rows: list[Row]) -> list[R | list[Issue]]:
         """Each row validated: what writing it needs, or why it cannot be written."""
-        checked: list[Prepared | list[Issue]] = []
+        checked: list[R | list[Issue]] = []
         for row in rows:
             if row.problem:
                 checked.append([Issue(row.line, "", row.problem)])
@@ -93,10 +107,10 @@ class Importer:
                 checked.append(self.prepare(row))
         return checked
 
-    def settle(self, checked: list[Prepared | list[Issue]]) -> BatchOutcome:
+    def settle(self, checked: list[R | list[Issue]]) -> BatchOutcome[R]:
         """The checked rows of a batch, in file order: in-file duplicates skipped, matches
         with existing records found, and what is left to write."""
-        outcome = BatchOutcome()
+        outcome: BatchOutcome[R] = BatchOutcome()
         for prepared in checked:
             if isinstance(prepared, list):
                 outcome.reject(prepared)
@@ -124,7 +138,11 @@ class Importer:
             outcome.writer = self.write
         return outcome
 
-    def prepare(self, row: Row) -> Prepared | list[Issue]:
+    def prepare(self, row: Row) -> R | list[Issue]:
+        raise NotImplementedError
+
+    def validated(self, row: Row) -> Prepared | list[Issue]:
+        """The row mapped, its names resolved and validated by the target's input schema."""
         values: dict[str, Any] = mapped_values(self.mapping, row)
         external_id = values.pop("external_id", "")
         owner = resolve_owner(self.owners, self.mapping, values, row)
@@ -144,12 +162,15 @@ class Importer:
         """Turn names into what the schema takes (keys, ids); an Issue when one is unknown."""
         return None
 
-    def dedupe_key(self, prepared: Prepared) -> str:
-        if self.job.match_key == "external_id":
-            return prepared.external_id
-        return email_key(str(getattr(prepared.data, "email", "") or ""))
+    def dedupe_key(self, prepared: R) -> str:
+        """What makes two rows of the file the same record ('' for never)."""
+        raise NotImplementedError
 
-    def existing_by_external_id(self, outcome: BatchOutcome) -> dict[str, int]:
+    def match_value(self, prepared: R) -> str:
+        """The row's value of the job's match key."""
+        raise NotImplementedError
+
+    def existing_by_external_id(self, outcome: BatchOutcome[R]) -> dict[str, int]:
         ids = {p.external_id for p in outcome.creates} - {""}
         with index_probes():
             return dict(
@@ -158,7 +179,7 @@ class Importer:
                 .values_list("external_id", "record_id")
             )
 
-    def match(self, outcome: BatchOutcome) -> None:
+    def match(self, outcome: BatchOutcome[R]) -> None:
         """Move the rows that match an existing visible record to ``updates``."""
         if not self.job.match_key:
             return
@@ -178,12 +199,7 @@ class Importer:
                 creates.append(prepared)
         outcome.creates = creates
 
-    def match_value(self, prepared: Prepared) -> str:
-        if self.job.match_key == "external_id":
-            return prepared.external_id
-        return email_key(str(getattr(prepared.data, "email", "") or ""))
-
-    def find_existing(self, outcome: BatchOutcome) -> dict[str, int]:
+    def find_existing(self, outcome: BatchOutcome[R]) -> dict[str, int]:
         return self.existing_by_external_id(outcome)
 
     def visible(self) -> Any:
@@ -193,7 +209,25 @@ class Importer:
         rows = [ExternalId(target=self.target, external_id=e, record_id=pk) for e, pk in pairs if e]
         ExternalId.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
 
-    def write(self, outcome: BatchOutcome) -> None:
+    def write(self, outcome: BatchOutcome[R]) -> None:
+        raise NotImplementedError
+
+
+class RowImporter(Importer[Prepared]):
+    """Rows validated into the target's input schema, written one by one by its services."""
+
+    def prepare(self, row: Row) -> Prepared | list[Issue]:
+        return self.validated(row)
+
+    def dedupe_key(self, prepared: Prepared) -> str:
+        return self.match_value(prepared)
+
+    def match_value(self, prepared: Prepared) -> str:
+        if self.job.match_key == "external_id":
+            return prepared.external_id
+        return email_key(str(getattr(prepared.data, "email", "") or ""))
+
+    def write(self, outcome: BatchOutcome[Prepared]) -> None:
         """Row by row through the services, each in a savepoint, so a refused row rolls back
         alone and is reported."""
         created: list[tuple[str, int]] = []
@@ -223,7 +257,7 @@ class Importer:
         raise NotImplementedError
 
 
-def domain_issue(prepared: Prepared, exc: DomainError, mapping: Mapping) -> list[Issue]:
+def domain_issue(prepared: CheckedRow, exc: DomainError, mapping: Mapping) -> list[Issue]:
     if not exc.errors:
         return [Issue(prepared.line, "", exc.detail)]
     return [
@@ -232,7 +266,7 @@ def domain_issue(prepared: Prepared, exc: DomainError, mapping: Mapping) -> list
     ]
 
 
-class AccountImporter(Importer):
+class AccountImporter(RowImporter):
     target = Target.ACCOUNTS
     schema = AccountCreate
 
@@ -246,7 +280,7 @@ class AccountImporter(Importer):
 
     match_value = dedupe_key
 
-    def find_existing(self, outcome: BatchOutcome) -> dict[str, int]:
+    def find_existing(self, outcome: BatchOutcome[Prepared]) -> dict[str, int]:
         if self.job.match_key == "external_id":
             return self.existing_by_external_id(outcome)
         names = [self.dedupe_key(p) for p in outcome.creates]
@@ -286,7 +320,7 @@ class _AccountByName:
         return None
 
 
-class ContactImporter(_AccountByName, Importer):
+class ContactImporter(_AccountByName, RowImporter):
     target = Target.CONTACTS
     schema = ContactCreate
 
@@ -296,7 +330,7 @@ class ContactImporter(_AccountByName, Importer):
     def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:
         return self.account_id(values, row)
 
-    def find_existing(self, outcome: BatchOutcome) -> dict[str, int]:
+    def find_existing(self, outcome: BatchOutcome[Prepared]) -> dict[str, int]:
         if self.job.match_key == "external_id":
             return self.existing_by_external_id(outcome)
         emails = [self.match_value(p) for p in outcome.creates]
@@ -310,7 +344,7 @@ class ContactImporter(_AccountByName, Importer):
         save_contact(self.actor, changes, self.visible().get(pk=pk))
 
 
-class OpportunityImporter(_AccountByName, Importer):
+class OpportunityImporter(_AccountByName, RowImporter):
     target = Target.OPPORTUNITIES
     schema = OpportunityCreate
 

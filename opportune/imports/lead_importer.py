@@ -35,24 +35,51 @@ NOT_LEAD_FIELDS = {"status", "owner_id"}
 
 
 class NewLead:
-    """A lead row on its way to a bulk insert: its values, its match keys, and attribute
-    access for the assignment rules (cheaper than a model instance at a million rows)."""
+    """A checked lead row on its way to a bulk insert: its line, values, status, owner and
+    match keys, and attribute access to the values for the assignment rules. Plain and
+    slotted, not a model instance: a million of them cross from the checking helpers."""
 
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.values = values
-        self.owner: Any = None
-        self.status_id = 0
+    __slots__ = (
+        "changes",
+        "company_key",
+        "email_key",
+        "external_id",
+        "line",
+        "name_key",
+        "owner",
+        "phone_key",
+        "status_id",
+        "values",
+    )
+
+    def __init__(self, prepared: Prepared, status_id: int, keep_changes: bool) -> None:
+        data = prepared.data
+        values = {name: getattr(data, name) for name in data.model_fields_set - NOT_LEAD_FIELDS}
+        self.values = {k: ("" if v is None and k in TEXT_FIELDS else v) for k, v in values.items()}
+        # What an update by match key changes: only kept when the job matches.
+        self.changes = data.model_dump(exclude_unset=True) if keep_changes else None
+        self.line = prepared.line
+        self.external_id = prepared.external_id
+        self.status_id = status_id
+        self.owner: Any = prepared.owner
         self.email_key = keys.email_key(values.get("email") or "")
         self.phone_key = keys.phone_key(values.get("phone") or "", values.get("country") or "")
         self.name_key = keys.name_key(values.get("first_name") or "", values["last_name"])
         self.company_key = keys.company_key(values["company"])
 
     def __getattr__(self, name: str) -> Any:
-        # Only reached for names not set above: the lead's own field values. (Not for
-        # special names, which pickle looks up before ``values`` is restored.)
+        # Only reached for names that are not slots: the lead's own field values. (Not for
+        # special names, which pickle looks up before the slots are restored.)
         if name.startswith("__"):
             raise AttributeError(name)
-        return self.__dict__["values"].get(name)
+        return self.values.get(name)
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for name, value in zip(self.__slots__, state, strict=True):
+            setattr(self, name, value)
 
     def row(self) -> dict[str, Any]:
         return {
@@ -66,7 +93,7 @@ class NewLead:
         }
 
 
-class LeadImporter(Importer):
+class LeadImporter(Importer[NewLead]):
     target = Target.LEADS
     schema = LeadCreate
     checks_without_database = True  # statuses and owners are loaded once, up front
@@ -98,33 +125,26 @@ class LeadImporter(Importer):
         values["status"] = status.key
         return None
 
-    def prepare(self, row: Row) -> Prepared | list[Issue]:
-        prepared = super().prepare(row)
+    def prepare(self, row: Row) -> NewLead | list[Issue]:
+        prepared = self.validated(row)
         if isinstance(prepared, list):
             return prepared
-        data = prepared.data
-        values = {name: getattr(data, name) for name in data.model_fields_set - NOT_LEAD_FIELDS}
-        lead = NewLead(
-            {k: ("" if v is None and k in TEXT_FIELDS else v) for k, v in values.items()}
-        )
         status_key = getattr(prepared.data, "status", None)
-        lead.status_id = (self.statuses[status_key] if status_key else self.default_status).pk
-        lead.owner = prepared.owner
-        prepared.extra["lead"] = lead
-        return prepared
+        status = self.statuses[status_key] if status_key else self.default_status
+        return NewLead(prepared, status.pk, keep_changes=bool(self.job.match_key))
 
-    def dedupe_key(self, prepared: Prepared) -> str:
+    def dedupe_key(self, lead: NewLead) -> str:
         if self.job.match_key == "external_id":
-            return prepared.external_id
-        return str(prepared.extra["lead"].email_key)
+            return lead.external_id
+        return str(lead.email_key)
 
-    def match_value(self, prepared: Prepared) -> str:
-        return self.dedupe_key(prepared)
+    def match_value(self, lead: NewLead) -> str:
+        return self.dedupe_key(lead)
 
-    def find_existing(self, outcome: BatchOutcome) -> dict[str, int]:
+    def find_existing(self, outcome: BatchOutcome[NewLead]) -> dict[str, int]:
         if self.job.match_key == "external_id":
             return self.existing_by_external_id(outcome)
-        emails = {p.extra["lead"].email_key for p in outcome.creates} - {""}
+        emails = {lead.email_key for lead in outcome.creates} - {""}
         with index_probes():
             return dict(
                 self.visible()
@@ -133,14 +153,14 @@ class LeadImporter(Importer):
                 .values_list("email_key", "pk")
             )
 
-    def match(self, outcome: BatchOutcome) -> None:
+    def match(self, outcome: BatchOutcome[NewLead]) -> None:
         super().match(outcome)
         self.flag_possible_duplicates(outcome)
 
-    def flag_possible_duplicates(self, outcome: BatchOutcome) -> None:
+    def flag_possible_duplicates(self, outcome: BatchOutcome[NewLead]) -> None:
         """New rows whose email or phone some visible lead already has: created, reported."""
-        emails = {p.extra["lead"].email_key for p in outcome.creates} - {""}
-        phones = {p.extra["lead"].phone_key for p in outcome.creates} - {""}
+        emails = {lead.email_key for lead in outcome.creates} - {""}
+        phones = {lead.phone_key for lead in outcome.creates} - {""}
         if not emails and not phones:
             return
         by_email: dict[str, int] = {}
@@ -156,8 +176,7 @@ class LeadImporter(Importer):
         for pk, found_email, found_phone in found:  # the oldest lead is named
             by_email.setdefault(found_email, pk)
             by_phone.setdefault(found_phone, pk)
-        for prepared in outcome.creates:
-            lead = prepared.extra["lead"]
+        for lead in outcome.creates:
             same = ("email", by_email.get(lead.email_key)) if lead.email_key else ("", None)
             if same[1] is None and lead.phone_key:
                 same = ("phone", by_phone.get(lead.phone_key))
@@ -165,7 +184,7 @@ class LeadImporter(Importer):
                 outcome.counts.possible_duplicates += 1
                 outcome.issues.append(
                     Issue(
-                        prepared.line,
+                        lead.line,
                         self.mapping.header_of(same[0]),
                         f"Same {same[0]} as lead #{same[1]}: created, check for a merge.",
                         str(getattr(lead, same[0]))[:255],
@@ -173,8 +192,8 @@ class LeadImporter(Importer):
                     )
                 )
 
-    def write(self, outcome: BatchOutcome) -> None:
-        leads = [p.extra["lead"] for p in outcome.creates]
+    def write(self, outcome: BatchOutcome[NewLead]) -> None:
+        leads = outcome.creates
         assign_owners([lead for lead in leads if lead.owner is None], self.rules)
         for lead in leads:
             if lead.owner is None:
@@ -182,13 +201,12 @@ class LeadImporter(Importer):
         ids = self.inserter.insert([lead.row() for lead in leads])
         outcome.counts.created += len(leads)
         self.record_external_ids(
-            [(p.external_id, pk) for p, pk in zip(outcome.creates, ids, strict=True)]
+            [(lead.external_id, pk) for lead, pk in zip(leads, ids, strict=True)]
         )
-        for prepared, pk in outcome.updates:
-            changes = prepared.data.model_dump(exclude_unset=True)
+        for lead, pk in outcome.updates:
             try:
-                update_lead(self.actor, Lead(pk=pk), LeadChanges.model_validate(changes))
+                update_lead(self.actor, Lead(pk=pk), LeadChanges.model_validate(lead.changes))
             except DomainError as exc:
-                outcome.reject(domain_issue(prepared, exc, self.mapping))
+                outcome.reject(domain_issue(lead, exc, self.mapping))
                 continue
             outcome.counts.updated += 1

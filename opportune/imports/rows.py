@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -30,15 +30,21 @@ class Issue:
     kind: str = RowIssue.INVALID
 
 
+class CheckedRow(Protocol):
+    """A row that passed its checks: where it came from and its id in the other system."""
+
+    line: int
+    external_id: str
+
+
 @dataclass
 class Prepared:
-    """A row that passed validation, with what writing it needs."""
+    """A row validated by its target's input schema, with its owner."""
 
     line: int
     data: BaseModel
     owner: User | None = None
     external_id: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class OwnerDirectory:
