@@ -1,11 +1,12 @@
-"""Checking the next batches of a file in helper processes while this one writes.
+"""Reading and checking the next batches of a file in helper processes while this one writes.
 
-Most of a lead import's time per row is pure Python: mapping, validation by the shared
-schema, match keys (E.164 phones). None of it reads the database (``Importer.check`` with
-``checks_without_database``), so helper processes check batches ahead while this process
-settles and writes them in file order. Everything that touches the database (in-file and
-existing duplicates, assignment turns, inserts, progress) stays here, in one transaction
-per batch, exactly as without helpers.
+Most of a lead import's time per row is pure Python: parsing, mapping, validation by the
+shared schema, match keys (E.164 phones). None of it reads the database (``Importer.check``
+with ``checks_without_database``), so helper processes read the file and check its batches
+ahead, helper k of n taking batches k, k + n, k + 2n..., while this process settles and
+writes them in file order. Everything that touches the database (in-file and existing
+duplicates, assignment turns, inserts, progress) stays here, in one transaction per batch,
+exactly as without helpers.
 
 Helpers are forked, so they start with the importer as loaded (mapping, owners, statuses).
 They never use the database connections they inherit.
@@ -15,9 +16,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections import deque
-from collections.abc import Iterable, Iterator
-from multiprocessing.pool import AsyncResult, Pool
+import queue
+from collections.abc import Callable, Iterator
+from itertools import count
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
 from types import TracebackType
 from typing import Any
 
@@ -29,11 +32,15 @@ from .reading import Row
 from .rows import CheckedRow, Issue
 
 Checked = list[CheckedRow | list[Issue]]
+Batches = Callable[[], Iterator[list[Row]]]
+# Batches a helper may check ahead of the writing: memory stays flat whatever the file size.
+AHEAD = 2
 
-# The importer a helper checks with, set before the fork. And the connections a helper
-# inherited: referenced until it exits (multiprocessing ends helpers with os._exit, without
+# What a helper works with, set before the fork. And the connections a helper inherited:
+# referenced until it exits (multiprocessing ends helpers with os._exit, without
 # finalizers), because closing a PostgreSQL one would end the parent's session too.
 _importer: Importer[Any] | None = None
+_batches: Batches | None = None
 _inherited: list[Any] = []
 
 
@@ -45,31 +52,49 @@ def helper_count() -> int:
     return max(0, min(2, (os.cpu_count() or 1) - 1))
 
 
-def _start_helper() -> None:
+class HelperFailed(RuntimeError):
+    pass
+
+
+def _help(index: int, helpers: int, results: Queue[Any]) -> None:
     for connection in connections.all(initialized_only=True):
         _inherited.append(connection.connection)
         connection.connection = None  # a query here would open a connection of its own
-
-
-def _check(rows: list[Row]) -> Checked:
-    assert _importer is not None
-    return _importer.check(rows)
+    assert _importer is not None and _batches is not None
+    try:
+        for number, rows in enumerate(_batches()):
+            if number % helpers == index:
+                results.put((len(rows), _importer.check(rows)))
+    except BaseException as exc:
+        results.put(HelperFailed(f"A checking helper failed: {exc!r}"))
+    else:
+        results.put(None)  # the end of the file
+    results.close()
+    results.join_thread()
 
 
 class Checker:
-    """``checked(batches)`` yields each batch's size and checked rows, in file order."""
+    """``checked()`` yields each batch's size and checked rows, in file order."""
 
-    def __init__(self, importer: Importer[Any], helpers: int) -> None:
+    def __init__(self, importer: Importer[Any], batches: Batches, helpers: int) -> None:
         self.importer = importer
+        self.batches = batches
         self.helpers = helpers if importer.checks_without_database else 0
-        self.pool: Pool | None = None
+        self.processes: list[BaseProcess] = []
+        self.results: list[Queue[Any]] = []
 
     def __enter__(self) -> Checker:
-        global _importer
+        global _importer, _batches
         if self.helpers:
-            _importer = self.importer
+            _importer, _batches = self.importer, self.batches
             context = multiprocessing.get_context("fork")
-            self.pool = context.Pool(self.helpers, initializer=_start_helper)
+            self.results = [context.Queue(maxsize=AHEAD) for _ in range(self.helpers)]
+            for index, results in enumerate(self.results):
+                process = context.Process(
+                    target=_help, args=(index, self.helpers, results), daemon=True
+                )
+                process.start()
+                self.processes.append(process)
         return self
 
     def __exit__(
@@ -78,25 +103,36 @@ class Checker:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        global _importer
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-            self.pool = None
-        _importer = None
+        global _importer, _batches
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        self.processes, self.results = [], []
+        _importer, _batches = None, None
 
-    def checked(self, batches: Iterable[list[Row]]) -> Iterator[tuple[int, Checked]]:
-        if self.pool is None:
-            for rows in batches:
+    def checked(self) -> Iterator[tuple[int, Checked]]:
+        if not self.processes:
+            for rows in self.batches():
                 yield len(rows), self.importer.check(rows)
             return
-        # A few batches ahead, never the whole file: memory stays flat.
-        ahead: deque[tuple[int, AsyncResult[Checked]]] = deque()
-        for rows in batches:
-            ahead.append((len(rows), self.pool.apply_async(_check, (rows,))))
-            if len(ahead) > 2 * self.helpers:
-                size, result = ahead.popleft()
-                yield size, result.get()
-        while ahead:
-            size, result = ahead.popleft()
-            yield size, result.get()
+        for number in count():
+            found = self._next(number % self.helpers)
+            if found is None:
+                return
+            yield found
+
+    def _next(self, index: int) -> tuple[int, Checked] | None:
+        while True:
+            try:
+                found = self.results[index].get(timeout=1)
+            except queue.Empty:
+                process = self.processes[index]
+                if not process.is_alive():
+                    raise HelperFailed(
+                        f"A checking helper stopped unexpectedly (exit code {process.exitcode})."
+                    ) from None
+                continue
+            if isinstance(found, HelperFailed):
+                raise found
+            return found

@@ -211,9 +211,13 @@ def run_job(job_id: int, progress: Progress | None = None) -> ImportJob:
         importer = IMPORTERS[Target(job.target)](job, Mapping(**job.mapping))
         left = job.total_rows - job.rows_done
         helpers = helper_count() if left > HELPED_FROM_ROWS else 0
-        batches = _batches(read_rows(path, shape, skip=job.rows_done))
-        with Checker(importer, helpers) as checker:
-            for size, checked in checker.checked(batches):
+        skip = job.rows_done
+
+        def batches() -> Iterator[list[Row]]:
+            return _batches(read_rows(path, shape, skip=skip))
+
+        with Checker(importer, batches, helpers) as checker:
+            for size, checked in checker.checked():
                 _commit(job, importer.settle(checked), size, progress)
     except UnreadableFile as exc:
         _finish(job, JobStatus.FAILED, exc.detail)

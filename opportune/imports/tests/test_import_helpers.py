@@ -119,3 +119,29 @@ def test_a_helper_that_fails_fails_the_job_and_a_resume_finishes_it(
     monkeypatch.setattr(LeadImporter, "check", real_check)
     job = run_job(job.pk)
     assert (job.status, job.rows_done, job.created, Lead.objects.count()) == ("done", 100, 100, 100)
+
+
+def test_a_helper_that_dies_fails_the_job_with_its_exit_code(
+    company: Company, settings: Any, small_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.OPPORTUNE_IMPORT_HELPERS = 1
+    content = "Last Name,Company\n" + "".join(f"L{n},Acme\n" for n in range(100))
+    job = create_job(company.mark, "leads", stored(content), "x.csv")
+    real_check = LeadImporter.check
+
+    def check(self: LeadImporter, rows: Any) -> Any:
+        if rows[0].line == 52:
+            os._exit(3)  # killed, as by the kernel's out-of-memory killer
+        return real_check(self, rows)
+
+    monkeypatch.setattr(LeadImporter, "check", check)
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        run_job(job.pk)
+    job.refresh_from_db()
+    # Whole batches only (what the helper had checked but not yet handed over is lost)...
+    assert job.status == "failed" and job.rows_done in (25, 50)
+    assert Lead.objects.count() == job.rows_done
+    # ...and a resume checks the rest again.
+    monkeypatch.setattr(LeadImporter, "check", real_check)
+    job = run_job(job.pk)
+    assert (job.status, job.created, Lead.objects.count()) == ("done", 100, 100)
