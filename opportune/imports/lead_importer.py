@@ -146,12 +146,9 @@ class LeadImporter(Importer[NewLead]):
             return self.existing_by_external_id(outcome)
         emails = {lead.email_key for lead in outcome.creates} - {""}
         with index_probes():
-            return dict(
-                self.visible()
-                .filter(AnyOf("email_key", emails))
-                .order_by("pk")
-                .values_list("email_key", "pk")
-            )
+            found = self.visible().filter(AnyOf("email_key", emails)).values_list("pk", "email_key")
+            # Sorted here: an ORDER BY would walk the primary key instead of probing.
+            return {email: pk for pk, email in sorted(found)}  # several: the newest
 
     def match(self, outcome: BatchOutcome[NewLead]) -> None:
         super().match(outcome)
@@ -167,12 +164,9 @@ class LeadImporter(Importer[NewLead]):
         by_phone: dict[str, int] = {}
         condition = Q(AnyOf("email_key", emails)) | Q(AnyOf("phone_key", phones))
         with index_probes():
-            found = list(
-                self.visible()
-                .filter(condition)
-                .order_by("pk")
-                .values_list("pk", "email_key", "phone_key")
-            )
+            found = self.visible().filter(condition).values_list("pk", "email_key", "phone_key")
+            # Sorted here: an ORDER BY would walk the primary key instead of probing.
+            found = sorted(found)
         for pk, found_email, found_phone in found:  # the oldest lead is named
             by_email.setdefault(found_email, pk)
             by_phone.setdefault(found_phone, pk)
