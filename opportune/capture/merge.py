@@ -2,8 +2,9 @@
 
 The master keeps its id. Each field takes the value of the lead chosen for it, by default the
 master's, else the first non-empty one. Every row that points at a merged lead (activities,
-and whatever other app links to leads) moves to the master, as does the merged leads' field
-history; then the merged leads are deleted. ``LeadMerge`` keeps what undoing needs: the
+and whatever other app links to leads) moves to the master, as do the merged leads' field
+history and external ids (so a later import matching on them updates the master); then the
+merged leads are deleted. ``LeadMerge`` keeps what undoing needs: the
 master's values before, the merged leads as they were, and the ids of the rows moved.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -19,6 +21,7 @@ from opportune.audit.models import FieldChange
 from opportune.audit.services import record_changes, snapshot
 from opportune.errors import Conflict, RuleViolation, field_error
 from opportune.identity.services import require_writer
+from opportune.imports.models import ExternalId, Target
 from opportune.leads.models import MATCH_KEY_FIELDS, Lead
 from opportune.leads.schemas import LeadChanges
 
@@ -48,6 +51,14 @@ def _links_to_leads() -> list[tuple[type[models.Model], str]]:
         for rel in Lead._meta.related_objects
         if rel.one_to_many and rel.related_model is not LeadMerge
     ]
+
+
+def _records_of_leads() -> dict[str, tuple[QuerySet[Any], str]]:
+    """Rows that name a lead by id without a foreign key, by label: (rows, id field)."""
+    return {
+        "audit.FieldChange": (FieldChange.objects.filter(record_type="lead"), "record_id"),
+        "imports.ExternalId": (ExternalId.objects.filter(target=Target.LEADS), "record_id"),
+    }
 
 
 def chosen_values(master: Lead, others: list[Lead], choices: dict[str, int]) -> dict[str, Any]:
@@ -109,12 +120,13 @@ def merge_leads(
             if pks:
                 rows.update(**{fk: master.pk})
                 moved.setdefault(label, {})[str(other.pk)] = pks
-    for other in others:
-        history = FieldChange.objects.filter(record_type="lead", record_id=other.pk)
-        pks = list(history.values_list("pk", flat=True))
-        if pks:
-            history.update(record_id=master.pk)
-            moved.setdefault("audit.FieldChange", {})[str(other.pk)] = pks
+    for label, (records, id_field) in _records_of_leads().items():
+        for other in others:
+            rows = records.filter(**{id_field: other.pk})
+            pks = list(rows.values_list("pk", flat=True))
+            if pks:
+                rows.update(**{id_field: master.pk})
+                moved.setdefault(label, {})[str(other.pk)] = pks
     merge.moved = moved
 
     Lead.objects.filter(pk__in=[o.pk for o in others]).delete()
@@ -159,18 +171,14 @@ def undo_merge(actor: User, merge_id: int) -> LeadMerge:
             created_at=Lead._meta.get_field("created_at").to_python(row["created_at"]),
             updated_at=Lead._meta.get_field("updated_at").to_python(row["updated_at"]),
         )
-    links = {f"{m._meta.label}.{fk}": (m, fk) for m, fk in _links_to_leads()}
+    links = {f"{m._meta.label}.{fk}": (m._base_manager.all(), fk) for m, fk in _links_to_leads()}
+    links.update(_records_of_leads())
     for label, per_lead in merge.moved.items():
+        if label not in links:
+            continue  # an app that no longer links to leads
+        rows, id_field = links[label]
         for lead_id, pks in per_lead.items():
-            if label == "audit.FieldChange":
-                FieldChange.objects.filter(pk__in=pks, record_id=master.pk).update(
-                    record_id=int(lead_id)
-                )
-            elif label in links:
-                model, fk = links[label]
-                model._base_manager.filter(pk__in=pks, **{fk: master.pk}).update(
-                    **{fk: int(lead_id)}
-                )
+            rows.filter(pk__in=pks, **{id_field: master.pk}).update(**{id_field: int(lead_id)})
 
     before = snapshot(master, MERGE_FIELDS)
     for name, value in merge.master_before.items():

@@ -3,6 +3,9 @@ history move, and the merge can be undone exactly (PRODUCT.md section 6)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from conftest import Company
@@ -10,6 +13,8 @@ from opportune.activities.models import Activity
 from opportune.audit.models import FieldChange
 from opportune.capture.merge import merge_leads, undo_merge
 from opportune.errors import Conflict, RuleViolation
+from opportune.imports.models import ExternalId
+from opportune.imports.tests.helpers import run_import
 from opportune.leads.models import Lead
 from opportune.leads.schemas import LeadChanges
 from opportune.leads.services import update_lead
@@ -49,6 +54,25 @@ def test_activities_and_history_move_to_the_master(company: Company) -> None:
     note.refresh_from_db()
     assert note.lead_id == master.pk
     assert FieldChange.objects.filter(record_id=master.pk, field="title", new_value="VP").exists()
+
+
+def test_a_merged_leads_external_id_then_names_the_master_until_the_merge_is_undone(
+    company: Company, settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path  # where the import's upload is stored
+    master = company.lead(company.alice)
+    other = company.lead(company.alice, last_name="Other")
+    ExternalId.objects.create(target="leads", external_id="00Q9", record_id=other.pk)
+    merge = merge_leads(company.alice, master.pk, [other.pk])
+    assert ExternalId.objects.get(external_id="00Q9").record_id == master.pk
+    # A later import of the same export updates the master instead of creating the lead again.
+    content = "Id,Last Name,Company\n00Q9,Renamed,Acme\n"
+    job = run_import(company.alice, content, match_key="external_id")
+    assert (job.created, job.updated) == (0, 1)
+    master.refresh_from_db()
+    assert master.last_name == "Renamed"
+    undo_merge(company.alice, merge.pk)
+    assert ExternalId.objects.get(external_id="00Q9").record_id == other.pk
 
 
 def test_undo_brings_every_lead_back_as_it_was(company: Company) -> None:
