@@ -175,6 +175,9 @@ OPPORTUNE_REPS_SEE_TEAM = env_bool("OPPORTUNE_REPS_SEE_TEAM")
 OPPORTUNE_PHONE_REGION = os.environ.get("OPPORTUNE_PHONE_REGION", "US").upper()
 # Web-to-lead posts accepted per minute from one address, per form.
 OPPORTUNE_WEB_TO_LEAD_PER_MINUTE = int(os.environ.get("OPPORTUNE_WEB_TO_LEAD_PER_MINUTE", "10"))
+# How many reverse proxies (each appending to X-Forwarded-For) stand before the CRM; the rate
+# limit then counts the address the outermost one saw. 0: the socket peer's address.
+OPPORTUNE_TRUSTED_PROXIES = int(os.environ.get("OPPORTUNE_TRUSTED_PROXIES", "0"))
 # The CRM's public address, used in the web-to-lead snippet to paste into a website.
 OPPORTUNE_BASE_URL = os.environ.get("OPPORTUNE_BASE_URL", "http://127.0.0.1:8000")
 # Helper processes that check a large import's next rows while the worker writes (0: none;

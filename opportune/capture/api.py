@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
@@ -85,8 +86,15 @@ def post_assignment_test(request: HttpRequest, payload: AssignmentProbe) -> Assi
 
 
 def _client_address(request: HttpRequest) -> str:
-    # The socket peer: behind a reverse proxy every post shares the proxy's address (see the
-    # deployment notes); X-Forwarded-For is not trusted, since a bot could rotate it freely.
+    """The address the rate limit counts: the socket peer, or behind the
+    ``OPPORTUNE_TRUSTED_PROXIES`` reverse proxies, the address the outermost of them saw.
+
+    Each proxy appends the address it received from to X-Forwarded-For, so only the last
+    that many entries are trustworthy; anything before them a bot could write freely."""
+    proxies = settings.OPPORTUNE_TRUSTED_PROXIES
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if proxies and len(forwarded) >= proxies and forwarded[-proxies]:
+        return forwarded[-proxies][:64]
     return str(request.META.get("REMOTE_ADDR") or "unknown")[:64]
 
 

@@ -90,6 +90,29 @@ def test_one_address_is_rate_limited(form: WebForm) -> None:
         for n in range(4)
     ]
     assert codes == [201, 201, 201, 429]
+
+
+def _post_via(client: Client, forwarded_for: str, n: int) -> int:
+    data = {"last_name": "Lo", "email": f"p{n}@x.example"}
+    return client.post(URL, data, HTTP_X_FORWARDED_FOR=forwarded_for).status_code
+
+
+@override_settings(OPPORTUNE_WEB_TO_LEAD_PER_MINUTE=2, OPPORTUNE_TRUSTED_PROXIES=1)
+def test_behind_a_trusted_proxy_the_limit_counts_the_address_the_proxy_saw(
+    form: WebForm,
+) -> None:
+    proxy = Client(REMOTE_ADDR="10.0.0.2")
+    # A bot rotating the entries it writes itself still comes from one address.
+    codes = [_post_via(proxy, f"198.51.100.{n}, 203.0.113.7", n) for n in range(3)]
+    assert codes == [201, 201, 429]
+    assert _post_via(proxy, "203.0.113.8", 9) == 201  # another visitor, same proxy
+
+
+@override_settings(OPPORTUNE_WEB_TO_LEAD_PER_MINUTE=2)
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(form: WebForm) -> None:
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    codes = [_post_via(client, f"198.51.100.{n}", n) for n in range(3)]
+    assert codes == [201, 201, 429]
     other = Client(REMOTE_ADDR="203.0.113.10")
     assert other.post(URL, {"last_name": "Lo", "email": "z@x.example"}).status_code == 201
 
