@@ -38,6 +38,7 @@ from .rows import (
     resolve_owner,
     validate,
 )
+from .seen import SeenKeys
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -87,8 +88,8 @@ class Importer(Generic[R]):
         self.mapping = mapping
         self.actor = job.created_by
         self.owners = OwnerDirectory()
-        # Hashes of the match keys met so far: in-file duplicates, in constant memory per row.
-        self.seen: set[int] = set()
+        # The match keys met so far, for in-file duplicates (open it around the import).
+        self.seen = SeenKeys()
 
     # ``check`` reads nothing from the database, so it may run in a helper process while
     # this one writes (``checking.py``). True where ``resolve`` needs no query.
@@ -111,27 +112,24 @@ class Importer(Generic[R]):
         """The checked rows of a batch, in file order: in-file duplicates skipped, matches
         with existing records found, and what is left to write."""
         outcome: BatchOutcome[R] = BatchOutcome()
-        for prepared in checked:
+        keys = ["" if isinstance(p, list) else self.dedupe_key(p) for p in checked]
+        for prepared, key, first in zip(checked, keys, self.seen.first_time(keys), strict=True):
             if isinstance(prepared, list):
                 outcome.reject(prepared)
                 continue
-            key = self.dedupe_key(prepared)
-            if key:
-                digest = hash(key)
-                if digest in self.seen:
-                    outcome.issues.append(
-                        Issue(
-                            prepared.line,
-                            self.mapping.header_of(self.job.match_key or "email"),
-                            f"Same {self.job.match_key or 'email'} as an earlier row of the "
-                            "file: skipped.",
-                            key[:255],
-                            RowIssue.DUPLICATE_IN_FILE,
-                        )
+            if not first:
+                outcome.issues.append(
+                    Issue(
+                        prepared.line,
+                        self.mapping.header_of(self.job.match_key or "email"),
+                        f"Same {self.job.match_key or 'email'} as an earlier row of the "
+                        "file: skipped.",
+                        key[:255],
+                        RowIssue.DUPLICATE_IN_FILE,
                     )
-                    outcome.counts.skipped += 1
-                    continue
-                self.seen.add(digest)
+                )
+                outcome.counts.skipped += 1
+                continue
             outcome.creates.append(prepared)
         self.match(outcome)
         if not self.job.dry_run:

@@ -216,7 +216,7 @@ def run_job(job_id: int, progress: Progress | None = None) -> ImportJob:
         def batches() -> Iterator[list[Row]]:
             return _batches(read_rows(path, shape, skip=skip))
 
-        with Checker(importer, batches, helpers) as checker:
+        with importer.seen, Checker(importer, batches, helpers) as checker:
             for size, checked in checker.checked():
                 _commit(job, importer.settle(checked), size, progress)
     except UnreadableFile as exc:
