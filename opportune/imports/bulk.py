@@ -67,32 +67,39 @@ class RowInserter:
             return connection.ops.adapt_datefield_value(value)
         return value
 
-    def insert(self, rows: list[dict[str, Any]]) -> list[int]:
+    def insert(self, rows: list[dict[str, Any]], *, with_ids: bool = True) -> list[int]:
         """Insert the rows ({attname: value}, missing ones take the field default); answer
-        their ids in order."""
-        ids = self.reserve_ids(len(rows))
+        their ids in order, or nothing without ``with_ids`` (the database numbers them then,
+        which spares reserving the ids first)."""
+        ids = self.reserve_ids(len(rows)) if with_ids else []
+        names = self.attnames if with_ids else [n for n in self.attnames if n != "id"]
+        columns = [self.columns[self.attnames.index(n)] for n in names]
+        typed = [names.index(self.attnames[i]) for i in self.typed if self.attnames[i] in names]
         now = self._adapt(timezone.now())
         defaults = dict(self.defaults)
         for name in self.auto_now:
             defaults[name] = now
-        adapt, typed, names = self._adapt, self.typed, self.attnames
+        adapt = self._adapt
         tuples = []
-        for pk, row in zip(ids, rows, strict=True):
-            values = {**defaults, **row, "id": pk}
+        for n, row in enumerate(rows):
+            values = {**defaults, **row}
+            if with_ids:
+                values["id"] = ids[n]
             cells = [values[name] for name in names]
             for i in typed:
                 if cells[i] is not None:
                     cells[i] = adapt(cells[i])
             tuples.append(cells)
-        columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
+        quoted_columns = ", ".join(connection.ops.quote_name(c) for c in columns)
         quoted = connection.ops.quote_name(self.table)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-                with raw.copy(f"COPY {quoted} ({columns}) FROM STDIN") as copy:
+                with raw.copy(f"COPY {quoted} ({quoted_columns}) FROM STDIN") as copy:
                     for cells in tuples:
                         copy.write_row(cells)
             else:
-                marks = ", ".join(["%s"] * len(self.columns))
-                cursor.executemany(f"INSERT INTO {quoted} ({columns}) VALUES ({marks})", tuples)
+                marks = ", ".join(["%s"] * len(columns))
+                sql = f"INSERT INTO {quoted} ({quoted_columns}) VALUES ({marks})"
+                cursor.executemany(sql, tuples)
         return ids

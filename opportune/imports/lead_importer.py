@@ -192,11 +192,14 @@ class LeadImporter(Importer[NewLead]):
         for lead in leads:
             if lead.owner is None:
                 lead.owner = self.actor
-        ids = self.inserter.insert([lead.row() for lead in leads])
+        # The new ids are only needed to record external ids.
+        with_ids = any(lead.external_id for lead in leads)
+        ids = self.inserter.insert([lead.row() for lead in leads], with_ids=with_ids)
         outcome.counts.created += len(leads)
-        self.record_external_ids(
-            [(lead.external_id, pk) for lead, pk in zip(leads, ids, strict=True)]
-        )
+        if with_ids:
+            self.record_external_ids(
+                [(lead.external_id, pk) for lead, pk in zip(leads, ids, strict=True)]
+            )
         for lead, pk in outcome.updates:
             try:
                 update_lead(self.actor, Lead(pk=pk), LeadChanges.model_validate(lead.changes))

@@ -40,14 +40,19 @@ class SeenKeys:
         before: set[str] = set()
         if unique:
             with connection.cursor() as cursor:
-                if connection.vendor == "postgresql":
-                    cursor.execute(f"SELECT key FROM {TABLE} WHERE key = ANY(%s)", [unique])
+                if connection.vendor == "postgresql":  # one statement, one array parameter
+                    cursor.execute(
+                        f"INSERT INTO {TABLE} (key) SELECT unnest(%s::text[]) "
+                        "ON CONFLICT DO NOTHING RETURNING key",
+                        [unique],
+                    )
+                    before = set(unique) - {row[0] for row in cursor.fetchall()}
                 else:
                     marks = ", ".join(["%s"] * len(unique))
                     cursor.execute(f"SELECT key FROM {TABLE} WHERE key IN ({marks})", unique)
-                before = {row[0] for row in cursor.fetchall()}
-                new = [(key,) for key in unique if key not in before]
-                cursor.executemany(f"INSERT INTO {TABLE} (key) VALUES (%s)", new)
+                    before = {row[0] for row in cursor.fetchall()}
+                    new = [(key,) for key in unique if key not in before]
+                    cursor.executemany(f"INSERT INTO {TABLE} (key) VALUES (%s)", new)
         met = set(before)
         first: list[bool] = []
         for key in keys:
