@@ -70,7 +70,8 @@ def phone_key(phone: str, country: str = "") -> str:
     if _E164.match(phone):
         return phone  # already E.164 (as most CRM exports write it): nothing to parse
     region = region_for(country)
-    if region in _NANP_REGIONS and _PLAIN_NANP.match(phone):
+    international = phone.startswith("+1")  # a North American number, wherever written
+    if (international or region in _NANP_REGIONS) and _PLAIN_NANP.match(phone):
         # '(415) 555-0123', '1-415-555-0123', '+1 415 555 0123': the common case, decided
         # by digit count alone (tests check it against phonenumbers on many spellings).
         digits = _NON_DIGIT.sub("", phone)

@@ -34,10 +34,8 @@ def test_the_fast_path_for_north_american_numbers_agrees_with_phonenumbers() -> 
         b = f"{rng.randint(0, 999):03d}"
         c = f"{rng.randint(0, 9999):04d}"
         phone = rng.choice(spellings).format(a=a, b=b, c=c)
-        for country in ("US", "", "Canada"):
-            assert phone_key(phone, country) == library_phone_key(
-                phone, "CA" if country == "Canada" else "US"
-            ), phone
+        for country, region in (("US", "US"), ("", "US"), ("Canada", "CA"), ("India", "IN")):
+            assert phone_key(phone, country) == library_phone_key(phone, region), (phone, country)
     for other in ("+44 20 7946 0958", "+7 912 345 67 89", "415 555 0123 x12", "+1 800 FLOWERS"):
         assert phone_key(other) == library_phone_key(other, "US"), other
 
