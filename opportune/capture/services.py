@@ -1,7 +1,7 @@
 """Assignment rules: which owner a new lead gets when nobody was named.
 
 ``assign_owner`` is called by ``leads.services.create_lead`` (UI, API, web forms), and
-``assign_owners`` by the importer for whole batches; both follow the same rules and take the
+``assign_by_rules`` by the importer for whole batches; both follow the same rules and take the
 same round-robin turns. Merges live in ``merge.py``, duplicate matching in ``duplicates.py``,
 public form posts in ``web_forms.py``.
 """
@@ -56,15 +56,22 @@ class RuleSet:
 
 def assign_owners(leads: Sequence[Lead | Any], rules: RuleSet | None = None) -> None:
     """Give each lead that a rule matches its owner; leave the others untouched. (Leads, or
-    the importer's rows, which have a lead's attributes and owner.)
+    the importer's rows, which have a lead's attributes and owner.)"""
+    rules = rules or RuleSet.load()
+    assign_by_rules([(lead, rules.first_match(lead)) for lead in leads], rules)
+
+
+def assign_by_rules(
+    matched: Sequence[tuple[Lead | Any, AssignmentRule | None]], rules: RuleSet
+) -> None:
+    """Give each lead the owner its matched rule assigns (``RuleSet.first_match``, which the
+    importer runs ahead in its helper processes).
 
     A round-robin rule's turns are taken under a lock on its row, held until the caller's
     transaction ends, so concurrent requests never give two leads the same turn.
     """
-    rules = rules or RuleSet.load()
     round_robin: dict[int, tuple[AssignmentRule, list[Lead | Any]]] = {}
-    for lead in leads:
-        rule = rules.first_match(lead)
+    for lead, rule in matched:
         if rule is None:
             continue
         if rule.assign_to is not None:

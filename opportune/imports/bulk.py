@@ -1,7 +1,8 @@
-"""Inserting many rows of one model fast: plain tuples, ids taken up front, ``executemany``
-on SQLite and ``COPY`` on PostgreSQL. Django's ``bulk_create`` compiles every value of every
-row through its field machinery, which costs more than the insert itself at a million rows;
-here each value is converted once per type, and the database does the rest.
+"""Inserting many rows of one model fast: plain tuples, ids taken up front when the caller
+needs them, ``executemany`` on SQLite and ``COPY`` on PostgreSQL. Django's ``bulk_create``
+compiles every value of every row through its field machinery, which costs more than the
+insert itself at a million rows; here each value is converted once per type, and the
+database does the rest.
 
 The caller must run inside a transaction (ids are reserved within it).
 """

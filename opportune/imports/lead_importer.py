@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Q
 
 from opportune.capture import keys
-from opportune.capture.services import RuleSet, assign_owners
+from opportune.capture.services import RuleSet, assign_by_rules
 from opportune.errors import DomainError
 from opportune.leads.models import Lead, LeadStatus
 from opportune.leads.schemas import LeadChanges, LeadCreate
@@ -48,11 +48,14 @@ class NewLead:
         "name_key",
         "owner",
         "phone_key",
+        "rule",
         "status_id",
         "values",
     )
 
-    def __init__(self, prepared: Prepared, status_id: int, keep_changes: bool) -> None:
+    def __init__(
+        self, prepared: Prepared, status_id: int, keep_changes: bool, rules: RuleSet
+    ) -> None:
         data = prepared.data
         values = {name: getattr(data, name) for name in data.model_fields_set - NOT_LEAD_FIELDS}
         self.values = {k: ("" if v is None and k in TEXT_FIELDS else v) for k, v in values.items()}
@@ -66,6 +69,8 @@ class NewLead:
         self.phone_key = keys.phone_key(values.get("phone") or "", values.get("country") or "")
         self.name_key = keys.name_key(values.get("first_name") or "", values["last_name"])
         self.company_key = keys.company_key(values["company"])
+        # The assignment rule that gives the lead its owner, when the file names none.
+        self.rule = rules.first_match(self) if self.owner is None else None
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names that are not slots: the lead's own field values. (Not for
@@ -131,7 +136,7 @@ class LeadImporter(Importer[NewLead]):
             return prepared
         status_key = getattr(prepared.data, "status", None)
         status = self.statuses[status_key] if status_key else self.default_status
-        return NewLead(prepared, status.pk, keep_changes=bool(self.job.match_key))
+        return NewLead(prepared, status.pk, bool(self.job.match_key), self.rules)
 
     def dedupe_key(self, lead: NewLead) -> str:
         if self.job.match_key == "external_id":
@@ -188,7 +193,7 @@ class LeadImporter(Importer[NewLead]):
 
     def write(self, outcome: BatchOutcome[NewLead]) -> None:
         leads = outcome.creates
-        assign_owners([lead for lead in leads if lead.owner is None], self.rules)
+        assign_by_rules([(lead, lead.rule) for lead in leads if lead.owner is None], self.rules)
         for lead in leads:
             if lead.owner is None:
                 lead.owner = self.actor
