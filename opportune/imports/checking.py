@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from itertools import count
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
-from types import TracebackType
 from typing import Any
 
 from django.conf import settings
@@ -97,12 +96,7 @@ class Checker:
                 self.processes.append(process)
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         global _importer, _batches
         for process in self.processes:
             if process.is_alive():

@@ -9,8 +9,6 @@ to a million rows never pay.
 
 from __future__ import annotations
 
-from types import TracebackType
-
 from django.db import connection
 
 TABLE = "opportune_import_seen"
@@ -27,12 +25,7 @@ class SeenKeys:
     def __enter__(self) -> SeenKeys:
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.hashes = set()
         if self.spilled:
             with connection.cursor() as cursor:

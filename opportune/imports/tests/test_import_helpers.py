@@ -5,6 +5,7 @@ fail the job like any other, leaving the database connection usable."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from conftest import Company
 from opportune.imports import services
 from opportune.imports.lead_importer import LeadImporter
+from opportune.imports.models import ImportJob
 from opportune.imports.services import create_job, run_job
 from opportune.leads.models import Lead
 from opportune.leads.schemas import LeadCreate
@@ -96,52 +98,61 @@ def test_checking_in_helper_processes_gives_exactly_the_import_of_checking_here(
     assert kinds == {"invalid", "duplicate_in_file", "possible_duplicate"}
 
 
-def test_a_helper_that_fails_fails_the_job_and_a_resume_finishes_it(
-    company: Company, settings: Any, small_batches: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings.OPPORTUNE_IMPORT_HELPERS = 1
-    content = "Last Name,Company\n" + "".join(f"L{n},Acme\n" for n in range(100))
-    job = create_job(company.mark, "leads", stored(content), "x.csv")
+def _third_batch_fails(monkeypatch: pytest.MonkeyPatch, fail: Callable[[], None]) -> None:
+    """The one helper runs ``fail`` when it reaches the third batch of 25 rows."""
     real_check = LeadImporter.check
 
     def check(self: LeadImporter, rows: Any) -> Any:
-        if rows[0].line == 52:  # the third batch
-            raise RuntimeError("helper crashed")
+        if rows[0].line == 52:
+            fail()
         return real_check(self, rows)
 
     monkeypatch.setattr(LeadImporter, "check", check)
-    with pytest.raises(RuntimeError, match="helper crashed"):
-        run_job(job.pk)
+
+
+@pytest.fixture
+def hundred_rows(company: Company, settings: Any, small_batches: None) -> ImportJob:
+    settings.OPPORTUNE_IMPORT_HELPERS = 1
+    content = "Last Name,Company\n" + "".join(f"L{n},Acme\n" for n in range(100))
+    return create_job(company.mark, "leads", stored(content), "x.csv")
+
+
+def _crash() -> None:
+    raise RuntimeError("helper crashed")
+
+
+def _killed() -> None:
+    os._exit(3)  # as by the kernel's out-of-memory killer
+
+
+def test_a_helper_that_fails_fails_the_job_and_a_resume_finishes_it(
+    hundred_rows: ImportJob, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = hundred_rows
+    with monkeypatch.context() as patched:
+        _third_batch_fails(patched, _crash)
+        with pytest.raises(RuntimeError, match="helper crashed"):
+            run_job(job.pk)
     job.refresh_from_db()
     assert (job.status, job.rows_done, Lead.objects.count()) == ("failed", 50, 50)
     assert "helper crashed" in job.failure
 
-    monkeypatch.setattr(LeadImporter, "check", real_check)
     job = run_job(job.pk)
     assert (job.status, job.rows_done, job.created, Lead.objects.count()) == ("done", 100, 100, 100)
 
 
 def test_a_helper_that_dies_fails_the_job_with_its_exit_code(
-    company: Company, settings: Any, small_batches: None, monkeypatch: pytest.MonkeyPatch
+    hundred_rows: ImportJob, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings.OPPORTUNE_IMPORT_HELPERS = 1
-    content = "Last Name,Company\n" + "".join(f"L{n},Acme\n" for n in range(100))
-    job = create_job(company.mark, "leads", stored(content), "x.csv")
-    real_check = LeadImporter.check
-
-    def check(self: LeadImporter, rows: Any) -> Any:
-        if rows[0].line == 52:
-            os._exit(3)  # killed, as by the kernel's out-of-memory killer
-        return real_check(self, rows)
-
-    monkeypatch.setattr(LeadImporter, "check", check)
-    with pytest.raises(RuntimeError, match="exit code 3"):
-        run_job(job.pk)
+    job = hundred_rows
+    with monkeypatch.context() as patched:
+        _third_batch_fails(patched, _killed)
+        with pytest.raises(RuntimeError, match="exit code 3"):
+            run_job(job.pk)
     job.refresh_from_db()
     # Whole batches only (what the helper had checked but not yet handed over is lost)...
     assert job.status == "failed" and job.rows_done in (0, 25, 50)
     assert Lead.objects.count() == job.rows_done
     # ...and a resume checks the rest again.
-    monkeypatch.setattr(LeadImporter, "check", real_check)
     job = run_job(job.pk)
     assert (job.status, job.created, Lead.objects.count()) == ("done", 100, 100)
