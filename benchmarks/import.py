@@ -17,8 +17,9 @@ database, on a fresh schema with every migration applied:
   rows each committed with the job's progress;
 - a duplicate check on create (``find_duplicates``) against the imported table.
 
-Each phase runs in its own process, so its peak memory (max RSS) is its own. Prints rows per
-second, peak memory and the import/raw throughput ratio.
+Each phase runs in its own process, so its peak memory (max RSS) is its own; the import's
+helper processes (``OPPORTUNE_IMPORT_HELPERS``) report theirs apart. Prints rows per second,
+peak memory and the import/raw throughput ratio.
 """
 
 from __future__ import annotations
@@ -95,8 +96,8 @@ def _setup_django(database_url: str, data_dir: str) -> None:
     django.setup()
 
 
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _peak_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def phase_setup() -> dict:
@@ -104,10 +105,9 @@ def phase_setup() -> dict:
 
     from opportune.capture.models import AssignmentRule
     from opportune.identity.models import Role, Team, User
-    from opportune.leads.models import Lead
 
     call_command("migrate", verbosity=0)
-    Lead.objects.all().delete()
+    _truncate()  # a work dir reused from an earlier run may hold a million leads
     team, _ = Team.objects.get_or_create(name="Inbound")
     for name in ("rep1", "rep2", "rep3"):
         User.objects.get_or_create(username=name, defaults={"role": Role.SALES_REP, "team": team})
@@ -195,6 +195,7 @@ def phase_import(csv_path: str) -> dict:
     from django.db.models import Count
 
     from opportune.identity.models import User
+    from opportune.imports.checking import helper_count
     from opportune.imports.services import create_job, run_job, store_file
     from opportune.leads.models import Lead
 
@@ -212,6 +213,8 @@ def phase_import(csv_path: str) -> dict:
         "rows": job.rows_done,
         "seconds": seconds,
         "peak_mb": _peak_mb(),
+        "helper_peak_mb": _peak_mb(resource.RUSAGE_CHILDREN),  # the largest helper
+        "helpers": helper_count(),
         "created": job.created,
         "skipped": job.skipped,
         "invalid": job.invalid,
@@ -313,7 +316,8 @@ def main() -> None:
         )
         print(
             f"  import        {imported['rows']:>9,} rows in {imported['seconds']:7.1f} s = "
-            f"{import_rate:>8,.0f} rows/s, peak memory {imported['peak_mb']:5.0f} MB"
+            f"{import_rate:>8,.0f} rows/s, peak memory {imported['peak_mb']:5.0f} MB "
+            f"(helpers: {imported['helpers']}, the largest {imported['helper_peak_mb']:.0f} MB)"
         )
         print(
             f"  ratio import/raw {import_rate / raw_rate:.2f}; created {imported['created']:,}, "
