@@ -95,9 +95,6 @@ class Importer(Generic[R]):
     # this one writes (``checking.py``). True where ``resolve`` needs no query.
     checks_without_database = False
 
-    def run(self, rows: list[Row]) -> BatchOutcome[R]:
-        return self.settle(self.check(rows))
-
     def check(self, rows: list[Row]) -> list[R | list[Issue]]:
         """Each row validated: what writing it needs, or why it cannot be written."""
         checked: list[R | list[Issue]] = []
