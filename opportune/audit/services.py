@@ -28,7 +28,14 @@ def record_changes(
     actor: User | None, record: models.Model, before: dict[str, Any], after: dict[str, Any]
 ) -> None:
     """Append one FieldChange per field whose value differs (one INSERT for all of them)."""
-    rows = [
+    FieldChange.objects.bulk_create(field_changes(actor, record, before, after))
+
+
+def field_changes(
+    actor: User | None, record: models.Model, before: dict[str, Any], after: dict[str, Any]
+) -> list[FieldChange]:
+    """The FieldChange rows of one record's change, unsaved (batch writes insert them all)."""
+    return [
         FieldChange(
             record_type=record._meta.model_name or "",
             record_id=record.pk,
@@ -40,4 +47,3 @@ def record_changes(
         for name in before
         if before[name] != after[name]
     ]
-    FieldChange.objects.bulk_create(rows)

@@ -14,7 +14,7 @@ from opportune.capture.services import RuleSet, assign_by_rules
 from opportune.errors import DomainError
 from opportune.leads.models import Lead, LeadStatus
 from opportune.leads.schemas import LeadChanges, LeadCreate
-from opportune.leads.services import check_disqualification, settable_status, update_lead
+from opportune.leads.services import check_disqualification, settable_status, update_leads
 from opportune.probes import AnyOf, index_probes
 
 from .bulk import RowInserter
@@ -205,10 +205,11 @@ class LeadImporter(Importer[NewLead]):
             self.record_external_ids(
                 [(lead.external_id, pk) for lead, pk in zip(leads, ids, strict=True)]
             )
-        for lead, pk in outcome.updates:
-            try:
-                update_lead(self.actor, Lead(pk=pk), LeadChanges.model_validate(lead.changes))
-            except DomainError as exc:
-                outcome.reject(domain_issue(lead, exc, self.mapping))
-                continue
-            outcome.counts.updated += 1
+        changes = [(pk, LeadChanges.model_validate(lead.changes)) for lead, pk in outcome.updates]
+        for (lead, _), updated in zip(
+            outcome.updates, update_leads(self.actor, changes), strict=True
+        ):
+            if isinstance(updated, DomainError):
+                outcome.reject(domain_issue(lead, updated, self.mapping))
+            else:
+                outcome.counts.updated += 1

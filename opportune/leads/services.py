@@ -6,21 +6,21 @@ Conversion, the step that turns a lead into account, contact and opportunity, li
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
 
-from opportune.audit.services import record_changes, snapshot
+from opportune.audit.models import FieldChange
+from opportune.audit.services import field_changes, snapshot
 from opportune.capture.services import assign_owner
-from opportune.errors import Conflict, RuleViolation, field_error
+from opportune.errors import Conflict, DomainError, RuleViolation, field_error
+from opportune.identity.models import User
 from opportune.identity.services import assignable_owner, require_writer
 from opportune.schemas import blank_strings
 
 from .models import Lead, LeadStatus
 from .schemas import LeadChanges, LeadCreate
-
-if TYPE_CHECKING:
-    from opportune.identity.models import User
 
 TEXT_FIELDS = {
     f.name
@@ -51,13 +51,42 @@ def check_disqualification(status: LeadStatus, disqualify_reason: str) -> None:
         )
 
 
-def _apply(lead: Lead, values: dict[str, Any]) -> None:
+class _Lookups:
+    """The statuses and owners that lead writes name, each read once however many leads a
+    batch changes."""
+
+    def __init__(self) -> None:
+        self._statuses: dict[str, LeadStatus] | None = None
+        self._owners: dict[int | None, User | DomainError | None] = {None: None}
+
+    def statuses(self) -> dict[str, LeadStatus]:
+        if self._statuses is None:
+            self._statuses = {s.key: s for s in LeadStatus.objects.all()}
+        return self._statuses
+
+    def status_by_id(self, pk: int) -> LeadStatus:
+        return next(s for s in self.statuses().values() if s.pk == pk)
+
+    def owner(self, owner_id: int | None) -> User | None:
+        """``assignable_owner``, remembered (its refusal too)."""
+        if owner_id not in self._owners:
+            try:
+                self._owners[owner_id] = assignable_owner(owner_id)
+            except DomainError as refused:
+                self._owners[owner_id] = refused
+        found = self._owners[owner_id]
+        if isinstance(found, DomainError):
+            raise found
+        return found
+
+
+def _apply(lead: Lead, values: dict[str, Any], lookups: _Lookups) -> None:
     values = blank_strings(values, TEXT_FIELDS)
     if "status" in values:
         key = str(values.pop("status"))
-        lead.status = settable_status(LeadStatus.objects.filter(key=key).first(), key)
+        lead.status = settable_status(lookups.statuses().get(key), key)
     if "owner_id" in values:
-        lead.owner = assignable_owner(values.pop("owner_id"))  # type: ignore[arg-type]
+        lead.owner = lookups.owner(values.pop("owner_id"))  # type: ignore[arg-type]
     for name, value in values.items():
         setattr(lead, name, value)
     if lead.company == "" or lead.last_name == "":
@@ -81,7 +110,7 @@ def create_lead(actor: User, data: LeadCreate, *, default_owner: User | None = N
     owner_given = values.get("owner_id") is not None
     if not owner_given:
         values.pop("owner_id", None)
-    _apply(lead, values)
+    _apply(lead, values, _Lookups())
     if not owner_given:
         lead.owner = default_owner or assign_owner(lead) or actor
     check_disqualification(lead.status, lead.disqualify_reason)
@@ -89,25 +118,56 @@ def create_lead(actor: User, data: LeadCreate, *, default_owner: User | None = N
     return lead
 
 
-@transaction.atomic
 def update_lead(actor: User, lead: Lead, changes: LeadChanges) -> Lead:
     """Apply a partial change; a converted lead is read-only."""
+    updated = update_leads(actor, [(lead.pk, changes)])[0]
+    if isinstance(updated, DomainError):
+        raise updated
+    return updated
+
+
+@transaction.atomic
+def update_leads(
+    actor: User, changes: Sequence[tuple[int, LeadChanges]]
+) -> list[Lead | DomainError]:
+    """Apply each partial change to its lead, in one transaction and a few queries whatever
+    their number (imports update thousands). A change that is refused (a converted lead, an
+    unknown status...) is answered as its error, in the change's place; the others apply."""
     require_writer(actor)
-    # Lock the bare row: joined into a locking query, status would be locked too (so every
-    # edit of a lead in that status queued behind this one) and PostgreSQL would drop the row
+    # Lock the bare rows: joined into a locking query, statuses would be locked too (so every
+    # edit of a lead in that status queued behind this one) and PostgreSQL would drop a row
     # if a concurrent conversion changed its status_id while we waited (a 404, not a 409).
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    if lead.is_converted:
-        raise Conflict(
-            "This lead was converted and is read-only; edit its account, contact or opportunity."
-        )
-    before = snapshot(lead, TRACKED_FIELDS)
-    values = changes.model_dump(exclude_unset=True)
-    _apply(lead, values)
-    check_disqualification(lead.status, lead.disqualify_reason)
-    lead.save()
-    record_changes(actor, lead, before, snapshot(lead, TRACKED_FIELDS))
-    return lead
+    locked = Lead.objects.select_for_update().filter(pk__in=[pk for pk, _ in changes])
+    leads = {lead.pk: lead for lead in locked.order_by("pk")}  # one order: no deadlocks
+    lookups = _Lookups()
+    owners = User.objects.in_bulk({lead.owner_id for lead in leads.values() if lead.owner_id})
+    results: list[Lead | DomainError] = []
+    history = []
+    for pk, change in changes:
+        lead = leads.get(pk)
+        try:
+            if lead is None:
+                raise Conflict("This lead was deleted meanwhile.")
+            if lead.is_converted:
+                raise Conflict(
+                    "This lead was converted and is read-only; edit its account, contact or "
+                    "opportunity."
+                )
+            lead.status = lookups.status_by_id(lead.status_id)
+            lead.owner = owners.get(lead.owner_id)
+            before = snapshot(lead, TRACKED_FIELDS)
+            _apply(lead, change.model_dump(exclude_unset=True), lookups)
+            check_disqualification(lead.status, lead.disqualify_reason)
+        except DomainError as refused:
+            if lead is not None:
+                leads[pk] = Lead.objects.get(pk=pk)  # as stored, for a later change of it
+            results.append(refused)
+            continue
+        lead.save()
+        history.extend(field_changes(actor, lead, before, snapshot(lead, TRACKED_FIELDS)))
+        results.append(lead)
+    FieldChange.objects.bulk_create(history)
+    return results
 
 
 def disqualify_lead(actor: User, lead: Lead, reason: str, status: str = "unqualified") -> Lead:

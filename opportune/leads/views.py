@@ -36,7 +36,7 @@ from .forms import (
 )
 from .models import Lead, LeadStatus, QualificationPolicy
 from .schemas import ConversionOptions, LeadChanges, LeadCreate
-from .services import create_lead, update_lead
+from .services import create_lead, update_lead, update_leads
 
 PAGE_SIZE = 50
 # Sortable columns; "created" walks the primary key, which grows with creation and is what
@@ -124,7 +124,8 @@ def lead_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def lead_bulk(request: AuthedRequest) -> HttpResponse:
-    """Assign or re-status the selected leads, each through ``update_lead``."""
+    """Assign or re-status the selected leads (``update_leads``: a refused one does not stop
+    the others)."""
     form = BulkForm(request.POST, prefix="bulk")
     back = request.POST.get("return_to") or reverse("leads:list")
     if not back.startswith("/"):
@@ -141,12 +142,13 @@ def lead_bulk(request: AuthedRequest) -> HttpResponse:
         messages.error(request, "Choose the new status.")
         return redirect(back)
     done, refused = 0, []
-    for lead in _leads(request.user).filter(pk__in=data["ids"]):
-        try:
-            update_lead(request.user, lead, changes)
+    leads = list(_leads(request.user).filter(pk__in=data["ids"]))
+    results = update_leads(request.user, [(lead.pk, changes) for lead in leads])
+    for lead, result in zip(leads, results, strict=True):
+        if isinstance(result, DomainError):
+            refused.append(f"{lead.full_name}: {result.detail}")
+        else:
             done += 1
-        except DomainError as error:
-            refused.append(f"{lead.full_name}: {error.detail}")
     if done:
         messages.success(request, f"Updated {done} lead{'s' if done != 1 else ''}.")
     for message in refused[:10]:

@@ -6,13 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from conftest import Company
+from opportune.audit.models import FieldChange
 from opportune.errors import Conflict, NotAllowed, RuleViolation
 from opportune.leads.conversion import convert_lead
 from opportune.leads.models import Lead
 from opportune.leads.schemas import ConversionOptions, LeadChanges, LeadCreate
-from opportune.leads.services import create_lead, update_lead
+from opportune.leads.services import create_lead, update_lead, update_leads
 
 
 def test_it_makes_the_creator_the_owner_by_default(company: Company) -> None:
@@ -106,3 +109,48 @@ def test_it_refuses_to_disqualify_a_converted_lead(company: Company) -> None:
         )
     lead.refresh_from_db()
     assert lead.status.key == "converted"
+
+
+def test_a_batch_of_edits_applies_each_and_answers_a_refused_one_in_its_place(
+    company: Company,
+) -> None:
+    plain = company.lead(company.alice, last_name="Plain")
+    converted = company.qualified_lead(company.alice, last_name="Converted")
+    convert_lead(company.alice, converted.pk, ConversionOptions())
+    other = company.lead(company.alice, last_name="Other")
+    results = update_leads(
+        company.alice,
+        [
+            (plain.pk, LeadChanges(title="CTO", status="working")),
+            (converted.pk, LeadChanges(title="CEO")),
+            (other.pk, LeadChanges(status="unqualified")),  # no reason given
+            (other.pk, LeadChanges(owner_id=company.bob.pk, title="VP")),
+        ],
+    )
+    assert isinstance(results[0], Lead) and isinstance(results[3], Lead)
+    assert isinstance(results[1], Conflict)
+    assert isinstance(results[2], RuleViolation) and "disqualify_reason" in results[2].errors
+    plain.refresh_from_db()
+    other.refresh_from_db()
+    assert (plain.title, plain.status.key) == ("CTO", "working")
+    assert (other.title, other.status.key, other.owner) == ("VP", "new", company.bob)
+    changed = FieldChange.objects.filter(record_id__in=[plain.pk, other.pk])
+    assert set(changed.values_list("record_id", "field", "new_value")) == {
+        (plain.pk, "title", "CTO"),
+        (plain.pk, "status", "working"),
+        (other.pk, "title", "VP"),
+        (other.pk, "owner", str(company.bob.pk)),
+    }
+
+
+def test_a_batch_of_edits_reads_statuses_and_owners_once_and_writes_each_lead_once(
+    company: Company,
+) -> None:
+    def edit(count: int) -> int:
+        leads = [company.lead(company.alice, last_name=f"L{n}") for n in range(count)]
+        changes = LeadChanges(status="working", owner_id=company.bob.pk, title="CTO")
+        with CaptureQueriesContext(connection) as queries:
+            update_leads(company.ada, [(lead.pk, changes) for lead in leads])
+        return len(queries)
+
+    assert edit(25) - edit(5) == 20  # one UPDATE per lead, nothing else per lead
