@@ -98,8 +98,10 @@ def test_checking_in_helper_processes_gives_exactly_the_import_of_checking_here(
     assert kinds == {"invalid", "duplicate_in_file", "possible_duplicate"}
 
 
-def _third_batch_fails(monkeypatch: pytest.MonkeyPatch, fail: Callable[[], None]) -> None:
-    """The one helper runs ``fail`` when it reaches the third batch of 25 rows."""
+def _run_failing_on_third_batch(
+    job: ImportJob, monkeypatch: pytest.MonkeyPatch, fail: Callable[[], None], message: str
+) -> ImportJob:
+    """Run the job while its one helper runs ``fail`` on the third batch of 25 rows."""
     real_check = LeadImporter.check
 
     def check(self: LeadImporter, rows: Any) -> Any:
@@ -107,7 +109,12 @@ def _third_batch_fails(monkeypatch: pytest.MonkeyPatch, fail: Callable[[], None]
             fail()
         return real_check(self, rows)
 
-    monkeypatch.setattr(LeadImporter, "check", check)
+    with monkeypatch.context() as patched:
+        patched.setattr(LeadImporter, "check", check)
+        with pytest.raises(RuntimeError, match=message):
+            run_job(job.pk)
+    job.refresh_from_db()
+    return job
 
 
 @pytest.fixture
@@ -128,12 +135,7 @@ def _killed() -> None:
 def test_a_helper_that_fails_fails_the_job_and_a_resume_finishes_it(
     hundred_rows: ImportJob, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job = hundred_rows
-    with monkeypatch.context() as patched:
-        _third_batch_fails(patched, _crash)
-        with pytest.raises(RuntimeError, match="helper crashed"):
-            run_job(job.pk)
-    job.refresh_from_db()
+    job = _run_failing_on_third_batch(hundred_rows, monkeypatch, _crash, "helper crashed")
     assert (job.status, job.rows_done, Lead.objects.count()) == ("failed", 50, 50)
     assert "helper crashed" in job.failure
 
@@ -144,12 +146,7 @@ def test_a_helper_that_fails_fails_the_job_and_a_resume_finishes_it(
 def test_a_helper_that_dies_fails_the_job_with_its_exit_code(
     hundred_rows: ImportJob, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job = hundred_rows
-    with monkeypatch.context() as patched:
-        _third_batch_fails(patched, _killed)
-        with pytest.raises(RuntimeError, match="exit code 3"):
-            run_job(job.pk)
-    job.refresh_from_db()
+    job = _run_failing_on_third_batch(hundred_rows, monkeypatch, _killed, "exit code 3")
     # Whole batches only (what the helper had checked but not yet handed over is lost)...
     assert job.status == "failed" and job.rows_done in (0, 25, 50)
     assert Lead.objects.count() == job.rows_done
