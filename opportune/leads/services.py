@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
+from django.utils import timezone
 
 from opportune.audit.models import FieldChange
 from opportune.audit.services import field_changes, snapshot
@@ -19,7 +20,7 @@ from opportune.identity.models import User
 from opportune.identity.services import assignable_owner, require_writer
 from opportune.schemas import blank_strings
 
-from .models import Lead, LeadStatus
+from .models import MATCH_KEY_FIELDS, Lead, LeadStatus
 from .schemas import LeadChanges, LeadCreate
 
 TEXT_FIELDS = {
@@ -27,10 +28,11 @@ TEXT_FIELDS = {
     for f in Lead._meta.concrete_fields
     if f.get_internal_type() in {"CharField", "TextField", "EmailField"}
 }
+# What the field history records: the lead's own fields, not its dates or match keys.
 TRACKED_FIELDS = [
     f.name
     for f in Lead._meta.concrete_fields
-    if f.name not in {"id", "created_at", "updated_at", "last_activity_at"}
+    if f.name not in {"id", "created_at", "updated_at", "last_activity_at", *MATCH_KEY_FIELDS}
 ]
 
 
@@ -143,6 +145,7 @@ def update_leads(
     owners = User.objects.in_bulk({lead.owner_id for lead in leads.values() if lead.owner_id})
     results: list[Lead | DomainError] = []
     history = []
+    saves: dict[tuple[str, ...], dict[int, Lead]] = {}  # by the fields they change
     for pk, change in changes:
         lead = leads.get(pk)
         try:
@@ -163,11 +166,40 @@ def update_leads(
                 leads[pk] = Lead.objects.get(pk=pk)  # as stored, for a later change of it
             results.append(refused)
             continue
-        lead.save()
-        history.extend(field_changes(actor, lead, before, snapshot(lead, TRACKED_FIELDS)))
+        after = snapshot(lead, TRACKED_FIELDS)
+        changed = tuple(name for name in TRACKED_FIELDS if before[name] != after[name])
+        if changed:
+            lead.fill_match_keys()
+            lead.updated_at = timezone.now()
+            saves.setdefault(changed, {})[lead.pk] = lead  # its last change wins
+            history.extend(field_changes(actor, lead, before, after))
         results.append(lead)
+    for changed, saved in saves.items():
+        _save_fields(list(saved.values()), changed)
     FieldChange.objects.bulk_create(history)
     return results
+
+
+def _save_fields(leads: list[Lead], names: tuple[str, ...]) -> None:
+    """Write the named fields (and the match keys and update time) of leads, with one
+    statement for them all: ``Model.save`` compiled every column of every lead, four fifths
+    of the time of an import's updates."""
+    fields: list[models.Field[Any, Any]] = []
+    for name in (*names, *MATCH_KEY_FIELDS, "updated_at"):
+        field = Lead._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        fields.append(field)
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in fields)
+    rows = [
+        [field.get_db_prep_save(getattr(lead, field.attname), connection) for field in fields]
+        + [lead.pk]
+        for lead in leads
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {quote(Lead._meta.db_table)} SET {assignments} WHERE id = %s", rows
+        )
 
 
 def disqualify_lead(actor: User, lead: Lead, reason: str, status: str = "unqualified") -> Lead:
