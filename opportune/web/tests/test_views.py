@@ -27,6 +27,17 @@ def test_pages_need_a_login(client):
     assert response.status_code == 302 and response["Location"] == "/login/?next=/leads/"
 
 
+def test_an_htmx_request_after_the_session_expired_takes_the_page_to_the_login(client):
+    response = client.get(
+        "/leads/",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/leads/?status=new"},
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/login/?next=%2Fleads%2F%3Fstatus%3Dnew"
+    # Without htmx, the usual redirect.
+    assert client.get("/leads/")["Location"] == "/login/?next=/leads/"
+
+
 def test_logging_in_and_out(company, client):
     page = client.get("/login/").content.decode()
     assert 'for="id_username"' in page and 'for="id_password"' in page
