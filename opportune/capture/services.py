@@ -54,13 +54,6 @@ class RuleSet:
         return bool(rule.round_robin_team_id and self.reps.get(rule.round_robin_team_id))
 
 
-def assign_owners(leads: Sequence[Lead | Any], rules: RuleSet | None = None) -> None:
-    """Give each lead that a rule matches its owner; leave the others untouched. (Leads, or
-    the importer's rows, which have a lead's attributes and owner.)"""
-    rules = rules or RuleSet.load()
-    assign_by_rules([(lead, rules.first_match(lead)) for lead in leads], rules)
-
-
 def assign_by_rules(
     matched: Sequence[tuple[Lead | Any, AssignmentRule | None]], rules: RuleSet
 ) -> None:
@@ -91,9 +84,10 @@ def assign_by_rules(
 def assign_owner(lead: Lead) -> User | None:
     """The owner the rules give this lead (set on it too), or None when no rule matches."""
     rules = RuleSet.load()
-    if rules.first_match(lead) is None:
+    rule = rules.first_match(lead)
+    if rule is None:
         return None
-    assign_owners([lead], rules)
+    assign_by_rules([(lead, rule)], rules)
     return lead.owner
 
 
