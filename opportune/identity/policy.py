@@ -1,0 +1,264 @@
+"""Who may do what to which record (PRODUCT.md section 8): decided here and nowhere else.
+
+Two questions, asked by every entry point (API, web views and fragments, CLI, exports,
+imports, analytics) through the services they call:
+
+1. **May the user see it?** ``visible(user, Model)`` and ``get_visible(user, queryset, pk)``,
+   built on ``Model.objects.visible_to(user)`` (identity/visibility.py). Outside that view a
+   record does not exist for the user: a 404, for every verb.
+2. **May the user do this to a record they see?** ``may(user, verb, target)`` answers,
+   ``require(user, verb, target)`` raises ``NotAllowed`` (a 403) with the reason. ``target``
+   is a record, or a model class for questions about a kind (may they create leads?).
+
+The rules, by role:
+
+- **admin**: everything, including purging the recycle bin and configuring Opportune.
+- **sales_manager**: changes, deletes and restores what they see (their team tree and the
+  unowned queue); converts; sets quotas and adjusts forecasts of the people they manage.
+- **sales_rep**: changes what they see (their own records, or their team's when
+  ``OPPORTUNE_REPS_SEE_TEAM`` is on); may not delete a converted lead or a won opportunity.
+- **marketing**: sees every lead and never an opportunity; creates and imports leads;
+  changes and deletes only the leads it owns or that are still unassigned (a rep's lead
+  belongs to sales); reads the accounts and contacts of its team; logs activities on leads.
+- **read_only**: reads what its team sees and changes nothing.
+
+Record states (a converted lead cannot be edited, a closed deal cannot be moved) are not
+access rules: the services refuse them as conflicts (409).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+from opportune.errors import NotAllowed, field_error
+
+from .models import Role, User
+
+if TYPE_CHECKING:
+    from opportune.leads.models import QualificationPolicy
+
+M = TypeVar("M", bound=Model)
+
+
+class Verb(StrEnum):
+    CREATE = "create"
+    CHANGE = "change"
+    DELETE = "delete"
+    RESTORE = "restore"
+    PURGE = "purge"
+    CONVERT = "convert"
+
+
+# The record kinds, by model name; each is owned by one user and seen by the owner rule.
+LEAD, ACCOUNT, CONTACT, OPPORTUNITY, ACTIVITY = (
+    "lead",
+    "account",
+    "contact",
+    "opportunity",
+    "activity",
+)
+SALES_RECORDS = frozenset({LEAD, ACCOUNT, CONTACT, OPPORTUNITY, ACTIVITY})
+# Which kinds each role may own (be the owner of); read_only owns nothing.
+_OWNS: dict[str, frozenset[str]] = {
+    Role.ADMIN: SALES_RECORDS,
+    Role.SALES_MANAGER: SALES_RECORDS,
+    Role.SALES_REP: SALES_RECORDS,
+    Role.MARKETING: frozenset({LEAD, ACTIVITY}),
+    Role.READ_ONLY: frozenset(),
+}
+# Kinds a role never sees at all (their pages and endpoints are 404 for it).
+_HIDDEN: dict[str, frozenset[str]] = {
+    Role.MARKETING: frozenset({OPPORTUNITY, "forecast"}),
+}
+
+
+def kind_of(target: Model | type[Model]) -> str:
+    return target._meta.model_name or ""
+
+
+# --- seeing ----------------------------------------------------------------------------
+
+
+def sees_kind(user: User, kind: str) -> bool:
+    """Whether the user sees any record of this kind (menus, whole pages such as the kanban)."""
+    return user.is_active and (user.is_admin or kind not in _HIDDEN.get(user.role, frozenset()))
+
+
+def visible(user: User, model: type[M]) -> QuerySet[M]:
+    """The records of a kind the user may see: the start of every read."""
+    manager: Any = model._default_manager
+    result: QuerySet[M] = manager.visible_to(user)
+    return result
+
+
+def get_visible(user: User, queryset: QuerySet[M], pk: Any) -> M:
+    """The record if the user may see it; anything else is a 404, for every verb."""
+    if not sees_kind(user, kind_of(queryset.model)):
+        raise Http404("No such record.")
+    visible_rows: QuerySet[M] = queryset.visible_to(user)  # type: ignore[attr-defined]
+    try:
+        record = visible_rows.filter(pk=int(pk)).first()
+    except (TypeError, ValueError, OverflowError):
+        record = None
+    if record is None:
+        raise Http404("No such record.")
+    return record
+
+
+def require_kind(user: User, kind: str) -> None:
+    """A 404 for a whole kind the user never sees (marketing and opportunities)."""
+    if not sees_kind(user, kind):
+        raise Http404("No such page.")
+
+
+# --- acting ----------------------------------------------------------------------------
+
+
+def refusal(user: User, verb: Verb, target: Model | type[Model]) -> str | None:
+    """Why the user may not do this to a record they see (or to the kind); None if they may."""
+    kind = kind_of(target)
+    record = None if isinstance(target, type) else target
+    if not user.is_active:
+        return "This account is inactive."
+    if user.is_admin:
+        return None
+    if verb == Verb.PURGE:
+        return "Only admins empty the recycle bin."
+    if user.role == Role.READ_ONLY:
+        return "Read-only users cannot change records."
+    if kind in _HIDDEN.get(user.role, frozenset()):
+        return f"Your role does not work with {kind} records."
+    if user.role == Role.MARKETING:
+        return _marketing_refusal(user, verb, kind, record)
+    if verb == Verb.DELETE and user.role == Role.SALES_REP and record is not None:
+        return _rep_delete_refusal(record)
+    if verb == Verb.RESTORE and record is not None:
+        return _restore_refusal(user, record)
+    return None
+
+
+def _marketing_refusal(user: User, verb: Verb, kind: str, record: Model | None) -> str | None:
+    if kind == ACTIVITY and record is not None:
+        other = ("opportunity_id", "account_id", "contact_id")
+        if not getattr(record, "lead_id", None) or any(getattr(record, f, None) for f in other):
+            return "Marketing logs activities on leads only."
+        if getattr(record, "owner_id", None) not in (None, user.pk):
+            return "Marketing changes only its own activities."
+        return None
+    if kind == ACTIVITY:
+        return None
+    if kind != LEAD:
+        return f"Marketing works with leads, not {kind} records."
+    if verb == Verb.CONVERT:
+        return "Marketing hands leads to sales; a sales rep or manager converts them."
+    owner_id = getattr(record, "owner_id", None)
+    if record is not None and owner_id not in (None, user.pk):
+        return "This lead belongs to sales; marketing changes only its own or unassigned leads."
+    return None
+
+
+def _rep_delete_refusal(record: Model) -> str | None:
+    if getattr(record, "is_converted", False):
+        return "A converted lead is the record of where its deal came from; ask a manager."
+    if getattr(record, "is_won", False):
+        return "A won opportunity counts in the numbers; ask a manager to delete it."
+    return None
+
+
+def _restore_refusal(user: User, record: Model) -> str | None:
+    if user.pk in (getattr(record, "owner_id", None), getattr(record, "deleted_by_id", None)):
+        return None
+    return "Only the record's owner, whoever deleted it, or an admin may restore it."
+
+
+def may(user: User, verb: Verb | str, target: Model | type[Model]) -> bool:
+    return refusal(user, Verb(verb), target) is None
+
+
+def require(user: User, verb: Verb | str, target: Model | type[Model]) -> None:
+    reason = refusal(user, Verb(verb), target)
+    if reason is not None:
+        raise NotAllowed(reason)
+
+
+def may_write(user: User) -> bool:
+    """Whether the user changes anything at all (shows or hides the "New" buttons)."""
+    return user.is_active and (user.is_admin or user.role != Role.READ_ONLY)
+
+
+def require_writer(user: User) -> None:
+    if not may_write(user):
+        raise NotAllowed("Read-only users cannot change records.")
+
+
+# --- owning ----------------------------------------------------------------------------
+
+
+def may_own(user: User, kind: str) -> bool:
+    """Whether records of this kind may be assigned to the user (who must then see them)."""
+    return user.is_active and kind in _OWNS.get(user.role, frozenset())
+
+
+def possible_owners(kind: str) -> QuerySet[User]:
+    """The users a record of this kind may be assigned to (owner pickers, imports, rules)."""
+    roles = [role for role, kinds in _OWNS.items() if kind in kinds]
+    return User.objects.filter(is_active=True, role__in=roles)
+
+
+def assignable_owner(owner_id: int | None, kind: str, field: str = "owner_id") -> User | None:
+    """The user a record of this kind may be assigned to, or a field error saying why not."""
+    if owner_id is None:
+        return None
+    owner = User.objects.filter(pk=owner_id, is_active=True).first()
+    if owner is None:
+        raise field_error(field, f"No active user with id {owner_id}.")
+    require_owner(owner, kind, field)
+    return owner
+
+
+def require_owner(owner: User, kind: str, field: str = "owner_id") -> None:
+    if not may_own(owner, kind):
+        label = Role(owner.role).label.lower() if owner.role in Role.values else owner.role
+        raise field_error(field, f"{owner} cannot own {kind} records ({label} role).")
+
+
+# --- configuring and managing ----------------------------------------------------------
+
+
+def may_configure(user: User, what: str) -> bool:
+    """Settings: web forms are shared by admins, marketing and managers; the rest is admins'."""
+    if not user.is_active:
+        return False
+    if user.is_admin:
+        return True
+    if what in ("webform", "assignmentrule_test"):
+        return user.role in (Role.MARKETING, Role.SALES_MANAGER)
+    return False
+
+
+def may_override_qualification(user: User, policy: QualificationPolicy) -> bool:
+    return user.is_active and (
+        user.is_admin or (user.role == Role.SALES_MANAGER and policy.managers_may_override)
+    )
+
+
+def may_manage(user: User, subject: User, managed_team_ids: set[int]) -> str | None:
+    """Why ``user`` may not set ``subject``'s quota or adjust their forecast; None if they may.
+
+    Admins manage everyone; a manager manages the people of the teams under them and may
+    adjust their own rolled-up figure only from above (never their own number)."""
+    if not user.is_active or user.role == Role.READ_ONLY:
+        return "Read-only users cannot change records."
+    if user.is_admin:
+        return None
+    if user.role != Role.SALES_MANAGER:
+        return "Only managers and admins manage forecasts and quotas."
+    if subject.pk == user.pk:
+        return "Managers do not set their own numbers."
+    if subject.team_id not in managed_team_ids:
+        return "This user is not in a team you manage."
+    return None
