@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "opportune.web.middleware.htmx_login_redirect",
+    "opportune.web.middleware.RefusalsAsForbidden",
 ]
 
 ROOT_URLCONF = "opportune.urls"

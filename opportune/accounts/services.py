@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from opportune.errors import field_error
-from opportune.identity.services import assignable_owner, require_writer
+from opportune.identity import policy
 from opportune.schemas import blank_strings
 
 from .models import Account, Contact
@@ -50,7 +50,8 @@ def _is_below(account: Account, ancestor_id: int) -> bool:
 def _apply(actor: User, record: Account | Contact, values: dict[str, Any]) -> None:
     values = blank_strings(values, _text_fields(type(record)))
     if "owner_id" in values:
-        record.owner = assignable_owner(values.pop("owner_id"))  # type: ignore[arg-type]
+        kind = policy.kind_of(record)
+        record.owner = policy.assignable_owner(values.pop("owner_id"), kind)  # type: ignore[arg-type]
     if "parent_id" in values and isinstance(record, Account):
         parent = _visible_account(actor, values.pop("parent_id"), "parent_id")  # type: ignore[arg-type]
         if parent is not None and record.pk is not None and _is_below(parent, record.pk):
@@ -64,10 +65,19 @@ def _apply(actor: User, record: Account | Contact, values: dict[str, Any]) -> No
         setattr(record, name, value)
 
 
+def _require_create_or_change(
+    actor: User, model: type[Account] | type[Contact], record: Account | Contact | None
+) -> None:
+    if record is None:
+        policy.require(actor, policy.Verb.CREATE, model)
+    else:
+        policy.require(actor, policy.Verb.CHANGE, record)
+
+
 @transaction.atomic
 def save_account(actor: User, changes: AccountChanges, account: Account | None = None) -> Account:
     """Create (no ``account``) or change an account; a new one belongs to its creator."""
-    require_writer(actor)
+    _require_create_or_change(actor, Account, account)
     account = account or Account(owner=actor)
     _apply(actor, account, changes.model_dump(exclude_unset=True))
     account.save()
@@ -76,7 +86,7 @@ def save_account(actor: User, changes: AccountChanges, account: Account | None =
 
 @transaction.atomic
 def save_contact(actor: User, changes: ContactChanges, contact: Contact | None = None) -> Contact:
-    require_writer(actor)
+    _require_create_or_change(actor, Contact, contact)
     contact = contact or Contact(owner=actor)
     _apply(actor, contact, changes.model_dump(exclude_unset=True))
     contact.save()

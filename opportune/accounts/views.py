@@ -13,12 +13,12 @@ from django.urls import reverse
 
 from opportune.activities.views import timeline_context
 from opportune.errors import DomainError
+from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.opportunities.models import ContactRole, Opportunity
 from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
 from opportune.web.pagination import keyset_page
-from opportune.web.templatetags.opportune import sees_opportunities
 
 from .forms import AccountCreateForm, AccountForm, ContactCreateForm, ContactForm
 from .models import Account, Contact
@@ -75,7 +75,7 @@ def account_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         ),
         "may_edit": user.can_write,
     }
-    if sees_opportunities(user):
+    if policy.sees_kind(user, policy.OPPORTUNITY):
         context["opportunities"] = list(
             Opportunity.objects.visible_to(user)
             .filter(account=account)
@@ -142,7 +142,7 @@ def contact_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         ),
         "may_edit": user.can_write,
     }
-    if sees_opportunities(user):
+    if policy.sees_kind(user, policy.OPPORTUNITY):
         visible = Opportunity.objects.visible_to(user)
         context["roles"] = list(
             ContactRole.objects.filter(contact=contact, opportunity__in=visible).select_related(

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from opportune.identity.models import Role
 from opportune.identity.visibility import VisibleQuerySet
 
 if TYPE_CHECKING:
@@ -27,12 +26,14 @@ class ActivityQuerySet(VisibleQuerySet):
     def visible_to(self, user: User) -> Self:
         """Own activities, and every activity on a record the user can see. (Not the owner
         rule: an activity is seen through what it concerns, so an unowned note on another
-        team's deal stays out of a manager's view.)"""
+        team's deal stays out of a manager's view.) An activity about a kind of record the
+        user never sees (marketing and deals) stays out of view, even one's own."""
         if not user.is_active:
             return self.none()
         if user.is_admin:
             return self.all()
         from opportune.accounts.models import Account, Contact
+        from opportune.identity import policy
         from opportune.leads.models import Lead
         from opportune.opportunities.models import Opportunity
 
@@ -40,8 +41,9 @@ class ActivityQuerySet(VisibleQuerySet):
         condition |= Q(lead__in=Lead.objects.visible_to(user).values("pk"))
         condition |= Q(account__in=Account.objects.visible_to(user).values("pk"))
         condition |= Q(contact__in=Contact.objects.visible_to(user).values("pk"))
-        if user.role != Role.MARKETING:
-            condition |= Q(opportunity__in=Opportunity.objects.visible_to(user).values("pk"))
+        if not policy.sees_kind(user, policy.OPPORTUNITY):
+            return self.filter(condition, opportunity__isnull=True)
+        condition |= Q(opportunity__in=Opportunity.objects.visible_to(user).values("pk"))
         return self.filter(condition)
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from opportune.accounts.models import Account, Contact
 from opportune.errors import RuleViolation, field_error
-from opportune.identity.services import assignable_owner, require_writer
+from opportune.identity import policy
 from opportune.leads.models import Lead
 from opportune.opportunities.models import Opportunity
 
@@ -46,14 +46,16 @@ def save_activity(
     actor: User, changes: ActivityChanges, activity: Activity | None = None
 ) -> Activity:
     """Log a new activity (no ``activity``) or change one; the lead's last activity moves."""
-    require_writer(actor)
+    if activity is not None:
+        policy.require(actor, policy.Verb.CHANGE, activity)
+    policy.require_writer(actor)
     activity = activity or Activity(owner=actor)
     values: dict[str, Any] = changes.model_dump(exclude_unset=True)
     for field in LINKS:
         if field in values:
             _link(actor, activity, field, values.pop(field))
     if "owner_id" in values:
-        activity.owner = assignable_owner(values.pop("owner_id"))
+        activity.owner = policy.assignable_owner(values.pop("owner_id"), policy.ACTIVITY)
     for name, value in values.items():
         if name in {"kind", "subject", "is_done"} and value is None:
             raise field_error(name, "This field may not be null.")
@@ -66,6 +68,7 @@ def save_activity(
             "give lead_id, account_id, contact_id or opportunity_id.",
             {"lead_id": ["Link the activity to a record."]},
         )
+    policy.require(actor, policy.Verb.CHANGE if activity.pk else policy.Verb.CREATE, activity)
     if activity.start_at and activity.end_at and activity.end_at < activity.start_at:
         raise field_error("end_at", "The end is before the start.")
     activity.done_at = (activity.done_at or timezone.now()) if activity.is_done else None

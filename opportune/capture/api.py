@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
 from opportune.errors import NotAllowed, RuleViolation
+from opportune.identity import policy
 from opportune.identity.auth import actor
-from opportune.identity.models import Role
 from opportune.leads.models import Lead
 
 from .duplicates import find_duplicates
@@ -71,7 +71,7 @@ def post_undo(request: HttpRequest, merge_id: int) -> MergeOut:
 )
 def post_assignment_test(request: HttpRequest, payload: AssignmentProbe) -> AssignmentPreviewOut:
     user = actor(request)
-    if user.role not in (Role.ADMIN, Role.SALES_MANAGER, Role.MARKETING) and not user.is_admin:
+    if not policy.may_configure(user, "assignmentrule_test"):
         raise NotAllowed("Only admins, sales managers and marketing may test assignment rules.")
     probe: object = SimpleNamespace(**payload.model_dump(exclude={"lead_id"}))
     if payload.lead_id is not None:

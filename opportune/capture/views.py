@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from opportune.errors import DomainError
-from opportune.identity.models import Role, User
+from opportune.identity import policy
+from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
 
@@ -29,7 +30,7 @@ GROUPS_SHOWN = 50
 
 
 def _may_configure(user: User) -> bool:
-    return user.is_admin or user.role in (Role.MARKETING, Role.SALES_MANAGER)
+    return policy.may_configure(user, "webform")
 
 
 @login_required

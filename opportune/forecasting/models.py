@@ -12,13 +12,12 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from opportune.identity.models import Role, User
+from opportune.identity.models import User
 from opportune.identity.visibility import VisibleQuerySet
 
 
 class QuotaQuerySet(VisibleQuerySet):
     owner_field = "user"
-    hidden_from = frozenset({Role.MARKETING})
 
 
 class Quota(models.Model):
@@ -62,7 +61,6 @@ class AdjustmentQuerySet(VisibleQuerySet):
     Salesforce, a rep does not see what the manager thinks of the rep's number."""
 
     owner_field = "user"
-    hidden_from = frozenset({Role.MARKETING})
 
     def visible_to(self, user: User) -> Self:
         found = super().visible_to(user)

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from opportune.errors import NotAllowed, field_error
-from opportune.identity.models import Role, User
-from opportune.identity.services import require_writer
+from opportune.identity import policy
+from opportune.identity.models import User
 from opportune.identity.visibility import team_subtree_ids
 
 from .models import AdjustedCategory, ForecastAdjustment, Quota
@@ -25,27 +25,26 @@ def managed_team_ids(manager: User) -> set[int]:
     return team_subtree_ids(*manager.managed_teams.values_list("pk", flat=True))
 
 
-def _report(actor: User, user_id: int, what: str) -> User:
+def _report(actor: User, user_id: int) -> User:
     """The user whose number ``actor`` wants to set, if ``actor`` manages them."""
-    require_writer(actor)
-    if not (actor.is_admin or actor.role == Role.SALES_MANAGER):
-        raise NotAllowed(f"Only managers and admins {what}.")
+    refused = policy.may_manage(actor, None, set())
+    if refused:
+        raise NotAllowed(refused)
     subject = User.objects.filter(pk=user_id, is_active=True).first()
     if subject is None:
         raise field_error("user_id", f"No active user with id {user_id}.")
-    if actor.is_admin:
-        return subject
-    if subject.pk == actor.pk:
-        raise NotAllowed(f"Managers do not {what.removeprefix('may ')} for themselves.")
-    if subject.team_id not in managed_team_ids(actor):
-        raise field_error("user_id", "This user is not in a team you manage.")
+    refused = policy.may_manage(actor, subject, managed_team_ids(actor))
+    if refused == policy.NOT_YOUR_TEAM:
+        raise field_error("user_id", refused)
+    if refused:
+        raise NotAllowed(refused)
     return subject
 
 
 @transaction.atomic
 def set_quota(actor: User, user_id: int, period_key: str, amount: Decimal | None) -> Quota | None:
     """Set (or replace) a user's quota for a month, quarter or year; None removes it."""
-    subject = _report(actor, user_id, "may set quotas")
+    subject = _report(actor, user_id)
     period = period_from(period_key)
     if amount is None:
         Quota.objects.filter(
@@ -73,7 +72,7 @@ def adjust_forecast(
     ``amount=None`` withdraws the adjustment in force. Earlier rows are kept as history."""
     if category not in AdjustedCategory.values:
         raise field_error("category", "Only commit and best_case may be adjusted.")
-    subject = _report(actor, user_id, "may adjust forecasts")
+    subject = _report(actor, user_id)
     period = period_from(period_key)
     return ForecastAdjustment.objects.create(
         user=subject,

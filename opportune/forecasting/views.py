@@ -14,7 +14,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -24,9 +23,9 @@ from pydantic import ValidationError
 
 from opportune.errors import DomainError
 from opportune.fiscal import FiscalPeriod
+from opportune.identity import policy
 from opportune.identity.models import Role, Team, User
 from opportune.web.http import AuthedRequest, render_page
-from opportune.web.templatetags.opportune import sees_opportunities
 
 from . import charts
 from .analytics import FunnelRow, RateRow, funnel, sales_summary, time_in_stage, win_rates
@@ -53,8 +52,7 @@ def csv_response(name: str, table: Table) -> HttpResponse:
 
 
 def _require_opportunities(user: User) -> None:
-    if not sees_opportunities(user):
-        raise PermissionDenied("Marketing does not see opportunities or forecasts.")
+    policy.require_kind(user, "forecast")
 
 
 def _periods(request: AuthedRequest, default: list[FiscalPeriod]) -> tuple[list[FiscalPeriod], str]:
@@ -85,12 +83,11 @@ def _team(request: AuthedRequest) -> int | None:
 
 def _reports(user: User) -> list[User]:
     """The users whose quota or forecast ``user`` may set or adjust."""
-    found = User.objects.filter(is_active=True, role__in=[Role.SALES_REP, Role.SALES_MANAGER])
-    if user.is_admin:
-        return list(found)
-    if user.role != Role.SALES_MANAGER:
+    if policy.may_manage(user, None, set()):
         return []
-    return list(found.filter(team_id__in=managed_team_ids(user)).exclude(pk=user.pk))
+    found = User.objects.filter(is_active=True, role__in=[Role.SALES_REP, Role.SALES_MANAGER])
+    managed = managed_team_ids(user)
+    return [subject for subject in found if policy.may_manage(user, subject, managed) is None]
 
 
 # --- forecast ----------------------------------------------------------------------------------
@@ -272,7 +269,7 @@ def analytics_page(request: AuthedRequest) -> HttpResponse:
     rates_by = _choice(request, "rates_by", RATES_BY)
     funnel_rows = funnel(user, periods, funnel_by)  # type: ignore[arg-type]
     tables: dict[str, Table] = {"funnel": _funnel_table(funnel_rows)}
-    context: dict[str, Any] = {"sees_opportunities": sees_opportunities(user)}
+    context: dict[str, Any] = {"sees_opportunities": policy.sees_kind(user, policy.OPPORTUNITY)}
     if context["sees_opportunities"]:
         rate_rows = win_rates(user, periods, rates_by)  # type: ignore[arg-type]
         summary = sales_summary(user, periods)

@@ -72,7 +72,12 @@ _OWNS: dict[str, frozenset[str]] = {
 }
 # Kinds a role never sees at all (their pages and endpoints are 404 for it).
 _HIDDEN: dict[str, frozenset[str]] = {
-    Role.MARKETING: frozenset({OPPORTUNITY, "forecast"}),
+    Role.MARKETING: frozenset({OPPORTUNITY, "forecast", "quota", "forecastadjustment"}),
+}
+# Kinds a role sees whole, whoever owns them: marketing works the top of the funnel
+# across the company (campaigns, imports).
+_SEES_ALL: dict[str, frozenset[str]] = {
+    Role.MARKETING: frozenset({LEAD}),
 }
 
 
@@ -86,6 +91,11 @@ def kind_of(target: Model | type[Model]) -> str:
 def sees_kind(user: User, kind: str) -> bool:
     """Whether the user sees any record of this kind (menus, whole pages such as the kanban)."""
     return user.is_active and (user.is_admin or kind not in _HIDDEN.get(user.role, frozenset()))
+
+
+def sees_all(user: User, kind: str) -> bool:
+    """Whether the user sees every record of this kind, whoever owns it."""
+    return user.is_active and (user.is_admin or kind in _SEES_ALL.get(user.role, frozenset()))
 
 
 def visible(user: User, model: type[M]) -> QuerySet[M]:
@@ -120,8 +130,21 @@ def require_kind(user: User, kind: str) -> None:
 
 def refusal(user: User, verb: Verb, target: Model | type[Model]) -> str | None:
     """Why the user may not do this to a record they see (or to the kind); None if they may."""
-    kind = kind_of(target)
-    record = None if isinstance(target, type) else target
+    return _refusal(user, verb, kind_of(target), None if isinstance(target, type) else target)
+
+
+def may_create(user: User, kind: str) -> bool:
+    """Whether the user creates records of this kind (shows or hides "New" buttons)."""
+    return _refusal(user, Verb.CREATE, kind, None) is None
+
+
+def require_create(user: User, kind: str) -> None:
+    reason = _refusal(user, Verb.CREATE, kind, None)
+    if reason is not None:
+        raise NotAllowed(reason)
+
+
+def _refusal(user: User, verb: Verb, kind: str, record: Model | None) -> str | None:
     if not user.is_active:
         return "This account is inactive."
     if user.is_admin:
@@ -130,6 +153,10 @@ def refusal(user: User, verb: Verb, target: Model | type[Model]) -> str | None:
         return "Only admins empty the recycle bin."
     if user.role == Role.READ_ONLY:
         return "Read-only users cannot change records."
+    if kind == "importmapping" and record is not None:
+        if getattr(record, "created_by_id", None) != user.pk:
+            return "This mapping belongs to someone else; only its owner or an admin changes it."
+        return None
     if kind in _HIDDEN.get(user.role, frozenset()):
         return f"Your role does not work with {kind} records."
     if user.role == Role.MARKETING:
@@ -246,19 +273,25 @@ def may_override_qualification(user: User, policy: QualificationPolicy) -> bool:
     )
 
 
-def may_manage(user: User, subject: User, managed_team_ids: set[int]) -> str | None:
-    """Why ``user`` may not set ``subject``'s quota or adjust their forecast; None if they may.
+NOT_YOUR_TEAM = "This user is not in a team you manage."
 
-    Admins manage everyone; a manager manages the people of the teams under them and may
-    adjust their own rolled-up figure only from above (never their own number)."""
+
+def may_manage(user: User, subject: User | None, managed_team_ids: set[int]) -> str | None:
+    """Why ``user`` may not set ``subject``'s quota or adjust their forecast (None: may).
+    With no ``subject``: why the user sets nobody's numbers.
+
+    Admins manage everyone; a manager manages the people of the teams under them, and their
+    own numbers are set from above."""
     if not user.is_active or user.role == Role.READ_ONLY:
         return "Read-only users cannot change records."
     if user.is_admin:
         return None
     if user.role != Role.SALES_MANAGER:
-        return "Only managers and admins manage forecasts and quotas."
+        return "Only managers and admins set quotas and adjust forecasts."
+    if subject is None:
+        return None
     if subject.pk == user.pk:
-        return "Managers do not set their own numbers."
+        return "Managers do not set their own quota or adjust their own forecast."
     if subject.team_id not in managed_team_ids:
-        return "This user is not in a team you manage."
+        return NOT_YOUR_TEAM
     return None

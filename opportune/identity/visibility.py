@@ -1,13 +1,14 @@
-"""The visibility rule (PRODUCT.md section 8), implemented once.
+"""The visibility rule (PRODUCT.md section 8) as a queryset: ``Model.objects.visible_to(user)``.
 
-Every read path (API, web views, CLI reports, analytics) goes through
-``Model.objects.visible_to(user)``. A record outside it is a 404 for every verb.
+Every read path (API, web views, CLI reports, analytics) starts from it, through
+``identity.policy``. A record outside it is a 404 for every verb.
 
 - admins see everything;
 - sales managers and read-only users see records owned by anyone in their team's subtree,
   and managers also see unowned records (the queue they assign from);
 - sales reps see what they own (and their team's records when OPPORTUNE_REPS_SEE_TEAM is on);
-- marketing sees every lead, and no opportunity (a model's ``hidden_from`` roles).
+- which kinds a role sees whole (marketing: every lead) or not at all (marketing: deals and
+  forecasts) is the policy's to say (``policy.sees_kind``, ``policy.sees_all``).
 """
 
 from __future__ import annotations
@@ -74,13 +75,14 @@ class VisibleQuerySet(models.QuerySet):
     """Base queryset of every owned record; subclasses may widen the rule for a model."""
 
     owner_field: ClassVar[str] = "owner"
-    hidden_from: ClassVar[frozenset[str]] = frozenset()
-    seen_whole_by: ClassVar[frozenset[str]] = frozenset()
 
     def visible_to(self, user: User) -> Self:
-        if not user.is_active or (user.role in self.hidden_from and not user.is_admin):
+        from . import policy  # the policy asks for querysets; this asks it about kinds
+
+        kind = self.model._meta.model_name or ""
+        if not policy.sees_kind(user, kind):
             return self.none()
-        if user.role in self.seen_whole_by:
+        if policy.sees_all(user, kind):
             return self.all()
         condition = owner_q(user, self.owner_field)
         return self.all() if condition is None else self.filter(condition)

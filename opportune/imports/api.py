@@ -13,6 +13,7 @@ from ninja.files import UploadedFile
 from opportune.accounts.api import AccountFilters, ContactFilters, filter_accounts, filter_contacts
 from opportune.accounts.models import Account, Contact
 from opportune.errors import field_error
+from opportune.identity import policy
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
 from opportune.leads.api import LeadFilters, filter_leads
@@ -24,7 +25,7 @@ from opportune.paging import ListParams, Page, keyset_page
 from .export import csv_lines, error_lines
 from .models import ImportJob, ImportMapping, Target
 from .schemas import ImportJobOut, MappingIn, MappingOut
-from .services import create_job, enqueue, resume_job, store_upload
+from .services import create_job, enqueue, resume_job, save_mapping, store_upload
 
 router = Router(tags=["import and export"])
 
@@ -52,7 +53,7 @@ def post_import(
     require_writer(user)
     saved = None
     if mapping_id is not None:
-        saved = get_object_or_404(ImportMapping, pk=mapping_id)
+        saved = policy.get_visible(user, ImportMapping.objects.all(), mapping_id)
     try:
         given = json.loads(mapping) if mapping else None
     except ValueError as exc:
@@ -106,19 +107,12 @@ def get_errors(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
 
 @router.get("/import-mappings", response=list[MappingOut], summary="Saved column mappings")
 def list_mappings(request: HttpRequest) -> QuerySet[ImportMapping]:
-    actor(request)
-    return ImportMapping.objects.all()
+    return ImportMapping.objects.visible_to(actor(request))
 
 
 @router.post("/import-mappings", response={201: MappingOut}, summary="Save a column mapping")
 def post_mapping(request: HttpRequest, payload: MappingIn) -> Status[ImportMapping]:
-    user = actor(request)
-    require_writer(user)
-    values = payload.model_dump(exclude={"name"})
-    saved, _ = ImportMapping.objects.update_or_create(
-        name=payload.name, defaults={**values, "created_by": user}
-    )
-    return Status(201, saved)
+    return Status(201, save_mapping(actor(request), payload))
 
 
 def _streamed(target: str, queryset: QuerySet) -> StreamingHttpResponse:

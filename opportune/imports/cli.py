@@ -43,7 +43,7 @@ def _actor(username: str | None) -> User:
     return user
 
 
-def _mapping(value: str | None) -> tuple[dict[str, Any] | None, Any]:
+def _mapping(value: str | None, user: User) -> tuple[dict[str, Any] | None, Any]:
     """--mapping: a JSON file ({"columns": …, "values": …, "defaults": …}) or a saved name."""
     from opportune.errors import RuleViolation
 
@@ -57,7 +57,7 @@ def _mapping(value: str | None) -> tuple[dict[str, Any] | None, Any]:
             return json.loads(path.read_text(encoding="utf-8")), None
         except ValueError as exc:
             raise RuleViolation(f"{path} is not valid JSON: {exc}.") from exc
-    saved = ImportMapping.objects.filter(name=value).first()
+    saved = ImportMapping.objects.visible_to(user).filter(name=value).first()
     if saved is None:
         raise RuleViolation(f"'{value}' is neither a mapping file nor a saved mapping.")
     return None, saved
@@ -117,11 +117,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise RuleViolation(f"No file {path}.")
-    given, saved = _mapping(args.mapping)
+    user = _actor(args.user)
+    given, saved = _mapping(args.mapping, user)
     with path.open("rb") as source:
         stored = store_file(source)
     job = create_job(
-        _actor(args.user),
+        user,
         args.target,
         stored,
         path.name,

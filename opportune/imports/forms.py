@@ -3,9 +3,14 @@ schemas' job, in the services)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 
 from .models import ImportMapping, Target
+
+if TYPE_CHECKING:
+    from opportune.identity.models import User
 
 MATCH_CHOICES = [
     ("", "Always create new records"),
@@ -20,7 +25,7 @@ class ImportForm(forms.Form):
     target = forms.ChoiceField(label="Import", choices=Target.choices, initial=Target.LEADS)
     mapping = forms.ModelChoiceField(
         label="Saved mapping",
-        queryset=ImportMapping.objects.all(),
+        queryset=ImportMapping.objects.none(),
         required=False,
         empty_label="From the column names",
     )
@@ -28,3 +33,9 @@ class ImportForm(forms.Form):
     dry_run = forms.BooleanField(
         label="Dry run: report what would happen, write nothing", required=False, initial=True
     )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        mapping = self.fields["mapping"]
+        assert isinstance(mapping, forms.ModelChoiceField)
+        mapping.queryset = ImportMapping.objects.visible_to(user)

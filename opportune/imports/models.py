@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 
 from opportune.identity.visibility import VisibleQuerySet
+
+if TYPE_CHECKING:
+    from opportune.identity.models import User
 
 
 class Target(models.TextChoices):
@@ -13,6 +18,23 @@ class Target(models.TextChoices):
     ACCOUNTS = "accounts", "Accounts"
     CONTACTS = "contacts", "Contacts"
     OPPORTUNITIES = "opportunities", "Opportunities"
+
+    @property
+    def kind(self) -> str:
+        """The record kind imported (the access policy's name): "leads" -> "lead"."""
+        return "opportunity" if self == Target.OPPORTUNITIES else self.value.removesuffix("s")
+
+
+class ImportMappingQuerySet(models.QuerySet["ImportMapping"]):
+    def visible_to(self, user: User) -> ImportMappingQuerySet:
+        """One's own mappings, the shared ones, and those shipped with Opportune."""
+        if not user.is_active:
+            return self.none()
+        if user.is_admin:
+            return self.all()
+        return self.filter(
+            models.Q(created_by=user) | models.Q(is_shared=True) | models.Q(created_by=None)
+        )
 
 
 class ImportMapping(models.Model):
@@ -30,10 +52,16 @@ class ImportMapping(models.Model):
     values = models.JSONField(default=dict, blank=True)
     defaults = models.JSONField(default=dict, blank=True)
     options = models.JSONField(default=dict, blank=True)
+    # The mapping's owner, who alone (with admins) changes it; none for shipped mappings.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    is_shared = models.BooleanField(
+        default=False, help_text="Others may import with it (only its owner or an admin edits it)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ImportMappingQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -38,6 +38,7 @@ class MappingIn(InputSchema):
     """A column mapping to save (see ``ImportMapping``)."""
 
     name: str = Field(min_length=1, max_length=120)
+    is_shared: bool = Field(False, description="Others may import with it; only you edit it.")
     target: str = Field("leads", pattern="^(leads|accounts|contacts|opportunities)$")
     columns: dict[str, str] = Field(default_factory=dict, description="Header -> field ('' skips).")
     values: dict[str, dict[str, str]] = Field(
@@ -54,6 +55,8 @@ class MappingIn(InputSchema):
 class MappingOut(OutputSchema):
     id: int
     name: str
+    is_shared: bool
+    created_by_id: int | None
     target: str
     columns: dict[str, str]
     values: dict[str, dict[str, str]]

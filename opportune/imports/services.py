@@ -20,9 +20,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from opportune.errors import Conflict, NotAllowed, field_error
-from opportune.identity.models import Role, User
-from opportune.identity.services import require_writer
+from opportune.errors import Conflict, field_error
+from opportune.identity import policy
+from opportune.identity.models import User
 
 from .checking import Checker, helper_count
 from .importers import (
@@ -36,6 +36,7 @@ from .lead_importer import LeadImporter
 from .mapping import Mapping
 from .models import ImportJob, ImportMapping, ImportRowError, JobStatus, Target
 from .reading import FileShape, Row, UnreadableFile, count_rows, inspect, read_rows
+from .schemas import MappingIn
 
 BATCH_ROWS = 2000
 # Below this many rows, starting helper processes (``checking.py``) costs more than it saves.
@@ -71,6 +72,24 @@ def shipped_mapping(name: str) -> ImportMapping:
     return saved
 
 
+@transaction.atomic
+def save_mapping(actor: User, data: MappingIn) -> ImportMapping:
+    """Save a column mapping under its name: a new one belongs to its author; an existing one
+    is changed only by its owner or an admin (a shared mapping is used by all, not edited)."""
+    policy.require_writer(actor)
+    values = data.model_dump(exclude={"name"})
+    found = ImportMapping.objects.select_for_update().filter(name=data.name).first()
+    if found is None:
+        return ImportMapping.objects.create(name=data.name, created_by=actor, **values)
+    if not ImportMapping.objects.visible_to(actor).filter(pk=found.pk).exists():
+        raise field_error("name", f"Another user has a mapping named '{data.name}'.")
+    policy.require(actor, policy.Verb.CHANGE, found)
+    for name, value in values.items():
+        setattr(found, name, value)
+    found.save()
+    return found
+
+
 def upload_dir() -> Path:
     folder = Path(settings.DATA_DIR) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -91,13 +110,12 @@ def store_file(source: IO[bytes]) -> Path:
 
 
 def _check_target(actor: User, target: str) -> None:
-    require_writer(actor)
+    policy.require_writer(actor)
     if target not in Target.values:
         raise field_error(
             "target", f"Import leads, accounts, contacts or opportunities, not '{target}'."
         )
-    if target == Target.OPPORTUNITIES and actor.role == Role.MARKETING:
-        raise NotAllowed("Marketing does not work with opportunities.")
+    policy.require_create(actor, Target(target).kind)
 
 
 def create_job(
@@ -184,7 +202,7 @@ def enqueue(job: ImportJob) -> None:
 
 def resume_job(actor: User, job: ImportJob) -> ImportJob:
     """Queue a job that failed or whose worker died, to continue after its last committed row."""
-    require_writer(actor)
+    policy.require_writer(actor)
     if job.status == JobStatus.DONE:
         raise Conflict("This import is finished.")
     ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED, failure="")

@@ -20,8 +20,7 @@ from opportune.activities.models import Activity
 from opportune.audit.services import record_changes, snapshot
 from opportune.errors import Conflict, NotAllowed, RuleViolation, field_error
 from opportune.fiscal import fiscal_quarter_end
-from opportune.identity.models import Role
-from opportune.identity.services import assignable_owner, require_writer
+from opportune.identity import policy
 from opportune.opportunities.models import ContactRole, Opportunity, Pipeline
 from opportune.opportunities.services import OpportunityDraft, open_opportunity
 
@@ -122,14 +121,11 @@ def _fill_empty(record: models.Model, lead: Lead, mapping: dict[str, str]) -> li
 
 
 def _check_policy(actor: User, lead: Lead, override: bool) -> None:
-    policy = QualificationPolicy.current()
-    missing = policy.missing_criteria(lead)
+    qualification = QualificationPolicy.current()
+    missing = qualification.missing_criteria(lead)
     if not missing:
         return
-    may_override = actor.is_admin or (
-        actor.role == Role.SALES_MANAGER and policy.managers_may_override
-    )
-    if override and may_override:
+    if override and policy.may_override_qualification(actor, qualification):
         return
     if override:
         raise NotAllowed("Your role may not override the qualification policy.")
@@ -217,13 +213,19 @@ def _opportunity_for(
     return opportunity
 
 
+def _lead_owner(lead: Lead, actor: User) -> User:
+    """Who owns what the lead becomes, unless the conversion says: the lead's owner, if they
+    may own deals (marketing may not), else whoever converts it."""
+    if lead.owner is not None and policy.may_own(lead.owner, policy.OPPORTUNITY):
+        return lead.owner
+    return actor
+
+
 @transaction.atomic
 def convert_lead(actor: User, lead_id: int, options: ConversionOptions) -> ConversionResult:
     """Convert the lead, all or nothing. The lead row is locked first, so of two concurrent
     conversions the second waits, then sees the lead converted and fails with a Conflict."""
-    require_writer(actor)
-    if actor.role == Role.MARKETING and not actor.is_admin:
-        raise NotAllowed("Marketing hands leads to sales; a sales rep or manager converts them.")
+    policy.require(actor, policy.Verb.CONVERT, Lead)
     # Lock the bare row, then read the rest. A locking query that joins (status, owner's
     # team) makes PostgreSQL re-check the *old* joined rows against the row the winner just
     # committed: status_id no longer matches, and the loser found no lead (404), not a 409.
@@ -232,12 +234,14 @@ def convert_lead(actor: User, lead_id: int, options: ConversionOptions) -> Conve
         raise Lead.DoesNotExist(f"No lead {lead_id}.")
     if lead.is_converted:
         raise Conflict("This lead was already converted.")
+    policy.require(actor, policy.Verb.CONVERT, lead)
     _check_policy(actor, lead, options.override_qualification)
     if options.contact_id is not None and options.account_id is None:
         raise field_error(
             "account_id", "Give the contact's account when converting into a contact."
         )
-    owner = assignable_owner(options.owner_id) or lead.owner or actor
+    chosen = policy.assignable_owner(options.owner_id, policy.OPPORTUNITY)
+    owner = chosen or _lead_owner(lead, actor)
     now = timezone.now()
 
     account = _account_for(actor, lead, options, owner)

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.db import models
 
 from opportune.capture import keys
-from opportune.identity.models import Role
 from opportune.identity.visibility import VisibleQuerySet
 
 
@@ -92,8 +91,7 @@ class QualificationPolicy(models.Model):
 
 
 class LeadQuerySet(VisibleQuerySet):
-    # Marketing works the top of the funnel across the company (campaigns, imports).
-    seen_whole_by = frozenset({Role.MARKETING})
+    """Leads as each user sees them (who sees what: identity.policy)."""
 
 
 class Lead(models.Model):

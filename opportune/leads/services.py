@@ -16,8 +16,8 @@ from opportune.audit.models import FieldChange
 from opportune.audit.services import field_changes, snapshot
 from opportune.capture.services import assign_owner
 from opportune.errors import Conflict, DomainError, RuleViolation, field_error
+from opportune.identity import policy
 from opportune.identity.models import User
-from opportune.identity.services import assignable_owner, require_writer
 from opportune.schemas import blank_strings
 
 from .models import MATCH_KEY_FIELDS, Lead, LeadStatus
@@ -73,7 +73,7 @@ class _Lookups:
         """``assignable_owner``, remembered (its refusal too)."""
         if owner_id not in self._owners:
             try:
-                self._owners[owner_id] = assignable_owner(owner_id)
+                self._owners[owner_id] = policy.assignable_owner(owner_id, policy.LEAD)
             except DomainError as refused:
                 self._owners[owner_id] = refused
         found = self._owners[owner_id]
@@ -106,7 +106,7 @@ def _apply(lead: Lead, values: dict[str, Any], lookups: _Lookups) -> None:
 def create_lead(actor: User, data: LeadCreate, *, default_owner: User | None = None) -> Lead:
     """A new lead, owned by the given owner, else ``default_owner``, else the owner the
     assignment rules give it, else its creator."""
-    require_writer(actor)
+    policy.require(actor, policy.Verb.CREATE, Lead)
     lead = Lead(status=LeadStatus.objects.get(is_default=True))
     values = data.model_dump(exclude_unset=True)
     owner_given = values.get("owner_id") is not None
@@ -134,8 +134,9 @@ def update_leads(
 ) -> list[Lead | DomainError]:
     """Apply each partial change to its lead, in one transaction and a few queries whatever
     their number (imports update thousands). A change that is refused (a converted lead, an
-    unknown status...) is answered as its error, in the change's place; the others apply."""
-    require_writer(actor)
+    unknown status...) is answered as its error, in the change's place; the others apply.
+    The caller has found each lead among those the actor sees."""
+    policy.require_writer(actor)
     # Lock the bare rows: joined into a locking query, statuses would be locked too (so every
     # edit of a lead in that status queued behind this one) and PostgreSQL would drop a row
     # if a concurrent conversion changed its status_id while we waited (a 404, not a 409).
@@ -151,6 +152,7 @@ def update_leads(
         try:
             if lead is None:
                 raise Conflict("This lead was deleted meanwhile.")
+            policy.require(actor, policy.Verb.CHANGE, lead)
             if lead.is_converted:
                 raise Conflict(
                     "This lead was converted and is read-only; edit its account, contact or "

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F
 
-from opportune.identity.models import Role
 from opportune.identity.visibility import VisibleQuerySet
 
 
@@ -95,7 +94,7 @@ class LostReason(models.Model):
 
 
 class OpportunityQuerySet(VisibleQuerySet):
-    hidden_from = frozenset({Role.MARKETING})
+    """Opportunities as each user sees them (who sees what: identity.policy)."""
 
 
 class Opportunity(models.Model):

@@ -23,7 +23,7 @@ from django.utils import timezone
 from opportune.accounts.models import Account, Contact
 from opportune.audit.services import record_changes, snapshot
 from opportune.errors import RuleViolation, field_error
-from opportune.identity.services import assignable_owner, require_writer
+from opportune.identity import policy
 
 from .models import ForecastCategory, LostReason, Opportunity, OpportunityHistory, Pipeline, Stage
 
@@ -146,7 +146,9 @@ def open_opportunity(
     actor: User, draft: OpportunityDraft, *, now: dt.datetime | None = None
 ) -> Opportunity:
     """Create an opportunity and its first history row."""
-    require_writer(actor)
+    policy.require(actor, policy.Verb.CREATE, Opportunity)
+    if draft.owner is not None:
+        policy.require_owner(draft.owner, policy.OPPORTUNITY, "owner_id")
     now = now or timezone.now()
     with transaction.atomic():
         if draft.primary_contact and draft.primary_contact.account_id not in (
@@ -187,7 +189,7 @@ def change_opportunity(
     """Apply a partial change. ``changes`` uses the API's names: ``stage`` and ``lost_reason``
     are keys, ``owner_id``/``account_id``/``primary_contact_id`` ids, the rest field values.
     """
-    require_writer(actor)
+    policy.require(actor, policy.Verb.CHANGE, opportunity)
     # Lock the bare row: had the locking query joined the stage, PostgreSQL would re-check
     # a concurrently moved deal against its old stage row and find no opportunity at all.
     opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
@@ -210,7 +212,7 @@ def change_opportunity(
         if opportunity.lost_reason and not (opportunity.is_closed and not opportunity.is_won):
             raise field_error("lost_reason", "Only a lost opportunity has a lost reason.")
     if "owner_id" in changes:
-        opportunity.owner = assignable_owner(changes.pop("owner_id"))
+        opportunity.owner = policy.assignable_owner(changes.pop("owner_id"), policy.OPPORTUNITY)
     if "account_id" in changes:
         account = Account.objects.visible_to(actor).filter(pk=changes.pop("account_id")).first()
         if account is None:
@@ -276,7 +278,11 @@ def draft_from(actor: User, data: Any) -> OpportunityDraft:
         if found is None:
             raise field_error("pipeline", f"Unknown pipeline '{data.pipeline}'.")
         pipeline = found
-    owner = assignable_owner(data.owner_id) if data.owner_id is not None else actor
+    owner = (
+        policy.assignable_owner(data.owner_id, policy.OPPORTUNITY)
+        if data.owner_id is not None
+        else actor
+    )
     return OpportunityDraft(
         name=data.name,
         account=account,

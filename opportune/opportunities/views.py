@@ -14,7 +14,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404, HttpResponse
 from django.urls import reverse
@@ -27,10 +26,10 @@ from opportune.accounts.models import Contact
 from opportune.activities.views import timeline_context
 from opportune.errors import DomainError
 from opportune.fiscal import period_containing
+from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404, wants_fragment
 from opportune.web.pagination import keyset_page
-from opportune.web.templatetags.opportune import sees_opportunities
 
 from .forms import BoardFilterForm, CloseForm, MoveForm, OpportunityForm
 from .models import ContactRole, Opportunity, OpportunityHistory, Pipeline, Stage
@@ -43,8 +42,7 @@ STATES = [("open", "Open"), ("won", "Won"), ("lost", "Lost"), ("all", "All")]
 
 
 def _require_access(user: User) -> None:
-    if not sees_opportunities(user):
-        raise PermissionDenied("Marketing does not work opportunities.")
+    policy.require_kind(user, policy.OPPORTUNITY)
 
 
 def _pipeline(key: str | None, pipelines: list[Pipeline] | None = None) -> Pipeline:

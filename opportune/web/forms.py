@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from django import forms
 from pydantic import BaseModel, ValidationError
 
-from opportune.errors import DomainError
+from opportune.errors import DomainError, NotAllowed
 
 
 def schema_message(error: Any) -> str:
@@ -93,7 +93,10 @@ class SchemaForm(forms.Form):
         return name if name in self.fields else None
 
     def add_domain_error(self, error: DomainError) -> None:
-        """Show a service's refusal: at each field it names, else above the form."""
+        """Show a service's refusal: at each field it names, else above the form. An access
+        refusal is not the form's business: it goes on to the 403 page."""
+        if isinstance(error, NotAllowed):
+            raise error
         placed = False
         for field, messages in error.errors.items():
             name = self.form_name(field)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
+
+from opportune.identity import policy
 
 if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
@@ -27,10 +29,7 @@ class AuthedRequest(HttpRequest):
 
 def visible_or_404(queryset: QuerySet[M], user: User, pk: int) -> M:
     """The record if the user may see it; anything else is a 404, for every verb."""
-    record = queryset.visible_to(user).filter(pk=pk).first()  # type: ignore[attr-defined]
-    if record is None:
-        raise Http404("No such record.")
-    return record
+    return policy.get_visible(user, queryset, pk)
 
 
 def wants_fragment(request: AuthedRequest) -> bool:

@@ -1,5 +1,5 @@
-"""A session that expired while a page was open: its next htmx request must take the whole
-page to the login form, not swap the login form into the fragment it asked for."""
+"""Request-wide answers: an expired session's htmx request goes to the login page, and a
+refusal by the access policy is a 403 page."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.views.defaults import permission_denied
 from django_htmx.http import HttpResponseClientRedirect
+
+from opportune.errors import NotAllowed
 
 
 def htmx_login_redirect(
@@ -28,3 +32,19 @@ def htmx_login_redirect(
         return response
 
     return middleware
+
+
+class RefusalsAsForbidden:
+    """A service's ``NotAllowed`` that no view caught is the policy's 403 (PRODUCT.md section 8),
+    shown with its reason on the same page every other refusal uses."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, NotAllowed):
+            return permission_denied(request, PermissionDenied(exception.detail))
+        return None

@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from opportune.accounts.models import Account
 from opportune.activities.models import Activity, ActivityKind
+from opportune.identity import policy
 from opportune.leads.models import Lead
 from opportune.opportunities.models import Opportunity
 
 from .http import AuthedRequest, render_page
-from .templatetags.opportune import sees_opportunities
 
 TASKS_PER_GROUP = 50
 
@@ -73,7 +73,7 @@ def my_work(request: AuthedRequest) -> HttpResponse:
     context["recent_accounts"] = list(
         Account.objects.visible_to(user).filter(owner=user).order_by("-updated_at")[:5]
     )
-    if sees_opportunities(user):
+    if policy.sees_kind(user, policy.OPPORTUNITY):
         mine = Opportunity.objects.visible_to(user).filter(owner=user)
         context["recent_opportunities"] = list(
             mine.select_related("account", "stage").order_by("-updated_at")[:8]
@@ -101,7 +101,7 @@ SETTINGS = [
 @login_required
 def settings_index(request: AuthedRequest) -> HttpResponse:
     """Links to the (branded) admin screens of each piece of configuration."""
-    if not request.user.is_admin:
+    if not policy.may_configure(request.user, "settings"):
         raise PermissionDenied("Only admins configure Opportune.")
     sections = []
     for title, help_text, name in SETTINGS:

@@ -44,8 +44,8 @@ def test_pages_need_a_login(client) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("path", ["/forecast/", "/forecast/predicted/", "/analytics/pipeline/"])
-def test_marketing_is_refused_opportunity_reports(company, path) -> None:  # type: ignore[no-untyped-def]
-    assert client_for(company.mark).get(path).status_code == 403
+def test_opportunity_reports_do_not_exist_for_marketing(company, path) -> None:  # type: ignore[no-untyped-def]
+    assert client_for(company.mark).get(path).status_code == 404
 
 
 def test_marketing_sees_the_lead_funnel_only(company) -> None:  # type: ignore[no-untyped-def]

@@ -62,11 +62,11 @@ def test_another_reps_opportunity_is_a_404_for_every_verb(company, client, path)
     )
 
 
-def test_marketing_cannot_open_opportunities(company, client):
+def test_opportunities_do_not_exist_for_marketing(company, client):
     opportunity = company.opportunity(company.alice)
     client = logged_in(client, company.mark)
-    assert client.get(f"/opportunities/{opportunity.pk}/").status_code == 403
-    assert client.get("/opportunities/").status_code == 403
+    assert client.get(f"/opportunities/{opportunity.pk}/").status_code == 404
+    assert client.get("/opportunities/").status_code == 404
 
 
 def test_closing_lost_asks_for_a_reason_at_the_field(company, client):

@@ -64,7 +64,7 @@ def test_the_board_filters_by_owner_and_close_date_period(company, client):
 
 def test_marketing_has_no_pipeline(company, client):
     client = logged_in(client, company.mark)
-    assert client.get("/pipeline/").status_code == 403
+    assert client.get("/pipeline/").status_code == 404
     assert "Pipeline" not in client.get("/leads/").content.decode()
 
 

@@ -12,6 +12,8 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from opportune.identity import policy
+
 register = template.Library()
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
@@ -106,11 +108,21 @@ def current_page(context: template.Context, prefix: str) -> str:
 
 
 @register.filter
-def sees_opportunities(user: Any) -> bool:
-    """Marketing works leads and never sees opportunities (PRODUCT.md section 8)."""
-    from opportune.identity.models import Role
+def sees(user: Any, kind: str) -> bool:
+    """``user|sees:"opportunity"``: whether the policy shows the user this kind of record."""
+    return bool(getattr(user, "is_authenticated", False)) and policy.sees_kind(user, kind)
 
-    return bool(getattr(user, "is_admin", False) or getattr(user, "role", None) != Role.MARKETING)
+
+@register.filter
+def may_create(user: Any, kind: str) -> bool:
+    """``user|may_create:"lead"``: whether the policy lets the user create this kind."""
+    return bool(getattr(user, "is_authenticated", False)) and policy.may_create(user, kind)
+
+
+@register.filter
+def may_configure(user: Any, what: str) -> bool:
+    """``user|may_configure:"webform"``: whether the policy lets the user set this up."""
+    return bool(getattr(user, "is_authenticated", False)) and policy.may_configure(user, what)
 
 
 _COLORS = {
