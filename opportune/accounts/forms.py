@@ -7,7 +7,8 @@ from typing import Any, ClassVar
 from django import forms
 from pydantic import BaseModel
 
-from opportune.leads.forms import owner_choices
+from opportune.identity import policy
+from opportune.identity.forms import owner_choices
 from opportune.leads.models import LeadSource
 from opportune.web.forms import SchemaForm
 
@@ -37,7 +38,7 @@ class AccountForm(SchemaForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = owner_choices()  # type: ignore[attr-defined]
+        self.fields["owner"].choices = owner_choices(policy.ACCOUNT)  # type: ignore[attr-defined]
 
 
 class AccountCreateForm(AccountForm):
@@ -68,7 +69,7 @@ class ContactForm(SchemaForm):
 
     def __init__(self, *args: Any, accounts: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = owner_choices()  # type: ignore[attr-defined]
+        self.fields["owner"].choices = owner_choices(policy.CONTACT)  # type: ignore[attr-defined]
         self.fields["account"].choices = [("", "No account"), *((a.pk, a.name) for a in accounts)]  # type: ignore[attr-defined]
 
 

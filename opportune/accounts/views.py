@@ -73,7 +73,7 @@ def account_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "converted_leads": list(
             Lead.objects.visible_to(user).filter(converted_account=account)[:RELATED_LIMIT]
         ),
-        "may_edit": user.can_write,
+        "may_edit": policy.may(user, policy.Verb.CHANGE, account),
     }
     if policy.sees_kind(user, policy.OPPORTUNITY):
         context["opportunities"] = list(
@@ -140,7 +140,7 @@ def contact_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "converted_leads": list(
             Lead.objects.visible_to(user).filter(converted_contact=contact)[:RELATED_LIMIT]
         ),
-        "may_edit": user.can_write,
+        "may_edit": policy.may(user, policy.Verb.CHANGE, contact),
     }
     if policy.sees_kind(user, policy.OPPORTUNITY):
         visible = Opportunity.objects.visible_to(user)

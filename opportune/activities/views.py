@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from opportune.accounts.models import Account, Contact
 from opportune.errors import DomainError
+from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.opportunities.models import Opportunity
@@ -45,7 +46,7 @@ def timeline_context(
         name: forms.get(name) or QuickActivityForm(initial={"kind": name}, prefix=name)
         for name in QUICK_KINDS
     }
-    writable = user.can_write and not (kind == "lead" and obj.is_converted)
+    writable = policy.may_write(user) and not (kind == "lead" and obj.is_converted)
     return {
         "activities": list(timeline(user, **record)[:TIMELINE_LIMIT]),
         "next_task": next_open_task(user, **record),

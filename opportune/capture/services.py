@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import F
 
+from opportune.identity import policy
 from opportune.identity.models import Role, User
 
 from .models import AssignmentRule
@@ -50,7 +51,7 @@ class RuleSet:
 
     def _can_assign(self, rule: AssignmentRule) -> bool:
         if rule.assign_to is not None:
-            return rule.assign_to.is_active and rule.assign_to.role != Role.READ_ONLY
+            return policy.may_own(rule.assign_to, policy.LEAD)
         return bool(rule.round_robin_team_id and self.reps.get(rule.round_robin_team_id))
 
 

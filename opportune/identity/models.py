@@ -61,10 +61,6 @@ class User(AbstractUser):
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN or self.is_superuser
 
-    @property
-    def can_write(self) -> bool:
-        return self.role != Role.READ_ONLY
-
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()

@@ -87,7 +87,7 @@ class Importer(Generic[R]):
         self.job = job
         self.mapping = mapping
         self.actor = job.created_by
-        self.owners = OwnerDirectory()
+        self.owners = OwnerDirectory(self.target.kind)
         # The match keys met so far, for in-file duplicates (open it around the import).
         self.seen = SeenKeys()
 

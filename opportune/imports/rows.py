@@ -11,7 +11,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from opportune.identity.models import Role, User
+from opportune.identity import policy
+from opportune.identity.models import User
 
 from .mapping import Mapping
 from .models import RowIssue
@@ -48,11 +49,13 @@ class Prepared:
 
 
 class OwnerDirectory:
-    """Users by id, username, email and full name: one query per job, not one per row."""
+    """Active users by id, username, email and full name (one query per job, not one per
+    row), and whether each may own the kind of record imported."""
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
         self.by_name: dict[str, User] = {}
-        for user in User.objects.filter(is_active=True).exclude(role=Role.READ_ONLY):
+        for user in User.objects.filter(is_active=True):
             for name in (str(user.pk), user.username, user.email, user.get_full_name()):
                 if name:
                     self.by_name.setdefault(name.strip().casefold(), user)
@@ -125,4 +128,8 @@ def resolve_owner(
     if owner is None and mapping.options.get("unknown_owner") != "assign":
         header = mapping.header_of("owner")
         return Issue(row.line, header, f"No active user is named '{name}'.", name[:255])
+    if owner is not None and not policy.may_own(owner, owners.kind):
+        header = mapping.header_of("owner")
+        reason = f"{owner} ({owner.get_role_display()}) cannot own {owners.kind} records."
+        return Issue(row.line, header, reason, name[:255])
     return owner

@@ -7,7 +7,8 @@ from typing import Any, ClassVar
 from django import forms
 from pydantic import BaseModel
 
-from opportune.identity.models import Role, User
+from opportune.identity import policy
+from opportune.identity.forms import owner_choices
 from opportune.web.forms import DateInput, SchemaForm
 
 from .models import LeadSource, LeadStatus, Rating
@@ -19,18 +20,6 @@ CRITERIA_LABELS = {
     "authority_confirmed": "Decision maker confirmed",
     "expected_purchase_date": "Timeline (expected purchase date)",
 }
-
-
-def owner_choices(blank: str = "Unassigned") -> list[tuple[str | int, str]]:
-    """Users a record can be assigned to (active, not read-only); one query."""
-    users = User.objects.filter(is_active=True).exclude(role=Role.READ_ONLY)
-    return [("", blank), *((u.pk, str(u)) for u in users)]
-
-
-def owner_field(label: str = "Owner", blank: str = "Unassigned") -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(
-        label=label, choices=owner_choices(blank), coerce=int, empty_value=None, required=False
-    )
 
 
 def _text(label: str | None = None, **kwargs: Any) -> forms.CharField:
@@ -68,7 +57,7 @@ class LeadForm(SchemaForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = owner_choices(self.owner_blank)  # type: ignore[attr-defined]
+        self.fields["owner"].choices = owner_choices(policy.LEAD, self.owner_blank)  # type: ignore[attr-defined]
 
 
 class LeadCreateForm(LeadForm):
@@ -146,7 +135,7 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = owner_choices()  # type: ignore[attr-defined]
+        self.fields["owner"].choices = owner_choices(policy.LEAD)  # type: ignore[attr-defined]
         self.fields["status"].choices = [("", "—"), *status_choices()]  # type: ignore[attr-defined]
 
 
@@ -189,7 +178,7 @@ class ConvertForm(SchemaForm):
         self.fields["account"].choices = [("", "new"), *((a.pk, a.name) for a in accounts)]  # type: ignore[attr-defined]
         self.fields["contact"].choices = [("", "new"), *((c.pk, str(c)) for c in contacts)]  # type: ignore[attr-defined]
         self.fields["stage"].choices = [(s.key, s.label) for s in stages]  # type: ignore[attr-defined]
-        self.fields["owner"].choices = owner_choices("The lead's owner")  # type: ignore[attr-defined]
+        self.fields["owner"].choices = owner_choices(policy.OPPORTUNITY, "The lead's owner")  # type: ignore[attr-defined]
 
     def schema_input(self, cleaned: dict[str, Any]) -> dict[str, Any]:
         data = super().schema_input(cleaned)
@@ -222,10 +211,9 @@ class LeadFilterForm(forms.Form):
             ("all", "All statuses"),
             *((s.key, s.label) for s in LeadStatus.objects.all()),
         ]
-        users = User.objects.filter(is_active=True).exclude(role=Role.READ_ONLY)
         self.fields["owner"].choices = [  # type: ignore[attr-defined]
             ("", "Anyone"),
             ("me", "Me"),
             ("none", "Unassigned"),
-            *((str(u.pk), str(u)) for u in users),
+            *((str(pk), label) for pk, label in owner_choices(policy.LEAD)[1:]),
         ]

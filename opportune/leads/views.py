@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 from opportune.activities.views import timeline_context
 from opportune.errors import DomainError
 from opportune.fiscal import fiscal_quarter_end
-from opportune.identity.models import Role, User
+from opportune.identity import policy
+from opportune.identity.models import User
 from opportune.opportunities.models import Pipeline
 from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404, wants_fragment
 from opportune.web.pagination import keyset_page
@@ -115,7 +116,7 @@ def lead_list(request: AuthedRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "sort": sort,
-        "bulk": BulkForm(prefix="bulk") if request.user.can_write else None,
+        "bulk": BulkForm(prefix="bulk") if policy.may_write(request.user) else None,
         "return_to": request.get_full_path(),
     }
     return render_page(request, "leads/lead_list.html", context, "results")
@@ -173,13 +174,13 @@ def lead_create(request: AuthedRequest) -> HttpResponse:
 
 
 def _detail_context(request: AuthedRequest, lead: Lead, **extra: Any) -> dict[str, Any]:
-    policy = QualificationPolicy.current()
-    missing = policy.missing_criteria(lead)
+    qualification = QualificationPolicy.current()
+    missing = qualification.missing_criteria(lead)
     context: dict[str, Any] = {
         "lead": lead,
         "missing": [CRITERIA_LABELS.get(name, name) for name in missing],
-        "policy": policy,
-        "may_edit": request.user.can_write and not lead.is_converted,
+        "policy": qualification,
+        "may_edit": policy.may(request.user, policy.Verb.CHANGE, lead) and not lead.is_converted,
     }
     if "qualification_form" not in extra:
         context["qualification_form"] = QualificationForm(
@@ -290,10 +291,6 @@ def conversion_defaults(lead: Lead, pipeline: Pipeline) -> dict[str, Any]:
     }
 
 
-def may_override(user: User, policy: QualificationPolicy) -> bool:
-    return user.is_admin or (user.role == Role.SALES_MANAGER and policy.managers_may_override)
-
-
 @login_required
 def lead_convert(request: AuthedRequest, pk: int) -> HttpResponse:
     lead = _get_lead(request, pk)
@@ -327,14 +324,14 @@ def lead_convert(request: AuthedRequest, pk: int) -> HttpResponse:
             if result.opportunity is not None:
                 return go_to(request, reverse("opportunities:detail", args=[result.opportunity.pk]))
             return go_to(request, reverse("accounts:detail", args=[result.account.pk]))
-    policy = QualificationPolicy.current()
+    qualification = QualificationPolicy.current()
     context = {
         "lead": lead,
         "form": form,
         "candidates": candidates,
-        "missing": [CRITERIA_LABELS.get(n, n) for n in policy.missing_criteria(lead)],
+        "missing": [CRITERIA_LABELS.get(n, n) for n in qualification.missing_criteria(lead)],
         "refused": refused,
-        "may_override": may_override(request.user, policy),
+        "may_override": policy.may_override_qualification(request.user, qualification),
     }
     status = 422 if form.errors else 200
     return render_page(request, "leads/lead_convert.html", context, "dialog", status)

@@ -6,7 +6,8 @@ from typing import Any
 
 from django import forms
 
-from opportune.leads.forms import owner_choices
+from opportune.identity import policy
+from opportune.identity.forms import owner_choices
 from opportune.web.forms import DateInput, SchemaForm
 
 from .models import ForecastCategory, LostReason, OpportunityType
@@ -52,7 +53,7 @@ class OpportunityForm(SchemaForm):
         self, *args: Any, contacts: list[Any] | None = None, closed: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = owner_choices()  # type: ignore[attr-defined]
+        self.fields["owner"].choices = owner_choices(policy.OPPORTUNITY)  # type: ignore[attr-defined]
         self.fields["primary_contact"].choices = [  # type: ignore[attr-defined]
             ("", "—"),
             *((c.pk, str(c)) for c in contacts or []),
@@ -119,5 +120,5 @@ class BoardFilterForm(forms.Form):
         self.fields["owner"].choices = [  # type: ignore[attr-defined]
             ("", "Everyone I can see"),
             ("me", "Me"),
-            *((str(pk), label) for pk, label in owner_choices()[1:]),
+            *((str(pk), label) for pk, label in owner_choices(policy.OPPORTUNITY)[1:]),
         ]

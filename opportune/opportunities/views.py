@@ -307,7 +307,7 @@ def _detail_context(
         "roles": list(
             ContactRole.objects.filter(opportunity=opportunity).select_related("contact")
         ),
-        "may_edit": request.user.can_write,
+        "may_edit": policy.may(request.user, policy.Verb.CHANGE, opportunity),
         "converted_from": list(opportunity.converted_leads.all()[:5]),
     }
     context.update(extra)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import Company
+from opportune.identity import policy
 from opportune.identity.models import Role, User
 
 
@@ -23,5 +24,5 @@ def test_other_roles_do_not_open_the_django_admin(company: Company) -> None:
 
 
 def test_read_only_users_cannot_write(company: Company) -> None:
-    assert not company.rita.can_write
-    assert company.alice.can_write
+    assert not policy.may_write(company.rita)
+    assert policy.may_write(company.alice)
