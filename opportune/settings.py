@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "opportune.forecasting",
     "opportune.capture",
     "opportune.imports",
+    "opportune.work",
 ]
 
 MIDDLEWARE = [

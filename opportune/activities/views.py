@@ -110,7 +110,7 @@ def complete_task(request: AuthedRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         return HttpResponse(error.detail, status=error.status)
     template = (
-        "web/my_work.html" if request.POST.get("view") == "my-work" else "activities/timeline.html"
+        "work/my_work.html" if request.POST.get("view") == "my-work" else "activities/timeline.html"
     )
     context = {"activity": activity, "today": timezone.localdate()}
     if not request.htmx:

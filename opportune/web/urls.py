@@ -11,12 +11,12 @@ web_patterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
-    path("my-work/", views.my_work, name="my_work"),
     path("settings/", views.settings_index, name="settings"),
 ]
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include((web_patterns, "web"))),
+    path("", include("opportune.work.urls")),
     path("leads/", include("opportune.leads.urls")),
     path("", include("opportune.opportunities.urls")),
     path("", include("opportune.accounts.urls")),

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "work"
+urlpatterns = [
+    path("my-work/", views.my_work, name="my_work"),
+]
