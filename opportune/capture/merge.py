@@ -10,6 +10,7 @@ master's values before, the merged leads as they were, and the ids of the rows m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
@@ -21,7 +22,6 @@ from opportune.audit.models import FieldChange
 from opportune.audit.services import record_changes, snapshot
 from opportune.errors import Conflict, RuleViolation, field_error
 from opportune.identity.services import require_writer
-from opportune.imports.models import ExternalId, Target
 from opportune.leads.models import MATCH_KEY_FIELDS, Lead
 from opportune.leads.schemas import LeadChanges
 
@@ -53,12 +53,17 @@ def _links_to_leads() -> list[tuple[type[models.Model], str]]:
     ]
 
 
+# Rows of other apps that name a lead by id without a foreign key (imports' external
+# ids...): label -> (function giving the rows, id field). Apps above capture add theirs
+# in their AppConfig.ready(), so capture needs not import them.
+LEAD_REFERENCES: dict[str, tuple[Callable[[], QuerySet[Any]], str]] = {
+    "audit.FieldChange": (lambda: FieldChange.objects.filter(record_type="lead"), "record_id"),
+}
+
+
 def _records_of_leads() -> dict[str, tuple[QuerySet[Any], str]]:
     """Rows that name a lead by id without a foreign key, by label: (rows, id field)."""
-    return {
-        "audit.FieldChange": (FieldChange.objects.filter(record_type="lead"), "record_id"),
-        "imports.ExternalId": (ExternalId.objects.filter(target=Target.LEADS), "record_id"),
-    }
+    return {label: (rows(), field) for label, (rows, field) in LEAD_REFERENCES.items()}
 
 
 def chosen_values(master: Lead, others: list[Lead], choices: dict[str, int]) -> dict[str, Any]:
