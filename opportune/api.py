@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from opportune.errors import DomainError
 from opportune.identity.auth import BearerToken
+from opportune.schemas import field_errors
 
 PROBLEM_TYPE = "about:blank"
 
@@ -51,22 +52,9 @@ def problem(
     return response
 
 
-def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
-    """("body", "payload", "email") -> "email"; ("query", "limit") -> "limit"."""
-    parts = [str(p) for p in loc]
-    if parts and parts[0] == "body":
-        parts = parts[2:] if len(parts) > 2 else parts[1:]
-    elif parts and parts[0] in {"query", "path", "header", "cookie", "form"}:
-        parts = parts[1:]
-    return ".".join(parts) or "body"
-
-
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors: dict[str, list[str]] = {}
-    for error in exc.errors:
-        message = str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
-        errors.setdefault(_field_name(error.get("loc", ())), []).append(message)
+    errors = field_errors(exc.errors)
     return problem(request, 422, "Invalid input", "Some fields are invalid.", errors)
 
 

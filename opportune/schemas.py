@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
@@ -73,3 +74,42 @@ def _all_of(value: object) -> object:
 KeyOf = Annotated[str, BeforeValidator(_key_of)]
 # A to-many relation shown as a list (prefetch it to keep the query count flat).
 AllOf = BeforeValidator(_all_of)
+
+
+# --- validation errors in words -----------------------------------------------------------
+
+
+def error_message(error: Mapping[str, Any]) -> str:
+    """One pydantic error in words a salesperson reads without a manual."""
+    kind, context = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
+        return "This field is required."
+    if kind == "string_too_long":
+        return f"At most {context.get('max_length')} characters."
+    if kind == "extra_forbidden":
+        return "Unknown field."
+    message = str(error.get("msg", "Enter a valid value."))
+    return message.removeprefix("Value error, ")
+
+
+def error_field(loc: Sequence[Any]) -> str:
+    """Where an error is, as the caller named it: ("body", "payload", "email") -> "email";
+    ("query", "limit") -> "limit"; ("fields", "email") -> "fields.email"."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[2:] if len(parts) > 2 else parts[1:]
+    elif parts and parts[0] in {"query", "path", "header", "cookie", "form"}:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def field_errors(errors: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Pydantic's (or Ninja's) errors as {field: [messages]}, the shape every entry point
+    reports: problem JSON in the API, messages at the field in forms, row reports in imports.
+    An error about the whole input is under ``"body"``."""
+    found: dict[str, list[str]] = {}
+    for error in errors:
+        found.setdefault(error_field(error.get("loc", ())) or "body", []).append(
+            error_message(error)
+        )
+    return found

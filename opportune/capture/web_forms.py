@@ -24,6 +24,7 @@ from opportune.errors import DomainError, RuleViolation
 from opportune.leads.models import Lead
 from opportune.leads.schemas import LeadCreate
 from opportune.leads.services import create_lead
+from opportune.schemas import field_errors
 
 from . import keys
 from .models import SubmissionWindow, WebForm
@@ -46,14 +47,6 @@ NOT_PROVIDED = "[not provided]"  # what Salesforce's web-to-lead stores for a mi
 
 def rate_limit() -> int:
     return settings.OPPORTUNE_WEB_TO_LEAD_PER_MINUTE
-
-
-def schema_errors(exc: ValidationError) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for error in exc.errors():
-        name = ".".join(str(p) for p in error["loc"]) or "body"
-        errors.setdefault(name, []).append(error["msg"].removeprefix("Value error, "))
-    return errors
 
 
 def count_submission(address: str, now: Any = None) -> int:
@@ -116,7 +109,7 @@ def submit_web_form(form: WebForm, data: dict[str, str], address: str) -> Submis
     try:
         lead_input = LeadCreate.model_validate(values)
     except ValidationError as exc:
-        raise RuleViolation("Some fields are invalid.", schema_errors(exc)) from exc
+        raise RuleViolation("Some fields are invalid.", field_errors(exc.errors())) from exc
     with transaction.atomic():
         existing = _open_lead_with_email(lead_input.email or "")
         if existing is not None:

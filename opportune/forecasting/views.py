@@ -25,7 +25,9 @@ from opportune.errors import DomainError
 from opportune.fiscal import FiscalPeriod
 from opportune.identity import policy
 from opportune.identity.models import Role, Team, User
+from opportune.schemas import field_errors
 from opportune.web.http import AuthedRequest, render_page
+from opportune.web.templatetags.opportune import field_label
 
 from . import charts
 from .analytics import FunnelRow, RateRow, funnel, sales_summary, time_in_stage, win_rates
@@ -155,9 +157,8 @@ def _apply(request: AuthedRequest, schema: type[QuotaIn | AdjustmentIn], done: s
                 values.note,
             )
     except ValidationError as invalid:
-        for problem in invalid.errors():
-            field = ".".join(str(p) for p in problem["loc"])
-            messages.error(request, f"{field}: {problem['msg']}")
+        for field, reasons in field_errors(invalid.errors()).items():
+            messages.error(request, f"{field_label(field)}: {' '.join(reasons)}")
     except DomainError as refused:
         messages.error(request, refused.detail)
     else:

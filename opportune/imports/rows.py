@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from opportune.identity import policy
 from opportune.identity.models import User
+from opportune.schemas import error_message
 
 from .mapping import Mapping
 from .models import RowIssue
@@ -107,7 +108,7 @@ def validate(
             name = str(error["loc"][0]) if error["loc"] else ""
             header = mapping.header_of(name)
             raw = row.values.get(header, "")
-            reason = error["msg"].removeprefix("Value error, ")
+            reason = error_message(error)
             if error["type"] == "missing":
                 reason = f"'{name}' is required."
             elif error["type"] == "literal_error":

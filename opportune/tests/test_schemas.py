@@ -3,8 +3,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email as django_validate_email
 from pydantic import ValidationError as PydanticError
 
-from opportune.leads.schemas import LeadChanges
-from opportune.schemas import validate_email
+from opportune.leads.schemas import LeadChanges, LeadCreate
+from opportune.schemas import field_errors, validate_email
 
 EMAILS = [
     "ada@example.com",
@@ -55,3 +55,30 @@ def test_an_invalid_email_is_a_field_error_and_a_valid_one_is_stored_lowercase()
         LeadChanges(email="ada@example")
     assert raised.value.errors()[0]["loc"] == ("email",)
     assert "valid email" in raised.value.errors()[0]["msg"]
+
+
+def test_validation_errors_read_in_words_at_the_field_the_caller_named() -> None:
+    try:
+        LeadCreate.model_validate({"last_name": "x" * 81, "company": "", "nickname": "Bo"})
+    except PydanticError as invalid:
+        errors = field_errors(invalid.errors())
+    assert errors == {
+        "last_name": ["At most 80 characters."],
+        "company": ["This field is required."],
+        "nickname": ["Unknown field."],
+    }
+
+
+def test_api_error_locations_drop_the_request_part() -> None:
+    found = field_errors(
+        [
+            {"loc": ("body", "payload", "email"), "msg": "Value error, Enter a valid email."},
+            {"loc": ("query", "limit"), "msg": "Input should be less than 200"},
+            {"loc": (), "msg": "Invalid JSON"},
+        ]
+    )
+    assert found == {
+        "email": ["Enter a valid email."],
+        "limit": ["Input should be less than 200"],
+        "body": ["Invalid JSON"],
+    }

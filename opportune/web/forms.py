@@ -13,15 +13,7 @@ from django import forms
 from pydantic import BaseModel, ValidationError
 
 from opportune.errors import DomainError, NotAllowed
-
-
-def schema_message(error: Any) -> str:
-    """A pydantic error in words a salesperson reads without a manual."""
-    kind, context = error.get("type", ""), error.get("ctx") or {}
-    if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
-        return "This field is required."
-    message = str(error.get("msg", "Enter a valid value."))
-    return message.removeprefix("Value error, ")
+from opportune.schemas import error_message
 
 
 class SchemaForm(forms.Form):
@@ -80,7 +72,7 @@ class SchemaForm(forms.Form):
             for error in exc.errors():
                 location = error.get("loc") or ()
                 self.add_error(
-                    self.form_name(str(location[0]) if location else None), schema_message(error)
+                    self.form_name(str(location[0]) if location else None), error_message(error)
                 )
         return cleaned
 
