@@ -73,11 +73,6 @@ def field_label(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-@register.filter
-def get_item(mapping: dict[Any, Any] | None, key: Any) -> Any:
-    return (mapping or {}).get(key)
-
-
 @register.simple_tag(takes_context=True)
 def sort_link(context: template.Context, column: str) -> str:
     """The query string that sorts a list by ``column``, flipping direction when it already does."""
