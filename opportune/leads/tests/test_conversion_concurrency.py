@@ -9,7 +9,6 @@ BEGIN IMMEDIATE serializes every writer anyway.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,6 +24,7 @@ from opportune.leads.models import Lead
 from opportune.leads.schemas import ConversionOptions, LeadChanges
 from opportune.leads.services import update_lead
 from opportune.opportunities.models import Opportunity
+from tests.concurrency import hold_until_another_waits
 
 F = TypeVar("F", bound=Callable[..., None])
 
@@ -59,15 +59,23 @@ def test_a_conversion_from_a_stale_copy_of_a_converted_lead_is_refused(company: 
 
 
 def _convert_in_threads(
-    conversions: list[tuple[Any, int]], monkeypatch: pytest.MonkeyPatch
+    conversions: list[tuple[Any, int]], monkeypatch: pytest.MonkeyPatch, *, same_lead: bool
 ) -> list[object]:
     """Run each (actor, lead_id) conversion in its own thread, all released together; answer
-    each one's result or exception. Every conversion dawdles after reading the lead, so
-    without the row lock both would find it unconverted and both would succeed."""
+    each one's result or exception. A conversion that has read its lead waits there: for
+    one lead, until the other conversion queues behind its row lock (without the lock both
+    would find the lead unconverted and both succeed); for different leads, until every
+    conversion is that far (so they run at once, none waiting for another)."""
     check_policy = conversion._check_policy
+    first_in = threading.Event()
+    all_in = threading.Barrier(len(conversions))
 
     def slow_check_policy(*args: Any, **kwargs: Any) -> None:
-        time.sleep(0.3)
+        if not same_lead:
+            all_in.wait(timeout=20)
+        elif not first_in.is_set():
+            first_in.set()
+            hold_until_another_waits()
         check_policy(*args, **kwargs)
 
     monkeypatch.setattr(conversion, "_check_policy", slow_check_policy)
@@ -101,7 +109,7 @@ def test_two_concurrent_conversions_of_one_lead_yield_exactly_one_result(
 ) -> None:
     lead = company.qualified_lead(company.alice)
     outcomes = _convert_in_threads(
-        [(company.alice, lead.pk), (company.maria, lead.pk)], monkeypatch
+        [(company.alice, lead.pk), (company.maria, lead.pk)], monkeypatch, same_lead=True
     )
     successes = [o for o in outcomes if isinstance(o, conversion.ConversionResult)]
     failures = [o for o in outcomes if isinstance(o, Exception)]
@@ -120,7 +128,7 @@ def test_concurrent_conversions_of_different_leads_all_succeed(
     first = company.qualified_lead(company.alice, company="Globex")
     second = company.qualified_lead(company.bob, company="Initech")
     outcomes = _convert_in_threads(
-        [(company.alice, first.pk), (company.bob, second.pk)], monkeypatch
+        [(company.alice, first.pk), (company.bob, second.pk)], monkeypatch, same_lead=False
     )
     assert all(isinstance(o, conversion.ConversionResult) for o in outcomes), outcomes
     assert _record_counts() == (2, 2, 2)
@@ -132,18 +140,18 @@ def test_an_edit_racing_a_conversion_is_refused_as_a_conflict(
 ) -> None:
     lead = company.qualified_lead(company.alice)
     check_policy = conversion._check_policy
+    converting = threading.Event()
 
     def slow_check_policy(*args: Any, **kwargs: Any) -> None:
-        time.sleep(0.5)  # holds the lead's lock while the edit arrives
+        converting.set()
+        hold_until_another_waits()  # holds the lead's lock until the edit queues behind it
         check_policy(*args, **kwargs)
 
     monkeypatch.setattr(conversion, "_check_policy", slow_check_policy)
-    barrier = threading.Barrier(2)
     outcomes: dict[str, object] = {}
 
     def convert() -> None:
         try:
-            barrier.wait(timeout=10)
             outcomes["convert"] = convert_lead(company.alice, lead.pk, ConversionOptions())
         except Exception as exc:
             outcomes["convert"] = exc
@@ -152,8 +160,7 @@ def test_an_edit_racing_a_conversion_is_refused_as_a_conflict(
 
     def edit() -> None:
         try:
-            barrier.wait(timeout=10)
-            time.sleep(0.2)  # let the conversion take the lock first
+            assert converting.wait(timeout=20)  # the conversion holds the lock first
             outcomes["edit"] = update_lead(company.maria, lead, LeadChanges(title="CEO"))
         except Exception as exc:
             outcomes["edit"] = exc

@@ -8,7 +8,6 @@ serializes every writer anyway.
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from conftest import Company
 from opportune.opportunities import services
 from opportune.opportunities.models import Opportunity, OpportunityHistory
 from opportune.opportunities.services import change_opportunity
+from tests.concurrency import another_session_waits_for_a_lock, hold_until_another_waits, wait_until
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -35,9 +35,12 @@ def test_two_concurrent_stage_changes_both_apply_one_after_the_other(
 ) -> None:
     deal = company.opportunity(company.alice, stage_key="needs_analysis")
     snapshot = services.snapshot
+    first_in = threading.Event()
 
     def slow_snapshot(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(0.3)  # hold the row lock while the other change arrives
+        if not first_in.is_set():  # the first change in holds the lock till the other waits
+            first_in.set()
+            hold_until_another_waits()
         return snapshot(*args, **kwargs)
 
     monkeypatch.setattr(services, "snapshot", slow_snapshot)
@@ -73,25 +76,28 @@ def test_two_concurrent_stage_changes_both_apply_one_after_the_other(
 def test_history_is_stamped_in_the_order_the_changes_were_applied(
     company: Company, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Maria's change starts first but waits for Alice's lock: her row must still come last
-    by changed_at, or a pipeline rebuilt from history ends in the wrong stage."""
+    """Maria reads the clock first, then Alice's change arrives: Maria's row must not carry
+    a time before Alice's if it was applied after hers, or a pipeline rebuilt from history
+    ends in the wrong stage. (Were the clock read before the lock, Alice would overtake
+    Maria here and Maria's later change would carry the earlier time.)"""
     deal = company.opportunity(company.alice, stage_key="needs_analysis")
-    snapshot = services.snapshot
+    maria_read_the_clock = threading.Event()
+    alice_done = threading.Event()
 
     class Clock:
         @staticmethod
         def now() -> Any:
             stamped = django_timezone.now()
             if threading.current_thread().name == "maria":
-                time.sleep(0.2)  # Alice overtakes between Maria's clock reading and her lock
+                maria_read_the_clock.set()
+                # Let Alice either overtake (no lock held) or queue behind Maria's lock.
+                wait_until(
+                    lambda: alice_done.is_set() or another_session_waits_for_a_lock(),
+                    "Alice to finish or to wait for Maria's lock",
+                )
             return stamped
 
-    def slow_snapshot(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(0.3)
-        return snapshot(*args, **kwargs)
-
     monkeypatch.setattr(services, "timezone", Clock)
-    monkeypatch.setattr(services, "snapshot", slow_snapshot)
     outcomes: dict[str, object] = {}
 
     def move(actor: Any, stage: str) -> None:
@@ -100,12 +106,14 @@ def test_history_is_stamped_in_the_order_the_changes_were_applied(
         except Exception as exc:
             outcomes[stage] = exc
         finally:
+            if actor == company.alice:
+                alice_done.set()
             connection.close()
 
     maria = threading.Thread(target=move, args=(company.maria, "negotiation"), name="maria")
     alice = threading.Thread(target=move, args=(company.alice, "proposal"), name="alice")
     maria.start()
-    time.sleep(0.1)
+    assert maria_read_the_clock.wait(timeout=20)
     alice.start()
     for thread in (maria, alice):
         thread.join(timeout=30)
