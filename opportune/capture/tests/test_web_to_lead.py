@@ -3,11 +3,14 @@ repeat post for an open lead updates it instead of duplicating it (PRODUCT.md se
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client, override_settings
 
 from conftest import Company
 from opportune.activities.models import Activity
+from opportune.capture import web_forms
 from opportune.capture.models import AssignmentRule, WebForm
 from opportune.leads.models import Lead
 
@@ -82,7 +85,33 @@ def test_oversized_bodies_and_fields_are_413(form: WebForm) -> None:
     assert not Lead.objects.exists()
 
 
+# The rate limit counts posts per calendar minute: its tests stop the clock mid-minute, so a
+# run that straddles a minute boundary cannot start a new window halfway.
+FIXED_NOW = dt.datetime(2026, 11, 30, 10, 15, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def stopped_clock(monkeypatch: pytest.MonkeyPatch) -> dt.datetime:
+    class Clock:
+        @staticmethod
+        def now() -> dt.datetime:
+            return FIXED_NOW
+
+    monkeypatch.setattr(web_forms, "timezone", Clock)
+    return FIXED_NOW
+
+
+def test_the_limit_counts_each_calendar_minute_apart(form: WebForm) -> None:
+    minute = dt.datetime(2026, 11, 30, 10, 15, tzinfo=dt.UTC)
+    counts = [
+        web_forms.count_submission("203.0.113.5", now=minute + dt.timedelta(seconds=s))
+        for s in (0, 59, 60, 61)
+    ]
+    assert counts == [1, 2, 1, 2]
+
+
 @override_settings(OPPORTUNE_WEB_TO_LEAD_PER_MINUTE=3)
+@pytest.mark.usefixtures("stopped_clock")
 def test_one_address_is_rate_limited(form: WebForm) -> None:
     client = Client(REMOTE_ADDR="203.0.113.9")
     codes = [
@@ -98,6 +127,7 @@ def _post_via(client: Client, forwarded_for: str, n: int) -> int:
 
 
 @override_settings(OPPORTUNE_WEB_TO_LEAD_PER_MINUTE=2, OPPORTUNE_TRUSTED_PROXIES=1)
+@pytest.mark.usefixtures("stopped_clock")
 def test_behind_a_trusted_proxy_the_limit_counts_the_address_the_proxy_saw(
     form: WebForm,
 ) -> None:
@@ -109,6 +139,7 @@ def test_behind_a_trusted_proxy_the_limit_counts_the_address_the_proxy_saw(
 
 
 @override_settings(OPPORTUNE_WEB_TO_LEAD_PER_MINUTE=2)
+@pytest.mark.usefixtures("stopped_clock")
 def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(form: WebForm) -> None:
     client = Client(REMOTE_ADDR="203.0.113.9")
     codes = [_post_via(client, f"198.51.100.{n}", n) for n in range(3)]
