@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from opportune.activities.models import Activity, ActivityKind
 from opportune.errors import DomainError, RuleViolation
+from opportune.fields import fill_empty
 from opportune.leads.models import Lead
 from opportune.leads.schemas import LeadCreate
 from opportune.leads.services import create_lead
@@ -147,15 +148,8 @@ def _fill_empty(lead: Lead, values: dict[str, Any]) -> None:
 
 def fill_empty_fields(lead: Lead, values: Iterable[tuple[str, Any]]) -> list[str]:
     """Set the fields that are empty on the lead; never overwrite. Answer the fields set."""
-    filled = []
-    for name, value in values:
-        if name in {"owner_id", "status"} or value in (None, ""):
-            continue
-        current = getattr(lead, name)
-        if current in (None, "", NOT_PROVIDED):
-            setattr(lead, name, value)
-            filled.append(name)
-    return filled
+    given = ((name, value) for name, value in values if name not in {"owner_id", "status"})
+    return fill_empty(lead, given, placeholders={NOT_PROVIDED})
 
 
 def form_action(form: WebForm, base_url: str) -> str:

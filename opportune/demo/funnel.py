@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from opportune.accounts.models import Account, Contact, normalize_company, website_domain
+from opportune.fields import fill_empty
 from opportune.leads.conversion import ACCOUNT_FROM_LEAD, CONTACT_FROM_LEAD
 from opportune.leads.models import Lead, LeadSource, Rating
 
@@ -222,13 +223,7 @@ def build_leads(world: World, companies: list[Company], count: int) -> list[Lead
 
 def _fill_empty(record: Account | Contact, lead: Lead, mapping: dict[str, str]) -> bool:
     """Conversion's rule: copy lead values into the record's empty fields only."""
-    filled = False
-    for lead_field, record_field in mapping.items():
-        value = getattr(lead, lead_field)
-        if value not in (None, "") and getattr(record, record_field) in (None, ""):
-            setattr(record, record_field, value)
-            filled = True
-    return filled
+    return bool(fill_empty(record, ((f, getattr(lead, n)) for n, f in mapping.items())))
 
 
 def convert(world: World, book: Book, leads: list[Lead]) -> list[Conversion]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import models, transaction
 from django.db.models import Q
@@ -19,6 +19,7 @@ from opportune.accounts.models import Account, Contact, normalize_company, websi
 from opportune.activities.models import Activity
 from opportune.audit.services import record_changes, snapshot
 from opportune.errors import Conflict, NotAllowed, RuleViolation, field_error
+from opportune.fields import fill_empty, is_empty
 from opportune.fiscal import fiscal_quarter_end
 from opportune.identity import policy
 from opportune.opportunities.models import ContactRole, Opportunity, Pipeline
@@ -95,29 +96,19 @@ def conversion_candidates(user: User, lead: Lead, limit: int = 10) -> Conversion
     return ConversionCandidates(accounts, contacts)
 
 
-def _is_empty(value: Any) -> bool:
-    return value is None or value == ""
-
-
 def _copy_all(record: models.Model, lead: Lead, mapping: dict[str, str]) -> None:
     """Copy every lead value into a new record, flags included: a new contact must keep the
     lead's do_not_call and email_opt_out, which "fill empty fields" would skip (False isn't
     empty)."""
     for lead_field, field in mapping.items():
         value = getattr(lead, lead_field)
-        if not _is_empty(value):
+        if not is_empty(value):
             setattr(record, field, value)
 
 
 def _fill_empty(record: models.Model, lead: Lead, mapping: dict[str, str]) -> list[str]:
     """Copy lead values into the record's empty fields only; answer the fields filled."""
-    filled = []
-    for lead_field, field in mapping.items():
-        value = getattr(lead, lead_field)
-        if not _is_empty(value) and _is_empty(getattr(record, field)):
-            setattr(record, field, value)
-            filled.append(field)
-    return filled
+    return fill_empty(record, ((field, getattr(lead, name)) for name, field in mapping.items()))
 
 
 def _check_policy(actor: User, lead: Lead, override: bool) -> None:
