@@ -28,6 +28,14 @@ class Conflict(DomainError):
     title = "Conflict with the record's current state"
 
 
+class ConfigurationMissing(DomainError):
+    """A record the installation's configuration must hold is missing (no default pipeline,
+    no converted status): an admin's to fix, never "not found" to the user (HTTP 500)."""
+
+    status = 500
+    title = "Opportune's configuration is incomplete"
+
+
 class NotAllowed(DomainError):
     """The user may see the record but their role may not do this (HTTP 403)."""
 

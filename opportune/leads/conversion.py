@@ -254,7 +254,7 @@ def convert_lead(actor: User, lead_id: int, options: ConversionOptions) -> Conve
 
     Activity.objects.filter(lead=lead).update(contact=contact, opportunity=opportunity)
     before = snapshot(lead, TRACKED_FIELDS)
-    lead.status = LeadStatus.objects.get(is_converted=True)
+    lead.status = LeadStatus.converted()
     lead.is_converted = True
     lead.converted_at = now
     lead.converted_by = actor

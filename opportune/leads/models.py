@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from opportune.capture import keys
+from opportune.errors import ConfigurationMissing
 from opportune.identity.models import Role
 from opportune.identity.visibility import VisibleQuerySet
 
@@ -49,6 +50,26 @@ class LeadStatus(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    @classmethod
+    def default(cls) -> LeadStatus:
+        """The status new leads get (exactly one, by a constraint)."""
+        status = cls.objects.filter(is_default=True).first()
+        if status is None:
+            raise ConfigurationMissing(
+                "No lead status is marked as the default: an admin must mark one."
+            )
+        return status
+
+    @classmethod
+    def converted(cls) -> LeadStatus:
+        """The status conversion sets (exactly one, by a constraint)."""
+        status = cls.objects.filter(is_converted=True).first()
+        if status is None:
+            raise ConfigurationMissing(
+                "No lead status is marked as converted: an admin must mark one."
+            )
+        return status
 
     @property
     def requires_reason(self) -> bool:

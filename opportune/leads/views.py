@@ -20,7 +20,14 @@ from opportune.errors import DomainError
 from opportune.fiscal import fiscal_quarter_end
 from opportune.identity.models import Role, User
 from opportune.opportunities.models import Pipeline
-from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404, wants_fragment
+from opportune.web.http import (
+    AuthedRequest,
+    go_to,
+    render_page,
+    safe_next,
+    visible_or_404,
+    wants_fragment,
+)
 from opportune.web.pagination import keyset_page
 
 from .conversion import conversion_candidates, convert_lead
@@ -127,9 +134,7 @@ def lead_bulk(request: AuthedRequest) -> HttpResponse:
     """Assign or re-status the selected leads (``update_leads``: a refused one does not stop
     the others)."""
     form = BulkForm(request.POST, prefix="bulk")
-    back = request.POST.get("return_to") or reverse("leads:list")
-    if not back.startswith("/"):
-        back = reverse("leads:list")
+    back = safe_next(request, reverse("leads:list"), "return_to")
     if not form.is_valid():
         messages.error(request, "Choose an action and select at least one lead.")
         return redirect(back)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F
 
+from opportune.errors import ConfigurationMissing
 from opportune.identity.models import Role
 from opportune.identity.visibility import VisibleQuerySet
 
@@ -48,10 +49,18 @@ class Pipeline(models.Model):
 
     @classmethod
     def default(cls) -> Pipeline:
-        return cls.objects.get(is_default=True)
+        pipeline = cls.objects.filter(is_default=True).first()
+        if pipeline is None:
+            raise ConfigurationMissing(
+                "No pipeline is marked as the default: an admin must mark one in the settings."
+            )
+        return pipeline
 
     def first_open_stage(self) -> Stage:
-        return self.stages.filter(is_closed=False, is_active=True).order_by("order", "pk")[0]
+        stage = self.stages.filter(is_closed=False, is_active=True).order_by("order", "pk").first()
+        if stage is None:
+            raise ConfigurationMissing(f"The pipeline '{self.key}' has no active open stage.")
+        return stage
 
 
 class Stage(models.Model):

@@ -264,10 +264,10 @@ def _mark_primary_role(opportunity: Opportunity) -> None:
     roles.filter(is_primary=True).exclude(contact_id=opportunity.primary_contact_id).update(
         is_primary=False
     )
-    if opportunity.primary_contact_id is not None:
+    if opportunity.primary_contact is not None:
         ContactRole.objects.update_or_create(
             opportunity=opportunity,
-            contact_id=opportunity.primary_contact_id,
+            contact=opportunity.primary_contact,
             defaults={"is_primary": True},
         )
 
