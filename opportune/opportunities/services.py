@@ -260,10 +260,10 @@ def change_opportunity(
 def _mark_primary_role(opportunity: Opportunity) -> None:
     """Exactly the primary contact's role is marked primary; the old contact keeps its role
     (a former decision maker still took part), just no longer as the primary one."""
-    roles = ContactRole.objects.filter(opportunity=opportunity)
-    roles.filter(is_primary=True).exclude(contact_id=opportunity.primary_contact_id).update(
-        is_primary=False
-    )
+    former = ContactRole.objects.filter(opportunity=opportunity, is_primary=True)
+    if opportunity.primary_contact is not None:
+        former = former.exclude(contact=opportunity.primary_contact)
+    former.update(is_primary=False)
     if opportunity.primary_contact is not None:
         ContactRole.objects.update_or_create(
             opportunity=opportunity,
