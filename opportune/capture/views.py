@@ -19,7 +19,7 @@ from opportune.identity.models import Role, User
 from opportune.leads.models import Lead
 from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
 
-from .duplicates import find_duplicates
+from .duplicates import find_duplicates, find_matching_contacts
 from .forms import WebFormForm
 from .merge import MAX_LEADS, MERGE_FIELDS, chosen_values, merge_leads, undo_merge
 from .models import LeadMerge, WebForm
@@ -60,7 +60,9 @@ def duplicate_groups(request: AuthedRequest) -> HttpResponse:
 def lead_duplicates(request: AuthedRequest, pk: int) -> HttpResponse:
     lead = visible_or_404(Lead.objects.select_related("status", "owner"), request.user, pk)
     matches = find_duplicates(request.user, lead)
-    return render_page(request, "capture/lead_duplicates.html", {"lead": lead, "matches": matches})
+    contacts = find_matching_contacts(request.user, lead)
+    context = {"lead": lead, "matches": matches, "contacts": contacts}
+    return render_page(request, "capture/lead_duplicates.html", context)
 
 
 @login_required

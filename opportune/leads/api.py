@@ -11,8 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 from pydantic import Field
 
-from opportune.capture.duplicates import find_duplicates
-from opportune.capture.schemas import DuplicateOut
+from opportune.capture.schemas import DuplicateOut, duplicates_out
 from opportune.errors import Conflict
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
@@ -77,7 +76,8 @@ class LeadOut(OutputSchema):
 
 class LeadCreatedOut(LeadOut):
     duplicates: list[DuplicateOut] = Field(
-        default_factory=list, description="Possible duplicates among the leads you can see."
+        default_factory=list,
+        description="Possible duplicates among the leads and contacts you can see.",
     )
 
 
@@ -166,9 +166,7 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilters]) -> dict:
 @router.post("", response={201: LeadCreatedOut}, summary="Create a lead")
 def post_lead(request: HttpRequest, payload: LeadCreate) -> Status[Lead]:
     lead = create_lead(actor(request), payload)
-    lead.duplicates = [  # type: ignore[attr-defined]
-        DuplicateOut.from_match(m) for m in find_duplicates(actor(request), lead)
-    ]
+    lead.duplicates = duplicates_out(actor(request), lead)  # type: ignore[attr-defined]
     return Status(201, lead)
 
 
