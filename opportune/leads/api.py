@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from opportune.capture.schemas import DuplicateOut, duplicates_out
 from opportune.errors import Conflict
@@ -74,7 +75,19 @@ class LeadOut(OutputSchema):
     last_activity_at: dt.datetime | None
 
 
+def _name_of(user: object) -> str | None:
+    return None if user is None else str(user)
+
+
 class LeadCreatedOut(LeadOut):
+    owner: Annotated[str | None, BeforeValidator(_name_of)] = Field(
+        None, description="The owner's name (the assignment rules may have chosen another user)."
+    )
+    visible_to_you: bool = Field(
+        True,
+        description="False when the lead went to an owner whose leads you do not see: "
+        "GET /leads/{id} will then answer 404.",
+    )
     duplicates: list[DuplicateOut] = Field(
         default_factory=list,
         description="Possible duplicates among the leads and contacts you can see.",
@@ -167,6 +180,7 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilters]) -> dict:
 def post_lead(request: HttpRequest, payload: LeadCreate) -> Status[Lead]:
     lead = create_lead(actor(request), payload)
     lead.duplicates = duplicates_out(actor(request), lead)  # type: ignore[attr-defined]
+    lead.visible_to_you = _visible(request).filter(pk=lead.pk).exists()  # type: ignore[attr-defined]
     return Status(201, lead)
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from opportune.activities.views import timeline_context
 from opportune.errors import DomainError
 from opportune.fiscal import fiscal_quarter_end
+from opportune.identity import policy
 from opportune.identity.models import Role, User
 from opportune.opportunities.models import Pipeline
 from opportune.web.http import (
@@ -171,8 +172,16 @@ def lead_create(request: AuthedRequest) -> HttpResponse:
         except DomainError as error:
             form.add_domain_error(error)
         else:
-            messages.success(request, f"Lead {lead.full_name} created.")
-            return go_to(request, reverse("leads:detail", args=[lead.pk]))
+            if policy.visible(request.user, Lead).filter(pk=lead.pk).exists():
+                messages.success(request, f"Lead {lead.full_name} created.")
+                return go_to(request, reverse("leads:detail", args=[lead.pk]))
+            # The assignment rules gave it to someone whose leads this user does not see.
+            messages.success(
+                request,
+                f"Lead {lead.full_name} created and assigned to {lead.owner} by the "
+                "assignment rules; it is now in their list, not yours.",
+            )
+            return go_to(request, reverse("leads:list"))
     status = 422 if form.errors else 200
     return render_page(request, "leads/lead_form.html", {"form": form}, "form", status)
 
