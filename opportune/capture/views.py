@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from opportune.errors import DomainError
+from opportune.identity import policy
 from opportune.identity.models import Role, User
 from opportune.leads.models import Lead
 from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
@@ -117,11 +118,29 @@ def _shown(lead: Lead, name: str) -> object:
 
 @login_required
 def merged(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A merge's page. It names only leads the user may see: the master if visible, and each
+    merged lead if it is back and visible, or (while merged) to the user who merged them or an
+    admin. A merge none of whose leads the user sees is a 404."""
     done = get_object_or_404(LeadMerge.objects.select_related("master", "merged_by"), pk=pk)
-    if done.master is None:
-        raise Http404("The master lead of this merge was deleted.")
-    visible_or_404(Lead.objects.all(), request.user, done.master.pk)
-    return render_page(request, "capture/merged.html", {"merge": done})
+    user = request.user
+    visible = policy.visible(user, Lead)
+    master = visible.filter(pk=done.master_id).first() if done.master_id else None
+    if done.undone_at is not None:
+        back = set(visible.filter(pk__in=done.merged_ids).values_list("pk", flat=True))
+    elif user.is_admin or user.pk == done.merged_by_id:
+        back = set(done.merged_ids)
+    else:
+        back = set()
+    shown = [row for row in done.merged_leads if int(row["id"]) in back]
+    if master is None and not shown:
+        raise Http404("No such merge.")
+    context = {
+        "merge": done,
+        "master": master,
+        "shown": shown,
+        "hidden": len(done.merged_leads) - len(shown),
+    }
+    return render_page(request, "capture/merged.html", context)
 
 
 @login_required
