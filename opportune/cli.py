@@ -32,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
     """A refused argument is one line on stderr (the usage is one ``--help`` away)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {message} (usage: {self.prog} --help)\n")
 
 
 def port(text: str) -> int:

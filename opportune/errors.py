@@ -30,9 +30,11 @@ class Conflict(DomainError):
 
 class ConfigurationMissing(DomainError):
     """A record the installation's configuration must hold is missing (no default pipeline,
-    no converted status): an admin's to fix, never "not found" to the user (HTTP 500)."""
+    no converted status): an admin's to fix, never "not found" to the user. A 409: the
+    request conflicts with the installation's current state, which a retry will not change
+    but an admin can."""
 
-    status = 500
+    status = 409
     title = "Opportune's configuration is incomplete"
 
 

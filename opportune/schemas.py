@@ -6,7 +6,7 @@ import re
 from typing import Annotated
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import EmailValidator
+from django.core.validators import EmailValidator, RegexValidator
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 
@@ -41,6 +41,13 @@ def _email(value: str | None) -> str | None:
 
 Email = Annotated[str | None, Field(max_length=254), AfterValidator(_email)]
 Key = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_\-]+$")]
+# What a configuration key (status, pipeline, stage, lost reason) may be when saved: a
+# lowercase slug the API's ``Key`` accepts, starting with a letter or digit.
+validate_key = RegexValidator(
+    r"^[a-z0-9][a-z0-9_-]*\Z",
+    "Use lowercase letters, digits, '_' and '-', starting with a letter or digit "
+    "(the API names it by this key).",
+)
 
 
 class InputSchema(BaseModel):

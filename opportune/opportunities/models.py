@@ -12,6 +12,7 @@ from django.db.models import F
 from opportune.errors import ConfigurationMissing
 from opportune.identity.models import Role
 from opportune.identity.visibility import VisibleQuerySet
+from opportune.schemas import validate_key
 
 
 class ForecastCategory(models.TextChoices):
@@ -30,7 +31,7 @@ class OpportunityType(models.TextChoices):
 
 
 class Pipeline(models.Model):
-    key = models.SlugField(max_length=40, unique=True)
+    key = models.SlugField(max_length=40, unique=True, validators=[validate_key])
     name = models.CharField(max_length=100)
     is_default = models.BooleanField(default=False)
 
@@ -65,7 +66,7 @@ class Pipeline(models.Model):
 
 class Stage(models.Model):
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
-    key = models.SlugField(max_length=40)
+    key = models.SlugField(max_length=40, validators=[validate_key])
     label = models.CharField(max_length=80)
     order = models.PositiveIntegerField(default=0)
     default_probability = models.PositiveSmallIntegerField()
@@ -77,12 +78,18 @@ class Stage(models.Model):
     class Meta:
         ordering = ["pipeline", "order", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["pipeline", "key"], name="stage_key_per_pipeline"),
+            models.UniqueConstraint(
+                fields=["pipeline", "key"],
+                name="stage_key_per_pipeline",
+                violation_error_message="The pipeline already has a stage with this key.",
+            ),
             models.CheckConstraint(
                 condition=models.Q(default_probability__lte=100), name="stage_probability_percent"
             ),
             models.CheckConstraint(
-                condition=~models.Q(is_won=True, is_closed=False), name="stage_won_is_closed"
+                condition=~models.Q(is_won=True, is_closed=False),
+                name="stage_won_is_closed",
+                violation_error_message="A won stage is a closed stage.",
             ),
         ]
 
@@ -91,7 +98,7 @@ class Stage(models.Model):
 
 
 class LostReason(models.Model):
-    key = models.SlugField(max_length=40, unique=True)
+    key = models.SlugField(max_length=40, unique=True, validators=[validate_key])
     label = models.CharField(max_length=120)
     order = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)

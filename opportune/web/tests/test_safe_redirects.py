@@ -59,7 +59,7 @@ def test_a_missing_default_pipeline_is_a_configuration_error_not_a_hidden_record
     lead = company.qualified_lead(company.alice)
     response = api(company.alice).post(f"/api/v1/leads/{lead.pk}/convert", {})
     assert response.status_code != 404
-    assert response.status_code >= 500
+    assert response.status_code == 409
     body = response.json()
     assert "not visible" not in body["detail"]
     assert "pipeline" in body["detail"].lower()
