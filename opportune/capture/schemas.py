@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from opportune.leads.schemas import Source
-from opportune.schemas import InputSchema, OutputSchema
+from opportune.schemas import InputSchema, OutputSchema, normalize_country
 
 from .duplicates import ContactMatch, DuplicateMatch, find_duplicates, find_matching_contacts
 
@@ -102,7 +102,7 @@ class AssignmentProbe(InputSchema):
 
     lead_id: int | None = None
     source: Source | None = None
-    country: str = ""
+    country: Annotated[str, AfterValidator(normalize_country)] = ""
     state: str = ""
     industry: str = ""
     campaign: str = ""

@@ -24,6 +24,7 @@ from opportune.identity.models import Role
 from opportune.identity.services import assignable_owner, require_writer
 from opportune.opportunities.models import ContactRole, Opportunity, Pipeline
 from opportune.opportunities.services import OpportunityDraft, open_opportunity
+from opportune.schemas import normalize_country
 
 from .models import Lead, LeadStatus, QualificationPolicy
 from .schemas import ConversionOptions
@@ -100,12 +101,19 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == ""
 
 
+def _lead_value(lead: Lead, lead_field: str) -> object:
+    """A lead's value as the new record stores it: a country as its code (a lead saved
+    before countries were codes may still hold a name)."""
+    value = getattr(lead, lead_field)
+    return normalize_country(value) if lead_field == "country" else value
+
+
 def _copy_all(record: models.Model, lead: Lead, mapping: dict[str, str]) -> None:
     """Copy every lead value into a new record, flags included: a new contact must keep the
     lead's do_not_call and email_opt_out, which "fill empty fields" would skip (False isn't
     empty)."""
     for lead_field, field in mapping.items():
-        value = getattr(lead, lead_field)
+        value = _lead_value(lead, lead_field)
         if not _is_empty(value):
             setattr(record, field, value)
 
@@ -114,7 +122,7 @@ def _fill_empty(record: models.Model, lead: Lead, mapping: dict[str, str]) -> li
     """Copy lead values into the record's empty fields only; answer the fields filled."""
     filled = []
     for lead_field, field in mapping.items():
-        value = getattr(lead, lead_field)
+        value = _lead_value(lead, lead_field)
         if not _is_empty(value) and _is_empty(getattr(record, field)):
             setattr(record, field, value)
             filled.append(field)
