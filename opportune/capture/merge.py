@@ -180,7 +180,10 @@ def undo_merge(actor: User, merge_id: int) -> LeadMerge:
     merge = get_object_or_404(LeadMerge.objects.select_for_update(), pk=merge_id)
     if merge.master_id is None:
         raise Conflict("The master lead of this merge was deleted; it cannot be undone.")
-    master = policy.get_visible(actor, Lead.objects.select_for_update(), merge.master_id)
+    # of=self: the visibility filter may outer-join the owner, which PostgreSQL cannot lock.
+    master = policy.get_visible(
+        actor, Lead.objects.select_for_update(of=("self",)), merge.master_id
+    )
     if merge.undone_at is not None:
         raise Conflict("This merge was already undone.")
     if master.is_converted:
