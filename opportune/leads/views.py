@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from opportune.activities.views import timeline_context
-from opportune.errors import DomainError
+from opportune.errors import ConfigurationMissing, DomainError
 from opportune.fiscal import fiscal_quarter_end
 from opportune.identity import policy
 from opportune.identity.models import Role, User
@@ -314,7 +314,11 @@ def lead_convert(request: AuthedRequest, pk: int) -> HttpResponse:
     if lead.is_converted:
         messages.info(request, "This lead was already converted.")
         return go_to(request, reverse("leads:detail", args=[pk]))
-    pipeline = Pipeline.default()
+    try:
+        pipeline = Pipeline.default()
+    except ConfigurationMissing as missing:
+        messages.error(request, f"Conversion is unavailable: {missing.detail}")
+        return go_to(request, reverse("leads:detail", args=[pk]))
     stages = list(pipeline.stages.filter(is_closed=False, is_active=True))
     candidates = conversion_candidates(request.user, lead)
     form = ConvertForm(

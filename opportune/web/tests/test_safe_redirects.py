@@ -63,3 +63,26 @@ def test_a_missing_default_pipeline_is_a_configuration_error_not_a_hidden_record
     body = response.json()
     assert "not visible" not in body["detail"]
     assert "pipeline" in body["detail"].lower()
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_logging_in_never_continues_to_another_site(company: Company, target: str) -> None:
+    response = Client().post(
+        f"/login/?next={target}",
+        {"username": "alice", "password": "correct-horse-battery", "next": target},
+    )
+    assert response.status_code == 302
+    assert "evil" not in response["Location"]
+
+
+def test_the_convert_page_names_the_missing_default_pipeline(company: Company) -> None:
+    from django.contrib.messages import get_messages
+
+    Pipeline.objects.update(is_default=False)
+    lead = company.qualified_lead(company.alice)
+    client = Client()
+    client.force_login(company.alice)
+    response = client.get(f"/leads/{lead.pk}/convert/")
+    assert response.status_code == 302
+    shown = " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert "default" in shown and "pipeline" in shown
