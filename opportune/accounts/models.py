@@ -120,7 +120,7 @@ class Contact(models.Model):
         self.email = self.email.strip().lower()  # duplicate checks compare emails exactly
         self.phone_key = phone_key(self.phone, self.mailing_country)
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "phone" in update_fields:
+        if update_fields is not None and {"phone", "mailing_country"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "phone_key"}
         super().save(*args, **kwargs)
 
