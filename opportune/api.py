@@ -82,7 +82,16 @@ def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(ObjectDoesNotExist)
 def _does_not_exist(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return _not_found(request, exc)
+    """A lookup the code expected to succeed found nothing: records the user asks for by id go
+    through ``policy.get_visible`` (a 404), so what is left is missing configuration (a
+    status, a stage) or a bug. Saying "not visible to you" would send the user looking for
+    a permission problem; name what is missing instead."""
+    return problem(
+        request,
+        500,
+        "Opportune's configuration is incomplete",
+        f"{exc} Opportune expected this record to exist; an admin must check the settings.",
+    )
 
 
 @api.exception_handler(ProtectedError)

@@ -12,7 +12,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from opportune.identity.models import User
@@ -26,6 +26,59 @@ class CliError(Exception):
 
 def _out(text: str = "") -> None:
     print(text, flush=True)
+
+
+class _Parser(argparse.ArgumentParser):
+    """A refused argument is one line on stderr (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (usage: {self.prog} --help)\n")
+
+
+def port(text: str) -> int:
+    """A TCP port number, 1-65535."""
+    value = whole_number(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (1-65535)")
+    return value
+
+
+def whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+
+
+def positive_int(text: str) -> int:
+    value = whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line: a file's error with its path, a schema's with each field."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
+        )
+    return " ".join(str(exc).split())
 
 
 # --- init, serve, worker ----------------------------------------------------------------------
@@ -273,7 +326,7 @@ def _command(
 def build_parser() -> argparse.ArgumentParser:
     from opportune.identity.models import Role
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="opportune", description="Opportune, a sales CRM that tells leads from opportunities."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -287,24 +340,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = _command(commands, "serve", cmd_serve, "Serve the web UI and the API with gunicorn.")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=port, default=8000)
     serve.add_argument(
         "--workers",
-        type=int,
+        type=positive_int,
         default=None,
         help="worker processes (PostgreSQL only; SQLite always uses one)",
     )
-    serve.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
+    serve.add_argument(
+        "--threads", type=positive_int, default=8, help="threads per worker (default 8)"
+    )
 
     worker = _command(commands, "worker", cmd_worker, "Run background jobs from the queue.")
     worker.add_argument("--queue", default="*", help="queue names, comma-separated ('*': all)")
     worker.add_argument(
-        "--interval", type=float, default=1.0, help="seconds to wait when the queue is empty"
+        "--interval",
+        type=positive_float,
+        default=1.0,
+        help="seconds to wait when the queue is empty",
     )
     worker.add_argument("--batch", action="store_true", help="run what is queued, then exit")
 
     demo = _command(commands, "demo", cmd_demo, "Load synthetic demo data into an empty database.")
-    demo.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
+    demo.add_argument(
+        "--seed", type=whole_number, default=1, help="random seed (same seed, same data)"
+    )
     demo.add_argument(
         "--size",
         choices=["small", "large"],
@@ -362,14 +422,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     django.setup()
     from django.core.management.base import CommandError
+    from django.db import DatabaseError
+    from pydantic import ValidationError
 
     from opportune.errors import DomainError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except (CliError, CommandError, DomainError) as exc:
-        print(f"opportune: error: {exc}", file=sys.stderr)
+    except (CliError, CommandError, DomainError, OSError, ValidationError) as exc:
+        print(f"opportune: error: {one_line(exc)}", file=sys.stderr)
+        return 1
+    except DatabaseError as exc:
+        print(f"opportune: database error: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

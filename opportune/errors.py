@@ -28,6 +28,16 @@ class Conflict(DomainError):
     title = "Conflict with the record's current state"
 
 
+class ConfigurationMissing(DomainError):
+    """A record the installation's configuration must hold is missing (no default pipeline,
+    no converted status): an admin's to fix, never "not found" to the user. A 409: the
+    request conflicts with the installation's current state, which a retry will not change
+    but an admin can."""
+
+    status = 409
+    title = "Opportune's configuration is incomplete"
+
+
 class NotAllowed(DomainError):
     """The user may see the record but their role may not do this (HTTP 403)."""
 

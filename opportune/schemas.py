@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Annotated, Any
 
+import pycountry
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import EmailValidator
+from django.core.validators import EmailValidator, RegexValidator
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 
@@ -42,6 +44,92 @@ def _email(value: str | None) -> str | None:
 
 Email = Annotated[str | None, Field(max_length=254), AfterValidator(_email)]
 Key = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_\-]+$")]
+# What a configuration key (status, pipeline, stage, lost reason) may be when saved: a
+# lowercase slug the API's ``Key`` accepts, starting with a letter or digit.
+validate_key = RegexValidator(
+    r"^[a-z0-9][a-z0-9_-]*\Z",
+    "Use lowercase letters, digits, '_' and '-', starting with a letter or digit "
+    "(the API names it by this key).",
+)
+
+
+# How people write countries that ISO 3166's names, official and common names do not cover
+# (dots and case are ignored: "U.S.A." is "usa"). Checked before pycountry.
+_COUNTRY_ALIASES = {
+    "usa": "US",
+    "us of a": "US",
+    "united states of america": "US",
+    "america": "US",
+    "uk": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "deutschland": "DE",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "españa": "ES",
+    "espana": "ES",
+    "brasil": "BR",
+    "méxico": "MX",
+    "south korea": "KR",
+    "korea": "KR",
+    "north korea": "KP",
+    "russia": "RU",
+    "czech republic": "CZ",
+    "uae": "AE",
+    "turkey": "TR",
+    "vietnam": "VN",
+    "ivory coast": "CI",
+    "schweiz": "CH",
+    "suisse": "CH",
+    "österreich": "AT",
+    "italia": "IT",
+}
+
+
+@lru_cache(maxsize=2048)
+def country_code(value: str) -> str | None:
+    """The ISO 3166 alpha-2 code of a country written as a name, a common alias or an
+    alpha-2/alpha-3 code; None when it names no country."""
+    folded = " ".join(value.replace(".", "").casefold().split())
+    if not folded:
+        return None
+    if folded in _COUNTRY_ALIASES:
+        return _COUNTRY_ALIASES[folded]
+    try:
+        country = pycountry.countries.lookup(folded)
+    except LookupError:
+        return None
+    return str(country.alpha_2)
+
+
+def normalize_country(value: str) -> str:
+    """The country's alpha-2 code; a value naming no country is kept as typed (trimmed).
+
+    Kept rather than refused: a lead or a row of an import is worth more than its country
+    field, and the typed text still tells a person where it is; rules and matching simply
+    do not take it for a known country."""
+    value = value.strip()
+    return (country_code(value) or value) if value else value
+
+
+def _country(value: str | None) -> str | None:
+    return None if value is None else normalize_country(value)
+
+
+def country_name(code: str) -> str:
+    """The name shown for a stored country: 'DE' -> 'Germany'; other text as it is."""
+    if len(code) == 2:
+        found = pycountry.countries.get(alpha_2=code.upper())
+        if found is not None:
+            return str(getattr(found, "common_name", None) or found.name)
+    return code
+
+
+Country = Annotated[str | None, Field(max_length=80), AfterValidator(_country)]
 
 
 class InputSchema(BaseModel):

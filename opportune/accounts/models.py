@@ -103,6 +103,8 @@ class Contact(models.Model):
     email_opt_out = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The phone in E.164, kept by save(): a new lead is matched against contacts by it.
+    phone_key = models.CharField(max_length=20, blank=True, db_index=True, editable=False)
 
     objects = VisibleQuerySet.as_manager()
 
@@ -113,7 +115,13 @@ class Contact(models.Model):
         return self.full_name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        from opportune.capture.keys import phone_key  # keys imports this module
+
         self.email = self.email.strip().lower()  # duplicate checks compare emails exactly
+        self.phone_key = phone_key(self.phone, self.mailing_country)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"phone", "mailing_country"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "phone_key"}
         super().save(*args, **kwargs)
 
     @property

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from opportune.schemas import Email, InputSchema
+from opportune.schemas import Country, Email, InputSchema
 
 
 class AccountChanges(InputSchema):
@@ -21,7 +21,7 @@ class AccountChanges(InputSchema):
     billing_city: str | None = Field(None, max_length=80)
     billing_state: str | None = Field(None, max_length=80)
     billing_postal_code: str | None = Field(None, max_length=20)
-    billing_country: str | None = Field(None, max_length=80)
+    billing_country: Country = None
     owner_id: int | None = None
     parent_id: int | None = None
 
@@ -41,7 +41,7 @@ class ContactChanges(InputSchema):
     mailing_city: str | None = Field(None, max_length=80)
     mailing_state: str | None = Field(None, max_length=80)
     mailing_postal_code: str | None = Field(None, max_length=20)
-    mailing_country: str | None = Field(None, max_length=80)
+    mailing_country: Country = None
     lead_source: str | None = Field(None, max_length=30)
     owner_id: int | None = None
     do_not_call: bool | None = None

@@ -15,7 +15,6 @@ from opportune.identity import policy
 from opportune.identity.auth import actor
 from opportune.leads.models import Lead
 
-from .duplicates import find_duplicates
 from .merge import merge_leads, undo_merge
 from .models import LeadMerge, WebForm
 from .schemas import (
@@ -24,6 +23,7 @@ from .schemas import (
     DuplicateOut,
     MergeOut,
     MergeRequest,
+    duplicates_out,
 )
 from .services import preview_assignment
 from .web_forms import MAX_BODY_BYTES, PayloadTooLarge, submit_web_form
@@ -50,7 +50,7 @@ def _merge_out(merge: LeadMerge) -> MergeOut:
 def get_duplicates(request: HttpRequest, lead_id: int) -> list[DuplicateOut]:
     user = actor(request)
     lead = get_object_or_404(Lead.objects.visible_to(user), pk=lead_id)
-    return [DuplicateOut.from_match(m) for m in find_duplicates(user, lead)]
+    return duplicates_out(user, lead)
 
 
 @router.post("/leads/merge", response={201: MergeOut}, summary="Merge 2-5 leads into a master")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from django.db.models import Q
 from rapidfuzz import fuzz
 
+from opportune.accounts.models import Contact
 from opportune.leads.models import Lead
 
 if TYPE_CHECKING:
@@ -28,6 +29,15 @@ SAME_NAME_CANDIDATES = 50
 @dataclass(frozen=True)
 class DuplicateMatch:
     lead: Lead
+    score: int
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class ContactMatch:
+    """An existing contact a new lead may be: the person is already a customer's contact."""
+
+    contact: Contact
     score: int
     reasons: list[str]
 
@@ -94,3 +104,29 @@ def find_duplicates(user: User, lead: Lead, limit: int = 20) -> list[DuplicateMa
     best = sorted(scored, key=lambda pk: (-scored[pk][0], -pk))[:limit]
     leads = Lead.objects.select_related("status").in_bulk(best)
     return [DuplicateMatch(leads[pk], *scored[pk]) for pk in best if pk in leads]
+
+
+def find_matching_contacts(user: User, lead: Lead, limit: int = 20) -> list[ContactMatch]:
+    """The contacts the user can see with the lead's email or phone, best match first (as
+    Salesforce's duplicate rules match leads against contacts): two indexed lookups."""
+    lead.fill_match_keys()
+    exact = Q(pk__in=[])
+    if lead.email_key:
+        exact |= Q(email=lead.email_key)
+    if lead.phone_key:
+        exact |= Q(phone_key=lead.phone_key)
+    if not (lead.email_key or lead.phone_key):
+        return []
+    contacts = Contact.objects.visible_to(user).filter(exact).select_related("account")
+    matches = []
+    for contact in contacts.order_by("-pk")[:EXACT_CANDIDATES]:
+        reasons = [
+            reason
+            for reason, same in (
+                ("email", lead.email_key and contact.email == lead.email_key),
+                ("phone", lead.phone_key and contact.phone_key == lead.phone_key),
+            )
+            if same
+        ]
+        matches.append(ContactMatch(contact, 100 if "email" in reasons else 90, reasons))
+    return sorted(matches, key=lambda m: (-m.score, -m.contact.pk))[:limit]

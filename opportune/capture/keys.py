@@ -14,6 +14,7 @@ import phonenumbers
 from django.conf import settings
 
 from opportune.accounts.models import normalize_company
+from opportune.schemas import country_code
 
 # Country names the default data sets use, mapped to the region phone parsing needs.
 _COUNTRY_REGIONS = {
@@ -59,7 +60,10 @@ def region_for(country: str) -> str:
     country = country.strip()
     if len(country) == 2 and country.upper() in phonenumbers.SUPPORTED_REGIONS:
         return country.upper()
-    return _COUNTRY_REGIONS.get(country.casefold(), default_region())
+    if country.casefold() in _COUNTRY_REGIONS:
+        return _COUNTRY_REGIONS[country.casefold()]
+    code = country_code(country) if country else None  # any name pycountry knows
+    return code if code in phonenumbers.SUPPORTED_REGIONS else default_region()
 
 
 def phone_key(phone: str, country: str = "") -> str:

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from opportune.audit.models import FieldChange
 from opportune.audit.services import record_changes, snapshot
-from opportune.errors import Conflict, RuleViolation, field_error
+from opportune.errors import Conflict, NotAllowed, RuleViolation, field_error
+from opportune.identity import policy
 from opportune.identity.services import require_writer
 from opportune.leads.models import MATCH_KEY_FIELDS, Lead
 from opportune.leads.schemas import LeadChanges
@@ -144,21 +145,62 @@ def merge_leads(
     return merge
 
 
+def edited_since(merge: LeadMerge, master: Lead) -> list[str]:
+    """The master's fields the merge set that someone changed after it (from field history):
+    undoing would silently put back the value from before the merge over that edit."""
+    set_by_merge = {name.removesuffix("_id") for name in merge.master_before}
+    later = FieldChange.objects.filter(
+        record_type="lead", record_id=master.pk, changed_at__gt=merge.merged_at
+    ).values_list("field", flat=True)
+    return sorted({name.removesuffix("_id") for name in later} & set_by_merge)
+
+
+def _require_may_undo(actor: User, merge: LeadMerge, master: Lead) -> None:
+    """Undo re-creates leads: only whoever may change every lead involved may do it. The one
+    who merged (who saw them all) and admins may; anyone else must be able to see and change
+    the master and each merged lead as it stood, by its snapshot's owner. Asked of the
+    restored rows themselves (the caller's transaction rolls them back on refusal), so the
+    answer is the policy's, not a copy of its rules."""
+    policy.require(actor, policy.Verb.CHANGE, master)
+    if policy.knows_merged_leads(actor, merge):
+        return
+    restored = list(policy.visible(actor, Lead).filter(pk__in=merge.merged_ids))
+    if len(restored) != len(merge.merged_ids) or not all(
+        policy.may(actor, policy.Verb.CHANGE, lead) for lead in restored
+    ):
+        raise NotAllowed(
+            "This merge took in leads you may not see or change: the user who merged them, "
+            "or an admin, may undo it."
+        )
+
+
 @transaction.atomic
 def undo_merge(actor: User, merge_id: int) -> LeadMerge:
     """Bring the merged leads back with their ids, rows and history, and restore the master's
-    values as they were before the merge."""
+    values as they were before the merge.
+
+    Refused (409, naming the fields) when a field the merge set on the master was edited
+    since: undoing would drop that edit. Edits to fields the merge did not set are kept."""
     require_writer(actor)
     merge = get_object_or_404(LeadMerge.objects.select_for_update(), pk=merge_id)
     if merge.master_id is None:
         raise Conflict("The master lead of this merge was deleted; it cannot be undone.")
-    master = get_object_or_404(
-        Lead.objects.visible_to(actor).select_for_update(), pk=merge.master_id
+    # of=self: the visibility filter may outer-join the owner, which PostgreSQL cannot lock.
+    master = policy.get_visible(
+        actor, Lead.objects.select_for_update(of=("self",)), merge.master_id
     )
     if merge.undone_at is not None:
         raise Conflict("This merge was already undone.")
     if master.is_converted:
         raise Conflict("The master lead was converted since; the merge cannot be undone.")
+    edited = edited_since(merge, master)
+    if edited:
+        message = "Changed on the master since the merge; undoing would lose the change."
+        raise Conflict(
+            f"The master lead was edited since the merge ({', '.join(edited)}): change those "
+            "fields back, or keep the merge.",
+            {name: [message] for name in edited},
+        )
     if Lead.objects.filter(pk__in=merge.merged_ids).exists():
         raise RuleViolation("A lead with a merged lead's id exists again.")
 
@@ -184,6 +226,7 @@ def undo_merge(actor: User, merge_id: int) -> LeadMerge:
         rows, id_field = links[label]
         for lead_id, pks in per_lead.items():
             rows.filter(pk__in=pks, **{id_field: master.pk}).update(**{id_field: int(lead_id)})
+    _require_may_undo(actor, merge, master)
 
     before = snapshot(master, MERGE_FIELDS)
     for name, value in merge.master_before.items():

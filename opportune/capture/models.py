@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from opportune.leads.models import LeadSource
+from opportune.schemas import country_code, normalize_country
 
 
 class ExactJSONEncoder(DjangoJSONEncoder):
@@ -23,9 +26,13 @@ class ExactJSONEncoder(DjangoJSONEncoder):
         return super().default(o)
 
 
+def _items(text: str) -> list[str]:
+    return [v.strip() for v in text.replace("\n", ",").split(",") if v.strip()]
+
+
 def split_values(text: str) -> set[str]:
-    """'US, United States' -> {'us', 'united states'}: rule criteria are case-free lists."""
-    return {v.strip().casefold() for v in text.replace("\n", ",").split(",") if v.strip()}
+    """'US, DE' -> {'us', 'de'}: rule criteria are case-free lists."""
+    return {v.casefold() for v in _items(text)}
 
 
 class AssignmentRule(models.Model):
@@ -42,7 +49,11 @@ class AssignmentRule(models.Model):
     sources = models.CharField(
         max_length=255, blank=True, help_text="Lead source keys, comma-separated (web, event…)."
     )
-    countries = models.CharField(max_length=500, blank=True, help_text="Comma-separated.")
+    countries = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Comma-separated names or ISO codes; stored as codes (US, DE…).",
+    )
     states = models.CharField(max_length=500, blank=True, help_text="Comma-separated.")
     industries = models.CharField(max_length=500, blank=True, help_text="Comma-separated.")
     campaigns = models.CharField(max_length=500, blank=True, help_text="Comma-separated.")
@@ -51,11 +62,13 @@ class AssignmentRule(models.Model):
     annual_revenue_min = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     annual_revenue_max = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
 
+    # PROTECT: a rule must keep a target (a constraint); deleting its user or team first
+    # needs the rule changed or removed, instead of leaving a rule that assigns nobody.
     assign_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
         help_text="Assign every matching lead to this user…",
     )
@@ -63,7 +76,7 @@ class AssignmentRule(models.Model):
         "identity.Team",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
         help_text="…or take turns among this team's active sales reps.",
     )
@@ -76,11 +89,47 @@ class AssignmentRule(models.Model):
                 condition=models.Q(assign_to__isnull=True)
                 | models.Q(round_robin_team__isnull=True),
                 name="rule_assigns_to_user_or_team",
+                violation_error_message="Assign to a user or to a team, not both.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(assign_to__isnull=False)
+                | models.Q(round_robin_team__isnull=False),
+                name="rule_assigns_to_someone",
+                violation_error_message="Choose the user or the team the rule assigns to.",
             ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.countries = ", ".join(normalize_country(c) for c in _items(self.countries))
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.assign_to_id is None and self.round_robin_team_id is None:
+            errors["assign_to"] = "Choose the user or the team the rule assigns to."
+        elif self.assign_to_id is not None and self.round_robin_team_id is not None:
+            errors["round_robin_team"] = "Assign to a user or to a team, not both."
+        unknown = [v for v in _items(self.sources) if v.casefold() not in LeadSource.values]
+        if unknown:
+            errors["sources"] = (
+                f"Unknown source {', '.join(unknown)}; use: {', '.join(LeadSource.values)}."
+            )
+        unknown = [c for c in _items(self.countries) if country_code(c) is None]
+        if unknown:
+            errors["countries"] = (
+                f"Unknown country {', '.join(unknown)}: use names or ISO codes (US, DE)."
+            )
+        for low, high, field in (
+            (self.employees_min, self.employees_max, "employees_max"),
+            (self.annual_revenue_min, self.annual_revenue_max, "annual_revenue_max"),
+        ):
+            if low is not None and high is not None and low > high:
+                errors[field] = "The maximum is below the minimum."
+        if errors:
+            raise ValidationError(errors)
 
     def criteria(self) -> dict[str, set[str]]:
         """Parsed once per batch of leads, not once per lead."""
@@ -95,7 +144,10 @@ class AssignmentRule(models.Model):
     def matches(self, lead: object, criteria: dict[str, set[str]] | None = None) -> bool:
         criteria = criteria or self.criteria()
         for field, allowed in criteria.items():
-            if allowed and str(getattr(lead, field) or "").strip().casefold() not in allowed:
+            value = str(getattr(lead, field) or "").strip()
+            if field == "country":
+                value = normalize_country(value)  # codes, as rules store them
+            if allowed and value.casefold() not in allowed:
                 return False
         return _in_range(
             getattr(lead, "employees", None), self.employees_min, self.employees_max

@@ -20,7 +20,7 @@ from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
 
-from .duplicates import find_duplicates
+from .duplicates import find_duplicates, find_matching_contacts
 from .forms import WebFormForm
 from .merge import MAX_LEADS, MERGE_FIELDS, chosen_values, merge_leads, undo_merge
 from .models import LeadMerge, WebForm
@@ -61,7 +61,9 @@ def duplicate_groups(request: AuthedRequest) -> HttpResponse:
 def lead_duplicates(request: AuthedRequest, pk: int) -> HttpResponse:
     lead = visible_or_404(Lead.objects.select_related("status", "owner"), request.user, pk)
     matches = find_duplicates(request.user, lead)
-    return render_page(request, "capture/lead_duplicates.html", {"lead": lead, "matches": matches})
+    contacts = find_matching_contacts(request.user, lead)
+    context = {"lead": lead, "matches": matches, "contacts": contacts}
+    return render_page(request, "capture/lead_duplicates.html", context)
 
 
 @login_required
@@ -116,11 +118,29 @@ def _shown(lead: Lead, name: str) -> object:
 
 @login_required
 def merged(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A merge's page. It names only leads the user may see: the master if visible, and each
+    merged lead if it is back and visible, or (while merged) to the user who merged them or an
+    admin. A merge none of whose leads the user sees is a 404."""
     done = get_object_or_404(LeadMerge.objects.select_related("master", "merged_by"), pk=pk)
-    if done.master is None:
-        raise Http404("The master lead of this merge was deleted.")
-    visible_or_404(Lead.objects.all(), request.user, done.master.pk)
-    return render_page(request, "capture/merged.html", {"merge": done})
+    user = request.user
+    visible = policy.visible(user, Lead)
+    master = visible.filter(pk=done.master_id).first() if done.master_id else None
+    if done.undone_at is not None:
+        back = set(visible.filter(pk__in=done.merged_ids).values_list("pk", flat=True))
+    elif policy.knows_merged_leads(user, done):
+        back = set(done.merged_ids)
+    else:
+        back = set()
+    shown = [row for row in done.merged_leads if int(row["id"]) in back]
+    if master is None and not shown:
+        raise Http404("No such merge.")
+    context = {
+        "merge": done,
+        "master": master,
+        "shown": shown,
+        "hidden": len(done.merged_leads) - len(shown),
+    }
+    return render_page(request, "capture/merged.html", context)
 
 
 @login_required

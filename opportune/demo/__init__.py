@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from opportune.accounts.models import Account, Contact
 from opportune.activities.models import Activity
+from opportune.capture.keys import phone_key
 from opportune.identity.models import ApiToken, Team, User
 from opportune.leads.models import Lead
 from opportune.opportunities.models import ContactRole, Opportunity, OpportunityHistory
@@ -165,6 +166,8 @@ def _save(book: Book, leads: list[Lead], deals: list[Deal], activities: list[Act
     for child, parent in book.subsidiaries:
         child.parent = parent
     Account.objects.bulk_update([child for child, _ in book.subsidiaries], ["parent"])
+    for contact in book.contacts:  # bulk_create skips save(), which keeps the match key
+        contact.phone_key = phone_key(contact.phone, contact.mailing_country)
     Contact.objects.bulk_create(book.contacts, batch_size=BATCH)
     Opportunity.objects.bulk_create([d.opportunity for d in deals], batch_size=BATCH)
     Lead.objects.bulk_create(leads, batch_size=BATCH)

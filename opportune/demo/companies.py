@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from opportune.accounts.models import normalize_company
+from opportune.schemas import normalize_country
 
 from .vocabulary import (
     COMPANY_PREFIXES,
@@ -77,7 +78,7 @@ def _company(rng: random.Random) -> Company:
         city=city,
         state=state,
         postal_code=_postal_code(rng, postal_pattern),
-        country=country,
+        country=normalize_country(country),  # stored as codes, as every write path does
         region=region,
     )
 

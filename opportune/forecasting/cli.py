@@ -44,6 +44,12 @@ def _looks_numeric(text: str) -> bool:
     return text.replace(",", "").replace(".", "").replace("%", "").lstrip("-+").isdigit()
 
 
+def positive_int(text: str) -> int:
+    from opportune.cli import positive_int as parse
+
+    return parse(text)
+
+
 def cmd_load_maven(args: argparse.Namespace) -> int:
     from .maven import load_maven
 
@@ -141,7 +147,7 @@ def add_commands(commands: argparse._SubParsersAction, command: CommandMaker) ->
         "and a naive Bayes model, with errors and interval coverage.",
     )
     replay.add_argument("--kind", choices=["month", "quarter"], default="quarter")
-    replay.add_argument("--simulations", type=int, default=2000)
+    replay.add_argument("--simulations", type=positive_int, default=2000)
     replay.add_argument("--as", dest="as_user", help="replay what this user may see")
 
     load = commands.add_parser(

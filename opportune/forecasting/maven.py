@@ -47,6 +47,7 @@ from opportune.opportunities.models import (
     Pipeline,
     Stage,
 )
+from opportune.schemas import normalize_country
 
 PIPELINE_KEY = "maven"
 # key, label, probability, forecast category, is_closed, is_won; the source's deal_stage -> key.
@@ -270,7 +271,7 @@ def _accounts(data: MavenData) -> dict[str, Account]:
             industry=sector,
             annual_revenue=revenue,
             employees=int(row["employees"]) if row.get("employees") else None,
-            billing_country=row.get("office_location", ""),
+            billing_country=normalize_country(row.get("office_location", "")),
         )
     accounts[NO_ACCOUNT] = Account(name=NO_ACCOUNT, normalized_name=normalize_company(NO_ACCOUNT))
     Account.objects.bulk_create(accounts.values())

@@ -267,6 +267,13 @@ def may_configure(user: User, what: str) -> bool:
     return False
 
 
+def knows_merged_leads(user: User, merge: Any) -> bool:
+    """Whether the user may know (and undo) the leads a merge took in while they are merged
+    away: whoever merged them, who saw them all, and admins. Anyone else must see and be
+    able to change each of them once restored."""
+    return user.is_active and (user.is_admin or user.pk == merge.merged_by_id)
+
+
 def may_override_qualification(user: User, policy: QualificationPolicy) -> bool:
     return user.is_active and (
         user.is_admin or (user.role == Role.SALES_MANAGER and policy.managers_may_override)

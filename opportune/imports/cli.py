@@ -117,6 +117,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise RuleViolation(f"No file {path}.")
+    if args.errors and not Path(args.errors).parent.is_dir():
+        raise RuleViolation(f"No folder to write {args.errors} in.")
     user = _actor(args.user)
     given, saved = _mapping(args.mapping, user)
     with path.open("rb") as source:
@@ -167,8 +169,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not args.output:
         sys.stdout.writelines(csv_lines(args.target, queryset))
         return 0
-    with Path(args.output).open("w", encoding="utf-8", newline="") as out:
-        out.writelines(csv_lines(args.target, queryset))
+    output = Path(args.output)
+    with output.open("w", encoding="utf-8", newline="") as out:
+        try:
+            out.writelines(csv_lines(args.target, queryset))
+        except BaseException:
+            output.unlink(missing_ok=True)  # no half-written file left behind
+            raise
     return 0
 
 

@@ -109,7 +109,7 @@ class LeadImporter(Importer[NewLead]):
         for status in LeadStatus.objects.all():
             self.statuses.setdefault(status.label.casefold(), status)
             self.statuses[status.key] = status
-        self.default_status = LeadStatus.objects.get(is_default=True)
+        self.default_status = LeadStatus.default()
         self.rules = RuleSet.load()
         self.inserter = RowInserter(Lead)
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
-from opportune.capture.duplicates import find_duplicates
-from opportune.capture.schemas import DuplicateOut
+from opportune.capture.schemas import DuplicateOut, duplicates_out
 from opportune.errors import Conflict
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
@@ -75,9 +75,22 @@ class LeadOut(OutputSchema):
     last_activity_at: dt.datetime | None
 
 
+def _name_of(user: object) -> str | None:
+    return None if user is None else str(user)
+
+
 class LeadCreatedOut(LeadOut):
+    owner: Annotated[str | None, BeforeValidator(_name_of)] = Field(
+        None, description="The owner's name (the assignment rules may have chosen another user)."
+    )
+    visible_to_you: bool = Field(
+        True,
+        description="False when the lead went to an owner whose leads you do not see: "
+        "GET /leads/{id} will then answer 404.",
+    )
     duplicates: list[DuplicateOut] = Field(
-        default_factory=list, description="Possible duplicates among the leads you can see."
+        default_factory=list,
+        description="Possible duplicates among the leads and contacts you can see.",
     )
 
 
@@ -166,9 +179,8 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilters]) -> dict:
 @router.post("", response={201: LeadCreatedOut}, summary="Create a lead")
 def post_lead(request: HttpRequest, payload: LeadCreate) -> Status[Lead]:
     lead = create_lead(actor(request), payload)
-    lead.duplicates = [  # type: ignore[attr-defined]
-        DuplicateOut.from_match(m) for m in find_duplicates(actor(request), lead)
-    ]
+    lead.duplicates = duplicates_out(actor(request), lead)  # type: ignore[attr-defined]
+    lead.visible_to_you = _visible(request).filter(pk=lead.pk).exists()  # type: ignore[attr-defined]
     return Status(201, lead)
 
 

@@ -24,6 +24,7 @@ from opportune.fiscal import fiscal_quarter_end
 from opportune.identity import policy
 from opportune.opportunities.models import ContactRole, Opportunity, Pipeline
 from opportune.opportunities.services import OpportunityDraft, open_opportunity
+from opportune.schemas import normalize_country
 
 from .models import Lead, LeadStatus, QualificationPolicy
 from .schemas import ConversionOptions
@@ -96,19 +97,26 @@ def conversion_candidates(user: User, lead: Lead, limit: int = 10) -> Conversion
     return ConversionCandidates(accounts, contacts)
 
 
+def _lead_value(lead: Lead, lead_field: str) -> object:
+    """A lead's value as the new record stores it: a country as its code (a lead saved
+    before countries were codes may still hold a name)."""
+    value = getattr(lead, lead_field)
+    return normalize_country(value) if lead_field == "country" else value
+
+
 def _copy_all(record: models.Model, lead: Lead, mapping: dict[str, str]) -> None:
     """Copy every lead value into a new record, flags included: a new contact must keep the
     lead's do_not_call and email_opt_out, which "fill empty fields" would skip (False isn't
     empty)."""
     for lead_field, field in mapping.items():
-        value = getattr(lead, lead_field)
+        value = _lead_value(lead, lead_field)
         if not is_empty(value):
             setattr(record, field, value)
 
 
 def _fill_empty(record: models.Model, lead: Lead, mapping: dict[str, str]) -> list[str]:
     """Copy lead values into the record's empty fields only; answer the fields filled."""
-    return fill_empty(record, ((field, getattr(lead, name)) for name, field in mapping.items()))
+    return fill_empty(record, ((field, _lead_value(lead, name)) for name, field in mapping.items()))
 
 
 def _check_policy(actor: User, lead: Lead, override: bool) -> None:
@@ -249,7 +257,7 @@ def convert_lead(actor: User, lead_id: int, options: ConversionOptions) -> Conve
 
     Activity.objects.filter(lead=lead).update(contact=contact, opportunity=opportunity)
     before = snapshot(lead, TRACKED_FIELDS)
-    lead.status = LeadStatus.objects.get(is_converted=True)
+    lead.status = LeadStatus.converted()
     lead.is_converted = True
     lead.converted_at = now
     lead.converted_by = actor

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import BaseConstraint
 
 from opportune.capture import keys
+from opportune.errors import ConfigurationMissing
 from opportune.identity.visibility import VisibleQuerySet
+from opportune.schemas import validate_key
 
 
 class LeadSource(models.TextChoices):
@@ -28,7 +35,12 @@ class Rating(models.TextChoices):
 
 
 class LeadStatus(models.Model):
-    key = models.SlugField(max_length=40, unique=True)
+    """A step of the lead lifecycle. Exactly one status is the default (new leads get it) and
+    exactly one is the converted status (conversion sets it): database constraints hold
+    "at most one", ``clean`` refuses taking the last one away, and ``save`` moves the
+    default when another status is marked default."""
+
+    key = models.SlugField(max_length=40, unique=True, validators=[validate_key])
     label = models.CharField(max_length=80)
     order = models.PositiveIntegerField(default=0)
     is_default = models.BooleanField(default=False)
@@ -43,11 +55,79 @@ class LeadStatus(models.Model):
                 fields=["is_default"],
                 condition=models.Q(is_default=True),
                 name="one_default_status",
+                violation_error_message="Another status is already the default.",
+            ),
+            models.UniqueConstraint(
+                fields=["is_converted"],
+                condition=models.Q(is_converted=True),
+                name="one_converted_status",
+                violation_error_message=(
+                    "Another status is already the converted one; there is exactly one, "
+                    "set by conversion."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(is_converted=True, is_closed=False),
+                name="converted_status_is_closed",
+                violation_error_message="The converted status is a closed status.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(is_default=True, is_closed=True)
+                & ~models.Q(is_default=True, is_converted=True),
+                name="default_status_is_open",
+                violation_error_message="The default status, which new leads get, is open.",
             ),
         ]
 
     def __str__(self) -> str:
         return self.label
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic():
+            if self.is_default:
+                LeadStatus.objects.filter(is_default=True).exclude(pk=self.pk).update(
+                    is_default=False
+                )
+            super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        stored = LeadStatus.objects.filter(pk=self.pk).first() if self.pk else None
+        if stored and stored.is_converted and not self.is_converted:
+            raise ValidationError(
+                {"is_converted": "Conversion needs this status: there must be a converted one."}
+            )
+        if stored and stored.is_default and not self.is_default:
+            raise ValidationError(
+                {"is_default": "Mark another status as the default instead; new leads need one."}
+            )
+
+    def get_constraints(self) -> list[tuple[type[models.Model], Sequence[BaseConstraint]]]:
+        # Marking a status default takes the mark from the previous one (save), so validation
+        # leaves the "one default" constraint to saving rather than refusing the change.
+        return [
+            (model, [c for c in constraints if c.name != "one_default_status"])
+            for model, constraints in super().get_constraints()
+        ]
+
+    @classmethod
+    def default(cls) -> LeadStatus:
+        """The status new leads get (exactly one, by a constraint)."""
+        status = cls.objects.filter(is_default=True).first()
+        if status is None:
+            raise ConfigurationMissing(
+                "No lead status is marked as the default: an admin must mark one."
+            )
+        return status
+
+    @classmethod
+    def converted(cls) -> LeadStatus:
+        """The status conversion sets (exactly one, by a constraint)."""
+        status = cls.objects.filter(is_converted=True).first()
+        if status is None:
+            raise ConfigurationMissing(
+                "No lead status is marked as converted: an admin must mark one."
+            )
+        return status
 
     @property
     def requires_reason(self) -> bool:

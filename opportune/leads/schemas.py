@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from opportune.schemas import Email, InputSchema, Key
+from opportune.schemas import Country, Email, InputSchema, Key
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 Source = Literal[
@@ -43,7 +43,7 @@ class LeadChanges(InputSchema):
     city: str | None = Field(None, max_length=80)
     state: str | None = Field(None, max_length=80)
     postal_code: str | None = Field(None, max_length=20)
-    country: str | None = Field(None, max_length=80)
+    country: Country = None
     source: Source | None = None
     campaign: str | None = Field(None, max_length=120)
     utm_source: str | None = Field(None, max_length=120)

@@ -107,7 +107,7 @@ def create_lead(actor: User, data: LeadCreate, *, default_owner: User | None = N
     """A new lead, owned by the given owner, else ``default_owner``, else the owner the
     assignment rules give it, else its creator."""
     policy.require(actor, policy.Verb.CREATE, Lead)
-    lead = Lead(status=LeadStatus.objects.get(is_default=True))
+    lead = Lead(status=LeadStatus.default())
     values = data.model_dump(exclude_unset=True)
     owner_given = values.get("owner_id") is not None
     if not owner_given:

@@ -16,12 +16,19 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from opportune.activities.views import timeline_context
-from opportune.errors import DomainError
+from opportune.errors import ConfigurationMissing, DomainError
 from opportune.fiscal import fiscal_quarter_end
 from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.opportunities.models import Pipeline
-from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404, wants_fragment
+from opportune.web.http import (
+    AuthedRequest,
+    go_to,
+    render_page,
+    safe_next,
+    visible_or_404,
+    wants_fragment,
+)
 from opportune.web.pagination import keyset_page
 
 from .conversion import conversion_candidates, convert_lead
@@ -128,9 +135,7 @@ def lead_bulk(request: AuthedRequest) -> HttpResponse:
     """Assign or re-status the selected leads (``update_leads``: a refused one does not stop
     the others)."""
     form = BulkForm(request.POST, prefix="bulk")
-    back = request.POST.get("return_to") or reverse("leads:list")
-    if not back.startswith("/"):
-        back = reverse("leads:list")
+    back = safe_next(request, reverse("leads:list"), "return_to")
     if not form.is_valid():
         messages.error(request, "Choose an action and select at least one lead.")
         return redirect(back)
@@ -167,8 +172,16 @@ def lead_create(request: AuthedRequest) -> HttpResponse:
         except DomainError as error:
             form.add_domain_error(error)
         else:
-            messages.success(request, f"Lead {lead.full_name} created.")
-            return go_to(request, reverse("leads:detail", args=[lead.pk]))
+            if policy.visible(request.user, Lead).filter(pk=lead.pk).exists():
+                messages.success(request, f"Lead {lead.full_name} created.")
+                return go_to(request, reverse("leads:detail", args=[lead.pk]))
+            # The assignment rules gave it to someone whose leads this user does not see.
+            messages.success(
+                request,
+                f"Lead {lead.full_name} created and assigned to {lead.owner} by the "
+                "assignment rules; it is now in their list, not yours.",
+            )
+            return go_to(request, reverse("leads:list"))
     status = 422 if form.errors else 200
     return render_page(request, "leads/lead_form.html", {"form": form}, "form", status)
 
@@ -297,7 +310,11 @@ def lead_convert(request: AuthedRequest, pk: int) -> HttpResponse:
     if lead.is_converted:
         messages.info(request, "This lead was already converted.")
         return go_to(request, reverse("leads:detail", args=[pk]))
-    pipeline = Pipeline.default()
+    try:
+        pipeline = Pipeline.default()
+    except ConfigurationMissing as missing:
+        messages.error(request, f"Conversion is unavailable: {missing.detail}")
+        return go_to(request, reverse("leads:detail", args=[pk]))
     stages = list(pipeline.stages.filter(is_closed=False, is_active=True))
     candidates = conversion_candidates(request.user, lead)
     form = ConvertForm(

@@ -9,7 +9,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F
 
+from opportune.errors import ConfigurationMissing
 from opportune.identity.visibility import VisibleQuerySet
+from opportune.schemas import validate_key
 
 
 class ForecastCategory(models.TextChoices):
@@ -28,7 +30,7 @@ class OpportunityType(models.TextChoices):
 
 
 class Pipeline(models.Model):
-    key = models.SlugField(max_length=40, unique=True)
+    key = models.SlugField(max_length=40, unique=True, validators=[validate_key])
     name = models.CharField(max_length=100)
     is_default = models.BooleanField(default=False)
 
@@ -47,15 +49,23 @@ class Pipeline(models.Model):
 
     @classmethod
     def default(cls) -> Pipeline:
-        return cls.objects.get(is_default=True)
+        pipeline = cls.objects.filter(is_default=True).first()
+        if pipeline is None:
+            raise ConfigurationMissing(
+                "No pipeline is marked as the default: an admin must mark one in the settings."
+            )
+        return pipeline
 
     def first_open_stage(self) -> Stage:
-        return self.stages.filter(is_closed=False, is_active=True).order_by("order", "pk")[0]
+        stage = self.stages.filter(is_closed=False, is_active=True).order_by("order", "pk").first()
+        if stage is None:
+            raise ConfigurationMissing(f"The pipeline '{self.key}' has no active open stage.")
+        return stage
 
 
 class Stage(models.Model):
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
-    key = models.SlugField(max_length=40)
+    key = models.SlugField(max_length=40, validators=[validate_key])
     label = models.CharField(max_length=80)
     order = models.PositiveIntegerField(default=0)
     default_probability = models.PositiveSmallIntegerField()
@@ -67,12 +77,18 @@ class Stage(models.Model):
     class Meta:
         ordering = ["pipeline", "order", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["pipeline", "key"], name="stage_key_per_pipeline"),
+            models.UniqueConstraint(
+                fields=["pipeline", "key"],
+                name="stage_key_per_pipeline",
+                violation_error_message="The pipeline already has a stage with this key.",
+            ),
             models.CheckConstraint(
                 condition=models.Q(default_probability__lte=100), name="stage_probability_percent"
             ),
             models.CheckConstraint(
-                condition=~models.Q(is_won=True, is_closed=False), name="stage_won_is_closed"
+                condition=~models.Q(is_won=True, is_closed=False),
+                name="stage_won_is_closed",
+                violation_error_message="A won stage is a closed stage.",
             ),
         ]
 
@@ -81,7 +97,7 @@ class Stage(models.Model):
 
 
 class LostReason(models.Model):
-    key = models.SlugField(max_length=40, unique=True)
+    key = models.SlugField(max_length=40, unique=True, validators=[validate_key])
     label = models.CharField(max_length=120)
     order = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)

@@ -25,7 +25,15 @@ from opportune.audit.services import record_changes, snapshot
 from opportune.errors import RuleViolation, field_error
 from opportune.identity import policy
 
-from .models import ForecastCategory, LostReason, Opportunity, OpportunityHistory, Pipeline, Stage
+from .models import (
+    ContactRole,
+    ForecastCategory,
+    LostReason,
+    Opportunity,
+    OpportunityHistory,
+    Pipeline,
+    Stage,
+)
 
 if TYPE_CHECKING:
     from opportune.identity.models import User
@@ -241,12 +249,29 @@ def change_opportunity(
     _apply_overrides(opportunity, probability, category)
     _check_closing(opportunity)
     opportunity.save()
+    if "primary_contact_id" in given:
+        _mark_primary_role(opportunity)
 
     after = snapshot(opportunity, TRACKED_FIELDS)
     if any(before[f] != after[f] for f in HISTORY_FIELDS):
         _append_history(opportunity, actor, now, before["amount"], before["close_date"])
     record_changes(actor, opportunity, before, after)
     return opportunity
+
+
+def _mark_primary_role(opportunity: Opportunity) -> None:
+    """Exactly the primary contact's role is marked primary; the old contact keeps its role
+    (a former decision maker still took part), just no longer as the primary one."""
+    former = ContactRole.objects.filter(opportunity=opportunity, is_primary=True)
+    if opportunity.primary_contact is not None:
+        former = former.exclude(contact=opportunity.primary_contact)
+    former.update(is_primary=False)
+    if opportunity.primary_contact is not None:
+        ContactRole.objects.update_or_create(
+            opportunity=opportunity,
+            contact=opportunity.primary_contact,
+            defaults={"is_primary": True},
+        )
 
 
 def close_opportunity(

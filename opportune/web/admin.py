@@ -43,6 +43,10 @@ class LeadStatusAdmin(admin.ModelAdmin):
     list_editable = ("order",)
     ordering = ("order",)
 
+    def has_delete_permission(self, request: object, obj: LeadStatus | None = None) -> bool:
+        # New leads need the default status and conversion the converted one.
+        return obj is None or not (obj.is_default or obj.is_converted)
+
 
 class LostReasonAdmin(admin.ModelAdmin):
     list_display = ("label", "key", "order", "is_active")

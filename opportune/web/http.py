@@ -58,9 +58,21 @@ def go_to(request: AuthedRequest, url: str) -> HttpResponse:
     return redirect(url)
 
 
-def safe_next(request: AuthedRequest, default: str) -> str:
-    """The page to go back to after a form: the posted ``next`` if it is on this site."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+def safe_next(request: HttpRequest, default: str, field: str = "next") -> str:
+    """The page to go back to after a form: the posted (or queried) ``field`` if it is a path
+    on this site, else ``default``. The one check for every ``next``/``return_to`` redirect.
+
+    Only a local path is accepted: ``//evil.example`` and ``/\\evil.example`` start with a
+    slash yet name another host (browsers read a backslash as a slash), so a ``startswith("/")``
+    test lets them through; Django's host check refuses them, and the path-only rule refuses
+    any absolute URL, even to this host, which a form never needs."""
+    target = (request.POST.get(field) or request.GET.get(field) or "").strip()
+    if (
+        target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
         return target
     return default

@@ -85,3 +85,21 @@ def test_it_reassigns_the_owner(company: Company) -> None:
     deal = company.opportunity(company.alice)
     change_opportunity(company.maria, deal, {"owner_id": company.bob.pk})
     assert Opportunity.objects.get(pk=deal.pk).owner == company.bob
+
+
+def test_the_primary_contact_role_follows_the_primary_contact(company: Company) -> None:
+    from opportune.opportunities.models import ContactRole
+
+    initech = company.account(company.alice, "Initech")
+    peter = company.contact(company.alice, initech, first_name="Peter")
+    milton = company.contact(company.alice, initech, first_name="Milton")
+    deal = company.opportunity(company.alice, account=initech)
+    ContactRole.objects.create(opportunity=deal, contact=peter, is_primary=True)
+    change_opportunity(company.alice, deal, {"primary_contact_id": peter.pk})
+    change_opportunity(company.alice, deal, {"primary_contact_id": milton.pk})
+    primary = ContactRole.objects.filter(opportunity=deal, is_primary=True)
+    assert [role.contact for role in primary] == [milton]
+    assert ContactRole.objects.filter(opportunity=deal, contact=peter).exists()  # role kept
+
+    change_opportunity(company.alice, deal, {"primary_contact_id": None})
+    assert not ContactRole.objects.filter(opportunity=deal, is_primary=True).exists()
