@@ -11,7 +11,7 @@ are given; visibility is decided before, by ``visible_to``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import reduce
 from operator import or_
 from typing import Any, ClassVar
@@ -135,6 +135,12 @@ class ListFilterSet(df.FilterSet):
     ) -> None:
         super().__init__(data, queryset)
         self.user = user
+        for filter_ in self.filters.values():
+            choices = filter_.extra.get("choices")
+            if callable(choices):
+                # Read from the database once per request, not once for validation and
+                # again for the filter bar.
+                filter_.extra["choices"] = _once(choices)
 
     @classmethod
     def names(cls) -> list[str]:
@@ -196,6 +202,17 @@ class ListFilterSet(df.FilterSet):
     @classmethod
     def sort_keys(cls) -> list[str]:
         return [f"{prefix}{key}" for key in cls.sorts for prefix in ("", "-")]
+
+
+def _once(choices: Callable[[], list[tuple[str, str]]]) -> Callable[[], list[tuple[str, str]]]:
+    found: list[list[tuple[str, str]]] = []
+
+    def read() -> list[tuple[str, str]]:
+        if not found:
+            found.append(choices())
+        return found[0]
+
+    return read
 
 
 def invalid(errors: dict[str, list[str]]) -> RuleViolation:
