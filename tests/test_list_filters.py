@@ -22,6 +22,7 @@ from opportune.activities.models import Activity
 from opportune.api import api as ninja_api
 from opportune.cli import main
 from opportune.filtering import ListFilterSet
+from opportune.imports.filters import ImportJobFilterSet
 from opportune.leads.filters import LeadFilterSet
 from opportune.leads.models import LeadStatus
 from opportune.opportunities.filters import OpportunityFilterSet
@@ -371,6 +372,7 @@ def test_a_cursor_of_another_sort_is_a_422_naming_cursor(
         ("/api/v1/contacts", ContactFilterSet),
         ("/api/v1/opportunities", OpportunityFilterSet),
         ("/api/v1/activities", ActivityFilterSet),
+        ("/api/v1/imports", ImportJobFilterSet),
         ("/api/v1/exports/leads", LeadFilterSet),
         ("/api/v1/exports/accounts", AccountFilterSet),
         ("/api/v1/exports/contacts", ContactFilterSet),
@@ -438,3 +440,29 @@ def test_a_filtered_list_page_costs_the_same_queries_for_3_or_30_rows(
     with django_assert_num_queries(api_queries):
         found = api_client.get(api_path, params).json()["items"]
     assert len(found) == 30
+
+
+def test_the_activity_and_import_lists_filter_set_based_and_strictly(
+    company: Company, api: Callable[..., Any], django_assert_num_queries: Any
+) -> None:
+    client = api(company.alice).client
+    lead = company.lead(company.alice)
+    for number in range(3):
+        Activity.objects.create(
+            kind="task", subject=f"Call {number}", owner=company.alice, lead=lead
+        )
+    params = {"kind": "task", "is_done": "false", "owner": "me", "sort": "-created"}
+    client.get("/api/v1/activities", params)
+    queries = _count(client, "/api/v1/activities", params)
+    for number in range(27):
+        Activity.objects.create(
+            kind="task", subject=f"Call {number}", owner=company.alice, lead=lead
+        )
+    with django_assert_num_queries(queries):
+        assert len(client.get("/api/v1/activities", params).json()["items"]) == 30
+    jobs = client.get("/api/v1/imports", {"target": "leads", "dry_run": "true"})
+    assert jobs.status_code == 200
+    assert jobs.json() == {"items": [], "next": None}
+    refused = client.get("/api/v1/imports", {"target": "deals", "colour": "red"})
+    assert refused.status_code == 422
+    assert set(refused.json()["errors"]) == {"target", "colour"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
@@ -12,18 +13,25 @@ from ninja.files import UploadedFile
 
 from opportune.accounts.api import AccountQuery, ContactQuery
 from opportune.errors import field_error
+from opportune.filtering import api_list, query_schema
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
 from opportune.leads.api import LeadQuery
 from opportune.opportunities.api import OpportunityQuery
-from opportune.paging import ListParams, Page, keyset_page
+from opportune.paging import ListParams, Page
 
 from .export import csv_lines, error_lines, export_queryset
+from .filters import ImportJobFilterSet
 from .models import ImportJob, ImportMapping, Target
 from .schemas import ImportJobOut, MappingIn, MappingOut
 from .services import create_job, enqueue, resume_job, store_upload
 
 router = Router(tags=["import and export"])
+
+if TYPE_CHECKING:
+    ImportJobQuery = ListParams
+else:
+    ImportJobQuery = query_schema(ImportJobFilterSet, "ImportJobQuery")
 
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
@@ -71,8 +79,9 @@ def post_import(
 
 
 @router.get("/imports", response=Page[ImportJobOut], summary="Your imports, newest first")
-def list_imports(request: HttpRequest, params: Query[ListParams]) -> dict:
-    return keyset_page(ImportJob.objects.visible_to(actor(request)), params.limit, params.cursor)
+def list_imports(request: HttpRequest, params: Query[ImportJobQuery]) -> dict:
+    jobs = ImportJob.objects.visible_to(actor(request))
+    return api_list(request, ImportJobFilterSet, jobs, params)
 
 
 @router.get("/imports/{int:job_id}", response=ImportJobOut, summary="An import's progress")

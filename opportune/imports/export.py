@@ -13,6 +13,7 @@ from opportune.accounts.filters import AccountFilterSet, ContactFilterSet
 from opportune.accounts.models import Account, Contact
 from opportune.filtering import PAGING_PARAMS, ListFilterSet
 from opportune.identity.models import User
+from opportune.identity.policy import visible
 from opportune.leads.filters import LeadFilterSet
 from opportune.leads.models import Lead
 from opportune.opportunities.filters import OpportunityFilterSet
@@ -78,8 +79,7 @@ def export_queryset(
     """The records of list ``target`` that ``user`` sees, narrowed by the list's filters;
     an unknown parameter or value raises ``RuleViolation`` naming it."""
     model, filterset = LISTS[Target(target)]
-    visible = model._default_manager.visible_to(user)  # type: ignore[attr-defined]
-    return filterset.apply(user, visible, params, also_allowed=also_allowed)
+    return filterset.apply(user, visible(user, model), params, also_allowed=also_allowed)
 
 
 class _Echo:
