@@ -157,6 +157,10 @@ class ListFilterSet(df.FilterSet):
     ) -> QuerySet[Any]:
         """``queryset`` narrowed by ``params``; raises ``RuleViolation`` naming every unknown
         parameter and every invalid value."""
+        if not any(name in cls.base_filters for name in params):
+            # No filter asked for: only the parameters and the sort to check, no form to build.
+            cls.bound_check(params, also_allowed)
+            return queryset
         filterset = cls.bound(user, queryset, params, also_allowed=also_allowed)
         return filterset.qs
 
@@ -170,23 +174,37 @@ class ListFilterSet(df.FilterSet):
         also_allowed: Iterable[str] = PAGING_PARAMS,
     ) -> ListFilterSet:
         """The validated FilterSet (its ``form`` renders the UI's filter bar)."""
+        filterset = cls(_query_dict(params), queryset, user=user)
+        errors = cls._parameter_errors(params, also_allowed)
+        if not filterset.is_valid():
+            errors.update(_messages(filterset.errors))
+        if errors:
+            raise invalid(errors)
+        return filterset
+
+    @classmethod
+    def bound_check(cls, params: Mapping[str, Any], also_allowed: Iterable[str]) -> None:
+        errors = cls._parameter_errors(params, also_allowed)
+        if errors:
+            raise invalid(errors)
+
+    @classmethod
+    def _parameter_errors(
+        cls, params: Mapping[str, Any], also_allowed: Iterable[str]
+    ) -> dict[str, list[str]]:
+        """Unknown parameters and an unknown sort (the filters' values are the form's)."""
         allowed = set(cls.base_filters) | set(also_allowed)
         errors = {
             name: [f"Unknown parameter; use one of: {', '.join(sorted(allowed))}."]
             for name in params
             if name not in allowed
         }
-        filterset = cls(_query_dict(params), queryset, user=user)
-        if not filterset.is_valid():
-            errors.update(_messages(filterset.errors))
         if "sort" in params and "sort" in allowed:
             try:
                 cls.ordering(_single(params, "sort"))
             except RuleViolation as exc:
                 errors.update(exc.errors)
-        if errors:
-            raise invalid(errors)
-        return filterset
+        return errors
 
     @classmethod
     def ordering(cls, sort: str | None) -> tuple[str, str]:
