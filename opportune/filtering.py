@@ -159,7 +159,7 @@ class ListFilterSet(df.FilterSet):
         parameter and every invalid value."""
         if not any(name in cls.base_filters for name in params):
             # No filter asked for: only the parameters and the sort to check, no form to build.
-            cls.bound_check(params, also_allowed)
+            cls.check_parameters(params, also_allowed)
             return queryset
         filterset = cls.bound(user, queryset, params, also_allowed=also_allowed)
         return filterset.qs
@@ -183,7 +183,7 @@ class ListFilterSet(df.FilterSet):
         return filterset
 
     @classmethod
-    def bound_check(cls, params: Mapping[str, Any], also_allowed: Iterable[str]) -> None:
+    def check_parameters(cls, params: Mapping[str, Any], also_allowed: Iterable[str]) -> None:
         errors = cls._parameter_errors(params, also_allowed)
         if errors:
             raise invalid(errors)
