@@ -466,3 +466,50 @@ def test_the_activity_and_import_lists_filter_set_based_and_strictly(
     refused = client.get("/api/v1/imports", {"target": "deals", "colour": "red"})
     assert refused.status_code == 422
     assert set(refused.json()["errors"]) == {"target", "colour"}
+
+
+# --- the filters' own rules ---------------------------------------------------------------------
+
+
+def test_a_status_added_after_a_request_filters_at_once(
+    company: Company, api: Callable[..., Any]
+) -> None:
+    client = api(company.alice)
+    assert client.get("/api/v1/leads", status="on_hold").status_code == 422
+    on_hold = LeadStatus.objects.create(key="on_hold", label="On hold", order=99)
+    held = company.lead(company.alice, status=on_hold)
+    company.lead(company.alice)
+    response = client.get("/api/v1/leads", status="on_hold")
+    assert [item["id"] for item in response.json()["items"]] == [held.pk]
+
+
+def test_every_search_word_must_match_some_field(company: Company, api: Callable[..., Any]) -> None:
+    both = company.lead(company.alice, last_name="Lovelace", company="Analytical Engines")
+    company.lead(company.alice, last_name="Lovelace", company="Babbage & Co")
+    response = api(company.alice).get("/api/v1/leads", q="lovelace analytical")
+    assert [item["id"] for item in response.json()["items"]] == [both.pk]
+
+
+def test_created_from_and_to_are_whole_days_inclusive(
+    company: Company, api: Callable[..., Any]
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from opportune.leads.models import Lead
+
+    def lead_created(day: int, hour: int) -> int:
+        lead = company.lead(company.alice)
+        moment = timezone.make_aware(dt.datetime(2026, 3, day, hour))
+        Lead.objects.filter(pk=lead.pk).update(created_at=moment)
+        return lead.pk
+
+    lead_created(9, 23)
+    first = lead_created(10, 0)
+    last = lead_created(11, 23)
+    lead_created(12, 0)
+    response = api(company.alice).get(
+        "/api/v1/leads", created_from="2026-03-10", created_to="2026-03-11"
+    )
+    assert {item["id"] for item in response.json()["items"]} == {first, last}
