@@ -208,7 +208,9 @@ def test_the_lead_list_opens_on_open_leads_and_its_export_link_says_so(
     response = client.get(reverse("leads:list"))
     assert {lead.pk for lead in response.context["page"].rows} == {open_lead.pk}
     assert response.context["list_query"] == "status=open"
-    assert "export/leads.csv?status=open" in response.content.decode()
+    page = response.content.decode()
+    assert "export/leads.csv?status=open" in page
+    assert "/lead-statuses" not in page, "API parameter help stays out of the filter bar"
 
 
 # --- unknown values and parameters are a 422 naming the parameter ----------------------------

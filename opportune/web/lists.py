@@ -51,8 +51,8 @@ def list_context(
         sort = str(params.get("sort", ""))
         page = KeysetPage(rows=[], next_cursor=None, previous_cursor=None)
     form = filterset.form
-    for field in form.fields.values():
-        field.help_text = ""  # the API's parameter descriptions, not the filter bar's
+    for bound in form:  # the API's parameter descriptions, not the filter bar's
+        bound.field.help_text = bound.help_text = ""
     filters = {name: str(params.get(name, "")) for name in filterset_class.names()}
     query = {name: value for name, value in filters.items() if value}
     if params.get("sort"):
