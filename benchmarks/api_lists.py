@@ -63,6 +63,7 @@ def main() -> None:
 
     print(f"database: {connection.vendor}")
     print(f"{'rows':>8} {'page':>5} {'queries':>8} {'api ms':>8} {'raw sql ms':>11} {'ratio':>6}")
+    sorted_pages: list[tuple[int, float, float, float]] = []
     for total in [int(n) for n in args.rows.split(",")]:
         have = Lead.objects.count()
         Lead.objects.bulk_create(
@@ -98,6 +99,28 @@ def main() -> None:
                 f"{total:>8} {page:>5} {len(queries):>8} {api_ms:>8.2f} {raw_ms:>11.2f} "
                 f"{api_ms / raw_ms:>6.1f}"
             )
+        sorted_pages.append((total, *_sorted_walk(client, median_ms)))
+    print("\nsort=company (a non-key column), 50 a page: first page and the 21st (20 cursor hops)")
+    print(f"{'rows':>8} {'first ms':>9} {'21st ms':>8} {'filtered ms':>12}")
+    for total, first_ms, deep_ms, filtered_ms in sorted_pages:
+        print(f"{total:>8} {first_ms:>9.2f} {deep_ms:>8.2f} {filtered_ms:>12.2f}")
+
+
+def _sorted_walk(client: object, median_ms: object) -> tuple[float, float, float]:
+    """Median ms of the first and 21st page sorted by company, and of a filtered page."""
+    get = client.get  # type: ignore[attr-defined]
+    params = {"limit": 50, "sort": "company"}
+    first_ms = median_ms(lambda: get("/api/v1/leads", params))  # type: ignore[operator]
+    cursor = None
+    for _ in range(20):
+        page = get("/api/v1/leads", {**params, **({"cursor": cursor} if cursor else {})}).json()
+        cursor = page["next"] or cursor
+    deep = {**params, "cursor": cursor} if cursor else params
+    deep_ms = median_ms(lambda: get("/api/v1/leads", deep))  # type: ignore[operator]
+    filtered = {"limit": 50, "status": "open", "q": "company 1"}
+    assert get("/api/v1/leads", filtered).status_code == 200
+    filtered_ms = median_ms(lambda: get("/api/v1/leads", filtered))  # type: ignore[operator]
+    return first_ms, deep_ms, filtered_ms
 
 
 if __name__ == "__main__":

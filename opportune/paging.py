@@ -1,14 +1,20 @@
-"""Keyset pagination shared by every list (API and UI): newest first, an opaque cursor.
+"""Keyset pagination shared by every list, API and UI alike: an opaque cursor, any sort.
 
-No OFFSET and no COUNT(*): a page costs one indexed range scan however deep it is.
+A page is ``ORDER BY <column>, id LIMIT n+1`` after the last row seen, so page 1,000 costs
+what page 1 costs: no OFFSET and no COUNT(*). The cursor carries the last row's sort value
+and id, signed, so nobody can hand-craft one. The API refuses a bad cursor (422 naming
+``cursor``); the web lists restart at the first page (``opportune.web.pagination``).
 """
 
 from __future__ import annotations
 
-import base64
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.core import signing
+from django.db.models import Model, Q, QuerySet
 from ninja import Schema
 from pydantic import BaseModel, Field
 
@@ -18,6 +24,8 @@ M = TypeVar("M", bound=Model)
 T = TypeVar("T")
 
 MAX_LIMIT = 200
+_SALT = "opportune.cursor"
+_PK_COLUMNS = {"pk", "id"}
 
 
 class ListParams(Schema):
@@ -30,23 +38,110 @@ class Page(BaseModel, Generic[T]):
     next: str | None
 
 
-def encode_cursor(pk: int) -> str:
-    return base64.urlsafe_b64encode(str(pk).encode()).decode().rstrip("=")
+@dataclass
+class KeysetPage(Generic[M]):
+    rows: list[M]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.next_cursor or self.previous_cursor)
+
+    def as_api(self) -> dict[str, Any]:
+        return {"items": self.rows, "next": self.next_cursor}
 
 
-def decode_cursor(cursor: str) -> int:
+class BadCursor(ValueError):
+    """The cursor was not given out by this installation (or not for this sort)."""
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return ["dt" if isinstance(value, dt.datetime) else "d", value.isoformat()]
+    if isinstance(value, Decimal):
+        return ["dec", str(value)]
+    return value
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, list) and len(value) == 2:
+        kind, text = value
+        if kind == "dt":
+            return dt.datetime.fromisoformat(text)
+        if kind == "d":
+            return dt.date.fromisoformat(text)
+        if kind == "dec":
+            return Decimal(text)
+    return value
+
+
+def page_of(
+    queryset: QuerySet[M], order: str, cursor: str | None, limit: int = 50
+) -> KeysetPage[M]:
+    """One page of ``queryset`` ordered by ``order`` ("column" or "-column", never null),
+    the primary key breaking ties. ``cursor`` comes from a previous page of the same order;
+    any other raises ``BadCursor``."""
+    descending = order.startswith("-")
+    field = order.lstrip("-")
+    on_pk = field in _PK_COLUMNS
+    field = "pk" if on_pk else field
+    position = _decode(cursor, field)
+    backwards = bool(position and position["back"])
+    if position:
+        pk = position["pk"]
+        op = "lt" if descending != backwards else "gt"  # walking towards smaller values?
+        if on_pk:
+            queryset = queryset.filter(**{f"pk__{op}": pk})
+        else:
+            value = _typed(position["v"])
+            queryset = queryset.filter(
+                Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+            )
+    reverse = descending != backwards
+    columns = ["pk"] if on_pk else [field, "pk"]
+    ordering = [f"-{c}" for c in columns] if reverse else columns
+    rows = list(queryset.order_by(*ordering)[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    has_next = more if not backwards else True
+    has_previous = bool(position) and (more if backwards else True)
+    return KeysetPage(
+        rows=rows,
+        next_cursor=_encode(rows[-1], field, back=False) if rows and has_next else None,
+        previous_cursor=_encode(rows[0], field, back=True) if rows and has_previous else None,
+    )
+
+
+def keyset_page(
+    queryset: QuerySet[M], limit: int, cursor: str | None, order: str = "-pk"
+) -> dict[str, Any]:
+    """An API page (``{"items", "next"}``); a cursor this API did not give out is a 422."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return int(base64.urlsafe_b64decode(padded.encode()).decode())
-    except (ValueError, UnicodeDecodeError) as exc:
+        return page_of(queryset, order, cursor, limit).as_api()
+    except BadCursor as exc:
         raise field_error("cursor", "This cursor is not one this API gave out.") from exc
 
 
-def keyset_page(queryset: QuerySet[M], limit: int, cursor: str | None) -> dict[str, Any]:
-    """One page of ``queryset`` in descending primary-key order."""
-    if cursor:
-        queryset = queryset.filter(pk__lt=decode_cursor(cursor))
-    rows = list(queryset.order_by("-pk")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": rows, "next": encode_cursor(rows[-1].pk) if more and rows else None}
+def _encode(row: Model, field: str, *, back: bool) -> str:
+    data: dict[str, Any] = {"o": field, "pk": row.pk, "back": back}
+    if field != "pk":
+        value: Any = row
+        for part in field.split("__"):
+            value = getattr(value, part)
+        data["v"] = _plain(value)
+    return signing.dumps(data, salt=_SALT, compress=True)
+
+
+def _decode(cursor: str | None, field: str) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        data = signing.loads(cursor, salt=_SALT)
+    except signing.BadSignature as exc:
+        raise BadCursor(cursor) from exc
+    if not isinstance(data, dict) or "pk" not in data or data.get("o") != field:
+        raise BadCursor(cursor)
+    return data

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
-from pydantic import Field
 
+from opportune.filtering import api_list, query_schema
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
-from opportune.paging import ListParams, Page, keyset_page
+from opportune.paging import ListParams, Page
 from opportune.schemas import OutputSchema
 
+from .filters import AccountFilterSet, ContactFilterSet
 from .models import Account, Contact
 from .schemas import AccountChanges, AccountCreate, ContactChanges, ContactCreate
 from .services import save_account, save_contact
@@ -64,17 +66,12 @@ class ContactOut(OutputSchema):
     updated_at: dt.datetime
 
 
-class AccountFilters(ListParams):
-    owner_id: int | None = None
-    industry: str | None = None
-    q: str | None = Field(None, max_length=100, description="Searches name and website.")
-
-
-class ContactFilters(ListParams):
-    owner_id: int | None = None
-    account_id: int | None = None
-    email: str | None = None
-    q: str | None = Field(None, max_length=100, description="Searches name and email.")
+if TYPE_CHECKING:
+    AccountQuery = ListParams
+    ContactQuery = ListParams
+else:
+    AccountQuery = query_schema(AccountFilterSet, "AccountQuery")
+    ContactQuery = query_schema(ContactFilterSet, "ContactQuery")
 
 
 def _accounts(request: HttpRequest) -> QuerySet[Account]:
@@ -85,20 +82,9 @@ def _contacts(request: HttpRequest) -> QuerySet[Contact]:
     return Contact.objects.visible_to(actor(request))
 
 
-def filter_accounts(accounts: QuerySet[Account], filters: AccountFilters) -> QuerySet[Account]:
-    """The list's filters, shared by the API list and the CSV export."""
-    if filters.owner_id is not None:
-        accounts = accounts.filter(owner_id=filters.owner_id)
-    if filters.industry:
-        accounts = accounts.filter(industry=filters.industry)
-    if filters.q:
-        accounts = accounts.filter(Q(name__icontains=filters.q) | Q(website__icontains=filters.q))
-    return accounts
-
-
 @accounts_router.get("", response=Page[AccountOut], summary="List accounts")
-def list_accounts(request: HttpRequest, filters: Query[AccountFilters]) -> dict:
-    return keyset_page(filter_accounts(_accounts(request), filters), filters.limit, filters.cursor)
+def list_accounts(request: HttpRequest, params: Query[AccountQuery]) -> dict:
+    return api_list(request, AccountFilterSet, _accounts(request), params)
 
 
 @accounts_router.post("", response={201: AccountOut}, summary="Create an account")
@@ -125,25 +111,9 @@ def delete_account(request: HttpRequest, account_id: int) -> Status[None]:
     return Status(204, None)
 
 
-def filter_contacts(contacts: QuerySet[Contact], filters: ContactFilters) -> QuerySet[Contact]:
-    """The list's filters, shared by the API list and the CSV export."""
-    if filters.owner_id is not None:
-        contacts = contacts.filter(owner_id=filters.owner_id)
-    if filters.account_id is not None:
-        contacts = contacts.filter(account_id=filters.account_id)
-    if filters.email:
-        contacts = contacts.filter(email=filters.email.strip().lower())
-    if filters.q:
-        term = filters.q.strip()
-        contacts = contacts.filter(
-            Q(last_name__icontains=term) | Q(first_name__icontains=term) | Q(email__icontains=term)
-        )
-    return contacts
-
-
 @contacts_router.get("", response=Page[ContactOut], summary="List contacts")
-def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict:
-    return keyset_page(filter_contacts(_contacts(request), filters), filters.limit, filters.cursor)
+def list_contacts(request: HttpRequest, params: Query[ContactQuery]) -> dict:
+    return api_list(request, ContactFilterSet, _contacts(request), params)
 
 
 @contacts_router.post("", response={201: ContactOut}, summary="Create a contact")

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.urls import reverse
 
@@ -18,8 +17,9 @@ from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.opportunities.models import ContactRole, Opportunity
 from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
-from opportune.web.pagination import keyset_page
+from opportune.web.lists import list_context
 
+from .filters import AccountFilterSet, ContactFilterSet
 from .forms import AccountCreateForm, AccountForm, ContactCreateForm, ContactForm
 from .models import Account, Contact
 from .schemas import AccountChanges, ContactChanges
@@ -27,36 +27,16 @@ from .services import save_account, save_contact
 
 PAGE_SIZE = 50
 RELATED_LIMIT = 50
-ACCOUNT_SORTS = {"created": "id", "name": "normalized_name"}
-CONTACT_SORTS = {"created": "id", "name": "last_name"}
-
-
-def _sort(value: str, sorts: dict[str, str]) -> tuple[str, str]:
-    if value.lstrip("-") not in sorts:
-        value = "-created"
-    column = sorts[value.lstrip("-")]
-    return value, f"-{column}" if value.startswith("-") else column
-
-
-def _owner_filter(user: User, records: QuerySet[Any], owner: str) -> QuerySet[Any]:
-    if owner == "me":
-        return records.filter(owner=user)
-    if owner == "none":
-        return records.filter(owner__isnull=True)
-    return records
+SHOWN_FILTERS = ("q", "owner")  # the filter bar's fields
 
 
 @login_required
 def account_list(request: AuthedRequest) -> HttpResponse:
-    accounts: QuerySet[Account] = Account.objects.visible_to(request.user).select_related("owner")
-    q = request.GET.get("q", "")
-    for term in q.split()[:5]:
-        accounts = accounts.filter(Q(name__icontains=term) | Q(website__icontains=term))
-    accounts = _owner_filter(request.user, accounts, request.GET.get("owner", ""))
-    sort, order = _sort(request.GET.get("sort", "-created"), ACCOUNT_SORTS)
-    page = keyset_page(accounts, order, request.GET.get("cursor"), PAGE_SIZE)
-    context = {"page": page, "q": q, "sort": sort, "owner": request.GET.get("owner", "")}
-    return render_page(request, "accounts/account_list.html", context, "results")
+    accounts = Account.objects.visible_to(request.user).select_related("owner")
+    context, status = list_context(
+        request, AccountFilterSet, accounts, shown=SHOWN_FILTERS, page_size=PAGE_SIZE
+    )
+    return render_page(request, "accounts/account_list.html", context, "results", status)
 
 
 @login_required
@@ -116,19 +96,11 @@ def account_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 def contact_list(request: AuthedRequest) -> HttpResponse:
-    contacts: QuerySet[Contact] = Contact.objects.visible_to(request.user).select_related(
-        "owner", "account"
+    contacts = Contact.objects.visible_to(request.user).select_related("owner", "account")
+    context, status = list_context(
+        request, ContactFilterSet, contacts, shown=SHOWN_FILTERS, page_size=PAGE_SIZE
     )
-    q = request.GET.get("q", "")
-    for term in q.split()[:5]:
-        contacts = contacts.filter(
-            Q(first_name__icontains=term) | Q(last_name__icontains=term) | Q(email__icontains=term)
-        )
-    contacts = _owner_filter(request.user, contacts, request.GET.get("owner", ""))
-    sort, order = _sort(request.GET.get("sort", "-created"), CONTACT_SORTS)
-    page = keyset_page(contacts, order, request.GET.get("cursor"), PAGE_SIZE)
-    context = {"page": page, "q": q, "sort": sort, "owner": request.GET.get("owner", "")}
-    return render_page(request, "accounts/contact_list.html", context, "results")
+    return render_page(request, "accounts/contact_list.html", context, "results", status)
 
 
 @login_required

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
+from opportune.filtering import api_list, query_schema
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
-from opportune.paging import ListParams, Page, keyset_page
+from opportune.paging import ListParams, Page
 from opportune.schemas import OutputSchema
 
+from .filters import ActivityFilterSet
 from .models import Activity
-from .schemas import ActivityChanges, ActivityCreate, Kind
+from .schemas import ActivityChanges, ActivityCreate
 from .services import save_activity
 
 router = Router(tags=["activities"])
@@ -40,15 +43,10 @@ class ActivityOut(OutputSchema):
     updated_at: dt.datetime
 
 
-class ActivityFilters(ListParams):
-    kind: Kind | None = None
-    is_done: bool | None = None
-    owner_id: int | None = None
-    lead_id: int | None = None
-    account_id: int | None = None
-    contact_id: int | None = None
-    opportunity_id: int | None = None
-    due_before: dt.date | None = None
+if TYPE_CHECKING:
+    ActivityQuery = ListParams
+else:
+    ActivityQuery = query_schema(ActivityFilterSet, "ActivityQuery")
 
 
 def _visible(request: HttpRequest) -> QuerySet[Activity]:
@@ -56,13 +54,8 @@ def _visible(request: HttpRequest) -> QuerySet[Activity]:
 
 
 @router.get("", response=Page[ActivityOut], summary="List activities")
-def list_activities(request: HttpRequest, filters: Query[ActivityFilters]) -> dict:
-    found = _visible(request)
-    simple = filters.model_dump(exclude={"limit", "cursor", "due_before"}, exclude_none=True)
-    found = found.filter(**simple)
-    if filters.due_before:
-        found = found.filter(due_date__lt=filters.due_before)
-    return keyset_page(found, filters.limit, filters.cursor)
+def list_activities(request: HttpRequest, params: Query[ActivityQuery]) -> dict:
+    return api_list(request, ActivityFilterSet, _visible(request), params)
 
 
 @router.post("", response={201: ActivityOut}, summary="Log an activity or add a task")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
@@ -10,24 +11,28 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
-from opportune.accounts.api import AccountFilters, ContactFilters, filter_accounts, filter_contacts
-from opportune.accounts.models import Account, Contact
+from opportune.accounts.api import AccountQuery, ContactQuery
 from opportune.errors import field_error
+from opportune.filtering import api_list, query_schema
 from opportune.identity import policy
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
-from opportune.leads.api import LeadFilters, filter_leads
-from opportune.leads.models import Lead
-from opportune.opportunities.api import OpportunityFilters, filter_opportunities
-from opportune.opportunities.models import Opportunity
-from opportune.paging import ListParams, Page, keyset_page
+from opportune.leads.api import LeadQuery
+from opportune.opportunities.api import OpportunityQuery
+from opportune.paging import ListParams, Page
 
-from .export import csv_lines, error_lines
+from .export import csv_lines, error_lines, export_queryset
+from .filters import ImportJobFilterSet
 from .models import ImportJob, ImportMapping, Target
 from .schemas import ImportJobOut, MappingIn, MappingOut
 from .services import create_job, enqueue, resume_job, save_mapping, store_upload
 
 router = Router(tags=["import and export"])
+
+if TYPE_CHECKING:
+    ImportJobQuery = ListParams
+else:
+    ImportJobQuery = query_schema(ImportJobFilterSet, "ImportJobQuery")
 
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
@@ -75,8 +80,9 @@ def post_import(
 
 
 @router.get("/imports", response=Page[ImportJobOut], summary="Your imports, newest first")
-def list_imports(request: HttpRequest, params: Query[ListParams]) -> dict:
-    return keyset_page(ImportJob.objects.visible_to(actor(request)), params.limit, params.cursor)
+def list_imports(request: HttpRequest, params: Query[ImportJobQuery]) -> dict:
+    jobs = ImportJob.objects.visible_to(actor(request))
+    return api_list(request, ImportJobFilterSet, jobs, params)
 
 
 @router.get("/imports/{int:job_id}", response=ImportJobOut, summary="An import's progress")
@@ -115,7 +121,9 @@ def post_mapping(request: HttpRequest, payload: MappingIn) -> Status[ImportMappi
     return Status(201, save_mapping(actor(request), payload))
 
 
-def _streamed(target: str, queryset: QuerySet) -> StreamingHttpResponse:
+def _export(request: HttpRequest, target: str) -> StreamingHttpResponse:
+    """The list's rows for this query string (the list's own FilterSet), as CSV."""
+    queryset = export_queryset(target, actor(request), request.GET)
     response = StreamingHttpResponse(
         csv_lines(target, queryset), content_type="text/csv; charset=utf-8"
     )
@@ -124,27 +132,24 @@ def _streamed(target: str, queryset: QuerySet) -> StreamingHttpResponse:
 
 
 @router.get("/exports/leads", response={200: None}, summary="The filtered leads as CSV")
-def export_leads(request: HttpRequest, filters: Query[LeadFilters]) -> StreamingHttpResponse:
-    return _streamed(Target.LEADS, filter_leads(Lead.objects.visible_to(actor(request)), filters))
+def export_leads(request: HttpRequest, params: Query[LeadQuery]) -> StreamingHttpResponse:
+    return _export(request, Target.LEADS)
 
 
 @router.get("/exports/accounts", response={200: None}, summary="The filtered accounts as CSV")
-def export_accounts(request: HttpRequest, filters: Query[AccountFilters]) -> StreamingHttpResponse:
-    found = filter_accounts(Account.objects.visible_to(actor(request)), filters)
-    return _streamed(Target.ACCOUNTS, found)
+def export_accounts(request: HttpRequest, params: Query[AccountQuery]) -> StreamingHttpResponse:
+    return _export(request, Target.ACCOUNTS)
 
 
 @router.get("/exports/contacts", response={200: None}, summary="The filtered contacts as CSV")
-def export_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> StreamingHttpResponse:
-    found = filter_contacts(Contact.objects.visible_to(actor(request)), filters)
-    return _streamed(Target.CONTACTS, found)
+def export_contacts(request: HttpRequest, params: Query[ContactQuery]) -> StreamingHttpResponse:
+    return _export(request, Target.CONTACTS)
 
 
 @router.get(
     "/exports/opportunities", response={200: None}, summary="The filtered opportunities as CSV"
 )
 def export_opportunities(
-    request: HttpRequest, filters: Query[OpportunityFilters]
+    request: HttpRequest, params: Query[OpportunityQuery]
 ) -> StreamingHttpResponse:
-    found = filter_opportunities(Opportunity.objects.visible_to(actor(request)), filters)
-    return _streamed(Target.OPPORTUNITIES, found)
+    return _export(request, Target.OPPORTUNITIES)

@@ -148,24 +148,29 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0 if job.status == "done" else 1
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from opportune.leads.api import LeadFilters, filter_leads
-    from opportune.leads.models import Lead
+def _filter_params(args: argparse.Namespace) -> dict[str, str]:
+    """``--filter NAME=VALUE`` (repeatable) and the ``--status/--source/--q`` shorthands: the
+    list's own query-string parameters, checked by its FilterSet like the UI's and API's."""
+    from opportune.errors import field_error
 
-    from .export import csv_lines
+    params: dict[str, str] = {}
+    for given in args.filter or []:
+        name, sep, value = given.partition("=")
+        if not sep or not name:
+            raise field_error("filter", f"--filter takes NAME=VALUE, not '{given}'.")
+        params[name.strip()] = value
+    for name in ("status", "source", "q"):
+        value = getattr(args, name)
+        if value is not None:
+            params[name] = value
+    return params
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import csv_lines, export_queryset
 
     user = _actor(args.user)
-    if args.target == Target.LEADS:
-        filters = LeadFilters.model_validate(
-            {"status": args.status, "source": args.source, "q": args.q}
-        )
-        queryset = filter_leads(Lead.objects.visible_to(user), filters)
-    else:
-        from opportune.accounts.models import Account, Contact
-        from opportune.opportunities.models import Opportunity
-
-        model = {"accounts": Account, "contacts": Contact, "opportunities": Opportunity}
-        queryset = model[args.target].objects.visible_to(user)  # type: ignore[attr-defined]
+    queryset = export_queryset(args.target, user, _filter_params(args), also_allowed=())
     if not args.output:
         sys.stdout.writelines(csv_lines(args.target, queryset))
         return 0
@@ -199,6 +204,12 @@ def add_commands(commands: argparse._SubParsersAction, command: CommandMaker) ->
     export.add_argument("target", choices=targets)
     export.add_argument("--output", "-o", help="default: standard output")
     export.add_argument("--user", help="export what this user sees (default: the first admin)")
-    export.add_argument("--status", help="leads: this status only")
-    export.add_argument("--source", help="leads: this source only")
-    export.add_argument("--q", help="leads: search name, company and email")
+    export.add_argument(
+        "--filter",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a filter of the list, as in its URL and API (repeatable), e.g. owner_id=3",
+    )
+    export.add_argument("--status", help="shorthand for --filter status=VALUE")
+    export.add_argument("--source", help="shorthand for --filter source=VALUE")
+    export.add_argument("--q", help="shorthand for --filter q=VALUE (search)")

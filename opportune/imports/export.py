@@ -4,13 +4,19 @@ written as they come, so a million-row export holds one chunk in memory."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.db.models import Model, QuerySet
 
+from opportune.accounts.filters import AccountFilterSet, ContactFilterSet
 from opportune.accounts.models import Account, Contact
+from opportune.filtering import PAGING_PARAMS, ListFilterSet
+from opportune.identity.models import User
+from opportune.identity.policy import visible
+from opportune.leads.filters import LeadFilterSet
 from opportune.leads.models import Lead
+from opportune.opportunities.filters import OpportunityFilterSet
 from opportune.opportunities.models import Opportunity
 
 from .models import ImportJob, Target
@@ -51,6 +57,29 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         },
     ),
 }
+
+
+# Each exportable list and its FilterSet: the list's own filters, so an export has the rows
+# the list shows (paging and sort parameters are allowed and ignored: an export is all rows).
+LISTS: dict[str, tuple[type[Model], type[ListFilterSet]]] = {
+    Target.LEADS: (Lead, LeadFilterSet),
+    Target.ACCOUNTS: (Account, AccountFilterSet),
+    Target.CONTACTS: (Contact, ContactFilterSet),
+    Target.OPPORTUNITIES: (Opportunity, OpportunityFilterSet),
+}
+
+
+def export_queryset(
+    target: str,
+    user: User,
+    params: Mapping[str, Any],
+    *,
+    also_allowed: Iterable[str] = PAGING_PARAMS,
+) -> QuerySet[Any]:
+    """The records of list ``target`` that ``user`` sees, narrowed by the list's filters;
+    an unknown parameter or value raises ``RuleViolation`` naming it."""
+    model, filterset = LISTS[Target(target)]
+    return filterset.apply(user, visible(user, model), params, also_allowed=also_allowed)
 
 
 class _Echo:

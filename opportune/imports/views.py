@@ -4,24 +4,18 @@ Every rule is in ``services.py``; these views only call it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from opportune.accounts.models import Account, Contact
-from opportune.errors import DomainError
-from opportune.leads.forms import LeadFilterForm
-from opportune.leads.models import Lead
-from opportune.leads.views import filter_leads
-from opportune.opportunities.models import Opportunity
+from opportune.errors import DomainError, RuleViolation
 from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
+from opportune.web.lists import UI_PARAMS
 
-from .export import csv_lines, error_lines
+from .export import LISTS, csv_lines, error_lines, export_queryset
 from .forms import ImportForm
 from .models import ImportJob, Target
 from .services import create_job, enqueue, import_checked, resume_job, store_file
@@ -103,19 +97,13 @@ def import_errors(request: AuthedRequest, pk: int) -> StreamingHttpResponse:
 
 
 @login_required
-def export(request: AuthedRequest, target: str) -> StreamingHttpResponse:
-    """The list as CSV: for leads, with the lead list's own filters (its query string)."""
-    user = request.user
-    queryset: QuerySet[Any]
-    if target == Target.LEADS:
-        leads = Lead.objects.visible_to(user)
-        queryset = filter_leads(user, leads, LeadFilterForm(request.GET))
-    elif target == Target.ACCOUNTS:
-        queryset = Account.objects.visible_to(user)
-    elif target == Target.CONTACTS:
-        queryset = Contact.objects.visible_to(user)
-    elif target == Target.OPPORTUNITIES:
-        queryset = Opportunity.objects.visible_to(user)
-    else:
+def export(request: AuthedRequest, target: str) -> HttpResponse | StreamingHttpResponse:
+    """The list as CSV, with the list's own filters (its query string, the same FilterSet);
+    invalid filters are a 422 that names them, never a silently unfiltered file."""
+    if target not in LISTS:
         raise Http404("Nothing to export by that name.")
+    try:
+        queryset = export_queryset(target, request.user, request.GET, also_allowed=UI_PARAMS)
+    except RuleViolation as exc:
+        return HttpResponse(exc.detail, status=422, content_type="text/plain; charset=utf-8")
     return _csv_response(csv_lines(target, queryset), f"{target}.csv")

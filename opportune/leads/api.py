@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
@@ -14,14 +14,16 @@ from pydantic import BeforeValidator, Field
 
 from opportune.capture.schemas import DuplicateOut, duplicates_out
 from opportune.errors import Conflict
+from opportune.filtering import api_list, query_schema
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
-from opportune.paging import ListParams, Page, keyset_page
+from opportune.paging import ListParams, Page
 from opportune.schemas import KeyOf, OutputSchema
 
 from .conversion import ConversionResult, conversion_candidates, convert_lead
+from .filters import LeadFilterSet
 from .models import Lead, LeadStatus
-from .schemas import ConversionOptions, LeadChanges, LeadCreate, RatingValue, Source
+from .schemas import ConversionOptions, LeadChanges, LeadCreate
 from .services import create_lead, update_lead
 
 router = Router(tags=["leads"])
@@ -94,15 +96,10 @@ class LeadCreatedOut(LeadOut):
     )
 
 
-class LeadFilters(ListParams):
-    status: str | None = None
-    source: Source | None = None
-    rating: RatingValue | None = None
-    owner_id: int | None = None
-    is_converted: bool | None = None
-    created_after: dt.datetime | None = None
-    created_before: dt.datetime | None = None
-    q: str | None = Field(None, max_length=100, description="Searches name, company and email.")
+if TYPE_CHECKING:
+    LeadQuery = ListParams
+else:
+    LeadQuery = query_schema(LeadFilterSet, "LeadQuery")
 
 
 class StatusOut(OutputSchema):
@@ -145,35 +142,9 @@ def _visible(request: HttpRequest) -> QuerySet[Lead]:
     return Lead.objects.visible_to(actor(request)).select_related("status")
 
 
-def filter_leads(leads: QuerySet[Lead], filters: LeadFilters) -> QuerySet[Lead]:
-    if filters.status:
-        leads = leads.filter(status__key=filters.status)
-    if filters.source:
-        leads = leads.filter(source=filters.source)
-    if filters.rating:
-        leads = leads.filter(rating=filters.rating)
-    if filters.owner_id is not None:
-        leads = leads.filter(owner_id=filters.owner_id)
-    if filters.is_converted is not None:
-        leads = leads.filter(is_converted=filters.is_converted)
-    if filters.created_after:
-        leads = leads.filter(created_at__gte=filters.created_after)
-    if filters.created_before:
-        leads = leads.filter(created_at__lt=filters.created_before)
-    if filters.q:
-        term = filters.q.strip()
-        leads = leads.filter(
-            Q(last_name__icontains=term)
-            | Q(first_name__icontains=term)
-            | Q(company__icontains=term)
-            | Q(email__icontains=term)
-        )
-    return leads
-
-
 @router.get("", response=Page[LeadOut], summary="List leads")
-def list_leads(request: HttpRequest, filters: Query[LeadFilters]) -> dict:
-    return keyset_page(filter_leads(_visible(request), filters), filters.limit, filters.cursor)
+def list_leads(request: HttpRequest, params: Query[LeadQuery]) -> dict:
+    return api_list(request, LeadFilterSet, _visible(request), params)
 
 
 @router.post("", response={201: LeadCreatedOut}, summary="Create a lead")

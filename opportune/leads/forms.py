@@ -187,33 +187,3 @@ class ConvertForm(SchemaForm):
             for name in ("opportunity_name", "amount", "stage", "close_date"):
                 data.pop(name, None)
         return data
-
-
-class LeadFilterForm(forms.Form):
-    """The lead list's filters (GET); reading, so no rules to share."""
-
-    q = forms.CharField(label="Search", required=False)
-    status = forms.ChoiceField(label="Status", required=False)
-    source = forms.ChoiceField(
-        label="Source", choices=[("", "Any source"), *LeadSource.choices], required=False
-    )
-    rating = forms.ChoiceField(
-        label="Rating", choices=[("", "Any rating"), *Rating.choices], required=False
-    )
-    owner = forms.ChoiceField(label="Owner", required=False)
-    created_from = forms.DateField(label="Created from", required=False, widget=DateInput())
-    created_to = forms.DateField(label="Created to", required=False, widget=DateInput())
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [  # type: ignore[attr-defined]
-            ("", "Open leads"),
-            ("all", "All statuses"),
-            *((s.key, s.label) for s in LeadStatus.objects.all()),
-        ]
-        self.fields["owner"].choices = [  # type: ignore[attr-defined]
-            ("", "Anyone"),
-            ("me", "Me"),
-            ("none", "Unassigned"),
-            *((str(pk), label) for pk, label in owner_choices(policy.LEAD)[1:]),
-        ]

@@ -3,12 +3,11 @@ conversion. Every rule is in ``services.py`` / ``conversion.py``; these views on
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -29,28 +28,26 @@ from opportune.web.http import (
     visible_or_404,
     wants_fragment,
 )
-from opportune.web.pagination import keyset_page
+from opportune.web.lists import list_context
 
 from .conversion import conversion_candidates, convert_lead
+from .filters import OPEN, LeadFilterSet
 from .forms import (
     CRITERIA_LABELS,
     BulkForm,
     ConvertForm,
     LeadCreateForm,
-    LeadFilterForm,
     LeadForm,
     QualificationForm,
     StatusForm,
 )
-from .models import Lead, LeadStatus, QualificationPolicy
+from .models import Lead, QualificationPolicy
 from .schemas import ConversionOptions, LeadChanges, LeadCreate
 from .services import create_lead, update_lead, update_leads
 
 PAGE_SIZE = 50
-# Sortable columns; "created" walks the primary key, which grows with creation and is what
-# the (owner, -id) and (status, -id) indexes serve.
-SORTS = {"created": "id", "name": "last_name", "company": "company", "updated": "updated_at"}
-DEFAULT_SORT = "-created"
+# The filter bar's fields; the list opens on open leads (status=open).
+SHOWN_FILTERS = ("q", "status", "source", "owner", "rating", "created_from", "created_to")
 EDITABLE = [name for name in LeadForm.base_fields if name != "owner"]
 
 
@@ -68,65 +65,21 @@ def _get_lead(request: AuthedRequest, pk: int) -> Lead:
     )
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def filter_leads(user: User, leads: QuerySet[Lead], form: LeadFilterForm) -> QuerySet[Lead]:
-    data = form.cleaned_data if form.is_valid() else {}
-    status = data.get("status", "")
-    if status == "":
-        # "Not closed" rather than "open": a NOT IN cannot use the status index, so the
-        # newest-first walk stays on the primary key and stops after one page.
-        leads = leads.exclude(status__in=LeadStatus.objects.filter(is_closed=True))
-    elif status != "all":
-        leads = leads.filter(status__in=LeadStatus.objects.filter(key=status))
-    for name in ("source", "rating"):
-        if data.get(name):
-            leads = leads.filter(**{name: data[name]})
-    owner = data.get("owner", "")
-    if owner == "me":
-        leads = leads.filter(owner=user)
-    elif owner == "none":
-        leads = leads.filter(owner__isnull=True)
-    elif owner.isdigit():
-        leads = leads.filter(owner_id=int(owner))
-    if data.get("created_from"):
-        leads = leads.filter(created_at__gte=_day_start(data["created_from"]))
-    if data.get("created_to"):
-        leads = leads.filter(created_at__lt=_day_start(data["created_to"] + dt.timedelta(days=1)))
-    for term in (data.get("q") or "").split()[:5]:
-        leads = leads.filter(
-            Q(first_name__icontains=term)
-            | Q(last_name__icontains=term)
-            | Q(company__icontains=term)
-            | Q(email__icontains=term)
-        )
-    return leads
-
-
-def _sort(value: str) -> tuple[str, str]:
-    """The sort the user asked for (if it is one we offer) and its ORDER BY column."""
-    if value.lstrip("-") not in SORTS:
-        value = DEFAULT_SORT
-    column = SORTS[value.lstrip("-")]
-    return value, f"-{column}" if value.startswith("-") else column
-
-
 @login_required
 def lead_list(request: AuthedRequest) -> HttpResponse:
-    form = LeadFilterForm(request.GET)
-    sort, order = _sort(request.GET.get("sort", DEFAULT_SORT))
-    leads = filter_leads(request.user, _leads(request.user), form)
-    page = keyset_page(leads, order, request.GET.get("cursor"), PAGE_SIZE)
-    context = {
-        "form": form,
-        "page": page,
-        "sort": sort,
-        "bulk": BulkForm(prefix="bulk") if policy.may_write(request.user) else None,
-        "return_to": request.get_full_path(),
-    }
-    return render_page(request, "leads/lead_list.html", context, "results")
+    context, status = list_context(
+        request,
+        LeadFilterSet,
+        _leads(request.user),
+        defaults={"status": OPEN},
+        shown=SHOWN_FILTERS,
+        page_size=PAGE_SIZE,
+    )
+    context.update(
+        bulk=BulkForm(prefix="bulk") if policy.may_write(request.user) else None,
+        return_to=request.get_full_path(),
+    )
+    return render_page(request, "leads/lead_list.html", context, "results", status)
 
 
 @login_required

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
-from pydantic import Field
 
+from opportune.filtering import api_list, query_schema
 from opportune.identity.auth import actor
 from opportune.identity.services import require_writer
-from opportune.paging import ListParams, Page, keyset_page
+from opportune.paging import ListParams, Page
 from opportune.schemas import AllOf, KeyOf, OutputSchema
 
+from .filters import OpportunityFilterSet
 from .models import LostReason, Opportunity, OpportunityHistory, Pipeline, Stage
-from .schemas import Category, OpportunityChanges, OpportunityCreate
+from .schemas import OpportunityChanges, OpportunityCreate
 from .services import change_opportunity, draft_from, open_opportunity
 
 opportunities_router = Router(tags=["opportunities"])
@@ -73,17 +74,10 @@ class HistoryOut(OutputSchema):
     changed_at: dt.datetime
 
 
-class OpportunityFilters(ListParams):
-    pipeline: str | None = None
-    stage: str | None = None
-    owner_id: int | None = None
-    account_id: int | None = None
-    forecast_category: Category | None = None
-    is_closed: bool | None = None
-    is_won: bool | None = None
-    close_date_from: dt.date | None = None
-    close_date_to: dt.date | None = None
-    q: str | None = Field(None, max_length=100, description="Searches the name.")
+if TYPE_CHECKING:
+    OpportunityQuery = ListParams
+else:
+    OpportunityQuery = query_schema(OpportunityFilterSet, "OpportunityQuery")
 
 
 class StageOut(OutputSchema):
@@ -117,32 +111,9 @@ def _visible(request: HttpRequest) -> QuerySet[Opportunity]:
     )
 
 
-def filter_opportunities(
-    found: QuerySet[Opportunity], filters: OpportunityFilters
-) -> QuerySet[Opportunity]:
-    """The list's filters, shared by the API list and the CSV export."""
-    simple = {
-        "pipeline__key": filters.pipeline,
-        "stage__key": filters.stage,
-        "owner_id": filters.owner_id,
-        "account_id": filters.account_id,
-        "forecast_category": filters.forecast_category,
-        "is_closed": filters.is_closed,
-        "is_won": filters.is_won,
-        "close_date__gte": filters.close_date_from,
-        "close_date__lte": filters.close_date_to,
-    }
-    found = found.filter(**{k: v for k, v in simple.items() if v is not None})
-    if filters.q:
-        found = found.filter(Q(name__icontains=filters.q.strip()))
-    return found
-
-
 @opportunities_router.get("", response=Page[OpportunityOut], summary="List opportunities")
-def list_opportunities(request: HttpRequest, filters: Query[OpportunityFilters]) -> dict:
-    return keyset_page(
-        filter_opportunities(_visible(request), filters), filters.limit, filters.cursor
-    )
+def list_opportunities(request: HttpRequest, params: Query[OpportunityQuery]) -> dict:
+    return api_list(request, OpportunityFilterSet, _visible(request), params)
 
 
 @opportunities_router.post("", response={201: OpportunityDetailOut}, summary="Open an opportunity")

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -29,8 +29,9 @@ from opportune.fiscal import period_containing
 from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404, wants_fragment
-from opportune.web.pagination import keyset_page
+from opportune.web.lists import list_context
 
+from .filters import OpportunityFilterSet
 from .forms import BoardFilterForm, CloseForm, MoveForm, OpportunityForm
 from .models import ContactRole, Opportunity, OpportunityHistory, Pipeline, Stage
 from .schemas import OpportunityChanges
@@ -38,7 +39,6 @@ from .services import change_opportunity, close_opportunity
 
 CARDS_PER_LOAD = 50
 PAGE_SIZE = 50
-STATES = [("open", "Open"), ("won", "Won"), ("lost", "Lost"), ("all", "All")]
 
 
 def _require_access(user: User) -> None:
@@ -244,31 +244,18 @@ def move(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def opportunity_list(request: AuthedRequest) -> HttpResponse:
     _require_access(request.user)
-    state = request.GET.get("state", "open")
     opportunities = Opportunity.objects.visible_to(request.user).select_related(
         "account", "owner", "stage"
     )
-    if state == "open":
-        opportunities = opportunities.filter(is_closed=False)
-    elif state == "won":
-        opportunities = opportunities.filter(is_won=True)
-    elif state == "lost":
-        opportunities = opportunities.filter(is_closed=True, is_won=False)
-    if request.GET.get("owner") == "me":
-        opportunities = opportunities.filter(owner=request.user)
-    for term in request.GET.get("q", "").split()[:5]:
-        opportunities = opportunities.filter(
-            Q(name__icontains=term) | Q(account__name__icontains=term)
-        )
-    page = keyset_page(opportunities, "-id", request.GET.get("cursor"), PAGE_SIZE)
-    context = {
-        "page": page,
-        "state": state,
-        "states": STATES,
-        "q": request.GET.get("q", ""),
-        "owner": request.GET.get("owner", ""),
-    }
-    return render_page(request, "opportunities/opportunity_list.html", context, "results")
+    context, status = list_context(
+        request,
+        OpportunityFilterSet,
+        opportunities,
+        defaults={"state": "open"},
+        shown=("q", "state", "owner"),
+        page_size=PAGE_SIZE,
+    )
+    return render_page(request, "opportunities/opportunity_list.html", context, "results", status)
 
 
 def _history(opportunity: Opportunity) -> list[dict[str, Any]]:

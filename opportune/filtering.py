@@ -1,0 +1,313 @@
+"""What every list's FilterSet shares (each app's ``filters.py`` declares its own).
+
+A list's FilterSet is the one definition of its filters and sorts: the UI list, the API list,
+the CSV exports (UI, API, CLI) all hand it the query string, so the same query string gives
+the same rows everywhere. It is strict: an unknown parameter or value is a ``RuleViolation``
+naming the parameter (422 in the API and the UI, one line on stderr in the CLI), never a
+silently empty or silently unfiltered list. Filters only narrow the visible queryset they
+are given; visibility is decided before, by ``visible_to``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial, reduce
+from operator import or_
+from typing import Any, ClassVar
+
+import django_filters as df
+from django import forms
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, QueryDict
+from django.utils import timezone
+from pydantic import Field, JsonValue, create_model
+
+from opportune.errors import RuleViolation
+from opportune.identity import forms as identity_forms
+from opportune.identity.auth import actor
+from opportune.identity.models import User
+from opportune.paging import ListParams, keyset_page
+
+# Parameters a list takes besides its filters (paging and sort); exports ignore paging.
+PAGING_PARAMS = frozenset({"limit", "cursor", "sort"})
+MAX_TERMS = 5
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (or 1/0); anything else is an error, where Django's NullBooleanField would
+    quietly read it as "no filter"."""
+
+    def to_python(self, value: Any) -> bool | None:
+        text = str(value).strip().lower() if value is not None else ""
+        if text == "":
+            return None
+        if text in {"true", "1"}:
+            return True
+        if text in {"false", "0"}:
+            return False
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+
+class BooleanFilter(df.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class IdFilter(df.Filter):
+    """A record id (an integer), e.g. ``owner_id``, ``account_id``."""
+
+    field_class = forms.IntegerField
+
+
+class OwnerFilter(df.ChoiceFilter):
+    """``owner=me|none|<user id>``, the UI's owner picker (among the users who may own this
+    kind of record); ``owner_id`` is the API's."""
+
+    def __init__(self, kind: str, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Owner")
+        kwargs.setdefault("empty_label", "Anyone")
+        super().__init__(choices=partial(self.owner_choices, kind), **kwargs)
+
+    @staticmethod
+    def owner_choices(kind: str) -> list[tuple[str, str]]:
+        owners = [(str(pk), label) for pk, label in identity_forms.owner_choices(kind)[1:]]
+        return [("me", "Me"), ("none", "Unassigned"), *owners]
+
+    def filter(self, queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
+        if not value:
+            return queryset
+        if value == "me":
+            return queryset.filter(owner=self.parent.user)
+        if value == "none":
+            return queryset.filter(owner__isnull=True)
+        return queryset.filter(owner_id=int(value))
+
+
+class SearchFilter(df.CharFilter):
+    """``q``: every word (up to five) must match one of ``fields`` (case-insensitive)."""
+
+    def __init__(self, fields: Iterable[str], **kwargs: Any) -> None:
+        self.search_fields = list(fields)
+        kwargs.setdefault("label", "Search")
+        super().__init__(max_length=100, **kwargs)
+
+    def filter(self, queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
+        for term in value.split()[:MAX_TERMS]:
+            queryset = queryset.filter(
+                reduce(or_, (Q(**{f"{f}__icontains": term}) for f in self.search_fields))
+            )
+        return queryset
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class CreatedOnOrAfter(df.DateFilter):
+    """A day, inclusive, in the installation's time zone (the UI's date pickers)."""
+
+    def filter(self, qs: QuerySet[Any], value: dt.date | None) -> QuerySet[Any]:
+        return qs.filter(created_at__gte=day_start(value)) if value else qs
+
+
+class CreatedOnOrBefore(df.DateFilter):
+    def filter(self, qs: QuerySet[Any], value: dt.date | None) -> QuerySet[Any]:
+        if not value:
+            return qs
+        return qs.filter(created_at__lt=day_start(value + dt.timedelta(days=1)))
+
+
+def _messages(errors: Mapping[str, Any]) -> dict[str, list[str]]:
+    return {name: [str(m) for m in messages] for name, messages in errors.items()}
+
+
+class ListFilterSet(df.FilterSet):
+    """A list's filters (the declared ``df.Filter``s) and its sortable columns.
+
+    ``sorts`` maps each sort key (``?sort=name``, ``?sort=-name``) to a column that is never
+    null, so keyset paging can walk it; "created" walks the primary key.
+    """
+
+    sorts: ClassVar[dict[str, str]] = {"created": "id"}
+    default_sort: ClassVar[str] = "-created"
+
+    def __init__(
+        self, data: Mapping[str, Any] | None, queryset: QuerySet[Any], *, user: User
+    ) -> None:
+        super().__init__(data, queryset)
+        self.user = user
+        for filter_ in self.filters.values():
+            choices = filter_.extra.get("choices")
+            if callable(choices):
+                # Read from the database once per request, not once for validation and
+                # again for the filter bar.
+                filter_.extra["choices"] = _once(choices)
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return list(cls.base_filters)
+
+    @classmethod
+    def apply(
+        cls,
+        user: User,
+        queryset: QuerySet[Any],
+        params: Mapping[str, Any],
+        *,
+        also_allowed: Iterable[str] = PAGING_PARAMS,
+    ) -> QuerySet[Any]:
+        """``queryset`` narrowed by ``params``; raises ``RuleViolation`` naming every unknown
+        parameter and every invalid value."""
+        if not any(name in cls.base_filters for name in params):
+            # No filter asked for: only the parameters and the sort to check, no form to build.
+            cls.check_parameters(params, also_allowed)
+            return queryset
+        filterset = cls.bound(user, queryset, params, also_allowed=also_allowed)
+        return filterset.qs
+
+    @classmethod
+    def bound(
+        cls,
+        user: User,
+        queryset: QuerySet[Any],
+        params: Mapping[str, Any],
+        *,
+        also_allowed: Iterable[str] = PAGING_PARAMS,
+    ) -> ListFilterSet:
+        """The validated FilterSet (its ``form`` renders the UI's filter bar)."""
+        filterset = cls(_query_dict(params), queryset, user=user)
+        errors = cls._parameter_errors(params, also_allowed)
+        if not filterset.is_valid():
+            errors.update(_messages(filterset.errors))
+        if errors:
+            raise invalid(errors)
+        return filterset
+
+    @classmethod
+    def check_parameters(cls, params: Mapping[str, Any], also_allowed: Iterable[str]) -> None:
+        errors = cls._parameter_errors(params, also_allowed)
+        if errors:
+            raise invalid(errors)
+
+    @classmethod
+    def _parameter_errors(
+        cls, params: Mapping[str, Any], also_allowed: Iterable[str]
+    ) -> dict[str, list[str]]:
+        """Unknown parameters and an unknown sort (the filters' values are the form's)."""
+        allowed = set(cls.base_filters) | set(also_allowed)
+        errors = {
+            name: [f"Unknown parameter; use one of: {', '.join(sorted(allowed))}."]
+            for name in params
+            if name not in allowed
+        }
+        if "sort" in params and "sort" in allowed:
+            try:
+                cls.ordering(_single(params, "sort"))
+            except RuleViolation as exc:
+                errors.update(exc.errors)
+        return errors
+
+    @classmethod
+    def ordering(cls, sort: str | None) -> tuple[str, str]:
+        """(the sort key, its ORDER BY column); ``None`` or "" is the default sort."""
+        sort = sort or cls.default_sort
+        key = sort.removeprefix("-")
+        if key not in cls.sorts:
+            choices = ", ".join(f"{k}, -{k}" for k in cls.sorts)
+            raise invalid({"sort": [f"Unknown sort '{sort}'; use one of: {choices}."]})
+        column = cls.sorts[key]
+        return sort, f"-{column}" if sort.startswith("-") else column
+
+    @classmethod
+    def sort_keys(cls) -> list[str]:
+        return [f"{prefix}{key}" for key in cls.sorts for prefix in ("", "-")]
+
+
+def _once(choices: Callable[[], list[tuple[str, str]]]) -> Callable[[], list[tuple[str, str]]]:
+    found: list[list[tuple[str, str]]] = []
+
+    def read() -> list[tuple[str, str]]:
+        if not found:
+            found.append(choices())
+        return found[0]
+
+    return read
+
+
+def invalid(errors: dict[str, list[str]]) -> RuleViolation:
+    """One error for all of them; its text names each parameter (the CLI prints only it)."""
+    detail = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
+    return RuleViolation(f"Invalid list parameters. {detail}", errors)
+
+
+def _single(params: Mapping[str, Any], name: str) -> str:
+    value = params.get(name)
+    return "" if value is None else str(value)
+
+
+def _query_dict(params: Mapping[str, Any]) -> QueryDict:
+    if isinstance(params, QueryDict):
+        return params
+    data = QueryDict(mutable=True)
+    for name, value in params.items():
+        if value is not None:
+            data[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    return data
+
+
+# --- the API's description of the same parameters (OpenAPI) ----------------------------------
+
+_FORMATS: list[tuple[type[df.Filter], dict[str, Any]]] = [
+    (df.IsoDateTimeFilter, {"format": "date-time"}),
+    (df.DateFilter, {"format": "date"}),
+    (BooleanFilter, {"enum": ["true", "false"]}),
+    (IdFilter, {"pattern": r"^\d+$"}),
+]
+
+
+def _describe(filter_: df.Filter) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    for kind, schema in _FORMATS:
+        if isinstance(filter_, kind):
+            extra.update(schema)
+            break
+    choices = filter_.extra.get("choices")
+    if choices is not None and not callable(choices):
+        extra["enum"] = [str(value) for value, _ in choices]
+    return extra
+
+
+def query_schema(filterset: type[ListFilterSet], name: str) -> type[ListParams]:
+    """The Ninja ``Query`` schema of a list, derived from its FilterSet (no second list of
+    names): every filter is a string parameter the FilterSet validates, so the API, the UI
+    and the CLI answer the same messages; the schema documents types, formats and choices."""
+    fields: dict[str, Any] = {
+        "sort": (
+            str | None,
+            Field(
+                None,
+                description=f"Sort key; '-' sorts descending. Default {filterset.default_sort}.",
+                json_schema_extra={"enum": list[JsonValue](filterset.sort_keys())},
+            ),
+        )
+    }
+    for filter_name, filter_ in filterset.base_filters.items():
+        help_text = filter_.extra.get("help_text") or filter_.label or filter_name
+        fields[filter_name] = (
+            str | None,
+            Field(None, description=str(help_text), json_schema_extra=_describe(filter_) or None),
+        )
+    model: type[ListParams] = create_model(name, __base__=ListParams, **fields)
+    return model
+
+
+def api_list(
+    request: HttpRequest,
+    filterset: type[ListFilterSet],
+    visible: QuerySet[Any],
+    params: ListParams,
+) -> dict[str, Any]:
+    """An API list page: ``visible`` narrowed by the query string, sorted, keyset-paged."""
+    found = filterset.apply(actor(request), visible, request.GET)
+    _, order = filterset.ordering(request.GET.get("sort"))
+    return keyset_page(found, params.limit, params.cursor, order)
