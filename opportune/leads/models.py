@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from opportune.audit.models import BinManager, Deletable, LiveManager
 from opportune.capture import keys
 from opportune.identity.models import Role
 from opportune.identity.visibility import VisibleQuerySet
@@ -96,7 +97,7 @@ class LeadQuerySet(VisibleQuerySet):
     seen_whole_by = frozenset({Role.MARKETING})
 
 
-class Lead(models.Model):
+class Lead(Deletable):
     first_name = models.CharField(max_length=80, blank=True)
     last_name = models.CharField(max_length=80)
     company = models.CharField(max_length=255)
@@ -183,7 +184,8 @@ class Lead(models.Model):
     name_key = models.CharField(max_length=170, blank=True, editable=False)
     company_key = models.CharField(max_length=255, blank=True, editable=False)
 
-    objects = LeadQuerySet.as_manager()
+    objects = LiveManager.from_queryset(LeadQuerySet)()
+    with_deleted = BinManager.from_queryset(LeadQuerySet)()
 
     class Meta:
         indexes = [
