@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from opportune.audit import bin as recycle_bin
+from opportune.audit.services import record_changes, record_creation, snapshot, tracked_fields
 from opportune.errors import field_error
 from opportune.identity.services import assignable_owner, require_writer
 from opportune.schemas import blank_strings
@@ -48,6 +49,23 @@ def _is_below(account: Account, ancestor_id: int) -> bool:
     return False
 
 
+ACCOUNT_FIELDS = tracked_fields(Account, "normalized_name", "domain")
+CONTACT_FIELDS = tracked_fields(Contact)
+
+
+def _save_recorded(actor: User, record: Account | Contact, values: dict[str, Any]) -> None:
+    """Apply, save and write the field history (a creation is one "created" row)."""
+    fields = ACCOUNT_FIELDS if isinstance(record, Account) else CONTACT_FIELDS
+    new = record.pk is None
+    before = snapshot(record, fields)
+    _apply(actor, record, values)
+    record.save()
+    if new:
+        record_creation(actor, record)
+    else:
+        record_changes(actor, record, before, snapshot(record, fields))
+
+
 def _apply(actor: User, record: Account | Contact, values: dict[str, Any]) -> None:
     values = blank_strings(values, _text_fields(type(record)))
     if "owner_id" in values:
@@ -70,8 +88,7 @@ def save_account(actor: User, changes: AccountChanges, account: Account | None =
     """Create (no ``account``) or change an account; a new one belongs to its creator."""
     require_writer(actor)
     account = account or Account(owner=actor)
-    _apply(actor, account, changes.model_dump(exclude_unset=True))
-    account.save()
+    _save_recorded(actor, account, changes.model_dump(exclude_unset=True))
     return account
 
 
@@ -79,8 +96,7 @@ def save_account(actor: User, changes: AccountChanges, account: Account | None =
 def save_contact(actor: User, changes: ContactChanges, contact: Contact | None = None) -> Contact:
     require_writer(actor)
     contact = contact or Contact(owner=actor)
-    _apply(actor, contact, changes.model_dump(exclude_unset=True))
-    contact.save()
+    _save_recorded(actor, contact, changes.model_dump(exclude_unset=True))
     return contact
 
 

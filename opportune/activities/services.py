@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from opportune.accounts.models import Account, Contact
 from opportune.audit import bin as recycle_bin
+from opportune.audit.services import record_changes, record_creation, snapshot, tracked_fields
 from opportune.errors import RuleViolation, field_error
 from opportune.identity.services import assignable_owner, require_writer
 from opportune.leads.models import Lead
@@ -30,6 +31,8 @@ LINKS: dict[str, type[Lead] | type[Account] | type[Contact] | type[Opportunity]]
     "opportunity_id": Opportunity,
 }
 
+ACTIVITY_FIELDS = tracked_fields(Activity)
+
 
 def _link(actor: User, activity: Activity, field: str, record_id: int | None) -> None:
     record = None
@@ -49,6 +52,8 @@ def save_activity(
     """Log a new activity (no ``activity``) or change one; the lead's last activity moves."""
     require_writer(actor)
     activity = activity or Activity(owner=actor)
+    new = activity.pk is None
+    before = snapshot(activity, ACTIVITY_FIELDS)
     values: dict[str, Any] = changes.model_dump(exclude_unset=True)
     for field in LINKS:
         if field in values:
@@ -71,6 +76,10 @@ def save_activity(
         raise field_error("end_at", "The end is before the start.")
     activity.done_at = (activity.done_at or timezone.now()) if activity.is_done else None
     activity.save()
+    if new:
+        record_creation(actor, activity)
+    else:
+        record_changes(actor, activity, before, snapshot(activity, ACTIVITY_FIELDS))
     if activity.lead_id:
         Lead.objects.filter(pk=activity.lead_id).update(last_activity_at=timezone.now())
     return activity

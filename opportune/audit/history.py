@@ -18,6 +18,7 @@ EVENTS = {
     "created": "Created",
     "deleted_at": "Deleted (to the recycle bin)",
     "purged": "Purged",
+    "merged": "Merged with",
 }
 
 

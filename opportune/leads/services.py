@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from opportune.audit import bin as recycle_bin
 from opportune.audit.models import FieldChange
-from opportune.audit.services import field_changes, snapshot
+from opportune.audit.services import field_changes, record_creation, snapshot
 from opportune.capture.services import assign_owner
 from opportune.errors import Conflict, DomainError, RuleViolation, field_error
 from opportune.identity.models import User
@@ -33,7 +33,16 @@ TEXT_FIELDS = {
 TRACKED_FIELDS = [
     f.name
     for f in Lead._meta.concrete_fields
-    if f.name not in {"id", "created_at", "updated_at", "last_activity_at", *MATCH_KEY_FIELDS}
+    if f.name
+    not in {
+        "id",
+        "created_at",
+        "updated_at",
+        "last_activity_at",
+        "deleted_at",  # the recycle bin records its own rows
+        "deleted_by",
+        *MATCH_KEY_FIELDS,
+    }
 ]
 
 
@@ -118,6 +127,7 @@ def create_lead(actor: User, data: LeadCreate, *, default_owner: User | None = N
         lead.owner = default_owner or assign_owner(lead) or actor
     check_disqualification(lead.status, lead.disqualify_reason)
     lead.save()
+    record_creation(actor, lead)
     return lead
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from opportune.accounts.models import Account, Contact
 from opportune.audit import bin as recycle_bin
-from opportune.audit.services import record_changes, snapshot
+from opportune.audit.services import record_changes, record_creation, snapshot
 from opportune.errors import RuleViolation, field_error
 from opportune.identity.services import assignable_owner, require_writer
 
@@ -38,7 +38,16 @@ HISTORY_FIELDS = ("stage_id", "amount", "probability", "close_date", "forecast_c
 TRACKED_FIELDS = [
     f.attname
     for f in Opportunity._meta.concrete_fields
-    if f.name not in {"id", "created_at", "updated_at", "expected_revenue", "stage_changed_at"}
+    if f.name
+    not in {
+        "id",
+        "created_at",
+        "updated_at",
+        "expected_revenue",
+        "stage_changed_at",
+        "deleted_at",
+        "deleted_by",
+    }
 ]
 
 
@@ -178,6 +187,7 @@ def open_opportunity(
         _check_closing(opportunity)
         opportunity.save()
         _append_history(opportunity, actor, now)
+        record_creation(actor, opportunity)
     return opportunity
 
 
