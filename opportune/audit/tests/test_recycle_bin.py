@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -220,9 +221,9 @@ def test_the_worker_runs_the_purge_and_schedules_the_next(company: Company) -> N
     lead = company.lead(company.alice)
     delete_lead(company.alice, lead)
     Lead.with_deleted.filter(pk=lead.pk).update(deleted_at=timezone.now() - dt.timedelta(days=40))
-    from django.core.management import call_command
-
-    call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
+    queued = DBTaskResult.objects.get(task_path=path, status="READY")
+    queued.task.call()  # what `opportune worker` does with the queued job (its connection aside)
+    queued.delete()
     assert not Lead.with_deleted.filter(pk=lead.pk).exists()
     waiting = DBTaskResult.objects.filter(task_path=path, status="READY").get()
     assert waiting.run_after > timezone.now() + dt.timedelta(hours=5)
@@ -243,3 +244,18 @@ def test_deleted_leads_are_no_duplicate_matches(company: Company, api: Callable)
         "/api/v1/leads", {"last_name": "Again", "company": "Globex", "email": "dup@globex.example"}
     )
     assert created.json()["duplicates"] == []
+
+
+def test_starting_the_worker_schedules_the_purge(company: Company, monkeypatch: Any) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from opportune import cli
+    from opportune.audit.tasks import purge_recycle_bin
+
+    started: list[str] = []
+    monkeypatch.setattr(
+        "django.core.management.call_command", lambda name, **options: started.append(name)
+    )
+    cli.main(["worker", "--batch"])
+    assert started == ["db_worker"]
+    assert DBTaskResult.objects.filter(task_path=purge_recycle_bin.module_path).exists()
