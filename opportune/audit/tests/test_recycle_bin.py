@@ -259,3 +259,25 @@ def test_starting_the_worker_schedules_the_purge(company: Company, monkeypatch: 
     cli.main(["worker", "--batch"])
     assert started == ["db_worker"]
     assert DBTaskResult.objects.filter(task_path=purge_recycle_bin.module_path).exists()
+
+
+def test_purging_an_opportunity_removes_its_stage_history_with_it(company: Company) -> None:
+    from opportune.opportunities.services import purge_opportunity
+
+    deal = company.opportunity(company.alice)
+    delete_opportunity(company.alice, deal)
+    purge_opportunity(company.ada, deal.pk)
+    assert not OpportunityHistory.objects.filter(opportunity_id=deal.pk).exists()
+    assert FieldChange.objects.filter(record_type="opportunity", field="purged").exists()
+
+
+def test_an_account_is_not_purged_before_what_refers_to_it(company: Company) -> None:
+    from opportune.accounts.services import purge_account
+
+    account = company.account(company.alice, "Acme")
+    contact = company.contact(company.alice, account)
+    delete_contact(company.alice, contact)
+    delete_account(company.alice, account)
+    with pytest.raises(Conflict):
+        purge_account(company.ada, account.pk)
+    assert Account.with_deleted.filter(pk=account.pk).exists()
