@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from .models import FieldChange
-
-if TYPE_CHECKING:
-    from opportune.identity.models import User
 
 # Rows that are events rather than a field's change.
 EVENTS = {
@@ -41,27 +37,41 @@ def field_label(model: type[Model], field: str) -> str:
 
 def label_values(kind: str, changes: Iterable[FieldChange]) -> None:
     """Give each change its ``label`` (the field as users know it) and, for the page,
-    ``old_display`` / ``new_display``: people by name rather than id (one query)."""
+    ``old_display`` / ``new_display``: related records (owner, stage, account...) by name
+    rather than id or key, with one query per kind of related record on the page."""
     from opportune.audit.bin import model_of
-    from opportune.identity.models import User
 
     model = model_of(kind)
     changes = list(changes)
-    people_fields = {
-        f.name for f in model._meta.concrete_fields if f.is_relation and f.related_model is User
-    }
-    ids = {
-        int(value)
-        for change in changes
-        if change.field in people_fields
-        for value in (change.old_value, change.new_value)
-        if value.isdigit()
-    }
-    people: dict[int, User] = User.objects.in_bulk(ids) if ids else {}
+    related: dict[str, type[Model]] = {}
+    for f in model._meta.concrete_fields:
+        if f.is_relation and f.related_model is not None and not isinstance(f.related_model, str):
+            related[f.name] = related[f.attname] = f.related_model
+    names: dict[tuple[type[Model], str], str] = {}
+    for target in set(related.values()):
+        values = {
+            value
+            for change in changes
+            if related.get(change.field) is target
+            for value in (change.old_value, change.new_value)
+            if value
+        }
+        if not values:
+            continue
+        rows: QuerySet[Model] = target._base_manager.all()  # deleted records keep their name
+        ids = [int(v) for v in values if v.isdigit()]
+        keys = [v for v in values if not v.isdigit()]
+        by_key = any(f.name == "key" for f in target._meta.concrete_fields)
+        condition = Q(pk__in=ids) | (Q(key__in=keys) if by_key and keys else Q(pk__in=[]))
+        for record in rows.filter(condition):
+            names[(target, str(record.pk))] = str(record)
+            if by_key:
+                names[(target, str(getattr(record, "key", "")))] = str(record)
     for change in changes:
         change.label = field_label(model, change.field)  # type: ignore[attr-defined]
+        of = related.get(change.field)
         for side in ("old", "new"):
             value: str = getattr(change, f"{side}_value")
-            if change.field in people_fields and value.isdigit() and int(value) in people:
-                value = str(people[int(value)])
+            if of is not None:
+                value = names.get((of, value), value)
             setattr(change, f"{side}_display", value)

@@ -173,3 +173,16 @@ def test_the_history_tab_renders_on_the_record_page(
     assert "History" in detail
     tab = page.get(f"/{path}/{record.pk}/history/").content.decode()
     assert "Owner" in tab and "Bob" in tab and "Alice" in tab and "Maria" in tab
+
+
+def test_the_history_tab_names_stages_and_accounts_not_their_ids(
+    company: Company, client: Client, api: Callable
+) -> None:
+    deal = company.opportunity(company.alice)
+    other = company.account(company.alice, "Umbrella")
+    api(company.alice).patch(
+        f"/api/v1/opportunities/{deal.pk}", {"stage": "negotiation", "account_id": other.pk}
+    )
+    tab = logged_in(client, company.alice).get(f"/opportunities/{deal.pk}/history/")
+    text = tab.content.decode()
+    assert "Negotiation" in text and "Prospecting" in text and "Umbrella" in text
