@@ -281,3 +281,38 @@ def test_an_account_is_not_purged_before_what_refers_to_it(company: Company) -> 
     with pytest.raises(Conflict):
         purge_account(company.ada, account.pk)
     assert Account.with_deleted.filter(pk=account.pk).exists()
+
+
+def test_the_bin_pages_across_kinds_deleted_at_the_same_moment(
+    company: Company, api: Callable
+) -> None:
+    from opportune.audit.bin import delete_record
+
+    records = [
+        company.lead(company.alice),
+        company.lead(company.alice, last_name="Two"),
+        company.contact(company.alice, None),
+        company.account(company.alice, "Alone"),
+        company.opportunity(company.alice),
+    ]
+    for record in records:
+        delete_record(company.alice, record, now=NOW)
+    seen, cursor = [], None
+    for _ in range(5):
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = api(company.alice).get("/api/v1/recycle-bin", **params).json()
+        seen += [(i["kind"], i["id"]) for i in page["items"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    expected = {(r._meta.model_name, r.pk) for r in records}
+    assert len(seen) == len(expected) and set(seen) == expected
+
+
+def test_exports_leave_the_bin_out(company: Company, api: Callable) -> None:
+    kept, gone = company.lead(company.alice, last_name="Kept"), company.lead(company.alice)
+    delete_lead(company.alice, gone)
+    response = api(company.alice).get("/api/v1/exports/leads")
+    body = b"".join(response.streaming_content).decode()
+    assert "Kept" in body and f"\n{gone.pk}," not in body and "deleted_at" not in body
+    assert kept.pk
