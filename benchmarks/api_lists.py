@@ -50,7 +50,7 @@ def main() -> None:
     status = LeadStatus.objects.get(key="new")
     raw_sql = (
         "SELECT l.*, s.key FROM leads_lead l JOIN leads_leadstatus s ON s.id = l.status_id "
-        "WHERE l.owner_id = %s ORDER BY l.id DESC LIMIT %s"
+        "WHERE l.owner_id = %s AND l.deleted_at IS NULL ORDER BY l.id DESC LIMIT %s"
     )
 
     def median_ms(run: object) -> float:

@@ -53,7 +53,7 @@ CHUNK = 50_000
 RAW_GROUPED = """
 SELECT owner_id, forecast_category, SUM(amount), COUNT(*), SUM(expected_revenue)
 FROM opportunities_opportunity
-WHERE close_date >= %s AND close_date <= %s
+WHERE close_date >= %s AND close_date <= %s AND deleted_at IS NULL
 GROUP BY owner_id, forecast_category
 """
 
@@ -68,7 +68,7 @@ WITH RECURSIVE ancestry(team_id, ancestor_id) AS (
     SELECT owner_id, forecast_category, SUM(amount) AS amount, COUNT(*) AS deals,
            SUM(expected_revenue) AS weighted
     FROM opportunities_opportunity
-    WHERE close_date >= %s AND close_date <= %s
+    WHERE close_date >= %s AND close_date <= %s AND deleted_at IS NULL
     GROUP BY owner_id, forecast_category
 )
 SELECT 'owner', owner_id, forecast_category, amount, deals, weighted FROM per_owner

@@ -102,6 +102,7 @@ def _protected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _register_routers() -> None:
     from opportune.accounts.api import accounts_router, contacts_router
     from opportune.activities.api import router as activities_router
+    from opportune.audit.api import router as bin_router
     from opportune.capture.api import public_router as web_to_lead_router
     from opportune.capture.api import router as capture_router
     from opportune.forecasting.analytics_api import router as analytics_router
@@ -125,6 +126,7 @@ def _register_routers() -> None:
     api.add_router("/", capture_router)
     api.add_router("/", web_to_lead_router)
     api.add_router("/", imports_router)
+    api.add_router("/", bin_router)
 
 
 _register_routers()

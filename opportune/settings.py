@@ -183,6 +183,8 @@ OPPORTUNE_WEB_TO_LEAD_PER_MINUTE = int(os.environ.get("OPPORTUNE_WEB_TO_LEAD_PER
 OPPORTUNE_TRUSTED_PROXIES = int(os.environ.get("OPPORTUNE_TRUSTED_PROXIES", "0"))
 # The CRM's public address, used in the web-to-lead snippet to paste into a website.
 OPPORTUNE_BASE_URL = os.environ.get("OPPORTUNE_BASE_URL", "http://127.0.0.1:8000")
+# Days a deleted record stays in the recycle bin, restorable, before the worker purges it.
+OPPORTUNE_RECYCLE_BIN_DAYS = int(os.environ.get("OPPORTUNE_RECYCLE_BIN_DAYS", "30"))
 # Helper processes that check a large import's next rows while the worker writes (0: none;
 # unset: one per core beyond the first, at most two).
 _import_helpers = os.environ.get("OPPORTUNE_IMPORT_HELPERS", "")

@@ -11,9 +11,9 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
+from opportune.audit.api import add_record_routes
 from opportune.filtering import api_list, query_schema
 from opportune.identity.auth import actor
-from opportune.identity.services import require_writer
 from opportune.paging import ListParams, Page
 from opportune.schemas import OutputSchema
 
@@ -103,14 +103,6 @@ def patch_account(request: HttpRequest, account_id: int, payload: AccountChanges
     return save_account(actor(request), payload, account)
 
 
-@accounts_router.delete("/{int:account_id}", response={204: None}, summary="Delete an account")
-def delete_account(request: HttpRequest, account_id: int) -> Status[None]:
-    account = get_object_or_404(_accounts(request), pk=account_id)
-    require_writer(actor(request))
-    account.delete()
-    return Status(204, None)
-
-
 @contacts_router.get("", response=Page[ContactOut], summary="List contacts")
 def list_contacts(request: HttpRequest, params: Query[ContactQuery]) -> dict:
     return api_list(request, ContactFilterSet, _contacts(request), params)
@@ -132,9 +124,5 @@ def patch_contact(request: HttpRequest, contact_id: int, payload: ContactChanges
     return save_contact(actor(request), payload, contact)
 
 
-@contacts_router.delete("/{int:contact_id}", response={204: None}, summary="Delete a contact")
-def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
-    contact = get_object_or_404(_contacts(request), pk=contact_id)
-    require_writer(actor(request))
-    contact.delete()
-    return Status(204, None)
+add_record_routes(accounts_router, "account", "account_id", AccountOut)
+add_record_routes(contacts_router, "contact", "contact_id", ContactOut)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import models
 
+from opportune.audit.models import BinManager, Deletable, LiveManager
 from opportune.identity.visibility import VisibleQuerySet
 
 _LEGAL_SUFFIXES = re.compile(
@@ -32,7 +33,7 @@ def website_domain(website: str) -> str:
     return host.removeprefix("www.")
 
 
-class Account(models.Model):
+class Account(Deletable):
     name = models.CharField(max_length=255)
     website = models.CharField(max_length=255, blank=True)
     industry = models.CharField(max_length=80, blank=True)
@@ -60,7 +61,8 @@ class Account(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = VisibleQuerySet.as_manager()
+    objects = LiveManager.from_queryset(VisibleQuerySet)()
+    with_deleted = BinManager.from_queryset(VisibleQuerySet)()
 
     class Meta:
         indexes = [models.Index(fields=["owner", "-id"], name="account_owner_recent")]
@@ -77,7 +79,7 @@ class Account(models.Model):
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
-class Contact(models.Model):
+class Contact(Deletable):
     first_name = models.CharField(max_length=80, blank=True)
     last_name = models.CharField(max_length=80)
     account = models.ForeignKey(
@@ -106,7 +108,8 @@ class Contact(models.Model):
     # The phone in E.164, kept by save(): a new lead is matched against contacts by it.
     phone_key = models.CharField(max_length=20, blank=True, db_index=True, editable=False)
 
-    objects = VisibleQuerySet.as_manager()
+    objects = LiveManager.from_queryset(VisibleQuerySet)()
+    with_deleted = BinManager.from_queryset(VisibleQuerySet)()
 
     class Meta:
         indexes = [models.Index(fields=["owner", "-id"], name="contact_owner_recent")]

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
+from opportune.audit import bin as recycle_bin
+from opportune.audit.services import record_changes, record_creation, snapshot, tracked_fields
 from opportune.errors import field_error
 from opportune.identity import policy
 from opportune.schemas import blank_strings
@@ -47,6 +49,23 @@ def _is_below(account: Account, ancestor_id: int) -> bool:
     return False
 
 
+ACCOUNT_FIELDS = tracked_fields(Account, "normalized_name", "domain")
+CONTACT_FIELDS = tracked_fields(Contact)
+
+
+def _save_recorded(actor: User, record: Account | Contact, values: dict[str, Any]) -> None:
+    """Apply, save and write the field history (a creation is one "created" row)."""
+    fields = ACCOUNT_FIELDS if isinstance(record, Account) else CONTACT_FIELDS
+    new = record.pk is None
+    before = snapshot(record, fields)
+    _apply(actor, record, values)
+    record.save()
+    if new:
+        record_creation(actor, record)
+    else:
+        record_changes(actor, record, before, snapshot(record, fields))
+
+
 def _apply(actor: User, record: Account | Contact, values: dict[str, Any]) -> None:
     values = blank_strings(values, _text_fields(type(record)))
     if "owner_id" in values:
@@ -79,8 +98,7 @@ def save_account(actor: User, changes: AccountChanges, account: Account | None =
     """Create (no ``account``) or change an account; a new one belongs to its creator."""
     _require_create_or_change(actor, Account, account)
     account = account or Account(owner=actor)
-    _apply(actor, account, changes.model_dump(exclude_unset=True))
-    account.save()
+    _save_recorded(actor, account, changes.model_dump(exclude_unset=True))
     return account
 
 
@@ -88,6 +106,40 @@ def save_account(actor: User, changes: AccountChanges, account: Account | None =
 def save_contact(actor: User, changes: ContactChanges, contact: Contact | None = None) -> Contact:
     _require_create_or_change(actor, Contact, contact)
     contact = contact or Contact(owner=actor)
-    _apply(actor, contact, changes.model_dump(exclude_unset=True))
-    contact.save()
+    _save_recorded(actor, contact, changes.model_dump(exclude_unset=True))
     return contact
+
+
+# --- the recycle bin (opportune.audit.bin holds the rules every kind shares) -----------
+
+
+def delete_account(actor: User, account: Account) -> None:
+    """Send the account to the recycle bin (its history and activities stay)."""
+    recycle_bin.delete_record(actor, account)
+
+
+def restore_account(actor: User, account_id: int) -> Account:
+    restored = recycle_bin.restore_record(actor, "account", account_id)
+    assert isinstance(restored, Account)
+    return restored
+
+
+def purge_account(actor: User, account_id: int) -> None:
+    """Remove a deleted account for good, now (admins only; the worker purges the rest)."""
+    recycle_bin.purge_record(actor, "account", account_id)
+
+
+def delete_contact(actor: User, contact: Contact) -> None:
+    """Send the contact to the recycle bin (its history and activities stay)."""
+    recycle_bin.delete_record(actor, contact)
+
+
+def restore_contact(actor: User, contact_id: int) -> Contact:
+    restored = recycle_bin.restore_record(actor, "contact", contact_id)
+    assert isinstance(restored, Contact)
+    return restored
+
+
+def purge_contact(actor: User, contact_id: int) -> None:
+    """Remove a deleted contact for good, now (admins only; the worker purges the rest)."""
+    recycle_bin.purge_record(actor, "contact", contact_id)

@@ -10,9 +10,9 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
+from opportune.audit.api import add_record_routes
 from opportune.filtering import api_list, query_schema
 from opportune.identity.auth import actor
-from opportune.identity.services import require_writer
 from opportune.paging import ListParams, Page
 from opportune.schemas import OutputSchema
 
@@ -74,9 +74,4 @@ def patch_activity(request: HttpRequest, activity_id: int, payload: ActivityChan
     return save_activity(actor(request), payload, activity)
 
 
-@router.delete("/{int:activity_id}", response={204: None}, summary="Delete an activity")
-def delete_activity(request: HttpRequest, activity_id: int) -> Status[None]:
-    activity = get_object_or_404(_visible(request), pk=activity_id)
-    require_writer(actor(request))
-    activity.delete()
-    return Status(204, None)
+add_record_routes(router, "activity", "activity_id", ActivityOut)

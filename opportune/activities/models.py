@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from opportune.audit.models import BinManager, Deletable, LiveManager
 from opportune.identity.visibility import VisibleQuerySet
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class ActivityQuerySet(VisibleQuerySet):
         return self.filter(condition)
 
 
-class Activity(models.Model):
+class Activity(Deletable):
     kind = models.CharField(max_length=10, choices=ActivityKind.choices)
     subject = models.CharField(max_length=255)
     body = models.TextField(blank=True)
@@ -90,7 +91,8 @@ class Activity(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ActivityQuerySet.as_manager()
+    objects = LiveManager.from_queryset(ActivityQuerySet)()
+    with_deleted = BinManager.from_queryset(ActivityQuerySet)()
 
     class Meta:
         verbose_name_plural = "activities"

@@ -9,6 +9,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from opportune.accounts.models import Account, Contact
+from opportune.audit import bin as recycle_bin
+from opportune.audit.services import record_changes, record_creation, snapshot, tracked_fields
 from opportune.errors import RuleViolation, field_error
 from opportune.identity import policy
 from opportune.leads.models import Lead
@@ -28,6 +30,8 @@ LINKS: dict[str, type[Lead] | type[Account] | type[Contact] | type[Opportunity]]
     "contact_id": Contact,
     "opportunity_id": Opportunity,
 }
+
+ACTIVITY_FIELDS = tracked_fields(Activity)
 
 
 def _link(actor: User, activity: Activity, field: str, record_id: int | None) -> None:
@@ -50,6 +54,8 @@ def save_activity(
         policy.require(actor, policy.Verb.CHANGE, activity)
     policy.require_writer(actor)
     activity = activity or Activity(owner=actor)
+    new = activity.pk is None
+    before = snapshot(activity, ACTIVITY_FIELDS)
     values: dict[str, Any] = changes.model_dump(exclude_unset=True)
     for field in LINKS:
         if field in values:
@@ -73,6 +79,10 @@ def save_activity(
         raise field_error("end_at", "The end is before the start.")
     activity.done_at = (activity.done_at or timezone.now()) if activity.is_done else None
     activity.save()
+    if new:
+        record_creation(actor, activity)
+    else:
+        record_changes(actor, activity, before, snapshot(activity, ACTIVITY_FIELDS))
     if activity.lead_id:
         Lead.objects.filter(pk=activity.lead_id).update(last_activity_at=timezone.now())
     return activity
@@ -101,3 +111,22 @@ def next_open_task(user: User, **record: Lead | Account | Contact | Opportunity)
         .order_by(F("due_date").asc(nulls_last=True), "pk")
         .first()
     )
+
+
+# --- the recycle bin (opportune.audit.bin holds the rules every kind shares) -----------
+
+
+def delete_activity(actor: User, activity: Activity) -> None:
+    """Send the activity to the recycle bin (its history and activities stay)."""
+    recycle_bin.delete_record(actor, activity)
+
+
+def restore_activity(actor: User, activity_id: int) -> Activity:
+    restored = recycle_bin.restore_record(actor, "activity", activity_id)
+    assert isinstance(restored, Activity)
+    return restored
+
+
+def purge_activity(actor: User, activity_id: int) -> None:
+    """Remove a deleted activity for good, now (admins only; the worker purges the rest)."""
+    recycle_bin.purge_record(actor, "activity", activity_id)

@@ -1,4 +1,9 @@
-"""Field history of leads and opportunities (PRODUCT.md section 8): who changed what, when."""
+"""Field history of sales records (PRODUCT.md section 8): who changed what, when; and the
+columns and managers of the recycle bin every deletable record shares."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -21,3 +26,32 @@ class FieldChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_type}#{self.record_id}.{self.field}"
+
+
+class LiveManager(models.Manager[Any]):
+    """The default manager of a deletable record: records in the recycle bin do not exist
+    for lists, pages, reports, forecasts, duplicate checks, imports or exports."""
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class BinManager(models.Manager[Any]):
+    """Every row, deleted or not: for the recycle bin, restores and purges only."""
+
+
+class Deletable(models.Model):
+    """A record that deleting sends to the recycle bin (soft delete) until it is purged."""
+
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True

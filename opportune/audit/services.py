@@ -1,4 +1,4 @@
-"""Writing the field history of leads and opportunities."""
+"""Writing the field history of leads, accounts, contacts, opportunities and activities."""
 
 from __future__ import annotations
 
@@ -46,4 +46,30 @@ def field_changes(
         )
         for name in before
         if before[name] != after[name]
+    ]
+
+
+def creation(actor: User | None, record: models.Model) -> FieldChange:
+    """The single row that records a record's creation (its fields are on the record)."""
+    return FieldChange(
+        record_type=record._meta.model_name or "",
+        record_id=record.pk,
+        field="created",
+        new_value=str(record)[:200],
+        changed_by=actor,
+    )
+
+
+def record_creation(actor: User | None, record: models.Model) -> None:
+    creation(actor, record).save()
+
+
+def tracked_fields(model: type[models.Model], *skip: str) -> list[str]:
+    """The fields a kind's history follows: its own, not its ids, dates kept by the database
+    or recycle-bin columns (deleting and restoring write their own rows)."""
+    untracked = {"id", "created_at", "updated_at", "deleted_at", "deleted_by", *skip}
+    return [
+        f.name
+        for f in model._meta.concrete_fields
+        if f.name not in untracked and f.editable and not getattr(f, "generated", False)
     ]

@@ -140,6 +140,8 @@ def merge_leads(
         setattr(master, name, value)
     master.save()
     record_changes(actor, master, before, snapshot(master, MERGE_FIELDS))
+    merged_in = ", ".join(f"#{o.pk} {o}" for o in others)
+    record_changes(actor, master, {"merged": ""}, {"merged": merged_in})
     merge.master = master
     merge.save()
     return merge

@@ -20,11 +20,12 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from opportune.activities.models import Activity, ActivityKind
+from opportune.audit.services import record_changes, snapshot
 from opportune.errors import DomainError, RuleViolation
 from opportune.fields import fill_empty
 from opportune.leads.models import Lead
 from opportune.leads.schemas import LeadCreate
-from opportune.leads.services import create_lead
+from opportune.leads.services import TRACKED_FIELDS, create_lead
 from opportune.schemas import field_errors
 
 from . import keys
@@ -132,8 +133,10 @@ def _open_lead_with_email(email: str) -> Lead | None:
 
 
 def _fill_empty(lead: Lead, values: dict[str, Any]) -> None:
+    before = snapshot(lead, TRACKED_FIELDS)
     filled = fill_empty_fields(lead, values.items())
     lead.save()
+    record_changes(None, lead, before, snapshot(lead, TRACKED_FIELDS))  # by the web form
     body = "Filled: " + ", ".join(filled) if filled else "No new information."
     Activity.objects.create(
         kind=ActivityKind.NOTE,

@@ -13,14 +13,16 @@ imports, analytics) through the services they call:
 The rules, by role:
 
 - **admin**: everything, including purging the recycle bin and configuring Opportune.
-- **sales_manager**: changes, deletes and restores what they see (their team tree and the
-  unowned queue); converts; sets quotas and adjusts forecasts of the people they manage.
+- **sales_manager**: changes and deletes what they see (their team tree and the unowned
+  queue); converts; sets quotas and adjusts forecasts of the people they manage.
 - **sales_rep**: changes what they see (their own records, or their team's when
   ``OPPORTUNE_REPS_SEE_TEAM`` is on); may not delete a converted lead or a won opportunity.
 - **marketing**: sees every lead and never an opportunity; creates and imports leads;
   changes and deletes only the leads it owns or that are still unassigned (a rep's lead
   belongs to sales); reads the accounts and contacts of its team; logs activities on leads.
 - **read_only**: reads what its team sees and changes nothing.
+- **everyone who writes** restores from the recycle bin what they own or deleted themselves;
+  admins restore anything, and alone purge the bin at once.
 
 Record states (a converted lead cannot be edited, a closed deal cannot be moved) are not
 access rules: the services refuse them as conflicts (409).
@@ -31,7 +33,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from opportune.errors import NotAllowed, field_error
@@ -159,12 +161,12 @@ def _refusal(user: User, verb: Verb, kind: str, record: Model | None) -> str | N
         return None
     if kind in _HIDDEN.get(user.role, frozenset()):
         return f"Your role does not work with {kind} records."
+    if verb == Verb.RESTORE and record is not None:
+        return _restore_refusal(user, record)
     if user.role == Role.MARKETING:
         return _marketing_refusal(user, verb, kind, record)
     if verb == Verb.DELETE and user.role == Role.SALES_REP and record is not None:
         return _rep_delete_refusal(record)
-    if verb == Verb.RESTORE and record is not None:
-        return _restore_refusal(user, record)
     return None
 
 
@@ -200,6 +202,16 @@ def _restore_refusal(user: User, record: Model) -> str | None:
     if user.pk in (getattr(record, "owner_id", None), getattr(record, "deleted_by_id", None)):
         return None
     return "Only the record's owner, whoever deleted it, or an admin may restore it."
+
+
+def restorable(user: User) -> Q | None:
+    """The filter on records in the bin that the user may restore (None: all of them); the
+    recycle bin lists these, so it offers only what restoring will accept."""
+    if not may_write(user):
+        return Q(pk__in=[])
+    if user.is_admin:
+        return None
+    return Q(owner=user) | Q(deleted_by=user)
 
 
 def may(user: User, verb: Verb | str, target: Model | type[Model]) -> bool:

@@ -24,7 +24,10 @@ from .models import ImportJob, Target
 CHUNK = 2000
 
 # Exported columns: the field names the importer maps back by itself (a file round-trips).
-_SKIP = {"id", "email_key", "phone_key", "name_key", "company_key", "normalized_name", "domain"}
+_SKIP = {
+    *("id", "email_key", "phone_key", "name_key", "company_key", "normalized_name", "domain"),
+    "deleted_at",  # exports hold live records only
+}
 
 
 def _columns(model: type[Model], related: dict[str, str]) -> list[tuple[str, str]]:

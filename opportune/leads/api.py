@@ -12,11 +12,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 from pydantic import BeforeValidator, Field
 
+from opportune.audit.api import add_record_routes
 from opportune.capture.schemas import DuplicateOut, duplicates_out
-from opportune.errors import Conflict
 from opportune.filtering import api_list, query_schema
 from opportune.identity.auth import actor
-from opportune.identity.services import require_writer
 from opportune.paging import ListParams, Page
 from opportune.schemas import KeyOf, OutputSchema
 
@@ -166,16 +165,6 @@ def patch_lead(request: HttpRequest, lead_id: int, payload: LeadChanges) -> Lead
     return update_lead(actor(request), lead, payload)
 
 
-@router.delete("/{int:lead_id}", response={204: None}, summary="Delete a lead")
-def delete_lead(request: HttpRequest, lead_id: int) -> Status[None]:
-    lead = get_object_or_404(_visible(request), pk=lead_id)
-    require_writer(actor(request))
-    if lead.is_converted:
-        raise Conflict("A converted lead is kept as the record of where its deal came from.")
-    lead.delete()
-    return Status(204, None)
-
-
 @router.get(
     "/{int:lead_id}/conversion-candidates",
     response=CandidatesOut,
@@ -198,6 +187,8 @@ def post_convert(request: HttpRequest, lead_id: int, payload: ConversionOptions)
         "lead": Lead.objects.select_related("status").get(pk=lead_id),
     }
 
+
+add_record_routes(router, "lead", "lead_id", LeadOut)
 
 status_router = Router(tags=["configuration"])
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from opportune.accounts.models import Account, Contact, normalize_company, website_domain
 from opportune.activities.models import Activity
-from opportune.audit.services import record_changes, snapshot
+from opportune.audit.models import FieldChange
+from opportune.audit.services import record_changes, record_creation, snapshot
 from opportune.errors import Conflict, NotAllowed, RuleViolation, field_error
 from opportune.fields import fill_empty, is_empty
 from opportune.fiscal import fiscal_quarter_end
@@ -139,12 +140,15 @@ def _account_for(actor: User, lead: Lead, options: ConversionOptions, owner: Use
         account = Account(owner=owner)
         _copy_all(account, lead, ACCOUNT_FROM_LEAD)
         account.save()
+        record_creation(actor, account)
         return account
     existing = Account.objects.visible_to(actor).filter(pk=options.account_id).first()
     if existing is None:
         raise field_error("account_id", f"No account {options.account_id} that you can see.")
+    before = snapshot(existing, list(ACCOUNT_FROM_LEAD.values()))
     if filled := _fill_empty(existing, lead, ACCOUNT_FROM_LEAD):
         existing.save(update_fields=[*filled, "updated_at"])
+        record_changes(actor, existing, before, snapshot(existing, list(before)))
     return existing
 
 
@@ -155,11 +159,14 @@ def _contact_for(
         contact = Contact(account=account, owner=owner)
         _copy_all(contact, lead, CONTACT_FROM_LEAD)
         contact.save()
+        record_creation(actor, contact)
         return contact
     existing = Contact.objects.visible_to(actor).filter(pk=options.contact_id).first()
     if existing is None:
         raise field_error("contact_id", f"No contact {options.contact_id} that you can see.")
     contact = existing
+    tracked = {*CONTACT_FROM_LEAD.values(), "account", "lead_source", "do_not_call"}
+    before = snapshot(contact, sorted(tracked | {"email_opt_out"}))
     if contact.account_id not in (None, account.pk):
         raise field_error("contact_id", "The contact belongs to another account.")
     filled = _fill_empty(contact, lead, CONTACT_FROM_LEAD)
@@ -175,6 +182,7 @@ def _contact_for(
             filled.append(opt_out)
     if filled:
         contact.save(update_fields=[*set(filled), "updated_at"])
+        record_changes(actor, contact, before, snapshot(contact, list(before)))
     return contact
 
 
@@ -255,7 +263,26 @@ def convert_lead(actor: User, lead_id: int, options: ConversionOptions) -> Conve
             "create_opportunity", "Opportunity fields were given but create_opportunity is false."
         )
 
-    Activity.objects.filter(lead=lead).update(contact=contact, opportunity=opportunity)
+    moved = Activity.objects.filter(lead=lead)
+    FieldChange.objects.bulk_create(
+        FieldChange(
+            record_type="activity",
+            record_id=pk,
+            field=field,
+            old_value=str(old) if old else "",
+            new_value=str(new.pk) if new else "",
+            changed_by=actor,
+        )
+        for pk, old_contact, old_opportunity in moved.values_list(
+            "pk", "contact_id", "opportunity_id"
+        )
+        for field, old, new in (
+            ("contact", old_contact, contact),
+            ("opportunity", old_opportunity, opportunity),
+        )
+        if (old or None) != (new.pk if new else None)
+    )
+    moved.update(contact=contact, opportunity=opportunity)
     before = snapshot(lead, TRACKED_FIELDS)
     lead.status = LeadStatus.converted()
     lead.is_converted = True

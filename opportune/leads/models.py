@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import BaseConstraint
 
+from opportune.audit.models import BinManager, Deletable, LiveManager
 from opportune.capture import keys
 from opportune.errors import ConfigurationMissing
 from opportune.identity.visibility import VisibleQuerySet
@@ -174,7 +175,7 @@ class LeadQuerySet(VisibleQuerySet):
     """Leads as each user sees them (who sees what: identity.policy)."""
 
 
-class Lead(models.Model):
+class Lead(Deletable):
     first_name = models.CharField(max_length=80, blank=True)
     last_name = models.CharField(max_length=80)
     company = models.CharField(max_length=255)
@@ -261,7 +262,8 @@ class Lead(models.Model):
     name_key = models.CharField(max_length=170, blank=True, editable=False)
     company_key = models.CharField(max_length=255, blank=True, editable=False)
 
-    objects = LeadQuerySet.as_manager()
+    objects = LiveManager.from_queryset(LeadQuerySet)()
+    with_deleted = BinManager.from_queryset(LeadQuerySet)()
 
     class Meta:
         indexes = [

@@ -11,9 +11,9 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
+from opportune.audit.api import add_record_routes
 from opportune.filtering import api_list, query_schema
 from opportune.identity.auth import actor
-from opportune.identity.services import require_writer
 from opportune.paging import ListParams, Page
 from opportune.schemas import AllOf, KeyOf, OutputSchema
 
@@ -142,16 +142,6 @@ def patch_opportunity(
     return _visible(request).get(pk=opportunity_id)
 
 
-@opportunities_router.delete(
-    "/{int:opportunity_id}", response={204: None}, summary="Delete an opportunity"
-)
-def delete_opportunity(request: HttpRequest, opportunity_id: int) -> Status[None]:
-    opportunity = get_object_or_404(_visible(request), pk=opportunity_id)
-    require_writer(actor(request))
-    opportunity.delete()
-    return Status(204, None)
-
-
 @opportunities_router.get(
     "/{int:opportunity_id}/history",
     response=list[HistoryOut],
@@ -177,3 +167,6 @@ def get_pipeline(request: HttpRequest, key: str) -> Pipeline:
 @config_router.get("/lost-reasons", response=list[LostReasonOut], summary="Lost reasons")
 def list_lost_reasons(request: HttpRequest) -> QuerySet[LostReason]:
     return LostReason.objects.all()
+
+
+add_record_routes(opportunities_router, "opportunity", "opportunity_id", OpportunityOut)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F
 
+from opportune.audit.models import BinManager, Deletable, LiveManager
 from opportune.errors import ConfigurationMissing
 from opportune.identity.visibility import VisibleQuerySet
 from opportune.schemas import validate_key
@@ -113,7 +114,7 @@ class OpportunityQuerySet(VisibleQuerySet):
     """Opportunities as each user sees them (who sees what: identity.policy)."""
 
 
-class Opportunity(models.Model):
+class Opportunity(Deletable):
     name = models.CharField(max_length=120)
     account = models.ForeignKey(
         "accounts.Account", on_delete=models.PROTECT, related_name="opportunities"
@@ -158,7 +159,8 @@ class Opportunity(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = OpportunityQuerySet.as_manager()
+    objects = LiveManager.from_queryset(OpportunityQuerySet)()
+    with_deleted = BinManager.from_queryset(OpportunityQuerySet)()
 
     class Meta:
         verbose_name_plural = "opportunities"
@@ -167,9 +169,12 @@ class Opportunity(models.Model):
             models.Index(fields=["stage", "-id"], name="opp_stage_recent"),
             # Covers a period's forecast (close date range, grouped by owner and category,
             # summing amount and expected revenue): an index-only scan on both databases.
+            # Partial: forecasts never count the recycle bin, and the condition keeps the
+            # index covering without adding deleted_at to it.
             models.Index(
                 fields=["close_date", "owner", "forecast_category", "amount", "expected_revenue"],
                 name="opp_forecast",
+                condition=models.Q(deleted_at__isnull=True),
             ),
         ]
         constraints = [

@@ -24,4 +24,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("capture/", include("opportune.capture.urls")),
     path("imports/", include("opportune.imports.urls")),
     path("", include("opportune.forecasting.urls")),
+    path("", include("opportune.audit.urls")),
 ]

@@ -55,11 +55,13 @@ def test_read_only_users_get_403_on_writes(company: Company, api: Callable) -> N
     assert response.json()["title"] == "Not allowed"
 
 
-def test_a_converted_lead_cannot_be_deleted(company: Company, api: Callable) -> None:
+def test_a_rep_cannot_delete_a_converted_lead(company: Company, api: Callable) -> None:
     lead = company.qualified_lead(company.alice)
     client = api(company.alice)
     assert client.post(f"/api/v1/leads/{lead.pk}/convert").status_code == 200
-    assert client.delete(f"/api/v1/leads/{lead.pk}").status_code == 409
+    refused = client.delete(f"/api/v1/leads/{lead.pk}")
+    assert refused.status_code == 403
+    assert "converted lead" in refused.json()["detail"]
 
 
 def test_conversion_into_an_account_the_user_cannot_see_is_refused(

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from conftest import Company
+from opportune.audit.bin import delete_record
 
 from .endpoints import Endpoint, authenticated_endpoints
 from .records import RECORD_BUILDERS, alices_records
@@ -92,6 +93,7 @@ LISTS = {
     "/api/v1/exports/contacts": "contact_id",
     "/api/v1/exports/opportunities": "opportunity_id",
 }
+BIN = "/api/v1/recycle-bin"  # records of every kind: tested apart, below
 # Lists of people and teams, which every user reads (owner pickers, the forecast's tree).
 DIRECTORIES = {"/api/v1/users", "/api/v1/teams"}
 GET_WITHOUT_PARAMS = [e for e in authenticated_endpoints() if e.method == "get" and not e.params]
@@ -106,7 +108,7 @@ def test_every_list_of_records_is_known(
     response = api(company.ada).get(endpoint.path)
     assert response.status_code == 200
     is_list = response["Content-Type"].startswith("text/csv") or "items" in response.json()
-    known = endpoint.path in LISTS or endpoint.path in DIRECTORIES
+    known = endpoint.path in LISTS or endpoint.path in DIRECTORIES or endpoint.path == BIN
     assert not is_list or known, f"Add {endpoint.path} to LISTS"
 
 
@@ -119,6 +121,23 @@ def test_lists_hold_only_visible_records(company: Company, api: Callable, path: 
         assert response.status_code == 200
         ids = {int(item["id"]) for item in _items(response)}
         assert (alices in ids) is listed, f"{user} on {path}: {sorted(ids)}"
+
+
+def test_the_recycle_bin_holds_only_what_the_user_may_restore(
+    company: Company, api: Callable
+) -> None:
+    """Alice deletes her lead: it is in her bin and the admin's, not in Bob's (who never saw
+    it) nor the manager's (who sees it, but restores only what she owns or deleted)."""
+    lead = company.lead(company.alice)
+    delete_record(company.alice, lead)
+    for user, listed in (
+        (company.alice, True),
+        (company.ada, True),
+        (company.bob, False),
+        (company.maria, False),
+    ):
+        items = api(user).get(BIN).json()["items"]
+        assert (("lead", lead.pk) in {(i["kind"], i["id"]) for i in items}) is listed, user
 
 
 def _items(response: Any) -> list[dict[str, Any]]:

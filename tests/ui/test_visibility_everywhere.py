@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from conftest import Company
+from opportune.audit.bin import delete_record, model_of
 from opportune.web.testing import (
     HTMX,
     logged_in,
@@ -24,6 +25,7 @@ from opportune.web.testing import (
 )
 from tests.api.records import alices_records
 
+RECORD_KINDS = ("lead", "account", "contact", "opportunity", "activity")
 # URL name -> the record (a key of tests/api/records.py) its ``pk`` names.
 PAGE_RECORDS: dict[str, str] = {
     "leads:detail": "lead_id",
@@ -49,6 +51,10 @@ PAGE_RECORDS: dict[str, str] = {
     "imports:resume": "job_id",
     "imports:run": "job_id",
     "imports:errors": "job_id",
+    **{f"audit:history_{kind}": f"{kind}_id" for kind in RECORD_KINDS},
+    **{f"audit:delete_{kind}": f"{kind}_id" for kind in RECORD_KINDS},
+    "audit:restore": "<binned kind>",  # a record in the recycle bin, by its ``kind``
+    "audit:purge": "<binned kind>",
 }
 # Pages naming configuration, not a record anyone owns: refused (403) to roles that may
 # not configure it, never hidden.
@@ -65,7 +71,8 @@ TIMELINE_KINDS = {
 class Page:
     name: str  # namespace:name
     record: str  # the records.py key of the record it names
-    kind: str = ""  # the activities pages' <kind>
+    kind: str = ""  # the activities' and recycle bin's pages' <kind>
+    binned: bool = False  # names a record in the recycle bin
 
     def url(self, records: dict[str, Any]) -> str:
         kwargs: dict[str, Any] = {"pk": records[self.record]}
@@ -108,6 +115,8 @@ def record_pages() -> list[Page]:
         record = PAGE_RECORDS.get(name)
         if record == "<kind>":
             pages += [Page(name, param, kind) for kind, param in TIMELINE_KINDS.items()]
+        elif record == "<binned kind>":
+            pages += [Page(name, f"{kind}_id", kind, binned=True) for kind in RECORD_KINDS]
         elif record is not None:
             pages.append(Page(name, record))
     return pages
@@ -115,6 +124,17 @@ def record_pages() -> list[Page]:
 
 PAGES = record_pages()
 REQUESTS = [("get", {}), ("get", HTMX), ("post", {}), ("post", HTMX)]
+
+
+def _records(company: Company, page: Page) -> dict[str, Any]:
+    """Alice's records; those the page names from the recycle bin deleted by Alice."""
+    records = alices_records(company)
+    if page.binned:
+        # An activity first: deleting its lead's account would wait for it otherwise.
+        for kind in ("activity", "contact", "opportunity", "lead", "account"):
+            record = model_of(kind).objects.get(pk=records[f"{kind}_id"])
+            delete_record(company.alice, record)
+    return records
 
 
 def test_every_page_that_names_a_record_is_known() -> None:
@@ -145,7 +165,7 @@ def _expected_for_outsiders(
 def test_a_record_outside_the_users_view_is_a_404_on_every_page(
     company: Company, page: Page, method: str, headers: dict
 ) -> None:
-    records = alices_records(company)
+    records = _records(company, page)
     response = _ask(Client(), page, records, method, headers, user=company.bob)
     expected = _expected_for_outsiders(company, page, records, method, headers)  # may write
     assert response.status_code == expected, f"{method.upper()} {page}: {response.status_code}"
@@ -153,7 +173,7 @@ def test_a_record_outside_the_users_view_is_a_404_on_every_page(
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.record == "opportunity_id"], ids=str)
 def test_marketing_reaches_no_opportunity_page(company: Company, page: Page) -> None:
-    records = alices_records(company)
+    records = _records(company, page)
     for method, headers in REQUESTS:
         response = _ask(Client(), page, records, method, headers, user=company.mark)
         expected = _expected_for_outsiders(company, page, records, method, headers)
@@ -166,6 +186,6 @@ def test_the_owner_reaches_the_record_on_every_page(
 ) -> None:
     """The counterpart of the 404 test: Alice's own request is answered (the page exists,
     and the record the test named is the one it shows)."""
-    records = alices_records(company)
+    records = _records(company, page)
     response = _ask(client, page, records, "get", {}, user=company.alice)
     assert response.status_code != 404, f"GET {page}: {response.content[:300]!r}"

@@ -134,7 +134,7 @@ def test_a_batch_of_edits_applies_each_and_answers_a_refused_one_in_its_place(
     other.refresh_from_db()
     assert (plain.title, plain.status.key) == ("CTO", "working")
     assert (other.title, other.status.key, other.owner) == ("VP", "new", company.bob)
-    changed = FieldChange.objects.filter(record_id__in=[plain.pk, other.pk])
+    changed = FieldChange.objects.filter(record_type="lead", record_id__in=[plain.pk, other.pk])
     # The history has the fields that changed, not the match keys derived from them.
     assert set(changed.values_list("record_id", "field", "new_value")) == {
         (plain.pk, "title", "CTO"),

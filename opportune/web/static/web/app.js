@@ -104,6 +104,15 @@
     if (input) input.focus();
   });
 
+  // A record page's Activity / History tabs (the History panel is loaded by htmx).
+  document.addEventListener("click", (event) => {
+    const tab = event.target.closest("[data-record-tab]");
+    if (!tab) return;
+    const box = tab.closest("[data-record-tabs]");
+    box.querySelectorAll(":scope > [role=tablist] > [data-record-tab]").forEach((t) => t.setAttribute("aria-selected", String(t === tab)));
+    box.querySelectorAll(":scope > [data-record-panel]").forEach((p) => { p.hidden = p.dataset.recordPanel !== tab.dataset.recordTab; });
+  });
+
   // Mobile navigation.
   document.addEventListener("click", (event) => {
     const button = event.target.closest(".menu-toggle");
