@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
 from opportune.audit.api import add_record_routes
 from opportune.filtering import api_list, query_schema
+from opportune.identity import policy
 from opportune.identity.auth import actor
 from opportune.paging import ListParams, Page
 from opportune.schemas import OutputSchema
@@ -94,12 +94,12 @@ def post_account(request: HttpRequest, payload: AccountCreate) -> Status[Account
 
 @accounts_router.get("/{int:account_id}", response=AccountOut, summary="One account")
 def get_account(request: HttpRequest, account_id: int) -> Account:
-    return get_object_or_404(_accounts(request), pk=account_id)
+    return policy.get_visible(actor(request), _accounts(request), account_id)
 
 
 @accounts_router.patch("/{int:account_id}", response=AccountOut, summary="Change an account")
 def patch_account(request: HttpRequest, account_id: int, payload: AccountChanges) -> Account:
-    account = get_object_or_404(_accounts(request), pk=account_id)
+    account = policy.get_visible(actor(request), _accounts(request), account_id)
     return save_account(actor(request), payload, account)
 
 
@@ -115,12 +115,12 @@ def post_contact(request: HttpRequest, payload: ContactCreate) -> Status[Contact
 
 @contacts_router.get("/{int:contact_id}", response=ContactOut, summary="One contact")
 def get_contact(request: HttpRequest, contact_id: int) -> Contact:
-    return get_object_or_404(_contacts(request), pk=contact_id)
+    return policy.get_visible(actor(request), _contacts(request), contact_id)
 
 
 @contacts_router.patch("/{int:contact_id}", response=ContactOut, summary="Change a contact")
 def patch_contact(request: HttpRequest, contact_id: int, payload: ContactChanges) -> Contact:
-    contact = get_object_or_404(_contacts(request), pk=contact_id)
+    contact = policy.get_visible(actor(request), _contacts(request), contact_id)
     return save_contact(actor(request), payload, contact)
 
 

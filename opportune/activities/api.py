@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
 from opportune.audit.api import add_record_routes
 from opportune.filtering import api_list, query_schema
+from opportune.identity import policy
 from opportune.identity.auth import actor
 from opportune.paging import ListParams, Page
 from opportune.schemas import OutputSchema
@@ -65,12 +65,12 @@ def post_activity(request: HttpRequest, payload: ActivityCreate) -> Status[Activ
 
 @router.get("/{int:activity_id}", response=ActivityOut, summary="One activity")
 def get_activity(request: HttpRequest, activity_id: int) -> Activity:
-    return get_object_or_404(_visible(request), pk=activity_id)
+    return policy.get_visible(actor(request), _visible(request), activity_id)
 
 
 @router.patch("/{int:activity_id}", response=ActivityOut, summary="Change or complete an activity")
 def patch_activity(request: HttpRequest, activity_id: int, payload: ActivityChanges) -> Activity:
-    activity = get_object_or_404(_visible(request), pk=activity_id)
+    activity = policy.get_visible(actor(request), _visible(request), activity_id)
     return save_activity(actor(request), payload, activity)
 
 

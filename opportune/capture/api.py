@@ -49,7 +49,7 @@ def _merge_out(merge: LeadMerge) -> MergeOut:
 )
 def get_duplicates(request: HttpRequest, lead_id: int) -> list[DuplicateOut]:
     user = actor(request)
-    lead = get_object_or_404(Lead.objects.visible_to(user), pk=lead_id)
+    lead = policy.get_visible(user, Lead.objects.all(), lead_id)
     return duplicates_out(user, lead)
 
 
@@ -75,7 +75,7 @@ def post_assignment_test(request: HttpRequest, payload: AssignmentProbe) -> Assi
         raise NotAllowed("Only admins, sales managers and marketing may test assignment rules.")
     probe: object = SimpleNamespace(**payload.model_dump(exclude={"lead_id"}))
     if payload.lead_id is not None:
-        probe = get_object_or_404(Lead.objects.visible_to(user), pk=payload.lead_id)
+        probe = policy.get_visible(user, Lead.objects.all(), payload.lead_id)
     preview = preview_assignment(probe)
     return AssignmentPreviewOut(
         rule_id=preview.rule.pk if preview.rule else None,

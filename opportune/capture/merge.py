@@ -22,7 +22,6 @@ from opportune.audit.models import FieldChange
 from opportune.audit.services import record_changes, snapshot
 from opportune.errors import Conflict, NotAllowed, RuleViolation, field_error
 from opportune.identity import policy
-from opportune.identity.services import require_writer
 from opportune.leads.models import MATCH_KEY_FIELDS, Lead
 from opportune.leads.schemas import LeadChanges
 
@@ -94,7 +93,7 @@ def merge_leads(
 ) -> LeadMerge:
     """Merge the leads into the master, in one transaction. All must be visible to the actor
     (else 404) and none converted."""
-    require_writer(actor)
+    policy.require_writer(actor)
     ids = list(dict.fromkeys([master_id, *lead_ids]))
     if not 2 <= len(ids) <= MAX_LEADS:
         raise field_error("lead_ids", f"Merge between 2 and {MAX_LEADS} different leads.")
@@ -183,7 +182,7 @@ def undo_merge(actor: User, merge_id: int) -> LeadMerge:
 
     Refused (409, naming the fields) when a field the merge set on the master was edited
     since: undoing would drop that edit. Edits to fields the merge did not set are kept."""
-    require_writer(actor)
+    policy.require_writer(actor)
     merge = get_object_or_404(LeadMerge.objects.select_for_update(), pk=merge_id)
     if merge.master_id is None:
         raise Conflict("The master lead of this merge was deleted; it cannot be undone.")

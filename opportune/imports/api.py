@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
@@ -16,7 +15,6 @@ from opportune.errors import field_error
 from opportune.filtering import api_list, query_schema
 from opportune.identity import policy
 from opportune.identity.auth import actor
-from opportune.identity.services import require_writer
 from opportune.leads.api import LeadQuery
 from opportune.opportunities.api import OpportunityQuery
 from opportune.paging import ListParams, Page
@@ -36,7 +34,7 @@ else:
 
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
-    return get_object_or_404(ImportJob.objects.visible_to(actor(request)), pk=job_id)
+    return policy.get_visible(actor(request), ImportJob.objects.all(), job_id)
 
 
 @router.post(
@@ -55,7 +53,7 @@ def post_import(
     encoding: Form[str] = "",
 ) -> Status[ImportJob]:
     user = actor(request)
-    require_writer(user)
+    policy.require_writer(user)
     saved = None
     if mapping_id is not None:
         saved = policy.get_visible(user, ImportMapping.objects.all(), mapping_id)

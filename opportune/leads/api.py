@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 from pydantic import BeforeValidator, Field
 
 from opportune.audit.api import add_record_routes
 from opportune.capture.schemas import DuplicateOut, duplicates_out
 from opportune.filtering import api_list, query_schema
+from opportune.identity import policy
 from opportune.identity.auth import actor
 from opportune.paging import ListParams, Page
 from opportune.schemas import KeyOf, OutputSchema
@@ -156,12 +156,12 @@ def post_lead(request: HttpRequest, payload: LeadCreate) -> Status[Lead]:
 
 @router.get("/{int:lead_id}", response=LeadOut, summary="One lead")
 def get_lead(request: HttpRequest, lead_id: int) -> Lead:
-    return get_object_or_404(_visible(request), pk=lead_id)
+    return policy.get_visible(actor(request), _visible(request), lead_id)
 
 
 @router.patch("/{int:lead_id}", response=LeadOut, summary="Change a lead (not once converted)")
 def patch_lead(request: HttpRequest, lead_id: int, payload: LeadChanges) -> Lead:
-    lead = get_object_or_404(_visible(request), pk=lead_id)
+    lead = policy.get_visible(actor(request), _visible(request), lead_id)
     return update_lead(actor(request), lead, payload)
 
 
@@ -171,14 +171,14 @@ def patch_lead(request: HttpRequest, lead_id: int, payload: LeadChanges) -> Lead
     summary="Likely duplicate accounts and contacts to convert into",
 )
 def get_conversion_candidates(request: HttpRequest, lead_id: int) -> dict:
-    lead = get_object_or_404(_visible(request), pk=lead_id)
+    lead = policy.get_visible(actor(request), _visible(request), lead_id)
     found = conversion_candidates(actor(request), lead)
     return {"accounts": found.accounts, "contacts": found.contacts}
 
 
 @router.post("/{int:lead_id}/convert", response=ConversionOut, summary="Convert a lead")
 def post_convert(request: HttpRequest, lead_id: int, payload: ConversionOptions) -> dict:
-    get_object_or_404(_visible(request), pk=lead_id)
+    policy.get_visible(actor(request), _visible(request), lead_id)
     result: ConversionResult = convert_lead(actor(request), lead_id, payload)
     return {
         "account_id": result.account.pk,

@@ -13,6 +13,7 @@ from ninja import Query, Router, Status
 
 from opportune.audit.api import add_record_routes
 from opportune.filtering import api_list, query_schema
+from opportune.identity import policy
 from opportune.identity.auth import actor
 from opportune.paging import ListParams, Page
 from opportune.schemas import AllOf, KeyOf, OutputSchema
@@ -126,7 +127,7 @@ def post_opportunity(request: HttpRequest, payload: OpportunityCreate) -> Status
     "/{int:opportunity_id}", response=OpportunityDetailOut, summary="One opportunity"
 )
 def get_opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
-    return get_object_or_404(_visible(request), pk=opportunity_id)
+    return policy.get_visible(actor(request), _visible(request), opportunity_id)
 
 
 @opportunities_router.patch(
@@ -137,7 +138,7 @@ def get_opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
 def patch_opportunity(
     request: HttpRequest, opportunity_id: int, payload: OpportunityChanges
 ) -> Opportunity:
-    opportunity = get_object_or_404(_visible(request), pk=opportunity_id)
+    opportunity = policy.get_visible(actor(request), _visible(request), opportunity_id)
     change_opportunity(actor(request), opportunity, payload.model_dump(exclude_unset=True))
     return _visible(request).get(pk=opportunity_id)
 
@@ -148,7 +149,7 @@ def patch_opportunity(
     summary="Stage, amount, probability, close date and category changes, oldest first",
 )
 def get_history(request: HttpRequest, opportunity_id: int) -> QuerySet[OpportunityHistory]:
-    opportunity = get_object_or_404(_visible(request), pk=opportunity_id)
+    opportunity = policy.get_visible(actor(request), _visible(request), opportunity_id)
     return opportunity.history.select_related("stage").order_by("changed_at", "pk")
 
 
