@@ -76,7 +76,7 @@ def _account_initial(account: Account) -> dict[str, Any]:
 def account_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     account = None
     if pk is not None:
-        account = visible_or_404(Account.objects.all(), request.user, pk)
+        account = visible_or_404(Account.objects.all(), request.user, pk, policy.Verb.CHANGE)
         form: AccountForm = AccountForm(request.POST or None, initial=_account_initial(account))
     else:
         form = AccountCreateForm(request.POST or None, initial={"owner": request.user.pk})
@@ -138,7 +138,7 @@ def _account_choices(user: User, current: int | None) -> list[Account]:
 def contact_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     contact = None
     if pk is not None:
-        contact = visible_or_404(Contact.objects.all(), request.user, pk)
+        contact = visible_or_404(Contact.objects.all(), request.user, pk, policy.Verb.CHANGE)
         initial = {
             n: getattr(contact, n) for n in ContactForm.base_fields if n not in {"owner", "account"}
         }

@@ -103,7 +103,9 @@ def log_activity(request: AuthedRequest, kind: str, pk: int) -> HttpResponse:
 @require_POST
 def complete_task(request: AuthedRequest, pk: int) -> HttpResponse:
     """Tick a task done (or open again); answers the task's row for the page that asked."""
-    activity = visible_or_404(Activity.objects.select_related("owner"), request.user, pk)
+    activity = visible_or_404(
+        Activity.objects.select_related("owner"), request.user, pk, policy.Verb.CHANGE
+    )
     done = request.POST.get("is_done", "on") in {"on", "true", "1"}
     try:
         activity = save_activity(request.user, ActivityChanges(is_done=done), activity)

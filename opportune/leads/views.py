@@ -55,13 +55,14 @@ def _leads(user: User) -> QuerySet[Lead]:
     return Lead.objects.visible_to(user).select_related("status", "owner")
 
 
-def _get_lead(request: AuthedRequest, pk: int) -> Lead:
+def _get_lead(request: AuthedRequest, pk: int, verb: policy.Verb | None = None) -> Lead:
     return visible_or_404(
         Lead.objects.select_related(
             "status", "owner", "converted_account", "converted_contact", "converted_opportunity"
         ),
         request.user,
         pk,
+        verb,
     )
 
 
@@ -172,7 +173,7 @@ def lead_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 def lead_edit(request: AuthedRequest, pk: int) -> HttpResponse:
-    lead = _get_lead(request, pk)
+    lead = _get_lead(request, pk, policy.Verb.CHANGE)
     initial = {name: getattr(lead, name) for name in EDITABLE}
     initial["owner"] = lead.owner_id
     form = LeadForm(request.POST or None, initial=initial)
@@ -200,7 +201,7 @@ def lead_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def lead_qualify(request: AuthedRequest, pk: int) -> HttpResponse:
     """Save the BANT checklist; answers the checklist and the header (convert button)."""
-    lead = _get_lead(request, pk)
+    lead = _get_lead(request, pk, policy.Verb.CHANGE)
     if request.method != "POST":
         return redirect(f"{reverse('leads:detail', args=[pk])}?fragment=checklist")
     form = QualificationForm(request.POST)
@@ -227,7 +228,7 @@ def lead_qualify(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def lead_status(request: AuthedRequest, pk: int) -> HttpResponse:
     """Change the status; a disqualifying status asks for the reason (the service insists)."""
-    lead = _get_lead(request, pk)
+    lead = _get_lead(request, pk, policy.Verb.CHANGE)
     initial = {"status": request.GET.get("status") or lead.status.key}
     form = StatusForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -259,7 +260,7 @@ def conversion_defaults(lead: Lead, pipeline: Pipeline) -> dict[str, Any]:
 
 @login_required
 def lead_convert(request: AuthedRequest, pk: int) -> HttpResponse:
-    lead = _get_lead(request, pk)
+    lead = _get_lead(request, pk, policy.Verb.CONVERT)
     if lead.is_converted:
         messages.info(request, "This lead was already converted.")
         return go_to(request, reverse("leads:detail", args=[pk]))

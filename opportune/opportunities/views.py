@@ -187,7 +187,7 @@ def pipeline_column(request: AuthedRequest, key: str, stage: str) -> HttpRespons
     return render_page(request, "opportunities/pipeline.html", context, "cards")
 
 
-def _get(request: AuthedRequest, pk: int) -> Opportunity:
+def _get(request: AuthedRequest, pk: int, verb: policy.Verb | None = None) -> Opportunity:
     _require_access(request.user)
     return visible_or_404(
         Opportunity.objects.select_related(
@@ -195,6 +195,7 @@ def _get(request: AuthedRequest, pk: int) -> Opportunity:
         ),
         request.user,
         pk,
+        verb,
     )
 
 
@@ -206,7 +207,7 @@ def move(request: AuthedRequest, pk: int) -> HttpResponse:
     A lost stage without a reason is refused by the service; the refusal comes back as the
     dialog that asks for the reason, so the rule has one home.
     """
-    opportunity = _get(request, pk)
+    opportunity = _get(request, pk, policy.Verb.CHANGE)
     form = MoveForm(request.POST)
     from_page = request.POST.get("from") == "detail"
     if form.is_valid():
@@ -329,7 +330,7 @@ def _form_initial(opportunity: Opportunity) -> dict[str, Any]:
 
 @login_required
 def opportunity_edit(request: AuthedRequest, pk: int) -> HttpResponse:
-    opportunity = _get(request, pk)
+    opportunity = _get(request, pk, policy.Verb.CHANGE)
     contacts = list(
         Contact.objects.visible_to(request.user).filter(account=opportunity.account_id)[:200]
     )
@@ -358,7 +359,7 @@ def opportunity_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def opportunity_close(request: AuthedRequest, pk: int) -> HttpResponse:
     """Close won or lost through ``close_opportunity``; lost asks for the reason."""
-    opportunity = _get(request, pk)
+    opportunity = _get(request, pk, policy.Verb.CHANGE)
     form = CloseForm(request.POST or None, initial={"outcome": request.GET.get("outcome", "won")})
     if request.method == "POST" and form.is_valid():
         won = form.cleaned_data["outcome"] == "won"

@@ -27,9 +27,16 @@ class AuthedRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def visible_or_404(queryset: QuerySet[M], user: User, pk: int) -> M:
-    """The record if the user may see it; anything else is a 404, for every verb."""
-    return policy.get_visible(user, queryset, pk)
+def visible_or_404(
+    queryset: QuerySet[M], user: User, pk: int, verb: policy.Verb | None = None
+) -> M:
+    """The record if the user may see it (anything else is a 404, for every verb) and, when
+    a ``verb`` is given, may do that to it (else the policy's 403 page, for GET too: a form
+    the user could not submit is not offered)."""
+    record = policy.get_visible(user, queryset, pk)
+    if verb is not None:
+        policy.require(user, verb, record)
+    return record
 
 
 def wants_fragment(request: AuthedRequest) -> bool:

@@ -220,3 +220,25 @@ def _csv(text: str) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("leads.csv", text.encode(), content_type="text/csv")
+
+
+@pytest.mark.parametrize(
+    "path", ["/leads/{lead}/edit/", "/leads/{lead}/status/", "/leads/{lead}/convert/"]
+)
+def test_a_form_the_user_may_not_submit_is_a_403_page_already_on_get(
+    company: Company, client: Any, path: str
+) -> None:
+    lead = company.qualified_lead(company.alice)
+    url = path.format(lead=lead.pk)
+    for user in (company.mark, company.rita):
+        response = logged_in(client, user).get(url)
+        assert response.status_code == 403, (user, url)
+    assert logged_in(client, company.alice).get(url).status_code == 200
+
+
+def test_read_only_users_get_a_403_page_on_record_forms(company: Company, client: Any) -> None:
+    deal = company.opportunity(company.alice)
+    account = company.account(company.alice, "Umbrella")
+    for url in (f"/opportunities/{deal.pk}/edit/", f"/accounts/{account.pk}/edit/"):
+        assert logged_in(client, company.rita).get(url).status_code == 403, url
+        assert logged_in(client, company.maria).get(url).status_code == 200, url
