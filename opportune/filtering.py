@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial, reduce
 from operator import or_
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import django_filters as df
 from django import forms
@@ -117,8 +117,25 @@ class CreatedOnOrBefore(df.DateFilter):
         return qs.filter(created_at__lt=day_start(value + dt.timedelta(days=1)))
 
 
-def _messages(errors: Mapping[str, Any]) -> dict[str, list[str]]:
-    return {name: [str(m) for m in messages] for name, messages in errors.items()}
+MAX_LISTED_CHOICES = 20
+
+
+def _messages(form: forms.Form) -> dict[str, list[str]]:
+    """The filter form's errors in words; an unknown choice lists the values there are."""
+    found: dict[str, list[str]] = {}
+    for name, errors in form.errors.as_data().items():
+        for error in errors:
+            message = " ".join(error.messages)
+            field = form.fields.get(name)
+            if error.code == "invalid_choice" and isinstance(field, forms.ChoiceField):
+                value = (error.params or {}).get("value", "")
+                choices = cast("Iterable[tuple[Any, Any]]", field.choices)
+                keys = [str(key) for key, _ in choices if key != ""]
+                listed = ", ".join(keys[:MAX_LISTED_CHOICES])
+                more = ", ..." if len(keys) > MAX_LISTED_CHOICES else ""
+                message = f"Unknown value '{value}'; use one of: {listed}{more}."
+            found.setdefault(name, []).append(message)
+    return found
 
 
 class ListFilterSet(df.FilterSet):
@@ -178,7 +195,7 @@ class ListFilterSet(df.FilterSet):
         filterset = cls(_query_dict(params), queryset, user=user)
         errors = cls._parameter_errors(params, also_allowed)
         if not filterset.is_valid():
-            errors.update(_messages(filterset.errors))
+            errors.update(_messages(filterset.form))
         if errors:
             raise invalid(errors)
         return filterset

@@ -515,3 +515,12 @@ def test_created_from_and_to_are_whole_days_inclusive(
         "/api/v1/leads", created_from="2026-03-10", created_to="2026-03-11"
     )
     assert {item["id"] for item in response.json()["items"]} == {first, last}
+
+
+def test_an_unknown_filter_value_is_named_with_the_values_there_are(
+    company: Company, api: Any
+) -> None:
+    answer = api(company.alice).get("/api/v1/leads", source="carrier_pigeon")
+    assert answer.status_code == 422
+    [message] = answer.json()["errors"]["source"]
+    assert message.startswith("Unknown value 'carrier_pigeon'; use one of: web, ")
