@@ -80,7 +80,7 @@ def recycle_bin(request: AuthedRequest) -> HttpResponse:
     context = {
         "entries": page["items"],
         "next": page["next"],
-        "may_purge": request.user.is_admin and request.user.is_active,
+        "may_purge": policy.may_purge(request.user),
         "days": bin.retention().days,
     }
     return render_page(request, "audit/recycle_bin.html", context, fragment="rows")

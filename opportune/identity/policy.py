@@ -224,6 +224,11 @@ def require(user: User, verb: Verb | str, target: Model | type[Model]) -> None:
         raise NotAllowed(reason)
 
 
+def may_purge(user: User) -> bool:
+    """Whether the user empties the recycle bin at once (shows the Purge buttons)."""
+    return _refusal(user, Verb.PURGE, "", None) is None
+
+
 def may_write(user: User) -> bool:
     """Whether the user changes anything at all (shows or hides the "New" buttons)."""
     return user.is_active and (user.is_admin or user.role != Role.READ_ONLY)
