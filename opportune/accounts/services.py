@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from opportune.audit import bin as recycle_bin
 from opportune.audit.services import record_changes, record_creation, snapshot, tracked_fields
 from opportune.errors import field_error
 from opportune.identity import policy
@@ -108,38 +107,3 @@ def save_contact(actor: User, changes: ContactChanges, contact: Contact | None =
     contact = contact or Contact(owner=actor)
     _save_recorded(actor, contact, changes.model_dump(exclude_unset=True))
     return contact
-
-
-# --- the recycle bin (opportune.audit.bin holds the rules every kind shares) -----------
-
-
-def delete_account(actor: User, account: Account) -> None:
-    """Send the account to the recycle bin (its history and activities stay)."""
-    recycle_bin.delete_record(actor, account)
-
-
-def restore_account(actor: User, account_id: int) -> Account:
-    restored = recycle_bin.restore_record(actor, "account", account_id)
-    assert isinstance(restored, Account)
-    return restored
-
-
-def purge_account(actor: User, account_id: int) -> None:
-    """Remove a deleted account for good, now (admins only; the worker purges the rest)."""
-    recycle_bin.purge_record(actor, "account", account_id)
-
-
-def delete_contact(actor: User, contact: Contact) -> None:
-    """Send the contact to the recycle bin (its history and activities stay)."""
-    recycle_bin.delete_record(actor, contact)
-
-
-def restore_contact(actor: User, contact_id: int) -> Contact:
-    restored = recycle_bin.restore_record(actor, "contact", contact_id)
-    assert isinstance(restored, Contact)
-    return restored
-
-
-def purge_contact(actor: User, contact_id: int) -> None:
-    """Remove a deleted contact for good, now (admins only; the worker purges the rest)."""
-    recycle_bin.purge_record(actor, "contact", contact_id)

@@ -9,7 +9,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from opportune.accounts.models import Account, Contact
-from opportune.audit import bin as recycle_bin
 from opportune.audit.services import record_changes, record_creation, snapshot, tracked_fields
 from opportune.errors import RuleViolation, field_error
 from opportune.identity import policy
@@ -111,22 +110,3 @@ def next_open_task(user: User, **record: Lead | Account | Contact | Opportunity)
         .order_by(F("due_date").asc(nulls_last=True), "pk")
         .first()
     )
-
-
-# --- the recycle bin (opportune.audit.bin holds the rules every kind shares) -----------
-
-
-def delete_activity(actor: User, activity: Activity) -> None:
-    """Send the activity to the recycle bin (its history and activities stay)."""
-    recycle_bin.delete_record(actor, activity)
-
-
-def restore_activity(actor: User, activity_id: int) -> Activity:
-    restored = recycle_bin.restore_record(actor, "activity", activity_id)
-    assert isinstance(restored, Activity)
-    return restored
-
-
-def purge_activity(actor: User, activity_id: int) -> None:
-    """Remove a deleted activity for good, now (admins only; the worker purges the rest)."""
-    recycle_bin.purge_record(actor, "activity", activity_id)

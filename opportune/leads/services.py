@@ -12,7 +12,6 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from opportune.audit import bin as recycle_bin
 from opportune.audit.models import FieldChange
 from opportune.audit.services import field_changes, record_creation, snapshot
 from opportune.capture.services import assign_owner
@@ -217,22 +216,3 @@ def _save_fields(leads: list[Lead], names: tuple[str, ...]) -> None:
 
 def disqualify_lead(actor: User, lead: Lead, reason: str, status: str = "unqualified") -> Lead:
     return update_lead(actor, lead, LeadChanges(status=status, disqualify_reason=reason))
-
-
-# --- the recycle bin (opportune.audit.bin holds the rules every kind shares) -----------
-
-
-def delete_lead(actor: User, lead: Lead) -> None:
-    """Send the lead to the recycle bin (its history and activities stay)."""
-    recycle_bin.delete_record(actor, lead)
-
-
-def restore_lead(actor: User, lead_id: int) -> Lead:
-    restored = recycle_bin.restore_record(actor, "lead", lead_id)
-    assert isinstance(restored, Lead)
-    return restored
-
-
-def purge_lead(actor: User, lead_id: int) -> None:
-    """Remove a deleted lead for good, now (admins only; the worker purges the rest)."""
-    recycle_bin.purge_record(actor, "lead", lead_id)

@@ -21,7 +21,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from opportune.accounts.models import Account, Contact
-from opportune.audit import bin as recycle_bin
 from opportune.audit.services import record_changes, record_creation, snapshot
 from opportune.errors import RuleViolation, field_error
 from opportune.identity import policy
@@ -337,22 +336,3 @@ def draft_from(actor: User, data: Any) -> OpportunityDraft:
         primary_contact=contact,
         lost_reason_key=data.lost_reason,
     )
-
-
-# --- the recycle bin (opportune.audit.bin holds the rules every kind shares) -----------
-
-
-def delete_opportunity(actor: User, opportunity: Opportunity) -> None:
-    """Send the opportunity to the recycle bin (its history and activities stay)."""
-    recycle_bin.delete_record(actor, opportunity)
-
-
-def restore_opportunity(actor: User, opportunity_id: int) -> Opportunity:
-    restored = recycle_bin.restore_record(actor, "opportunity", opportunity_id)
-    assert isinstance(restored, Opportunity)
-    return restored
-
-
-def purge_opportunity(actor: User, opportunity_id: int) -> None:
-    """Remove a deleted opportunity for good, now (admins only; the worker purges the rest)."""
-    recycle_bin.purge_record(actor, "opportunity", opportunity_id)

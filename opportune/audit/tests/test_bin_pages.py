@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.test import Client
 
 from conftest import Company
+from opportune.audit.bin import delete_record
 from opportune.leads.models import Lead
-from opportune.leads.services import delete_lead
 from opportune.web.testing import HTMX, logged_in, plain_static_files  # noqa: F401
 
 
@@ -35,14 +35,14 @@ def test_the_delete_button_shows_only_to_who_may_delete(company: Company, client
 
 def test_the_bin_page_restores_and_admins_purge(company: Company, client: Client) -> None:
     lead = company.lead(company.alice, last_name="Binned")
-    delete_lead(company.alice, lead)
+    delete_record(company.alice, lead)
     page = logged_in(client, company.alice).get("/recycle-bin/").content.decode()
     assert "Binned" in page and "Restore<" in page and "Purge<" not in page
     assert "Recycle bin" in page  # in the navigation
     restored = client.post(f"/recycle-bin/lead/{lead.pk}/restore/")
     assert restored.status_code == 302 and restored["Location"] == f"/leads/{lead.pk}/"
     assert client.get(f"/leads/{lead.pk}/").status_code == 200
-    delete_lead(company.alice, lead)
+    delete_record(company.alice, lead)
     assert client.post(f"/recycle-bin/lead/{lead.pk}/purge/").status_code == 403  # admins only
     assert Lead.with_deleted.filter(pk=lead.pk).exists()
     admin = logged_in(client, company.ada)

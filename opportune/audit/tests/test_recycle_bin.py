@@ -14,16 +14,12 @@ from django.utils import timezone
 
 from conftest import Company
 from opportune.accounts.models import Account, Contact
-from opportune.accounts.services import delete_account, delete_contact, restore_contact
 from opportune.activities.models import Activity
-from opportune.activities.services import delete_activity
-from opportune.audit.bin import purge_expired
+from opportune.audit.bin import delete_record, purge_expired, purge_record, restore_record
 from opportune.audit.models import FieldChange
 from opportune.errors import Conflict, NotAllowed
 from opportune.leads.models import Lead
-from opportune.leads.services import delete_lead, purge_lead, restore_lead
 from opportune.opportunities.models import Opportunity, OpportunityHistory
-from opportune.opportunities.services import delete_opportunity
 from opportune.web.testing import plain_static_files  # noqa: F401
 
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
@@ -58,7 +54,7 @@ def test_a_deleted_record_answers_404_in_the_api_and_the_ui(
     company: Company, api: Callable, client: object
 ) -> None:
     lead = company.lead(company.alice)
-    delete_lead(company.alice, lead)
+    delete_record(company.alice, lead)
     assert api(company.alice).get(f"/api/v1/leads/{lead.pk}").status_code == 404
     assert api(company.alice).patch(f"/api/v1/leads/{lead.pk}", {"title": "x"}).status_code == 404
     assert api(company.alice).get(f"/api/v1/leads/{lead.pk}/changes").status_code == 404
@@ -87,14 +83,14 @@ def test_restore_brings_the_record_back_with_its_history(company: Company, api: 
 
 def test_only_the_owner_the_deleter_or_an_admin_restores(company: Company) -> None:
     lead = company.lead(company.alice)
-    delete_lead(company.maria, lead)
+    delete_record(company.maria, lead)
     with pytest.raises(NotAllowed):
-        restore_lead(company.rita, lead.pk)
-    assert restore_lead(company.alice, lead.pk).deleted_at is None
-    delete_lead(company.alice, lead)
+        restore_record(company.rita, "lead", lead.pk)
+    assert restore_record(company.alice, "lead", lead.pk).deleted_at is None
+    delete_record(company.alice, lead)
     with pytest.raises(NotAllowed):  # identity.policy: not even her manager
-        restore_lead(company.maria, lead.pk)
-    assert restore_lead(company.ada, lead.pk).deleted_at is None
+        restore_record(company.maria, "lead", lead.pk)
+    assert restore_record(company.ada, "lead", lead.pk).deleted_at is None
 
 
 def test_restoring_a_live_record_is_a_conflict(company: Company, api: Callable) -> None:
@@ -107,9 +103,9 @@ def test_the_bin_lists_what_the_user_may_restore_newest_first(
 ) -> None:
     first, second = company.lead(company.alice), company.lead(company.alice, last_name="Two")
     theirs = company.lead(company.charlie)
-    delete_lead(company.alice, first)
-    delete_lead(company.alice, second)
-    delete_lead(company.charlie, theirs)
+    delete_record(company.alice, first)
+    delete_record(company.alice, second)
+    delete_record(company.charlie, theirs)
     page = api(company.alice).get("/api/v1/recycle-bin", limit=1).json()
     assert [(i["kind"], i["id"]) for i in page["items"]] == [("lead", second.pk)]
     rest = api(company.alice).get("/api/v1/recycle-bin", cursor=page["next"]).json()
@@ -133,11 +129,11 @@ def test_the_bin_costs_the_same_queries_for_3_and_30_records(
             note = Activity.objects.create(
                 kind="note", subject="n", owner=company.alice, lead=company.lead(company.alice)
             )
-            delete_activity(company.alice, note)
-            delete_opportunity(company.alice, deal)
-            delete_contact(company.alice, contact)
-            delete_account(company.alice, account)
-            delete_lead(company.alice, company.lead(company.alice))
+            delete_record(company.alice, note)
+            delete_record(company.alice, deal)
+            delete_record(company.alice, contact)
+            delete_record(company.alice, account)
+            delete_record(company.alice, company.lead(company.alice))
 
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
@@ -166,19 +162,19 @@ def test_an_account_with_live_contacts_or_deals_is_not_deleted(
 def test_a_contact_waits_for_its_account_to_be_restored(company: Company) -> None:
     account = company.account(company.alice, "Acme")
     contact = company.contact(company.alice, account)
-    delete_contact(company.alice, contact)
-    delete_account(company.alice, account)
+    delete_record(company.alice, contact)
+    delete_record(company.alice, account)
     with pytest.raises(Conflict):
-        restore_contact(company.alice, contact.pk)
+        restore_record(company.alice, "contact", contact.pk)
 
 
 def test_only_admins_purge_at_once(company: Company, api: Callable) -> None:
     lead = company.lead(company.alice)
-    delete_lead(company.alice, lead)
+    delete_record(company.alice, lead)
     assert api(company.alice).post(f"/api/v1/leads/{lead.pk}/purge").status_code == 403
     assert api(company.maria).post(f"/api/v1/leads/{lead.pk}/purge").status_code == 403
     with pytest.raises(NotAllowed):
-        purge_lead(company.maria, lead.pk)
+        purge_record(company.maria, "lead", lead.pk)
     assert api(company.ada).post(f"/api/v1/leads/{lead.pk}/purge").status_code == 204
     assert not Lead.with_deleted.filter(pk=lead.pk).exists()
 
@@ -187,10 +183,10 @@ def test_the_worker_purges_records_deleted_more_than_30_days_ago(company: Compan
     old, recent = company.lead(company.alice), company.lead(company.alice, last_name="Recent")
     account = company.account(company.alice, "Old Co")
     contact = company.contact(company.alice, account)
-    delete_contact(company.alice, contact)
-    delete_account(company.alice, account)
-    delete_lead(company.alice, old)
-    delete_lead(company.alice, recent)
+    delete_record(company.alice, contact)
+    delete_record(company.alice, account)
+    delete_record(company.alice, old)
+    delete_record(company.alice, recent)
     long_ago = NOW - dt.timedelta(days=31)
     Lead.with_deleted.filter(pk=old.pk).update(deleted_at=long_ago)
     Contact.with_deleted.filter(pk=contact.pk).update(deleted_at=long_ago)
@@ -203,7 +199,7 @@ def test_the_worker_purges_records_deleted_more_than_30_days_ago(company: Compan
 
 def test_the_retention_period_is_a_setting(company: Company, settings: object) -> None:
     lead = company.lead(company.alice)
-    delete_lead(company.alice, lead)
+    delete_record(company.alice, lead)
     Lead.with_deleted.filter(pk=lead.pk).update(deleted_at=NOW - dt.timedelta(days=8))
     settings.OPPORTUNE_RECYCLE_BIN_DAYS = 7  # type: ignore[attr-defined]
     assert purge_expired(NOW) == 1
@@ -219,7 +215,7 @@ def test_the_worker_runs_the_purge_and_schedules_the_next(company: Company) -> N
     path = purge_recycle_bin.module_path
     assert DBTaskResult.objects.filter(task_path=path, status="READY").count() == 1
     lead = company.lead(company.alice)
-    delete_lead(company.alice, lead)
+    delete_record(company.alice, lead)
     Lead.with_deleted.filter(pk=lead.pk).update(deleted_at=timezone.now() - dt.timedelta(days=40))
     queued = DBTaskResult.objects.get(task_path=path, status="READY")
     queued.task.call()  # what `opportune worker` does with the queued job (its connection aside)
@@ -231,15 +227,15 @@ def test_the_worker_runs_the_purge_and_schedules_the_next(company: Company) -> N
 
 def test_deleting_and_restoring_are_in_the_field_history(company: Company) -> None:
     lead = company.lead(company.alice)
-    delete_lead(company.alice, lead)
-    restore_lead(company.alice, lead.pk)
+    delete_record(company.alice, lead)
+    restore_record(company.alice, "lead", lead.pk)
     rows = FieldChange.objects.filter(record_type="lead", record_id=lead.pk, field="deleted_at")
     assert [(bool(r.old_value), bool(r.new_value)) for r in rows] == [(True, False), (False, True)]
 
 
 def test_deleted_leads_are_no_duplicate_matches(company: Company, api: Callable) -> None:
     gone = company.lead(company.alice, email="dup@globex.example")
-    delete_lead(company.alice, gone)
+    delete_record(company.alice, gone)
     created = api(company.alice).post(
         "/api/v1/leads", {"last_name": "Again", "company": "Globex", "email": "dup@globex.example"}
     )
@@ -262,24 +258,22 @@ def test_starting_the_worker_schedules_the_purge(company: Company, monkeypatch: 
 
 
 def test_purging_an_opportunity_removes_its_stage_history_with_it(company: Company) -> None:
-    from opportune.opportunities.services import purge_opportunity
 
     deal = company.opportunity(company.alice)
-    delete_opportunity(company.alice, deal)
-    purge_opportunity(company.ada, deal.pk)
+    delete_record(company.alice, deal)
+    purge_record(company.ada, "opportunity", deal.pk)
     assert not OpportunityHistory.objects.filter(opportunity_id=deal.pk).exists()
     assert FieldChange.objects.filter(record_type="opportunity", field="purged").exists()
 
 
 def test_an_account_is_not_purged_before_what_refers_to_it(company: Company) -> None:
-    from opportune.accounts.services import purge_account
 
     account = company.account(company.alice, "Acme")
     contact = company.contact(company.alice, account)
-    delete_contact(company.alice, contact)
-    delete_account(company.alice, account)
+    delete_record(company.alice, contact)
+    delete_record(company.alice, account)
     with pytest.raises(Conflict):
-        purge_account(company.ada, account.pk)
+        purge_record(company.ada, "account", account.pk)
     assert Account.with_deleted.filter(pk=account.pk).exists()
 
 
@@ -311,7 +305,7 @@ def test_the_bin_pages_across_kinds_deleted_at_the_same_moment(
 
 def test_exports_leave_the_bin_out(company: Company, api: Callable) -> None:
     kept, gone = company.lead(company.alice, last_name="Kept"), company.lead(company.alice)
-    delete_lead(company.alice, gone)
+    delete_record(company.alice, gone)
     response = api(company.alice).get("/api/v1/exports/leads")
     body = b"".join(response.streaming_content).decode()
     assert "Kept" in body and f"\n{gone.pk}," not in body and "deleted_at" not in body
