@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
@@ -74,17 +73,9 @@ else:
     ContactQuery = query_schema(ContactFilterSet, "ContactQuery")
 
 
-def _accounts(request: HttpRequest) -> QuerySet[Account]:
-    return Account.objects.visible_to(actor(request))
-
-
-def _contacts(request: HttpRequest) -> QuerySet[Contact]:
-    return Contact.objects.visible_to(actor(request))
-
-
 @accounts_router.get("", response=Page[AccountOut], summary="List accounts")
 def list_accounts(request: HttpRequest, params: Query[AccountQuery]) -> dict:
-    return api_list(request, AccountFilterSet, _accounts(request), params)
+    return api_list(request, AccountFilterSet, policy.visible(actor(request), Account), params)
 
 
 @accounts_router.post("", response={201: AccountOut}, summary="Create an account")
@@ -94,18 +85,18 @@ def post_account(request: HttpRequest, payload: AccountCreate) -> Status[Account
 
 @accounts_router.get("/{int:account_id}", response=AccountOut, summary="One account")
 def get_account(request: HttpRequest, account_id: int) -> Account:
-    return policy.get_visible(actor(request), _accounts(request), account_id)
+    return policy.get_visible(actor(request), Account.objects.all(), account_id)
 
 
 @accounts_router.patch("/{int:account_id}", response=AccountOut, summary="Change an account")
 def patch_account(request: HttpRequest, account_id: int, payload: AccountChanges) -> Account:
-    account = policy.get_visible(actor(request), _accounts(request), account_id)
+    account = policy.get_visible(actor(request), Account.objects.all(), account_id)
     return save_account(actor(request), payload, account)
 
 
 @contacts_router.get("", response=Page[ContactOut], summary="List contacts")
 def list_contacts(request: HttpRequest, params: Query[ContactQuery]) -> dict:
-    return api_list(request, ContactFilterSet, _contacts(request), params)
+    return api_list(request, ContactFilterSet, policy.visible(actor(request), Contact), params)
 
 
 @contacts_router.post("", response={201: ContactOut}, summary="Create a contact")
@@ -115,12 +106,12 @@ def post_contact(request: HttpRequest, payload: ContactCreate) -> Status[Contact
 
 @contacts_router.get("/{int:contact_id}", response=ContactOut, summary="One contact")
 def get_contact(request: HttpRequest, contact_id: int) -> Contact:
-    return policy.get_visible(actor(request), _contacts(request), contact_id)
+    return policy.get_visible(actor(request), Contact.objects.all(), contact_id)
 
 
 @contacts_router.patch("/{int:contact_id}", response=ContactOut, summary="Change a contact")
 def patch_contact(request: HttpRequest, contact_id: int, payload: ContactChanges) -> Contact:
-    contact = policy.get_visible(actor(request), _contacts(request), contact_id)
+    contact = policy.get_visible(actor(request), Contact.objects.all(), contact_id)
     return save_contact(actor(request), payload, contact)
 
 

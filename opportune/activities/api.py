@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
@@ -49,13 +48,9 @@ else:
     ActivityQuery = query_schema(ActivityFilterSet, "ActivityQuery")
 
 
-def _visible(request: HttpRequest) -> QuerySet[Activity]:
-    return Activity.objects.visible_to(actor(request))
-
-
 @router.get("", response=Page[ActivityOut], summary="List activities")
 def list_activities(request: HttpRequest, params: Query[ActivityQuery]) -> dict:
-    return api_list(request, ActivityFilterSet, _visible(request), params)
+    return api_list(request, ActivityFilterSet, policy.visible(actor(request), Activity), params)
 
 
 @router.post("", response={201: ActivityOut}, summary="Log an activity or add a task")
@@ -65,12 +60,12 @@ def post_activity(request: HttpRequest, payload: ActivityCreate) -> Status[Activ
 
 @router.get("/{int:activity_id}", response=ActivityOut, summary="One activity")
 def get_activity(request: HttpRequest, activity_id: int) -> Activity:
-    return policy.get_visible(actor(request), _visible(request), activity_id)
+    return policy.get_visible(actor(request), Activity.objects.all(), activity_id)
 
 
 @router.patch("/{int:activity_id}", response=ActivityOut, summary="Change or complete an activity")
 def patch_activity(request: HttpRequest, activity_id: int, payload: ActivityChanges) -> Activity:
-    activity = policy.get_visible(actor(request), _visible(request), activity_id)
+    activity = policy.get_visible(actor(request), Activity.objects.all(), activity_id)
     return save_activity(actor(request), payload, activity)
 
 

@@ -106,28 +106,32 @@ class LostReasonOut(OutputSchema):
     is_active: bool
 
 
-def _visible(request: HttpRequest) -> QuerySet[Opportunity]:
-    return Opportunity.objects.visible_to(actor(request)).select_related(
-        "pipeline", "stage", "lost_reason"
-    )
+def _shown(opportunities: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    """With the related rows the API shows of each opportunity, read in the same query."""
+    return opportunities.select_related("pipeline", "stage", "lost_reason")
 
 
 @opportunities_router.get("", response=Page[OpportunityOut], summary="List opportunities")
 def list_opportunities(request: HttpRequest, params: Query[OpportunityQuery]) -> dict:
-    return api_list(request, OpportunityFilterSet, _visible(request), params)
+    return api_list(
+        request,
+        OpportunityFilterSet,
+        _shown(policy.visible(actor(request), Opportunity)),
+        params,
+    )
 
 
 @opportunities_router.post("", response={201: OpportunityDetailOut}, summary="Open an opportunity")
 def post_opportunity(request: HttpRequest, payload: OpportunityCreate) -> Status[Opportunity]:
     opportunity = open_opportunity(actor(request), draft_from(actor(request), payload))
-    return Status(201, _visible(request).get(pk=opportunity.pk))
+    return Status(201, _shown(Opportunity.objects.all()).get(pk=opportunity.pk))
 
 
 @opportunities_router.get(
     "/{int:opportunity_id}", response=OpportunityDetailOut, summary="One opportunity"
 )
 def get_opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
-    return policy.get_visible(actor(request), _visible(request), opportunity_id)
+    return policy.get_visible(actor(request), _shown(Opportunity.objects.all()), opportunity_id)
 
 
 @opportunities_router.patch(
@@ -138,9 +142,11 @@ def get_opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
 def patch_opportunity(
     request: HttpRequest, opportunity_id: int, payload: OpportunityChanges
 ) -> Opportunity:
-    opportunity = policy.get_visible(actor(request), _visible(request), opportunity_id)
+    opportunity = policy.get_visible(
+        actor(request), _shown(Opportunity.objects.all()), opportunity_id
+    )
     change_opportunity(actor(request), opportunity, payload.model_dump(exclude_unset=True))
-    return _visible(request).get(pk=opportunity_id)
+    return _shown(Opportunity.objects.all()).get(pk=opportunity_id)
 
 
 @opportunities_router.get(
@@ -149,7 +155,9 @@ def patch_opportunity(
     summary="Stage, amount, probability, close date and category changes, oldest first",
 )
 def get_history(request: HttpRequest, opportunity_id: int) -> QuerySet[OpportunityHistory]:
-    opportunity = policy.get_visible(actor(request), _visible(request), opportunity_id)
+    opportunity = policy.get_visible(
+        actor(request), _shown(Opportunity.objects.all()), opportunity_id
+    )
     return opportunity.history.select_related("stage").order_by("changed_at", "pk")
 
 
