@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -54,7 +54,7 @@ def _visible(request: HttpRequest) -> QuerySet[Activity]:
 
 
 @router.get("", response=Page[ActivityOut], summary="List activities")
-def list_activities(request: HttpRequest, params: Query[ActivityQuery]) -> dict:
+def list_activities(request: HttpRequest, params: Query[ActivityQuery]) -> dict[str, Any]:
     return api_list(request, ActivityFilterSet, _visible(request), params)
 
 

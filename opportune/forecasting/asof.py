@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -102,9 +103,9 @@ def states_at(viewer: User, moments: list[dt.datetime]) -> list[dict[int, DealSt
     return found
 
 
-def _timelines(rows: Iterable[tuple]) -> Iterable[list[tuple]]:
+def _timelines(rows: Iterable[tuple[Any, ...]]) -> Iterable[list[tuple[Any, ...]]]:
     """Consecutive rows of one opportunity, grouped."""
-    batch: list[tuple] = []
+    batch: list[tuple[Any, ...]] = []
     for row in rows:
         if batch and batch[-1][0] != row[0]:
             yield batch

@@ -216,7 +216,8 @@ def _cursor_rows(queryset: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
         return []
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def _money(value: float | Decimal | None) -> Decimal:

@@ -49,7 +49,7 @@ MATCH_KEYS = {
     Target.OPPORTUNITIES: ("external_id",),
 }
 
-IMPORTERS: dict[Target, type[Importer]] = {
+IMPORTERS: dict[Target, type[Importer[Any]]] = {
     Target.LEADS: LeadImporter,
     Target.ACCOUNTS: AccountImporter,
     Target.CONTACTS: ContactImporter,
@@ -270,7 +270,9 @@ def _finish(job: ImportJob, status: str, failure: str = "") -> None:
     )
 
 
-def _commit(job: ImportJob, outcome: BatchOutcome, rows: int, progress: Progress | None) -> None:
+def _commit(
+    job: ImportJob, outcome: BatchOutcome[Any], rows: int, progress: Progress | None
+) -> None:
     """Write one batch, its errors and the job's progress, all or nothing."""
     with transaction.atomic():
         done = ImportJob.objects.select_for_update().values_list("rows_done", flat=True)

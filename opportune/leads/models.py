@@ -171,7 +171,7 @@ class QualificationPolicy(models.Model):
         return missing
 
 
-class LeadQuerySet(VisibleQuerySet):
+class LeadQuerySet(VisibleQuerySet["Lead"]):
     """Leads as each user sees them (who sees what: identity.policy)."""
 
 
