@@ -234,7 +234,7 @@ class InputFilters(Schema):
     user_id: int | None = None
 
 
-def _within(found, filters: InputFilters):  # type: ignore[no-untyped-def]
+def _within(found, filters: InputFilters):
     if filters.period:
         periods = period_range(filters.period, filters.to)
         found = found.filter(period_start__gte=periods[0].start, period_end__lte=periods[-1].end)

@@ -242,7 +242,7 @@ def grouped_figures(
     ).order_by()
     found: dict[tuple[int | None, int], Figures] = defaultdict(Figures)
 
-    def record(owner: int | None, index: int, category: str, amount, count, weighted) -> None:  # type: ignore[no-untyped-def]
+    def record(owner: int | None, index: int, category: str, amount, count, weighted) -> None:
         if not count:
             return
         figures = found[(owner, index)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.test import Client
+
 from conftest import Company
 from opportune.leads.models import Lead
 from opportune.opportunities.models import Opportunity
@@ -201,6 +203,6 @@ def test_me_tells_the_user_and_role(company: Company, api: Callable) -> None:
     )
 
 
-def test_openapi_and_docs_are_served(client) -> None:  # type: ignore[no-untyped-def]
+def test_openapi_and_docs_are_served(client: Client) -> None:
     assert client.get("/api/v1/openapi.json").status_code == 200
     assert client.get("/api/v1/docs").status_code == 200

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import Company
 from opportune.leads.models import Lead
 from opportune.leads.schemas import LeadChanges
 from opportune.leads.services import update_lead
@@ -22,7 +23,9 @@ _shots = os.environ.get("OPPORTUNE_SCREENSHOTS")
 SHOTS = Path(_shots) if _shots else None
 
 
-def test_a_rep_deletes_a_lead_restores_it_from_the_bin_and_reads_its_history(company, open_browser):
+def test_a_rep_deletes_a_lead_restores_it_from_the_bin_and_reads_its_history(
+    company: Company, open_browser
+) -> None:
     lead = company.lead(company.alice, last_name="Garbo", company="Globex Corporation")
     update_lead(company.maria, lead, LeadChanges(title="CTO", owner_id=company.alice.pk))
     page = open_browser(company.alice)

@@ -59,7 +59,7 @@ def csv_offices() -> dict[str, str]:
         return {r["sales_agent"]: r["regional_office"] for r in csv.DictReader(handle)}
 
 
-def win_rates(rows: list[Row], key) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def win_rates(rows: list[Row], key) -> dict[str, float]:
     won: dict[str, int] = defaultdict(int)
     closed: dict[str, int] = defaultdict(int)
     for row in rows:

@@ -19,11 +19,11 @@ pytestmark = [needs_maven, pytest.mark.django_db]
 
 
 @pytest.fixture
-def admin(maven):  # type: ignore[no-untyped-def]
+def admin(maven):
     return User.objects.create_user("maven-admin", role=Role.ADMIN)
 
 
-def test_the_quarterly_backtest_beats_static_probabilities(maven, admin) -> None:  # type: ignore[no-untyped-def]
+def test_the_quarterly_backtest_beats_static_probabilities(maven, admin) -> None:
     won: dict[str, Decimal] = defaultdict(Decimal)
     for row in maven:
         if row.stage == "Won":
@@ -39,7 +39,7 @@ def test_the_quarterly_backtest_beats_static_probabilities(maven, admin) -> None
     assert ours.mape < 0.25
 
 
-def test_the_prediction_after_the_export_expects_the_young_deals_only(maven, admin) -> None:  # type: ignore[no-untyped-def]
+def test_the_prediction_after_the_export_expects_the_young_deals_only(maven, admin) -> None:
     model, [q1, q2] = predicted_forecast(
         admin, [parse_period("2018-Q1"), parse_period("2018-Q2")], dt.date(2017, 12, 31), 200
     )

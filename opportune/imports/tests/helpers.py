@@ -10,7 +10,7 @@ from opportune.imports.models import ImportJob
 from opportune.imports.services import create_job, run_job, store_file
 
 
-def stored(content: str | bytes, encoding: str = "utf-8"):  # type: ignore[no-untyped-def]
+def stored(content: str | bytes, encoding: str = "utf-8"):
     raw = content.encode(encoding) if isinstance(content, str) else content
     return store_file(BytesIO(raw))
 

@@ -7,6 +7,7 @@ import csv
 import io
 
 from django.test import Client
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from conftest import Company
 from opportune.identity.models import ApiToken, User
@@ -20,7 +21,7 @@ def _client(user: User) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
-def _upload(client: Client, content: str, **fields: object):  # type: ignore[no-untyped-def]
+def _upload(client: Client, content: str, **fields: object):
     upload = io.BytesIO(content.encode())
     upload.name = "leads.csv"
     return client.post("/api/v1/imports", {"file": upload, **fields})
@@ -121,8 +122,8 @@ def test_exports_of_accounts_contacts_and_opportunities(company: Company) -> Non
 
 
 def test_an_upload_is_queued_for_the_worker(
-    company: Company, django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+    company: Company, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
     from django_tasks_db.models import DBTaskResult
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -111,7 +111,7 @@ def test_an_import_resumes_after_a_crash_without_inserting_twice(
     real_commit = services._commit
     calls = {"n": 0}
 
-    def crash_on_third(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def crash_on_third(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("worker killed")

@@ -27,7 +27,7 @@ needs_maven = pytest.mark.skipif(
 )
 
 
-def _job(user, path: Path, target: str, **options):  # type: ignore[no-untyped-def]
+def _job(user, path: Path, target: str, **options):
     with path.open("rb") as source:
         return create_job(user, target, store_file(source), path.name, **options)
 
