@@ -59,7 +59,7 @@ def test_user_add_generates_and_prints_a_password(
     ],
 )
 def test_bad_input_exits_non_zero_with_a_message(
-    company: Company, capsys: pytest.CaptureFixture[str], argv, message
+    company: Company, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
     users, teams = User.objects.count(), Team.objects.count()
     assert main(argv) == 1

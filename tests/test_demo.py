@@ -15,7 +15,7 @@ from pytest_django import Settings
 from conftest import Company
 from opportune.activities.models import Activity, ActivityKind
 from opportune.cli import main
-from opportune.demo import load_demo
+from opportune.demo import DemoLogin, load_demo
 from opportune.fiscal import period_containing
 from opportune.forecasting.models import ForecastAdjustment, Quota
 from opportune.identity.models import ApiToken, Role, Team, User, hash_token
@@ -30,7 +30,7 @@ def demo(db: None, tmp_path: Path):
     return load_demo(seed=1, size="small", login_file=tmp_path / "login.txt", now=NOW)
 
 
-def test_it_builds_a_sales_organisation(demo) -> None:
+def test_it_builds_a_sales_organisation(demo: DemoLogin) -> None:
     sales = Team.objects.get(name="Sales")
     assert {t.name for t in sales.children.all()} == {"East", "West", "Enterprise"}
     assert all(t.manager and t.manager.role == Role.SALES_MANAGER for t in sales.children.all())
@@ -43,7 +43,7 @@ def test_it_builds_a_sales_organisation(demo) -> None:
     assert User.objects.get(username=demo.rep[0]).check_password(demo.rep[1])
 
 
-def test_it_creates_leads_in_every_status_and_from_every_source(demo) -> None:
+def test_it_creates_leads_in_every_status_and_from_every_source(demo: DemoLogin) -> None:
     assert 250 <= Lead.objects.count() <= 350
     statuses = set(Lead.objects.values_list("status__key", flat=True))
     assert statuses == set(LeadStatus.objects.values_list("key", flat=True))
@@ -55,7 +55,7 @@ def test_it_creates_leads_in_every_status_and_from_every_source(demo) -> None:
     assert not Lead.objects.filter(email_key="").exists(), "duplicate-matching keys are set"
 
 
-def test_converted_leads_are_linked_like_a_conversion(demo) -> None:
+def test_converted_leads_are_linked_like_a_conversion(demo: DemoLogin) -> None:
     converted = Lead.objects.filter(status__key="converted").select_related(
         "converted_account", "converted_contact", "converted_opportunity"
     )
@@ -81,7 +81,7 @@ def test_converted_leads_are_linked_like_a_conversion(demo) -> None:
     assert not Lead.objects.filter(is_converted=False).exclude(converted_account=None).exists()
 
 
-def test_opportunities_reach_every_stage_with_consistent_history(demo) -> None:
+def test_opportunities_reach_every_stage_with_consistent_history(demo: DemoLogin) -> None:
     assert 140 <= Opportunity.objects.count() <= 160
     stages = set(Pipeline.default().stages.values_list("key", flat=True))
     assert set(Opportunity.objects.values_list("stage__key", flat=True)) == stages
@@ -119,7 +119,7 @@ def test_opportunities_reach_every_stage_with_consistent_history(demo) -> None:
     ), "some amounts were revised"
 
 
-def test_activities_cover_every_kind_and_task_state(demo) -> None:
+def test_activities_cover_every_kind_and_task_state(demo: DemoLogin) -> None:
     assert set(Activity.objects.values_list("kind", flat=True)) == set(ActivityKind.values)
     tasks = Activity.objects.filter(kind=ActivityKind.TASK)
     today = NOW.date()
@@ -172,7 +172,7 @@ def test_it_refuses_a_database_with_other_records(
     assert not Opportunity.objects.annotate(n=Count("history")).exists()
 
 
-def test_every_rep_and_manager_has_a_quota_that_fits_their_deals(demo) -> None:
+def test_every_rep_and_manager_has_a_quota_that_fits_their_deals(demo: DemoLogin) -> None:
     current = period_containing(NOW.date(), "quarter")
     quotas = Quota.objects.filter(period_start=current.start, period_end=current.end)
     sellers = User.objects.filter(role__in=[Role.SALES_REP, Role.SALES_MANAGER]).exclude(

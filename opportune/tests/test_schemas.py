@@ -47,7 +47,7 @@ def _accepts(validator, value: str) -> bool:
 
 
 @pytest.mark.parametrize("email", EMAILS)
-def test_email_validation_accepts_exactly_what_djangos_validator_accepts(email) -> None:
+def test_email_validation_accepts_exactly_what_djangos_validator_accepts(email: str) -> None:
     assert _accepts(validate_email, email) == _accepts(django_validate_email, email)
 
 

@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 from django.apps import apps
 
-from conftest import Company
+from conftest import ApiClient, Company
+from opportune.identity.models import User
 
 from .endpoints import Endpoint, authenticated_endpoints
 from .records import alices_records
@@ -28,7 +29,7 @@ def _send(client: object, endpoint: Endpoint, url: str, body: str) -> object:
 
 @pytest.mark.parametrize("endpoint", WRITE_ENDPOINTS, ids=str)
 def test_a_body_that_is_not_json_is_a_400_problem(
-    company: Company, api: Callable, endpoint: Endpoint
+    company: Company, api: Callable[[User], ApiClient], endpoint: Endpoint
 ) -> None:
     url = endpoint.url(**alices_records(company))
     client = api(company.alice)
@@ -41,7 +42,7 @@ def test_a_body_that_is_not_json_is_a_400_problem(
 
 @pytest.mark.parametrize("endpoint", WRITE_ENDPOINTS, ids=str)
 def test_an_unknown_field_is_a_422_naming_it(
-    company: Company, api: Callable, endpoint: Endpoint
+    company: Company, api: Callable[[User], ApiClient], endpoint: Endpoint
 ) -> None:
     url = endpoint.url(**alices_records(company))
     client = api(company.alice)
@@ -56,7 +57,7 @@ def test_an_unknown_field_is_a_422_naming_it(
 
 @pytest.mark.parametrize("endpoint", WRITE_ENDPOINTS, ids=str)
 def test_a_body_that_is_not_an_object_is_a_422(
-    company: Company, api: Callable, endpoint: Endpoint
+    company: Company, api: Callable[[User], ApiClient], endpoint: Endpoint
 ) -> None:
     url = endpoint.url(**alices_records(company))
     client = api(company.alice)
@@ -73,7 +74,7 @@ def test_a_body_that_is_not_an_object_is_a_422(
     ids=str,
 )
 def test_a_list_refuses_a_forged_cursor_and_a_zero_limit(
-    company: Company, api: Callable, endpoint: Endpoint
+    company: Company, api: Callable[[User], ApiClient], endpoint: Endpoint
 ) -> None:
     client = api(company.alice)
     probe = client.get(endpoint.path)
@@ -89,7 +90,7 @@ def test_a_list_refuses_a_forged_cursor_and_a_zero_limit(
 
 @pytest.mark.parametrize("endpoint", UPLOAD_ENDPOINTS, ids=str)
 def test_an_upload_without_its_file_is_a_422(
-    company: Company, api: Callable, endpoint: Endpoint
+    company: Company, api: Callable[[User], ApiClient], endpoint: Endpoint
 ) -> None:
     url = endpoint.url(**alices_records(company))
     client = api(company.alice)

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from conftest import Company
+from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.leads.schemas import LeadChanges
 from opportune.leads.services import update_lead
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,7 +30,7 @@ SHOTS = Path(_shots) if _shots else None
 
 
 def test_a_rep_deletes_a_lead_restores_it_from_the_bin_and_reads_its_history(
-    company: Company, open_browser
+    company: Company, open_browser: Callable[[User], Page]
 ) -> None:
     lead = company.lead(company.alice, last_name="Garbo", company="Globex Corporation")
     update_lead(company.maria, lead, LeadChanges(title="CTO", owner_id=company.alice.pk))

@@ -60,7 +60,9 @@ def test_marketing_sees_no_deals_on_an_account(company: Company, client: Client)
         "contacts/{contact}/edit/",
     ],
 )
-def test_another_reps_accounts_and_contacts_are_404(company: Company, client: Client, path) -> None:
+def test_another_reps_accounts_and_contacts_are_404(
+    company: Company, client: Client, path: str
+) -> None:
     account = company.account(company.alice)
     contact = company.contact(company.alice, account)
     url = "/" + path.format(account=account.pk, contact=contact.pk)
@@ -135,7 +137,10 @@ def test_the_contact_page_shows_deals_and_activity(company: Company, client: Cli
 
 @pytest.mark.parametrize("rows", [5, 50])
 def test_lists_cost_the_same_queries_for_5_or_50(
-    company: Company, client: Client, rows, django_assert_max_num_queries: DjangoAssertNumQueries
+    company: Company,
+    client: Client,
+    rows: int,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     for number in range(rows):
         account = company.account(company.alice if number % 2 else company.bob, name=f"A{number}")
@@ -151,7 +156,9 @@ def test_lists_cost_the_same_queries_for_5_or_50(
 
 
 @pytest.mark.parametrize("path", ["/accounts/", "/contacts/"])
-def test_list_searches_answer_the_results_fragment(company: Company, client: Client, path) -> None:
+def test_list_searches_answer_the_results_fragment(
+    company: Company, client: Client, path: str
+) -> None:
     company.contact(
         company.alice, company.account(company.alice, name="Fragmentco"), last_name="Frag"
     )

@@ -19,7 +19,7 @@ from opportune.web.testing import (
 pytestmark = pytest.mark.django_db
 
 
-def _log(client: Client, kind, record, pk, **fields):
+def _log(client: Client, kind, record: str, pk, **fields):
     data = {"activity_kind": kind, f"{kind}-kind": kind}
     data.update({f"{kind}-{name}": value for name, value in fields.items()})
     return client.post(f"/activities/{record}/{pk}/log/", data, **HTMX)
@@ -95,7 +95,9 @@ def test_nothing_is_logged_on_a_converted_lead(company: Company, client: Client)
 
 
 @pytest.mark.parametrize("record", ["lead", "opportunity", "account", "contact"])
-def test_nothing_is_logged_on_another_reps_record(company: Company, client: Client, record) -> None:
+def test_nothing_is_logged_on_another_reps_record(
+    company: Company, client: Client, record: str
+) -> None:
     opportunity = company.opportunity(company.alice)
     records = {
         "lead": company.lead(company.alice),

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.accounts.models import Account, Contact
 from opportune.accounts.services import delete_account, delete_contact, restore_contact
 from opportune.activities.models import Activity
@@ -20,6 +20,7 @@ from opportune.activities.services import delete_activity
 from opportune.audit.bin import purge_expired
 from opportune.audit.models import FieldChange
 from opportune.errors import Conflict, NotAllowed
+from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.leads.services import delete_lead, purge_lead, restore_lead
 from opportune.opportunities.models import Opportunity, OpportunityHistory
@@ -29,13 +30,13 @@ from opportune.web.testing import plain_static_files  # noqa: F401
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 
 
-def _forecast_total(api: Callable, user: object) -> str:
+def _forecast_total(api: Callable[[User], ApiClient], user: object) -> str:
     body = api(user).get("/api/v1/forecast", period="2026-Q4").json()
     return str(body["total"]["pipeline"]["amount"])
 
 
 def test_a_deleted_opportunity_leaves_the_forecast_and_keeps_its_stage_history(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     deal = company.opportunity(company.alice, amount=Decimal("5000.00"))
     assert _forecast_total(api, company.ada) == "5000.00"
@@ -46,7 +47,9 @@ def test_a_deleted_opportunity_leaves_the_forecast_and_keeps_its_stage_history(
     assert Opportunity.with_deleted.get(pk=deal.pk).deleted_by == company.alice
 
 
-def test_a_rep_cannot_delete_a_won_opportunity(company: Company, api: Callable) -> None:
+def test_a_rep_cannot_delete_a_won_opportunity(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     deal = company.opportunity(company.alice, stage_key="closed_won")
     refused = api(company.alice).delete(f"/api/v1/opportunities/{deal.pk}")
     assert refused.status_code == 403
@@ -55,7 +58,7 @@ def test_a_rep_cannot_delete_a_won_opportunity(company: Company, api: Callable) 
 
 
 def test_a_deleted_record_answers_404_in_the_api_and_the_ui(
-    company: Company, api: Callable, client: object
+    company: Company, api: Callable[[User], ApiClient], client: object
 ) -> None:
     lead = company.lead(company.alice)
     delete_lead(company.alice, lead)
@@ -67,7 +70,9 @@ def test_a_deleted_record_answers_404_in_the_api_and_the_ui(
     assert client.get(f"/leads/{lead.pk}/").status_code == 404  # type: ignore[attr-defined]
 
 
-def test_restore_brings_the_record_back_with_its_history(company: Company, api: Callable) -> None:
+def test_restore_brings_the_record_back_with_its_history(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     deal = company.opportunity(company.alice)
     Activity.objects.create(kind="note", subject="Kick-off", owner=company.alice, opportunity=deal)
     client = api(company.alice)
@@ -97,13 +102,15 @@ def test_only_the_owner_the_deleter_or_an_admin_restores(company: Company) -> No
     assert restore_lead(company.ada, lead.pk).deleted_at is None
 
 
-def test_restoring_a_live_record_is_a_conflict(company: Company, api: Callable) -> None:
+def test_restoring_a_live_record_is_a_conflict(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     lead = company.lead(company.alice)
     assert api(company.alice).post(f"/api/v1/leads/{lead.pk}/restore").status_code == 409
 
 
 def test_the_bin_lists_what_the_user_may_restore_newest_first(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     first, second = company.lead(company.alice), company.lead(company.alice, last_name="Two")
     theirs = company.lead(company.charlie)
@@ -120,7 +127,7 @@ def test_the_bin_lists_what_the_user_may_restore_newest_first(
 
 
 def test_the_bin_costs_the_same_queries_for_3_and_30_records(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     client = api(company.maria)
     client.get("/api/v1/me")
@@ -153,7 +160,7 @@ def test_the_bin_costs_the_same_queries_for_3_and_30_records(
 
 
 def test_an_account_with_live_contacts_or_deals_is_not_deleted(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     account = company.account(company.alice, "Acme")
     company.contact(company.alice, account, last_name="Stays")
@@ -172,7 +179,7 @@ def test_a_contact_waits_for_its_account_to_be_restored(company: Company) -> Non
         restore_contact(company.alice, contact.pk)
 
 
-def test_only_admins_purge_at_once(company: Company, api: Callable) -> None:
+def test_only_admins_purge_at_once(company: Company, api: Callable[[User], ApiClient]) -> None:
     lead = company.lead(company.alice)
     delete_lead(company.alice, lead)
     assert api(company.alice).post(f"/api/v1/leads/{lead.pk}/purge").status_code == 403
@@ -237,7 +244,9 @@ def test_deleting_and_restoring_are_in_the_field_history(company: Company) -> No
     assert [(bool(r.old_value), bool(r.new_value)) for r in rows] == [(True, False), (False, True)]
 
 
-def test_deleted_leads_are_no_duplicate_matches(company: Company, api: Callable) -> None:
+def test_deleted_leads_are_no_duplicate_matches(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     gone = company.lead(company.alice, email="dup@globex.example")
     delete_lead(company.alice, gone)
     created = api(company.alice).post(
@@ -284,7 +293,7 @@ def test_an_account_is_not_purged_before_what_refers_to_it(company: Company) -> 
 
 
 def test_the_bin_pages_across_kinds_deleted_at_the_same_moment(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     from opportune.audit.bin import delete_record
 
@@ -309,7 +318,7 @@ def test_the_bin_pages_across_kinds_deleted_at_the_same_moment(
     assert len(seen) == len(expected) and set(seen) == expected
 
 
-def test_exports_leave_the_bin_out(company: Company, api: Callable) -> None:
+def test_exports_leave_the_bin_out(company: Company, api: Callable[[User], ApiClient]) -> None:
     kept, gone = company.lead(company.alice, last_name="Kept"), company.lead(company.alice)
     delete_lead(company.alice, gone)
     response = api(company.alice).get("/api/v1/exports/leads")

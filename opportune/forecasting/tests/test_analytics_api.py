@@ -26,7 +26,7 @@ ENDPOINTS = [
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_every_report_answers_without_parameters(
-    company: Company, api: Callable[[User], ApiClient], endpoint
+    company: Company, api: Callable[[User], ApiClient], endpoint: str
 ) -> None:
     deal(company, company.alice, "negotiation", "10")
     response = api(company.bob).get(f"/api/v1/analytics/{endpoint}")
@@ -84,7 +84,11 @@ def test_pipeline_as_of_and_changes(company: Company, api: Callable[[User], ApiC
     ],
 )
 def test_bad_parameters_are_422_problems(
-    company: Company, api: Callable[[User], ApiClient], endpoint, params, field
+    company: Company,
+    api: Callable[[User], ApiClient],
+    endpoint: str,
+    params: dict[str, str],
+    field: str,
 ) -> None:
     response = api(company.ada).get(f"/api/v1/analytics/{endpoint}", **params)
     assert response.status_code == 422, response.content

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from opportune.forecasting.analytics import sales_summary, win_rates
+from opportune.forecasting.tests.maven_world import Row
 from opportune.identity.models import Role, User
 
 from .maven_world import needs_maven
@@ -17,15 +18,15 @@ pytestmark = [needs_maven, pytest.mark.django_db]
 
 
 @pytest.fixture
-def admin(maven):
+def admin(maven: list[Row]):
     return User.objects.create_user("maven-admin", role=Role.ADMIN)
 
 
-def as_float(rows) -> dict[str, float]:
+def as_float(rows: int) -> dict[str, float]:
     return {r.label: float(r.win_rate) for r in rows}
 
 
-def test_win_rate_per_agent_matches_the_csv(maven, admin) -> None:
+def test_win_rate_per_agent_matches_the_csv(maven: list[Row], admin: User) -> None:
     expected = csv_win_rates(maven, lambda row: row.agent)
     loaded = as_float(win_rates(admin, None, "owner"))
     assert loaded.keys() == expected.keys()
@@ -33,14 +34,14 @@ def test_win_rate_per_agent_matches_the_csv(maven, admin) -> None:
         assert loaded[agent] == pytest.approx(rate, abs=5e-5), agent
 
 
-def test_win_rate_per_product_matches_the_csv(maven, admin) -> None:
+def test_win_rate_per_product_matches_the_csv(maven: list[Row], admin: User) -> None:
     expected = csv_win_rates(maven, lambda row: row.product)
     loaded = as_float(win_rates(admin, None, "name"))
     assert loaded == pytest.approx(expected, abs=5e-5)
     assert len(loaded) == 7
 
 
-def test_average_cycle_and_deal_size_match_the_csv(maven, admin) -> None:
+def test_average_cycle_and_deal_size_match_the_csv(maven: list[Row], admin: User) -> None:
     won = [row for row in maven if row.stage == "Won"]
     cycle = statistics.fmean((row.close - row.engage).days for row in won)
     size = sum(row.value for row in won) / len(won)

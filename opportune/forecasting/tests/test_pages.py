@@ -30,7 +30,7 @@ def rows(response) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_each_page_renders_with_its_charts(company: Company, path) -> None:
+def test_each_page_renders_with_its_charts(company: Company, path: str) -> None:
     deal(company, company.alice, "negotiation", "10")
     response = client_for(company.maria).get(path)
     assert response.status_code == 200, response.content[:500]
@@ -45,7 +45,7 @@ def test_pages_need_a_login(client: Client) -> None:
 
 
 @pytest.mark.parametrize("path", ["/forecast/", "/forecast/predicted/", "/analytics/pipeline/"])
-def test_opportunity_reports_do_not_exist_for_marketing(company: Company, path) -> None:
+def test_opportunity_reports_do_not_exist_for_marketing(company: Company, path: str) -> None:
     assert client_for(company.mark).get(path).status_code == 404
 
 
@@ -88,7 +88,7 @@ def company_quarter_day():
         ("/analytics/pipeline/", "changes"),
     ],
 )
-def test_every_table_downloads_as_csv(company: Company, path, table) -> None:
+def test_every_table_downloads_as_csv(company: Company, path: str, table: str) -> None:
     deal(company, company.alice, "closed_won", "10")
     found = rows(client_for(company.ada).get(path, {"csv": table}))
     assert found[0]

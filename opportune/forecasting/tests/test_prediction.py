@@ -42,7 +42,7 @@ def history(company: Company) -> None:
 
 
 def test_open_deals_are_expected_to_win_at_the_learned_rate_and_time(
-    company: Company, history
+    company: Company, history: None
 ) -> None:
     june, july = parse_period("2026-06"), parse_period("2026-07")
     model, (in_june, in_july) = predicted_forecast(
@@ -56,14 +56,16 @@ def test_open_deals_are_expected_to_win_at_the_learned_rate_and_time(
     assert in_june.low < in_june.high
 
 
-def test_deals_open_longer_than_any_that_closed_are_not_expected(company: Company, history) -> None:
+def test_deals_open_longer_than_any_that_closed_are_not_expected(
+    company: Company, history: None
+) -> None:
     _, [july] = predicted_forecast(
         company.ada, [parse_period("2026-07")], as_of=D(2026, 7, 15), simulations=200
     )
     assert july.pipeline == 0
 
 
-def test_the_prediction_holds_what_the_viewer_may_see(company: Company, history) -> None:
+def test_the_prediction_holds_what_the_viewer_may_see(company: Company, history: None) -> None:
     model, [june] = predicted_forecast(
         company.bob, [parse_period("2026-06")], as_of=D(2026, 6, 12), simulations=200
     )
@@ -78,14 +80,14 @@ def test_the_prediction_holds_what_the_viewer_may_see(company: Company, history)
     assert (nothing.open_deals, nothing.expected) == (0, 0)
 
 
-def test_deals_won_before_the_moment_count_as_already_won(company: Company, history) -> None:
+def test_deals_won_before_the_moment_count_as_already_won(company: Company, history: None) -> None:
     _, [q1] = predicted_forecast(
         company.ada, [parse_period("2026-Q1")], as_of=D(2026, 1, 31), simulations=200
     )
     assert q1.already_won == 30 * 1000
 
 
-def test_naive_bayes_counts_frequencies_as_odoo_does(company: Company, history) -> None:
+def test_naive_bayes_counts_frequencies_as_odoo_does(company: Company, history: None) -> None:
     stages = stage_table()
     found = situations(load_timelines(company.ada), end_of_day(D(2026, 6, 12)), stages)
     bayes = NaiveBayes(found, stages)
@@ -96,7 +98,9 @@ def test_naive_bayes_counts_frequencies_as_odoo_does(company: Company, history) 
     assert bayes.chance(deal) == pytest.approx(0.75, abs=0.01)
 
 
-def test_the_backtest_replays_each_period_with_the_three_methods(company: Company, history) -> None:
+def test_the_backtest_replays_each_period_with_the_three_methods(
+    company: Company, history: None
+) -> None:
     periods = [parse_period("2026-01"), parse_period("2026-06")]
     january, june = backtest(company.ada, "month", periods=periods, simulations=200)
     assert january.actual_total == 30 * 1000
@@ -108,7 +112,9 @@ def test_the_backtest_replays_each_period_with_the_three_methods(company: Compan
     assert score([january, june], "total", "static").coverage in (0.0, 0.5, 1.0)
 
 
-def test_static_probabilities_count_deals_due_in_the_period(company: Company, history) -> None:
+def test_static_probabilities_count_deals_due_in_the_period(
+    company: Company, history: None
+) -> None:
     [july] = backtest(company.ada, "month", periods=[parse_period("2026-07")], simulations=200)
     # Ten deals in negotiation (90 %), all past due on July 1st.
     assert july.total["static"].expected == pytest.approx(10 * 100 * 0.9)

@@ -126,7 +126,10 @@ def test_the_list_answers_an_htmx_request_with_the_results_fragment(
 
 @pytest.mark.parametrize("rows", [5, 50])
 def test_the_list_costs_the_same_queries_for_5_or_50_leads(
-    company: Company, client: Client, rows, django_assert_max_num_queries: DjangoAssertNumQueries
+    company: Company,
+    client: Client,
+    rows: int,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     for number in range(rows):
         company.lead(company.alice if number % 2 else company.bob, last_name=f"L{number}")
@@ -200,7 +203,9 @@ def test_a_qualified_lead_is_ready_to_convert(company: Company, client: Client) 
 
 
 @pytest.mark.parametrize("path", ["", "edit/", "convert/", "status/", "qualification/"])
-def test_another_reps_lead_is_a_404_for_every_verb(company: Company, client: Client, path) -> None:
+def test_another_reps_lead_is_a_404_for_every_verb(
+    company: Company, client: Client, path: str
+) -> None:
     lead = company.lead(company.alice)
     client = logged_in(client, company.bob)
     assert client.get(f"/leads/{lead.pk}/{path}").status_code == 404
@@ -382,7 +387,7 @@ def test_read_only_users_see_no_write_actions(company: Company, client: Client) 
 
 @pytest.mark.parametrize("fragment", ["details", "checklist", "header"])
 def test_the_lead_page_answers_each_fragment_alone(
-    company: Company, client: Client, fragment
+    company: Company, client: Client, fragment: str
 ) -> None:
     lead = company.lead(company.alice)
     response = logged_in(client, company.alice).get(

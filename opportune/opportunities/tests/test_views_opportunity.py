@@ -60,7 +60,7 @@ def test_a_path_step_moves_the_stage_and_returns_to_the_page(
 
 @pytest.mark.parametrize("path", ["", "edit/", "close/", "move/"])
 def test_another_reps_opportunity_is_a_404_for_every_verb(
-    company: Company, client: Client, path
+    company: Company, client: Client, path: str
 ) -> None:
     opportunity = company.opportunity(company.alice)
     client = logged_in(client, company.bob)
@@ -191,7 +191,10 @@ def test_the_list_filters_by_state_and_search(company: Company, client: Client) 
 
 @pytest.mark.parametrize("rows", [5, 50])
 def test_the_list_costs_the_same_queries_for_5_or_50(
-    company: Company, client: Client, rows, django_assert_max_num_queries: DjangoAssertNumQueries
+    company: Company,
+    client: Client,
+    rows: int,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     account = company.account(company.alice)
     for number in range(rows):
@@ -207,7 +210,7 @@ def test_the_list_costs_the_same_queries_for_5_or_50(
 def test_the_page_costs_the_same_queries_however_long_its_history(
     company: Company,
     client: Client,
-    activities,
+    activities: int,
     django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     opportunity = company.opportunity(company.alice)

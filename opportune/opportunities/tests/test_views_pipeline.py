@@ -121,7 +121,10 @@ def test_a_card_shows_account_amount_close_date_owner_and_days_in_stage(
 
 @pytest.mark.parametrize("rows", [5, 50])
 def test_the_board_costs_the_same_queries_for_5_or_50_deals(
-    company: Company, client: Client, rows, django_assert_max_num_queries: DjangoAssertNumQueries
+    company: Company,
+    client: Client,
+    rows: int,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     account = company.account(company.alice)
     pipeline = Pipeline.default()

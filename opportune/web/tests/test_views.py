@@ -67,7 +67,7 @@ def test_a_wrong_password_is_explained(company: Company, client: Client) -> None
     ],
 )
 def test_the_navigation_shows_what_the_role_may_use(
-    company: Company, client: Client, user, sees_pipeline, sees_settings
+    company: Company, client: Client, user, sees_pipeline: bool, sees_settings: bool
 ) -> None:
     page = logged_in(client, getattr(company, user)).get("/my-work/").content.decode()
     nav = page[

@@ -60,7 +60,10 @@ def test_marketing_my_work_has_no_deals(company: Company, client: Client) -> Non
 
 @pytest.mark.parametrize("rows", [3, 30])
 def test_my_work_costs_the_same_queries_however_many_tasks(
-    company: Company, client: Client, rows, django_assert_max_num_queries: DjangoAssertNumQueries
+    company: Company,
+    client: Client,
+    rows: int,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     lead = company.lead(company.alice)
     for number in range(rows):
