@@ -242,7 +242,14 @@ def grouped_figures(
     ).order_by()
     found: dict[tuple[int | None, int], Figures] = defaultdict(Figures)
 
-    def record(owner: int | None, index: int, category: str, amount, count, weighted) -> None:
+    def record(
+        owner: int | None,
+        index: int,
+        category: str,
+        amount: float | Decimal | None,
+        count: int,
+        weighted: float | Decimal | None,
+    ) -> None:
         if not count:
             return
         figures = found[(owner, index)]

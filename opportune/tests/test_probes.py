@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from conftest import Company
 from opportune.identity.models import User
 from opportune.probes import AnyOf, index_probes
 
 
-def _names(queryset):
+def _names(queryset: QuerySet[User]) -> list[str]:
     return sorted(queryset.values_list("username", flat=True))
 
 
@@ -32,7 +32,8 @@ def test_any_of_combines_with_other_filters_and_related_fields(company: Company)
 def _seqscan() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW enable_seqscan")
-        return cursor.fetchone()[0]
+        setting: str = cursor.fetchone()[0]
+        return setting
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")

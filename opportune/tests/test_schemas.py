@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email as django_validate_email
@@ -38,7 +40,7 @@ EMAILS = [
 ]
 
 
-def _accepts(validator, value: str) -> bool:
+def _accepts(validator: Callable[[str], object], value: str) -> bool:
     try:
         validator(value)
     except ValidationError:

@@ -22,7 +22,7 @@ pytestmark = [
 ]
 
 
-def _column_total(page, stage: Stage) -> str:
+def _column_total(page: Page, stage: Stage) -> str:
     return page.locator(f"#head-{stage.pk} [data-total]").inner_text()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
 from django.test import Client
@@ -16,10 +17,13 @@ from opportune.web.testing import (
     plain_static_files,  # noqa: F401
 )
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
+
 pytestmark = pytest.mark.django_db
 
 
-def _log(client: Client, kind, record: str, pk, **fields):
+def _log(client: Client, kind: str, record: str, pk: int, **fields: str) -> Response:
     data = {"activity_kind": kind, f"{kind}-kind": kind}
     data.update({f"{kind}-{name}": value for name, value in fields.items()})
     return client.post(f"/activities/{record}/{pk}/log/", data, **HTMX)

@@ -14,11 +14,12 @@ from django.db import connection
 from conftest import ApiClient, Company
 from opportune.capture.models import AssignmentRule
 from opportune.identity.models import User
+from opportune.leads.models import Lead
 from opportune.leads.schemas import LeadCreate
 from opportune.leads.services import create_lead
 
 
-def _new(company: Company, **fields: object):
+def _new(company: Company, **fields: object) -> Lead:
     values = {"last_name": "Lo", "company": "Globex", **fields}
     return create_lead(company.mark, LeadCreate.model_validate(values))
 

@@ -11,6 +11,7 @@ from pytest_django import Settings
 
 from conftest import ApiClient, Company
 from opportune.capture.merge import merge_leads, undo_merge
+from opportune.capture.models import LeadMerge
 from opportune.errors import Conflict, NotAllowed
 from opportune.identity.models import User
 from opportune.leads.models import Lead
@@ -47,7 +48,7 @@ def test_undo_keeps_an_edit_to_a_field_the_merge_did_not_set(company: Company) -
     assert Lead.objects.filter(pk=other.pk).exists()
 
 
-def _cross_team_merge(company: Company):
+def _cross_team_merge(company: Company) -> tuple[LeadMerge, Lead]:
     """Maria merges Alice's lead into Bob's: Bob sees the master, not Alice's lead."""
     bobs = company.lead(company.bob, last_name="Master")
     alices = company.lead(company.alice, first_name="Secret", last_name="Alicelead")

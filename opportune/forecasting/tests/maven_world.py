@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -59,7 +60,7 @@ def csv_offices() -> dict[str, str]:
         return {r["sales_agent"]: r["regional_office"] for r in csv.DictReader(handle)}
 
 
-def win_rates(rows: list[Row], key) -> dict[str, float]:
+def win_rates(rows: list[Row], key: Callable[[Row], str]) -> dict[str, float]:
     won: dict[str, int] = defaultdict(int)
     closed: dict[str, int] = defaultdict(int)
     for row in rows:

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conftest import Company
-from opportune.fiscal import parse_period
+from opportune.fiscal import FiscalPeriod, parse_period
 from opportune.forecasting.forecast import forecast_for
 from opportune.forecasting.services import adjust_forecast, set_quota
 from opportune.identity.models import User
@@ -19,7 +19,7 @@ QUARTER = [parse_period("2026-Q4")]
 YEAR = [parse_period(f"2026-Q{n}") for n in range(1, 5)]
 
 
-def queries(viewer: User, periods) -> int:
+def queries(viewer: User, periods: list[FiscalPeriod]) -> int:
     viewer = User.objects.get(pk=viewer.pk)  # no visibility cache carried over
     with CaptureQueriesContext(connection) as captured:
         forecast_for(viewer, periods)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from conftest import Company
 from opportune.fiscal import parse_period
-from opportune.forecasting.forecast import forecast_for
+from opportune.forecasting.forecast import Forecast, OwnerForecast, forecast_for
 
 from .conftest import deal
 
@@ -23,7 +23,7 @@ def alice_quarter(company: Company) -> None:
     deal(company, company.alice, "closed_lost", "16000")  # omitted
 
 
-def members(forecast):
+def members(forecast: Forecast) -> dict[str, OwnerForecast]:
     return {row.name: row for row in forecast.owners()}
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from opportune.forecasting.analytics import sales_summary, win_rates
+from opportune.forecasting.analytics import RateRow, sales_summary, win_rates
 from opportune.forecasting.tests.maven_world import Row
 from opportune.identity.models import Role, User
 
@@ -18,11 +18,11 @@ pytestmark = [needs_maven, pytest.mark.django_db]
 
 
 @pytest.fixture
-def admin(maven: list[Row]):
+def admin(maven: list[Row]) -> User:
     return User.objects.create_user("maven-admin", role=Role.ADMIN)
 
 
-def as_float(rows: int) -> dict[str, float]:
+def as_float(rows: list[RateRow]) -> dict[str, float]:
     return {r.label: float(r.win_rate) for r in rows}
 
 

@@ -21,7 +21,7 @@ pytestmark = [needs_maven, pytest.mark.django_db]
 
 
 @pytest.fixture
-def admin(maven: list[Row]):
+def admin(maven: list[Row]) -> User:
     return User.objects.create_user("maven-admin", role=Role.ADMIN)
 
 

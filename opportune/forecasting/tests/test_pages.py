@@ -4,27 +4,30 @@ CSV, record quotas and adjustments through the same services as the API."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 
 from conftest import Company
 from opportune.forecasting.models import ForecastAdjustment, Quota
+from opportune.identity.models import User
 
 from .conftest import deal
 
 PAGES = ["/forecast/", "/forecast/predicted/", "/analytics/", "/analytics/pipeline/"]
 
 
-def client_for(user) -> Client:
+def client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
 
 
-def rows(response) -> list[list[str]]:
+def rows(response: HttpResponse) -> list[list[str]]:
     assert response["Content-Type"].startswith("text/csv")
     return list(csv.reader(io.StringIO(response.content.decode())))
 
@@ -69,7 +72,7 @@ def test_the_forecast_table_downloads_with_the_roll_up(company: Company) -> None
     assert table[-1][2] == "100.00"
 
 
-def company_quarter_day():
+def company_quarter_day() -> dt.date:
     from opportune.forecasting.periods import current_period
 
     return current_period().end

@@ -9,7 +9,7 @@ import pytest
 from conftest import Company
 from opportune.errors import NotAllowed, RuleViolation
 from opportune.fiscal import parse_period
-from opportune.forecasting.forecast import forecast_for
+from opportune.forecasting.forecast import Forecast, OwnerForecast, forecast_for
 from opportune.forecasting.services import adjust_forecast, set_quota
 
 from .conftest import deal
@@ -17,7 +17,7 @@ from .conftest import deal
 Q4 = [parse_period("2026-Q4")]
 
 
-def owners(forecast):
+def owners(forecast: Forecast) -> dict[str, OwnerForecast]:
     return {row.name: row for row in forecast.owners()}
 
 

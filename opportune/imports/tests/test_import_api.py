@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import TYPE_CHECKING
 
 from django.test import Client
 from pytest_django import DjangoCaptureOnCommitCallbacks
@@ -15,13 +16,16 @@ from opportune.imports.models import ImportJob, ImportMapping
 from opportune.imports.services import run_job
 from opportune.leads.models import Lead
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
+
 
 def _client(user: User) -> Client:
     _, raw = ApiToken.issue(user, "tests")
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
-def _upload(client: Client, content: str, **fields: object):
+def _upload(client: Client, content: str, **fields: object) -> Response:
     upload = io.BytesIO(content.encode())
     upload.name = "leads.csv"
     return client.post("/api/v1/imports", {"file": upload, **fields})

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import codecs
+from typing import Any
 
 import pytest
 
@@ -111,7 +112,7 @@ def test_an_import_resumes_after_a_crash_without_inserting_twice(
     real_commit = services._commit
     calls = {"n": 0}
 
-    def crash_on_third(*args, **kwargs):
+    def crash_on_third(*args: Any, **kwargs: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("worker killed")
