@@ -72,7 +72,7 @@ class Company:
         values.update(fields)
         return Contact.objects.create(owner=owner, account=account, **values)
 
-    def opportunity(self, owner: User, **fields: Any) -> Opportunity:
+    def opportunity(self, owner: User | None, **fields: Any) -> Opportunity:
         account = fields.pop("account", None) or self.account(owner)
         draft = OpportunityDraft(
             name=fields.pop("name", "Globex renewal"),

@@ -119,7 +119,7 @@ def test_serve_runs_gunicorn_with_one_threaded_worker_on_sqlite(
 ) -> None:
     settings.STATIC_ROOT = tmp_path / "static"
     calls = []
-    monkeypatch.setattr(cli.os, "execv", lambda path, argv: calls.append(argv))
+    monkeypatch.setattr("opportune.cli.os.execv", lambda path, argv: calls.append(argv))
     monkeypatch.setattr(cli, "_unapplied_migrations", lambda: 0)
     assert main(["serve", "--port", "8123", "--workers", "4"]) == 0
     (argv,) = calls
@@ -141,7 +141,7 @@ def test_serve_refuses_an_unmigrated_database(
     db: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(cli, "_unapplied_migrations", lambda: 3)
-    monkeypatch.setattr(cli.os, "execv", lambda path, argv: pytest.fail("served"))
+    monkeypatch.setattr("opportune.cli.os.execv", lambda path, argv: pytest.fail("served"))
     assert main(["serve"]) == 1
     assert "run 'opportune init' first" in capsys.readouterr().err
 
@@ -171,7 +171,7 @@ def test_worker_batch_mode_really_runs(db: None, monkeypatch: pytest.MonkeyPatch
 
 
 def _pinned(path: Path) -> dict[str, str]:
-    pins = {}
+    pins: dict[str, str] = {}
     for line in path.read_text().splitlines():
         if line.strip() and not line.startswith(("#", "-")):
             name, _, version = line.partition("==")
@@ -187,10 +187,10 @@ def test_the_lock_files_pin_everything_opportune_needs() -> None:
     test = _pinned(requirements / "test.txt")
     assert "-r run.txt" in (requirements / "test.txt").read_text()
     assert {"pytest", "pytest-django", "pytest-xdist", "ruff", "mypy", "playwright"} <= set(test)
-    needed, todo = (
-        set(),
-        [(Requirement(r), frozenset()) for r in metadata.requires("opportune") or []],
-    )
+    needed: set[tuple[str, frozenset[str]]] = set()
+    todo: list[tuple[Requirement, frozenset[str]]] = [
+        (Requirement(r), frozenset()) for r in metadata.requires("opportune") or []
+    ]
     while todo:
         requirement, extras = todo.pop()
         if requirement.marker and not any(

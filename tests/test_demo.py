@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def demo(db: None, tmp_path: Path):
+def demo(db: None, tmp_path: Path) -> DemoLogin:
     return load_demo(seed=1, size="small", login_file=tmp_path / "login.txt", now=NOW)
 
 
@@ -64,6 +65,7 @@ def test_converted_leads_are_linked_like_a_conversion(demo: DemoLogin) -> None:
     with_opportunity = 0
     for lead in converted:
         assert lead.converted_at and lead.converted_by_id == lead.owner_id
+        assert lead.converted_contact is not None and lead.converted_account is not None
         assert lead.converted_contact.account_id == lead.converted_account_id
         assert lead.converted_contact.email == lead.email
         assert lead.converted_account.normalized_name  # set as Account.save() would
@@ -74,7 +76,8 @@ def test_converted_leads_are_linked_like_a_conversion(demo: DemoLogin) -> None:
             assert opp.primary_contact_id == lead.converted_contact_id
             assert opp.lead_source == lead.source
             assert opp.created_at == lead.converted_at
-            assert opp.history.first().stage == Pipeline.default().first_open_stage()
+            first = opp.history.first()
+            assert first is not None and first.stage == Pipeline.default().first_open_stage()
     assert with_opportunity > 0.7 * converted.count()
     relinked = Activity.objects.filter(lead__is_converted=True)
     assert relinked.exists() and not relinked.filter(contact__isnull=True).exists()
@@ -131,7 +134,7 @@ def test_activities_cover_every_kind_and_task_state(demo: DemoLogin) -> None:
 
 
 def test_the_same_seed_gives_the_same_data(db: None) -> None:
-    def loaded() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    def loaded() -> tuple[list[tuple[str, str, dt.datetime]], list[tuple[Decimal | None, str]]]:
         with transaction.atomic():
             load_demo(seed=7, size="small", now=NOW)
             leads = Lead.objects.order_by("pk").values_list("company", "status__key", "created_at")

@@ -66,7 +66,8 @@ def _csv_ids(text: str) -> set[int]:
 
 def _streamed(response: Any) -> str:
     assert response.status_code == 200, getattr(response, "content", b"")[:500]
-    return b"".join(response.streaming_content).decode("utf-8")
+    text: str = response.getvalue().decode("utf-8")
+    return text
 
 
 def _ui_export_ids(client: Client, listing: Listing, params: dict[str, Any]) -> set[int]:

@@ -148,7 +148,7 @@ def test_the_recycle_bin_holds_only_what_the_user_may_restore(
 def _items(response: Any) -> list[dict[str, Any]]:
     """The rows of a JSON page or of a streamed CSV export."""
     if response["Content-Type"].startswith("text/csv"):
-        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        text = response.getvalue().decode("utf-8-sig")
         return list(csv.DictReader(io.StringIO(text)))
     body = response.json()
     return body["items"] if isinstance(body, dict) and "items" in body else []

@@ -52,7 +52,8 @@ def test_a_rep_deletes_a_lead_restores_it_from_the_bin_and_reads_its_history(
     dialog.get_by_role("button", name="Delete").click()
     page.wait_for_url(re.compile(r"/leads/$"))
     assert Lead.with_deleted.get(pk=lead.pk).deleted_at is not None
-    assert page.goto(f"/leads/{lead.pk}/").status == 404
+    response = page.goto(f"/leads/{lead.pk}/")
+    assert response is not None and response.status == 404
 
     # The bin lists it; Restore brings it back to its page.
     page.goto("/my-work/")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import Model
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -105,7 +106,7 @@ def test_an_import_that_updates_accounts_records_their_history(
     job = run_import(
         company.maria, "Account Name,Industry\nInitech,Banking\n", "accounts", match_key="name"
     )
-    assert job.status == "done", job.error
+    assert job.status == "done", job.failure
     assert ("industry", "", "Banking") in changes("account", account.pk)
 
 
@@ -157,12 +158,13 @@ def test_the_history_list_costs_the_same_queries_for_3_and_30_changes(
 def test_the_history_tab_renders_on_the_record_page(
     company: Company, client: Client, kind: str
 ) -> None:
-    record: Any = {
+    factories: dict[str, Callable[[], Model]] = {
         "lead": lambda: company.lead(company.alice),
         "account": lambda: company.account(company.alice),
         "contact": lambda: company.contact(company.alice, None),
         "opportunity": lambda: company.opportunity(company.alice),
-    }[kind]()
+    }
+    record = factories[kind]()
     FieldChange.objects.create(
         record_type=kind,
         record_id=record.pk,

@@ -30,7 +30,7 @@ from opportune.web.testing import plain_static_files  # noqa: F401
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 
 
-def _forecast_total(api: Callable[[User], ApiClient], user: object) -> str:
+def _forecast_total(api: Callable[[User], ApiClient], user: User) -> str:
     body = api(user).get("/api/v1/forecast", period="2026-Q4").json()
     return str(body["total"]["pipeline"]["amount"])
 
@@ -322,6 +322,6 @@ def test_exports_leave_the_bin_out(company: Company, api: Callable[[User], ApiCl
     kept, gone = company.lead(company.alice, last_name="Kept"), company.lead(company.alice)
     delete_lead(company.alice, gone)
     response = api(company.alice).get("/api/v1/exports/leads")
-    body = b"".join(response.streaming_content).decode()
+    body = response.getvalue().decode()
     assert "Kept" in body and f"\n{gone.pk}," not in body and "deleted_at" not in body
     assert kept.pk

@@ -99,7 +99,7 @@ def test_concurrent_leads_never_get_the_same_turn(company: Company) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serializes writers, there is no race to test")
     AssignmentRule.objects.create(name="East", round_robin_team=company.east)
-    owners: list[int] = []
+    owners: list[int | None] = []
     errors: list[BaseException] = []
     barrier = threading.Barrier(6)
 

@@ -43,7 +43,7 @@ def deal(
 ) -> Opportunity:
     if stage == "closed_lost":
         fields.setdefault("lost_reason_key", "price")
-    return company.opportunity(  # type: ignore[no-any-return]
+    return company.opportunity(
         owner, stage_key=stage, amount=Decimal(amount), close_date=close_date, **fields
     )
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from django.conf import settings
@@ -28,6 +29,9 @@ needs_maven = pytest.mark.skipif(
 )
 
 
+T = TypeVar("T")
+
+
 @dataclass
 class Row:
     agent: str
@@ -37,6 +41,12 @@ class Row:
     engage: dt.date | None
     close: dt.date | None
     value: Decimal | None
+
+
+def known(value: T | None) -> T:
+    """A value the CSV always has for the rows at hand (a won deal's dates and value)."""
+    assert value is not None
+    return value
 
 
 def csv_rows() -> list[Row]:

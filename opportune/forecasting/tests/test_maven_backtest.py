@@ -28,6 +28,7 @@ def test_the_quarterly_backtest_beats_static_probabilities(maven: list[Row], adm
     won: dict[str, Decimal] = defaultdict(Decimal)
     for row in maven:
         if row.stage == "Won":
+            assert row.close is not None and row.value is not None
             won[f"{row.close.year}-Q{(row.close.month - 1) // 3 + 1}"] += row.value
     results = backtest(admin, "quarter", simulations=200)
     # 2017-Q1 has no closed deal before it to learn from.

@@ -53,6 +53,7 @@ def test_agents_are_reps_in_their_managers_teams_under_offices(maven: list[Row])
             first_name=first, last_name=last
         )
         assert user.role == Role.SALES_REP
+        assert user.team and user.team.parent and user.team.manager
         assert user.team.parent.name == f"{office} office"
         assert user.team.manager.role == Role.SALES_MANAGER
     assert Team.objects.filter(name__endswith=" office").count() == 3
@@ -71,6 +72,7 @@ def test_won_amount_per_quarter_matches_the_csv(maven: list[Row], admin: User) -
     expected: dict[str, Decimal] = defaultdict(Decimal)
     for row in maven:
         if row.stage == "Won":
+            assert row.close is not None and row.value is not None
             expected[f"{row.close.year}-Q{(row.close.month - 1) // 3 + 1}"] += row.value
     assert len(expected) == 4
     for key, amount in expected.items():
@@ -83,6 +85,7 @@ def test_won_amount_per_agent_and_office_matches_the_csv(maven: list[Row], admin
     offices = csv_offices()
     for row in maven:
         if row.stage == "Won":
+            assert row.value is not None
             per_agent[row.agent] += row.value
             per_office[f"{offices[row.agent]} office"] += row.value
     year = periods_between(parse_period("2016-Q4"), parse_period("2017-Q4"))

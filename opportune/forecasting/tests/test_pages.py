@@ -7,9 +7,9 @@ import csv
 import datetime as dt
 import io
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
-from django.http import HttpResponse
 from django.test import Client
 
 from conftest import Company
@@ -17,6 +17,9 @@ from opportune.forecasting.models import ForecastAdjustment, Quota
 from opportune.identity.models import User
 
 from .conftest import deal
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
 PAGES = ["/forecast/", "/forecast/predicted/", "/analytics/", "/analytics/pipeline/"]
 
@@ -27,7 +30,7 @@ def client_for(user: User) -> Client:
     return client
 
 
-def rows(response: HttpResponse) -> list[list[str]]:
+def rows(response: Response) -> list[list[str]]:
     assert response["Content-Type"].startswith("text/csv")
     return list(csv.reader(io.StringIO(response.content.decode())))
 

@@ -68,7 +68,7 @@ def test_a_formatted_key_parses_back_to_the_same_period(start_month: int) -> Non
     day = D(2025, 1, 1)
     while day < D(2027, 1, 1):
         for kind in ("month", "quarter", "year"):
-            period = period_containing(day, kind, start_month)  # type: ignore[arg-type]
+            period = period_containing(day, kind, start_month)
             assert parse_period(period.key, start_month) == period
             assert period.contains(day)
         day += dt.timedelta(days=13)

@@ -19,7 +19,7 @@ Q1 = parse_period("2026-Q1")
 
 
 @pytest.fixture
-def deals(company: Company):
+def deals(company: Company) -> dict[str, Opportunity]:
     """A won after a proposal; B's close date slips out of Q1; C is new in March; D was lost in
     February; E's close date moves into Q1."""
     return {

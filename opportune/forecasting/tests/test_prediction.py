@@ -10,9 +10,10 @@ import pytest
 
 from conftest import Company
 from opportune.fiscal import parse_period
+from opportune.forecasting.asof import end_of_day
 from opportune.forecasting.backtest import NaiveBayes, backtest, score
 from opportune.forecasting.learning import load_timelines, situations, stage_table
-from opportune.forecasting.prediction import end_of_day, predicted_forecast
+from opportune.forecasting.prediction import predicted_forecast
 
 from .conftest import timeline
 

@@ -83,7 +83,7 @@ def test_marketing_logs_activities_on_leads_only(company: Company) -> None:
 
 def test_a_record_is_restored_by_its_owner_its_deleter_or_an_admin(company: Company) -> None:
     lead = company.lead(company.alice)
-    lead.deleted_by_id = company.maria.pk  # type: ignore[attr-defined]
+    lead.deleted_by_id = company.maria.pk
     assert policy.may(company.alice, Verb.RESTORE, lead)
     assert policy.may(company.maria, Verb.RESTORE, lead)
     assert policy.may(company.ada, Verb.RESTORE, lead)

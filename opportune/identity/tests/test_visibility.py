@@ -8,7 +8,7 @@ Activities are seen through the record they concern.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import pytest
@@ -38,9 +38,9 @@ def _contact(company: Company, owner: User | None) -> models.Model:
     return company.contact(owner, None)
 
 
-def _opportunity(company: Company, owner: User | None) -> models.Model:
+def _opportunity(company: Company, owner: User | None) -> Opportunity:
     account = company.account(owner, f"Account of {owner}")
-    return company.opportunity(owner, account=account)  # type: ignore[no-any-return]
+    return company.opportunity(owner, account=account)
 
 
 def _activity(company: Company, owner: User | None) -> models.Model:
@@ -58,7 +58,9 @@ FACTORIES: dict[type[models.Model], Callable[[Company, User | None], models.Mode
 }
 
 
-def _for_every_model(owners: set[str | None]) -> dict[type[models.Model], set[str | None]]:
+def _for_every_model(
+    owners: Collection[str | None],
+) -> dict[type[models.Model], set[str | None]]:
     return {model: set(owners) for model in FACTORIES}
 
 

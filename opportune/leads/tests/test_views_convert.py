@@ -80,7 +80,8 @@ def test_converting_into_an_existing_account_lands_on_the_opportunity(
         Decimal("30000"),
         "needs_analysis",
     )
-    assert lead.is_converted and lead.converted_contact.account_id == account.pk
+    assert lead.is_converted and lead.converted_contact is not None
+    assert lead.converted_contact.account_id == account.pk
 
 
 def test_converting_without_an_opportunity_lands_on_the_account(

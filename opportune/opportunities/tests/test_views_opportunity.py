@@ -96,7 +96,10 @@ def test_closing_lost_asks_for_a_reason_at_the_field(company: Company, client: C
     assert done["HX-Redirect"] == f"/opportunities/{opportunity.pk}/"
     opportunity.refresh_from_db()
     assert (
-        opportunity.is_closed and not opportunity.is_won and opportunity.lost_reason.key == "price"
+        opportunity.is_closed
+        and not opportunity.is_won
+        and opportunity.lost_reason is not None
+        and opportunity.lost_reason.key == "price"
     )
     page = client.get(f"/opportunities/{opportunity.pk}/").content.decode()
     assert "Lost: Price" in page and "Close won" not in page

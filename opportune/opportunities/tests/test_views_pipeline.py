@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
 from django.test import Client
@@ -12,17 +13,22 @@ from pytest_django import DjangoAssertNumQueries
 
 from conftest import Company
 from opportune.opportunities.models import Opportunity, OpportunityHistory, Pipeline
+from opportune.opportunities.views import Column
 from opportune.web.testing import (
     HTMX,
     logged_in,
     plain_static_files,  # noqa: F401
 )
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
+
 pytestmark = pytest.mark.django_db
 
 
-def _column(response, key):
-    return next(c for c in response.context["columns"] if c.stage.key == key)
+def _column(response: Response, key: str) -> Column:
+    columns: list[Column] = response.context["columns"]
+    return next(c for c in columns if c.stage.key == key)
 
 
 def test_the_board_has_one_column_per_open_stage_and_won_lost_zones(
@@ -45,9 +51,17 @@ def test_column_headers_show_count_total_and_weighted_amount(
     company.opportunity(company.bob, amount=Decimal("9999"))
     response = logged_in(client, company.alice).get("/pipeline/")
     prospecting = _column(response, "prospecting")
-    assert (prospecting.count, prospecting.total, prospecting.weighted) == (2, 4000, 400)
+    assert (prospecting.count, prospecting.total, prospecting.weighted) == (
+        2,
+        Decimal("4000"),
+        Decimal("400"),
+    )
     proposal = _column(response, "proposal")
-    assert (proposal.count, proposal.total, proposal.weighted) == (1, 500, 375)
+    assert (proposal.count, proposal.total, proposal.weighted) == (
+        1,
+        Decimal("500"),
+        Decimal("375"),
+    )
     assert response.context["board_total"] == 4500
 
 
@@ -197,7 +211,7 @@ def test_a_drop_on_lost_asks_for_the_reason(company: Company, client: Client) ->
     assert "afterbegin" not in done.content.decode()
     opportunity.refresh_from_db()
     assert opportunity.is_closed and not opportunity.is_won
-    assert opportunity.lost_reason.key == "competitor"
+    assert opportunity.lost_reason is not None and opportunity.lost_reason.key == "competitor"
 
 
 def test_a_drop_on_won_closes_it_won(company: Company, client: Client) -> None:

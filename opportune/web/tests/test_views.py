@@ -67,7 +67,7 @@ def test_a_wrong_password_is_explained(company: Company, client: Client) -> None
     ],
 )
 def test_the_navigation_shows_what_the_role_may_use(
-    company: Company, client: Client, user, sees_pipeline: bool, sees_settings: bool
+    company: Company, client: Client, user: str, sees_pipeline: bool, sees_settings: bool
 ) -> None:
     page = logged_in(client, getattr(company, user)).get("/my-work/").content.decode()
     nav = page[
@@ -123,7 +123,7 @@ class LeadNameForm(SchemaForm):
 
 def test_schema_forms_leave_out_what_was_not_submitted() -> None:
     form = LeadNameForm({"last_name": "Doe"})
-    assert form.is_valid()
+    assert form.is_valid() and form.validated is not None
     assert form.validated.model_dump(exclude_unset=True) == {"last_name": "Doe"}
 
 
