@@ -4,6 +4,7 @@ ill-typed input with a problem document naming the offending field, and writes n
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 from django.apps import apps
@@ -14,6 +15,9 @@ from opportune.identity.models import User
 from .endpoints import Endpoint, authenticated_endpoints
 from .records import alices_records
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
+
 WRITE_ENDPOINTS = [e for e in authenticated_endpoints() if e.body_type == "application/json"]
 UPLOAD_ENDPOINTS = [e for e in authenticated_endpoints() if e.body_type == "multipart/form-data"]
 
@@ -22,8 +26,8 @@ def _row_counts() -> dict[str, int]:
     return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
 
 
-def _send(client: object, endpoint: Endpoint, url: str, body: str) -> object:
-    send = getattr(client.client, endpoint.method)  # type: ignore[attr-defined]
+def _send(client: ApiClient, endpoint: Endpoint, url: str, body: str) -> Response:
+    send: Callable[..., Response] = getattr(client.client, endpoint.method)
     return send(url, body, content_type="application/json")
 
 
@@ -35,8 +39,8 @@ def test_a_body_that_is_not_json_is_a_400_problem(
     client = api(company.alice)
     before = _row_counts()
     response = _send(client, endpoint, url, '{"last_name": ')
-    assert response.status_code == 400, f"{endpoint}: {response.content!r}"  # type: ignore[attr-defined]
-    assert response["Content-Type"] == "application/problem+json"  # type: ignore[index]
+    assert response.status_code == 400, f"{endpoint}: {response.content!r}"
+    assert response["Content-Type"] == "application/problem+json"
     assert _row_counts() == before
 
 
@@ -48,8 +52,8 @@ def test_an_unknown_field_is_a_422_naming_it(
     client = api(company.alice)
     before = _row_counts()
     response = _send(client, endpoint, url, '{"no_such_field": 1}')
-    assert response.status_code == 422, f"{endpoint}: {response.content!r}"  # type: ignore[attr-defined]
-    problem = response.json()  # type: ignore[attr-defined]
+    assert response.status_code == 422, f"{endpoint}: {response.content!r}"
+    problem = response.json()
     assert problem["status"] == 422
     assert "no_such_field" in problem["errors"], problem
     assert _row_counts() == before
@@ -63,8 +67,8 @@ def test_a_body_that_is_not_an_object_is_a_422(
     client = api(company.alice)
     before = _row_counts()
     response = _send(client, endpoint, url, "[1, 2, 3]")
-    assert response.status_code == 422, f"{endpoint}: {response.content!r}"  # type: ignore[attr-defined]
-    assert response.json()["errors"]  # type: ignore[attr-defined]
+    assert response.status_code == 422, f"{endpoint}: {response.content!r}"
+    assert response.json()["errors"]
     assert _row_counts() == before
 
 

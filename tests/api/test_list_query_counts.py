@@ -63,9 +63,9 @@ def populate(company: Company, rows: int) -> None:
     )
 
 
-def count_queries(client: object, path: str) -> int:
+def count_queries(client: ApiClient, path: str) -> int:
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(path, limit=200)  # type: ignore[attr-defined]
+        response = client.get(path, limit=200)
     assert response.status_code == 200, response.content
     return len(queries)
 

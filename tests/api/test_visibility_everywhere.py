@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from conftest import ApiClient, Company
 from opportune.audit.bin import delete_record
@@ -74,7 +75,7 @@ def test_the_owner_reaches_the_record(
 
 @pytest.mark.parametrize("endpoint", authenticated_endpoints(), ids=str)
 def test_every_endpoint_answers_401_without_a_token(
-    company: Company, client: Any, endpoint: Endpoint
+    company: Company, client: Client, endpoint: Endpoint
 ) -> None:
     records = alices_records(company)
     url = endpoint.url(key="sales", **records)

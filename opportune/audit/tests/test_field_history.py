@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.db.models import Model
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from pytest_django import Settings
 
 from conftest import ApiClient, Company
 from opportune.activities.models import Activity
@@ -99,7 +100,7 @@ def test_a_merge_records_what_it_merged(company: Company) -> None:
 
 
 def test_an_import_that_updates_accounts_records_their_history(
-    company: Company, settings: Any, tmp_path: Any
+    company: Company, settings: Settings, tmp_path: Path
 ) -> None:
     settings.DATA_DIR = tmp_path
     account = company.account(company.maria, "Initech")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from pytest_django import Settings
 
 from conftest import ApiClient, Company
 from opportune.accounts.models import Account, Contact
@@ -58,7 +59,7 @@ def test_a_rep_cannot_delete_a_won_opportunity(
 
 
 def test_a_deleted_record_answers_404_in_the_api_and_the_ui(
-    company: Company, api: Callable[[User], ApiClient], client: object
+    company: Company, api: Callable[[User], ApiClient], client: Client
 ) -> None:
     lead = company.lead(company.alice)
     delete_lead(company.alice, lead)
@@ -66,8 +67,8 @@ def test_a_deleted_record_answers_404_in_the_api_and_the_ui(
     assert api(company.alice).patch(f"/api/v1/leads/{lead.pk}", {"title": "x"}).status_code == 404
     assert api(company.alice).get(f"/api/v1/leads/{lead.pk}/changes").status_code == 404
     assert api(company.alice).get("/api/v1/leads").json()["items"] == []
-    client.force_login(company.alice)  # type: ignore[attr-defined]
-    assert client.get(f"/leads/{lead.pk}/").status_code == 404  # type: ignore[attr-defined]
+    client.force_login(company.alice)
+    assert client.get(f"/leads/{lead.pk}/").status_code == 404
 
 
 def test_restore_brings_the_record_back_with_its_history(
@@ -208,11 +209,11 @@ def test_the_worker_purges_records_deleted_more_than_30_days_ago(company: Compan
     assert not Account.with_deleted.exists()
 
 
-def test_the_retention_period_is_a_setting(company: Company, settings: object) -> None:
+def test_the_retention_period_is_a_setting(company: Company, settings: Settings) -> None:
     lead = company.lead(company.alice)
     delete_lead(company.alice, lead)
     Lead.with_deleted.filter(pk=lead.pk).update(deleted_at=NOW - dt.timedelta(days=8))
-    settings.OPPORTUNE_RECYCLE_BIN_DAYS = 7  # type: ignore[attr-defined]
+    settings.OPPORTUNE_RECYCLE_BIN_DAYS = 7
     assert purge_expired(NOW) == 1
 
 
@@ -255,7 +256,9 @@ def test_deleted_leads_are_no_duplicate_matches(
     assert created.json()["duplicates"] == []
 
 
-def test_starting_the_worker_schedules_the_purge(company: Company, monkeypatch: Any) -> None:
+def test_starting_the_worker_schedules_the_purge(
+    company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from django_tasks_db.models import DBTaskResult
 
     from opportune import cli

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
+from pytest_django import Settings
 
 from conftest import ApiClient, Company
 from opportune.activities.models import Activity
@@ -59,7 +59,7 @@ def test_activities_and_history_move_to_the_master(company: Company) -> None:
 
 
 def test_a_merged_leads_external_id_then_names_the_master_until_the_merge_is_undone(
-    company: Company, settings: Any, tmp_path: Path
+    company: Company, settings: Settings, tmp_path: Path
 ) -> None:
     settings.DATA_DIR = tmp_path  # where the import's upload is stored
     master = company.lead(company.alice)
