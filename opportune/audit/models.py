@@ -22,6 +22,9 @@ class FieldChange(models.Model):
     )
     changed_at = models.DateTimeField(auto_now_add=True)
 
+    # The changed field's label, set for display by audit.history (not a column).
+    label: str
+
     class Meta:
         ordering = ["-changed_at", "-pk"]
         indexes = [models.Index(fields=["record_type", "record_id"], name="field_change_record")]

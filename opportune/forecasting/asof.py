@@ -212,10 +212,10 @@ def pipeline_changes(
         before, after = before_all.get(opportunity_id), after_all.get(opportunity_id)
         was_in = before is not None and before.in_pipeline(period)
         now_in = after is not None and after.in_pipeline(period)
-        if was_in:
-            result.start.add(before)  # type: ignore[arg-type]
-        if now_in:
-            result.end.add(after)  # type: ignore[arg-type]
+        if was_in and before is not None:
+            result.start.add(before)
+        if now_in and after is not None:
+            result.end.add(after)
         if after is None:
             continue
         closed_now = (
@@ -224,17 +224,17 @@ def pipeline_changes(
             and (period is None or period.contains(after.close_date))
         )
         kinds: list[str] = []
-        if was_in and (now_in or closed_now):
-            delta = after.value - before.value  # type: ignore[union-attr]
+        if was_in and before is not None and (now_in or closed_now):
+            delta = after.value - before.value
             if delta:
                 kinds.append("amount_changed")
                 _flow(result.flows["amount_changed"], delta)
         elif not was_in and (now_in or closed_now):
             kinds.append("new" if before is None else "moved_in")
             _flow(result.flows[kinds[-1]], after.value)
-        elif was_in:
+        elif was_in and before is not None:
             kinds.append("moved_out")
-            _flow(result.flows["moved_out"], before.value)  # type: ignore[union-attr]
+            _flow(result.flows["moved_out"], before.value)
         if closed_now:
             kinds.append("won" if after.is_won else "lost")
             _flow(result.flows[kinds[-1]], after.value)

@@ -52,7 +52,7 @@ def _scope_teams(user: User) -> set[int]:
         if user.role == Role.SALES_MANAGER:
             roots += list(user.managed_teams.values_list("pk", flat=True))
         cached = team_subtree_ids(*roots)
-        user._visible_team_ids = cached  # type: ignore[attr-defined]
+        user._visible_team_ids = cached
     return cached
 
 

@@ -148,8 +148,8 @@ def create_job(
     if mapping and mapping.get("target", target) != target:
         raise field_error("mapping", f"The mapping is for {mapping['target']}, not {target}.")
     for key in MAPPING_PARTS:
-        if isinstance((mapping or {}).get(key), dict):
-            given[key] = {**given.get(key, {}), **mapping[key]}  # type: ignore[index]
+        if mapping is not None and isinstance(mapping.get(key), dict):
+            given[key] = {**given.get(key, {}), **mapping[key]}
     resolved = Mapping.resolve(target, shape.headers, given)
     missing = resolved.missing_required(target)
     if missing:
