@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
@@ -19,8 +20,12 @@ from django.test import Client
 from opportune.accounts.models import Account, Contact
 from opportune.identity.models import ApiToken, Role, Team, User
 from opportune.leads.models import Lead, LeadStatus
-from opportune.opportunities.models import Pipeline
+from opportune.opportunities.models import Opportunity, Pipeline
 from opportune.opportunities.services import OpportunityDraft, open_opportunity
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
+    from pytest_django import Settings
 
 
 @dataclass
@@ -67,7 +72,7 @@ class Company:
         values.update(fields)
         return Contact.objects.create(owner=owner, account=account, **values)
 
-    def opportunity(self, owner: User, **fields: Any):  # type: ignore[no-untyped-def]
+    def opportunity(self, owner: User | None, **fields: Any) -> Opportunity:
         account = fields.pop("account", None) or self.account(owner)
         draft = OpportunityDraft(
             name=fields.pop("name", "Globex renewal"),
@@ -82,7 +87,7 @@ class Company:
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
+def _fast_password_hashing(settings: Settings) -> None:
     """Tests create many users; the production hasher is deliberately slow."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -127,21 +132,21 @@ class ApiClient:
         _, raw = ApiToken.issue(user, "tests")
         self.client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
-    def get(self, path: str, **params: Any):  # type: ignore[no-untyped-def]
+    def get(self, path: str, **params: Any) -> Response:
         return self.client.get(path, params)
 
-    def post(self, path: str, body: Any = None):  # type: ignore[no-untyped-def]
+    def post(self, path: str, body: Any = None) -> Response:
         return self.client.post(path, body or {}, content_type="application/json")
 
-    def patch(self, path: str, body: Any):  # type: ignore[no-untyped-def]
+    def patch(self, path: str, body: Any) -> Response:
         return self.client.patch(path, body, content_type="application/json")
 
-    def delete(self, path: str):  # type: ignore[no-untyped-def]
+    def delete(self, path: str) -> Response:
         return self.client.delete(path)
 
 
 @pytest.fixture
-def api():  # type: ignore[no-untyped-def]
+def api() -> Callable[[User], ApiClient]:
     return ApiClient
 
 

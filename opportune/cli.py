@@ -316,7 +316,7 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 
 def _command(
-    subparsers: argparse._SubParsersAction,
+    subparsers: argparse._SubParsersAction[_Parser],
     name: str,
     handler: Callable[[argparse.Namespace], int],
     help: str,

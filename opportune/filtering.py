@@ -180,7 +180,8 @@ class ListFilterSet(df.FilterSet):
             cls.check_parameters(params, also_allowed)
             return queryset
         filterset = cls.bound(user, queryset, params, also_allowed=also_allowed)
-        return filterset.qs
+        narrowed: QuerySet[Any] = filterset.qs
+        return narrowed
 
     @classmethod
     def bound(

@@ -138,7 +138,7 @@ class InputSchema(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def blank_strings(values: dict[str, object], string_fields: set[str]) -> dict[str, object]:
+def blank_strings(values: dict[str, Any], string_fields: set[str]) -> dict[str, Any]:
     """Text columns store '' rather than NULL: map an explicit null to ''."""
     return {k: ("" if v is None and k in string_fields else v) for k, v in values.items()}
 

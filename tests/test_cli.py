@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from pytest_django import Settings
 
+from conftest import Company
 from opportune import cli
 from opportune.cli import gunicorn_argv, main
 from opportune.identity.models import ApiToken, Role, Team, User, hash_token
@@ -19,7 +21,9 @@ from opportune.opportunities.models import LostReason, Pipeline
 pytestmark = pytest.mark.django_db
 
 
-def test_user_add_creates_a_user_in_a_team(company, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_user_add_creates_a_user_in_a_team(
+    company: Company, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(["user", "add", "dora", "--role", "sales_rep", "--team", "West",
                  "--email", "Dora@Example.com", "--password", "a-long-enough-secret"])  # fmt: skip
     assert code == 0
@@ -29,7 +33,9 @@ def test_user_add_creates_a_user_in_a_team(company, capsys) -> None:  # type: ig
     assert "Created user 'dora'" in capsys.readouterr().out
 
 
-def test_user_add_generates_and_prints_a_password(db: None, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_user_add_generates_and_prints_a_password(
+    db: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["user", "add", "root", "--role", "admin"]) == 0
     password = capsys.readouterr().out.split("Password: ")[1].strip()
     root = User.objects.get(username="root")
@@ -52,7 +58,9 @@ def test_user_add_generates_and_prints_a_password(db: None, capsys) -> None:  # 
         (["token", "issue", "ghost"], "No user 'ghost'"),
     ],
 )
-def test_bad_input_exits_non_zero_with_a_message(company, capsys, argv, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_exits_non_zero_with_a_message(
+    company: Company, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
     users, teams = User.objects.count(), Team.objects.count()
     assert main(argv) == 1
     captured = capsys.readouterr()
@@ -61,21 +69,27 @@ def test_bad_input_exits_non_zero_with_a_message(company, capsys, argv, message)
     assert (User.objects.count(), Team.objects.count()) == (users, teams)
 
 
-def test_a_missing_subcommand_is_a_usage_error(db: None, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_subcommand_is_a_usage_error(
+    db: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["user"])
     assert exit_.value.code == 2
     assert "usage:" in capsys.readouterr().err
 
 
-def test_team_add_builds_the_hierarchy(company, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_team_add_builds_the_hierarchy(
+    company: Company, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["team", "add", "Boston", "--parent", "East", "--manager", "maria"]) == 0
     boston = Team.objects.get(name="Boston")
     assert boston.parent == company.east and boston.manager == company.maria
     assert "Created team 'Boston', under East, managed by" in capsys.readouterr().out
 
 
-def test_token_issue_prints_a_token_that_authenticates(company, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_token_issue_prints_a_token_that_authenticates(
+    company: Company, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["token", "issue", "alice", "--name", "laptop"]) == 0
     raw = capsys.readouterr().out
     assert raw.endswith("\n") and raw.count("\n") == 1
@@ -85,8 +99,8 @@ def test_token_issue_prints_a_token_that_authenticates(company, capsys) -> None:
 
 
 def test_init_is_idempotent_and_restores_defaults(
-    db: None, settings, tmp_path: Path, capsys
-) -> None:  # type: ignore[no-untyped-def]
+    db: None, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     settings.STATIC_ROOT = tmp_path / "static"
     LostReason.objects.filter(key="price").delete()
     assert main(["init"]) == 0
@@ -101,11 +115,11 @@ def test_init_is_idempotent_and_restores_defaults(
 
 
 def test_serve_runs_gunicorn_with_one_threaded_worker_on_sqlite(
-    db: None, settings, tmp_path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    db: None, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings.STATIC_ROOT = tmp_path / "static"
     calls = []
-    monkeypatch.setattr(cli.os, "execv", lambda path, argv: calls.append(argv))
+    monkeypatch.setattr("opportune.cli.os.execv", lambda path, argv: calls.append(argv))
     monkeypatch.setattr(cli, "_unapplied_migrations", lambda: 0)
     assert main(["serve", "--port", "8123", "--workers", "4"]) == 0
     (argv,) = calls
@@ -123,14 +137,18 @@ def test_serve_takes_several_workers_on_postgresql() -> None:
     assert argv[argv.index("--threads") + 1] == "4"
 
 
-def test_serve_refuses_an_unmigrated_database(db: None, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_serve_refuses_an_unmigrated_database(
+    db: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(cli, "_unapplied_migrations", lambda: 3)
-    monkeypatch.setattr(cli.os, "execv", lambda path, argv: pytest.fail("served"))
+    monkeypatch.setattr("opportune.cli.os.execv", lambda path, argv: pytest.fail("served"))
     assert main(["serve"]) == 1
     assert "run 'opportune init' first" in capsys.readouterr().err
 
 
-def test_worker_runs_queued_tasks_and_exits_in_batch_mode(db: None, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_worker_runs_queued_tasks_and_exits_in_batch_mode(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = []
     monkeypatch.setattr(
         "django.core.management.call_command", lambda name, **options: calls.append((name, options))
@@ -144,7 +162,7 @@ def test_worker_runs_queued_tasks_and_exits_in_batch_mode(db: None, monkeypatch)
     ]
 
 
-def test_worker_batch_mode_really_runs(db: None, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_worker_batch_mode_really_runs(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
     # Between jobs the worker closes stale connections, which would end the test transaction.
     monkeypatch.setattr(
         "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
@@ -153,7 +171,7 @@ def test_worker_batch_mode_really_runs(db: None, monkeypatch) -> None:  # type: 
 
 
 def _pinned(path: Path) -> dict[str, str]:
-    pins = {}
+    pins: dict[str, str] = {}
     for line in path.read_text().splitlines():
         if line.strip() and not line.startswith(("#", "-")):
             name, _, version = line.partition("==")
@@ -169,10 +187,10 @@ def test_the_lock_files_pin_everything_opportune_needs() -> None:
     test = _pinned(requirements / "test.txt")
     assert "-r run.txt" in (requirements / "test.txt").read_text()
     assert {"pytest", "pytest-django", "pytest-xdist", "ruff", "mypy", "playwright"} <= set(test)
-    needed, todo = (
-        set(),
-        [(Requirement(r), frozenset()) for r in metadata.requires("opportune") or []],
-    )
+    needed: set[tuple[str, frozenset[str]]] = set()
+    todo: list[tuple[Requirement, frozenset[str]]] = [
+        (Requirement(r), frozenset()) for r in metadata.requires("opportune") or []
+    ]
     while todo:
         requirement, extras = todo.pop()
         if requirement.marker and not any(
@@ -189,8 +207,8 @@ def test_the_lock_files_pin_everything_opportune_needs() -> None:
 
 
 def test_init_reports_a_static_file_that_refers_to_a_missing_one(
-    db: None, settings, tmp_path, capsys
-) -> None:  # type: ignore[no-untyped-def]
+    db: None, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assets = tmp_path / "assets"
     assets.mkdir()
     (assets / "broken.css").write_text('body { background: url("missing.png"); }')

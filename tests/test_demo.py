@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.db import transaction
 from django.db.models import Count, F
+from pytest_django import Settings
 
+from conftest import Company
 from opportune.activities.models import Activity, ActivityKind
 from opportune.cli import main
-from opportune.demo import load_demo
+from opportune.demo import DemoLogin, load_demo
 from opportune.fiscal import period_containing
 from opportune.forecasting.models import ForecastAdjustment, Quota
 from opportune.identity.models import ApiToken, Role, Team, User, hash_token
@@ -24,11 +27,11 @@ NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def demo(db: None, tmp_path: Path):  # type: ignore[no-untyped-def]
+def demo(db: None, tmp_path: Path) -> DemoLogin:
     return load_demo(seed=1, size="small", login_file=tmp_path / "login.txt", now=NOW)
 
 
-def test_it_builds_a_sales_organisation(demo) -> None:  # type: ignore[no-untyped-def]
+def test_it_builds_a_sales_organisation(demo: DemoLogin) -> None:
     sales = Team.objects.get(name="Sales")
     assert {t.name for t in sales.children.all()} == {"East", "West", "Enterprise"}
     assert all(t.manager and t.manager.role == Role.SALES_MANAGER for t in sales.children.all())
@@ -41,7 +44,7 @@ def test_it_builds_a_sales_organisation(demo) -> None:  # type: ignore[no-untype
     assert User.objects.get(username=demo.rep[0]).check_password(demo.rep[1])
 
 
-def test_it_creates_leads_in_every_status_and_from_every_source(demo) -> None:  # type: ignore[no-untyped-def]
+def test_it_creates_leads_in_every_status_and_from_every_source(demo: DemoLogin) -> None:
     assert 250 <= Lead.objects.count() <= 350
     statuses = set(Lead.objects.values_list("status__key", flat=True))
     assert statuses == set(LeadStatus.objects.values_list("key", flat=True))
@@ -53,7 +56,7 @@ def test_it_creates_leads_in_every_status_and_from_every_source(demo) -> None:  
     assert not Lead.objects.filter(email_key="").exists(), "duplicate-matching keys are set"
 
 
-def test_converted_leads_are_linked_like_a_conversion(demo) -> None:  # type: ignore[no-untyped-def]
+def test_converted_leads_are_linked_like_a_conversion(demo: DemoLogin) -> None:
     converted = Lead.objects.filter(status__key="converted").select_related(
         "converted_account", "converted_contact", "converted_opportunity"
     )
@@ -62,6 +65,7 @@ def test_converted_leads_are_linked_like_a_conversion(demo) -> None:  # type: ig
     with_opportunity = 0
     for lead in converted:
         assert lead.converted_at and lead.converted_by_id == lead.owner_id
+        assert lead.converted_contact is not None and lead.converted_account is not None
         assert lead.converted_contact.account_id == lead.converted_account_id
         assert lead.converted_contact.email == lead.email
         assert lead.converted_account.normalized_name  # set as Account.save() would
@@ -72,14 +76,15 @@ def test_converted_leads_are_linked_like_a_conversion(demo) -> None:  # type: ig
             assert opp.primary_contact_id == lead.converted_contact_id
             assert opp.lead_source == lead.source
             assert opp.created_at == lead.converted_at
-            assert opp.history.first().stage == Pipeline.default().first_open_stage()
+            first = opp.history.first()
+            assert first is not None and first.stage == Pipeline.default().first_open_stage()
     assert with_opportunity > 0.7 * converted.count()
     relinked = Activity.objects.filter(lead__is_converted=True)
     assert relinked.exists() and not relinked.filter(contact__isnull=True).exists()
     assert not Lead.objects.filter(is_converted=False).exclude(converted_account=None).exists()
 
 
-def test_opportunities_reach_every_stage_with_consistent_history(demo) -> None:  # type: ignore[no-untyped-def]
+def test_opportunities_reach_every_stage_with_consistent_history(demo: DemoLogin) -> None:
     assert 140 <= Opportunity.objects.count() <= 160
     stages = set(Pipeline.default().stages.values_list("key", flat=True))
     assert set(Opportunity.objects.values_list("stage__key", flat=True)) == stages
@@ -117,7 +122,7 @@ def test_opportunities_reach_every_stage_with_consistent_history(demo) -> None: 
     ), "some amounts were revised"
 
 
-def test_activities_cover_every_kind_and_task_state(demo) -> None:  # type: ignore[no-untyped-def]
+def test_activities_cover_every_kind_and_task_state(demo: DemoLogin) -> None:
     assert set(Activity.objects.values_list("kind", flat=True)) == set(ActivityKind.values)
     tasks = Activity.objects.filter(kind=ActivityKind.TASK)
     today = NOW.date()
@@ -129,7 +134,7 @@ def test_activities_cover_every_kind_and_task_state(demo) -> None:  # type: igno
 
 
 def test_the_same_seed_gives_the_same_data(db: None) -> None:
-    def loaded() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    def loaded() -> tuple[list[tuple[str, str, dt.datetime]], list[tuple[Decimal | None, str]]]:
         with transaction.atomic():
             load_demo(seed=7, size="small", now=NOW)
             leads = Lead.objects.order_by("pk").values_list("company", "status__key", "created_at")
@@ -142,8 +147,8 @@ def test_the_same_seed_gives_the_same_data(db: None) -> None:
 
 
 def test_the_command_prints_the_login_and_refuses_to_load_twice(
-    db: None, settings, tmp_path: Path, capsys
-) -> None:  # type: ignore[no-untyped-def]
+    db: None, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     settings.DATA_DIR = tmp_path
     assert main(["demo", "--size", "small", "--seed", "1"]) == 0
     out = capsys.readouterr().out
@@ -160,7 +165,9 @@ def test_the_command_prints_the_login_and_refuses_to_load_twice(
     assert (Lead.objects.count(), Opportunity.objects.count(), User.objects.count()) == counts
 
 
-def test_it_refuses_a_database_with_other_records(company, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_a_database_with_other_records(
+    company: Company, capsys: pytest.CaptureFixture[str]
+) -> None:
     company.lead(company.alice)
     assert main(["demo"]) == 0
     assert "already holds leads" in capsys.readouterr().err
@@ -168,7 +175,7 @@ def test_it_refuses_a_database_with_other_records(company, capsys) -> None:  # t
     assert not Opportunity.objects.annotate(n=Count("history")).exists()
 
 
-def test_every_rep_and_manager_has_a_quota_that_fits_their_deals(demo) -> None:  # type: ignore[no-untyped-def]
+def test_every_rep_and_manager_has_a_quota_that_fits_their_deals(demo: DemoLogin) -> None:
     current = period_containing(NOW.date(), "quarter")
     quotas = Quota.objects.filter(period_start=current.start, period_end=current.end)
     sellers = User.objects.filter(role__in=[Role.SALES_REP, Role.SALES_MANAGER]).exclude(

@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.accounts.filters import AccountFilterSet, ContactFilterSet
 from opportune.activities.filters import ActivityFilterSet
 from opportune.activities.models import Activity
@@ -53,7 +53,7 @@ def _ui_ids(client: Client, listing: Listing, params: dict[str, Any]) -> set[int
     return {row.pk for row in response.context["page"].rows}
 
 
-def _api_ids(api_client: Any, listing: Listing, params: dict[str, Any]) -> set[int]:
+def _api_ids(api_client: ApiClient, listing: Listing, params: dict[str, Any]) -> set[int]:
     response = api_client.get(f"/api/v1/{listing.target}", limit=200, **params)
     assert response.status_code == 200, response.content[:500]
     assert response.json()["next"] is None
@@ -66,7 +66,8 @@ def _csv_ids(text: str) -> set[int]:
 
 def _streamed(response: Any) -> str:
     assert response.status_code == 200, getattr(response, "content", b"")[:500]
-    return b"".join(response.streaming_content).decode("utf-8")
+    text: str = response.getvalue().decode("utf-8")
+    return text
 
 
 def _ui_export_ids(client: Client, listing: Listing, params: dict[str, Any]) -> set[int]:
@@ -74,7 +75,7 @@ def _ui_export_ids(client: Client, listing: Listing, params: dict[str, Any]) -> 
     return _csv_ids(_streamed(response))
 
 
-def _api_export_ids(api_client: Any, listing: Listing, params: dict[str, Any]) -> set[int]:
+def _api_export_ids(api_client: ApiClient, listing: Listing, params: dict[str, Any]) -> set[int]:
     return _csv_ids(_streamed(api_client.get(f"/api/v1/exports/{listing.target}", **params)))
 
 
@@ -409,7 +410,7 @@ def _populate(company: Company, rows: int) -> None:
         company.opportunity(company.alice, name=f"Deal {number}", account=account)
 
 
-def _count(client: Any, path: str, params: dict[str, Any]) -> int:
+def _count(client: Client, path: str, params: dict[str, Any]) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

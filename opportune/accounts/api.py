@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
@@ -74,7 +74,7 @@ else:
 
 
 @accounts_router.get("", response=Page[AccountOut], summary="List accounts")
-def list_accounts(request: HttpRequest, params: Query[AccountQuery]) -> dict:
+def list_accounts(request: HttpRequest, params: Query[AccountQuery]) -> dict[str, Any]:
     return api_list(request, AccountFilterSet, policy.visible(actor(request), Account), params)
 
 
@@ -95,7 +95,7 @@ def patch_account(request: HttpRequest, account_id: int, payload: AccountChanges
 
 
 @contacts_router.get("", response=Page[ContactOut], summary="List contacts")
-def list_contacts(request: HttpRequest, params: Query[ContactQuery]) -> dict:
+def list_contacts(request: HttpRequest, params: Query[ContactQuery]) -> dict[str, Any]:
     return api_list(request, ContactFilterSet, policy.visible(actor(request), Contact), params)
 
 

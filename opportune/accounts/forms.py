@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from opportune.identity import policy
 from opportune.identity.forms import owner_choices
 from opportune.leads.models import LeadSource
-from opportune.web.forms import SchemaForm
+from opportune.web.forms import SchemaForm, choice_field
 
 from .schemas import AccountChanges, AccountCreate, ContactChanges, ContactCreate
 
@@ -38,7 +38,7 @@ class AccountForm(SchemaForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = owner_choices(policy.ACCOUNT)  # type: ignore[attr-defined]
+        choice_field(self, "owner").choices = owner_choices(policy.ACCOUNT)
 
 
 class AccountCreateForm(AccountForm):
@@ -69,8 +69,11 @@ class ContactForm(SchemaForm):
 
     def __init__(self, *args: Any, accounts: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = owner_choices(policy.CONTACT)  # type: ignore[attr-defined]
-        self.fields["account"].choices = [("", "No account"), *((a.pk, a.name) for a in accounts)]  # type: ignore[attr-defined]
+        choice_field(self, "owner").choices = owner_choices(policy.CONTACT)
+        choice_field(self, "account").choices = [
+            ("", "No account"),
+            *((a.pk, a.name) for a in accounts),
+        ]
 
 
 class ContactCreateForm(ContactForm):

@@ -70,13 +70,13 @@ class Account(Deletable):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.normalized_name = normalize_company(self.name)
         self.domain = website_domain(self.website)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "normalized_name", "domain"}  # type: ignore[misc]
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+            kwargs["update_fields"] = {*update_fields, "normalized_name", "domain"}
+        super().save(*args, **kwargs)
 
 
 class Contact(Deletable):

@@ -69,14 +69,14 @@ def _apply(actor: User, record: Account | Contact, values: dict[str, Any]) -> No
     values = blank_strings(values, _text_fields(type(record)))
     if "owner_id" in values:
         kind = policy.kind_of(record)
-        record.owner = policy.assignable_owner(values.pop("owner_id"), kind)  # type: ignore[arg-type]
+        record.owner = policy.assignable_owner(values.pop("owner_id"), kind)
     if "parent_id" in values and isinstance(record, Account):
-        parent = _visible_account(actor, values.pop("parent_id"), "parent_id")  # type: ignore[arg-type]
+        parent = _visible_account(actor, values.pop("parent_id"), "parent_id")
         if parent is not None and record.pk is not None and _is_below(parent, record.pk):
             raise field_error("parent_id", "An account cannot be its own parent or ancestor.")
         record.parent = parent
     if "account_id" in values and isinstance(record, Contact):
-        record.account = _visible_account(actor, values.pop("account_id"), "account_id")  # type: ignore[arg-type]
+        record.account = _visible_account(actor, values.pop("account_id"), "account_id")
     for name, value in values.items():
         if name in {"name", "last_name"} and not value:
             raise field_error(name, "This field is required.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
@@ -49,7 +49,7 @@ else:
 
 
 @router.get("", response=Page[ActivityOut], summary="List activities")
-def list_activities(request: HttpRequest, params: Query[ActivityQuery]) -> dict:
+def list_activities(request: HttpRequest, params: Query[ActivityQuery]) -> dict[str, Any]:
     return api_list(request, ActivityFilterSet, policy.visible(actor(request), Activity), params)
 
 

@@ -23,7 +23,7 @@ class ActivityKind(models.TextChoices):
     NOTE = "note", "Note"
 
 
-class ActivityQuerySet(VisibleQuerySet):
+class ActivityQuerySet(VisibleQuerySet["Activity"]):
     def visible_to(self, user: User) -> Self:
         """Own activities, and every activity on a record the user can see. (Not the owner
         rule: an activity is seen through what it concerns, so an unowned note on another

@@ -74,10 +74,12 @@ def retention() -> dt.timedelta:
 
 def _blockers(record: Deletable) -> list[str]:
     """What keeps an account out of the bin: its live contacts and opportunities."""
-    if record._meta.model_name != "account":
+    from opportune.accounts.models import Account
+
+    if not isinstance(record, Account):
         return []
-    found = [f"contact {c}" for c in record.contacts.all()[:10]]  # type: ignore[attr-defined]
-    found += [f"opportunity {o}" for o in record.opportunities.all()[:10]]  # type: ignore[attr-defined]
+    found = [f"contact {c}" for c in record.contacts.all()[:10]]
+    found += [f"opportunity {o}" for o in record.opportunities.all()[:10]]
     return found
 
 
@@ -86,7 +88,7 @@ def delete_record(actor: User, record: Deletable, *, now: dt.datetime | None = N
     """Send a record the actor sees to the recycle bin."""
     policy.require(actor, Verb.DELETE, record)
     model = type(record)
-    locked = model.objects.select_for_update().filter(pk=record.pk).first()  # type: ignore[attr-defined]
+    locked = model.objects.select_for_update().filter(pk=record.pk).first()
     if locked is None:
         raise Conflict("This record was deleted meanwhile.")
     blocking = _blockers(locked)
@@ -99,16 +101,14 @@ def delete_record(actor: User, record: Deletable, *, now: dt.datetime | None = N
         )
     record.deleted_at = now or timezone.now()
     record.deleted_by = actor
-    model.with_deleted.filter(pk=record.pk).update(  # type: ignore[attr-defined]
-        deleted_at=record.deleted_at, deleted_by=actor
-    )
+    model.with_deleted.filter(pk=record.pk).update(deleted_at=record.deleted_at, deleted_by=actor)
     record_changes(actor, record, {"deleted_at": None}, {"deleted_at": record.deleted_at})
 
 
 def deleted(user: User, kind: str) -> QuerySet[Any]:
     """The records of a kind in the bin that the user sees (restoring asks the policy too)."""
     policy.require_kind(user, kind)
-    manager: Any = model_of(kind).with_deleted  # type: ignore[attr-defined]
+    manager: Any = model_of(kind).with_deleted
     rows: QuerySet[Any] = manager.visible_to(user).filter(deleted_at__isnull=False)
     return rows
 
@@ -116,7 +116,7 @@ def deleted(user: User, kind: str) -> QuerySet[Any]:
 def get_deleted(user: User, kind: str, pk: Any) -> Deletable:
     """A record in the bin, if the user sees it (a 404 otherwise); a live one is a 409."""
     policy.require_kind(user, kind)
-    manager: Any = model_of(kind).with_deleted  # type: ignore[attr-defined]
+    manager: Any = model_of(kind).with_deleted
     record: Deletable = policy.get_visible(user, manager.all(), pk)
     if record.deleted_at is None:
         raise Conflict("This record is not in the recycle bin.")
@@ -142,7 +142,7 @@ def restore_record(actor: User, kind: str, pk: Any) -> Deletable:
     if reason:
         raise Conflict(reason)
     was = record.deleted_at
-    type(record).with_deleted.filter(pk=record.pk).update(deleted_at=None, deleted_by=None)  # type: ignore[attr-defined]
+    type(record).with_deleted.filter(pk=record.pk).update(deleted_at=None, deleted_by=None)
     record.deleted_at, record.deleted_by = None, None
     record_changes(actor, record, {"deleted_at": was}, {"deleted_at": None})
     return record
@@ -233,7 +233,7 @@ def restorable(user: User, kind: str) -> QuerySet[Any]:
     """What of a kind the user may restore: admins everything in the bin, others what they
     own or deleted (the restore rule of identity.policy)."""
     if not policy.sees_kind(user, kind):
-        return model_of(kind).with_deleted.none()  # type: ignore[attr-defined]
+        return model_of(kind).with_deleted.none()
     rows = deleted(user, kind)
     condition = policy.restorable(user)
     if condition is not None:

@@ -68,7 +68,7 @@ def label_values(kind: str, changes: Iterable[FieldChange]) -> None:
             if by_key:
                 names[(target, str(getattr(record, "key", "")))] = str(record)
     for change in changes:
-        change.label = field_label(model, change.field)  # type: ignore[attr-defined]
+        change.label = field_label(model, change.field)
         of = related.get(change.field)
         for side in ("old", "new"):
             value: str = getattr(change, f"{side}_value")

@@ -3,10 +3,12 @@ columns and managers of the recycle bin every deletable record shares."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.db import models
+
+M = TypeVar("M", bound=models.Model, covariant=True)
 
 
 class FieldChange(models.Model):
@@ -20,6 +22,9 @@ class FieldChange(models.Model):
     )
     changed_at = models.DateTimeField(auto_now_add=True)
 
+    # The changed field's label, set for display by audit.history (not a column).
+    label: str
+
     class Meta:
         ordering = ["-changed_at", "-pk"]
         indexes = [models.Index(fields=["record_type", "record_id"], name="field_change_record")]
@@ -28,15 +33,15 @@ class FieldChange(models.Model):
         return f"{self.record_type}#{self.record_id}.{self.field}"
 
 
-class LiveManager(models.Manager[Any]):
+class LiveManager(models.Manager[M]):
     """The default manager of a deletable record: records in the recycle bin do not exist
     for lists, pages, reports, forecasts, duplicate checks, imports or exports."""
 
-    def get_queryset(self) -> models.QuerySet[Any]:
+    def get_queryset(self) -> models.QuerySet[M]:
         return super().get_queryset().filter(deleted_at__isnull=True)
 
 
-class BinManager(models.Manager[Any]):
+class BinManager(models.Manager[M]):
     """Every row, deleted or not: for the recycle bin, restores and purges only."""
 
 
@@ -52,6 +57,11 @@ class Deletable(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    if TYPE_CHECKING:
+        # Each deletable model sets both, from its VisibleQuerySet.
+        objects: LiveManager[Deletable]
+        with_deleted: BinManager[Deletable]
 
     class Meta:
         abstract = True

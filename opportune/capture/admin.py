@@ -22,7 +22,7 @@ from .web_forms import form_snippet
 
 
 @admin.register(AssignmentRule)
-class AssignmentRuleAdmin(admin.ModelAdmin):
+class AssignmentRuleAdmin(admin.ModelAdmin[AssignmentRule]):
     list_display = (
         "order",
         "name",
@@ -117,7 +117,7 @@ class RuleTestForm(forms.Form):
 
 
 @admin.register(WebForm)
-class WebFormAdmin(admin.ModelAdmin):
+class WebFormAdmin(admin.ModelAdmin[WebForm]):
     list_display = ("name", "key", "is_active", "source", "campaign", "default_owner")
     readonly_fields = ("snippet",)
 
@@ -129,7 +129,7 @@ class WebFormAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadMerge)
-class LeadMergeAdmin(admin.ModelAdmin):
+class LeadMergeAdmin(admin.ModelAdmin[LeadMerge]):
     list_display = ("pk", "master", "merged_by", "merged_at", "undone_at")
     readonly_fields = [f.name for f in LeadMerge._meta.fields]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from types import SimpleNamespace
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -92,7 +93,8 @@ def _client_address(request: HttpRequest) -> str:
     Each proxy appends the address it received from to X-Forwarded-For, so only the last
     that many entries are trustworthy; anything before them a bot could write freely."""
     proxies = settings.OPPORTUNE_TRUSTED_PROXIES
-    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    header: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded = [a.strip() for a in header.split(",")]
     if proxies and len(forwarded) >= proxies and forwarded[-proxies]:
         return forwarded[-proxies][:64]
     return str(request.META.get("REMOTE_ADDR") or "unknown")[:64]
@@ -116,7 +118,7 @@ def _posted_fields(request: HttpRequest) -> tuple[dict[str, str], bool]:
     response={201: dict, 200: dict, 303: None},
     summary="Public form post (no auth): creates a lead, or updates the open lead of the email",
 )
-def post_web_to_lead(request: HttpRequest, form_key: str) -> HttpResponse | Status[dict]:
+def post_web_to_lead(request: HttpRequest, form_key: str) -> HttpResponse | Status[dict[str, Any]]:
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The body may hold at most {MAX_BODY_BYTES} bytes.")

@@ -21,7 +21,7 @@ FORM_FIELDS = [
 ]  # fmt: skip
 
 
-class WebFormForm(forms.ModelForm):
+class WebFormForm(forms.ModelForm[WebForm]):
     redirect_url = forms.URLField(
         label="Thank-you page", required=False, assume_scheme="https", max_length=200
     )

@@ -29,17 +29,17 @@ class RuleSet:
     """The active rules and each round-robin team's active reps, loaded in two queries."""
 
     rules: list[tuple[AssignmentRule, dict[str, set[str]]]]
-    reps: dict[int, list[User]] = field(default_factory=dict)
+    reps: dict[int | None, list[User]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> RuleSet:
         rules = list(AssignmentRule.objects.filter(is_active=True).select_related("assign_to"))
         team_ids = {r.round_robin_team_id for r in rules if r.round_robin_team_id}
-        reps: dict[int, list[User]] = {}
+        reps: dict[int | None, list[User]] = {}
         for user in User.objects.filter(
             team_id__in=team_ids, is_active=True, role=Role.SALES_REP
         ).order_by("pk"):
-            reps.setdefault(user.team_id, []).append(user)  # type: ignore[arg-type]
+            reps.setdefault(user.team_id, []).append(user)
         return cls([(r, r.criteria()) for r in rules], reps)
 
     def first_match(self, lead: Any) -> AssignmentRule | None:
@@ -76,7 +76,7 @@ def assign_by_rules(
         with transaction.atomic():
             turn = AssignmentRule.objects.select_for_update().values_list("turn", flat=True)
             first = turn.get(pk=rule_id)
-            team = rules.reps[rule.round_robin_team_id]  # type: ignore[index]
+            team = rules.reps[rule.round_robin_team_id]
             for offset, lead in enumerate(group):
                 lead.owner = team[(first + offset) % len(team)]
             AssignmentRule.objects.filter(pk=rule_id).update(turn=F("turn") + len(group))
@@ -106,6 +106,6 @@ def preview_assignment(lead: Any) -> AssignmentPreview:
         return AssignmentPreview(None, None)
     if rule.assign_to is not None:
         return AssignmentPreview(rule, rule.assign_to)
-    team = rules.reps[rule.round_robin_team_id]  # type: ignore[index]
+    team = rules.reps[rule.round_robin_team_id]
     turn = AssignmentRule.objects.values_list("turn", flat=True).get(pk=rule.pk)
     return AssignmentPreview(rule, team[turn % len(team)])

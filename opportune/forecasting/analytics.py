@@ -70,8 +70,8 @@ def _owner_names(ids: set[int]) -> dict[int, str]:
 def _label(by: str, key: object, names: dict[int, str]) -> str:
     if key in (None, ""):
         return "(none)"
-    if by == "owner":
-        return names.get(key, str(key))  # type: ignore[call-overload]
+    if by == "owner" and isinstance(key, int):
+        return names.get(key, str(key))
     if by == "source":
         return dict(LeadSource.choices).get(str(key), str(key))
     return str(key)

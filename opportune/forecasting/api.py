@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -29,7 +29,7 @@ from .forecast import (
     TeamForecast,
     forecast_for,
 )
-from .models import ForecastAdjustment, Quota
+from .models import AdjustmentQuerySet, ForecastAdjustment, Quota, QuotaQuerySet
 from .periods import current_period, period_range
 from .prediction import predicted_forecast
 from .schemas import AdjustmentIn, QuotaIn
@@ -228,13 +228,16 @@ class QuotaOut(Schema):
     updated_at: dt.datetime
 
 
+Rows = TypeVar("Rows", QuotaQuerySet, AdjustmentQuerySet)
+
+
 class InputFilters(Schema):
     period: str | None = Field(None, max_length=12, description="Only within this period.")
     to: str | None = Field(None, max_length=12)
     user_id: int | None = None
 
 
-def _within(found, filters: InputFilters):  # type: ignore[no-untyped-def]
+def _within(found: Rows, filters: InputFilters) -> Rows:
     if filters.period:
         periods = period_range(filters.period, filters.to)
         found = found.filter(period_start__gte=periods[0].start, period_end__lte=periods[-1].end)

@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -102,9 +103,9 @@ def states_at(viewer: User, moments: list[dt.datetime]) -> list[dict[int, DealSt
     return found
 
 
-def _timelines(rows: Iterable[tuple]) -> Iterable[list[tuple]]:
+def _timelines(rows: Iterable[tuple[Any, ...]]) -> Iterable[list[tuple[Any, ...]]]:
     """Consecutive rows of one opportunity, grouped."""
-    batch: list[tuple] = []
+    batch: list[tuple[Any, ...]] = []
     for row in rows:
         if batch and batch[-1][0] != row[0]:
             yield batch
@@ -211,10 +212,10 @@ def pipeline_changes(
         before, after = before_all.get(opportunity_id), after_all.get(opportunity_id)
         was_in = before is not None and before.in_pipeline(period)
         now_in = after is not None and after.in_pipeline(period)
-        if was_in:
-            result.start.add(before)  # type: ignore[arg-type]
-        if now_in:
-            result.end.add(after)  # type: ignore[arg-type]
+        if was_in and before is not None:
+            result.start.add(before)
+        if now_in and after is not None:
+            result.end.add(after)
         if after is None:
             continue
         closed_now = (
@@ -223,17 +224,17 @@ def pipeline_changes(
             and (period is None or period.contains(after.close_date))
         )
         kinds: list[str] = []
-        if was_in and (now_in or closed_now):
-            delta = after.value - before.value  # type: ignore[union-attr]
+        if was_in and before is not None and (now_in or closed_now):
+            delta = after.value - before.value
             if delta:
                 kinds.append("amount_changed")
                 _flow(result.flows["amount_changed"], delta)
         elif not was_in and (now_in or closed_now):
             kinds.append("new" if before is None else "moved_in")
             _flow(result.flows[kinds[-1]], after.value)
-        elif was_in:
+        elif was_in and before is not None:
             kinds.append("moved_out")
-            _flow(result.flows["moved_out"], before.value)  # type: ignore[union-attr]
+            _flow(result.flows["moved_out"], before.value)
         if closed_now:
             kinds.append("won" if after.is_won else "lost")
             _flow(result.flows[kinds[-1]], after.value)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from opportune.cli import _Parser
     from opportune.identity.models import User
 
 CommandMaker = Callable[..., argparse.ArgumentParser]
@@ -128,7 +129,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(commands: argparse._SubParsersAction, command: CommandMaker) -> None:
+def add_commands(commands: argparse._SubParsersAction[_Parser], command: CommandMaker) -> None:
     """Register ``forecast``, ``backtest`` and ``load maven``; ``command`` is
     ``opportune.cli._command``."""
     forecast = command(

@@ -216,7 +216,8 @@ def _cursor_rows(queryset: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
         return []
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def _money(value: float | Decimal | None) -> Decimal:
@@ -241,7 +242,14 @@ def grouped_figures(
     ).order_by()
     found: dict[tuple[int | None, int], Figures] = defaultdict(Figures)
 
-    def record(owner: int | None, index: int, category: str, amount, count, weighted) -> None:  # type: ignore[no-untyped-def]
+    def record(
+        owner: int | None,
+        index: int,
+        category: str,
+        amount: float | Decimal | None,
+        count: int,
+        weighted: float | Decimal | None,
+    ) -> None:
         if not count:
             return
         figures = found[(owner, index)]

@@ -16,7 +16,7 @@ from opportune.identity.models import User
 from opportune.identity.visibility import VisibleQuerySet
 
 
-class QuotaQuerySet(VisibleQuerySet):
+class QuotaQuerySet(VisibleQuerySet["Quota"]):
     owner_field = "user"
 
 
@@ -56,7 +56,7 @@ class AdjustedCategory(models.TextChoices):
     BEST_CASE = "best_case", "Best case"
 
 
-class AdjustmentQuerySet(VisibleQuerySet):
+class AdjustmentQuerySet(VisibleQuerySet["ForecastAdjustment"]):
     """Adjustments of the users one may see, except those of one's own figures: as in
     Salesforce, a rep does not see what the manager thinks of the rep's number."""
 

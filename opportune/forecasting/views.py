@@ -10,7 +10,7 @@ import csv
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -30,7 +30,16 @@ from opportune.web.http import AuthedRequest, render_page
 from opportune.web.templatetags.opportune import field_label
 
 from . import charts
-from .analytics import FunnelRow, RateRow, funnel, sales_summary, time_in_stage, win_rates
+from .analytics import (
+    FunnelBy,
+    FunnelRow,
+    RateRow,
+    WinRateBy,
+    funnel,
+    sales_summary,
+    time_in_stage,
+    win_rates,
+)
 from .asof import pipeline_as_of, pipeline_changes
 from .forecast import forecast_for
 from .periods import current_period, period_from, period_range
@@ -246,19 +255,23 @@ def _rates_table(rows: list[RateRow]) -> Table:
     )
 
 
-FUNNEL_BY = [
+C = TypeVar("C", bound=str)
+
+FUNNEL_BY: list[tuple[FunnelBy, str]] = [
     ("period", "Period"),
     ("source", "Source"),
     ("campaign", "Campaign"),
     ("owner", "Owner"),
 ]
-RATES_BY = [("owner", "Owner"), ("source", "Source"), ("campaign", "Campaign"),
-            ("name", "Name / product"), ("stage", "Stage reached")]  # fmt: skip
+RATES_BY: list[tuple[WinRateBy, str]] = [
+    ("owner", "Owner"), ("source", "Source"), ("campaign", "Campaign"),
+    ("name", "Name / product"), ("stage", "Stage reached"),
+]  # fmt: skip
 
 
-def _choice(request: AuthedRequest, name: str, choices: Sequence[tuple[str, str]]) -> str:
+def _choice(request: AuthedRequest, name: str, choices: Sequence[tuple[C, str]]) -> C:
     value = request.GET.get(name, "")
-    return value if value in dict(choices) else choices[0][0]
+    return next((key for key, _ in choices if key == value), choices[0][0])
 
 
 @login_required
@@ -268,11 +281,11 @@ def analytics_page(request: AuthedRequest) -> HttpResponse:
     periods, error = _periods(request, period_range(now.shifted(-3).key, now.key))
     funnel_by = _choice(request, "funnel_by", FUNNEL_BY)
     rates_by = _choice(request, "rates_by", RATES_BY)
-    funnel_rows = funnel(user, periods, funnel_by)  # type: ignore[arg-type]
+    funnel_rows = funnel(user, periods, funnel_by)
     tables: dict[str, Table] = {"funnel": _funnel_table(funnel_rows)}
     context: dict[str, Any] = {"sees_opportunities": policy.sees_kind(user, policy.OPPORTUNITY)}
     if context["sees_opportunities"]:
-        rate_rows = win_rates(user, periods, rates_by)  # type: ignore[arg-type]
+        rate_rows = win_rates(user, periods, rates_by)
         summary = sales_summary(user, periods)
         stays = time_in_stage(user)
         tables["win_rates"] = _rates_table(rate_rows)

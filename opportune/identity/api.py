@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from ninja import Query, Router
 
@@ -42,10 +44,10 @@ def me(request: HttpRequest) -> User:
 
 
 @router.get("/users", response=Page[UserOut], summary="Users (read-only)")
-def list_users(request: HttpRequest, params: Query[ListParams]) -> dict:
+def list_users(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any]:
     return keyset_page(User.objects.all(), params.limit, params.cursor)
 
 
 @router.get("/teams", response=Page[TeamOut], summary="Teams (read-only)")
-def list_teams(request: HttpRequest, params: Query[ListParams]) -> dict:
+def list_teams(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any]:
     return keyset_page(Team.objects.all(), params.limit, params.cursor)

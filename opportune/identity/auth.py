@@ -31,4 +31,5 @@ class BearerToken(HttpBearer):
 
 def actor(request: HttpRequest) -> User:
     """The authenticated user of an API request."""
-    return request.auth  # type: ignore[attr-defined]
+    user: User = request.auth  # type: ignore[attr-defined]
+    return user

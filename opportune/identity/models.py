@@ -46,6 +46,9 @@ class User(AbstractUser):
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
 
+    # The teams whose records the user sees, cached for one request by identity.visibility.
+    _visible_team_ids: set[int]
+
     class Meta:
         ordering = ["username"]
 

@@ -13,7 +13,7 @@ Every read path (API, web views, CLI reports, analytics) starts from it, through
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -23,6 +23,8 @@ from .models import Role, Team
 
 if TYPE_CHECKING:
     from .models import User
+
+M = TypeVar("M", bound=models.Model)
 
 
 def team_subtree_ids(*team_ids: int | None) -> set[int]:
@@ -50,7 +52,7 @@ def _scope_teams(user: User) -> set[int]:
         if user.role == Role.SALES_MANAGER:
             roots += list(user.managed_teams.values_list("pk", flat=True))
         cached = team_subtree_ids(*roots)
-        user._visible_team_ids = cached  # type: ignore[attr-defined]
+        user._visible_team_ids = cached
     return cached
 
 
@@ -71,7 +73,7 @@ def owner_q(user: User, owner_field: str = "owner") -> Q | None:
     return scope
 
 
-class VisibleQuerySet(models.QuerySet):
+class VisibleQuerySet(models.QuerySet[M]):
     """Base queryset of every owned record; subclasses may widen the rule for a model."""
 
     owner_field: ClassVar[str] = "owner"

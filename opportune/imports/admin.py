@@ -9,13 +9,13 @@ from .models import ImportJob, ImportMapping
 
 
 @admin.register(ImportMapping)
-class ImportMappingAdmin(admin.ModelAdmin):
+class ImportMappingAdmin(admin.ModelAdmin[ImportMapping]):
     list_display = ("name", "target", "created_by", "created_at")
     list_filter = ("target",)
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(admin.ModelAdmin[ImportJob]):
     list_display = (
         "pk", "filename", "target", "status", "dry_run", "rows_done", "created", "updated",
         "invalid", "created_by", "created_at",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
@@ -78,7 +78,7 @@ def post_import(
 
 
 @router.get("/imports", response=Page[ImportJobOut], summary="Your imports, newest first")
-def list_imports(request: HttpRequest, params: Query[ImportJobQuery]) -> dict:
+def list_imports(request: HttpRequest, params: Query[ImportJobQuery]) -> dict[str, Any]:
     jobs = ImportJob.objects.visible_to(actor(request))
     return api_list(request, ImportJobFilterSet, jobs, params)
 

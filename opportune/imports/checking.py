@@ -119,7 +119,7 @@ class Checker:
     def _next(self, index: int) -> tuple[int, Checked] | None:
         while True:
             try:
-                found = self.results[index].get(timeout=1)
+                found: tuple[int, Checked] | HelperFailed = self.results[index].get(timeout=1)
             except queue.Empty:
                 process = self.processes[index]
                 if not process.is_alive():

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .models import Target
 
 if TYPE_CHECKING:
+    from opportune.cli import _Parser
     from opportune.identity.models import User
 
     from .models import ImportJob
@@ -184,7 +185,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(commands: argparse._SubParsersAction, command: CommandMaker) -> None:
+def add_commands(commands: argparse._SubParsersAction[_Parser], command: CommandMaker) -> None:
     """Register ``import`` and ``export``; ``command`` is ``opportune.cli._command``."""
     targets = list(Target.values)
     imports = command(commands, "import", cmd_import, "Import a CSV file (with a progress bar).")

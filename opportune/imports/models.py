@@ -77,7 +77,7 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class ImportJobQuerySet(VisibleQuerySet):
+class ImportJobQuerySet(VisibleQuerySet["ImportJob"]):
     owner_field = "created_by"
 
 

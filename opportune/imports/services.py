@@ -49,7 +49,7 @@ MATCH_KEYS = {
     Target.OPPORTUNITIES: ("external_id",),
 }
 
-IMPORTERS: dict[Target, type[Importer]] = {
+IMPORTERS: dict[Target, type[Importer[Any]]] = {
     Target.LEADS: LeadImporter,
     Target.ACCOUNTS: AccountImporter,
     Target.CONTACTS: ContactImporter,
@@ -148,8 +148,8 @@ def create_job(
     if mapping and mapping.get("target", target) != target:
         raise field_error("mapping", f"The mapping is for {mapping['target']}, not {target}.")
     for key in MAPPING_PARTS:
-        if isinstance((mapping or {}).get(key), dict):
-            given[key] = {**given.get(key, {}), **mapping[key]}  # type: ignore[index]
+        if mapping is not None and isinstance(mapping.get(key), dict):
+            given[key] = {**given.get(key, {}), **mapping[key]}
     resolved = Mapping.resolve(target, shape.headers, given)
     missing = resolved.missing_required(target)
     if missing:
@@ -270,7 +270,9 @@ def _finish(job: ImportJob, status: str, failure: str = "") -> None:
     )
 
 
-def _commit(job: ImportJob, outcome: BatchOutcome, rows: int, progress: Progress | None) -> None:
+def _commit(
+    job: ImportJob, outcome: BatchOutcome[Any], rows: int, progress: Progress | None
+) -> None:
     """Write one batch, its errors and the job's progress, all or nothing."""
     with transaction.atomic():
         done = ImportJob.objects.select_for_update().values_list("rows_done", flat=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -143,7 +143,7 @@ def _shown(leads: QuerySet[Lead]) -> QuerySet[Lead]:
 
 
 @router.get("", response=Page[LeadOut], summary="List leads")
-def list_leads(request: HttpRequest, params: Query[LeadQuery]) -> dict:
+def list_leads(request: HttpRequest, params: Query[LeadQuery]) -> dict[str, Any]:
     return api_list(
         request,
         LeadFilterSet,
@@ -176,14 +176,14 @@ def patch_lead(request: HttpRequest, lead_id: int, payload: LeadChanges) -> Lead
     response=CandidatesOut,
     summary="Likely duplicate accounts and contacts to convert into",
 )
-def get_conversion_candidates(request: HttpRequest, lead_id: int) -> dict:
+def get_conversion_candidates(request: HttpRequest, lead_id: int) -> dict[str, Any]:
     lead = policy.get_visible(actor(request), _shown(Lead.objects.all()), lead_id)
     found = conversion_candidates(actor(request), lead)
     return {"accounts": found.accounts, "contacts": found.contacts}
 
 
 @router.post("/{int:lead_id}/convert", response=ConversionOut, summary="Convert a lead")
-def post_convert(request: HttpRequest, lead_id: int, payload: ConversionOptions) -> dict:
+def post_convert(request: HttpRequest, lead_id: int, payload: ConversionOptions) -> dict[str, Any]:
     policy.get_visible(actor(request), Lead.objects.all(), lead_id)
     result: ConversionResult = convert_lead(actor(request), lead_id, payload)
     return {

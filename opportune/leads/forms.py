@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from opportune.identity import policy
 from opportune.identity.forms import owner_choices
-from opportune.web.forms import DateInput, SchemaForm
+from opportune.web.forms import DateInput, SchemaForm, choice_field
 
 from .models import LeadSource, LeadStatus, Rating
 from .schemas import ConversionOptions, LeadChanges, LeadCreate
@@ -57,7 +57,7 @@ class LeadForm(SchemaForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = owner_choices(policy.LEAD, self.owner_blank)  # type: ignore[attr-defined]
+        choice_field(self, "owner").choices = owner_choices(policy.LEAD, self.owner_blank)
 
 
 class LeadCreateForm(LeadForm):
@@ -99,7 +99,7 @@ class StatusForm(SchemaForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         statuses = list(LeadStatus.objects.filter(is_converted=False))
-        self.fields["status"].choices = [(s.key, s.label) for s in statuses]  # type: ignore[attr-defined]
+        choice_field(self, "status").choices = [(s.key, s.label) for s in statuses]
         self.reason_statuses = ",".join(s.key for s in statuses if s.requires_reason)
 
 
@@ -135,8 +135,8 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = owner_choices(policy.LEAD)  # type: ignore[attr-defined]
-        self.fields["status"].choices = [("", "—"), *status_choices()]  # type: ignore[attr-defined]
+        choice_field(self, "owner").choices = owner_choices(policy.LEAD)
+        choice_field(self, "status").choices = [("", "—"), *status_choices()]
 
 
 class ConvertForm(SchemaForm):
@@ -175,10 +175,10 @@ class ConvertForm(SchemaForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = [("", "new"), *((a.pk, a.name) for a in accounts)]  # type: ignore[attr-defined]
-        self.fields["contact"].choices = [("", "new"), *((c.pk, str(c)) for c in contacts)]  # type: ignore[attr-defined]
-        self.fields["stage"].choices = [(s.key, s.label) for s in stages]  # type: ignore[attr-defined]
-        self.fields["owner"].choices = owner_choices(policy.OPPORTUNITY, "The lead's owner")  # type: ignore[attr-defined]
+        choice_field(self, "account").choices = [("", "new"), *((a.pk, a.name) for a in accounts)]
+        choice_field(self, "contact").choices = [("", "new"), *((c.pk, str(c)) for c in contacts)]
+        choice_field(self, "stage").choices = [(s.key, s.label) for s in stages]
+        choice_field(self, "owner").choices = owner_choices(policy.OPPORTUNITY, "The lead's owner")
 
     def schema_input(self, cleaned: dict[str, Any]) -> dict[str, Any]:
         data = super().schema_input(cleaned)

@@ -171,7 +171,7 @@ class QualificationPolicy(models.Model):
         return missing
 
 
-class LeadQuerySet(VisibleQuerySet):
+class LeadQuerySet(VisibleQuerySet["Lead"]):
     """Leads as each user sees them (who sees what: identity.policy)."""
 
 
@@ -279,12 +279,12 @@ class Lead(Deletable):
     def __str__(self) -> str:
         return f"{self.full_name} ({self.company})"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.fill_match_keys()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, *MATCH_KEY_FIELDS}  # type: ignore[misc]
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+            kwargs["update_fields"] = {*update_fields, *MATCH_KEY_FIELDS}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:

@@ -97,7 +97,7 @@ def _apply(lead: Lead, values: dict[str, Any], lookups: _Lookups) -> None:
         key = str(values.pop("status"))
         lead.status = settable_status(lookups.statuses().get(key), key)
     if "owner_id" in values:
-        lead.owner = lookups.owner(values.pop("owner_id"))  # type: ignore[arg-type]
+        lead.owner = lookups.owner(values.pop("owner_id"))
     for name, value in values.items():
         setattr(lead, name, value)
     if lead.company == "" or lead.last_name == "":

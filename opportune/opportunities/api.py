@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
@@ -112,7 +112,7 @@ def _shown(opportunities: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
 
 
 @opportunities_router.get("", response=Page[OpportunityOut], summary="List opportunities")
-def list_opportunities(request: HttpRequest, params: Query[OpportunityQuery]) -> dict:
+def list_opportunities(request: HttpRequest, params: Query[OpportunityQuery]) -> dict[str, Any]:
     return api_list(
         request,
         OpportunityFilterSet,

@@ -8,7 +8,7 @@ from django import forms
 
 from opportune.identity import policy
 from opportune.identity.forms import owner_choices
-from opportune.web.forms import DateInput, SchemaForm
+from opportune.web.forms import DateInput, SchemaForm, choice_field
 
 from .models import ForecastCategory, LostReason, OpportunityType
 from .schemas import OpportunityChanges
@@ -53,8 +53,8 @@ class OpportunityForm(SchemaForm):
         self, *args: Any, contacts: list[Any] | None = None, closed: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = owner_choices(policy.OPPORTUNITY)  # type: ignore[attr-defined]
-        self.fields["primary_contact"].choices = [  # type: ignore[attr-defined]
+        choice_field(self, "owner").choices = owner_choices(policy.OPPORTUNITY)
+        choice_field(self, "primary_contact").choices = [
             ("", "—"),
             *((c.pk, str(c)) for c in contacts or []),
         ]
@@ -89,7 +89,7 @@ class MoveForm(SchemaForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lost_reason"].choices = lost_reason_choices()  # type: ignore[attr-defined]
+        choice_field(self, "lost_reason").choices = lost_reason_choices()
 
     def schema_input(self, cleaned: dict[str, Any]) -> dict[str, Any]:
         data = super().schema_input(cleaned)
@@ -108,7 +108,7 @@ class CloseForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lost_reason"].choices = lost_reason_choices()  # type: ignore[attr-defined]
+        choice_field(self, "lost_reason").choices = lost_reason_choices()
 
 
 class BoardFilterForm(forms.Form):
@@ -117,7 +117,7 @@ class BoardFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [  # type: ignore[attr-defined]
+        choice_field(self, "owner").choices = [
             ("", "Everyone I can see"),
             ("me", "Me"),
             *((str(pk), label) for pk, label in owner_choices(policy.OPPORTUNITY)[1:]),

@@ -110,7 +110,7 @@ class LostReason(models.Model):
         return self.label
 
 
-class OpportunityQuerySet(VisibleQuerySet):
+class OpportunityQuerySet(VisibleQuerySet["Opportunity"]):
     """Opportunities as each user sees them (who sees what: identity.policy)."""
 
 
@@ -215,7 +215,7 @@ class ContactRole(models.Model):
         return f"{self.contact} on {self.opportunity}"
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet["OpportunityHistory"]):
     def update(self, **kwargs: Any) -> int:
         raise ValueError("Opportunity history is append-only.")
 

@@ -42,10 +42,11 @@ def _no_server(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_input_is_one_line_on_stderr_and_a_failing_exit(
     company: Company, argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    code: str | int | None
     try:
         code = main(argv)
     except SystemExit as exit_:  # argparse's own refusals
-        code = exit_.code  # type: ignore[assignment]
+        code = exit_.code
     err = capsys.readouterr().err
     assert code not in (0, None)
     assert "Traceback" not in err

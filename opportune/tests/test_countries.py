@@ -3,13 +3,16 @@ write path, so rules and matching compare like with like; pages show the name.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.template import Context, Template
 from django.test import Client
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.accounts.models import Account, Contact
 from opportune.capture.models import AssignmentRule
+from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.leads.schemas import LeadCreate
 from opportune.schemas import normalize_country
@@ -47,7 +50,9 @@ def test_an_unknown_country_is_kept_as_typed() -> None:
     assert LeadCreate(last_name="L", company="C", country="Atlantis").country == "Atlantis"
 
 
-def test_the_api_stores_a_leads_country_as_its_code(company: Company, api) -> None:
+def test_the_api_stores_a_leads_country_as_its_code(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     response = api(company.alice).post(
         "/api/v1/leads", {"last_name": "L", "company": "C", "country": "United States"}
     )
@@ -57,7 +62,9 @@ def test_the_api_stores_a_leads_country_as_its_code(company: Company, api) -> No
     assert patched.json()["country"] == "DE"
 
 
-def test_accounts_and_contacts_store_codes(company: Company, api) -> None:
+def test_accounts_and_contacts_store_codes(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     client = api(company.alice)
     account = client.post("/api/v1/accounts", {"name": "Initech", "billing_country": "USA"})
     assert account.json()["billing_country"] == "US"
@@ -75,7 +82,9 @@ def test_conversion_copies_a_code_to_the_account_and_contact(company: Company) -
     assert Contact.objects.get(pk=result.contact.pk).mailing_country == "US"
 
 
-def test_a_rule_for_the_united_states_matches_a_lead_from_the_usa(company: Company, api) -> None:
+def test_a_rule_for_the_united_states_matches_a_lead_from_the_usa(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     AssignmentRule.objects.create(name="US", countries="United States", assign_to=company.bob)
     body = (
         api(company.mark)

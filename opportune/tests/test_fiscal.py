@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from pytest_django import Settings
 
 from opportune.fiscal import fiscal_quarter_end
 
@@ -94,7 +95,7 @@ def test_it_ends_quarters_of_a_year_starting_in_december_in_the_next_calendar_ye
     assert fiscal_quarter_end(day, start_month=12) == expected
 
 
-def test_it_reads_the_start_month_from_settings(settings) -> None:  # type: ignore[no-untyped-def]
+def test_it_reads_the_start_month_from_settings(settings: Settings) -> None:
     settings.OPPORTUNE_FISCAL_YEAR_START_MONTH = 2
     assert fiscal_quarter_end(D(2025, 12, 10)) == D(2026, 1, 31)
     settings.OPPORTUNE_FISCAL_YEAR_START_MONTH = 1
@@ -102,7 +103,9 @@ def test_it_reads_the_start_month_from_settings(settings) -> None:  # type: igno
 
 
 @pytest.mark.parametrize("start_month", [0, 13])
-def test_it_refuses_a_first_month_outside_the_calendar(settings, start_month: int) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_a_first_month_outside_the_calendar(
+    settings: Settings, start_month: int
+) -> None:
     settings.OPPORTUNE_FISCAL_YEAR_START_MONTH = start_month
     with pytest.raises(ValueError):
         fiscal_quarter_end(D(2025, 6, 1))

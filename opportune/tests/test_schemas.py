@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email as django_validate_email
@@ -36,7 +40,7 @@ EMAILS = [
 ]
 
 
-def _accepts(validator, value: str) -> bool:
+def _accepts(validator: Callable[[str], object], value: str) -> bool:
     try:
         validator(value)
     except ValidationError:
@@ -45,11 +49,11 @@ def _accepts(validator, value: str) -> bool:
 
 
 @pytest.mark.parametrize("email", EMAILS)
-def test_email_validation_accepts_exactly_what_djangos_validator_accepts(email):
+def test_email_validation_accepts_exactly_what_djangos_validator_accepts(email: str) -> None:
     assert _accepts(validate_email, email) == _accepts(django_validate_email, email)
 
 
-def test_an_invalid_email_is_a_field_error_and_a_valid_one_is_stored_lowercase():
+def test_an_invalid_email_is_a_field_error_and_a_valid_one_is_stored_lowercase() -> None:
     assert LeadChanges(email=" Ada@Example.COM ").email == "ada@example.com"
     with pytest.raises(PydanticError) as raised:
         LeadChanges(email="ada@example")

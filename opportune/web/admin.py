@@ -6,10 +6,15 @@ Registered here only when the owning app has not registered the model itself.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.contrib import admin
+from django.db.models import Model
 
 from opportune.leads.models import LeadStatus, QualificationPolicy
 from opportune.opportunities.models import LostReason, Pipeline, Stage
+
+M = TypeVar("M", bound=Model)
 
 admin.site.site_header = "Opportune settings"
 admin.site.site_title = "Opportune"
@@ -17,7 +22,7 @@ admin.site.index_title = "Configuration"
 admin.site.site_url = "/my-work/"
 
 
-class StageInline(admin.TabularInline):
+class StageInline(admin.TabularInline[Stage, Pipeline]):
     model = Stage
     extra = 0
     fields = (
@@ -33,12 +38,12 @@ class StageInline(admin.TabularInline):
     ordering = ("order",)
 
 
-class PipelineAdmin(admin.ModelAdmin):
+class PipelineAdmin(admin.ModelAdmin[Pipeline]):
     list_display = ("name", "key", "is_default")
     inlines = [StageInline]
 
 
-class LeadStatusAdmin(admin.ModelAdmin):
+class LeadStatusAdmin(admin.ModelAdmin[LeadStatus]):
     list_display = ("label", "key", "order", "is_default", "is_closed", "is_converted")
     list_editable = ("order",)
     ordering = ("order",)
@@ -48,12 +53,12 @@ class LeadStatusAdmin(admin.ModelAdmin):
         return obj is None or not (obj.is_default or obj.is_converted)
 
 
-class LostReasonAdmin(admin.ModelAdmin):
+class LostReasonAdmin(admin.ModelAdmin[LostReason]):
     list_display = ("label", "key", "order", "is_active")
     list_editable = ("order", "is_active")
 
 
-class QualificationPolicyAdmin(admin.ModelAdmin):
+class QualificationPolicyAdmin(admin.ModelAdmin[QualificationPolicy]):
     list_display = (
         "__str__",
         "require_need",
@@ -69,11 +74,12 @@ class QualificationPolicyAdmin(admin.ModelAdmin):
         return False
 
 
-for model, model_admin in (
-    (Pipeline, PipelineAdmin),
-    (LeadStatus, LeadStatusAdmin),
-    (LostReason, LostReasonAdmin),
-    (QualificationPolicy, QualificationPolicyAdmin),
-):
+def _register(model: type[M], model_admin: type[admin.ModelAdmin[M]]) -> None:
     if not admin.site.is_registered(model):
         admin.site.register(model, model_admin)
+
+
+_register(Pipeline, PipelineAdmin)
+_register(LeadStatus, LeadStatusAdmin)
+_register(LostReason, LostReasonAdmin)
+_register(QualificationPolicy, QualificationPolicyAdmin)

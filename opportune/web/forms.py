@@ -16,6 +16,14 @@ from opportune.errors import DomainError, NotAllowed
 from opportune.schemas import error_message
 
 
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's choice field ``name``, to give it choices read from the database per form
+    (read once, when the form is built)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField), f"{name} is not a choice field"
+    return field
+
+
 class SchemaForm(forms.Form):
     """A form whose cleaned data is an instance of ``schema``, available as ``form.validated``.
 

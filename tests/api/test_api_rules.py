@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import Company
+from django.test import Client
+
+from conftest import ApiClient, Company
+from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.opportunities.models import Opportunity
 
 
 def test_it_refuses_a_lead_with_a_bad_email_naming_the_field(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     response = api(company.alice).post(
         "/api/v1/leads", {"last_name": "Doe", "company": "Initech", "email": "not-an-email"}
@@ -20,20 +23,26 @@ def test_it_refuses_a_lead_with_a_bad_email_naming_the_field(
     assert not Lead.objects.exists()
 
 
-def test_it_requires_last_name_and_company(company: Company, api: Callable) -> None:
+def test_it_requires_last_name_and_company(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     response = api(company.alice).post("/api/v1/leads", {"first_name": "Jo"})
     assert response.status_code == 422
     assert set(response.json()["errors"]) == {"last_name", "company"}
 
 
-def test_it_refuses_to_set_the_converted_status_by_editing(company: Company, api: Callable) -> None:
+def test_it_refuses_to_set_the_converted_status_by_editing(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     lead = company.lead(company.alice)
     response = api(company.alice).patch(f"/api/v1/leads/{lead.pk}", {"status": "converted"})
     assert response.status_code == 422
     assert "status" in response.json()["errors"]
 
 
-def test_it_requires_a_reason_to_disqualify(company: Company, api: Callable) -> None:
+def test_it_requires_a_reason_to_disqualify(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     lead = company.lead(company.alice)
     client = api(company.alice)
     refused = client.patch(f"/api/v1/leads/{lead.pk}", {"status": "unqualified"})
@@ -46,7 +55,9 @@ def test_it_requires_a_reason_to_disqualify(company: Company, api: Callable) -> 
     assert accepted.json()["status"] == "unqualified"
 
 
-def test_read_only_users_get_403_on_writes(company: Company, api: Callable) -> None:
+def test_read_only_users_get_403_on_writes(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     lead = company.lead(company.alice)
     client = api(company.rita)
     assert client.get(f"/api/v1/leads/{lead.pk}").status_code == 200
@@ -55,7 +66,9 @@ def test_read_only_users_get_403_on_writes(company: Company, api: Callable) -> N
     assert response.json()["title"] == "Not allowed"
 
 
-def test_a_rep_cannot_delete_a_converted_lead(company: Company, api: Callable) -> None:
+def test_a_rep_cannot_delete_a_converted_lead(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     lead = company.qualified_lead(company.alice)
     client = api(company.alice)
     assert client.post(f"/api/v1/leads/{lead.pk}/convert").status_code == 200
@@ -65,7 +78,7 @@ def test_a_rep_cannot_delete_a_converted_lead(company: Company, api: Callable) -
 
 
 def test_conversion_into_an_account_the_user_cannot_see_is_refused(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     lead = company.qualified_lead(company.alice)
     charlies = company.account(company.charlie, "West Corp")
@@ -78,7 +91,9 @@ def test_conversion_into_an_account_the_user_cannot_see_is_refused(
     assert not lead.is_converted
 
 
-def test_a_rep_may_not_override_the_qualification_policy(company: Company, api: Callable) -> None:
+def test_a_rep_may_not_override_the_qualification_policy(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     lead = company.lead(company.alice)
     response = api(company.alice).post(
         f"/api/v1/leads/{lead.pk}/convert", {"override_qualification": True}
@@ -86,7 +101,9 @@ def test_a_rep_may_not_override_the_qualification_policy(company: Company, api: 
     assert response.status_code == 403
 
 
-def test_a_manager_may_override_the_qualification_policy(company: Company, api: Callable) -> None:
+def test_a_manager_may_override_the_qualification_policy(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     lead = company.lead(company.alice)
     response = api(company.maria).post(
         f"/api/v1/leads/{lead.pk}/convert", {"override_qualification": True}
@@ -95,7 +112,7 @@ def test_a_manager_may_override_the_qualification_policy(company: Company, api: 
 
 
 def test_conversion_candidates_list_matching_accounts_and_contacts(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     account = company.account(company.alice, "GLOBEX Corp.", website="https://www.globex.example")
     contact = company.contact(company.alice, account, email="lena@globex.example")
@@ -105,7 +122,7 @@ def test_conversion_candidates_list_matching_accounts_and_contacts(
     assert [c["id"] for c in body["contacts"]] == [contact.pk]
 
 
-def test_stages_are_referred_to_by_key(company: Company, api: Callable) -> None:
+def test_stages_are_referred_to_by_key(company: Company, api: Callable[[User], ApiClient]) -> None:
     account = company.account(company.alice)
     client = api(company.alice)
     created = client.post(
@@ -130,7 +147,7 @@ def test_stages_are_referred_to_by_key(company: Company, api: Callable) -> None:
 
 
 def test_closing_lost_with_a_reason_and_no_override_once_closed(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     opportunity = company.opportunity(company.alice)
     client = api(company.alice)
@@ -146,7 +163,7 @@ def test_closing_lost_with_a_reason_and_no_override_once_closed(
 
 
 def test_history_lists_every_change_of_the_five_tracked_values(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     opportunity = company.opportunity(company.alice)
     client = api(company.alice)
@@ -162,14 +179,16 @@ def test_history_lists_every_change_of_the_five_tracked_values(
     assert rows[2]["changed_by_id"] == company.alice.pk
 
 
-def test_an_activity_must_concern_a_record(company: Company, api: Callable) -> None:
+def test_an_activity_must_concern_a_record(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     response = api(company.alice).post("/api/v1/activities", {"kind": "call", "subject": "Hi"})
     assert response.status_code == 422
     assert response.json()["errors"]
 
 
 def test_a_contact_cannot_be_attached_to_an_invisible_account(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     charlies = company.account(company.charlie, "West Corp")
     response = api(company.alice).post(
@@ -179,7 +198,7 @@ def test_a_contact_cannot_be_attached_to_an_invisible_account(
     assert "account_id" in response.json()["errors"]
 
 
-def test_lists_page_with_a_cursor(company: Company, api: Callable) -> None:
+def test_lists_page_with_a_cursor(company: Company, api: Callable[[User], ApiClient]) -> None:
     for i in range(5):
         company.lead(company.alice, last_name=f"L{i}")
     client = api(company.alice)
@@ -192,7 +211,7 @@ def test_lists_page_with_a_cursor(company: Company, api: Callable) -> None:
     assert ids == sorted(ids, reverse=True)
 
 
-def test_me_tells_the_user_and_role(company: Company, api: Callable) -> None:
+def test_me_tells_the_user_and_role(company: Company, api: Callable[[User], ApiClient]) -> None:
     body = api(company.maria).get("/api/v1/me").json()
     assert (body["username"], body["role"], body["team"]["name"]) == (
         "maria",
@@ -201,6 +220,6 @@ def test_me_tells_the_user_and_role(company: Company, api: Callable) -> None:
     )
 
 
-def test_openapi_and_docs_are_served(client) -> None:  # type: ignore[no-untyped-def]
+def test_openapi_and_docs_are_served(client: Client) -> None:
     assert client.get("/api/v1/openapi.json").status_code == 200
     assert client.get("/api/v1/docs").status_code == 200

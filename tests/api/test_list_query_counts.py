@@ -10,9 +10,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.accounts.models import Account, Contact
 from opportune.activities.models import Activity
+from opportune.identity.models import User
 from opportune.leads.models import Lead, LeadStatus
 from opportune.opportunities.models import Opportunity, Pipeline
 
@@ -62,9 +63,9 @@ def populate(company: Company, rows: int) -> None:
     )
 
 
-def count_queries(client: object, path: str) -> int:
+def count_queries(client: ApiClient, path: str) -> int:
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(path, limit=200)  # type: ignore[attr-defined]
+        response = client.get(path, limit=200)
     assert response.status_code == 200, response.content
     return len(queries)
 
@@ -72,7 +73,7 @@ def count_queries(client: object, path: str) -> int:
 @pytest.mark.parametrize("path", LIST_ENDPOINTS)
 @pytest.mark.parametrize("user", ["alice", "maria", "ada"])
 def test_a_list_costs_the_same_queries_for_5_and_50_rows(
-    company: Company, api: Callable, path: str, user: str
+    company: Company, api: Callable[[User], ApiClient], path: str, user: str
 ) -> None:
     client = api(getattr(company, user))
     client.get("/api/v1/me")  # the token's first use records last_used_at: not a list's cost

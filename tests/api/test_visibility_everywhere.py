@@ -14,9 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.test import Client
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.audit.bin import delete_record
+from opportune.identity.models import User
 
 from .endpoints import Endpoint, authenticated_endpoints
 from .records import RECORD_BUILDERS, alices_records
@@ -36,7 +38,7 @@ def test_every_record_parameter_is_known() -> None:
 
 @pytest.mark.parametrize("endpoint", RECORD_ENDPOINTS, ids=str)
 def test_a_record_outside_the_users_view_is_a_404_for_every_verb(
-    company: Company, api: Callable, endpoint: Endpoint
+    company: Company, api: Callable[[User], ApiClient], endpoint: Endpoint
 ) -> None:
     records = alices_records(company)
     bob = api(company.bob)
@@ -50,7 +52,7 @@ def test_a_record_outside_the_users_view_is_a_404_for_every_verb(
     "endpoint", [e for e in RECORD_ENDPOINTS if "opportunity_id" in e.params], ids=str
 )
 def test_marketing_reaches_no_opportunity(
-    company: Company, api: Callable, endpoint: Endpoint
+    company: Company, api: Callable[[User], ApiClient], endpoint: Endpoint
 ) -> None:
     records = alices_records(company)
     response = getattr(api(company.mark), endpoint.method)(
@@ -60,7 +62,9 @@ def test_marketing_reaches_no_opportunity(
 
 
 @pytest.mark.parametrize("endpoint", RECORD_ENDPOINTS, ids=str)
-def test_the_owner_reaches_the_record(company: Company, api: Callable, endpoint: Endpoint) -> None:
+def test_the_owner_reaches_the_record(
+    company: Company, api: Callable[[User], ApiClient], endpoint: Endpoint
+) -> None:
     """The counterpart of the 404 test: the same request from Alice is not a 404."""
     records = alices_records(company)
     response = getattr(api(company.alice), endpoint.method)(
@@ -71,7 +75,7 @@ def test_the_owner_reaches_the_record(company: Company, api: Callable, endpoint:
 
 @pytest.mark.parametrize("endpoint", authenticated_endpoints(), ids=str)
 def test_every_endpoint_answers_401_without_a_token(
-    company: Company, client: Any, endpoint: Endpoint
+    company: Company, client: Client, endpoint: Endpoint
 ) -> None:
     records = alices_records(company)
     url = endpoint.url(key="sales", **records)
@@ -101,7 +105,7 @@ GET_WITHOUT_PARAMS = [e for e in authenticated_endpoints() if e.method == "get" 
 
 @pytest.mark.parametrize("endpoint", GET_WITHOUT_PARAMS, ids=str)
 def test_every_list_of_records_is_known(
-    company: Company, api: Callable, endpoint: Endpoint
+    company: Company, api: Callable[[User], ApiClient], endpoint: Endpoint
 ) -> None:
     """A JSON page of items or a CSV export not in LISTS fails, so it gets the test below."""
     alices_records(company)
@@ -113,7 +117,9 @@ def test_every_list_of_records_is_known(
 
 
 @pytest.mark.parametrize("path", list(LISTS))
-def test_lists_hold_only_visible_records(company: Company, api: Callable, path: str) -> None:
+def test_lists_hold_only_visible_records(
+    company: Company, api: Callable[[User], ApiClient], path: str
+) -> None:
     """Bob's list (and export) lacks Alice's record; the admin's, the same request, holds it."""
     alices = alices_records(company)[LISTS[path]]
     for user, listed in ((company.bob, False), (company.ada, True)):
@@ -124,7 +130,7 @@ def test_lists_hold_only_visible_records(company: Company, api: Callable, path: 
 
 
 def test_the_recycle_bin_holds_only_what_the_user_may_restore(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     """Alice deletes her lead: it is in her bin and the admin's, not in Bob's (who never saw
     it) nor the manager's (who sees it, but restores only what she owns or deleted)."""
@@ -143,7 +149,7 @@ def test_the_recycle_bin_holds_only_what_the_user_may_restore(
 def _items(response: Any) -> list[dict[str, Any]]:
     """The rows of a JSON page or of a streamed CSV export."""
     if response["Content-Type"].startswith("text/csv"):
-        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        text = response.getvalue().decode("utf-8-sig")
         return list(csv.DictReader(io.StringIO(text)))
     body = response.json()
     return body["items"] if isinstance(body, dict) and "items" in body else []

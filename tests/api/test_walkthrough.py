@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from conftest import Company
+from collections.abc import Callable
+
+from django.test import Client
+
+from conftest import ApiClient, Company
+from opportune.identity.models import User
 
 
-def test_the_lead_to_won_walkthrough(company: Company, api) -> None:  # type: ignore[no-untyped-def]
+def test_the_lead_to_won_walkthrough(company: Company, api: Callable[[User], ApiClient]) -> None:
     alice = api(company.alice)
     created = alice.post(
         "/api/v1/leads",
@@ -68,7 +73,7 @@ def test_the_lead_to_won_walkthrough(company: Company, api) -> None:  # type: ig
     assert history[1]["previous_amount"] == "48000.00"
 
 
-def test_it_answers_401_without_a_valid_token(db: None, client) -> None:  # type: ignore[no-untyped-def]
+def test_it_answers_401_without_a_valid_token(db: None, client: Client) -> None:
     response = client.get("/api/v1/leads", HTTP_AUTHORIZATION="Bearer nope")
     assert response.status_code == 401
     assert response.json()["status"] == 401

@@ -4,11 +4,18 @@ by Playwright against pytest-django's live server."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
+from pytest_django import Settings
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
+    from pytest_django.live_server_helper import LiveServer
+
+    from opportune.identity.models import User
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test
 # body are still synchronous and safe.
@@ -24,12 +31,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 # Wide enough for every column of the default pipeline, so drags need no scrolling.
-VIEWPORT = {"width": 2300, "height": 1000}
+VIEWPORT: ViewportSize = {"width": 2300, "height": 1000}
 PASSWORD = "correct-horse-battery"  # the password of every user of the `company` fixture
 
 
 @pytest.fixture
-def chromium(db: None) -> Iterator[Any]:
+def chromium(db: None) -> Iterator[Browser]:
     """A browser per test, started after the database is set up and stopped before it is
     flushed: while Playwright's event loop runs in this thread, Django hands out a separate
     connection object, which would miss the migrations' data restored between tests."""
@@ -46,16 +53,18 @@ def chromium(db: None) -> Iterator[Any]:
 
 
 @pytest.fixture
-def open_browser(chromium: Any, live_server: Any, settings: Any) -> Iterator[Any]:
+def open_browser(
+    chromium: Browser, live_server: LiveServer, settings: Settings
+) -> Iterator[Callable[[User], Page]]:
     """``open_browser(user)``: a fresh browser context logged in as ``user``; returns its page."""
     # The live server serves static files from the finders, not from a collected manifest.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    contexts = []
+    contexts: list[BrowserContext] = []
 
-    def login(user: Any) -> Any:
+    def login(user: User) -> Page:
         context = chromium.new_context(base_url=live_server.url, viewport=VIEWPORT)
         context.set_default_timeout(10_000)
         contexts.append(context)

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from conftest import Company
+from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.leads.schemas import LeadChanges
 from opportune.leads.services import update_lead
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,7 +29,9 @@ _shots = os.environ.get("OPPORTUNE_SCREENSHOTS")
 SHOTS = Path(_shots) if _shots else None
 
 
-def test_a_rep_deletes_a_lead_restores_it_from_the_bin_and_reads_its_history(company, open_browser):
+def test_a_rep_deletes_a_lead_restores_it_from_the_bin_and_reads_its_history(
+    company: Company, open_browser: Callable[[User], Page]
+) -> None:
     lead = company.lead(company.alice, last_name="Garbo", company="Globex Corporation")
     update_lead(company.maria, lead, LeadChanges(title="CTO", owner_id=company.alice.pk))
     page = open_browser(company.alice)
@@ -43,7 +52,8 @@ def test_a_rep_deletes_a_lead_restores_it_from_the_bin_and_reads_its_history(com
     dialog.get_by_role("button", name="Delete").click()
     page.wait_for_url(re.compile(r"/leads/$"))
     assert Lead.with_deleted.get(pk=lead.pk).deleted_at is not None
-    assert page.goto(f"/leads/{lead.pk}/").status == 404
+    response = page.goto(f"/leads/{lead.pk}/")
+    assert response is not None and response.status == 404
 
     # The bin lists it; Restore brings it back to its page.
     page.goto("/my-work/")

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 
+from conftest import Company
+from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.opportunities.models import Opportunity, Stage
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = [
     pytest.mark.browser,
@@ -15,13 +22,13 @@ pytestmark = [
 ]
 
 
-def _column_total(page, stage: Stage) -> str:  # type: ignore[no-untyped-def]
+def _column_total(page: Page, stage: Stage) -> str:
     return page.locator(f"#head-{stage.pk} [data-total]").inner_text()
 
 
 def test_a_lead_becomes_an_opportunity_moves_through_the_pipeline_and_is_lost(
-    company, open_browser
-):
+    company: Company, open_browser: Callable[[User], Page]
+) -> None:
     existing = company.account(company.alice, name="Globex Corporation", website="globex.example")
     page = open_browser(company.alice)
 
@@ -103,7 +110,9 @@ def test_a_lead_becomes_an_opportunity_moves_through_the_pipeline_and_is_lost(
     assert history.count() == 3  # prospecting, negotiation, closed lost
 
 
-def test_a_rep_cannot_open_another_reps_lead(company, open_browser):
+def test_a_rep_cannot_open_another_reps_lead(
+    company: Company, open_browser: Callable[[User], Page]
+) -> None:
     lead = company.lead(company.alice, last_name="Private")
     page = open_browser(company.bob)
     response = page.goto(f"/leads/{lead.pk}/")
@@ -112,7 +121,9 @@ def test_a_rep_cannot_open_another_reps_lead(company, open_browser):
     assert "Private" not in page.content()
 
 
-def test_the_stage_select_moves_a_card_without_a_mouse(company, open_browser):
+def test_the_stage_select_moves_a_card_without_a_mouse(
+    company: Company, open_browser: Callable[[User], Page]
+) -> None:
     opportunity = company.opportunity(company.alice, name="Keyboard deal")
     page = open_browser(company.alice)
     page.goto("/pipeline/")

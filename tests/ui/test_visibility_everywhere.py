@@ -9,6 +9,7 @@ says which record it names in ``PAGE_RECORDS``; a new pattern missing there fail
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from conftest import Company
 from opportune.audit.bin import delete_record, model_of
+from opportune.identity.models import User
 from opportune.web.testing import (
     HTMX,
     logged_in,
@@ -144,13 +146,22 @@ def test_every_page_that_names_a_record_is_known() -> None:
 
 
 def _ask(
-    client: Client, page: Page, records: dict[str, Any], method: str, headers: dict, user: Any
+    client: Client,
+    page: Page,
+    records: dict[str, Any],
+    method: str,
+    headers: Mapping[str, object],
+    user: User,
 ) -> Any:
     return getattr(logged_in(client, user), method)(page.url(records), **headers)
 
 
 def _expected_for_outsiders(
-    company: Company, page: Page, records: dict[str, Any], method: str, headers: dict
+    company: Company,
+    page: Page,
+    records: dict[str, Any],
+    method: str,
+    headers: Mapping[str, object],
 ) -> int:
     """404, unless the page does not take this method at all (a POST-only action asked by
     GET): then the owner's 405 is everyone's, which tells nothing about the record."""
@@ -163,7 +174,7 @@ def _expected_for_outsiders(
 )
 @pytest.mark.parametrize("page", PAGES, ids=str)
 def test_a_record_outside_the_users_view_is_a_404_on_every_page(
-    company: Company, page: Page, method: str, headers: dict
+    company: Company, page: Page, method: str, headers: Mapping[str, object]
 ) -> None:
     records = _records(company, page)
     response = _ask(Client(), page, records, method, headers, user=company.bob)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
+from pytest_django import DjangoAssertNumQueries
 
+from conftest import Company
 from opportune.accounts.models import Account, Contact
 from opportune.web.testing import (
     logged_in,
@@ -13,7 +16,9 @@ from opportune.web.testing import (
 pytestmark = pytest.mark.django_db
 
 
-def test_the_account_list_shows_only_visible_accounts_and_searches(company, client):
+def test_the_account_list_shows_only_visible_accounts_and_searches(
+    company: Company, client: Client
+) -> None:
     company.account(company.alice, name="Initech")
     company.account(company.alice, name="Umbrella", website="umbrella.example")
     company.account(company.charlie, name="Westwind")
@@ -28,7 +33,9 @@ def test_the_account_list_shows_only_visible_accounts_and_searches(company, clie
     assert names(sort="-name") == ["Umbrella", "Initech"]
 
 
-def test_the_account_page_shows_deals_contacts_converted_leads_and_activity(company, client):
+def test_the_account_page_shows_deals_contacts_converted_leads_and_activity(
+    company: Company, client: Client
+) -> None:
     opportunity = company.opportunity(company.alice, name="Renewal 2027")
     account = opportunity.account
     company.contact(company.alice, account, first_name="Cora")
@@ -38,7 +45,7 @@ def test_the_account_page_shows_deals_contacts_converted_leads_and_activity(comp
         assert expected in page, expected
 
 
-def test_marketing_sees_no_deals_on_an_account(company, client):
+def test_marketing_sees_no_deals_on_an_account(company: Company, client: Client) -> None:
     account = company.account(company.mark, name="Campaign target")
     page = logged_in(client, company.mark).get(f"/accounts/{account.pk}/").content.decode()
     assert "Campaign target" in page and ">Opportunities<" not in page
@@ -53,7 +60,9 @@ def test_marketing_sees_no_deals_on_an_account(company, client):
         "contacts/{contact}/edit/",
     ],
 )
-def test_another_reps_accounts_and_contacts_are_404(company, client, path):
+def test_another_reps_accounts_and_contacts_are_404(
+    company: Company, client: Client, path: str
+) -> None:
     account = company.account(company.alice)
     contact = company.contact(company.alice, account)
     url = "/" + path.format(account=account.pk, contact=contact.pk)
@@ -64,7 +73,7 @@ def test_another_reps_accounts_and_contacts_are_404(company, client, path):
     assert not Contact.objects.filter(last_name="Hacked").exists()
 
 
-def test_creating_an_account_requires_a_name(company, client):
+def test_creating_an_account_requires_a_name(company: Company, client: Client) -> None:
     client = logged_in(client, company.alice)
     refused = client.post("/accounts/new/", {"name": "", "website": "x.example"})
     assert refused.status_code == 422
@@ -75,7 +84,7 @@ def test_creating_an_account_requires_a_name(company, client):
     assert account.owner == company.alice
 
 
-def test_editing_an_account(company, client):
+def test_editing_an_account(company: Company, client: Client) -> None:
     account = company.account(company.alice)
     logged_in(client, company.alice).post(
         f"/accounts/{account.pk}/edit/",
@@ -85,7 +94,9 @@ def test_editing_an_account(company, client):
     assert (account.name, account.industry) == ("Initech Inc.", "Software")
 
 
-def test_a_contact_with_a_bad_email_is_refused_at_the_field(company, client):
+def test_a_contact_with_a_bad_email_is_refused_at_the_field(
+    company: Company, client: Client
+) -> None:
     account = company.account(company.alice)
     response = logged_in(client, company.alice).post(
         "/contacts/new/", {"last_name": "Doe", "email": "nope", "account": str(account.pk)}
@@ -94,7 +105,7 @@ def test_a_contact_with_a_bad_email_is_refused_at_the_field(company, client):
     assert response.context["form"].errors == {"email": ["Enter a valid email address."]}
 
 
-def test_creating_a_contact_at_an_account(company, client):
+def test_creating_a_contact_at_an_account(company: Company, client: Client) -> None:
     account = company.account(company.alice)
     client = logged_in(client, company.alice)
     form = client.get(f"/contacts/new/?account={account.pk}").context["form"]
@@ -114,7 +125,7 @@ def test_creating_a_contact_at_an_account(company, client):
     assert contact.account == account and contact.email == "jo@x.example"
 
 
-def test_the_contact_page_shows_deals_and_activity(company, client):
+def test_the_contact_page_shows_deals_and_activity(company: Company, client: Client) -> None:
     opportunity = company.opportunity(company.alice, name="Renewal 2027")
     contact = company.contact(company.alice, opportunity.account)
     from opportune.opportunities.models import ContactRole
@@ -126,8 +137,11 @@ def test_the_contact_page_shows_deals_and_activity(company, client):
 
 @pytest.mark.parametrize("rows", [5, 50])
 def test_lists_cost_the_same_queries_for_5_or_50(
-    company, client, rows, django_assert_max_num_queries
-):
+    company: Company,
+    client: Client,
+    rows: int,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     for number in range(rows):
         account = company.account(company.alice if number % 2 else company.bob, name=f"A{number}")
         company.contact(company.alice, account, last_name=f"C{number}")
@@ -142,7 +156,9 @@ def test_lists_cost_the_same_queries_for_5_or_50(
 
 
 @pytest.mark.parametrize("path", ["/accounts/", "/contacts/"])
-def test_list_searches_answer_the_results_fragment(company, client, path):
+def test_list_searches_answer_the_results_fragment(
+    company: Company, client: Client, path: str
+) -> None:
     company.contact(
         company.alice, company.account(company.alice, name="Fragmentco"), last_name="Frag"
     )

@@ -4,8 +4,10 @@ lead, contact, account or opportunity the user can see; done flags; the lead's l
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
+from django.db.models import Model
 
 from conftest import Company
 from opportune.activities.models import Activity
@@ -36,12 +38,13 @@ def test_it_assigns_the_given_owner(company: Company) -> None:
 
 @pytest.mark.parametrize("link", ["lead_id", "account_id", "contact_id", "opportunity_id"])
 def test_it_logs_on_any_kind_of_record(company: Company, link: str) -> None:
-    record = {
+    factories: dict[str, Callable[[], Model]] = {
         "lead_id": lambda: company.lead(company.alice),
         "account_id": lambda: company.account(company.alice),
         "contact_id": lambda: company.contact(company.alice, None),
         "opportunity_id": lambda: company.opportunity(company.alice),
-    }[link]()
+    }
+    record = factories[link]()
     note = save_activity(
         company.alice, ActivityCreate(kind="note", subject="Noted", **{link: record.pk})
     )
@@ -64,12 +67,13 @@ def test_it_refuses_to_unlink_the_last_record(company: Company) -> None:
 
 @pytest.mark.parametrize("link", ["lead_id", "account_id", "contact_id", "opportunity_id"])
 def test_it_refuses_a_record_out_of_view(company: Company, link: str) -> None:
-    record = {
+    factories: dict[str, Callable[[], Model]] = {
         "lead_id": lambda: company.lead(company.charlie),
         "account_id": lambda: company.account(company.charlie),
         "contact_id": lambda: company.contact(company.charlie, None),
         "opportunity_id": lambda: company.opportunity(company.charlie),
-    }[link]()
+    }
+    record = factories[link]()
     with pytest.raises(RuleViolation) as caught:
         save_activity(company.alice, ActivityCreate(kind="call", subject="C", **{link: record.pk}))
     assert link in caught.value.errors

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
+from conftest import Company
 from opportune.activities.models import Activity
 from opportune.web.testing import (
     HTMX,
@@ -14,16 +17,19 @@ from opportune.web.testing import (
     plain_static_files,  # noqa: F401
 )
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
+
 pytestmark = pytest.mark.django_db
 
 
-def _log(client, kind, record, pk, **fields):  # type: ignore[no-untyped-def]
+def _log(client: Client, kind: str, record: str, pk: int, **fields: str) -> Response:
     data = {"activity_kind": kind, f"{kind}-kind": kind}
     data.update({f"{kind}-{name}": value for name, value in fields.items()})
     return client.post(f"/activities/{record}/{pk}/log/", data, **HTMX)
 
 
-def test_logging_a_call_answers_the_refreshed_timeline(company, client):
+def test_logging_a_call_answers_the_refreshed_timeline(company: Company, client: Client) -> None:
     lead = company.lead(company.alice)
     response = _log(
         logged_in(client, company.alice),
@@ -45,7 +51,7 @@ def test_logging_a_call_answers_the_refreshed_timeline(company, client):
     assert lead.last_activity_at is not None
 
 
-def test_adding_a_task_keeps_it_open_with_its_due_date(company, client):
+def test_adding_a_task_keeps_it_open_with_its_due_date(company: Company, client: Client) -> None:
     opportunity = company.opportunity(company.alice)
     due = timezone.localdate() + dt.timedelta(days=3)
     _log(
@@ -60,7 +66,7 @@ def test_adding_a_task_keeps_it_open_with_its_due_date(company, client):
     assert task.kind == "task" and not task.is_done and task.due_date == due
 
 
-def test_a_note_takes_its_subject_from_its_first_line(company, client):
+def test_a_note_takes_its_subject_from_its_first_line(company: Company, client: Client) -> None:
     account = company.account(company.alice)
     _log(
         logged_in(client, company.alice),
@@ -73,7 +79,7 @@ def test_a_note_takes_its_subject_from_its_first_line(company, client):
     assert note.subject == "Budget frozen" and note.account == account
 
 
-def test_a_call_without_subject_is_refused_at_the_field(company, client):
+def test_a_call_without_subject_is_refused_at_the_field(company: Company, client: Client) -> None:
     lead = company.lead(company.alice)
     response = _log(logged_in(client, company.alice), "call", "lead", lead.pk, subject="")
     assert response.status_code == 422
@@ -84,7 +90,7 @@ def test_a_call_without_subject_is_refused_at_the_field(company, client):
     assert not Activity.objects.exists()
 
 
-def test_nothing_is_logged_on_a_converted_lead(company, client):
+def test_nothing_is_logged_on_a_converted_lead(company: Company, client: Client) -> None:
     lead = company.lead(company.alice, is_converted=True)
     client = logged_in(client, company.alice)
     assert "Log a call" not in client.get(f"/leads/{lead.pk}/").content.decode()
@@ -93,7 +99,9 @@ def test_nothing_is_logged_on_a_converted_lead(company, client):
 
 
 @pytest.mark.parametrize("record", ["lead", "opportunity", "account", "contact"])
-def test_nothing_is_logged_on_another_reps_record(company, client, record):
+def test_nothing_is_logged_on_another_reps_record(
+    company: Company, client: Client, record: str
+) -> None:
     opportunity = company.opportunity(company.alice)
     records = {
         "lead": company.lead(company.alice),
@@ -108,11 +116,11 @@ def test_nothing_is_logged_on_another_reps_record(company, client, record):
     assert client.get(f"/activities/{record}/{records[record].pk}/").status_code == 404
 
 
-def test_an_unknown_record_type_is_a_404(company, client):
+def test_an_unknown_record_type_is_a_404(company: Company, client: Client) -> None:
     assert logged_in(client, company.alice).get("/activities/invoice/1/").status_code == 404
 
 
-def test_ticking_a_task_done_and_open_again(company, client):
+def test_ticking_a_task_done_and_open_again(company: Company, client: Client) -> None:
     lead = company.lead(company.alice)
     client = logged_in(client, company.alice)
     _log(client, "task", "lead", lead.pk, subject="Follow up")
@@ -126,7 +134,7 @@ def test_ticking_a_task_done_and_open_again(company, client):
     assert not task.is_done and task.done_at is None
 
 
-def test_another_reps_task_cannot_be_ticked(company, client):
+def test_another_reps_task_cannot_be_ticked(company: Company, client: Client) -> None:
     lead = company.lead(company.alice)
     _log(logged_in(client, company.alice), "task", "lead", lead.pk, subject="Mine")
     task = Activity.objects.get()
@@ -138,7 +146,7 @@ def test_another_reps_task_cannot_be_ticked(company, client):
     assert not Activity.objects.get().is_done
 
 
-def test_the_timeline_fragment(company, client):
+def test_the_timeline_fragment(company: Company, client: Client) -> None:
     lead = company.lead(company.alice)
     client = logged_in(client, company.alice)
     _log(client, "call", "lead", lead.pk, subject="First")

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.db.models import Model
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from pytest_django import Settings
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.activities.models import Activity
 from opportune.audit.models import FieldChange
 from opportune.capture.merge import merge_leads
 from opportune.capture.models import WebForm
+from opportune.identity.models import User
 from opportune.imports.tests.helpers import run_import
 from opportune.leads.conversion import convert_lead
 from opportune.leads.models import Lead
@@ -27,7 +30,9 @@ def changes(kind: str, pk: int) -> list[tuple[str, str, str]]:
     return [(r.field, r.old_value, r.new_value) for r in rows]
 
 
-def test_account_changes_through_the_api_are_recorded(company: Company, api: Callable) -> None:
+def test_account_changes_through_the_api_are_recorded(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     client = api(company.alice)
     account = client.post("/api/v1/accounts", {"name": "Initech"}).json()
     client.patch(f"/api/v1/accounts/{account['id']}", {"industry": "Software"})
@@ -43,7 +48,9 @@ def test_account_changes_through_the_api_are_recorded(company: Company, api: Cal
     assert items[0]["changed_by_id"] == company.alice.pk
 
 
-def test_contact_and_activity_changes_are_recorded(company: Company, api: Callable) -> None:
+def test_contact_and_activity_changes_are_recorded(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     client = api(company.alice)
     contact = client.post("/api/v1/contacts", {"last_name": "Ng"}).json()
     client.patch(f"/api/v1/contacts/{contact['id']}", {"title": "CFO"})
@@ -93,18 +100,20 @@ def test_a_merge_records_what_it_merged(company: Company) -> None:
 
 
 def test_an_import_that_updates_accounts_records_their_history(
-    company: Company, settings: Any, tmp_path: Any
+    company: Company, settings: Settings, tmp_path: Path
 ) -> None:
     settings.DATA_DIR = tmp_path
     account = company.account(company.maria, "Initech")
     job = run_import(
         company.maria, "Account Name,Industry\nInitech,Banking\n", "accounts", match_key="name"
     )
-    assert job.status == "done", job.error
+    assert job.status == "done", job.failure
     assert ("industry", "", "Banking") in changes("account", account.pk)
 
 
-def test_the_history_api_pages_newest_first(company: Company, api: Callable) -> None:
+def test_the_history_api_pages_newest_first(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     client = api(company.alice)
     account = client.post("/api/v1/accounts", {"name": "Initech"}).json()
     for n in range(5):
@@ -116,7 +125,9 @@ def test_the_history_api_pages_newest_first(company: Company, api: Callable) -> 
     assert rest["next"] is None
 
 
-def test_the_history_is_visible_only_with_the_record(company: Company, api: Callable) -> None:
+def test_the_history_is_visible_only_with_the_record(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     account = company.account(company.alice, "Initech")
     assert api(company.charlie).get(f"/api/v1/accounts/{account.pk}/changes").status_code == 404
     assert api(company.maria).get(f"/api/v1/accounts/{account.pk}/changes").status_code == 200
@@ -125,7 +136,7 @@ def test_the_history_is_visible_only_with_the_record(company: Company, api: Call
 
 
 def test_the_history_list_costs_the_same_queries_for_3_and_30_changes(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     client = api(company.maria)
     client.get("/api/v1/me")
@@ -148,12 +159,13 @@ def test_the_history_list_costs_the_same_queries_for_3_and_30_changes(
 def test_the_history_tab_renders_on_the_record_page(
     company: Company, client: Client, kind: str
 ) -> None:
-    record: Any = {
+    factories: dict[str, Callable[[], Model]] = {
         "lead": lambda: company.lead(company.alice),
         "account": lambda: company.account(company.alice),
         "contact": lambda: company.contact(company.alice, None),
         "opportunity": lambda: company.opportunity(company.alice),
-    }[kind]()
+    }
+    record = factories[kind]()
     FieldChange.objects.create(
         record_type=kind,
         record_id=record.pk,
@@ -176,7 +188,7 @@ def test_the_history_tab_renders_on_the_record_page(
 
 
 def test_the_history_tab_names_stages_and_accounts_not_their_ids(
-    company: Company, client: Client, api: Callable
+    company: Company, client: Client, api: Callable[[User], ApiClient]
 ) -> None:
     deal = company.opportunity(company.alice)
     other = company.account(company.alice, "Umbrella")

@@ -5,19 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from pytest_django import Settings
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.accounts.models import Account, Contact
 from opportune.activities.models import Activity
 from opportune.audit.bin import delete_record, purge_expired, purge_record, restore_record
 from opportune.audit.models import FieldChange
 from opportune.errors import Conflict, NotAllowed
+from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.opportunities.models import Opportunity, OpportunityHistory
 from opportune.web.testing import plain_static_files  # noqa: F401
@@ -25,13 +27,13 @@ from opportune.web.testing import plain_static_files  # noqa: F401
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 
 
-def _forecast_total(api: Callable, user: object) -> str:
+def _forecast_total(api: Callable[[User], ApiClient], user: User) -> str:
     body = api(user).get("/api/v1/forecast", period="2026-Q4").json()
     return str(body["total"]["pipeline"]["amount"])
 
 
 def test_a_deleted_opportunity_leaves_the_forecast_and_keeps_its_stage_history(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     deal = company.opportunity(company.alice, amount=Decimal("5000.00"))
     assert _forecast_total(api, company.ada) == "5000.00"
@@ -42,7 +44,9 @@ def test_a_deleted_opportunity_leaves_the_forecast_and_keeps_its_stage_history(
     assert Opportunity.with_deleted.get(pk=deal.pk).deleted_by == company.alice
 
 
-def test_a_rep_cannot_delete_a_won_opportunity(company: Company, api: Callable) -> None:
+def test_a_rep_cannot_delete_a_won_opportunity(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     deal = company.opportunity(company.alice, stage_key="closed_won")
     refused = api(company.alice).delete(f"/api/v1/opportunities/{deal.pk}")
     assert refused.status_code == 403
@@ -51,7 +55,7 @@ def test_a_rep_cannot_delete_a_won_opportunity(company: Company, api: Callable) 
 
 
 def test_a_deleted_record_answers_404_in_the_api_and_the_ui(
-    company: Company, api: Callable, client: object
+    company: Company, api: Callable[[User], ApiClient], client: Client
 ) -> None:
     lead = company.lead(company.alice)
     delete_record(company.alice, lead)
@@ -59,11 +63,13 @@ def test_a_deleted_record_answers_404_in_the_api_and_the_ui(
     assert api(company.alice).patch(f"/api/v1/leads/{lead.pk}", {"title": "x"}).status_code == 404
     assert api(company.alice).get(f"/api/v1/leads/{lead.pk}/changes").status_code == 404
     assert api(company.alice).get("/api/v1/leads").json()["items"] == []
-    client.force_login(company.alice)  # type: ignore[attr-defined]
-    assert client.get(f"/leads/{lead.pk}/").status_code == 404  # type: ignore[attr-defined]
+    client.force_login(company.alice)
+    assert client.get(f"/leads/{lead.pk}/").status_code == 404
 
 
-def test_restore_brings_the_record_back_with_its_history(company: Company, api: Callable) -> None:
+def test_restore_brings_the_record_back_with_its_history(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     deal = company.opportunity(company.alice)
     Activity.objects.create(kind="note", subject="Kick-off", owner=company.alice, opportunity=deal)
     client = api(company.alice)
@@ -93,13 +99,15 @@ def test_only_the_owner_the_deleter_or_an_admin_restores(company: Company) -> No
     assert restore_record(company.ada, "lead", lead.pk).deleted_at is None
 
 
-def test_restoring_a_live_record_is_a_conflict(company: Company, api: Callable) -> None:
+def test_restoring_a_live_record_is_a_conflict(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     lead = company.lead(company.alice)
     assert api(company.alice).post(f"/api/v1/leads/{lead.pk}/restore").status_code == 409
 
 
 def test_the_bin_lists_what_the_user_may_restore_newest_first(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     first, second = company.lead(company.alice), company.lead(company.alice, last_name="Two")
     theirs = company.lead(company.charlie)
@@ -116,7 +124,7 @@ def test_the_bin_lists_what_the_user_may_restore_newest_first(
 
 
 def test_the_bin_costs_the_same_queries_for_3_and_30_records(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     client = api(company.maria)
     client.get("/api/v1/me")
@@ -149,7 +157,7 @@ def test_the_bin_costs_the_same_queries_for_3_and_30_records(
 
 
 def test_an_account_with_live_contacts_or_deals_is_not_deleted(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     account = company.account(company.alice, "Acme")
     company.contact(company.alice, account, last_name="Stays")
@@ -168,7 +176,7 @@ def test_a_contact_waits_for_its_account_to_be_restored(company: Company) -> Non
         restore_record(company.alice, "contact", contact.pk)
 
 
-def test_only_admins_purge_at_once(company: Company, api: Callable) -> None:
+def test_only_admins_purge_at_once(company: Company, api: Callable[[User], ApiClient]) -> None:
     lead = company.lead(company.alice)
     delete_record(company.alice, lead)
     assert api(company.alice).post(f"/api/v1/leads/{lead.pk}/purge").status_code == 403
@@ -197,11 +205,11 @@ def test_the_worker_purges_records_deleted_more_than_30_days_ago(company: Compan
     assert not Account.with_deleted.exists()
 
 
-def test_the_retention_period_is_a_setting(company: Company, settings: object) -> None:
+def test_the_retention_period_is_a_setting(company: Company, settings: Settings) -> None:
     lead = company.lead(company.alice)
     delete_record(company.alice, lead)
     Lead.with_deleted.filter(pk=lead.pk).update(deleted_at=NOW - dt.timedelta(days=8))
-    settings.OPPORTUNE_RECYCLE_BIN_DAYS = 7  # type: ignore[attr-defined]
+    settings.OPPORTUNE_RECYCLE_BIN_DAYS = 7
     assert purge_expired(NOW) == 1
 
 
@@ -233,7 +241,9 @@ def test_deleting_and_restoring_are_in_the_field_history(company: Company) -> No
     assert [(bool(r.old_value), bool(r.new_value)) for r in rows] == [(True, False), (False, True)]
 
 
-def test_deleted_leads_are_no_duplicate_matches(company: Company, api: Callable) -> None:
+def test_deleted_leads_are_no_duplicate_matches(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     gone = company.lead(company.alice, email="dup@globex.example")
     delete_record(company.alice, gone)
     created = api(company.alice).post(
@@ -242,7 +252,9 @@ def test_deleted_leads_are_no_duplicate_matches(company: Company, api: Callable)
     assert created.json()["duplicates"] == []
 
 
-def test_starting_the_worker_schedules_the_purge(company: Company, monkeypatch: Any) -> None:
+def test_starting_the_worker_schedules_the_purge(
+    company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from django_tasks_db.models import DBTaskResult
 
     from opportune import cli
@@ -278,7 +290,7 @@ def test_an_account_is_not_purged_before_what_refers_to_it(company: Company) -> 
 
 
 def test_the_bin_pages_across_kinds_deleted_at_the_same_moment(
-    company: Company, api: Callable
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     from opportune.audit.bin import delete_record
 
@@ -303,10 +315,10 @@ def test_the_bin_pages_across_kinds_deleted_at_the_same_moment(
     assert len(seen) == len(expected) and set(seen) == expected
 
 
-def test_exports_leave_the_bin_out(company: Company, api: Callable) -> None:
+def test_exports_leave_the_bin_out(company: Company, api: Callable[[User], ApiClient]) -> None:
     kept, gone = company.lead(company.alice, last_name="Kept"), company.lead(company.alice)
     delete_record(company.alice, gone)
     response = api(company.alice).get("/api/v1/exports/leads")
-    body = b"".join(response.streaming_content).decode()
+    body = response.getvalue().decode()
     assert "Kept" in body and f"\n{gone.pk}," not in body and "deleted_at" not in body
     assert kept.pk

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.capture.models import AssignmentRule
+from opportune.identity.models import User
+from opportune.leads.models import Lead
 from opportune.leads.schemas import LeadCreate
 from opportune.leads.services import create_lead
 
 
-def _new(company: Company, **fields: object):  # type: ignore[no-untyped-def]
+def _new(company: Company, **fields: object) -> Lead:
     values = {"last_name": "Lo", "company": "Globex", **fields}
     return create_lead(company.mark, LeadCreate.model_validate(values))
 
@@ -68,7 +71,9 @@ def test_inactive_rules_and_unusable_targets_are_skipped(company: Company) -> No
     assert _new(company).owner == company.charlie
 
 
-def test_the_api_tells_which_rule_would_assign_a_lead(company: Company, api) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_tells_which_rule_would_assign_a_lead(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     rule = AssignmentRule.objects.create(name="East", round_robin_team=company.east, sources="web")
     client = api(company.maria)
     response = client.post("/api/v1/assignment-rules/test", {"source": "web"})
@@ -94,7 +99,7 @@ def test_concurrent_leads_never_get_the_same_turn(company: Company) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serializes writers, there is no race to test")
     AssignmentRule.objects.create(name="East", round_robin_team=company.east)
-    owners: list[int] = []
+    owners: list[int | None] = []
     errors: list[BaseException] = []
     barrier = threading.Barrier(6)
 

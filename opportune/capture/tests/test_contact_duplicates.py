@@ -4,13 +4,18 @@ phone (API create, the duplicates endpoint, the duplicates page)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.test import Client
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.capture.duplicates import find_matching_contacts
+from opportune.identity.models import User
 
 
-def test_a_lead_matches_a_visible_contact_by_email(company: Company, api) -> None:
+def test_a_lead_matches_a_visible_contact_by_email(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     account = company.account(company.alice, "Globex")
     cora = company.contact(company.alice, account, email="Cora@Globex.example")
     response = api(company.alice).post(

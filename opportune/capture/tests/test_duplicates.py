@@ -3,12 +3,15 @@ company; only among leads the user may see (PRODUCT.md section 6)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.capture.duplicates import find_duplicates
 from opportune.capture.keys import company_key, name_key, phone_key
+from opportune.identity.models import User
 
 
 def test_phone_numbers_in_any_format_share_one_key() -> None:
@@ -90,7 +93,9 @@ def test_a_check_is_a_few_indexed_queries(company: Company) -> None:
     assert len(queries) <= 4
 
 
-def test_the_api_lists_duplicates_and_answers_404_outside_the_view(company: Company, api) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_lists_duplicates_and_answers_404_outside_the_view(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     first = company.lead(company.alice, email="lena@globex.example")
     second = company.lead(company.alice, email="lena@globex.example", last_name="Again")
     response = api(company.alice).get(f"/api/v1/leads/{second.pk}/duplicates")
@@ -100,7 +105,9 @@ def test_the_api_lists_duplicates_and_answers_404_outside_the_view(company: Comp
     assert api(company.charlie).get(f"/api/v1/leads/{second.pk}/duplicates").status_code == 404
 
 
-def test_creating_a_lead_through_the_api_reports_its_duplicates(company: Company, api) -> None:  # type: ignore[no-untyped-def]
+def test_creating_a_lead_through_the_api_reports_its_duplicates(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     first = company.lead(company.alice, email="lena@globex.example")
     response = api(company.alice).post(
         "/api/v1/leads", {"last_name": "Lead", "company": "Globex", "email": "LENA@globex.example"}

@@ -3,16 +3,18 @@ history move, and the merge can be undone exactly (PRODUCT.md section 6)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
+from pytest_django import Settings
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.activities.models import Activity
 from opportune.audit.models import FieldChange
 from opportune.capture.merge import merge_leads, undo_merge
 from opportune.errors import Conflict, RuleViolation
+from opportune.identity.models import User
 from opportune.imports.models import ExternalId
 from opportune.imports.tests.helpers import run_import
 from opportune.leads.models import Lead
@@ -57,7 +59,7 @@ def test_activities_and_history_move_to_the_master(company: Company) -> None:
 
 
 def test_a_merged_leads_external_id_then_names_the_master_until_the_merge_is_undone(
-    company: Company, settings: Any, tmp_path: Path
+    company: Company, settings: Settings, tmp_path: Path
 ) -> None:
     settings.DATA_DIR = tmp_path  # where the import's upload is stored
     master = company.lead(company.alice)
@@ -116,7 +118,9 @@ def test_converted_leads_are_not_merged(company: Company) -> None:
         merge_leads(company.alice, master.pk, [converted.pk])
 
 
-def test_the_api_merges_and_undoes_and_answers_404_outside_the_view(company: Company, api) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_merges_and_undoes_and_answers_404_outside_the_view(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     master = company.lead(company.alice)
     other = company.lead(company.alice, last_name="Other")
     hidden = company.lead(company.charlie)
@@ -140,7 +144,7 @@ def test_the_api_merges_and_undoes_and_answers_404_outside_the_view(company: Com
     assert client.post(f"/api/v1/merges/{merge_id}/undo").status_code == 409
 
 
-def test_read_only_users_cannot_merge(company: Company, api) -> None:  # type: ignore[no-untyped-def]
+def test_read_only_users_cannot_merge(company: Company, api: Callable[[User], ApiClient]) -> None:
     master = company.lead(company.alice)
     other = company.lead(company.bob)
     response = api(company.rita).post(

@@ -3,19 +3,24 @@ every lead involved undoes it; the merge page shows no lead outside the user's v
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.test import Client
+from pytest_django import Settings
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.capture.merge import merge_leads, undo_merge
+from opportune.capture.models import LeadMerge
 from opportune.errors import Conflict, NotAllowed
+from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.leads.schemas import LeadChanges
 from opportune.leads.services import update_lead
 
 
 def test_undo_refuses_to_drop_an_edit_made_to_the_master_since_the_merge(
-    company: Company, api
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     master = company.lead(company.alice, title="")
     other = company.lead(company.alice, last_name="Other", title="CTO")
@@ -43,7 +48,7 @@ def test_undo_keeps_an_edit_to_a_field_the_merge_did_not_set(company: Company) -
     assert Lead.objects.filter(pk=other.pk).exists()
 
 
-def _cross_team_merge(company: Company):  # type: ignore[no-untyped-def]
+def _cross_team_merge(company: Company) -> tuple[LeadMerge, Lead]:
     """Maria merges Alice's lead into Bob's: Bob sees the master, not Alice's lead."""
     bobs = company.lead(company.bob, last_name="Master")
     alices = company.lead(company.alice, first_name="Secret", last_name="Alicelead")
@@ -51,7 +56,7 @@ def _cross_team_merge(company: Company):  # type: ignore[no-untyped-def]
 
 
 def test_undo_is_refused_to_a_user_who_may_not_change_every_merged_lead(
-    company: Company, api
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     merge, alices = _cross_team_merge(company)
     with pytest.raises(NotAllowed):
@@ -68,7 +73,9 @@ def test_whoever_merged_or_an_admin_may_undo(company: Company, who: str) -> None
     assert Lead.objects.get(pk=alices.pk).owner == company.alice
 
 
-def test_the_merge_page_shows_no_lead_outside_the_users_view(company: Company, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_merge_page_shows_no_lead_outside_the_users_view(
+    company: Company, settings: Settings
+) -> None:
     merge, _ = _cross_team_merge(company)
     client = Client()
     client.force_login(company.bob)

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from pytest_django import DjangoDbBlocker, Settings
 
+from conftest import Company
 from opportune.forecasting.maven import load_maven
 from opportune.identity.models import User
 from opportune.opportunities.models import Opportunity
@@ -18,12 +20,12 @@ Q4 = dt.date(2026, 11, 15)  # a day inside 2026-Q4
 
 
 @pytest.fixture(autouse=True)
-def _calendar_year(settings) -> None:  # type: ignore[no-untyped-def]
+def _calendar_year(settings: Settings) -> None:
     settings.OPPORTUNE_FISCAL_YEAR_START_MONTH = 1
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
+def _plain_static_files(settings: Settings) -> None:
     """Pages render without a collected manifest in tests."""
     settings.STORAGES = {
         **settings.STORAGES,
@@ -32,7 +34,7 @@ def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
 
 
 def deal(
-    company,  # type: ignore[no-untyped-def]
+    company: Company,
     owner: User,
     stage: str,
     amount: str,
@@ -41,13 +43,13 @@ def deal(
 ) -> Opportunity:
     if stage == "closed_lost":
         fields.setdefault("lost_reason_key", "price")
-    return company.opportunity(  # type: ignore[no-any-return]
+    return company.opportunity(
         owner, stage_key=stage, amount=Decimal(amount), close_date=close_date, **fields
     )
 
 
 @pytest.fixture(scope="module")
-def maven(django_db_setup, django_db_blocker) -> Iterator[list[Row]]:  # type: ignore[no-untyped-def]
+def maven(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[list[Row]]:
     """The Maven data loaded once for a test module (and removed after it), with its CSV rows."""
     with django_db_blocker.unblock():
         load_maven(MAVEN_DIR)
@@ -60,7 +62,7 @@ def maven(django_db_setup, django_db_blocker) -> Iterator[list[Row]]:  # type: i
 Step = tuple[dt.date, str, str, dt.date]  # day, stage key, amount, close date
 
 
-def timeline(company, owner: User, steps: list[Step], name: str = "Deal") -> Opportunity:  # type: ignore[no-untyped-def]
+def timeline(company: Company, owner: User, steps: list[Step], name: str = "Deal") -> Opportunity:
     """An opportunity whose history went through ``steps`` on past days (09:00 each), left in
     the last step's state."""
     from django.utils import timezone

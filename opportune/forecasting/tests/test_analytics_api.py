@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
+
+from conftest import ApiClient, Company
+from opportune.identity.models import User
 
 from .conftest import deal, timeline
 
@@ -21,13 +25,15 @@ ENDPOINTS = [
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_every_report_answers_without_parameters(company, api, endpoint) -> None:  # type: ignore[no-untyped-def]
+def test_every_report_answers_without_parameters(
+    company: Company, api: Callable[[User], ApiClient], endpoint: str
+) -> None:
     deal(company, company.alice, "negotiation", "10")
     response = api(company.bob).get(f"/api/v1/analytics/{endpoint}")
     assert response.status_code == 200, response.content
 
 
-def test_win_rates_by_name(company, api) -> None:  # type: ignore[no-untyped-def]
+def test_win_rates_by_name(company: Company, api: Callable[[User], ApiClient]) -> None:
     deal(company, company.alice, "closed_won", "10", name="GTX Pro")
     deal(company, company.alice, "closed_lost", "10", name="GTX Pro")
     deal(company, company.alice, "closed_won", "10", name="MG Special")
@@ -37,7 +43,7 @@ def test_win_rates_by_name(company, api) -> None:  # type: ignore[no-untyped-def
     assert api(company.bob).get("/api/v1/analytics/win-rates", by="name").json()["rows"] == []
 
 
-def test_pipeline_as_of_and_changes(company, api) -> None:  # type: ignore[no-untyped-def]
+def test_pipeline_as_of_and_changes(company: Company, api: Callable[[User], ApiClient]) -> None:
     timeline(
         company,
         company.alice,
@@ -77,14 +83,22 @@ def test_pipeline_as_of_and_changes(company, api) -> None:  # type: ignore[no-un
         ("pipeline-trend", {"period": "2020-01", "to": "2026-01"}, "to"),
     ],
 )
-def test_bad_parameters_are_422_problems(company, api, endpoint, params, field) -> None:  # type: ignore[no-untyped-def]
+def test_bad_parameters_are_422_problems(
+    company: Company,
+    api: Callable[[User], ApiClient],
+    endpoint: str,
+    params: dict[str, str],
+    field: str,
+) -> None:
     response = api(company.ada).get(f"/api/v1/analytics/{endpoint}", **params)
     assert response.status_code == 422, response.content
     assert response["Content-Type"] == "application/problem+json"
     assert field in response.json()["errors"], response.json()
 
 
-def test_the_predicted_forecast_lists_periods_with_intervals(company, api) -> None:  # type: ignore[no-untyped-def]
+def test_the_predicted_forecast_lists_periods_with_intervals(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     from django.utils import timezone
 
     from opportune.forecasting.periods import current_period

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
+from conftest import Company
 from opportune.cli import main
 from opportune.forecasting.cli import text_table
 
@@ -14,7 +17,7 @@ from .test_maven_format import write
 D = dt.date
 
 
-def test_forecast_prints_the_roll_up(company, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_forecast_prints_the_roll_up(company: Company, capsys: pytest.CaptureFixture[str]) -> None:
     deal(company, company.alice, "closed_won", "1200")
     deal(company, company.charlie, "negotiation", "300")
     assert main(["forecast", "--period", "2026-Q4"]) == 0
@@ -25,7 +28,9 @@ def test_forecast_prints_the_roll_up(company, capsys) -> None:  # type: ignore[n
     assert lines["Total"].split()[1:3] == ["1,200", "1,500"]
 
 
-def test_forecast_shows_a_team_as_a_user_sees_it(company, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_forecast_shows_a_team_as_a_user_sees_it(
+    company: Company, capsys: pytest.CaptureFixture[str]
+) -> None:
     deal(company, company.alice, "closed_won", "1200")
     deal(company, company.charlie, "negotiation", "300")
     assert main(["forecast", "--period", "2026-Q4", "--team", "West"]) == 0
@@ -35,13 +40,15 @@ def test_forecast_shows_a_team_as_a_user_sees_it(company, capsys) -> None:  # ty
     assert "Alice" not in out and "Charlie" not in out
 
 
-def test_forecast_refuses_a_bad_period_in_one_line(company, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_forecast_refuses_a_bad_period_in_one_line(
+    company: Company, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["forecast", "--period", "2026-Q5"]) == 1
     assert "is not a period" in capsys.readouterr().err
     assert main(["forecast", "--team", "Nowhere"]) == 1
 
 
-def test_backtest_prints_both_tables(company, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_backtest_prints_both_tables(company: Company, capsys: pytest.CaptureFixture[str]) -> None:
     for number in range(40):
         start = D(2026, 1, 1) + dt.timedelta(days=number)
         end = start + dt.timedelta(days=20)
@@ -58,12 +65,14 @@ def test_backtest_prints_both_tables(company, capsys) -> None:  # type: ignore[n
     assert "naive_bayes" in out and "80% interval coverage" in out
 
 
-def test_backtest_without_history_says_so(db, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_backtest_without_history_says_so(db: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["backtest"]) == 0
     assert "Not enough closed deals" in capsys.readouterr().out
 
 
-def test_load_maven_reports_what_it_wrote(db, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_load_maven_reports_what_it_wrote(
+    db: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write(tmp_path, ["A1,Anna Snelling,GTX Pro,Acme,Won,2017-01-02,2017-02-03,4700"])
     assert main(["load", "maven", str(tmp_path)]) == 0
     assert "Loaded 1 opportunities (2 history rows)" in capsys.readouterr().out

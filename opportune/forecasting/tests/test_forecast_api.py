@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+
+from conftest import ApiClient, Company
+from opportune.identity.models import User
 
 from .conftest import deal
 
 
-def test_the_forecast_rolls_up_and_reports_cumulative_categories(company, api) -> None:  # type: ignore[no-untyped-def]
+def test_the_forecast_rolls_up_and_reports_cumulative_categories(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     deal(company, company.alice, "closed_won", "1000")
     deal(company, company.alice, "negotiation", "2000")
     deal(company, company.charlie, "proposal", "400")
@@ -27,7 +33,7 @@ def test_the_forecast_rolls_up_and_reports_cumulative_categories(company, api) -
     assert west["figures"]["pipeline"]["amount"] == "400.00"
 
 
-def test_a_range_lists_each_period(company, api) -> None:  # type: ignore[no-untyped-def]
+def test_a_range_lists_each_period(company: Company, api: Callable[[User], ApiClient]) -> None:
     deal(company, company.bob, "closed_won", "5")
     body = api(company.ada).get("/api/v1/forecast", period="2026-Q3", to="2026-Q4").json()
     assert body["to"] == "2026-Q4"
@@ -35,7 +41,7 @@ def test_a_range_lists_each_period(company, api) -> None:  # type: ignore[no-unt
     assert [p["figures"]["closed"]["count"] for p in body["by_period"]] == [0, 1]
 
 
-def test_a_team_is_named_by_id_or_name(company, api) -> None:  # type: ignore[no-untyped-def]
+def test_a_team_is_named_by_id_or_name(company: Company, api: Callable[[User], ApiClient]) -> None:
     deal(company, company.bob, "closed_won", "5")
     deal(company, company.charlie, "closed_won", "7")
     client = api(company.ada)
@@ -45,14 +51,18 @@ def test_a_team_is_named_by_id_or_name(company, api) -> None:  # type: ignore[no
     assert by_name["total"]["closed"]["amount"] == "7.00"
 
 
-def test_a_rep_gets_their_own_forecast_only(company, api) -> None:  # type: ignore[no-untyped-def]
+def test_a_rep_gets_their_own_forecast_only(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     deal(company, company.alice, "closed_won", "1")
     deal(company, company.bob, "closed_won", "10")
     body = api(company.bob).get("/api/v1/forecast", period="2026-Q4").json()
     assert body["total"]["closed"]["amount"] == "10.00"
 
 
-def test_bad_parameters_are_422_problems_naming_them(company, api) -> None:  # type: ignore[no-untyped-def]
+def test_bad_parameters_are_422_problems_naming_them(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     client = api(company.ada)
     for params, field in [
         ({"period": "2026-Q5"}, "period"),
@@ -66,14 +76,18 @@ def test_bad_parameters_are_422_problems_naming_them(company, api) -> None:  # t
         assert field in response.json()["errors"], response.json()
 
 
-def test_without_a_period_it_forecasts_the_current_quarter(company, api) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_period_it_forecasts_the_current_quarter(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     from opportune.forecasting.periods import current_period
 
     body = api(company.bob).get("/api/v1/forecast").json()
     assert body["period"] == current_period().key
 
 
-def test_a_manager_sets_a_quota_and_sees_attainment(company, api) -> None:  # type: ignore[no-untyped-def]
+def test_a_manager_sets_a_quota_and_sees_attainment(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     deal(company, company.alice, "closed_won", "500")
     maria = api(company.maria)
     body = {"user_id": company.alice.pk, "period": "2026-q4", "amount": "2000"}
@@ -91,7 +105,9 @@ def test_a_manager_sets_a_quota_and_sees_attainment(company, api) -> None:  # ty
     assert maria.get("/api/v1/forecast/quotas").json() == []
 
 
-def test_quota_and_adjustment_rules_answer_problems(company, api) -> None:  # type: ignore[no-untyped-def]
+def test_quota_and_adjustment_rules_answer_problems(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     alice = api(company.alice)
     body = {"user_id": company.bob.pk, "period": "2026-Q4", "amount": "1"}
     assert alice.post("/api/v1/forecast/quotas", body).status_code == 403
@@ -109,7 +125,9 @@ def test_quota_and_adjustment_rules_answer_problems(company, api) -> None:  # ty
     assert "category" in wrong.json()["errors"]
 
 
-def test_a_manager_adjusts_a_reports_commit(company, api) -> None:  # type: ignore[no-untyped-def]
+def test_a_manager_adjusts_a_reports_commit(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     deal(company, company.alice, "negotiation", "2000")
     maria = api(company.maria)
     response = maria.post(

@@ -7,7 +7,8 @@ from decimal import Decimal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from opportune.fiscal import parse_period
+from conftest import Company
+from opportune.fiscal import FiscalPeriod, parse_period
 from opportune.forecasting.forecast import forecast_for
 from opportune.forecasting.services import adjust_forecast, set_quota
 from opportune.identity.models import User
@@ -18,14 +19,14 @@ QUARTER = [parse_period("2026-Q4")]
 YEAR = [parse_period(f"2026-Q{n}") for n in range(1, 5)]
 
 
-def queries(viewer: User, periods) -> int:  # type: ignore[no-untyped-def]
+def queries(viewer: User, periods: list[FiscalPeriod]) -> int:
     viewer = User.objects.get(pk=viewer.pk)  # no visibility cache carried over
     with CaptureQueriesContext(connection) as captured:
         forecast_for(viewer, periods)
     return len(captured)
 
 
-def test_more_owners_and_deals_cost_no_more_queries(company) -> None:  # type: ignore[no-untyped-def]
+def test_more_owners_and_deals_cost_no_more_queries(company: Company) -> None:
     deal(company, company.alice, "negotiation", "1")
     deal(company, company.bob, "negotiation", "1")
     set_quota(company.ada, company.alice.pk, "2026-Q4", Decimal("1"))
@@ -48,7 +49,7 @@ def test_more_owners_and_deals_cost_no_more_queries(company) -> None:  # type: i
     assert max(n for pair in large.values() for n in pair) <= 5
 
 
-def test_many_owners_are_named_without_a_long_in_list(company) -> None:  # type: ignore[no-untyped-def]
+def test_many_owners_are_named_without_a_long_in_list(company: Company) -> None:
     from opportune.forecasting.forecast import MAX_IN_LIST, directory
 
     wanted = {company.alice.pk, *range(10_000, 10_000 + MAX_IN_LIST)}

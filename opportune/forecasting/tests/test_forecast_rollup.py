@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from conftest import Company
 from opportune.fiscal import parse_period
-from opportune.forecasting.forecast import forecast_for
+from opportune.forecasting.forecast import Forecast, OwnerForecast, forecast_for
 
 from .conftest import deal
 
@@ -14,7 +15,7 @@ D = dt.date
 Q4 = [parse_period("2026-Q4")]
 
 
-def alice_quarter(company) -> None:  # type: ignore[no-untyped-def]
+def alice_quarter(company: Company) -> None:
     deal(company, company.alice, "closed_won", "1000")
     deal(company, company.alice, "negotiation", "2000")  # commit, 90 %
     deal(company, company.alice, "proposal", "4000")  # best case, 75 %
@@ -22,11 +23,11 @@ def alice_quarter(company) -> None:  # type: ignore[no-untyped-def]
     deal(company, company.alice, "closed_lost", "16000")  # omitted
 
 
-def members(forecast):  # type: ignore[no-untyped-def]
+def members(forecast: Forecast) -> dict[str, OwnerForecast]:
     return {row.name: row for row in forecast.owners()}
 
 
-def test_categories_roll_up_cumulatively_and_omitted_is_left_out(company) -> None:  # type: ignore[no-untyped-def]
+def test_categories_roll_up_cumulatively_and_omitted_is_left_out(company: Company) -> None:
     alice_quarter(company)
     figures = members(forecast_for(company.ada, Q4))["Alice"].figures
     assert figures.amount("closed") == Decimal("1000")
@@ -38,7 +39,7 @@ def test_categories_roll_up_cumulatively_and_omitted_is_left_out(company) -> Non
     assert figures.counts["omitted"] == 1
 
 
-def test_the_weighted_pipeline_is_the_expected_revenue_of_open_deals(company) -> None:  # type: ignore[no-untyped-def]
+def test_the_weighted_pipeline_is_the_expected_revenue_of_open_deals(company: Company) -> None:
     alice_quarter(company)
     figures = members(forecast_for(company.ada, Q4))["Alice"].figures
     assert figures.weighted == Decimal("2000") * Decimal("0.9") + Decimal("4000") * Decimal(
@@ -46,7 +47,7 @@ def test_the_weighted_pipeline_is_the_expected_revenue_of_open_deals(company) ->
     ) + Decimal("8000") * Decimal("0.1")
 
 
-def test_an_overridden_category_moves_the_deal(company) -> None:  # type: ignore[no-untyped-def]
+def test_an_overridden_category_moves_the_deal(company: Company) -> None:
     deal(company, company.bob, "prospecting", "500", forecast_category="commit", probability=40)
     figures = members(forecast_for(company.ada, Q4))["Bob"].figures
     assert figures.amount("commit") == Decimal("500")
@@ -54,7 +55,7 @@ def test_an_overridden_category_moves_the_deal(company) -> None:  # type: ignore
     assert figures.weighted == Decimal("200")
 
 
-def test_the_period_includes_its_first_and_last_day_and_nothing_else(company) -> None:  # type: ignore[no-untyped-def]
+def test_the_period_includes_its_first_and_last_day_and_nothing_else(company: Company) -> None:
     deal(company, company.bob, "closed_won", "1", close_date=D(2026, 10, 1))
     deal(company, company.bob, "closed_won", "10", close_date=D(2026, 12, 31))
     deal(company, company.bob, "closed_won", "100", close_date=D(2026, 9, 30))
@@ -62,7 +63,7 @@ def test_the_period_includes_its_first_and_last_day_and_nothing_else(company) ->
     assert forecast_for(company.ada, Q4).total.amount("closed") == Decimal("11")
 
 
-def test_teams_total_their_members_and_sub_teams(company) -> None:  # type: ignore[no-untyped-def]
+def test_teams_total_their_members_and_sub_teams(company: Company) -> None:
     alice_quarter(company)
     deal(company, company.bob, "negotiation", "300")
     deal(company, company.charlie, "closed_won", "50")
@@ -81,13 +82,13 @@ def test_teams_total_their_members_and_sub_teams(company) -> None:  # type: igno
     assert forecast.total.weighted == sales.figures.weighted
 
 
-def test_a_team_without_deals_is_left_out(company) -> None:  # type: ignore[no-untyped-def]
+def test_a_team_without_deals_is_left_out(company: Company) -> None:
     deal(company, company.charlie, "closed_won", "50")
     [sales] = forecast_for(company.ada, Q4).teams
     assert [t.name for t in sales.teams] == ["West"]
 
 
-def test_one_team_shows_its_subtree_only(company) -> None:  # type: ignore[no-untyped-def]
+def test_one_team_shows_its_subtree_only(company: Company) -> None:
     alice_quarter(company)
     deal(company, company.charlie, "closed_won", "50")
     forecast = forecast_for(company.ada, Q4, team_id=company.east.pk)
@@ -97,7 +98,7 @@ def test_one_team_shows_its_subtree_only(company) -> None:  # type: ignore[no-un
     assert whole.total.amount("closed") == Decimal("1050")
 
 
-def test_a_range_totals_its_periods(company) -> None:  # type: ignore[no-untyped-def]
+def test_a_range_totals_its_periods(company: Company) -> None:
     deal(company, company.bob, "closed_won", "1", close_date=D(2026, 1, 5))
     deal(company, company.bob, "negotiation", "10", close_date=D(2026, 5, 5))
     deal(company, company.bob, "proposal", "100", close_date=D(2026, 12, 5))
@@ -115,7 +116,7 @@ def test_a_range_totals_its_periods(company) -> None:  # type: ignore[no-untyped
         assert forecast_for(company.ada, [period]).total == figures
 
 
-def test_unowned_deals_count_in_the_total_but_in_no_team(company) -> None:  # type: ignore[no-untyped-def]
+def test_unowned_deals_count_in_the_total_but_in_no_team(company: Company) -> None:
     from opportune.opportunities.models import Opportunity
 
     opportunity = deal(company, company.bob, "negotiation", "70")

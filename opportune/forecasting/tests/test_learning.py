@@ -10,7 +10,8 @@ from opportune.forecasting.learning import CompetingRisks
 def test_the_win_chance_is_the_share_won_when_every_deal_closed() -> None:
     curve = CompetingRisks([(5, "won")] * 6 + [(10, "lost")] * 4)
     assert curve.win_chance(0) == pytest.approx(0.6)
-    assert curve.win_days(0) == [(5, pytest.approx(0.6))]
+    [(days, chance)] = curve.win_days(0)
+    assert days == 5 and chance == pytest.approx(0.6)
     assert curve.events == 10
 
 

@@ -11,6 +11,7 @@ import pytest
 from opportune.fiscal import parse_period
 from opportune.forecasting.backtest import backtest, score
 from opportune.forecasting.prediction import predicted_forecast
+from opportune.forecasting.tests.maven_world import Row
 from opportune.identity.models import Role, User
 
 from .maven_world import needs_maven
@@ -19,14 +20,15 @@ pytestmark = [needs_maven, pytest.mark.django_db]
 
 
 @pytest.fixture
-def admin(maven):  # type: ignore[no-untyped-def]
+def admin(maven: list[Row]) -> User:
     return User.objects.create_user("maven-admin", role=Role.ADMIN)
 
 
-def test_the_quarterly_backtest_beats_static_probabilities(maven, admin) -> None:  # type: ignore[no-untyped-def]
+def test_the_quarterly_backtest_beats_static_probabilities(maven: list[Row], admin: User) -> None:
     won: dict[str, Decimal] = defaultdict(Decimal)
     for row in maven:
         if row.stage == "Won":
+            assert row.close is not None and row.value is not None
             won[f"{row.close.year}-Q{(row.close.month - 1) // 3 + 1}"] += row.value
     results = backtest(admin, "quarter", simulations=200)
     # 2017-Q1 has no closed deal before it to learn from.
@@ -39,7 +41,9 @@ def test_the_quarterly_backtest_beats_static_probabilities(maven, admin) -> None
     assert ours.mape < 0.25
 
 
-def test_the_prediction_after_the_export_expects_the_young_deals_only(maven, admin) -> None:  # type: ignore[no-untyped-def]
+def test_the_prediction_after_the_export_expects_the_young_deals_only(
+    maven: list[Row], admin: User
+) -> None:
     model, [q1, q2] = predicted_forecast(
         admin, [parse_period("2018-Q1"), parse_period("2018-Q2")], dt.date(2017, 12, 31), 200
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,11 @@ def test_a_tiny_data_set_loads(tmp_path: Path) -> None:
     summary = load_maven(tmp_path)
     assert summary.opportunities == 2
     won = Opportunity.objects.get(is_won=True)
-    assert (won.name, won.amount, won.account.industry) == ("GTX Pro", 4700, "technology")
+    assert (won.name, won.amount, won.account.industry) == (
+        "GTX Pro",
+        Decimal("4700"),
+        "technology",
+    )
     open_deal = Opportunity.objects.get(is_closed=False)
     assert open_deal.amount == 4821
     assert open_deal.created_at.date().isoformat() == "2017-02-03"  # the export's last day

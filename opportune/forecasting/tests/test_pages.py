@@ -4,32 +4,39 @@ CSV, record quotas and adjustments through the same services as the API."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
 from django.test import Client
 
+from conftest import Company
 from opportune.forecasting.models import ForecastAdjustment, Quota
+from opportune.identity.models import User
 
 from .conftest import deal
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
 PAGES = ["/forecast/", "/forecast/predicted/", "/analytics/", "/analytics/pipeline/"]
 
 
-def client_for(user) -> Client:  # type: ignore[no-untyped-def]
+def client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
 
 
-def rows(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
+def rows(response: Response) -> list[list[str]]:
     assert response["Content-Type"].startswith("text/csv")
     return list(csv.reader(io.StringIO(response.content.decode())))
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_each_page_renders_with_its_charts(company, path) -> None:  # type: ignore[no-untyped-def]
+def test_each_page_renders_with_its_charts(company: Company, path: str) -> None:
     deal(company, company.alice, "negotiation", "10")
     response = client_for(company.maria).get(path)
     assert response.status_code == 200, response.content[:500]
@@ -38,17 +45,17 @@ def test_each_page_renders_with_its_charts(company, path) -> None:  # type: igno
     assert 'data-chart="' in html
 
 
-def test_pages_need_a_login(client) -> None:  # type: ignore[no-untyped-def]
+def test_pages_need_a_login(client: Client) -> None:
     for path in PAGES:
         assert client.get(path).status_code == 302
 
 
 @pytest.mark.parametrize("path", ["/forecast/", "/forecast/predicted/", "/analytics/pipeline/"])
-def test_opportunity_reports_do_not_exist_for_marketing(company, path) -> None:  # type: ignore[no-untyped-def]
+def test_opportunity_reports_do_not_exist_for_marketing(company: Company, path: str) -> None:
     assert client_for(company.mark).get(path).status_code == 404
 
 
-def test_marketing_sees_the_lead_funnel_only(company) -> None:  # type: ignore[no-untyped-def]
+def test_marketing_sees_the_lead_funnel_only(company: Company) -> None:
     company.lead(company.alice)
     response = client_for(company.mark).get("/analytics/")
     assert response.status_code == 200
@@ -58,7 +65,7 @@ def test_marketing_sees_the_lead_funnel_only(company) -> None:  # type: ignore[n
     assert sum(int(row[2]) for row in table[1:]) == 1
 
 
-def test_the_forecast_table_downloads_with_the_roll_up(company) -> None:  # type: ignore[no-untyped-def]
+def test_the_forecast_table_downloads_with_the_roll_up(company: Company) -> None:
     deal(company, company.alice, "closed_won", "100", close_date=company_quarter_day())
     deal(company, company.charlie, "negotiation", "50", close_date=company_quarter_day())
     table = rows(client_for(company.maria).get("/forecast/", {"csv": "forecast"}))
@@ -68,7 +75,7 @@ def test_the_forecast_table_downloads_with_the_roll_up(company) -> None:  # type
     assert table[-1][2] == "100.00"
 
 
-def company_quarter_day():  # type: ignore[no-untyped-def]
+def company_quarter_day() -> dt.date:
     from opportune.forecasting.periods import current_period
 
     return current_period().end
@@ -87,19 +94,19 @@ def company_quarter_day():  # type: ignore[no-untyped-def]
         ("/analytics/pipeline/", "changes"),
     ],
 )
-def test_every_table_downloads_as_csv(company, path, table) -> None:  # type: ignore[no-untyped-def]
+def test_every_table_downloads_as_csv(company: Company, path: str, table: str) -> None:
     deal(company, company.alice, "closed_won", "10")
     found = rows(client_for(company.ada).get(path, {"csv": table}))
     assert found[0]
 
 
-def test_a_bad_period_shows_an_error_and_the_default(company) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_period_shows_an_error_and_the_default(company: Company) -> None:
     response = client_for(company.ada).get("/forecast/", {"period": "2026-Q7"})
     assert response.status_code == 200
     assert "is not a period" in response.content.decode()
 
 
-def test_a_manager_sets_a_quota_and_adjusts_from_the_page(company) -> None:  # type: ignore[no-untyped-def]
+def test_a_manager_sets_a_quota_and_adjusts_from_the_page(company: Company) -> None:
     client = client_for(company.maria)
     page = client.get("/forecast/").content.decode()
     assert "Set a quota" in page
@@ -128,7 +135,7 @@ def test_a_manager_sets_a_quota_and_adjusts_from_the_page(company) -> None:  # t
     assert ForecastAdjustment.objects.get().note == "cautious"
 
 
-def test_a_refused_change_is_shown_and_nothing_saved(company) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_change_is_shown_and_nothing_saved(company: Company) -> None:
     client = client_for(company.maria)
     response = client.post(
         "/forecast/quotas/",
@@ -146,7 +153,7 @@ def test_a_refused_change_is_shown_and_nothing_saved(company) -> None:  # type: 
     assert "Set a quota" not in client_for(company.alice).get("/forecast/").content.decode()
 
 
-def test_the_forecast_page_costs_the_same_queries_for_more_owners(company) -> None:  # type: ignore[no-untyped-def]
+def test_the_forecast_page_costs_the_same_queries_for_more_owners(company: Company) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from pytest_django import Settings
 
 from opportune.errors import RuleViolation
 from opportune.fiscal import parse_period, period_containing, periods_between
@@ -67,7 +68,7 @@ def test_a_formatted_key_parses_back_to_the_same_period(start_month: int) -> Non
     day = D(2025, 1, 1)
     while day < D(2027, 1, 1):
         for kind in ("month", "quarter", "year"):
-            period = period_containing(day, kind, start_month)  # type: ignore[arg-type]
+            period = period_containing(day, kind, start_month)
             assert parse_period(period.key, start_month) == period
             assert period.contains(day)
         day += dt.timedelta(days=13)
@@ -99,7 +100,7 @@ def test_shifting_crosses_years() -> None:
     assert parse_period("2026-Q1", 1).shifted(-5).key == "2024-Q4"
 
 
-def test_a_range_refuses_mixed_kinds_and_backwards_ranges(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_range_refuses_mixed_kinds_and_backwards_ranges(settings: Settings) -> None:
     settings.OPPORTUNE_FISCAL_YEAR_START_MONTH = 1
     with pytest.raises(RuleViolation) as mixed:
         period_range("2026-Q1", "2026-11")
@@ -112,7 +113,7 @@ def test_a_range_refuses_mixed_kinds_and_backwards_ranges(settings) -> None:  # 
     assert "period" in bad.value.errors
 
 
-def test_the_api_keys_follow_the_setting(settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_keys_follow_the_setting(settings: Settings) -> None:
     settings.OPPORTUNE_FISCAL_YEAR_START_MONTH = 4
     assert [p.key for p in period_range("FY2027-Q1", "FY2027-Q2")] == ["FY2027-Q1", "FY2027-Q2"]
     assert period_range("2026-05")[0].fiscal_year == 2027

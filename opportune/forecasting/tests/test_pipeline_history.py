@@ -7,8 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from conftest import Company
 from opportune.fiscal import parse_period
 from opportune.forecasting.asof import pipeline_as_of, pipeline_changes
+from opportune.opportunities.models import Opportunity
 
 from .conftest import timeline
 
@@ -17,7 +19,7 @@ Q1 = parse_period("2026-Q1")
 
 
 @pytest.fixture
-def deals(company):  # type: ignore[no-untyped-def]
+def deals(company: Company) -> dict[str, Opportunity]:
     """A won after a proposal; B's close date slips out of Q1; C is new in March; D was lost in
     February; E's close date moves into Q1."""
     return {
@@ -64,7 +66,9 @@ def deals(company):  # type: ignore[no-untyped-def]
     }
 
 
-def test_the_pipeline_of_a_past_day_holds_the_deals_open_then(company, deals) -> None:  # type: ignore[no-untyped-def]
+def test_the_pipeline_of_a_past_day_holds_the_deals_open_then(
+    company: Company, deals: dict[str, Opportunity]
+) -> None:
     [snapshot] = pipeline_as_of(company.ada, [D(2026, 2, 28)])
     assert (snapshot.total.count, snapshot.total.amount) == (3, Decimal("180"))
     assert snapshot.total.weighted == Decimal("136")
@@ -75,12 +79,16 @@ def test_the_pipeline_of_a_past_day_holds_the_deals_open_then(company, deals) ->
     }
 
 
-def test_a_period_keeps_the_deals_closing_in_it(company, deals) -> None:  # type: ignore[no-untyped-def]
+def test_a_period_keeps_the_deals_closing_in_it(
+    company: Company, deals: dict[str, Opportunity]
+) -> None:
     [snapshot] = pipeline_as_of(company.ada, [D(2026, 2, 28)], Q1)
     assert snapshot.total.amount == Decimal("170")
 
 
-def test_a_day_includes_what_changed_on_it_and_nothing_after(company, deals) -> None:  # type: ignore[no-untyped-def]
+def test_a_day_includes_what_changed_on_it_and_nothing_after(
+    company: Company, deals: dict[str, Opportunity]
+) -> None:
     before, on, early = pipeline_as_of(company.ada, [D(2026, 2, 14), D(2026, 2, 15), D(2026, 1, 9)])
     # A moved from prospecting at 100 to a proposal at 120 on 2026-02-15.
     assert (before.total.count, before.total.amount) == (4, Decimal("230"))
@@ -88,7 +96,9 @@ def test_a_day_includes_what_changed_on_it_and_nothing_after(company, deals) -> 
     assert (early.total.count, early.total.amount) == (1, Decimal("70"))
 
 
-def test_the_changes_between_two_days_add_up(company, deals) -> None:  # type: ignore[no-untyped-def]
+def test_the_changes_between_two_days_add_up(
+    company: Company, deals: dict[str, Opportunity]
+) -> None:
     changes = pipeline_changes(company.ada, D(2026, 2, 28), D(2026, 3, 31), Q1)
     flows = {kind: (t.count, t.amount) for kind, t in changes.flows.items()}
     assert changes.start.amount == Decimal("170")
@@ -111,13 +121,15 @@ def test_the_changes_between_two_days_add_up(company, deals) -> None:  # type: i
     }
 
 
-def test_without_a_period_the_lost_deal_counts(company, deals) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_period_the_lost_deal_counts(
+    company: Company, deals: dict[str, Opportunity]
+) -> None:
     changes = pipeline_changes(company.ada, D(2026, 1, 31), D(2026, 2, 28))
     assert (changes.flows["lost"].count, changes.flows["lost"].amount) == (1, Decimal("70"))
     assert changes.balance() == changes.end.amount
 
 
-def test_history_respects_visibility(company, deals) -> None:  # type: ignore[no-untyped-def]
+def test_history_respects_visibility(company: Company, deals: dict[str, Opportunity]) -> None:
     [snapshot] = pipeline_as_of(company.bob, [D(2026, 3, 31)])
     assert (snapshot.total.count, snapshot.total.amount) == (1, Decimal("30"))
     [nothing] = pipeline_as_of(company.mark, [D(2026, 3, 31)])

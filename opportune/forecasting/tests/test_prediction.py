@@ -8,10 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from conftest import Company
 from opportune.fiscal import parse_period
+from opportune.forecasting.asof import end_of_day
 from opportune.forecasting.backtest import NaiveBayes, backtest, score
 from opportune.forecasting.learning import load_timelines, situations, stage_table
-from opportune.forecasting.prediction import end_of_day, predicted_forecast
+from opportune.forecasting.prediction import predicted_forecast
 
 from .conftest import timeline
 
@@ -19,7 +21,7 @@ D = dt.date
 
 
 @pytest.fixture
-def history(company):  # type: ignore[no-untyped-def]
+def history(company: Company) -> None:
     """In January, 40 deals: 3 in 4 won after 14 days in negotiation, the rest lost after 14
     days. In June, 10 deals open in negotiation since June 10; Bob owns 2 of them."""
     for number in range(40):
@@ -40,7 +42,9 @@ def history(company):  # type: ignore[no-untyped-def]
         timeline(company, owner, [(D(2026, 6, 10), "negotiation", "100", D(2026, 6, 30))])
 
 
-def test_open_deals_are_expected_to_win_at_the_learned_rate_and_time(company, history) -> None:  # type: ignore[no-untyped-def]
+def test_open_deals_are_expected_to_win_at_the_learned_rate_and_time(
+    company: Company, history: None
+) -> None:
     june, july = parse_period("2026-06"), parse_period("2026-07")
     model, (in_june, in_july) = predicted_forecast(
         company.ada, [june, july], as_of=D(2026, 6, 12), simulations=500
@@ -53,14 +57,16 @@ def test_open_deals_are_expected_to_win_at_the_learned_rate_and_time(company, hi
     assert in_june.low < in_june.high
 
 
-def test_deals_open_longer_than_any_that_closed_are_not_expected(company, history) -> None:  # type: ignore[no-untyped-def]
+def test_deals_open_longer_than_any_that_closed_are_not_expected(
+    company: Company, history: None
+) -> None:
     _, [july] = predicted_forecast(
         company.ada, [parse_period("2026-07")], as_of=D(2026, 7, 15), simulations=200
     )
     assert july.pipeline == 0
 
 
-def test_the_prediction_holds_what_the_viewer_may_see(company, history) -> None:  # type: ignore[no-untyped-def]
+def test_the_prediction_holds_what_the_viewer_may_see(company: Company, history: None) -> None:
     model, [june] = predicted_forecast(
         company.bob, [parse_period("2026-06")], as_of=D(2026, 6, 12), simulations=200
     )
@@ -75,14 +81,14 @@ def test_the_prediction_holds_what_the_viewer_may_see(company, history) -> None:
     assert (nothing.open_deals, nothing.expected) == (0, 0)
 
 
-def test_deals_won_before_the_moment_count_as_already_won(company, history) -> None:  # type: ignore[no-untyped-def]
+def test_deals_won_before_the_moment_count_as_already_won(company: Company, history: None) -> None:
     _, [q1] = predicted_forecast(
         company.ada, [parse_period("2026-Q1")], as_of=D(2026, 1, 31), simulations=200
     )
     assert q1.already_won == 30 * 1000
 
 
-def test_naive_bayes_counts_frequencies_as_odoo_does(company, history) -> None:  # type: ignore[no-untyped-def]
+def test_naive_bayes_counts_frequencies_as_odoo_does(company: Company, history: None) -> None:
     stages = stage_table()
     found = situations(load_timelines(company.ada), end_of_day(D(2026, 6, 12)), stages)
     bayes = NaiveBayes(found, stages)
@@ -93,7 +99,9 @@ def test_naive_bayes_counts_frequencies_as_odoo_does(company, history) -> None: 
     assert bayes.chance(deal) == pytest.approx(0.75, abs=0.01)
 
 
-def test_the_backtest_replays_each_period_with_the_three_methods(company, history) -> None:  # type: ignore[no-untyped-def]
+def test_the_backtest_replays_each_period_with_the_three_methods(
+    company: Company, history: None
+) -> None:
     periods = [parse_period("2026-01"), parse_period("2026-06")]
     january, june = backtest(company.ada, "month", periods=periods, simulations=200)
     assert january.actual_total == 30 * 1000
@@ -105,7 +113,9 @@ def test_the_backtest_replays_each_period_with_the_three_methods(company, histor
     assert score([january, june], "total", "static").coverage in (0.0, 0.5, 1.0)
 
 
-def test_static_probabilities_count_deals_due_in_the_period(company, history) -> None:  # type: ignore[no-untyped-def]
+def test_static_probabilities_count_deals_due_in_the_period(
+    company: Company, history: None
+) -> None:
     [july] = backtest(company.ada, "month", periods=[parse_period("2026-07")], simulations=200)
     # Ten deals in negotiation (90 %), all past due on July 1st.
     assert july.total["static"].expected == pytest.approx(10 * 100 * 0.9)
@@ -113,7 +123,7 @@ def test_static_probabilities_count_deals_due_in_the_period(company, history) ->
     assert Decimal(july.actual_total) == 0
 
 
-def test_a_future_close_date_slips_as_past_close_dates_did(company) -> None:  # type: ignore[no-untyped-def]
+def test_a_future_close_date_slips_as_past_close_dates_did(company: Company) -> None:
     # Won deals closed 15 days after the close date they carried (25 days after opening).
     for number in range(30):
         start = D(2026, 1, 1) + dt.timedelta(days=number % 10)

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
+from conftest import Company
 from opportune.errors import NotAllowed, RuleViolation
 from opportune.fiscal import parse_period
-from opportune.forecasting.forecast import forecast_for
+from opportune.forecasting.forecast import Forecast, OwnerForecast, forecast_for
 from opportune.forecasting.services import adjust_forecast, set_quota
 
 from .conftest import deal
@@ -16,11 +17,11 @@ from .conftest import deal
 Q4 = [parse_period("2026-Q4")]
 
 
-def owners(forecast):  # type: ignore[no-untyped-def]
+def owners(forecast: Forecast) -> dict[str, OwnerForecast]:
     return {row.name: row for row in forecast.owners()}
 
 
-def test_attainment_is_closed_over_quota(company) -> None:  # type: ignore[no-untyped-def]
+def test_attainment_is_closed_over_quota(company: Company) -> None:
     deal(company, company.alice, "closed_won", "2500")
     deal(company, company.alice, "negotiation", "9999")
     set_quota(company.maria, company.alice.pk, "2026-Q4", Decimal("10000"))
@@ -29,7 +30,7 @@ def test_attainment_is_closed_over_quota(company) -> None:  # type: ignore[no-un
     assert alice.attainment == Decimal("0.25")
 
 
-def test_a_team_quota_sums_its_members_and_attainment_follows(company) -> None:  # type: ignore[no-untyped-def]
+def test_a_team_quota_sums_its_members_and_attainment_follows(company: Company) -> None:
     deal(company, company.alice, "closed_won", "3000")
     deal(company, company.charlie, "closed_won", "1000")
     set_quota(company.ada, company.alice.pk, "2026-Q4", Decimal("4000"))
@@ -46,7 +47,7 @@ def test_a_team_quota_sums_its_members_and_attainment_follows(company) -> None: 
     assert owners(forecast)["Bob"].attainment == Decimal("0")
 
 
-def test_a_quarter_quota_adds_up_month_quotas_when_none_is_set_for_it(company) -> None:  # type: ignore[no-untyped-def]
+def test_a_quarter_quota_adds_up_month_quotas_when_none_is_set_for_it(company: Company) -> None:
     for month in ("2026-10", "2026-11", "2026-12"):
         set_quota(company.ada, company.bob.pk, month, Decimal("100"))
     set_quota(company.ada, company.alice.pk, "2026-10", Decimal("100"))
@@ -56,13 +57,13 @@ def test_a_quarter_quota_adds_up_month_quotas_when_none_is_set_for_it(company) -
     assert by_name["Alice"].quota == Decimal("250")
 
 
-def test_setting_a_quota_again_replaces_it(company) -> None:  # type: ignore[no-untyped-def]
+def test_setting_a_quota_again_replaces_it(company: Company) -> None:
     set_quota(company.ada, company.bob.pk, "2026-Q4", Decimal("100"))
     set_quota(company.ada, company.bob.pk, "2026-q4", Decimal("200"))
     assert owners(forecast_for(company.ada, Q4))["Bob"].quota == Decimal("200")
 
 
-def test_an_adjustment_replaces_the_reports_figure_and_keeps_the_raw_one(company) -> None:  # type: ignore[no-untyped-def]
+def test_an_adjustment_replaces_the_reports_figure_and_keeps_the_raw_one(company: Company) -> None:
     deal(company, company.alice, "closed_won", "1000")
     deal(company, company.alice, "negotiation", "2000")
     deal(company, company.bob, "negotiation", "500")
@@ -80,7 +81,7 @@ def test_an_adjustment_replaces_the_reports_figure_and_keeps_the_raw_one(company
     assert forecast.adjusted["commit"] == Decimal("2000")
 
 
-def test_the_newest_adjustment_is_in_force_and_none_withdraws_it(company) -> None:  # type: ignore[no-untyped-def]
+def test_the_newest_adjustment_is_in_force_and_none_withdraws_it(company: Company) -> None:
     deal(company, company.alice, "negotiation", "2000")
     adjust_forecast(company.maria, company.alice.pk, "2026-Q4", "commit", Decimal("1"))
     adjust_forecast(company.maria, company.alice.pk, "2026-Q4", "commit", Decimal("2"))
@@ -91,14 +92,14 @@ def test_the_newest_adjustment_is_in_force_and_none_withdraws_it(company) -> Non
     assert alice.adjustments == []
 
 
-def test_an_adjustment_of_another_period_does_not_apply(company) -> None:  # type: ignore[no-untyped-def]
+def test_an_adjustment_of_another_period_does_not_apply(company: Company) -> None:
     deal(company, company.alice, "negotiation", "2000")
     adjust_forecast(company.maria, company.alice.pk, "2026-11", "commit", Decimal("1"))
     adjust_forecast(company.maria, company.alice.pk, "2027-Q1", "commit", Decimal("1"))
     assert owners(forecast_for(company.maria, Q4))["Alice"].adjusted["commit"] == Decimal("2000")
 
 
-def test_a_rep_does_not_see_adjustments_of_their_own_forecast(company) -> None:  # type: ignore[no-untyped-def]
+def test_a_rep_does_not_see_adjustments_of_their_own_forecast(company: Company) -> None:
     deal(company, company.alice, "negotiation", "2000")
     adjust_forecast(company.maria, company.alice.pk, "2026-Q4", "commit", Decimal("1"))
     alice = owners(forecast_for(company.alice, Q4))["Alice"]
@@ -106,7 +107,7 @@ def test_a_rep_does_not_see_adjustments_of_their_own_forecast(company) -> None: 
     assert alice.adjustments == []
 
 
-def test_only_a_reports_manager_or_an_admin_adjusts(company) -> None:  # type: ignore[no-untyped-def]
+def test_only_a_reports_manager_or_an_admin_adjusts(company: Company) -> None:
     with pytest.raises(NotAllowed):
         adjust_forecast(company.bob, company.alice.pk, "2026-Q4", "commit", Decimal("1"))
     with pytest.raises(NotAllowed):
@@ -119,13 +120,13 @@ def test_only_a_reports_manager_or_an_admin_adjusts(company) -> None:  # type: i
     adjust_forecast(company.ada, company.maria.pk, "2026-Q4", "best_case", Decimal("1"))
 
 
-def test_only_commit_and_best_case_are_adjusted(company) -> None:  # type: ignore[no-untyped-def]
+def test_only_commit_and_best_case_are_adjusted(company: Company) -> None:
     with pytest.raises(RuleViolation) as refused:
         adjust_forecast(company.maria, company.alice.pk, "2026-Q4", "closed", Decimal("1"))
     assert "category" in refused.value.errors
 
 
-def test_only_managers_set_quotas_of_their_reports(company) -> None:  # type: ignore[no-untyped-def]
+def test_only_managers_set_quotas_of_their_reports(company: Company) -> None:
     with pytest.raises(NotAllowed):
         set_quota(company.alice, company.alice.pk, "2026-Q4", Decimal("1"))
     with pytest.raises(RuleViolation):

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from conftest import Company
 from opportune.fiscal import parse_period
 from opportune.forecasting.analytics import funnel, sales_summary, time_in_stage, win_rates
 from opportune.forecasting.periods import current_period
@@ -17,7 +18,7 @@ from .conftest import deal, timeline
 D = dt.date
 
 
-def closed_deals(company) -> None:  # type: ignore[no-untyped-def]
+def closed_deals(company: Company) -> None:
     timeline(
         company,
         company.alice,
@@ -48,7 +49,7 @@ def closed_deals(company) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def test_win_rate_is_won_over_closed_per_owner(company) -> None:  # type: ignore[no-untyped-def]
+def test_win_rate_is_won_over_closed_per_owner(company: Company) -> None:
     closed_deals(company)
     deal(company, company.alice, "negotiation", "5")  # open: not in any rate
     rows = {r.label: r for r in win_rates(company.ada, None, "owner")}
@@ -57,7 +58,7 @@ def test_win_rate_is_won_over_closed_per_owner(company) -> None:  # type: ignore
     assert rows["Alice"].average_deal_size == Decimal("900")
 
 
-def test_win_rate_by_stage_reached_counts_every_stage_up_to_the_furthest(company) -> None:  # type: ignore[no-untyped-def]
+def test_win_rate_by_stage_reached_counts_every_stage_up_to_the_furthest(company: Company) -> None:
     closed_deals(company)
     rows = {r.key: (r.won, r.lost) for r in win_rates(company.ada, None, "stage")}
     assert rows["sales:prospecting"] == (1, 2)
@@ -65,20 +66,20 @@ def test_win_rate_by_stage_reached_counts_every_stage_up_to_the_furthest(company
     assert rows["sales:negotiation"] == (1, 0)
 
 
-def test_win_rates_keep_to_the_close_dates_of_the_periods(company) -> None:  # type: ignore[no-untyped-def]
+def test_win_rates_keep_to_the_close_dates_of_the_periods(company: Company) -> None:
     closed_deals(company)
     february = [parse_period("2026-02")]
     rows = {r.label: r for r in win_rates(company.ada, february, "owner")}
     assert (rows["Alice"].won, rows["Alice"].lost) == (0, 1)
 
 
-def test_win_rates_respect_visibility(company) -> None:  # type: ignore[no-untyped-def]
+def test_win_rates_respect_visibility(company: Company) -> None:
     closed_deals(company)
     assert [r.label for r in win_rates(company.bob, None, "owner")] == ["Bob"]
     assert win_rates(company.mark, None, "owner") == []
 
 
-def test_deal_size_cycle_and_velocity(company) -> None:  # type: ignore[no-untyped-def]
+def test_deal_size_cycle_and_velocity(company: Company) -> None:
     closed_deals(company)
     deal(company, company.alice, "negotiation", "5")
     deal(company, company.bob, "prospecting", "7")
@@ -91,7 +92,7 @@ def test_deal_size_cycle_and_velocity(company) -> None:  # type: ignore[no-untyp
     assert summary.velocity_per_day == expected
 
 
-def test_time_in_stage_measures_finished_stays(company) -> None:  # type: ignore[no-untyped-def]
+def test_time_in_stage_measures_finished_stays(company: Company) -> None:
     closed_deals(company)
     stays = {s.label.split(": ")[1]: s for s in time_in_stage(company.ada)}
     assert stays["Prospecting"].stays == 2
@@ -100,7 +101,7 @@ def test_time_in_stage_measures_finished_stays(company) -> None:  # type: ignore
     assert stays["Proposal / price quote"].median_days == Decimal("20")
 
 
-def test_the_funnel_counts_each_step_a_lead_reached(company) -> None:  # type: ignore[no-untyped-def]
+def test_the_funnel_counts_each_step_a_lead_reached(company: Company) -> None:
     won = deal(company, company.alice, "closed_won", "10")
     status = {s.key: s for s in LeadStatus.objects.all()}
     company.lead(company.alice, source="web")
@@ -130,7 +131,7 @@ def test_the_funnel_counts_each_step_a_lead_reached(company) -> None:  # type: i
     assert (seen_by_marketing.converted, seen_by_marketing.won) == (1, 0)
 
 
-def test_the_funnel_keeps_to_the_creation_period(company) -> None:  # type: ignore[no-untyped-def]
+def test_the_funnel_keeps_to_the_creation_period(company: Company) -> None:
     lead = company.lead(company.alice)
     Lead.objects.filter(pk=lead.pk).update(created_at=timezone.now() - dt.timedelta(days=400))
     company.lead(company.alice)

@@ -6,13 +6,16 @@ that every entry point (API, UI, imports) answers the same.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.test import Client
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.activities.models import Activity
 from opportune.identity import policy
+from opportune.identity.models import User
 from opportune.identity.policy import Verb
 from opportune.imports.models import ImportMapping
 from opportune.leads.models import Lead
@@ -83,7 +86,7 @@ def test_marketing_logs_activities_on_leads_only(company: Company) -> None:
 
 def test_a_record_is_restored_by_its_owner_its_deleter_or_an_admin(company: Company) -> None:
     lead = company.lead(company.alice)
-    lead.deleted_by_id = company.maria.pk  # type: ignore[attr-defined]
+    lead.deleted_by_id = company.maria.pk
     assert policy.may(company.alice, Verb.RESTORE, lead)
     assert policy.may(company.maria, Verb.RESTORE, lead)
     assert policy.may(company.ada, Verb.RESTORE, lead)
@@ -108,7 +111,7 @@ def test_an_inactive_user_may_do_nothing(company: Company) -> None:
 
 
 def test_marketing_gets_a_404_on_an_opportunity_in_the_api_and_the_ui(
-    company: Company, api: Any, client: Any
+    company: Company, api: Callable[[User], ApiClient], client: Client
 ) -> None:
     deal = company.opportunity(company.alice)
     assert api(company.mark).get(f"/api/v1/opportunities/{deal.pk}").status_code == 404
@@ -116,7 +119,7 @@ def test_marketing_gets_a_404_on_an_opportunity_in_the_api_and_the_ui(
 
 
 def test_an_opportunity_cannot_be_given_to_a_user_who_may_not_own_it(
-    company: Company, api: Any
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     deal = company.opportunity(company.alice)
     for user in (company.mark, company.rita):
@@ -127,7 +130,9 @@ def test_an_opportunity_cannot_be_given_to_a_user_who_may_not_own_it(
     assert deal.owner_id == company.alice.pk
 
 
-def test_marketing_cannot_reassign_a_reps_lead(company: Company, api: Any) -> None:
+def test_marketing_cannot_reassign_a_reps_lead(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     lead = company.lead(company.alice)
     answer = api(company.mark).patch(f"/api/v1/leads/{lead.pk}", {"owner_id": company.mark.pk})
     assert answer.status_code == 403
@@ -135,7 +140,9 @@ def test_marketing_cannot_reassign_a_reps_lead(company: Company, api: Any) -> No
     assert lead.owner_id == company.alice.pk
 
 
-def test_marketing_hands_its_own_lead_to_a_rep(company: Company, api: Any) -> None:
+def test_marketing_hands_its_own_lead_to_a_rep(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     lead = company.lead(company.mark)
     answer = api(company.mark).patch(f"/api/v1/leads/{lead.pk}", {"owner_id": company.bob.pk})
     assert answer.status_code == 200
@@ -143,7 +150,7 @@ def test_marketing_hands_its_own_lead_to_a_rep(company: Company, api: Any) -> No
 
 
 def test_marketing_gets_a_403_page_editing_a_reps_lead_in_the_ui(
-    company: Company, client: Any
+    company: Company, client: Client
 ) -> None:
     lead = company.lead(company.alice, city="Boston")
     response = logged_in(client, company.mark).post(
@@ -154,7 +161,9 @@ def test_marketing_gets_a_403_page_editing_a_reps_lead_in_the_ui(
     assert lead.last_name == "Lead"
 
 
-def test_marketing_lists_no_activity_about_a_deal(company: Company, api: Any) -> None:
+def test_marketing_lists_no_activity_about_a_deal(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     deal = company.opportunity(company.alice)
     lead = company.lead(company.alice)
     Activity.objects.create(kind="call", subject="Deal call", owner=company.mark, opportunity=deal)
@@ -174,7 +183,9 @@ def test_marketing_lists_no_activity_about_a_deal(company: Company, api: Any) ->
 MAPPING = {"name": "Admin leads mapping", "target": "leads", "columns": {"Given": "first_name"}}
 
 
-def test_a_rep_cannot_overwrite_an_admins_shared_mapping(company: Company, api: Any) -> None:
+def test_a_rep_cannot_overwrite_an_admins_shared_mapping(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     created = api(company.ada).post("/api/v1/import-mappings", {**MAPPING, "is_shared": True})
     assert created.status_code == 201
     hijack = {**MAPPING, "defaults": {"owner": "alice"}}
@@ -184,7 +195,7 @@ def test_a_rep_cannot_overwrite_an_admins_shared_mapping(company: Company, api: 
 
 
 def test_a_private_mapping_is_neither_seen_nor_overwritten_by_others(
-    company: Company, api: Any
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     mine = api(company.ada).post("/api/v1/import-mappings", MAPPING).json()
     assert [m["id"] for m in api(company.alice).get("/api/v1/import-mappings").json()] == []
@@ -194,7 +205,9 @@ def test_a_private_mapping_is_neither_seen_nor_overwritten_by_others(
     assert ImportMapping.objects.get(pk=mine["id"]).created_by == company.ada
 
 
-def test_the_owner_changes_their_mapping(company: Company, api: Any) -> None:
+def test_the_owner_changes_their_mapping(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
     api(company.alice).post("/api/v1/import-mappings", MAPPING)
     changed = api(company.alice).post(
         "/api/v1/import-mappings", {**MAPPING, "defaults": {"company": "(none)"}}
@@ -205,7 +218,7 @@ def test_the_owner_changes_their_mapping(company: Company, api: Any) -> None:
 
 @pytest.mark.parametrize("role_user", ["mark", "alice"])
 def test_importing_with_someone_elses_private_mapping_is_a_404(
-    company: Company, api: Any, role_user: str
+    company: Company, api: Callable[[User], ApiClient], role_user: str
 ) -> None:
     mine = api(company.ada).post("/api/v1/import-mappings", MAPPING).json()
     user = getattr(company, role_user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 from opportune.identity.models import User
@@ -10,7 +11,7 @@ from opportune.imports.models import ImportJob
 from opportune.imports.services import create_job, run_job, store_file
 
 
-def stored(content: str | bytes, encoding: str = "utf-8"):  # type: ignore[no-untyped-def]
+def stored(content: str | bytes, encoding: str = "utf-8") -> Path:
     raw = content.encode(encoding) if isinstance(content, str) else content
     return store_file(BytesIO(raw))
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pytest_django import Settings
 
 from conftest import Company
 from opportune.imports import services
@@ -62,7 +63,7 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_checking_in_helper_processes_gives_exactly_the_import_of_checking_here(
-    company: Company, settings: Any, small_batches: None, monkeypatch: pytest.MonkeyPatch
+    company: Company, settings: Settings, small_batches: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     create_lead(
         company.maria,
@@ -118,7 +119,7 @@ def _run_failing_on_third_batch(
 
 
 @pytest.fixture
-def hundred_rows(company: Company, settings: Any, small_batches: None) -> ImportJob:
+def hundred_rows(company: Company, settings: Settings, small_batches: None) -> ImportJob:
     settings.OPPORTUNE_IMPORT_HELPERS = 1
     content = "Last Name,Company\n" + "".join(f"L{n},Acme\n" for n in range(100))
     return create_job(company.mark, "leads", stored(content), "x.csv")

@@ -4,6 +4,7 @@ ship in imports/mappings: the X Education leads and the Maven CRM accounts and p
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -11,6 +12,8 @@ from django.conf import settings
 from conftest import Company
 from opportune.accounts.models import Account
 from opportune.errors import RuleViolation
+from opportune.identity.models import User
+from opportune.imports.models import ImportJob
 from opportune.imports.services import create_job, run_job, shipped_mapping, store_file
 from opportune.leads.models import Lead
 from opportune.opportunities.models import Opportunity
@@ -27,7 +30,7 @@ needs_maven = pytest.mark.skipif(
 )
 
 
-def _job(user, path: Path, target: str, **options):  # type: ignore[no-untyped-def]
+def _job(user: User, path: Path, target: str, **options: Any) -> ImportJob:
     with path.open("rb") as source:
         return create_job(user, target, store_file(source), path.name, **options)
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from pytest_django import Settings
 
 from conftest import Company
 from opportune.accounts.models import Account, Contact
@@ -162,8 +163,8 @@ def december_15_2025(monkeypatch: pytest.MonkeyPatch) -> dt.datetime:
 
 def test_it_closes_the_opportunity_at_the_end_of_the_fiscal_quarter(
     company: Company,
-    settings,
-    december_15_2025: dt.datetime,  # type: ignore[no-untyped-def]
+    settings: Settings,
+    december_15_2025: dt.datetime,
 ) -> None:
     settings.OPPORTUNE_FISCAL_YEAR_START_MONTH = 2  # quarters Nov-Jan, Feb-Apr, ...
     lead = company.qualified_lead(company.alice)

@@ -3,11 +3,14 @@ went, instead of landing on a "Not found" page for the lead they just made."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.messages import get_messages
 from django.test import Client
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.capture.models import AssignmentRule
+from opportune.identity.models import User
 from opportune.leads.models import Lead
 
 WEST_LEAD = {"last_name": "Western", "company": "Hooli", "email": "w@hooli.example"}
@@ -38,7 +41,7 @@ def test_a_lead_assigned_to_a_teammate_in_view_opens_its_page(company: Company) 
 
 
 def test_the_api_says_who_owns_the_created_lead_and_whether_you_see_it(
-    company: Company, api
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     AssignmentRule.objects.create(name="West", assign_to=company.charlie)
     body = api(company.alice).post("/api/v1/leads", WEST_LEAD).json()

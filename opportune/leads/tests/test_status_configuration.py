@@ -3,11 +3,14 @@ status, keys the API can name, and conversion that never fails with a 500 on con
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.db import IntegrityError, transaction
 from django.forms import modelform_factory
 
-from conftest import Company
+from conftest import ApiClient, Company
+from opportune.identity.models import User
 from opportune.leads.models import LeadStatus
 from opportune.opportunities.models import Pipeline, Stage
 
@@ -87,7 +90,7 @@ def test_stage_keys_are_unique_per_pipeline(db: None) -> None:
 
 
 def test_conversion_answers_a_clear_error_not_a_500_when_no_status_is_converted(
-    company: Company, api
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     LeadStatus.objects.filter(is_converted=True).update(is_converted=False)
     lead = company.qualified_lead(company.alice)

@@ -6,8 +6,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
+from conftest import Company
 from opportune.audit.models import FieldChange
 from opportune.leads.models import Lead, LeadStatus
 from opportune.web.testing import (
@@ -19,7 +22,7 @@ from opportune.web.testing import (
 pytestmark = pytest.mark.django_db
 
 
-def test_it_lists_only_the_leads_the_user_sees(company, client):
+def test_it_lists_only_the_leads_the_user_sees(company: Company, client: Client) -> None:
     company.lead(company.alice, last_name="Alicelead")
     company.lead(company.bob, last_name="Boblead")
     page = logged_in(client, company.bob).get("/leads/").content.decode()
@@ -27,7 +30,7 @@ def test_it_lists_only_the_leads_the_user_sees(company, client):
     assert "Alicelead" not in page
 
 
-def test_it_searches_name_company_and_email(company, client):
+def test_it_searches_name_company_and_email(company: Company, client: Client) -> None:
     company.lead(company.alice, last_name="Nakamura", company="Initech", email="k@initech.example")
     company.lead(company.alice, last_name="Smith", company="Globex", email="s@globex.example")
     client = logged_in(client, company.alice)
@@ -38,7 +41,9 @@ def test_it_searches_name_company_and_email(company, client):
     assert "Smith" in page and "Nakamura" not in page
 
 
-def test_it_filters_by_status_source_rating_owner_and_created_range(company, client):
+def test_it_filters_by_status_source_rating_owner_and_created_range(
+    company: Company, client: Client
+) -> None:
     old = company.lead(company.maria, last_name="Old", source="event", rating="hot")
     Lead.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=40))
     company.lead(company.alice, last_name="Fresh", source="web", rating="cold")
@@ -66,7 +71,7 @@ def test_it_filters_by_status_source_rating_owner_and_created_range(company, cli
     assert names(created_to=str(today - dt.timedelta(days=30))) == {"Old"}
 
 
-def test_it_sorts_by_a_column_both_ways(company, client):
+def test_it_sorts_by_a_column_both_ways(company: Company, client: Client) -> None:
     for name in ("Bravo", "Alpha", "Charlie"):
         company.lead(company.alice, last_name=name)
     client = logged_in(client, company.alice)
@@ -76,7 +81,7 @@ def test_it_sorts_by_a_column_both_ways(company, client):
     assert page.index("Lena Charlie") < page.index("Lena Bravo") < page.index("Lena Alpha")
 
 
-def test_it_pages_with_a_cursor_forwards_and_back(company, client):
+def test_it_pages_with_a_cursor_forwards_and_back(company: Company, client: Client) -> None:
     from opportune.leads import views
 
     views.PAGE_SIZE, saved = 2, views.PAGE_SIZE
@@ -102,14 +107,16 @@ def test_it_pages_with_a_cursor_forwards_and_back(company, client):
         views.PAGE_SIZE = saved
 
 
-def test_a_forged_cursor_restarts_at_the_first_page(company, client):
+def test_a_forged_cursor_restarts_at_the_first_page(company: Company, client: Client) -> None:
     company.lead(company.alice, last_name="Only")
     response = logged_in(client, company.alice).get("/leads/", {"cursor": "garbage"})
     assert response.status_code == 200
     assert "Only" in response.content.decode()
 
 
-def test_the_list_answers_an_htmx_request_with_the_results_fragment(company, client):
+def test_the_list_answers_an_htmx_request_with_the_results_fragment(
+    company: Company, client: Client
+) -> None:
     company.lead(company.alice, last_name="Fragment")
     response = logged_in(client, company.alice).get("/leads/", {"q": "frag"}, **HTMX)
     body = response.content.decode()
@@ -119,8 +126,11 @@ def test_the_list_answers_an_htmx_request_with_the_results_fragment(company, cli
 
 @pytest.mark.parametrize("rows", [5, 50])
 def test_the_list_costs_the_same_queries_for_5_or_50_leads(
-    company, client, rows, django_assert_max_num_queries
-):
+    company: Company,
+    client: Client,
+    rows: int,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     for number in range(rows):
         company.lead(company.alice if number % 2 else company.bob, last_name=f"L{number}")
     client = logged_in(client, company.maria)
@@ -130,7 +140,7 @@ def test_the_list_costs_the_same_queries_for_5_or_50_leads(
     assert len(response.context["page"].rows) == rows
 
 
-def test_it_creates_a_lead_owned_by_its_creator(company, client):
+def test_it_creates_a_lead_owned_by_its_creator(company: Company, client: Client) -> None:
     response = logged_in(client, company.alice).post(
         "/leads/new/",
         {
@@ -147,7 +157,7 @@ def test_it_creates_a_lead_owned_by_its_creator(company, client):
     assert lead.status.key == "new"
 
 
-def test_a_bad_email_is_shown_at_the_email_field(company, client):
+def test_a_bad_email_is_shown_at_the_email_field(company: Company, client: Client) -> None:
     response = logged_in(client, company.alice).post(
         "/leads/new/", {"last_name": "New", "company": "Hooli", "email": "not-an-email"}
     )
@@ -158,7 +168,7 @@ def test_a_bad_email_is_shown_at_the_email_field(company, client):
     assert not Lead.objects.filter(last_name="New").exists()
 
 
-def test_required_fields_come_from_the_schema(company, client):
+def test_required_fields_come_from_the_schema(company: Company, client: Client) -> None:
     response = logged_in(client, company.alice).post("/leads/new/", {"first_name": "Only"})
     assert response.status_code == 422
     assert response.context["form"].errors == {
@@ -167,7 +177,7 @@ def test_required_fields_come_from_the_schema(company, client):
     }
 
 
-def test_unassigning_ones_own_lead_returns_to_the_list(company, client):
+def test_unassigning_ones_own_lead_returns_to_the_list(company: Company, client: Client) -> None:
     lead = company.lead(company.alice)
     response = logged_in(client, company.alice).post(
         f"/leads/{lead.pk}/edit/", {"last_name": "Lead", "company": "Globex", "owner": ""}
@@ -176,7 +186,9 @@ def test_unassigning_ones_own_lead_returns_to_the_list(company, client):
     assert Lead.objects.get(pk=lead.pk).owner is None
 
 
-def test_the_lead_page_shows_details_checklist_and_timeline(company, client):
+def test_the_lead_page_shows_details_checklist_and_timeline(
+    company: Company, client: Client
+) -> None:
     lead = company.lead(company.alice, need_identified=True)
     page = logged_in(client, company.alice).get(f"/leads/{lead.pk}/").content.decode()
     assert "Lena Lead" in page and "Globex Corporation" in page
@@ -184,14 +196,16 @@ def test_the_lead_page_shows_details_checklist_and_timeline(company, client):
     assert "Conversion is blocked until: Budget confirmed, Decision maker confirmed." in page
 
 
-def test_a_qualified_lead_is_ready_to_convert(company, client):
+def test_a_qualified_lead_is_ready_to_convert(company: Company, client: Client) -> None:
     lead = company.qualified_lead(company.alice)
     page = logged_in(client, company.alice).get(f"/leads/{lead.pk}/").content.decode()
     assert "Ready to convert" in page and "Conversion is blocked" not in page
 
 
 @pytest.mark.parametrize("path", ["", "edit/", "convert/", "status/", "qualification/"])
-def test_another_reps_lead_is_a_404_for_every_verb(company, client, path):
+def test_another_reps_lead_is_a_404_for_every_verb(
+    company: Company, client: Client, path: str
+) -> None:
     lead = company.lead(company.alice)
     client = logged_in(client, company.bob)
     assert client.get(f"/leads/{lead.pk}/{path}").status_code == 404
@@ -200,13 +214,13 @@ def test_another_reps_lead_is_a_404_for_every_verb(company, client, path):
     assert lead.last_name == "Lead"
 
 
-def test_the_404_page_is_a_styled_page(company, client):
+def test_the_404_page_is_a_styled_page(company: Company, client: Client) -> None:
     lead = company.lead(company.alice)
     page = logged_in(client, company.bob).get(f"/leads/{lead.pk}/").content.decode()
     assert "Not found" in page and 'class="sidebar"' in page
 
 
-def test_inline_edit_answers_the_form_then_the_details(company, client):
+def test_inline_edit_answers_the_form_then_the_details(company: Company, client: Client) -> None:
     lead = company.lead(company.alice)
     client = logged_in(client, company.alice)
     form = client.get(f"/leads/{lead.pk}/edit/", **HTMX).content.decode()
@@ -225,7 +239,9 @@ def test_inline_edit_answers_the_form_then_the_details(company, client):
     assert FieldChange.objects.filter(record_id=lead.pk, field="title", new_value="CTO").exists()
 
 
-def test_an_invalid_inline_edit_answers_422_with_the_errors(company, client):
+def test_an_invalid_inline_edit_answers_422_with_the_errors(
+    company: Company, client: Client
+) -> None:
     lead = company.lead(company.alice)
     response = logged_in(client, company.alice).post(
         f"/leads/{lead.pk}/edit/", {"last_name": "", "company": "Globex"}, **HTMX
@@ -234,7 +250,7 @@ def test_an_invalid_inline_edit_answers_422_with_the_errors(company, client):
     assert response.context["form"].errors == {"last_name": ["This field is required."]}
 
 
-def test_the_full_edit_page_redirects_to_the_lead(company, client):
+def test_the_full_edit_page_redirects_to_the_lead(company: Company, client: Client) -> None:
     lead = company.lead(company.alice)
     response = logged_in(client, company.alice).post(
         f"/leads/{lead.pk}/edit/", {"last_name": "Lead", "company": "Umbrella"}
@@ -243,7 +259,7 @@ def test_the_full_edit_page_redirects_to_the_lead(company, client):
     assert Lead.objects.get(pk=lead.pk).company == "Umbrella"
 
 
-def test_a_converted_lead_cannot_be_edited(company, client):
+def test_a_converted_lead_cannot_be_edited(company: Company, client: Client) -> None:
     lead = company.lead(company.alice, is_converted=True)
     response = logged_in(client, company.alice).post(
         f"/leads/{lead.pk}/edit/", {"last_name": "Lead", "company": "Umbrella"}
@@ -252,7 +268,9 @@ def test_a_converted_lead_cannot_be_edited(company, client):
     assert "read-only" in str(response.context["form"].non_field_errors())
 
 
-def test_the_checklist_saves_bant_and_shows_what_still_blocks(company, client):
+def test_the_checklist_saves_bant_and_shows_what_still_blocks(
+    company: Company, client: Client
+) -> None:
     lead = company.lead(company.alice)
     response = logged_in(client, company.alice).post(
         f"/leads/{lead.pk}/qualification/",
@@ -268,7 +286,9 @@ def test_the_checklist_saves_bant_and_shows_what_still_blocks(company, client):
     assert lead.need_identified and lead.budget_amount == Decimal("5000")
 
 
-def test_the_checklist_rejects_a_negative_budget_at_the_field(company, client):
+def test_the_checklist_rejects_a_negative_budget_at_the_field(
+    company: Company, client: Client
+) -> None:
     lead = company.lead(company.alice)
     response = logged_in(client, company.alice).post(
         f"/leads/{lead.pk}/qualification/", {"budget_amount": "-5"}, **HTMX
@@ -277,7 +297,7 @@ def test_the_checklist_rejects_a_negative_budget_at_the_field(company, client):
     assert list(response.context["qualification_form"].errors) == ["budget_amount"]
 
 
-def test_disqualifying_asks_for_a_reason(company, client):
+def test_disqualifying_asks_for_a_reason(company: Company, client: Client) -> None:
     lead = company.lead(company.alice)
     client = logged_in(client, company.alice)
     dialog = client.get(f"/leads/{lead.pk}/status/?status=unqualified", **HTMX).content.decode()
@@ -295,7 +315,7 @@ def test_disqualifying_asks_for_a_reason(company, client):
     assert lead.status.key == "unqualified" and lead.disqualify_reason == "No budget"
 
 
-def test_converted_is_not_a_status_one_can_pick(company, client):
+def test_converted_is_not_a_status_one_can_pick(company: Company, client: Client) -> None:
     lead = company.lead(company.alice)
     response = logged_in(client, company.alice).post(
         f"/leads/{lead.pk}/status/", {"status": "converted"}
@@ -304,7 +324,9 @@ def test_converted_is_not_a_status_one_can_pick(company, client):
     assert Lead.objects.get(pk=lead.pk).status.key == "new"
 
 
-def test_bulk_assign_goes_through_the_service_for_visible_leads_only(company, client):
+def test_bulk_assign_goes_through_the_service_for_visible_leads_only(
+    company: Company, client: Client
+) -> None:
     mine = [company.lead(company.alice, last_name=f"M{i}") for i in range(3)]
     foreign = company.lead(company.charlie, last_name="Foreign")
     response = logged_in(client, company.maria).post(
@@ -324,7 +346,7 @@ def test_bulk_assign_goes_through_the_service_for_visible_leads_only(company, cl
     assert FieldChange.objects.filter(field="owner", record_id=mine[0].pk).exists()
 
 
-def test_bulk_status_change_reports_each_refusal(company, client):
+def test_bulk_status_change_reports_each_refusal(company: Company, client: Client) -> None:
     leads = [company.lead(company.alice, last_name=f"S{i}") for i in range(2)]
     client = logged_in(client, company.alice)
     response = client.post(
@@ -352,7 +374,7 @@ def test_bulk_status_change_reports_each_refusal(company, client):
     assert set(Lead.objects.values_list("status__key", flat=True)) == {"unqualified"}
 
 
-def test_read_only_users_see_no_write_actions(company, client):
+def test_read_only_users_see_no_write_actions(company: Company, client: Client) -> None:
     lead = company.lead(company.alice)
     client = logged_in(client, company.rita)
     assert "New lead" not in client.get("/leads/").content.decode()
@@ -364,7 +386,9 @@ def test_read_only_users_see_no_write_actions(company, client):
 
 
 @pytest.mark.parametrize("fragment", ["details", "checklist", "header"])
-def test_the_lead_page_answers_each_fragment_alone(company, client, fragment):
+def test_the_lead_page_answers_each_fragment_alone(
+    company: Company, client: Client, fragment: str
+) -> None:
     lead = company.lead(company.alice)
     response = logged_in(client, company.alice).get(
         f"/leads/{lead.pk}/", {"fragment": fragment}, **HTMX

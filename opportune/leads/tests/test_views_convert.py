@@ -5,8 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
+from conftest import Company
 from opportune.fiscal import fiscal_quarter_end
 from opportune.leads.models import Lead
 from opportune.opportunities.models import Opportunity
@@ -19,7 +21,7 @@ from opportune.web.testing import (
 pytestmark = pytest.mark.django_db
 
 
-def test_the_dialog_shows_duplicate_accounts_and_contacts(company, client):
+def test_the_dialog_shows_duplicate_accounts_and_contacts(company: Company, client: Client) -> None:
     account = company.account(company.alice, name="Globex Corp.")
     company.contact(company.alice, account, email="lena@globex.example")
     company.account(company.charlie, name="Globex")  # not Alice's to see
@@ -32,7 +34,9 @@ def test_the_dialog_shows_duplicate_accounts_and_contacts(company, client):
     assert "same email" in body
 
 
-def test_the_dialog_prefills_the_opportunity_per_the_rules(company, client):
+def test_the_dialog_prefills_the_opportunity_per_the_rules(
+    company: Company, client: Client
+) -> None:
     lead = company.qualified_lead(company.alice, company="Initrode", budget_amount=Decimal("42000"))
     form = logged_in(client, company.alice).get(f"/leads/{lead.pk}/convert/").context["form"]
     assert form.initial["opportunity_name"] == "Initrode"
@@ -42,13 +46,15 @@ def test_the_dialog_prefills_the_opportunity_per_the_rules(company, client):
     assert form.initial["create_opportunity"] is True
 
 
-def test_an_unconfirmed_budget_is_not_an_amount(company, client):
+def test_an_unconfirmed_budget_is_not_an_amount(company: Company, client: Client) -> None:
     lead = company.lead(company.alice, budget_amount=Decimal("42000"))
     form = logged_in(client, company.alice).get(f"/leads/{lead.pk}/convert/").context["form"]
     assert form.initial["amount"] is None
 
 
-def test_converting_into_an_existing_account_lands_on_the_opportunity(company, client):
+def test_converting_into_an_existing_account_lands_on_the_opportunity(
+    company: Company, client: Client
+) -> None:
     account = company.account(company.alice, name="Globex Corporation")
     lead = company.qualified_lead(company.alice)
     response = logged_in(client, company.alice).post(
@@ -74,10 +80,13 @@ def test_converting_into_an_existing_account_lands_on_the_opportunity(company, c
         Decimal("30000"),
         "needs_analysis",
     )
-    assert lead.is_converted and lead.converted_contact.account_id == account.pk
+    assert lead.is_converted and lead.converted_contact is not None
+    assert lead.converted_contact.account_id == account.pk
 
 
-def test_converting_without_an_opportunity_lands_on_the_account(company, client):
+def test_converting_without_an_opportunity_lands_on_the_account(
+    company: Company, client: Client
+) -> None:
     lead = company.qualified_lead(company.alice)
     response = logged_in(client, company.alice).post(
         f"/leads/{lead.pk}/convert/",
@@ -90,7 +99,7 @@ def test_converting_without_an_opportunity_lands_on_the_account(company, client)
     assert not Opportunity.objects.exists()
 
 
-def test_a_refused_conversion_lists_the_missing_criteria(company, client):
+def test_a_refused_conversion_lists_the_missing_criteria(company: Company, client: Client) -> None:
     lead = company.lead(company.alice, need_identified=True)
     client = logged_in(client, company.alice)
     dialog = client.get(f"/leads/{lead.pk}/convert/", **HTMX).content.decode()
@@ -111,7 +120,7 @@ def test_a_refused_conversion_lists_the_missing_criteria(company, client):
     assert not Lead.objects.get(pk=lead.pk).is_converted
 
 
-def test_a_manager_may_override_the_policy(company, client):
+def test_a_manager_may_override_the_policy(company: Company, client: Client) -> None:
     lead = company.lead(company.alice)
     client = logged_in(client, company.maria)
     assert (
@@ -125,7 +134,7 @@ def test_a_manager_may_override_the_policy(company, client):
     assert Lead.objects.get(pk=lead.pk).is_converted
 
 
-def test_a_bad_amount_is_shown_at_its_field(company, client):
+def test_a_bad_amount_is_shown_at_its_field(company: Company, client: Client) -> None:
     lead = company.qualified_lead(company.alice)
     response = logged_in(client, company.alice).post(
         f"/leads/{lead.pk}/convert/",
@@ -136,13 +145,13 @@ def test_a_bad_amount_is_shown_at_its_field(company, client):
     assert list(response.context["form"].errors) == ["amount"]
 
 
-def test_a_converted_lead_is_not_converted_twice(company, client):
+def test_a_converted_lead_is_not_converted_twice(company: Company, client: Client) -> None:
     lead = company.lead(company.alice, is_converted=True)
     response = logged_in(client, company.alice).post(f"/leads/{lead.pk}/convert/", {}, **HTMX)
     assert response["HX-Redirect"] == f"/leads/{lead.pk}/"
 
 
-def test_the_converted_lead_page_links_its_records(company, client):
+def test_the_converted_lead_page_links_its_records(company: Company, client: Client) -> None:
     lead = company.qualified_lead(company.alice)
     client = logged_in(client, company.alice)
     client.post(

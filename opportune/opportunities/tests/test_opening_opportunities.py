@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -14,8 +15,8 @@ from opportune.opportunities.models import Opportunity, Pipeline
 from opportune.opportunities.services import OpportunityDraft, open_opportunity
 
 
-def _draft(company: Company, **fields: object) -> OpportunityDraft:
-    values: dict[str, object] = {
+def _draft(company: Company, **fields: Any) -> OpportunityDraft:
+    values: dict[str, Any] = {
         "name": "Initech platform",
         "account": company.account(company.alice, "Initech"),
         "owner": company.alice,
@@ -24,7 +25,7 @@ def _draft(company: Company, **fields: object) -> OpportunityDraft:
         "amount": Decimal("20000.00"),
     }
     values.update(fields)
-    return OpportunityDraft(**values)  # type: ignore[arg-type]
+    return OpportunityDraft(**values)
 
 
 def test_it_opens_in_the_first_open_stage_by_default(company: Company) -> None:

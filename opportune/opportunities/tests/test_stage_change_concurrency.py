@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone as django_timezone
 
 from conftest import Company
+from opportune.audit import services as audit_services
 from opportune.opportunities import services
 from opportune.opportunities.models import Opportunity, OpportunityHistory
 from opportune.opportunities.services import change_opportunity
@@ -34,7 +35,7 @@ def test_two_concurrent_stage_changes_both_apply_one_after_the_other(
     company: Company, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     deal = company.opportunity(company.alice, stage_key="needs_analysis")
-    snapshot = services.snapshot
+    snapshot = audit_services.snapshot
     first_in = threading.Event()
 
     def slow_snapshot(*args: Any, **kwargs: Any) -> Any:

@@ -220,7 +220,8 @@ def test_it_accepts_a_configured_lost_reason(company: Company) -> None:
     change_opportunity(
         company.alice, opportunity, {"stage": "closed_lost", "lost_reason": "merger"}
     )
-    assert _reload(opportunity).lost_reason.key == "merger"  # type: ignore[union-attr]
+    lost_reason = _reload(opportunity).lost_reason
+    assert lost_reason is not None and lost_reason.key == "merger"
 
 
 def test_it_refuses_to_clear_the_reason_of_a_lost_opportunity(company: Company) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.test import Client
+from pytest_django import DjangoAssertNumQueries
 
+from conftest import Company
 from opportune.opportunities.models import ContactRole, Opportunity
 from opportune.web.testing import (
     HTMX,
@@ -16,7 +19,9 @@ from opportune.web.testing import (
 pytestmark = pytest.mark.django_db
 
 
-def test_the_page_shows_details_path_history_roles_and_timeline(company, client):
+def test_the_page_shows_details_path_history_roles_and_timeline(
+    company: Company, client: Client
+) -> None:
     opportunity = company.opportunity(company.alice, amount=Decimal("8000"))
     contact = company.contact(company.alice, opportunity.account, first_name="Dora")
     ContactRole.objects.create(
@@ -42,7 +47,9 @@ def test_the_page_shows_details_path_history_roles_and_timeline(company, client)
     assert "Log a call" in page and "$8,000" in page
 
 
-def test_a_path_step_moves_the_stage_and_returns_to_the_page(company, client):
+def test_a_path_step_moves_the_stage_and_returns_to_the_page(
+    company: Company, client: Client
+) -> None:
     opportunity = company.opportunity(company.alice)
     response = logged_in(client, company.alice).post(
         f"/opportunities/{opportunity.pk}/move/", {"stage": "value_proposition", "from": "detail"}
@@ -52,7 +59,9 @@ def test_a_path_step_moves_the_stage_and_returns_to_the_page(company, client):
 
 
 @pytest.mark.parametrize("path", ["", "edit/", "close/", "move/"])
-def test_another_reps_opportunity_is_a_404_for_every_verb(company, client, path):
+def test_another_reps_opportunity_is_a_404_for_every_verb(
+    company: Company, client: Client, path: str
+) -> None:
     opportunity = company.opportunity(company.alice)
     client = logged_in(client, company.bob)
     assert client.get(f"/opportunities/{opportunity.pk}/{path}").status_code in (404, 405)
@@ -62,14 +71,14 @@ def test_another_reps_opportunity_is_a_404_for_every_verb(company, client, path)
     )
 
 
-def test_opportunities_do_not_exist_for_marketing(company, client):
+def test_opportunities_do_not_exist_for_marketing(company: Company, client: Client) -> None:
     opportunity = company.opportunity(company.alice)
     client = logged_in(client, company.mark)
     assert client.get(f"/opportunities/{opportunity.pk}/").status_code == 404
     assert client.get("/opportunities/").status_code == 404
 
 
-def test_closing_lost_asks_for_a_reason_at_the_field(company, client):
+def test_closing_lost_asks_for_a_reason_at_the_field(company: Company, client: Client) -> None:
     opportunity = company.opportunity(company.alice)
     client = logged_in(client, company.alice)
     dialog = client.get(f"/opportunities/{opportunity.pk}/close/?outcome=lost", **HTMX)
@@ -87,13 +96,16 @@ def test_closing_lost_asks_for_a_reason_at_the_field(company, client):
     assert done["HX-Redirect"] == f"/opportunities/{opportunity.pk}/"
     opportunity.refresh_from_db()
     assert (
-        opportunity.is_closed and not opportunity.is_won and opportunity.lost_reason.key == "price"
+        opportunity.is_closed
+        and not opportunity.is_won
+        and opportunity.lost_reason is not None
+        and opportunity.lost_reason.key == "price"
     )
     page = client.get(f"/opportunities/{opportunity.pk}/").content.decode()
     assert "Lost: Price" in page and "Close won" not in page
 
 
-def test_closing_won(company, client):
+def test_closing_won(company: Company, client: Client) -> None:
     opportunity = company.opportunity(company.alice)
     logged_in(client, company.alice).post(
         f"/opportunities/{opportunity.pk}/close/", {"outcome": "won"}
@@ -102,7 +114,7 @@ def test_closing_won(company, client):
     assert opportunity.is_won and opportunity.stage.key == "closed_won"
 
 
-def test_the_edit_form_changes_fields_through_the_service(company, client):
+def test_the_edit_form_changes_fields_through_the_service(company: Company, client: Client) -> None:
     opportunity = company.opportunity(company.alice, amount=Decimal("1000"))
     response = logged_in(client, company.alice).post(
         f"/opportunities/{opportunity.pk}/edit/",
@@ -126,7 +138,9 @@ def test_the_edit_form_changes_fields_through_the_service(company, client):
     assert opportunity.history.count() == 2  # amount and close date changed
 
 
-def test_the_edit_form_shows_schema_errors_at_their_fields(company, client):
+def test_the_edit_form_shows_schema_errors_at_their_fields(
+    company: Company, client: Client
+) -> None:
     opportunity = company.opportunity(company.alice)
     response = logged_in(client, company.alice).post(
         f"/opportunities/{opportunity.pk}/edit/",
@@ -137,7 +151,9 @@ def test_the_edit_form_shows_schema_errors_at_their_fields(company, client):
     assert response.context["form"].errors["name"] == ["This field is required."]
 
 
-def test_an_overridden_probability_is_kept_and_an_untouched_one_follows_the_stage(company, client):
+def test_an_overridden_probability_is_kept_and_an_untouched_one_follows_the_stage(
+    company: Company, client: Client
+) -> None:
     opportunity = company.opportunity(company.alice)
     client = logged_in(client, company.alice)
     base = {"name": "Globex renewal", "close_date": "2026-12-31", "owner": str(company.alice.pk)}
@@ -154,7 +170,7 @@ def test_an_overridden_probability_is_kept_and_an_untouched_one_follows_the_stag
     assert Opportunity.objects.get(pk=opportunity.pk).probability == 35
 
 
-def test_a_closed_opportunity_has_no_probability_to_edit(company, client):
+def test_a_closed_opportunity_has_no_probability_to_edit(company: Company, client: Client) -> None:
     opportunity = company.opportunity(company.alice)
     client = logged_in(client, company.alice)
     client.post(f"/opportunities/{opportunity.pk}/close/", {"outcome": "won"})
@@ -162,7 +178,7 @@ def test_a_closed_opportunity_has_no_probability_to_edit(company, client):
     assert "probability" not in form.fields and "forecast_category" not in form.fields
 
 
-def test_the_list_filters_by_state_and_search(company, client):
+def test_the_list_filters_by_state_and_search(company: Company, client: Client) -> None:
     company.opportunity(company.alice, name="Open deal")
     won = company.opportunity(company.alice, name="Won deal")
     client = logged_in(client, company.alice)
@@ -178,8 +194,11 @@ def test_the_list_filters_by_state_and_search(company, client):
 
 @pytest.mark.parametrize("rows", [5, 50])
 def test_the_list_costs_the_same_queries_for_5_or_50(
-    company, client, rows, django_assert_max_num_queries
-):
+    company: Company,
+    client: Client,
+    rows: int,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     account = company.account(company.alice)
     for number in range(rows):
         company.opportunity(company.alice, account=account, name=f"D{number}")
@@ -192,8 +211,11 @@ def test_the_list_costs_the_same_queries_for_5_or_50(
 
 @pytest.mark.parametrize("activities", [1, 20])
 def test_the_page_costs_the_same_queries_however_long_its_history(
-    company, client, activities, django_assert_max_num_queries
-):
+    company: Company,
+    client: Client,
+    activities: int,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     opportunity = company.opportunity(company.alice)
     client = logged_in(client, company.alice)
     for number in range(activities):

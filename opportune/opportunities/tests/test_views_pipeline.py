@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
+from django.test import Client
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
+from conftest import Company
 from opportune.opportunities.models import Opportunity, OpportunityHistory, Pipeline
+from opportune.opportunities.views import Column
 from opportune.web.testing import (
     HTMX,
     logged_in,
     plain_static_files,  # noqa: F401
 )
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
+
 pytestmark = pytest.mark.django_db
 
 
-def _column(response, key):  # type: ignore[no-untyped-def]
-    return next(c for c in response.context["columns"] if c.stage.key == key)
+def _column(response: Response, key: str) -> Column:
+    columns: list[Column] = response.context["columns"]
+    return next(c for c in columns if c.stage.key == key)
 
 
-def test_the_board_has_one_column_per_open_stage_and_won_lost_zones(company, client):
+def test_the_board_has_one_column_per_open_stage_and_won_lost_zones(
+    company: Company, client: Client
+) -> None:
     response = logged_in(client, company.alice).get("/pipeline/")
     keys = [c.stage.key for c in response.context["columns"]]
     assert keys[0] == "prospecting" and keys[-1] == "negotiation" and len(keys) == 8
@@ -31,20 +42,30 @@ def test_the_board_has_one_column_per_open_stage_and_won_lost_zones(company, cli
     assert 'hx-get="/pipeline/sales/column/prospecting/"' in page  # cards load lazily
 
 
-def test_column_headers_show_count_total_and_weighted_amount(company, client):
+def test_column_headers_show_count_total_and_weighted_amount(
+    company: Company, client: Client
+) -> None:
     company.opportunity(company.alice, amount=Decimal("1000"))
     company.opportunity(company.alice, amount=Decimal("3000"))
     company.opportunity(company.alice, amount=Decimal("500"), stage_key="proposal")
     company.opportunity(company.bob, amount=Decimal("9999"))
     response = logged_in(client, company.alice).get("/pipeline/")
     prospecting = _column(response, "prospecting")
-    assert (prospecting.count, prospecting.total, prospecting.weighted) == (2, 4000, 400)
+    assert (prospecting.count, prospecting.total, prospecting.weighted) == (
+        2,
+        Decimal("4000"),
+        Decimal("400"),
+    )
     proposal = _column(response, "proposal")
-    assert (proposal.count, proposal.total, proposal.weighted) == (1, 500, 375)
+    assert (proposal.count, proposal.total, proposal.weighted) == (
+        1,
+        Decimal("500"),
+        Decimal("375"),
+    )
     assert response.context["board_total"] == 4500
 
 
-def test_the_board_filters_by_owner_and_close_date_period(company, client):
+def test_the_board_filters_by_owner_and_close_date_period(company: Company, client: Client) -> None:
     today = timezone.localdate()
     company.opportunity(company.alice, amount=Decimal("100"), close_date=today)
     company.opportunity(
@@ -62,17 +83,19 @@ def test_the_board_filters_by_owner_and_close_date_period(company, client):
     assert [c.amount for c in cards.context["cards"]] == [Decimal("100")]
 
 
-def test_marketing_has_no_pipeline(company, client):
+def test_marketing_has_no_pipeline(company: Company, client: Client) -> None:
     client = logged_in(client, company.mark)
     assert client.get("/pipeline/").status_code == 404
     assert "Pipeline" not in client.get("/leads/").content.decode()
 
 
-def test_an_unknown_pipeline_is_a_404(company, client):
+def test_an_unknown_pipeline_is_a_404(company: Company, client: Client) -> None:
     assert logged_in(client, company.alice).get("/pipeline/nope/").status_code == 404
 
 
-def test_a_column_loads_its_cards_newest_first_with_load_more(company, client):
+def test_a_column_loads_its_cards_newest_first_with_load_more(
+    company: Company, client: Client
+) -> None:
     from opportune.opportunities import views
 
     views.CARDS_PER_LOAD, saved = 2, views.CARDS_PER_LOAD
@@ -90,7 +113,9 @@ def test_a_column_loads_its_cards_newest_first_with_load_more(company, client):
         views.CARDS_PER_LOAD = saved
 
 
-def test_a_card_shows_account_amount_close_date_owner_and_days_in_stage(company, client):
+def test_a_card_shows_account_amount_close_date_owner_and_days_in_stage(
+    company: Company, client: Client
+) -> None:
     opportunity = company.opportunity(company.alice, amount=Decimal("12345"))
     Opportunity.objects.filter(pk=opportunity.pk).update(
         stage_changed_at=timezone.now() - dt.timedelta(days=12)
@@ -110,8 +135,11 @@ def test_a_card_shows_account_amount_close_date_owner_and_days_in_stage(company,
 
 @pytest.mark.parametrize("rows", [5, 50])
 def test_the_board_costs_the_same_queries_for_5_or_50_deals(
-    company, client, rows, django_assert_max_num_queries
-):
+    company: Company,
+    client: Client,
+    rows: int,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     account = company.account(company.alice)
     pipeline = Pipeline.default()
     stages = list(pipeline.stages.filter(is_closed=False))
@@ -129,7 +157,9 @@ def test_the_board_costs_the_same_queries_for_5_or_50_deals(
     assert len(column.context["cards"]) == len(range(0, rows, len(stages)))
 
 
-def test_dropping_a_card_moves_it_and_answers_the_new_card_and_headers(company, client):
+def test_dropping_a_card_moves_it_and_answers_the_new_card_and_headers(
+    company: Company, client: Client
+) -> None:
     opportunity = company.opportunity(company.alice, amount=Decimal("1000"))
     response = logged_in(client, company.alice).post(
         f"/opportunities/{opportunity.pk}/move/", {"stage": "negotiation"}, **HTMX
@@ -152,7 +182,7 @@ def test_dropping_a_card_moves_it_and_answers_the_new_card_and_headers(company, 
     assert "close-dialog" in response["HX-Trigger"]
 
 
-def test_the_move_keeps_the_board_filters_for_the_headers(company, client):
+def test_the_move_keeps_the_board_filters_for_the_headers(company: Company, client: Client) -> None:
     mine = company.opportunity(company.alice, amount=Decimal("1000"))
     company.opportunity(company.bob, amount=Decimal("5000"))
     response = logged_in(client, company.maria).post(
@@ -162,7 +192,7 @@ def test_the_move_keeps_the_board_filters_for_the_headers(company, client):
     assert _column(response, "proposal").total == 1000
 
 
-def test_a_drop_on_lost_asks_for_the_reason(company, client):
+def test_a_drop_on_lost_asks_for_the_reason(company: Company, client: Client) -> None:
     opportunity = company.opportunity(company.alice)
     client = logged_in(client, company.alice)
     asked = client.post(f"/opportunities/{opportunity.pk}/move/", {"stage": "closed_lost"}, **HTMX)
@@ -181,10 +211,10 @@ def test_a_drop_on_lost_asks_for_the_reason(company, client):
     assert "afterbegin" not in done.content.decode()
     opportunity.refresh_from_db()
     assert opportunity.is_closed and not opportunity.is_won
-    assert opportunity.lost_reason.key == "competitor"
+    assert opportunity.lost_reason is not None and opportunity.lost_reason.key == "competitor"
 
 
-def test_a_drop_on_won_closes_it_won(company, client):
+def test_a_drop_on_won_closes_it_won(company: Company, client: Client) -> None:
     opportunity = company.opportunity(company.alice)
     logged_in(client, company.alice).post(
         f"/opportunities/{opportunity.pk}/move/", {"stage": "closed_won"}, **HTMX
@@ -193,7 +223,7 @@ def test_a_drop_on_won_closes_it_won(company, client):
     assert opportunity.is_won and opportunity.probability == 100 and opportunity.closed_at
 
 
-def test_another_reps_card_cannot_be_moved(company, client):
+def test_another_reps_card_cannot_be_moved(company: Company, client: Client) -> None:
     opportunity = company.opportunity(company.alice)
     response = logged_in(client, company.bob).post(
         f"/opportunities/{opportunity.pk}/move/", {"stage": "proposal"}, **HTMX
@@ -202,7 +232,7 @@ def test_another_reps_card_cannot_be_moved(company, client):
     assert Opportunity.objects.get(pk=opportunity.pk).stage.key == "prospecting"
 
 
-def test_read_only_users_cannot_move_cards(company, client):
+def test_read_only_users_cannot_move_cards(company: Company, client: Client) -> None:
     opportunity = company.opportunity(company.alice)
     response = logged_in(client, company.rita).post(
         f"/opportunities/{opportunity.pk}/move/", {"stage": "proposal"}, **HTMX
@@ -211,7 +241,9 @@ def test_read_only_users_cannot_move_cards(company, client):
     assert Opportunity.objects.get(pk=opportunity.pk).stage.key == "prospecting"
 
 
-def test_without_javascript_the_move_form_redirects_to_the_opportunity(company, client):
+def test_without_javascript_the_move_form_redirects_to_the_opportunity(
+    company: Company, client: Client
+) -> None:
     opportunity = company.opportunity(company.alice)
     response = logged_in(client, company.alice).post(
         f"/opportunities/{opportunity.pk}/move/", {"stage": "proposal"}
@@ -221,7 +253,9 @@ def test_without_javascript_the_move_form_redirects_to_the_opportunity(company, 
     )
 
 
-def test_changing_a_filter_answers_the_board_fragment_with_fresh_totals(company, client):
+def test_changing_a_filter_answers_the_board_fragment_with_fresh_totals(
+    company: Company, client: Client
+) -> None:
     company.opportunity(company.alice, amount=Decimal("700"))
     response = logged_in(client, company.maria).get("/pipeline/", {"owner": "me"}, **HTMX)
     body = response.content.decode()
@@ -231,6 +265,6 @@ def test_changing_a_filter_answers_the_board_fragment_with_fresh_totals(company,
     assert "<strong>0</strong> open deals" in body  # Maria owns none of them
 
 
-def test_a_named_pipeline_has_its_own_board(company, client):
+def test_a_named_pipeline_has_its_own_board(company: Company, client: Client) -> None:
     page = logged_in(client, company.alice).get("/pipeline/sales/")
     assert page.status_code == 200 and page.context["pipeline"].key == "sales"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.conf import settings
@@ -13,6 +13,9 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from opportune.identity import policy
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
 register = template.Library()
 
@@ -76,7 +79,7 @@ def field_label(name: str) -> str:
 @register.simple_tag(takes_context=True)
 def sort_link(context: template.Context, column: str) -> str:
     """The query string that sorts a list by ``column``, flipping direction when it already does."""
-    request = context["request"]
+    request: HttpRequest = context["request"]
     params = request.GET.copy()
     current = params.get("sort", "")
     params["sort"] = f"-{column}" if current == column else column

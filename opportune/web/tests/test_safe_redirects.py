@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.test import Client
 
-from conftest import Company
+from conftest import ApiClient, Company
+from opportune.identity.models import User
 from opportune.opportunities.models import Pipeline
 
 OFF_SITE = [
@@ -53,7 +56,7 @@ def test_logging_an_activity_never_returns_to_another_site(company: Company, tar
 
 
 def test_a_missing_default_pipeline_is_a_configuration_error_not_a_hidden_record(
-    company: Company, api
+    company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     Pipeline.objects.update(is_default=False)
     lead = company.qualified_lead(company.alice)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django import forms
+from django.test import Client
 
+from conftest import Company
 from opportune.errors import RuleViolation
 from opportune.leads.models import Lead
 from opportune.leads.schemas import LeadChanges
@@ -18,12 +20,14 @@ from opportune.web.testing import (
 pytestmark = pytest.mark.django_db
 
 
-def test_pages_need_a_login(client):
+def test_pages_need_a_login(client: Client) -> None:
     response = client.get("/leads/")
     assert response.status_code == 302 and response["Location"] == "/login/?next=/leads/"
 
 
-def test_an_htmx_request_after_the_session_expired_takes_the_page_to_the_login(client):
+def test_an_htmx_request_after_the_session_expired_takes_the_page_to_the_login(
+    client: Client,
+) -> None:
     response = client.get(
         "/leads/",
         headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/leads/?status=new"},
@@ -34,7 +38,7 @@ def test_an_htmx_request_after_the_session_expired_takes_the_page_to_the_login(c
     assert client.get("/leads/")["Location"] == "/login/?next=/leads/"
 
 
-def test_logging_in_and_out(company, client):
+def test_logging_in_and_out(company: Company, client: Client) -> None:
     page = client.get("/login/").content.decode()
     assert 'for="id_username"' in page and 'for="id_password"' in page
     response = client.post("/login/", {"username": "alice", "password": "correct-horse-battery"})
@@ -46,7 +50,7 @@ def test_logging_in_and_out(company, client):
     assert client.get("/my-work/").status_code == 302
 
 
-def test_a_wrong_password_is_explained(company, client):
+def test_a_wrong_password_is_explained(company: Company, client: Client) -> None:
     response = client.post("/login/", {"username": "alice", "password": "wrong"})
     assert response.status_code == 200
     assert "Please enter a correct username and password" in response.content.decode()
@@ -63,8 +67,8 @@ def test_a_wrong_password_is_explained(company, client):
     ],
 )
 def test_the_navigation_shows_what_the_role_may_use(
-    company, client, user, sees_pipeline, sees_settings
-):
+    company: Company, client: Client, user: str, sees_pipeline: bool, sees_settings: bool
+) -> None:
     page = logged_in(client, getattr(company, user)).get("/my-work/").content.decode()
     nav = page[
         page.index('<nav id="main-nav">') : page.index("</nav>", page.index('<nav id="main-nav">'))
@@ -75,7 +79,7 @@ def test_the_navigation_shows_what_the_role_may_use(
     assert 'href="/leads/"' in nav and 'aria-current="page"' in nav
 
 
-def test_settings_are_for_admins_and_link_the_admin(company, client):
+def test_settings_are_for_admins_and_link_the_admin(company: Company, client: Client) -> None:
     assert logged_in(client, company.maria).get("/settings/").status_code == 403
     client.logout()
     company.ada.is_staff = company.ada.is_superuser = True  # as `opportune user add` makes admins
@@ -94,12 +98,12 @@ def test_settings_are_for_admins_and_link_the_admin(company, client):
     assert "Opportune settings" in client.get("/admin/").content.decode()
 
 
-def test_an_unknown_page_is_a_styled_404(company, client):
+def test_an_unknown_page_is_a_styled_404(company: Company, client: Client) -> None:
     response = logged_in(client, company.alice).get("/no-such-page/")
     assert response.status_code == 404 and "Not found" in response.content.decode()
 
 
-def test_static_assets_are_served_locally(company, client):
+def test_static_assets_are_served_locally(company: Company, client: Client) -> None:
     page = logged_in(client, company.alice).get("/pipeline/").content.decode()
     assert "/static/django_htmx/htmx-2.min.js" in page
     assert "/static/web/app.css" in page and "/static/web/kanban.js" in page
@@ -117,13 +121,13 @@ class LeadNameForm(SchemaForm):
     )
 
 
-def test_schema_forms_leave_out_what_was_not_submitted():
+def test_schema_forms_leave_out_what_was_not_submitted() -> None:
     form = LeadNameForm({"last_name": "Doe"})
-    assert form.is_valid()
+    assert form.is_valid() and form.validated is not None
     assert form.validated.model_dump(exclude_unset=True) == {"last_name": "Doe"}
 
 
-def test_schema_forms_map_domain_errors_to_their_fields():
+def test_schema_forms_map_domain_errors_to_their_fields() -> None:
     form = LeadNameForm({"last_name": "Doe"})
     form.is_valid()
     form.add_domain_error(
@@ -136,7 +140,7 @@ def test_schema_forms_map_domain_errors_to_their_fields():
     assert form.non_field_errors() == ["The whole thing is wrong."]
 
 
-def test_keyset_pages_walk_both_ways_on_a_non_unique_column(company):
+def test_keyset_pages_walk_both_ways_on_a_non_unique_column(company: Company) -> None:
     for number in range(7):
         company.lead(company.alice, last_name="Same" if number < 4 else f"Z{number}")
     leads = Lead.objects.all()
@@ -152,12 +156,12 @@ def test_keyset_pages_walk_both_ways_on_a_non_unique_column(company):
     assert [lead.pk for lead in back.rows] == [lead.pk for lead in last_page.rows]
 
 
-def test_the_admin_wears_the_brand_colours(company, client):
+def test_the_admin_wears_the_brand_colours(company: Company, client: Client) -> None:
     page = logged_in(client, company.ada).get("/admin/").content.decode()
     assert "--primary: #5b5bd6" in page and "Back to Opportune" in page
 
 
-def test_an_anonymous_404_needs_no_layout(client):
+def test_an_anonymous_404_needs_no_layout(client: Client) -> None:
     response = client.get("/no-such-page/")
     body = response.content.decode()
     assert response.status_code == 404 and "Not found" in body and 'class="sidebar"' not in body

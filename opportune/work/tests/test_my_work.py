@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
+from conftest import Company
 from opportune.activities.models import Activity
 from opportune.web.testing import (
     logged_in,
@@ -16,7 +19,7 @@ from opportune.web.testing import (
 pytestmark = pytest.mark.django_db
 
 
-def test_my_work_groups_open_tasks_by_due_date(company, client):
+def test_my_work_groups_open_tasks_by_due_date(company: Company, client: Client) -> None:
     lead = company.lead(company.alice)
     today = timezone.localdate()
     for subject, due, done in [
@@ -40,7 +43,7 @@ def test_my_work_groups_open_tasks_by_due_date(company, client):
     assert "Lena Lead" in response.content.decode()
 
 
-def test_my_work_shows_my_recently_changed_records(company, client):
+def test_my_work_shows_my_recently_changed_records(company: Company, client: Client) -> None:
     company.lead(company.alice, last_name="Mine")
     company.lead(company.bob, last_name="Theirs")
     company.opportunity(company.alice, name="My deal")
@@ -50,15 +53,18 @@ def test_my_work_shows_my_recently_changed_records(company, client):
     assert response.context["pipeline"]["total"] == 10000
 
 
-def test_marketing_my_work_has_no_deals(company, client):
+def test_marketing_my_work_has_no_deals(company: Company, client: Client) -> None:
     response = logged_in(client, company.mark).get("/my-work/")
     assert "recent_opportunities" not in response.context
 
 
 @pytest.mark.parametrize("rows", [3, 30])
 def test_my_work_costs_the_same_queries_however_many_tasks(
-    company, client, rows, django_assert_max_num_queries
-):
+    company: Company,
+    client: Client,
+    rows: int,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     lead = company.lead(company.alice)
     for number in range(rows):
         Activity.objects.create(
