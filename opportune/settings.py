@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "opportune.web.middleware.content_security_policy",
     "django_htmx.middleware.HtmxMiddleware",
     "opportune.web.middleware.htmx_login_redirect",
     "opportune.web.middleware.RefusalsAsForbidden",
@@ -128,8 +129,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -189,3 +195,29 @@ OPPORTUNE_RECYCLE_BIN_DAYS = int(os.environ.get("OPPORTUNE_RECYCLE_BIN_DAYS", "3
 # unset: one per core beyond the first, at most two).
 _import_helpers = os.environ.get("OPPORTUNE_IMPORT_HELPERS", "")
 OPPORTUNE_IMPORT_HELPERS = int(_import_helpers) if _import_helpers else None
+
+# --- HTTPS and browser protections (README: Production) -----------------------------------------
+# Served over HTTPS: cookies only travel encrypted, browsers remember to use HTTPS (HSTS, a
+# year, subdomains too) and plain-HTTP requests are redirected.
+OPPORTUNE_HTTPS = env_bool("OPPORTUNE_HTTPS")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = OPPORTUNE_HTTPS
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if OPPORTUNE_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = OPPORTUNE_HTTPS
+# Preloading is a promise to browser vendors an installation makes on its own.
+SECURE_HSTS_PRELOAD = env_bool("OPPORTUNE_HSTS_PRELOAD")
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Behind a reverse proxy that ends TLS, its X-Forwarded-Proto says whether the request was
+# HTTPS (the proxy must set that header and drop any the client sent).
+OPPORTUNE_BEHIND_PROXY = env_bool("OPPORTUNE_BEHIND_PROXY")
+if OPPORTUNE_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Django's defaults, stated: Referrer-Policy same-origin, X-Content-Type-Options nosniff.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Scripts only from Opportune's own static files (no inline script, no event attributes);
+# inline styles stay allowed: templates use style attributes and htmx and Chart.js set styles.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
