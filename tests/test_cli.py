@@ -45,6 +45,13 @@ def test_user_add_generates_and_prints_a_password(db: None, capsys) -> None:  # 
         (["user", "add", "alice", "--role", "sales_rep"], "'alice' already exists"),
         (["user", "add", "zed", "--role", "sales_rep", "--email", "nope"], "not a valid email"),
         (["user", "add", "zed", "--role", "sales_rep", "--password", "abc"], "too weak"),
+        (["user", "add", "zed", "--role", "sales_rep", "--password", "11111111x"], "too short"),
+        (["user", "add", "zed", "--role", "sales_rep", "--password", "381947562019"], "numeric"),
+        (["user", "add", "zed", "--role", "sales_rep", "--password", "password1234"], "too common"),
+        (
+            ["user", "add", "salesperson1", "--role", "sales_rep", "--password", "salesperson1"],
+            "too similar to the username",
+        ),  # fmt: skip
         (["team", "add", "East"], "'East' already exists"),
         (["team", "add", "North", "--parent", "Nowhere"], "No team 'Nowhere'"),
         (["team", "add", "North", "--manager", "ghost"], "No user 'ghost'"),

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.db.models import Count, F
 
@@ -39,6 +40,11 @@ def test_it_builds_a_sales_organisation(demo) -> None:  # type: ignore[no-untype
     assert admin.is_superuser and admin.is_staff
     assert admin.check_password(demo.admin[1])
     assert User.objects.get(username=demo.rep[0]).check_password(demo.rep[1])
+
+
+def test_its_passwords_pass_the_password_validators(demo) -> None:  # type: ignore[no-untyped-def]
+    for username, password in (demo.admin, demo.manager, demo.rep):
+        validate_password(password, User.objects.get(username=username))
 
 
 def test_it_creates_leads_in_every_status_and_from_every_source(demo) -> None:  # type: ignore[no-untyped-def]
