@@ -51,7 +51,7 @@ def test_user_add_generates_and_prints_a_password(db: None, capsys) -> None:  # 
         (
             ["user", "add", "salesperson1", "--role", "sales_rep", "--password", "salesperson1"],
             "too similar to the username",
-        ),  # fmt: skip
+        ),
         (["team", "add", "East"], "'East' already exists"),
         (["team", "add", "North", "--parent", "Nowhere"], "No team 'Nowhere'"),
         (["team", "add", "North", "--manager", "ghost"], "No user 'ghost'"),
