@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "opportune.capture",
     "opportune.imports",
     "opportune.work",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "opportune.web.middleware.htmx_login_redirect",
     "opportune.web.middleware.RefusalsAsForbidden",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "opportune.urls"
@@ -128,6 +131,11 @@ DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"
+# Axes first: it refuses a locked-out username+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
@@ -172,6 +180,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("OPPORTUNE_LOG_LEVEL", "INFO")},
 }
+
+# Login throttling (django-axes; the API's bearer tokens do not go through it): after this many
+# failed log-ins for one username from one address, that pair is locked out for the cool-off.
+OPPORTUNE_LOGIN_FAILURES = int(os.environ.get("OPPORTUNE_LOGIN_FAILURES", "5"))
+OPPORTUNE_LOGIN_COOLOFF_MINUTES = int(os.environ.get("OPPORTUNE_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_FAILURE_LIMIT = OPPORTUNE_LOGIN_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=OPPORTUNE_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "opportune.identity.throttling.locked_out"
+AXES_CLIENT_IP_CALLABLE = "opportune.identity.throttling.client_address"
 
 # Product settings.
 OPPORTUNE_CURRENCY = os.environ.get("OPPORTUNE_CURRENCY", "USD")
