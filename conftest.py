@@ -82,6 +82,14 @@ class Company:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """The API rate counts live in the cache, keyed by user id; ids repeat between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """Tests create many users; the production hasher is deliberately slow."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -193,6 +193,9 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "opportune.identity.throttling.locked_out"
 AXES_CLIENT_IP_CALLABLE = "opportune.identity.throttling.client_address"
 
+# API requests one user may make per minute, over all their tokens (beyond: 429, Retry-After).
+OPPORTUNE_API_RATE_PER_MINUTE = int(os.environ.get("OPPORTUNE_API_RATE_PER_MINUTE", "600"))
+
 # Product settings.
 OPPORTUNE_CURRENCY = os.environ.get("OPPORTUNE_CURRENCY", "USD")
 # First month (1-12) of the fiscal year; quarters and default close dates follow it.
