@@ -307,11 +307,29 @@ def recent_quarters(params: RangeParams, count: int = 4) -> list[FiscalPeriod]:
     return period_range(now.shifted(1 - count).key, now.key)
 
 
+# Simulating costs simulations x open deals x periods: the caps bound one request. The forecast
+# page itself simulates 2,000 times over four quarters.
+MAX_SIMULATIONS = 2000
+MAX_HORIZON_MONTHS = 24
+
+
 class PredictedParams(RangeParams):
     as_of: dt.date | None = Field(
         None, description="Learn from the history up to this day, included; now if absent."
     )
-    simulations: int = Field(2000, ge=100, le=20000)
+    simulations: int = Field(2000, ge=100, le=MAX_SIMULATIONS)
+
+
+def _within_horizon(periods: list[FiscalPeriod]) -> list[FiscalPeriod]:
+    first, last = periods[0].start, periods[-1].end
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    if months > MAX_HORIZON_MONTHS:
+        raise field_error(
+            "to",
+            f"Predict at most {MAX_HORIZON_MONTHS} months ({MAX_HORIZON_MONTHS // 3} quarters) "
+            f"at once; this range covers {months}.",
+        )
+    return periods
 
 
 class PredictionOut(Schema):
@@ -341,7 +359,7 @@ class PredictedOut(Schema):
 )
 def get_predicted(request: HttpRequest, params: Query[PredictedParams]) -> dict[str, Any]:
     if params.period:
-        periods = period_range(params.period, params.to)
+        periods = _within_horizon(period_range(params.period, params.to))
     else:
         now = current_period(today=params.as_of)
         periods = period_range(now.key, now.shifted(3).key)
