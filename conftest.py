@@ -17,7 +17,7 @@ import pytest
 from django.test import Client
 
 from opportune.accounts.models import Account, Contact
-from opportune.identity.models import ApiToken, Role, Team, User
+from opportune.identity.models import ApiToken, Role, Team, TokenScope, User
 from opportune.leads.models import Lead, LeadStatus
 from opportune.opportunities.models import Pipeline
 from opportune.opportunities.services import OpportunityDraft, open_opportunity
@@ -132,7 +132,9 @@ class ApiClient:
     """A test client that sends a bearer token and JSON bodies."""
 
     def __init__(self, user: User) -> None:
-        _, raw = ApiToken.issue(user, "tests")
+        # An admin's client acts with all of an admin's powers (managing others' tokens too).
+        scope = TokenScope.ADMIN if user.is_admin else TokenScope.WRITE
+        _, raw = ApiToken.issue(user, "tests", scope)
         self.client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
     def get(self, path: str, **params: Any):  # type: ignore[no-untyped-def]

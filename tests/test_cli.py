@@ -82,6 +82,40 @@ def test_team_add_builds_the_hierarchy(company, capsys) -> None:  # type: ignore
     assert "Created team 'Boston', under East, managed by" in capsys.readouterr().out
 
 
+def test_token_issue_takes_a_scope_and_an_expiry(company, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["token", "issue", "alice", "--scope", "read", "--expires-days", "30"]) == 0
+    token = ApiToken.objects.get(key_hash=hash_token(capsys.readouterr().out.strip()))
+    assert token.scope == "read" and token.expires_at is not None
+    assert main(["token", "issue", "alice", "--scope", "admin"]) == 1
+    assert "Only admins" in capsys.readouterr().err
+
+
+def test_token_list_shows_each_users_tokens_with_last_use(company, capsys) -> None:  # type: ignore[no-untyped-def]
+    alices, _ = ApiToken.issue(company.alice, "laptop")
+    ApiToken.objects.filter(pk=alices.pk).update(last_used_ip="198.51.100.4")
+    ApiToken.issue(company.bob, "phone")
+    assert main(["token", "list", "alice"]) == 0
+    out = capsys.readouterr().out
+    assert alices.prefix in out and "laptop" in out and "198.51.100.4" in out
+    assert "phone" not in out and "active" in out
+    assert main(["token", "list"]) == 0
+    assert "phone" in capsys.readouterr().out
+
+
+def test_token_revoke_by_prefix_or_id_stops_the_token(company, capsys) -> None:  # type: ignore[no-untyped-def]
+    first, _ = ApiToken.issue(company.alice)
+    second, _ = ApiToken.issue(company.alice)
+    assert main(["token", "revoke", first.prefix]) == 0
+    assert main(["token", "revoke", str(second.pk)]) == 0
+    assert "Revoked token" in capsys.readouterr().out
+    assert not ApiToken.objects.filter(pk__in=[first.pk, second.pk], revoked=False).exists()
+    assert main(["token", "revoke", first.prefix]) == 1
+    assert "already revoked" in capsys.readouterr().err
+    assert main(["token", "revoke", "opp_nothing"]) == 1
+    assert main(["token", "revoke", "opp_"]) == 1
+    assert "give more of it" in capsys.readouterr().err
+
+
 def test_token_issue_prints_a_token_that_authenticates(company, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["token", "issue", "alice", "--name", "laptop"]) == 0
     raw = capsys.readouterr().out
