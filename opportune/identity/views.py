@@ -31,9 +31,9 @@ class TokenForm(forms.Form):
     def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not policy.manages_all_tokens(user):
-            self.fields["scope"].choices = [
-                c for c in TokenScope.choices if c[0] != TokenScope.ADMIN
-            ]
+            scope = self.fields["scope"]
+            assert isinstance(scope, forms.ChoiceField)
+            scope.choices = [c for c in TokenScope.choices if c[0] != TokenScope.ADMIN]
 
 
 def _page(
