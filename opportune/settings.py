@@ -192,6 +192,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "opportune.identity.throttling.locked_out"
 AXES_CLIENT_IP_CALLABLE = "opportune.identity.throttling.client_address"
+AXES_VERBOSE = False  # no start-up banner on every CLI command; failures are still logged
 
 # API requests one user may make per minute, over all their tokens (beyond: 429, Retry-After).
 OPPORTUNE_API_RATE_PER_MINUTE = int(os.environ.get("OPPORTUNE_API_RATE_PER_MINUTE", "600"))

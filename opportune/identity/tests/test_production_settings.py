@@ -14,8 +14,10 @@ from opportune.web.testing import plain_static_files  # noqa: F401
 
 
 def _deploy_check(**env: str) -> subprocess.CompletedProcess[str]:
+    # (The browser tests' conftest sets DJANGO_ALLOW_ASYNC_UNSAFE, which the check reports.)
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     environment = {
-        **os.environ,
+        **inherited,
         "DJANGO_SETTINGS_MODULE": "opportune.settings",
         "OPPORTUNE_SECRET_KEY": secrets.token_urlsafe(60),
         **env,
