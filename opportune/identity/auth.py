@@ -39,22 +39,11 @@ class BearerToken(HttpBearer):
 
 
 def _record_use(request: HttpRequest, token: ApiToken, now: dt.datetime) -> None:
-    address = _ip_or_none(client_address(request))
+    address = client_address(request)
     last = token.last_used_at
     stale = last is None or (now - last).total_seconds() > LAST_USED_RESOLUTION_SECONDS
     if stale or address != token.last_used_ip:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=address)
-
-
-def _ip_or_none(address: str) -> str | None:
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_ipv46_address
-
-    try:
-        validate_ipv46_address(address)
-    except ValidationError:
-        return None
-    return address
 
 
 def actor(request: HttpRequest) -> User:

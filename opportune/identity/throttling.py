@@ -9,6 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_ipv46_address
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from ninja.throttling import BaseThrottle
@@ -16,11 +18,18 @@ from ninja.throttling import BaseThrottle
 WINDOW_SECONDS = 60
 
 
-def client_address(request: HttpRequest) -> str:
-    """The client's address as the web-to-lead limit counts it (``OPPORTUNE_TRUSTED_PROXIES``)."""
+def client_address(request: HttpRequest) -> str | None:
+    """The client's IP address as the web-to-lead limit finds it (``OPPORTUNE_TRUSTED_PROXIES``),
+    or None when that is not an IP address (no peer, a garbled X-Forwarded-For): it is stored
+    in IP address columns, which PostgreSQL checks."""
     from opportune.capture.api import _client_address
 
-    return _client_address(request)
+    address = _client_address(request)
+    try:
+        validate_ipv46_address(address)
+    except ValidationError:
+        return None
+    return address
 
 
 def locked_out(request: HttpRequest, response: Any, credentials: Any = None) -> HttpResponse:

@@ -83,3 +83,9 @@ def test_a_locked_out_user_s_api_token_still_works(company, client) -> None:  # 
     _fail(client, "alice", FAILURES)
     response = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}", REMOTE_ADDR="10.0.0.1")
     assert response.status_code == 200
+
+
+def test_a_log_in_without_a_usable_address_still_works(company, client) -> None:  # type: ignore[no-untyped-def]
+    """Failures are stored by IP address; a garbled one (no peer) must not break the log-in."""
+    response = client.post("/login/", {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="")
+    assert response.status_code == 302
