@@ -42,6 +42,11 @@ def test_it_builds_a_sales_organisation(demo) -> None:  # type: ignore[no-untype
     assert User.objects.get(username=demo.rep[0]).check_password(demo.rep[1])
 
 
+def test_its_admin_token_has_the_admin_scope(demo) -> None:  # type: ignore[no-untyped-def]
+    token = ApiToken.objects.get(key_hash=hash_token(demo.token))
+    assert token.user.username == "admin" and token.scope == "admin"
+
+
 def test_its_passwords_pass_the_password_validators(demo) -> None:  # type: ignore[no-untyped-def]
     for username, password in (demo.admin, demo.manager, demo.rep):
         validate_password(password, User.objects.get(username=username))
