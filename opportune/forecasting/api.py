@@ -31,7 +31,7 @@ from .forecast import (
 )
 from .models import ForecastAdjustment, Quota
 from .periods import current_period, period_range
-from .prediction import predicted_forecast
+from .prediction import SIMULATIONS, predicted_forecast, require_horizon
 from .schemas import AdjustmentIn, QuotaIn
 from .services import adjust_forecast, set_quota
 
@@ -307,10 +307,9 @@ def recent_quarters(params: RangeParams, count: int = 4) -> list[FiscalPeriod]:
     return period_range(now.shifted(1 - count).key, now.key)
 
 
-# Simulating costs simulations x open deals x periods: the caps bound one request. The forecast
-# page itself simulates 2,000 times over four quarters.
-MAX_SIMULATIONS = 2000
-MAX_HORIZON_MONTHS = 24
+# Simulating costs simulations x open deals x periods; the forecast page itself simulates
+# SIMULATIONS (2,000) times over four quarters. The horizon cap: prediction.require_horizon.
+MAX_SIMULATIONS = SIMULATIONS
 
 
 class PredictedParams(RangeParams):
@@ -318,18 +317,6 @@ class PredictedParams(RangeParams):
         None, description="Learn from the history up to this day, included; now if absent."
     )
     simulations: int = Field(2000, ge=100, le=MAX_SIMULATIONS)
-
-
-def _within_horizon(periods: list[FiscalPeriod]) -> list[FiscalPeriod]:
-    first, last = periods[0].start, periods[-1].end
-    months = (last.year - first.year) * 12 + last.month - first.month + 1
-    if months > MAX_HORIZON_MONTHS:
-        raise field_error(
-            "to",
-            f"Predict at most {MAX_HORIZON_MONTHS} months ({MAX_HORIZON_MONTHS // 3} quarters) "
-            f"at once; this range covers {months}.",
-        )
-    return periods
 
 
 class PredictionOut(Schema):
@@ -359,7 +346,8 @@ class PredictedOut(Schema):
 )
 def get_predicted(request: HttpRequest, params: Query[PredictedParams]) -> dict[str, Any]:
     if params.period:
-        periods = _within_horizon(period_range(params.period, params.to))
+        periods = period_range(params.period, params.to)
+        require_horizon(periods)
     else:
         now = current_period(today=params.as_of)
         periods = period_range(now.key, now.shifted(3).key)
