@@ -18,7 +18,7 @@ import pytest
 from django.test import Client
 
 from opportune.accounts.models import Account, Contact
-from opportune.identity.models import ApiToken, Role, Team, User
+from opportune.identity.models import ApiToken, Role, Team, TokenScope, User
 from opportune.leads.models import Lead, LeadStatus
 from opportune.opportunities.models import Opportunity, Pipeline
 from opportune.opportunities.services import OpportunityDraft, open_opportunity
@@ -87,6 +87,14 @@ class Company:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """The API rate counts live in the cache, keyed by user id; ids repeat between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Settings) -> None:
     """Tests create many users; the production hasher is deliberately slow."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -129,7 +137,9 @@ class ApiClient:
     """A test client that sends a bearer token and JSON bodies."""
 
     def __init__(self, user: User) -> None:
-        _, raw = ApiToken.issue(user, "tests")
+        # An admin's client acts with all of an admin's powers (managing others' tokens too).
+        scope = TokenScope.ADMIN if user.is_admin else TokenScope.WRITE
+        _, raw = ApiToken.issue(user, "tests", scope)
         self.client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
     def get(self, path: str, **params: Any) -> Response:

@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from opportune.errors import DomainError
 from opportune.identity.auth import BearerToken
+from opportune.identity.throttling import ApiRateThrottle
 from opportune.schemas import field_errors
 
 PROBLEM_TYPE = "about:blank"
@@ -28,6 +29,7 @@ api = NinjaAPI(
     "Authenticate with `Authorization: Bearer <token>` (`opportune token issue USERNAME`).",
     urls_namespace="api",
     auth=BearerToken(),
+    throttle=ApiRateThrottle(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )

@@ -295,13 +295,65 @@ def cmd_team_add(args: argparse.Namespace) -> int:
 
 
 def cmd_token_issue(args: argparse.Namespace) -> int:
-    from opportune.identity.models import ApiToken
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from opportune.identity.tokens import issue_token
 
     user = _user(args.username)
     if not user.is_active:
         raise CliError(f"User '{user.username}' is deactivated.")
-    _, raw = ApiToken.issue(user, args.name)
+    expires_at = (
+        timezone.now() + dt.timedelta(days=args.expires_days) if args.expires_days else None
+    )
+    _, raw = issue_token(user, args.name, args.scope, expires_at)
     _out(raw)
+    return 0
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from opportune.identity.models import ApiToken
+
+    tokens = ApiToken.objects.select_related("user").order_by("user__username", "pk")
+    if args.username:
+        tokens = tokens.filter(user=_user(args.username))
+    now = timezone.now()
+
+    def when(moment: dt.datetime | None) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+    rows = [["ID", "PREFIX", "USER", "NAME", "SCOPE", "EXPIRES", "LAST USED", "FROM", "STATE"]]
+    for token in tokens:
+        state = "revoked" if token.revoked else "expired" if token.has_expired(now) else "active"
+        rows.append([str(token.pk), token.prefix, token.user.username, token.name or "-",
+                     token.scope, when(token.expires_at), when(token.last_used_at),
+                     token.last_used_ip or "-", state])  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        _out("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from opportune.identity.models import ApiToken
+    from opportune.identity.tokens import revoke_token
+
+    wanted = args.token
+    matches = list(
+        ApiToken.objects.filter(pk=int(wanted)) if wanted.isdigit()
+        else ApiToken.objects.filter(prefix__startswith=wanted)
+    )  # fmt: skip
+    if not matches:
+        raise CliError(f"No token '{wanted}'; 'opportune token list' shows their ids and prefixes.")
+    if len(matches) > 1:
+        raise CliError(f"'{wanted}' starts {len(matches)} tokens' prefixes; give more of it.")
+    token = revoke_token(matches[0])
+    _out(f"Revoked token {token.prefix}… of '{token.user.username}'.")
     return 0
 
 
@@ -327,7 +379,7 @@ def _command(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from opportune.identity.models import Role
+    from opportune.identity.models import Role, TokenScope
 
     parser = _Parser(
         prog="opportune", description="Opportune, a sales CRM that tells leads from opportunities."
@@ -405,6 +457,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token_issue.add_argument("username")
     token_issue.add_argument("--name", default="cli", help="a label for the token")
+    token_issue.add_argument(
+        "--scope",
+        choices=TokenScope.values,
+        default=TokenScope.WRITE,
+        help="read: only reads; write (default): what the user may; admin: also others' tokens",
+    )
+    token_issue.add_argument(
+        "--expires-days", type=positive_int, help="refused after this many days (default: never)"
+    )
+    token_list = _command(
+        token_commands, "list", cmd_token_list, "List API tokens, with their last use."
+    )
+    token_list.add_argument("username", nargs="?", help="only this user's tokens")
+    token_revoke = _command(
+        token_commands, "revoke", cmd_token_revoke, "Revoke an API token: it stops working at once."
+    )
+    token_revoke.add_argument("token", metavar="PREFIX|ID", help="the token's prefix or id")
 
     from opportune.forecasting.cli import add_commands as add_forecasting_commands
 

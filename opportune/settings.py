@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "opportune.capture",
     "opportune.imports",
     "opportune.work",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -83,9 +85,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "opportune.web.middleware.content_security_policy",
     "django_htmx.middleware.HtmxMiddleware",
     "opportune.web.middleware.htmx_login_redirect",
     "opportune.web.middleware.RefusalsAsForbidden",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "opportune.urls"
@@ -131,9 +135,19 @@ DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"
+# Axes first: it refuses a locked-out username+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -171,6 +185,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("OPPORTUNE_LOG_LEVEL", "INFO")},
 }
 
+# Login throttling (django-axes; the API's bearer tokens do not go through it): after this many
+# failed log-ins for one username from one address, that pair is locked out for the cool-off.
+OPPORTUNE_LOGIN_FAILURES = int(os.environ.get("OPPORTUNE_LOGIN_FAILURES", "5"))
+OPPORTUNE_LOGIN_COOLOFF_MINUTES = int(os.environ.get("OPPORTUNE_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_FAILURE_LIMIT = OPPORTUNE_LOGIN_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=OPPORTUNE_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "opportune.identity.throttling.locked_out"
+AXES_CLIENT_IP_CALLABLE = "opportune.addresses.client_ip"
+AXES_VERBOSE = False  # no start-up banner on every CLI command; failures are still logged
+
+# API requests one user may make per minute, over all their tokens (beyond: 429, Retry-After).
+OPPORTUNE_API_RATE_PER_MINUTE = int(os.environ.get("OPPORTUNE_API_RATE_PER_MINUTE", "600"))
+
 # Product settings.
 OPPORTUNE_CURRENCY = os.environ.get("OPPORTUNE_CURRENCY", "USD")
 # First month (1-12) of the fiscal year; quarters and default close dates follow it.
@@ -193,3 +223,29 @@ OPPORTUNE_RECYCLE_BIN_DAYS = int(os.environ.get("OPPORTUNE_RECYCLE_BIN_DAYS", "3
 # unset: one per core beyond the first, at most two).
 _import_helpers = os.environ.get("OPPORTUNE_IMPORT_HELPERS", "")
 OPPORTUNE_IMPORT_HELPERS = int(_import_helpers) if _import_helpers else None
+
+# --- HTTPS and browser protections (README: Production) -----------------------------------------
+# Served over HTTPS: cookies only travel encrypted, browsers remember to use HTTPS (HSTS, a
+# year, subdomains too) and plain-HTTP requests are redirected.
+OPPORTUNE_HTTPS = env_bool("OPPORTUNE_HTTPS")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = OPPORTUNE_HTTPS
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if OPPORTUNE_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = OPPORTUNE_HTTPS
+# Preloading is a promise to browser vendors an installation makes on its own.
+SECURE_HSTS_PRELOAD = env_bool("OPPORTUNE_HSTS_PRELOAD")
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Behind a reverse proxy that ends TLS, its X-Forwarded-Proto says whether the request was
+# HTTPS (the proxy must set that header and drop any the client sent).
+OPPORTUNE_BEHIND_PROXY = env_bool("OPPORTUNE_BEHIND_PROXY")
+if OPPORTUNE_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Django's defaults, stated: Referrer-Policy same-origin, X-Content-Type-Options nosniff.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Scripts only from Opportune's own static files (no inline script, no event attributes);
+# inline styles stay allowed: templates use style attributes and htmx and Chart.js set styles.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)

@@ -51,6 +51,13 @@ def test_user_add_generates_and_prints_a_password(
         (["user", "add", "alice", "--role", "sales_rep"], "'alice' already exists"),
         (["user", "add", "zed", "--role", "sales_rep", "--email", "nope"], "not a valid email"),
         (["user", "add", "zed", "--role", "sales_rep", "--password", "abc"], "too weak"),
+        (["user", "add", "zed", "--role", "sales_rep", "--password", "11111111x"], "too short"),
+        (["user", "add", "zed", "--role", "sales_rep", "--password", "381947562019"], "numeric"),
+        (["user", "add", "zed", "--role", "sales_rep", "--password", "password1234"], "too common"),
+        (
+            ["user", "add", "salesperson1", "--role", "sales_rep", "--password", "salesperson1"],
+            "too similar to the username",
+        ),
         (["team", "add", "East"], "'East' already exists"),
         (["team", "add", "North", "--parent", "Nowhere"], "No team 'Nowhere'"),
         (["team", "add", "North", "--manager", "ghost"], "No user 'ghost'"),
@@ -85,6 +92,46 @@ def test_team_add_builds_the_hierarchy(
     boston = Team.objects.get(name="Boston")
     assert boston.parent == company.east and boston.manager == company.maria
     assert "Created team 'Boston', under East, managed by" in capsys.readouterr().out
+
+
+def test_token_issue_takes_a_scope_and_an_expiry(
+    company: Company, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["token", "issue", "alice", "--scope", "read", "--expires-days", "30"]) == 0
+    token = ApiToken.objects.get(key_hash=hash_token(capsys.readouterr().out.strip()))
+    assert token.scope == "read" and token.expires_at is not None
+    assert main(["token", "issue", "alice", "--scope", "admin"]) == 1
+    assert "Only admins" in capsys.readouterr().err
+
+
+def test_token_list_shows_each_users_tokens_with_last_use(
+    company: Company, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alices, _ = ApiToken.issue(company.alice, "laptop")
+    ApiToken.objects.filter(pk=alices.pk).update(last_used_ip="198.51.100.4")
+    ApiToken.issue(company.bob, "phone")
+    assert main(["token", "list", "alice"]) == 0
+    out = capsys.readouterr().out
+    assert alices.prefix in out and "laptop" in out and "198.51.100.4" in out
+    assert "phone" not in out and "active" in out
+    assert main(["token", "list"]) == 0
+    assert "phone" in capsys.readouterr().out
+
+
+def test_token_revoke_by_prefix_or_id_stops_the_token(
+    company: Company, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, _ = ApiToken.issue(company.alice)
+    second, _ = ApiToken.issue(company.alice)
+    assert main(["token", "revoke", first.prefix]) == 0
+    assert main(["token", "revoke", str(second.pk)]) == 0
+    assert "Revoked token" in capsys.readouterr().out
+    assert not ApiToken.objects.filter(pk__in=[first.pk, second.pk], revoked=False).exists()
+    assert main(["token", "revoke", first.prefix]) == 1
+    assert "already revoked" in capsys.readouterr().err
+    assert main(["token", "revoke", "opp_nothing"]) == 1
+    assert main(["token", "revoke", "opp_"]) == 1
+    assert "give more of it" in capsys.readouterr().err
 
 
 def test_token_issue_prints_a_token_that_authenticates(

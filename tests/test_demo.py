@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.db.models import Count, F
 from pytest_django import Settings
@@ -42,6 +43,16 @@ def test_it_builds_a_sales_organisation(demo: DemoLogin) -> None:
     assert admin.is_superuser and admin.is_staff
     assert admin.check_password(demo.admin[1])
     assert User.objects.get(username=demo.rep[0]).check_password(demo.rep[1])
+
+
+def test_its_admin_token_has_the_admin_scope(demo: DemoLogin) -> None:
+    token = ApiToken.objects.get(key_hash=hash_token(demo.token))
+    assert token.user.username == "admin" and token.scope == "admin"
+
+
+def test_its_passwords_pass_the_password_validators(demo: DemoLogin) -> None:
+    for username, password in (demo.admin, demo.manager, demo.rep):
+        validate_password(password, User.objects.get(username=username))
 
 
 def test_it_creates_leads_in_every_status_and_from_every_source(demo: DemoLogin) -> None:

@@ -6,11 +6,11 @@ import json
 from types import SimpleNamespace
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
+from opportune.addresses import peer_address
 from opportune.errors import NotAllowed, RuleViolation
 from opportune.identity import policy
 from opportune.identity.auth import actor
@@ -86,20 +86,6 @@ def post_assignment_test(request: HttpRequest, payload: AssignmentProbe) -> Assi
     )
 
 
-def _client_address(request: HttpRequest) -> str:
-    """The address the rate limit counts: the socket peer, or behind the
-    ``OPPORTUNE_TRUSTED_PROXIES`` reverse proxies, the address the outermost of them saw.
-
-    Each proxy appends the address it received from to X-Forwarded-For, so only the last
-    that many entries are trustworthy; anything before them a bot could write freely."""
-    proxies = settings.OPPORTUNE_TRUSTED_PROXIES
-    header: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    forwarded = [a.strip() for a in header.split(",")]
-    if proxies and len(forwarded) >= proxies and forwarded[-proxies]:
-        return forwarded[-proxies][:64]
-    return str(request.META.get("REMOTE_ADDR") or "unknown")[:64]
-
-
 def _posted_fields(request: HttpRequest) -> tuple[dict[str, str], bool]:
     """The submitted fields, and whether they came as JSON (else as an HTML form post)."""
     if request.content_type == "application/json":
@@ -124,7 +110,7 @@ def post_web_to_lead(request: HttpRequest, form_key: str) -> HttpResponse | Stat
         raise PayloadTooLarge(f"The body may hold at most {MAX_BODY_BYTES} bytes.")
     form = get_object_or_404(WebForm, key=form_key, is_active=True)
     data, as_json = _posted_fields(request)
-    submission = submit_web_form(form, data, _client_address(request))
+    submission = submit_web_form(form, data, peer_address(request))
     if not as_json and form.redirect_url:
         return HttpResponseRedirect(form.redirect_url, status=303)
     if submission.ignored:

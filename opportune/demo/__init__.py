@@ -21,7 +21,7 @@ from django.utils import timezone
 from opportune.accounts.models import Account, Contact
 from opportune.activities.models import Activity
 from opportune.capture.keys import phone_key
-from opportune.identity.models import ApiToken, Team, User
+from opportune.identity.models import ApiToken, Team, TokenScope, User
 from opportune.leads.models import Lead
 from opportune.opportunities.models import ContactRole, Opportunity, OpportunityHistory
 
@@ -216,7 +216,7 @@ def load_demo(
         progress("Saving...")
         _save(book, leads, deals, activities)
         quotas = set_quotas(world, deals)
-        _, token = ApiToken.issue(staff.admin, TOKEN_NAME)
+        _, token = ApiToken.issue(staff.admin, TOKEN_NAME, TokenScope.ADMIN)
     summary = (
         f"{len(staff.everyone)} users in {len(staff.teams)} teams, {len(leads):,} leads "
         f"({len(conversions):,} converted), {len(book.accounts):,} accounts, "

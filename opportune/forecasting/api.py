@@ -31,7 +31,7 @@ from .forecast import (
 )
 from .models import AdjustmentQuerySet, ForecastAdjustment, Quota, QuotaQuerySet
 from .periods import current_period, period_range
-from .prediction import predicted_forecast
+from .prediction import SIMULATIONS, predicted_forecast, require_horizon
 from .schemas import AdjustmentIn, QuotaIn
 from .services import adjust_forecast, set_quota
 
@@ -310,11 +310,16 @@ def recent_quarters(params: RangeParams, count: int = 4) -> list[FiscalPeriod]:
     return period_range(now.shifted(1 - count).key, now.key)
 
 
+# Simulating costs simulations x open deals x periods; the forecast page itself simulates
+# SIMULATIONS (2,000) times over four quarters. The horizon cap: prediction.require_horizon.
+MAX_SIMULATIONS = SIMULATIONS
+
+
 class PredictedParams(RangeParams):
     as_of: dt.date | None = Field(
         None, description="Learn from the history up to this day, included; now if absent."
     )
-    simulations: int = Field(2000, ge=100, le=20000)
+    simulations: int = Field(2000, ge=100, le=MAX_SIMULATIONS)
 
 
 class PredictionOut(Schema):
@@ -345,6 +350,7 @@ class PredictedOut(Schema):
 def get_predicted(request: HttpRequest, params: Query[PredictedParams]) -> dict[str, Any]:
     if params.period:
         periods = period_range(params.period, params.to)
+        require_horizon(periods)
     else:
         now = current_period(today=params.as_of)
         periods = period_range(now.key, now.shifted(3).key)

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from opportune.errors import field_error
 from opportune.fiscal import FiscalPeriod, start_month_setting
 from opportune.identity.models import User
 
@@ -56,6 +57,8 @@ ARRIVAL_WINDOW_DAYS = 91
 MIN_ARRIVAL_WINDOW_DAYS = 28
 RECENT_WON_DAYS = 182
 SIMULATIONS = 2000
+# The most months one prediction covers (8 quarters): the API and the page refuse more.
+MAX_HORIZON_MONTHS = 24
 CALIBRATION_PERIODS = 4
 MIN_CALIBRATION_ERRORS = 3
 MIN_CLOSED_TO_LEARN = 30
@@ -427,3 +430,16 @@ def predicted_forecast(
     model = learn(found, moment)
     errors = past_errors(timelines, stages, moment, periods[0])
     return model, predict_from(found, model, periods, simulations, errors=errors)
+
+
+def require_horizon(periods: list[FiscalPeriod]) -> None:
+    """Simulating costs simulations x open deals x periods: a range beyond
+    ``MAX_HORIZON_MONTHS`` is refused (422 on ``to``)."""
+    first, last = periods[0].start, periods[-1].end
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    if months > MAX_HORIZON_MONTHS:
+        raise field_error(
+            "to",
+            f"Predict at most {MAX_HORIZON_MONTHS} months ({MAX_HORIZON_MONTHS // 3} quarters) "
+            f"at once; this range covers {months}.",
+        )

@@ -43,7 +43,7 @@ from .analytics import (
 from .asof import pipeline_as_of, pipeline_changes
 from .forecast import forecast_for
 from .periods import current_period, period_from, period_range
-from .prediction import predicted_forecast
+from .prediction import predicted_forecast, require_horizon
 from .schemas import AdjustmentIn, QuotaIn
 from .services import adjust_forecast, managed_team_ids, set_quota
 from .tables import FORECAST_HEADERS, Table, forecast_rows
@@ -197,7 +197,12 @@ def predicted_page(request: AuthedRequest) -> HttpResponse:
     _require_opportunities(user)
     as_of, date_error = _date(request, "as_of", timezone.localdate())
     start = current_period(today=as_of)
-    periods, error = _periods(request, period_range(start.key, start.shifted(3).key))
+    default = period_range(start.key, start.shifted(3).key)
+    periods, error = _periods(request, default)
+    try:
+        require_horizon(periods)
+    except DomainError as refused:
+        periods, error = default, refused.detail
     model, predictions = predicted_forecast(user, periods, as_of)
     headers = ["period", "already won", "from the pipeline", "from new deals", "expected"]
     headers += ["low (10%)", "median", "high (90%)", "open deals"]

@@ -18,5 +18,7 @@ class TeamAdmin(admin.ModelAdmin[Team]):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
-    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked")
-    readonly_fields = ("key_hash", "prefix", "created_at", "last_used_at")
+    list_display = (
+        "prefix", "user", "name", "scope", "expires_at", "last_used_at", "last_used_ip", "revoked"
+    )  # fmt: skip
+    readonly_fields = ("key_hash", "prefix", "created_at", "last_used_at", "last_used_ip")

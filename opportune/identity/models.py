@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
@@ -65,6 +66,15 @@ class User(AbstractUser):
         return self.role == Role.ADMIN or self.is_superuser
 
 
+class TokenScope(models.TextChoices):
+    """What a token may do: ``read`` only reads (GET); ``write`` does what its user may;
+    ``admin`` also manages other users' tokens (admins only)."""
+
+    READ = "read", "Read"
+    WRITE = "write", "Read and write"
+    ADMIN = "admin", "Admin"
+
+
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -78,13 +88,34 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=12)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Refused from then on; empty: never expires."
+    )
+    scope = models.CharField(max_length=10, choices=TokenScope.choices, default=TokenScope.WRITE)
     revoked = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
 
+    def has_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
     @classmethod
-    def issue(cls, user: User, name: str = "") -> tuple[ApiToken, str]:
+    def issue(
+        cls,
+        user: User,
+        name: str = "",
+        scope: str = TokenScope.WRITE,
+        expires_at: datetime | None = None,
+    ) -> tuple[ApiToken, str]:
         raw = "opp_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, key_hash=hash_token(raw), prefix=raw[:12])
+        token = cls.objects.create(
+            user=user,
+            name=name,
+            key_hash=hash_token(raw),
+            prefix=raw[:12],
+            scope=scope,
+            expires_at=expires_at,
+        )
         return token, raw

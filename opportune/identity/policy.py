@@ -38,7 +38,7 @@ from django.http import Http404
 
 from opportune.errors import NotAllowed, field_error
 
-from .models import Role, User
+from .models import ApiToken, Role, TokenScope, User
 
 if TYPE_CHECKING:
     from opportune.leads.models import QualificationPolicy
@@ -319,3 +319,36 @@ def may_manage(user: User, subject: User | None, managed_team_ids: set[int]) -> 
     if subject.team_id not in managed_team_ids:
         return NOT_YOUR_TEAM
     return None
+
+
+# --- API tokens ------------------------------------------------------------------------
+# A token acts as its user, narrowed by its scope: ``read`` tokens only read. Managing other
+# users' tokens takes an admin acting in person (web, CLI) or through an ``admin`` token.
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def scope_refusal(scope: str, method: str) -> str | None:
+    """Why a token of this scope may not make a request with this HTTP method; None if it may."""
+    if scope == TokenScope.READ and method.upper() not in SAFE_METHODS:
+        return "This token's scope is read: it may only read."
+    return None
+
+
+def manages_all_tokens(user: User, scope: str | None = None) -> bool:
+    """Whether the user sees and revokes every user's tokens (``scope``: the token the request
+    came with; None in person)."""
+    return user.is_active and user.is_admin and scope in (None, TokenScope.ADMIN)
+
+
+def visible_tokens(user: User, scope: str | None = None) -> QuerySet[ApiToken]:
+    """The tokens the user may list and revoke: their own, or everyone's for admins."""
+    tokens = ApiToken.objects.select_related("user")
+    return tokens if manages_all_tokens(user, scope) else tokens.filter(user=user)
+
+
+def require_token_scope(user: User, scope: str, acting_scope: str | None = None) -> None:
+    """Everyone issues read and write tokens for themselves; admin tokens only admins, in
+    person or with an admin token (a lesser token does not mint a greater one)."""
+    if scope == TokenScope.ADMIN and not manages_all_tokens(user, acting_scope):
+        raise NotAllowed("Only admins, in person or with an admin token, issue admin tokens.")

@@ -1,5 +1,5 @@
-"""Request-wide answers: an expired session's htmx request goes to the login page, and a
-refusal by the access policy is a 403 page."""
+"""Request-wide answers: an expired session's htmx request goes to the login page, a
+refusal by the access policy is a 403 page, and every response carries the CSP."""
 
 from __future__ import annotations
 
@@ -48,3 +48,16 @@ class RefusalsAsForbidden:
         if isinstance(exception, NotAllowed):
             return permission_denied(request, PermissionDenied(exception.detail))
         return None
+
+
+def content_security_policy(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """Every response carries ``settings.CONTENT_SECURITY_POLICY`` (unless a view set its own)."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
+
+    return middleware

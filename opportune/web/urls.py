@@ -25,4 +25,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("imports/", include("opportune.imports.urls")),
     path("", include("opportune.forecasting.urls")),
     path("", include("opportune.audit.urls")),
+    path("", include("opportune.identity.urls")),
 ]

@@ -52,6 +52,12 @@ def _import_job(company: Company, built: dict[str, Any]) -> int:
     return create_job(company.alice, "leads", path, "leads.csv", dry_run=True).pk
 
 
+def _api_token(company: Company, built: dict[str, Any]) -> int:
+    from opportune.identity.models import ApiToken
+
+    return ApiToken.issue(company.alice, "alice's laptop")[0].pk
+
+
 RECORD_BUILDERS: dict[str, Builder] = {
     "lead_id": _lead,
     "opportunity_id": _opportunity,
@@ -60,6 +66,7 @@ RECORD_BUILDERS: dict[str, Builder] = {
     "activity_id": _activity,
     "merge_id": _merge,
     "job_id": _import_job,
+    "token_id": _api_token,
 }
 
 

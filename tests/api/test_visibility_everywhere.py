@@ -92,6 +92,7 @@ LISTS = {
     "/api/v1/opportunities": "opportunity_id",
     "/api/v1/activities": "activity_id",
     "/api/v1/imports": "job_id",
+    "/api/v1/tokens": "token_id",
     "/api/v1/exports/leads": "lead_id",
     "/api/v1/exports/accounts": "account_id",
     "/api/v1/exports/contacts": "contact_id",

@@ -57,6 +57,7 @@ PAGE_RECORDS: dict[str, str] = {
     **{f"audit:delete_{kind}": f"{kind}_id" for kind in RECORD_KINDS},
     "audit:restore": "<binned kind>",  # a record in the recycle bin, by its ``kind``
     "audit:purge": "<binned kind>",
+    "identity:revoke_token": "token_id",
 }
 # Pages naming configuration, not a record anyone owns: refused (403) to roles that may
 # not configure it, never hidden.

@@ -113,6 +113,12 @@
     box.querySelectorAll(":scope > [data-record-panel]").forEach((p) => { p.hidden = p.dataset.recordPanel !== tab.dataset.recordTab; });
   });
 
+  // A select whose options are addresses goes there (the pipeline switch).
+  document.addEventListener("change", (event) => {
+    const select = event.target.closest("select[data-navigate]");
+    if (select) window.location = select.value;
+  });
+
   // Mobile navigation.
   document.addEventListener("click", (event) => {
     const button = event.target.closest(".menu-toggle");
