@@ -6,6 +6,10 @@ into row-level reports. Field errors are keyed by the field name the caller used
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class DomainError(Exception):
     status = 422
@@ -36,6 +40,13 @@ class ConfigurationMissing(DomainError):
 
     status = 409
     title = "Opportune's configuration is incomplete"
+
+    @classmethod
+    def unless(cls, found: T | None, missing: str) -> T:
+        """``found``, the configured record, or this error saying what an admin must set."""
+        if found is None:
+            raise cls(missing)
+        return found
 
 
 class NotAllowed(DomainError):

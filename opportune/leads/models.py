@@ -113,22 +113,18 @@ class LeadStatus(models.Model):
     @classmethod
     def default(cls) -> LeadStatus:
         """The status new leads get (exactly one, by a constraint)."""
-        status = cls.objects.filter(is_default=True).first()
-        if status is None:
-            raise ConfigurationMissing(
-                "No lead status is marked as the default: an admin must mark one."
-            )
-        return status
+        return ConfigurationMissing.unless(
+            cls.objects.filter(is_default=True).first(),
+            "No lead status is marked as the default: an admin must mark one.",
+        )
 
     @classmethod
     def converted(cls) -> LeadStatus:
         """The status conversion sets (exactly one, by a constraint)."""
-        status = cls.objects.filter(is_converted=True).first()
-        if status is None:
-            raise ConfigurationMissing(
-                "No lead status is marked as converted: an admin must mark one."
-            )
-        return status
+        return ConfigurationMissing.unless(
+            cls.objects.filter(is_converted=True).first(),
+            "No lead status is marked as converted: an admin must mark one.",
+        )
 
     @property
     def requires_reason(self) -> bool:

@@ -50,18 +50,16 @@ class Pipeline(models.Model):
 
     @classmethod
     def default(cls) -> Pipeline:
-        pipeline = cls.objects.filter(is_default=True).first()
-        if pipeline is None:
-            raise ConfigurationMissing(
-                "No pipeline is marked as the default: an admin must mark one in the settings."
-            )
-        return pipeline
+        return ConfigurationMissing.unless(
+            cls.objects.filter(is_default=True).first(),
+            "No pipeline is marked as the default: an admin must mark one in the settings.",
+        )
 
     def first_open_stage(self) -> Stage:
-        stage = self.stages.filter(is_closed=False, is_active=True).order_by("order", "pk").first()
-        if stage is None:
-            raise ConfigurationMissing(f"The pipeline '{self.key}' has no active open stage.")
-        return stage
+        return ConfigurationMissing.unless(
+            self.stages.filter(is_closed=False, is_active=True).order_by("order", "pk").first(),
+            f"The pipeline '{self.key}' has no active open stage.",
+        )
 
 
 class Stage(models.Model):
