@@ -11,14 +11,34 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from opportune.errors import DomainError
 from opportune.identity.auth import BearerToken
-from opportune.schemas import field_errors
+from opportune.schemas import NUL_MESSAGE, field_errors, has_nul
 
 PROBLEM_TYPE = "about:blank"
+
+
+class TextParser(Parser):
+    """Query and form parameters are refused with a NUL character, as body fields are
+    (``InputSchema``): PostgreSQL cannot store one, and no one types it."""
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        source = "query" if data is request.GET else "form"
+        errors = [
+            {"loc": (source, name), "msg": NUL_MESSAGE, "type": "value_error"}
+            for name in data
+            if has_nul(name) or any(has_nul(value) for value in data.getlist(name))
+        ]
+        if errors:
+            raise ValidationError(errors)
+        return super().parse_querydict(data, list_fields, request)
 
 
 api = NinjaAPI(
@@ -30,6 +50,7 @@ api = NinjaAPI(
     auth=BearerToken(),
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=TextParser(),
 )
 
 

@@ -53,10 +53,21 @@ class BooleanFilter(df.BooleanFilter):
     field_class = StrictBooleanField
 
 
+# The largest id a database column holds (64-bit): SQLite cannot even compare a larger one.
+MAX_ID = 2**63 - 1
+
+
+class IdField(forms.IntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", -MAX_ID - 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
 class IdFilter(df.Filter):
     """A record id (an integer), e.g. ``owner_id``, ``account_id``."""
 
-    field_class = forms.IntegerField
+    field_class = IdField
 
 
 class OwnerFilter(df.ChoiceFilter):
