@@ -89,7 +89,7 @@ class OwnerOut(Schema):
     adjustments: list[AdjustmentOut]
 
 
-class TeamOut(Schema):
+class ForecastTeamOut(Schema):
     team_id: int
     name: str
     manager_id: int | None
@@ -98,7 +98,7 @@ class TeamOut(Schema):
     attainment: Decimal | None
     adjusted: AdjustedOut
     members: list[OwnerOut]
-    teams: list[TeamOut]
+    teams: list[ForecastTeamOut]
 
 
 class PeriodFiguresOut(Schema):
@@ -115,7 +115,7 @@ class ForecastOut(Schema):
     quota: Decimal | None
     attainment: Decimal | None
     adjusted: AdjustedOut
-    teams: list[TeamOut]
+    teams: list[ForecastTeamOut]
     unassigned: list[OwnerOut] = Field(description="owners in no team, and unowned deals")
     by_period: list[PeriodFiguresOut]
 

@@ -1,0 +1,41 @@
+"""The OpenAPI document describes the API truthfully: each schema name is one class."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any, get_args
+
+from pydantic import BaseModel
+
+from opportune.api import api
+
+
+def _models_in(annotation: Any, seen: set[type[BaseModel]]) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in seen:
+            return
+        seen.add(annotation)
+        yield annotation
+        for field in annotation.model_fields.values():
+            yield from _models_in(field.annotation, seen)
+    for argument in get_args(annotation):
+        yield from _models_in(argument, seen)
+
+
+def _operation_models() -> Iterator[type[BaseModel]]:
+    seen: set[type[BaseModel]] = set()
+    for router in api._get_bound_routers():  # how Ninja itself walks them for the document
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                for model in [*operation.models, *operation.response_models.values()]:
+                    yield from _models_in(model, seen)
+
+
+def test_every_schema_name_in_the_openapi_document_comes_from_one_class() -> None:
+    classes: dict[str, set[str]] = defaultdict(set)
+    for model in _operation_models():
+        classes[model.__name__].add(f"{model.__module__}.{model.__qualname__}")
+    components = api.get_openapi_schema()["components"]["schemas"]
+    shared = {name: sorted(classes[name]) for name in components if len(classes[name]) > 1}
+    assert shared == {}, "rename one of each: two classes share a schema name"
