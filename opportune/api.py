@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 
 from opportune.errors import DomainError
@@ -41,7 +42,77 @@ class TextParser(Parser):
         return super().parse_querydict(data, list_fields, request)
 
 
-api = NinjaAPI(
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `errors` maps each offending field to its messages.",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "required": ["type", "title", "status"],
+}
+
+ERROR_DESCRIPTIONS = {
+    400: "The body is not valid JSON",
+    401: "No valid token (Authorization: Bearer <token>)",
+    403: "The user may not do this",
+    404: "No such record, or it is not visible to you",
+    409: "The request conflicts with the record's state, or other records refer to it",
+    413: "The body is too large",
+    422: "Invalid input: the problem's errors name each field or parameter",
+    429: "Too many requests; retry later",
+}
+WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+
+def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
+    """The error statuses an operation can answer, from what it takes: every one may be
+    refused as invalid (422) or name no visible record or kind (404); a token can be
+    missing (401) and a role refused (403); a body can be malformed (400); a write can
+    conflict (409); the public web-to-lead form limits body size (413) and rate (429)."""
+    statuses = {404, 422}
+    if operation.get("security"):
+        statuses |= {401, 403}
+    else:
+        statuses |= {400, 413, 429}  # it reads its body itself, JSON or a form
+    if "requestBody" in operation:
+        statuses.add(400)
+    if method in WRITE_METHODS:
+        statuses.add(409)
+    return sorted(statuses)
+
+
+class OpportuneAPI(NinjaAPI):
+    """Ninja, with the problem responses every operation can answer in its OpenAPI document
+    (declared here once instead of on each route)."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema["components"]["schemas"]["Problem"] = PROBLEM_SCHEMA
+        problem_content = {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status in error_statuses(method, operation):
+                    responses.setdefault(
+                        status,
+                        {"description": ERROR_DESCRIPTIONS[status], "content": problem_content},
+                    )
+        return schema
+
+
+api = OpportuneAPI(
     title="Opportune API",
     version="1",
     description="Leads, conversion, opportunities and their stages. "

@@ -39,3 +39,24 @@ def test_every_schema_name_in_the_openapi_document_comes_from_one_class() -> Non
     components = api.get_openapi_schema()["components"]["schemas"]
     shared = {name: sorted(classes[name]) for name in components if len(classes[name]) > 1}
     assert shared == {}, "rename one of each: two classes share a schema name"
+
+
+def test_every_operation_declares_the_problems_it_can_answer() -> None:
+    missing = {}
+    for path, operations in api.get_openapi_schema()["paths"].items():
+        for method, operation in operations.items():
+            expected = {404, 422} | ({401, 403} if operation.get("security") else {413, 429})
+            if "requestBody" in operation:
+                expected.add(400)
+            if method != "get":
+                expected.add(409)
+            responses = operation["responses"]
+            lacking = sorted(expected - set(responses))
+            wrong = [
+                status
+                for status in expected & set(responses)
+                if "application/problem+json" not in responses[status].get("content", {})
+            ]
+            if lacking or wrong:
+                missing[f"{method.upper()} {path}"] = (lacking, wrong)
+    assert missing == {}
