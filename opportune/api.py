@@ -12,6 +12,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
@@ -222,3 +223,10 @@ def _register_routers() -> None:
 
 
 _register_routers()
+
+
+@csrf_exempt  # like every API endpoint: a bearer token, no cookie to protect
+def unknown_path(request: HttpRequest) -> HttpResponse:
+    """A path under /api/v1/ that names no endpoint (``/leads/abc``): a problem document, as
+    every other API answer is, not the web UI's HTML page."""
+    return problem(request, 404, "Not found", "No such endpoint or record.")

@@ -1,13 +1,15 @@
-"""The OpenAPI document describes the API truthfully: each schema name is one class."""
+"""The OpenAPI document describes the API truthfully: each schema name is one class, every
+operation declares the problems it answers, and no path under the API answers HTML."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, get_args
 
 from pydantic import BaseModel
 
+from conftest import Company
 from opportune.api import api
 
 
@@ -60,3 +62,18 @@ def test_every_operation_declares_the_problems_it_can_answer() -> None:
             if lacking or wrong:
                 missing[f"{method.upper()} {path}"] = (lacking, wrong)
     assert missing == {}
+
+
+def test_a_path_under_the_api_that_names_no_endpoint_is_a_404_problem(
+    company: Company, api: Callable
+) -> None:
+    client = api(company.alice)
+    client.client.raise_request_exception = False
+    client.client.handler.enforce_csrf_checks = True  # API clients send no CSRF token
+    for response in (
+        client.get("/api/v1/leads/null,null"),
+        client.delete("/api/v1/leads/null,null"),
+        client.post("/api/v1/no-such-endpoint", {}),
+    ):
+        assert response.status_code == 404, response.content
+        assert response["Content-Type"] == "application/problem+json"
