@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from opportune.schemas import Flag, InputSchema
+from opportune.schemas import InputSchema
 
 Kind = Literal["task", "call", "meeting", "email", "note"]
 
@@ -19,7 +19,7 @@ class ActivityChanges(InputSchema):
     due_date: dt.date | None = None
     start_at: dt.datetime | None = None
     end_at: dt.datetime | None = None
-    is_done: Flag = None
+    is_done: bool | None = None
     owner_id: int | None = None
     lead_id: int | None = None
     account_id: int | None = None
