@@ -15,7 +15,7 @@ from .endpoints import Endpoint, authenticated_endpoints, body_properties, query
 from .records import alices_records
 
 JSON_WRITES = [e for e in authenticated_endpoints() if e.body_type == "application/json"]
-BEYOND_64_BITS = [str(2**63), str(2**70), "99999999999999999999"]
+BEYOND_64_BITS = [str(2**63), "99999999999999999999"]
 
 
 def _fields(of_type: str) -> list[tuple[Endpoint, str]]:
@@ -90,12 +90,11 @@ def test_an_id_filter_beyond_64_bits_is_a_422_naming_it(
 
 
 @pytest.mark.parametrize("endpoint", [e for e in authenticated_endpoints() if e.params], ids=_id)
-@pytest.mark.parametrize("value", BEYOND_64_BITS)
 def test_a_path_id_beyond_64_bits_names_no_record(
-    company: Company, api: Callable, endpoint: Endpoint, value: str
+    company: Company, api: Callable, endpoint: Endpoint
 ) -> None:
     client = api(company.ada)
     client.client.raise_request_exception = False
-    url = endpoint.url(**{name: value for name in endpoint.params})
+    url = endpoint.url(**{name: "99999999999999999999" for name in endpoint.params})
     response = getattr(client.client, endpoint.method)(url, content_type="application/json")
     assert response.status_code in {404, 422}, f"{endpoint}: {response.content!r}"
