@@ -6,6 +6,8 @@ member mapping each offending field to its messages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -190,6 +192,23 @@ def _does_not_exist(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(ProtectedError)
 def _protected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem(request, 409, "Conflict", "Other records still refer to this one.")
+
+
+def refuse_nul_in_path(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A text path parameter (``/pipelines/{key}``) with a NUL character is a 422 naming it,
+    as a query, form or body field is (``TextParser``, ``InputSchema``)."""
+
+    @wraps(view)
+    def refusing(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        errors = {name: [NUL_MESSAGE] for name, value in kwargs.items() if has_nul(value)}
+        if errors:
+            return problem(request, 422, "Invalid input", "Some fields are invalid.", errors)
+        return view(request, *args, **kwargs)
+
+    return refusing
+
+
+api.add_decorator(refuse_nul_in_path, mode="view")
 
 
 def _register_routers() -> None:

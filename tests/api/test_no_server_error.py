@@ -98,3 +98,16 @@ def test_a_path_id_beyond_64_bits_names_no_record(
     url = endpoint.url(**{name: "99999999999999999999" for name in endpoint.params})
     response = getattr(client.client, endpoint.method)(url, content_type="application/json")
     assert response.status_code in {404, 422}, f"{endpoint}: {response.content!r}"
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/pipelines/sa%00les", "/api/v1/web-to-lead/con%00tact"], ids=str
+)
+def test_a_text_path_parameter_with_a_nul_character_is_refused_naming_it(
+    company: Company, api: Callable, url: str
+) -> None:
+    client = api(company.alice)
+    client.client.raise_request_exception = False
+    response = client.get(url) if "pipelines" in url else client.post(url, {"last_name": "X"})
+    assert response.status_code == 422, response.content
+    assert set(response.json()["errors"]) & {"key", "form_key"}
