@@ -28,6 +28,7 @@ from opportune.identity import forms as identity_forms
 from opportune.identity.auth import actor
 from opportune.identity.models import User
 from opportune.paging import ListParams, keyset_page
+from opportune.schemas import MAX_ID
 
 # Parameters a list takes besides its filters (paging and sort); exports ignore paging.
 PAGING_PARAMS = frozenset({"limit", "cursor", "sort"})
@@ -51,10 +52,6 @@ class StrictBooleanField(forms.Field):
 
 class BooleanFilter(df.BooleanFilter):
     field_class = StrictBooleanField
-
-
-# The largest id a database column holds (64-bit): SQLite cannot even compare a larger one.
-MAX_ID = 2**63 - 1
 
 
 class IdField(forms.IntegerField):

@@ -141,6 +141,21 @@ Country = Annotated[str | None, Field(max_length=80), AfterValidator(_country)]
 
 
 NUL_MESSAGE = "Null characters are not allowed."
+# The largest integer (an id) a database column holds: SQLite cannot even compare a larger one.
+MAX_ID = 2**63 - 1
+# A record id given as input: beyond 64 bits it is a 422 naming it, not a database error.
+RecordId = Annotated[int, Field(ge=-MAX_ID - 1, le=MAX_ID)]
+
+
+def too_big(value: object) -> bool:
+    """Whether an integer here, or in a list or dict here, does not fit in 64 bits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return not -MAX_ID - 1 <= value <= MAX_ID
+    if isinstance(value, dict):
+        return any(too_big(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(too_big(item) for item in value)
+    return False
 
 
 def has_nul(value: object) -> bool:
@@ -157,7 +172,8 @@ def has_nul(value: object) -> bool:
 
 class InputSchema(BaseModel):
     """Input is strict about unknown fields: a misspelt field is an error, not silently lost;
-    and no text holds a NUL character (the same words as Django's forms)."""
+    no text holds a NUL character (the same words as Django's forms) and no number is
+    beyond what a database column holds."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -166,6 +182,13 @@ class InputSchema(BaseModel):
     def _no_nul(cls, value: object) -> object:
         if has_nul(value):
             raise ValueError(NUL_MESSAGE)
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_a_column(cls, value: object) -> object:
+        if too_big(value):
+            raise ValueError(f"At most {MAX_ID}.")
         return value
 
 

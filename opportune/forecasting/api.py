@@ -19,6 +19,7 @@ from opportune.errors import field_error
 from opportune.fiscal import FiscalPeriod
 from opportune.identity.auth import actor
 from opportune.identity.models import Team
+from opportune.schemas import RecordId
 
 from .forecast import (
     CATEGORIES,
@@ -231,7 +232,7 @@ class QuotaOut(Schema):
 class InputFilters(Schema):
     period: str | None = Field(None, max_length=12, description="Only within this period.")
     to: str | None = Field(None, max_length=12)
-    user_id: int | None = None
+    user_id: RecordId | None = None
 
 
 def _within(found, filters: InputFilters):  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ file handling has its own tests in opportune/imports.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -34,7 +35,8 @@ from opportune.identity.models import ApiToken, User
 
 from .records import alices_records
 
-EXAMPLES_PER_OPERATION = 15
+# More for a deeper run by hand: OPPORTUNE_FUZZ_EXAMPLES=200 pytest tests/api/test_fuzz.py
+EXAMPLES_PER_OPERATION = int(os.environ.get("OPPORTUNE_FUZZ_EXAMPLES", "15"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

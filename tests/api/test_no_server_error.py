@@ -111,3 +111,33 @@ def test_a_text_path_parameter_with_a_nul_character_is_refused_naming_it(
     response = client.get(url) if "pipelines" in url else client.post(url, {"last_name": "X"})
     assert response.status_code == 422, response.content
     assert set(response.json()["errors"]) & {"key", "form_key"}
+
+
+def _id_inputs() -> list[tuple[Endpoint, str, str]]:
+    """Integer query parameters (besides the lists' string filters) and body fields."""
+    found = []
+    for endpoint in authenticated_endpoints():
+        for parameter in query_parameters(endpoint):
+            if parameter.get("schema", {}).get("type") == "integer" or any(
+                option.get("type") == "integer" for option in parameter["schema"].get("anyOf", [])
+            ):
+                found.append((endpoint, "query", parameter["name"]))
+        for name in body_properties(endpoint):
+            if name.endswith("_id") and endpoint.body_type == "application/json":
+                found.append((endpoint, "body", name))
+    return found
+
+
+@pytest.mark.parametrize(("endpoint", "where", "name"), _id_inputs(), ids=_id)
+def test_an_id_beyond_64_bits_in_a_query_or_a_body_is_a_422_naming_it(
+    company: Company, api: Callable, endpoint: Endpoint, where: str, name: str
+) -> None:
+    client = api(company.ada)
+    client.client.raise_request_exception = False
+    url = endpoint.url(**alices_records(company))
+    if where == "query":
+        response = client.client.generic(endpoint.method.upper(), f"{url}?{name}={2**70}")
+    else:
+        response = getattr(client, endpoint.method)(url, {name: 2**70})
+    assert response.status_code == 422, f"{endpoint} {name}: {response.content!r}"
+    assert name in response.json()["errors"]
