@@ -6,23 +6,117 @@ member mapping each offending field to its messages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
+from ninja.parser import Parser
 
 from opportune.errors import DomainError
 from opportune.identity.auth import BearerToken
 from opportune.identity.throttling import ApiRateThrottle
-from opportune.schemas import field_errors
+from opportune.schemas import NUL_MESSAGE, field_errors, has_nul
 
 PROBLEM_TYPE = "about:blank"
 
 
-api = NinjaAPI(
+class TextParser(Parser):
+    """Query and form parameters are refused with a NUL character, as body fields are
+    (``InputSchema``): PostgreSQL cannot store one, and no one types it."""
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        source = "query" if data is request.GET else "form"
+        errors = [
+            {"loc": (source, name), "msg": NUL_MESSAGE, "type": "value_error"}
+            for name in data
+            if has_nul(name) or any(has_nul(value) for value in data.getlist(name))
+        ]
+        if errors:
+            raise ValidationError(errors)
+        return super().parse_querydict(data, list_fields, request)
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `errors` maps each offending field to its messages.",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "required": ["type", "title", "status"],
+}
+
+ERROR_DESCRIPTIONS = {
+    400: "The body is not valid JSON",
+    401: "No valid token (Authorization: Bearer <token>)",
+    403: "The user may not do this",
+    404: "No such record, or it is not visible to you",
+    409: "The request conflicts with the record's state, or other records refer to it",
+    413: "The body is too large",
+    422: "Invalid input: the problem's errors name each field or parameter",
+    429: "Too many requests; retry later",
+}
+WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+
+def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
+    """The error statuses an operation can answer, from what it takes: every one may be
+    refused as invalid (422) or name no visible record or kind (404); a token can be
+    missing (401) and a role refused (403); a body can be malformed (400); a write can
+    conflict (409); the public web-to-lead form limits body size (413) and rate (429)."""
+    statuses = {404, 422}
+    if operation.get("security"):
+        statuses |= {401, 403}
+    else:
+        statuses |= {400, 413, 429}  # it reads its body itself, JSON or a form
+    if "requestBody" in operation:
+        statuses.add(400)
+    if method in WRITE_METHODS:
+        statuses.add(409)
+    return sorted(statuses)
+
+
+class OpportuneAPI(NinjaAPI):
+    """Ninja, with the problem responses every operation can answer in its OpenAPI document
+    (declared here once instead of on each route)."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema["components"]["schemas"]["Problem"] = PROBLEM_SCHEMA
+        problem_content = {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status in error_statuses(method, operation):
+                    responses.setdefault(
+                        status,
+                        {"description": ERROR_DESCRIPTIONS[status], "content": problem_content},
+                    )
+        return schema
+
+
+api = OpportuneAPI(
     title="Opportune API",
     version="1",
     description="Leads, conversion, opportunities and their stages. "
@@ -32,6 +126,7 @@ api = NinjaAPI(
     throttle=ApiRateThrottle(),
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=TextParser(),
 )
 
 
@@ -101,6 +196,23 @@ def _protected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem(request, 409, "Conflict", "Other records still refer to this one.")
 
 
+def refuse_nul_in_path(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A text path parameter (``/pipelines/{key}``) with a NUL character is a 422 naming it,
+    as a query, form or body field is (``TextParser``, ``InputSchema``)."""
+
+    @wraps(view)
+    def refusing(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        errors = {name: [NUL_MESSAGE] for name, value in kwargs.items() if has_nul(value)}
+        if errors:
+            return problem(request, 422, "Invalid input", "Some fields are invalid.", errors)
+        return view(request, *args, **kwargs)
+
+    return refusing
+
+
+api.add_decorator(refuse_nul_in_path, mode="view")
+
+
 def _register_routers() -> None:
     from opportune.accounts.api import accounts_router, contacts_router
     from opportune.activities.api import router as activities_router
@@ -132,3 +244,10 @@ def _register_routers() -> None:
 
 
 _register_routers()
+
+
+@csrf_exempt  # like every API endpoint: a bearer token, no cookie to protect
+def unknown_path(request: HttpRequest) -> HttpResponse:
+    """A path under /api/v1/ that names no endpoint (``/leads/abc``): a problem document, as
+    every other API answer is, not the web UI's HTML page."""
+    return problem(request, 404, "Not found", "No such endpoint or record.")

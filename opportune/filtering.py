@@ -28,6 +28,7 @@ from opportune.identity import forms as identity_forms
 from opportune.identity.auth import actor
 from opportune.identity.models import User
 from opportune.paging import ListParams, keyset_page
+from opportune.schemas import MAX_ID
 
 # Parameters a list takes besides its filters (paging and sort); exports ignore paging.
 PAGING_PARAMS = frozenset({"limit", "cursor", "sort"})
@@ -53,10 +54,17 @@ class BooleanFilter(df.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class IdField(forms.IntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", -MAX_ID - 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
 class IdFilter(df.Filter):
     """A record id (an integer), e.g. ``owner_id``, ``account_id``."""
 
-    field_class = forms.IntegerField
+    field_class = IdField
 
 
 class OwnerFilter(df.ChoiceFilter):

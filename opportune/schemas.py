@@ -10,7 +10,15 @@ from typing import Annotated, Any
 import pycountry
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator, RegexValidator
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
 
 def _eager(pattern: re.Pattern[str]) -> re.Pattern[str]:
@@ -132,10 +140,67 @@ def country_name(code: str) -> str:
 Country = Annotated[str | None, Field(max_length=80), AfterValidator(_country)]
 
 
+NUL_MESSAGE = "Null characters are not allowed."
+# The largest integer (an id) a database column holds: SQLite cannot even compare a larger one.
+MAX_ID = 2**63 - 1
+# A record id given as input: beyond 64 bits it is a 422 naming it, not a database error.
+RecordId = Annotated[int, Field(ge=-MAX_ID - 1, le=MAX_ID)]
+
+
+def too_big(value: object) -> bool:
+    """Whether an integer here, or in a list or dict here, does not fit in 64 bits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return not -MAX_ID - 1 <= value <= MAX_ID
+    if isinstance(value, dict):
+        return any(too_big(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(too_big(item) for item in value)
+    return False
+
+
+def has_nul(value: object) -> bool:
+    """Whether a NUL character is in this text, or in any text inside this list or dict
+    (PostgreSQL cannot store one in a text column)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(item) for item in value)
+    return False
+
+
 class InputSchema(BaseModel):
-    """Input is strict about unknown fields: a misspelt field is an error, not silently lost."""
+    """Input is strict about unknown fields: a misspelt field is an error, not silently lost;
+    no text holds a NUL character (the same words as Django's forms) and no number is
+    beyond what a database column holds."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if has_nul(value):
+            raise ValueError(NUL_MESSAGE)
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_a_column(cls, value: object) -> object:
+        if too_big(value):
+            raise ValueError(f"At most {MAX_ID}.")
+        return value
+
+
+def _not_null(value: bool | None) -> bool | None:
+    # Runs only on a value the input gave: a left-out field keeps its default (None).
+    if value is None:
+        raise ValueError("This field may not be null.")
+    return value
+
+
+# A yes/no column (NOT NULL): an input may leave it out, but not give it as null.
+Flag = Annotated[bool | None, AfterValidator(_not_null), WithJsonSchema({"type": "boolean"})]
 
 
 def blank_strings(values: dict[str, Any], string_fields: set[str]) -> dict[str, Any]:

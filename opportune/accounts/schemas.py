@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from opportune.schemas import Country, Email, InputSchema
+from opportune.schemas import Country, Email, Flag, InputSchema
 
 
 class AccountChanges(InputSchema):
@@ -44,8 +44,8 @@ class ContactChanges(InputSchema):
     mailing_country: Country = None
     lead_source: str | None = Field(None, max_length=30)
     owner_id: int | None = None
-    do_not_call: bool | None = None
-    email_opt_out: bool | None = None
+    do_not_call: Flag = None
+    email_opt_out: Flag = None
 
 
 class ContactCreate(ContactChanges):

@@ -19,6 +19,7 @@ from opportune.errors import field_error
 from opportune.fiscal import FiscalPeriod
 from opportune.identity.auth import actor
 from opportune.identity.models import Team
+from opportune.schemas import RecordId
 
 from .forecast import (
     CATEGORIES,
@@ -89,7 +90,7 @@ class OwnerOut(Schema):
     adjustments: list[AdjustmentOut]
 
 
-class TeamOut(Schema):
+class ForecastTeamOut(Schema):
     team_id: int
     name: str
     manager_id: int | None
@@ -98,7 +99,7 @@ class TeamOut(Schema):
     attainment: Decimal | None
     adjusted: AdjustedOut
     members: list[OwnerOut]
-    teams: list[TeamOut]
+    teams: list[ForecastTeamOut]
 
 
 class PeriodFiguresOut(Schema):
@@ -115,7 +116,7 @@ class ForecastOut(Schema):
     quota: Decimal | None
     attainment: Decimal | None
     adjusted: AdjustedOut
-    teams: list[TeamOut]
+    teams: list[ForecastTeamOut]
     unassigned: list[OwnerOut] = Field(description="owners in no team, and unowned deals")
     by_period: list[PeriodFiguresOut]
 
@@ -234,7 +235,7 @@ Rows = TypeVar("Rows", QuotaQuerySet, AdjustmentQuerySet)
 class InputFilters(Schema):
     period: str | None = Field(None, max_length=12, description="Only within this period.")
     to: str | None = Field(None, max_length=12)
-    user_id: int | None = None
+    user_id: RecordId | None = None
 
 
 def _within(found: Rows, filters: InputFilters) -> Rows:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from opportune.schemas import Country, Email, InputSchema, Key
+from opportune.schemas import Country, Email, Flag, InputSchema, Key
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 Source = Literal[
@@ -53,15 +53,15 @@ class LeadChanges(InputSchema):
     rating: RatingValue | None = None
     owner_id: int | None = None
     description: str | None = None
-    do_not_call: bool | None = None
-    email_opt_out: bool | None = None
+    do_not_call: Flag = None
+    email_opt_out: Flag = None
     budget_amount: Money | None = None
-    budget_confirmed: bool | None = None
+    budget_confirmed: Flag = None
     decision_maker: str | None = Field(None, max_length=160)
     decision_maker_title: str | None = Field(None, max_length=128)
-    authority_confirmed: bool | None = None
+    authority_confirmed: Flag = None
     need_description: str | None = None
-    need_identified: bool | None = None
+    need_identified: Flag = None
     expected_purchase_date: dt.date | None = None
     disqualify_reason: str | None = Field(None, max_length=255)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from opportune.api import api
 
@@ -43,3 +44,25 @@ def endpoints() -> list[Endpoint]:
 
 def authenticated_endpoints() -> list[Endpoint]:
     return [e for e in endpoints() if not e.public]
+
+
+def openapi() -> dict[str, Any]:
+    return api.get_openapi_schema()
+
+
+def body_properties(endpoint: Endpoint) -> dict[str, dict[str, Any]]:
+    """The JSON body's properties as OpenAPI declares them ({} without a JSON body)."""
+    schema = openapi()
+    operation = schema["paths"][endpoint.path][endpoint.method]
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if not body:
+        return {}
+    ref = body["schema"].get("$ref", "")
+    declared = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]] if ref else body["schema"]
+    properties: dict[str, dict[str, Any]] = declared.get("properties", {})
+    return properties
+
+
+def query_parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
+    operation = openapi()["paths"][endpoint.path][endpoint.method]
+    return [p for p in operation.get("parameters", []) if p["in"] == "query"]
