@@ -23,6 +23,10 @@ The rules, by role:
 - **read_only**: reads what its team sees and changes nothing.
 - **everyone who writes** restores from the recycle bin what they own or deleted themselves;
   admins restore anything, and alone purge the bin at once.
+- **API tokens** narrow their user: a read token never writes; only an admin's admin-scoped
+  token manages other people's tokens.
+
+The same rules in PRODUCT.md's words, role by role and verb by verb: docs/access.md.
 
 Record states (a converted lead cannot be edited, a closed deal cannot be moved) are not
 access rules: the services refuse them as conflicts (409).
