@@ -196,7 +196,7 @@ def add_commands(commands: argparse._SubParsersAction[_Parser], command: Command
     )
     imports.add_argument("--match", help="update records matching on: email, external_id, name")
     imports.add_argument("--dry-run", action="store_true", help="report, write nothing")
-    imports.add_argument("--encoding", help="default: detected (utf-8, utf-8 with BOM, latin-1)")
+    imports.add_argument("--encoding", help="default: detected (utf-8, utf-16, cp1252, latin-1)")
     imports.add_argument("--user", help="import as this user (default: the first admin)")
     imports.add_argument("--errors", help="write every reported row to this CSV file")
     imports.add_argument("--quiet", action="store_true", help="no progress bar")

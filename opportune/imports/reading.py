@@ -22,7 +22,10 @@ csv.field_size_limit(MAX_FIELD_CHARS)
 
 
 class UnreadableFile(RuleViolation):
-    """The file is not a CSV text file this importer can read."""
+    """The file is not a CSV text file this importer can read (a 422 naming ``file``)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, {"file": [detail]})
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,15 @@ class Row:
     problem: str = ""  # set when the row could not be parsed
 
 
+# Bytes that cp1252 maps to printable characters (curly quotes, the euro sign, dashes) and
+# latin-1 to invisible C1 control characters; cp1252 leaves five of them undefined.
+_NOT_C1 = bytes(b for b in range(256) if not 0x80 <= b < 0xA0)
+_CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
+
+
 def detect_encoding(sample: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else Latin-1 (every byte is valid)."""
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252 when the sample holds
+    bytes 0x80-0x9F that it defines (a Windows export), else Latin-1 (every byte is valid)."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -50,8 +60,22 @@ def detect_encoding(sample: bytes) -> str:
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
     except UnicodeDecodeError:
+        c1 = sample.translate(None, _NOT_C1)
+        if c1 and not any(b in _CP1252_UNDEFINED for b in set(c1)):
+            return "cp1252"
         return "latin-1"
     return "utf-8"
+
+
+def check_encoding(name: str) -> str:
+    """The encoding given by the user, once Python knows it as a text encoding."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError as exc:
+        raise UnreadableFile(f"'{name}' is not an encoding this importer knows.") from exc
+    if not getattr(info, "_is_text_encoding", True):
+        raise UnreadableFile(f"'{name}' is not a text encoding.")
+    return name
 
 
 def sniff_delimiter(text: str) -> str:
@@ -71,7 +95,7 @@ def inspect(path: Path, encoding: str = "", delimiter: str = "") -> FileShape:
         sample = raw.read(SAMPLE_BYTES)
     if not sample.strip():
         raise UnreadableFile("The file is empty.")
-    encoding = encoding or detect_encoding(sample)
+    encoding = check_encoding(encoding) if encoding else detect_encoding(sample)
     try:
         text = sample.decode(encoding, errors="ignore" if len(sample) == SAMPLE_BYTES else "strict")
     except (UnicodeDecodeError, LookupError) as exc:

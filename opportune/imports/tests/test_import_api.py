@@ -135,3 +135,9 @@ def test_an_upload_is_queued_for_the_worker(
     task = DBTaskResult.objects.get()
     assert task.args_kwargs["args"] == [job_id]
     assert "run_import" in task.task_path
+
+
+def test_an_unknown_encoding_is_422_naming_the_file(company: Company) -> None:
+    response = _upload(_client(company.mark), "Last Name,Company\nLee,Acme\n", encoding="nope")
+    assert response.status_code == 422
+    assert "'nope' is not an encoding" in response.json()["errors"]["file"][0]

@@ -75,3 +75,14 @@ def test_export_writes_the_visible_filtered_leads(company: Company, tmp_path: Pa
     text = out.read_text(encoding="utf-8-sig")
     assert "Webby" in text
     assert "Eventful" not in text
+
+
+def test_an_unknown_encoding_exits_1_with_one_line(
+    company: Company, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "leads.csv"
+    source.write_text("Last Name,Company\nLee,Acme\n")
+    assert main(["import", "leads", str(source), "--encoding", "nope"]) == 1
+    err = capsys.readouterr().err
+    assert "'nope' is not an encoding" in err
+    assert "Traceback" not in err

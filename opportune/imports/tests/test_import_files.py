@@ -138,3 +138,18 @@ def test_a_finished_job_is_not_run_again(company: Company) -> None:
     assert run_job(job.pk).created == 1
     assert Lead.objects.count() == 1
     assert ImportJob.objects.get().status == "done"
+
+
+def test_a_cp1252_file_is_read_as_cp1252_not_latin_1(company: Company) -> None:
+    content = "Last Name,Company,Description\nO\u2019Neil,Acme,\u201cbest\u201d for 5\u20ac\n"
+    job = run_import(company.mark, content, encoding="cp1252")
+    assert (job.status, job.encoding, job.created) == ("done", "cp1252", 1)
+    lead = Lead.objects.get()
+    assert (lead.last_name, lead.description) == ("O\u2019Neil", "\u201cbest\u201d for 5\u20ac")
+
+
+def test_an_unknown_encoding_name_is_refused_naming_the_file(company: Company) -> None:
+    with pytest.raises(UnreadableFile) as refused:
+        create_job(company.mark, "leads", stored(ACCENTED), "x.csv", encoding="klingon")
+    assert "'klingon' is not an encoding" in refused.value.detail
+    assert list(refused.value.errors) == ["file"]
