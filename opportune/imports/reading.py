@@ -16,6 +16,10 @@ from opportune.errors import RuleViolation
 SAMPLE_BYTES = 256 * 1024
 # One field may hold up to 1 MB; a longer one (a 10 MB line) becomes a row error.
 MAX_FIELD_CHARS = 1024 * 1024
+# A quoted field may span up to this many lines (notes with newlines); a quote still open
+# after them, or at the end of the file, is an unterminated quote: that row is reported and
+# its following lines are read as rows again.
+MAX_ROW_LINES = 1000
 DELIMITERS = ",;\t|"
 
 csv.field_size_limit(MAX_FIELD_CHARS)
@@ -142,40 +146,104 @@ def _text_lines(path: Path, encoding: str) -> Iterator[tuple[Iterable[str], set[
         yield lines, lines.bad
 
 
+UNTERMINATED = (
+    "Line {line} opens a quote that is not closed (unterminated quote): the quoted field "
+    f"would run past {MAX_ROW_LINES:,} lines, 1 MB or the end of the file."
+)
+
+
+class _Unterminated(Exception):
+    """A quoted field ran past ``MAX_ROW_LINES`` lines or to the end of the file."""
+
+
+class _Feed:
+    """The file's lines for the csv reader, numbered, with the lines of the row being read
+    kept: a row whose quote never closes is reported, and its following lines are read again
+    as the rows they are."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.lines = iter(lines)
+        self.number = 0  # the last line handed to the reader
+        self.row: list[str] = []  # the lines of the row being read
+        self.again: list[str] = []  # lines to hand out again, last first
+
+    def start_row(self) -> int:
+        self.row = []
+        return self.number + 1
+
+    def rewind(self) -> None:
+        """Hand out again every line of the current row after its first one."""
+        self.again.extend(reversed(self.row[1:]))
+        self.number -= len(self.row) - 1
+        self.row = []
+
+    def __iter__(self) -> Iterator[str]:
+        again, lines = self.again, self.lines
+        while True:
+            line = again.pop() if again else next(lines, None)
+            if line is None:
+                if self.row:  # the reader wants more: a quote is still open at the end
+                    raise _Unterminated
+                return
+            self.number += 1
+            row = self.row
+            row.append(line)
+            if len(row) > MAX_ROW_LINES:
+                raise _Unterminated
+            yield line
+
+
+def _rows(feed: _Feed, delimiter: str) -> Iterator[tuple[int, list[str] | None, str]]:
+    """(first line, cells, problem) for every record after the header; cells is None when the
+    record cannot be read."""
+    reader = csv.reader(feed, delimiter=delimiter)
+    feed.start_row()
+    try:
+        next(reader)
+    except (StopIteration, _Unterminated):
+        return
+    except csv.Error:
+        pass  # an oversized header is refused by ``inspect``
+    while True:
+        start = feed.start_row()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except (_Unterminated, csv.Error) as exc:
+            if len(feed.row) > 1 or isinstance(exc, _Unterminated):
+                feed.rewind()
+                reader = csv.reader(feed, delimiter=delimiter)
+                yield start, None, UNTERMINATED.format(line=start)
+            else:
+                yield start, None, f"The row cannot be read: {exc}."
+            continue
+        yield start, cells, ""
+
+
 def read_rows(path: Path, shape: FileShape, skip: int = 0) -> Iterator[Row]:
     """Every data row after the first ``skip`` ones, as {header: value}.
 
     A row that cannot be read (a field over 1 MB, a stray quote, bytes not valid in the
-    encoding) is yielded with its ``problem``, and the reading goes on.
+    encoding, a quote never closed) is yielded with its ``problem``, and the reading goes on.
     """
     with _text_lines(path, shape.encoding) as (lines, bad_lines):
-        reader = csv.reader(lines, delimiter=shape.delimiter)
+        feed = _Feed(lines)
         headers = shape.headers
         width = len(headers)
-        try:
-            next(reader)
-        except StopIteration:
-            return
-        index, line = 0, reader.line_num + 1
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
+        index = 0
+        for start, cells, problem in _rows(feed, shape.delimiter):
+            if cells is None:
                 index += 1
                 if index > skip:
-                    yield Row(line, {}, f"The row cannot be read: {exc}.")
-                line = reader.line_num + 1
+                    yield Row(start, {}, problem)
                 continue
-            start, line = line, reader.line_num + 1
             if not cells or (len(cells) == 1 and not cells[0].strip()):
                 continue
             index += 1
             if index <= skip:
                 continue
-            problem = ""
-            if bad_lines and any(n in bad_lines for n in range(start, line)):
+            if bad_lines and any(n in bad_lines for n in range(start, feed.number + 1)):
                 problem = (
                     f"Line {start} is not valid {shape.encoding}; choose the file's encoding "
                     "(e.g. latin-1) to import it."
@@ -189,15 +257,7 @@ def count_rows(path: Path, shape: FileShape) -> int:
     """How many data rows the file holds (one pass of the csv parser, no validation)."""
     total = 0
     with path.open(encoding=shape.encoding, newline="", errors="replace") as text:
-        reader = csv.reader(text, delimiter=shape.delimiter)
-        next(reader, None)
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return total
-            except csv.Error:
+        for _, cells, _ in _rows(_Feed(text), shape.delimiter):
+            if cells is None or len(cells) > 1 or (cells and cells[0].strip()):
                 total += 1
-                continue
-            if cells and (len(cells) > 1 or cells[0].strip()):
-                total += 1
+    return total

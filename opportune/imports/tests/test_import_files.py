@@ -153,3 +153,25 @@ def test_an_unknown_encoding_name_is_refused_naming_the_file(company: Company) -
         create_job(company.mark, "leads", stored(ACCENTED), "x.csv", encoding="klingon")
     assert "'klingon' is not an encoding" in refused.value.detail
     assert list(refused.value.errors) == ["file"]
+
+
+def test_an_unterminated_quote_is_a_row_error_and_the_next_lines_still_import(
+    company: Company,
+) -> None:
+    content = 'Last Name,Company,Description\nA,Acme,ok\nB,Acme,"never closed\n' + "".join(
+        f"L{i},Acme,fine\n" for i in range(1500)
+    )
+    job = run_import(company.mark, content)
+    assert (job.status, job.created, job.invalid) == ("done", 1501, 1)
+    error = job.row_errors.get()
+    assert error.line == 3
+    assert "unterminated quote" in error.reason
+    assert Lead.objects.filter(last_name="L0").exists()
+
+
+def test_an_unterminated_quote_near_the_end_is_a_row_error(company: Company) -> None:
+    content = 'Last Name,Company,Description\nA,Acme,"open\nB,Acme,ok\nC,Acme,ok\n'
+    job = run_import(company.mark, content)
+    assert (job.status, job.created, job.invalid, job.total_rows) == ("done", 2, 1, 3)
+    assert [(e.line, "unterminated quote" in e.reason) for e in job.row_errors.all()] == [(2, True)]
+    assert sorted(Lead.objects.values_list("last_name", flat=True)) == ["B", "C"]
