@@ -13,6 +13,8 @@ from typing import IO
 
 from opportune.errors import RuleViolation
 
+# Encoding, delimiter and headers are read from this first part of the file: a header line
+# longer than it is refused with the upload.
 SAMPLE_BYTES = 256 * 1024
 # One field may hold up to 1 MB; a longer one (a 10 MB line) becomes a row error.
 MAX_FIELD_CHARS = 1024 * 1024
@@ -104,6 +106,11 @@ def inspect(path: Path, encoding: str = "", delimiter: str = "") -> FileShape:
         text = sample.decode(encoding, errors="ignore" if len(sample) == SAMPLE_BYTES else "strict")
     except (UnicodeDecodeError, LookupError) as exc:
         raise UnreadableFile(f"The file cannot be read as {encoding}: {exc}.") from exc
+    if len(sample) == SAMPLE_BYTES and "\n" not in text and "\r" not in text:
+        raise UnreadableFile(
+            f"The first line is longer than {SAMPLE_BYTES // 1024} KB: it should name the "
+            "columns. Is this a CSV file?"
+        )
     delimiter = delimiter or sniff_delimiter(text)
     headers = next(csv.reader(text.splitlines()[:1], delimiter=delimiter), [])
     headers = [h.strip() for h in headers]

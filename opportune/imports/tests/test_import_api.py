@@ -141,3 +141,11 @@ def test_an_unknown_encoding_is_422_naming_the_file(company: Company) -> None:
     response = _upload(_client(company.mark), "Last Name,Company\nLee,Acme\n", encoding="nope")
     assert response.status_code == 422
     assert "'nope' is not an encoding" in response.json()["errors"]["file"][0]
+
+
+def test_a_10_mb_header_line_is_422_naming_the_file(company: Company) -> None:
+    content = "Last Name,Company," + "x" * 10_000_000 + "\nLee,Acme,ok\n"
+    response = _upload(_client(company.mark), content)
+    assert response.status_code == 422
+    assert "The first line is longer than" in response.json()["errors"]["file"][0]
+    assert not ImportJob.objects.exists()

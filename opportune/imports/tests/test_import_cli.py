@@ -86,3 +86,15 @@ def test_an_unknown_encoding_exits_1_with_one_line(
     err = capsys.readouterr().err
     assert "'nope' is not an encoding" in err
     assert "Traceback" not in err
+
+
+def test_a_10_mb_header_line_exits_1_with_one_line(
+    company: Company, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "leads.csv"
+    source.write_text("Last Name,Company," + "x" * 10_000_000 + "\nLee,Acme,ok\n")
+    assert main(["import", "leads", str(source)]) == 1
+    err = capsys.readouterr().err
+    assert "The first line is longer than" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -175,3 +175,11 @@ def test_an_unterminated_quote_near_the_end_is_a_row_error(company: Company) -> 
     assert (job.status, job.created, job.invalid, job.total_rows) == ("done", 2, 1, 3)
     assert [(e.line, "unterminated quote" in e.reason) for e in job.row_errors.all()] == [(2, True)]
     assert sorted(Lead.objects.values_list("last_name", flat=True)) == ["B", "C"]
+
+
+def test_a_header_line_over_the_sample_size_is_refused_naming_the_file(company: Company) -> None:
+    content = "Last Name,Company," + "x" * 10_000_000 + "\nA,Acme,ok\n"
+    with pytest.raises(UnreadableFile) as refused:
+        create_job(company.mark, "leads", stored(content), "x.csv")
+    assert "The first line is longer than 256 KB" in refused.value.detail
+    assert list(refused.value.errors) == ["file"]
