@@ -23,7 +23,14 @@ from .export import csv_lines, error_lines, export_queryset
 from .filters import ImportJobFilterSet
 from .models import ImportJob, ImportMapping, Target
 from .schemas import ImportJobOut, MappingIn, MappingOut
-from .services import create_job, enqueue, resume_job, save_mapping, store_upload
+from .services import (
+    create_job,
+    enqueue,
+    removed_if_refused,
+    resume_job,
+    save_mapping,
+    store_upload,
+)
 
 router = Router(tags=["import and export"])
 
@@ -61,18 +68,18 @@ def post_import(
         given = json.loads(mapping) if mapping else None
     except ValueError as exc:
         raise field_error("mapping", "The mapping is not valid JSON.") from exc
-    path = store_upload(file.chunks())
-    job = create_job(
-        user,
-        target,
-        path,
-        file.name or "upload.csv",
-        mapping=given,
-        saved_mapping=saved,
-        match_key=match_key,
-        dry_run=dry_run,
-        encoding=encoding,
-    )
+    with removed_if_refused(store_upload(file.chunks())) as path:
+        job = create_job(
+            user,
+            target,
+            path,
+            file.name or "upload.csv",
+            mapping=given,
+            saved_mapping=saved,
+            match_key=match_key,
+            dry_run=dry_run,
+            encoding=encoding,
+        )
     enqueue(job)
     return Status(202, job)
 

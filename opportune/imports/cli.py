@@ -113,7 +113,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from opportune.errors import RuleViolation
 
     from .export import error_lines
-    from .services import create_job, run_job, store_file
+    from .services import create_job, removed_if_refused, run_job, store_file
 
     path = Path(args.file)
     if not path.is_file():
@@ -124,17 +124,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     given, saved = _mapping(args.mapping, user)
     with path.open("rb") as source:
         stored = store_file(source)
-    job = create_job(
-        user,
-        args.target,
-        stored,
-        path.name,
-        mapping=given,
-        saved_mapping=saved,
-        match_key=args.match or "",
-        dry_run=args.dry_run,
-        encoding=args.encoding or "",
-    )
+    with removed_if_refused(stored):
+        job = create_job(
+            user,
+            args.target,
+            stored,
+            path.name,
+            mapping=given,
+            saved_mapping=saved,
+            match_key=args.match or "",
+            dry_run=args.dry_run,
+            encoding=args.encoding or "",
+        )
     bar = ProgressBar()
     try:
         job = run_job(job.pk, progress=None if args.quiet else bar)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -107,6 +108,17 @@ def store_upload(chunks: Iterable[bytes]) -> Path:
 
 def store_file(source: IO[bytes]) -> Path:
     return store_upload(iter(lambda: source.read(1024 * 1024), b""))
+
+
+@contextmanager
+def removed_if_refused(path: Path) -> Iterator[Path]:
+    """The stored upload, deleted when its job is refused (unreadable file, missing columns,
+    a bad option) or anything else stops the job from being created."""
+    try:
+        yield path
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def _check_target(actor: User, target: str) -> None:

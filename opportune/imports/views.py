@@ -18,7 +18,14 @@ from opportune.web.lists import UI_PARAMS
 from .export import LISTS, csv_lines, error_lines, export_queryset
 from .forms import ImportForm
 from .models import ImportJob, Target
-from .services import create_job, enqueue, import_checked, resume_job, store_file
+from .services import (
+    create_job,
+    enqueue,
+    import_checked,
+    removed_if_refused,
+    resume_job,
+    store_file,
+)
 
 SHOWN_ERRORS = 100
 
@@ -29,15 +36,16 @@ def import_list(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            job = create_job(
-                request.user,
-                data["target"],
-                store_file(data["file"]),
-                data["file"].name,
-                saved_mapping=data["mapping"],
-                match_key=data["match_key"],
-                dry_run=data["dry_run"],
-            )
+            with removed_if_refused(store_file(data["file"])) as path:
+                job = create_job(
+                    request.user,
+                    data["target"],
+                    path,
+                    data["file"].name,
+                    saved_mapping=data["mapping"],
+                    match_key=data["match_key"],
+                    dry_run=data["dry_run"],
+                )
         except DomainError as exc:
             form.add_error(None, exc.detail)
         else:
