@@ -219,6 +219,9 @@ OPPORTUNE_TRUSTED_PROXIES = int(os.environ.get("OPPORTUNE_TRUSTED_PROXIES", "0")
 OPPORTUNE_BASE_URL = os.environ.get("OPPORTUNE_BASE_URL", "http://127.0.0.1:8000")
 # Days a deleted record stays in the recycle bin, restorable, before the worker purges it.
 OPPORTUNE_RECYCLE_BIN_DAYS = int(os.environ.get("OPPORTUNE_RECYCLE_BIN_DAYS", "30"))
+# Days an import's uploaded file is kept once its job is done or failed (a dry run's file
+# waits there for the real import), before the worker deletes it.
+OPPORTUNE_IMPORT_UPLOAD_DAYS = int(os.environ.get("OPPORTUNE_IMPORT_UPLOAD_DAYS", "7"))
 # Helper processes that check a large import's next rows while the worker writes (0: none;
 # unset: one per core beyond the first, at most two).
 _import_helpers = os.environ.get("OPPORTUNE_IMPORT_HELPERS", "")

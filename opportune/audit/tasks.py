@@ -1,4 +1,5 @@
-"""The recycle bin's periodic purge, run by ``opportune worker`` (django-tasks).
+"""The recycle bin's periodic purge, run by ``opportune worker`` (django-tasks); the same
+run deletes the import uploads kept past ``OPPORTUNE_IMPORT_UPLOAD_DAYS``.
 
 django-tasks has no scheduler: each run enqueues the next one ``PURGE_EVERY`` later, and
 the worker enqueues a first run when it starts unless one is already waiting, so several
@@ -18,7 +19,11 @@ PURGE_EVERY = dt.timedelta(hours=6)
 
 @task()
 def purge_recycle_bin() -> int:
-    purged = purge_expired(timezone.now())
+    from opportune.imports.services import purge_uploads
+
+    now = timezone.now()
+    purged = purge_expired(now)
+    purge_uploads(now)
     if purge_recycle_bin.get_backend().supports_defer:
         purge_recycle_bin.using(run_after=timezone.now() + PURGE_EVERY).enqueue()
     return purged

@@ -9,6 +9,7 @@ is ever half-written.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -119,6 +120,32 @@ def removed_if_refused(path: Path) -> Iterator[Path]:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+
+
+def purge_uploads(now: dt.datetime) -> int:
+    """Delete the uploads of jobs finished (done or failed) more than
+    ``OPPORTUNE_IMPORT_UPLOAD_DAYS`` before ``now``, and files no job names that are as old;
+    run by the worker with the recycle bin's purge. Returns how many files were deleted."""
+    cutoff = now - dt.timedelta(days=settings.OPPORTUNE_IMPORT_UPLOAD_DAYS)
+    finished = (JobStatus.DONE, JobStatus.FAILED)
+    kept = {
+        Path(p).name
+        for p in ImportJob.objects.exclude(status__in=finished, finished_at__lt=cutoff).values_list(
+            "path", flat=True
+        )
+    }
+    deleted = 0
+    for path in upload_dir().glob("*.csv"):
+        if path.name in kept:
+            continue
+        try:
+            if path.stat().st_mtime >= cutoff.timestamp():
+                continue
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        deleted += 1
+    return deleted
 
 
 def _check_target(actor: User, target: str) -> None:

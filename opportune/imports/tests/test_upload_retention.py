@@ -1,18 +1,26 @@
-"""Uploaded files do not pile up: a refused upload is deleted at once."""
+"""Uploaded files do not pile up: a refused upload is deleted at once, a finished job's file
+after ``OPPORTUNE_IMPORT_UPLOAD_DAYS``, by the worker's periodic purge."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import os
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
+from pytest_django import Settings
 
 from conftest import Company
 from opportune.cli import main
 from opportune.identity.models import ApiToken
-from opportune.imports.services import upload_dir
+from opportune.imports.models import ImportJob, JobStatus
+from opportune.imports.services import create_job, purge_uploads, run_job, upload_dir
+
+from .helpers import stored
 
 
 def _uploads() -> list[Path]:
@@ -58,6 +66,42 @@ def test_a_refused_cli_import_leaves_no_upload(
     source.write_text("Email\nlee@x.example\n")
     assert main(["import", "leads", str(source)]) == 1
     assert _uploads() == []
+
+
+def test_uploads_are_purged_after_the_retention_of_finished_jobs(
+    company: Company, settings: Settings
+) -> None:
+    settings.OPPORTUNE_IMPORT_UPLOAD_DAYS = 7
+    content = "Last Name,Company\nLee,Acme\n"
+    dry = run_job(create_job(company.mark, "leads", stored(content), "a.csv", dry_run=True).pk)
+    failed = create_job(company.mark, "leads", stored(content), "b.csv")
+    queued = create_job(company.mark, "leads", stored(content), "c.csv")
+    stray = stored(content)  # stored, then the process died before its job
+    finished_at = timezone.now()
+    ImportJob.objects.filter(pk=failed.pk).update(status=JobStatus.FAILED, finished_at=finished_at)
+    assert dry.status == JobStatus.DONE
+    assert len(_uploads()) == 4
+
+    assert purge_uploads(finished_at + dt.timedelta(days=6)) == 0
+    assert len(_uploads()) == 4
+    assert purge_uploads(finished_at + dt.timedelta(days=8)) == 3
+    assert _uploads() == [Path(queued.path)]
+    assert not stray.exists()
+
+
+def test_the_worker_s_periodic_purge_deletes_old_uploads(company: Company) -> None:
+    from opportune.audit.tasks import purge_recycle_bin
+
+    path = stored("Last Name,Company\nLee,Acme\n")  # a dry run's file, its job long done
+    dry = ImportJob.objects.create(
+        target="leads", path=str(path), filename="b.csv", created_by=company.mark, dry_run=True
+    )
+    long_ago = timezone.now() - dt.timedelta(days=30)
+    ImportJob.objects.filter(pk=dry.pk).update(status=JobStatus.DONE, finished_at=long_ago)
+    assert _uploads() == [path]
+    os.utime(path, (long_ago.timestamp(), long_ago.timestamp()))
+    purge_recycle_bin.call()
+    assert not path.exists()
 
 
 def test_a_file_refused_on_the_import_page_is_deleted(company: Company) -> None:
