@@ -183,3 +183,20 @@ def test_a_header_line_over_the_sample_size_is_refused_naming_the_file(company: 
         create_job(company.mark, "leads", stored(content), "x.csv")
     assert "The first line is longer than 256 KB" in refused.value.detail
     assert list(refused.value.errors) == ["file"]
+
+
+def test_a_quoted_note_of_many_lines_still_imports(company: Company) -> None:
+    note = "\n".join(f"line {i}" for i in range(900))
+    content = f'Last Name,Company,Description\nA,Acme,"{note}"\nB,Acme,ok\n'
+    job = run_import(company.mark, content)
+    assert (job.created, job.invalid) == (2, 0)
+    assert Lead.objects.get(last_name="A").description == note
+
+
+def test_an_open_quote_past_1_mb_is_an_unterminated_quote_row_error(company: Company) -> None:
+    long_lines = "".join(f"{i},Acme,{'y' * 5000}\n" for i in range(300))
+    content = 'Last Name,Company,Description\nA,Acme,"open\n' + long_lines
+    job = run_import(company.mark, content)
+    assert (job.created, job.invalid) == (300, 1)
+    error = job.row_errors.get()
+    assert (error.line, "unterminated quote" in error.reason) == (2, True)
