@@ -177,9 +177,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
-    from opportune.audit.tasks import schedule_purges
+    from opportune.housekeeping import schedule_housekeeping
 
-    schedule_purges()  # the recycle bin's periodic purge rides on the worker's queue
+    schedule_housekeeping()  # the periodic purges ride on the worker's queue
     options: dict[str, object] = {"queue_name": args.queue, "interval": args.interval}
     if args.batch:
         options |= {"batch": True, "startup_delay": False}

@@ -216,11 +216,11 @@ def test_the_retention_period_is_a_setting(company: Company, settings: Settings)
 def test_the_worker_runs_the_purge_and_schedules_the_next(company: Company) -> None:
     from django_tasks_db.models import DBTaskResult
 
-    from opportune.audit.tasks import purge_recycle_bin, schedule_purges
+    from opportune.housekeeping import housekeeping, schedule_housekeeping
 
-    schedule_purges()
-    schedule_purges()  # a second worker starting: still one purge waiting
-    path = purge_recycle_bin.module_path
+    schedule_housekeeping()
+    schedule_housekeeping()  # a second worker starting: still one purge waiting
+    path = housekeeping.module_path
     assert DBTaskResult.objects.filter(task_path=path, status="READY").count() == 1
     lead = company.lead(company.alice)
     delete_record(company.alice, lead)
@@ -258,7 +258,7 @@ def test_starting_the_worker_schedules_the_purge(
     from django_tasks_db.models import DBTaskResult
 
     from opportune import cli
-    from opportune.audit.tasks import purge_recycle_bin
+    from opportune.housekeeping import housekeeping
 
     started: list[str] = []
     monkeypatch.setattr(
@@ -266,7 +266,7 @@ def test_starting_the_worker_schedules_the_purge(
     )
     cli.main(["worker", "--batch"])
     assert started == ["db_worker"]
-    assert DBTaskResult.objects.filter(task_path=purge_recycle_bin.module_path).exists()
+    assert DBTaskResult.objects.filter(task_path=housekeeping.module_path).exists()
 
 
 def test_purging_an_opportunity_removes_its_stage_history_with_it(company: Company) -> None:

@@ -90,7 +90,7 @@ def test_uploads_are_purged_after_the_retention_of_finished_jobs(
 
 
 def test_the_worker_s_periodic_purge_deletes_old_uploads(company: Company) -> None:
-    from opportune.audit.tasks import purge_recycle_bin
+    from opportune.housekeeping import housekeeping
 
     path = stored("Last Name,Company\nLee,Acme\n")  # a dry run's file, its job long done
     dry = ImportJob.objects.create(
@@ -100,7 +100,7 @@ def test_the_worker_s_periodic_purge_deletes_old_uploads(company: Company) -> No
     ImportJob.objects.filter(pk=dry.pk).update(status=JobStatus.DONE, finished_at=long_ago)
     assert _uploads() == [path]
     os.utime(path, (long_ago.timestamp(), long_ago.timestamp()))
-    purge_recycle_bin.call()
+    housekeeping.call()
     assert not path.exists()
 
 

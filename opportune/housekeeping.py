@@ -1,0 +1,42 @@
+"""Periodic housekeeping, run by ``opportune worker`` (django-tasks): the recycle bin's
+purge (``OPPORTUNE_RECYCLE_BIN_DAYS``) and the import uploads kept past
+``OPPORTUNE_IMPORT_UPLOAD_DAYS``. It sits above the apps it cleans, so none of them imports
+another for it.
+
+django-tasks has no scheduler: each run enqueues the next one ``PURGE_EVERY`` later, and
+the worker enqueues a first run when it starts unless one is already waiting, so several
+workers on one database keep a single chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django_tasks import task
+
+from opportune.audit.bin import purge_expired
+from opportune.imports.services import purge_uploads
+
+PURGE_EVERY = dt.timedelta(hours=6)
+
+
+@task()
+def housekeeping() -> int:
+    now = timezone.now()
+    purged = purge_expired(now)
+    purge_uploads(now)
+    if housekeeping.get_backend().supports_defer:
+        housekeeping.using(run_after=timezone.now() + PURGE_EVERY).enqueue()
+    return purged
+
+
+def schedule_housekeeping() -> None:
+    """Enqueue a run now unless one is waiting (database backend) to run."""
+    from django_tasks_db.models import DBTaskResult
+
+    if not housekeeping.get_backend().supports_defer:
+        return  # e.g. the immediate backend: nothing would run later
+    path = f"{housekeeping.module_path}"
+    waiting = DBTaskResult.objects.filter(task_path=path, status__in=["READY", "RUNNING"])
+    if not waiting.exists():
+        housekeeping.enqueue()
