@@ -14,7 +14,6 @@ opportunity whose account is in the bin is restored after its account, not befor
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from django.utils import timezone
 from opportune.errors import Conflict, field_error
 from opportune.identity import policy
 from opportune.identity.policy import Verb
+from opportune.paging import read_cursor, sign_cursor
 
 from .models import Deletable
 from .services import record_changes
@@ -242,16 +242,15 @@ def restorable(user: User, kind: str) -> QuerySet[Any]:
 
 
 def _encode(key: tuple[dt.datetime, int, int]) -> str:
-    text = f"{key[0].isoformat()}|{key[1]}|{key[2]}"
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    return sign_cursor({"bin": [key[0].isoformat(), key[1], key[2]]})
 
 
 def _decode(cursor: str) -> tuple[dt.datetime, int, int]:
+    """The (deleted_at, kind rank, id) a bin cursor carries (the pager's signed cursors)."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        when, rank, pk = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
+        when, rank, pk = read_cursor(cursor)["bin"]
         return dt.datetime.fromisoformat(when), int(rank), int(pk)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise field_error("cursor", "This cursor is not one this API gave out.") from exc
 
 

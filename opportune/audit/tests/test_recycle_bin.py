@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
@@ -322,3 +323,12 @@ def test_exports_leave_the_bin_out(company: Company, api: Callable[[User], ApiCl
     body = response.getvalue().decode()
     assert "Kept" in body and f"\n{gone.pk}," not in body and "deleted_at" not in body
     assert kept.pk
+
+
+def test_a_forged_bin_cursor_is_a_422_naming_it(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
+    forged = base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|0|1").decode()
+    answer = api(company.alice).get("/api/v1/recycle-bin", cursor=forged)
+    assert answer.status_code == 422
+    assert list(answer.json()["errors"]) == ["cursor"]
