@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -15,7 +14,7 @@ from opportune.errors import DomainError, NotAllowed
 from opportune.identity import policy
 from opportune.identity.policy import Verb
 from opportune.paging import keyset_page
-from opportune.web.http import AuthedRequest, go_to, render_page
+from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
 
 from . import bin
 from .history import history_of, label_values
@@ -31,9 +30,8 @@ PAGES = {
 }
 
 
-def _visible(request: AuthedRequest, kind: str, pk: int) -> Any:
-    user = request.user
-    return policy.get_visible(user, policy.visible(user, bin.model_of(kind)), pk)
+def _visible(request: AuthedRequest, kind: str, pk: int, verb: Verb | None = None) -> Any:
+    return visible_or_404(bin.model_of(kind).objects.all(), request.user, pk, verb)
 
 
 @login_required
@@ -49,11 +47,9 @@ def history(request: AuthedRequest, kind: str, pk: int) -> HttpResponse:
 @login_required
 def delete(request: AuthedRequest, kind: str, pk: int) -> HttpResponse:
     """GET: the confirmation (a dialog under htmx); POST: to the recycle bin."""
-    record = _visible(request, kind, pk)
+    record = _visible(request, kind, pk, Verb.DELETE)  # the 403 page already on GET
     detail, listing = PAGES[kind]
-    error = policy.refusal(request.user, Verb.DELETE, record)
-    if error is not None:
-        raise PermissionDenied(error)
+    error = None
     if request.method == "POST":
         try:
             bin.delete_record(request.user, record)
