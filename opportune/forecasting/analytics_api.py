@@ -18,7 +18,9 @@ from pydantic import Field
 
 from opportune.errors import field_error
 from opportune.fiscal import FiscalPeriod
+from opportune.identity import policy
 from opportune.identity.auth import actor
+from opportune.identity.models import User
 from opportune.opportunities.models import Stage
 
 from .analytics import RateRow, funnel, sales_summary, time_in_stage, win_rates
@@ -51,10 +53,17 @@ class FunnelOut(Schema):
     rows: list[FunnelRowOut]
 
 
+def _deal_reader(request: HttpRequest) -> User:
+    """The API's user, if their role sees deals (else a 404, as on the analytics page)."""
+    user = actor(request)
+    policy.require_kind(user, policy.OPPORTUNITY)
+    return user
+
+
 @router.get("/funnel", response=FunnelOut, summary="Lead funnel: created to won")
 def get_funnel(request: HttpRequest, params: Query[FunnelParams]) -> dict[str, Any]:
     periods = recent_quarters(params)
-    rows = funnel(actor(request), periods, params.by)
+    rows = funnel(actor(request), periods, params.by)  # leads too: marketing reads it
     return {
         "periods": [p.key for p in periods],
         "by": params.by,
@@ -93,7 +102,7 @@ def rate_json(row: RateRow) -> dict[str, Any]:
 @router.get("/win-rates", response=WinRatesOut, summary="Win rates of closed deals")
 def get_win_rates(request: HttpRequest, params: Query[WinRateParams]) -> dict[str, Any]:
     periods = optional_range(params)
-    rows = win_rates(actor(request), periods, params.by)
+    rows = win_rates(_deal_reader(request), periods, params.by)
     return {
         "periods": [p.key for p in periods or []],
         "by": params.by,
@@ -123,7 +132,7 @@ class SummaryOut(Schema):
 )
 def get_summary(request: HttpRequest, params: Query[RangeParams]) -> dict[str, Any]:
     periods = optional_range(params)
-    found = sales_summary(actor(request), periods)
+    found = sales_summary(_deal_reader(request), periods)
     return {
         **vars(found),
         "periods": [p.key for p in periods or []],
@@ -150,7 +159,7 @@ def get_time_in_stage(request: HttpRequest) -> list[dict[str, Any]]:
             "average_days": s.average_days,
             "median_days": s.median_days,
         }
-        for s in time_in_stage(actor(request))
+        for s in time_in_stage(_deal_reader(request))
     ]
 
 
@@ -211,7 +220,7 @@ def _optional_period(key: str | None) -> FiscalPeriod | None:
 )
 def get_pipeline_as_of(request: HttpRequest, params: Query[AsOfParams]) -> dict[str, Any]:
     day = params.date or timezone.localdate()
-    [snapshot] = pipeline_as_of(actor(request), [day], _optional_period(params.period))
+    [snapshot] = pipeline_as_of(_deal_reader(request), [day], _optional_period(params.period))
     return snapshot_json(snapshot, _stage_labels())
 
 
@@ -238,7 +247,7 @@ def get_pipeline_trend(request: HttpRequest, params: Query[TrendParams]) -> list
         periods = period_range(month.shifted(-5).key, month.key)
     if len(periods) > 36:
         raise field_error("to", "A trend holds at most 36 points.")
-    snapshots = pipeline_as_of(actor(request), [p.end for p in periods])
+    snapshots = pipeline_as_of(_deal_reader(request), [p.end for p in periods])
     return [
         {"period": p.key, "date": s.day, "open": vars(s.total)}
         for p, s in zip(periods, snapshots, strict=True)
@@ -290,7 +299,7 @@ def get_pipeline_changes(request: HttpRequest, params: Query[ChangesParams]) -> 
     start = params.from_ or current_period(today=end).start
     if start > end:
         raise field_error("from", "The first day comes after the last.")
-    found = pipeline_changes(actor(request), start, end, _optional_period(params.period))
+    found = pipeline_changes(_deal_reader(request), start, end, _optional_period(params.period))
     return {
         "from": start,
         "to": end,

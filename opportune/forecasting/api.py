@@ -17,8 +17,9 @@ from pydantic import Field
 
 from opportune.errors import field_error
 from opportune.fiscal import FiscalPeriod
+from opportune.identity import policy
 from opportune.identity.auth import actor
-from opportune.identity.models import Team
+from opportune.identity.models import Team, User
 from opportune.schemas import RecordId
 
 from .forecast import (
@@ -211,10 +212,17 @@ def periods_from(params: ForecastParams) -> list[FiscalPeriod]:
 # --- endpoints ---------------------------------------------------------------------------------
 
 
+def _forecaster(request: HttpRequest) -> User:
+    """The API's user, if their role sees deals and forecasts (else a 404, as on the pages)."""
+    user = actor(request)
+    policy.require_kind(user, "forecast")
+    return user
+
+
 @forecast_router.get("", response=ForecastOut, summary="The forecast of a period or range")
 def get_forecast(request: HttpRequest, params: Query[ForecastParams]) -> dict[str, Any]:
     periods = periods_from(params)
-    forecast = forecast_for(actor(request), periods, team_id_from(params.team))
+    forecast = forecast_for(_forecaster(request), periods, team_id_from(params.team))
     return forecast_json(forecast, periods[-1].key if params.to else None)
 
 
@@ -249,7 +257,7 @@ def _within(found: Rows, filters: InputFilters) -> Rows:
 
 @forecast_router.get("/quotas", response=list[QuotaOut], summary="Quotas you may see")
 def list_quotas(request: HttpRequest, filters: Query[InputFilters]) -> list[Quota]:
-    return list(_within(Quota.objects.visible_to(actor(request)), filters)[:1000])
+    return list(_within(Quota.objects.visible_to(_forecaster(request)), filters)[:1000])
 
 
 @forecast_router.post(
@@ -258,7 +266,7 @@ def list_quotas(request: HttpRequest, filters: Query[InputFilters]) -> list[Quot
     summary="Set a report's quota for a period (amount null removes it)",
 )
 def post_quota(request: HttpRequest, payload: QuotaIn) -> Status[Quota | None]:
-    quota = set_quota(actor(request), payload.user_id, payload.period, payload.amount)
+    quota = set_quota(_forecaster(request), payload.user_id, payload.period, payload.amount)
     return Status(204, None) if quota is None else Status(200, quota)
 
 
@@ -270,7 +278,9 @@ def post_quota(request: HttpRequest, payload: QuotaIn) -> Status[Quota | None]:
 def list_adjustments(
     request: HttpRequest, filters: Query[InputFilters]
 ) -> list[ForecastAdjustment]:
-    return list(_within(ForecastAdjustment.objects.visible_to(actor(request)), filters)[:1000])
+    return list(
+        _within(ForecastAdjustment.objects.visible_to(_forecaster(request)), filters)[:1000]
+    )
 
 
 @forecast_router.post(
@@ -280,7 +290,7 @@ def list_adjustments(
 )
 def post_adjustment(request: HttpRequest, payload: AdjustmentIn) -> Status[ForecastAdjustment]:
     adjustment = adjust_forecast(
-        actor(request),
+        _forecaster(request),
         payload.user_id,
         payload.period,
         payload.category,
@@ -356,7 +366,7 @@ def get_predicted(request: HttpRequest, params: Query[PredictedParams]) -> dict[
         now = current_period(today=params.as_of)
         periods = period_range(now.key, now.shifted(3).key)
     model, predictions = predicted_forecast(
-        actor(request), periods, params.as_of, params.simulations
+        _forecaster(request), periods, params.as_of, params.simulations
     )
     money = ("already_won", "pipeline", "new_deals", "expected", "low", "median", "high")
     return {

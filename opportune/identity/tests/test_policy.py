@@ -255,3 +255,28 @@ def test_read_only_users_get_a_403_page_on_record_forms(company: Company, client
     for url in (f"/opportunities/{deal.pk}/edit/", f"/accounts/{account.pk}/edit/"):
         assert logged_in(client, company.rita).get(url).status_code == 403, url
         assert logged_in(client, company.maria).get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/forecast",
+        "/api/v1/forecast/quotas",
+        "/api/v1/forecast/adjustments",
+        "/api/v1/analytics/win-rates",
+        "/api/v1/analytics/summary",
+        "/api/v1/analytics/time-in-stage",
+        "/api/v1/analytics/pipeline-as-of",
+    ],
+)
+def test_deal_reports_do_not_exist_for_marketing_in_the_api_as_on_the_pages(
+    company: Company, api: Callable[[User], ApiClient], path: str
+) -> None:
+    assert api(company.mark).get(path).status_code == 404
+    assert api(company.maria).get(path).status_code == 200
+
+
+def test_marketing_reads_the_lead_funnel(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
+    assert api(company.mark).get("/api/v1/analytics/funnel").status_code == 200
