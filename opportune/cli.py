@@ -271,7 +271,8 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_team_add(args: argparse.Namespace) -> int:
-    from opportune.identity.models import Role, Team
+    from opportune.identity import policy
+    from opportune.identity.models import Team
 
     if Team.objects.filter(name=args.name).exists():
         raise CliError(f"A team named '{args.name}' already exists.")
@@ -283,7 +284,7 @@ def cmd_team_add(args: argparse.Namespace) -> int:
     manager = None
     if args.manager:
         manager = _user(args.manager)
-        if manager.role not in (Role.SALES_MANAGER, Role.ADMIN):
+        if not policy.may_lead_team(manager):
             raise CliError(
                 f"'{manager.username}' is a {manager.get_role_display().lower()}; "
                 "a team's manager must be a sales manager or an admin."

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -39,6 +40,14 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from . import policy
+
+        if self.manager is not None and not policy.may_lead_team(self.manager):
+            raise ValidationError(
+                {"manager": "A team's manager must be an active sales manager or an admin."}
+            )
 
 
 class User(AbstractUser):

@@ -288,6 +288,11 @@ def may_configure(user: User, what: str) -> bool:
     return False
 
 
+def may_lead_team(user: User) -> bool:
+    """Whether the user may be a team's manager (whose view then covers the team's tree)."""
+    return user.is_active and (user.is_admin or user.role == Role.SALES_MANAGER)
+
+
 def knows_merged_leads(user: User, merge: Any) -> bool:
     """Whether the user may know (and undo) the leads a merge took in while they are merged
     away: whoever merged them, who saw them all, and admins. Anyone else must see and be
