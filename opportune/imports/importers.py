@@ -89,7 +89,7 @@ class Importer(Generic[R]):
         self.actor = job.created_by
         self.owners = OwnerDirectory(self.target.kind)
         # The match keys met so far, for in-file duplicates (open it around the import).
-        self.seen = SeenKeys()
+        self.seen = SeenKeys(job.pk)
 
     # ``check`` reads nothing from the database, so it may run in a helper process while
     # this one writes (``checking.py``). True where ``resolve`` needs no query.

@@ -156,6 +156,23 @@ class ImportRowError(models.Model):
         return f"line {self.line}: {self.reason}"
 
 
+class SeenKey(models.Model):
+    """A match key an import met, committed with the batch that met it (``seen.py``), so a
+    job resumed after a crash still skips the later rows of a key met before the crash. The
+    key is kept as a 64-bit digest; the rows go when the job is done."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+")
+    digest = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "digest"], name="import_seen_key_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id}: {self.digest}"
+
+
 class ExternalId(models.Model):
     """The id a record had in the system it was imported from (Salesforce Id, HubSpot
     Record ID…), so a later import of the same export updates instead of duplicating."""

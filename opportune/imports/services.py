@@ -26,6 +26,7 @@ from opportune.errors import Conflict, field_error
 from opportune.identity import policy
 from opportune.identity.models import User
 
+from . import seen
 from .checking import Checker, helper_count
 from .importers import (
     AccountImporter,
@@ -275,7 +276,7 @@ def run_job(job_id: int, progress: Progress | None = None) -> ImportJob:
 
         with importer.seen, Checker(importer, batches, helpers) as checker:
             for size, checked in checker.checked():
-                _commit(job, importer.settle(checked), size, progress)
+                _commit(job, importer.settle(checked), importer.seen, size, progress)
     except UnreadableFile as exc:
         _finish(job, JobStatus.FAILED, exc.detail)
     except Exception as exc:
@@ -283,6 +284,7 @@ def run_job(job_id: int, progress: Progress | None = None) -> ImportJob:
         raise
     else:
         _finish(job, JobStatus.DONE)
+        seen.forget(job.pk)
         # An upload is removed once imported; a dry run's waits for the real import.
         if not job.dry_run and path.parent == upload_dir():
             path.unlink(missing_ok=True)
@@ -310,14 +312,20 @@ def _finish(job: ImportJob, status: str, failure: str = "") -> None:
 
 
 def _commit(
-    job: ImportJob, outcome: BatchOutcome[Any], rows: int, progress: Progress | None
+    job: ImportJob,
+    outcome: BatchOutcome[Any],
+    keys: seen.SeenKeys,
+    rows: int,
+    progress: Progress | None,
 ) -> None:
-    """Write one batch, its errors and the job's progress, all or nothing."""
+    """Write one batch, its errors, the match keys it met and the job's progress, all or
+    nothing."""
     with transaction.atomic():
         done = ImportJob.objects.select_for_update().values_list("rows_done", flat=True)
         if done.get(pk=job.pk) != job.rows_done:
             raise Conflict("Another worker is running this import.")
         counts = outcome.write()
+        keys.record()
         ImportRowError.objects.bulk_create(
             [
                 ImportRowError(
