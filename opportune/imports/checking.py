@@ -9,14 +9,18 @@ duplicates, assignment turns, inserts, progress) stays here, in one transaction 
 exactly as without helpers.
 
 Helpers are forked, so they start with the importer as loaded (mapping, owners, statuses).
-They never use the database connections they inherit.
+They never use the database connections they inherit, hold no transaction, and die with the
+importing process.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import queue
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from itertools import count
 from multiprocessing.process import BaseProcess
@@ -34,6 +38,7 @@ Checked = list[CheckedRow | list[Issue]]
 Batches = Callable[[], Iterator[list[Row]]]
 # Batches a helper may check ahead of the writing: memory stays flat whatever the file size.
 AHEAD = 2
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 # What a helper works with, set before the fork. And the connections a helper inherited:
 # referenced until it exits (multiprocessing ends helpers with os._exit, without
@@ -55,13 +60,41 @@ class HelperFailed(RuntimeError):
     pass
 
 
-def _help(index: int, helpers: int, results: Queue[Any]) -> None:
+def _die_with(parent: int) -> None:
+    """End this helper when the importing process ends, however it ends (a ``kill -9``
+    included): on Linux the kernel sends SIGKILL; elsewhere the loop checks its parent."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the worker's graceful-stop handler
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the worker to handle
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
+
+
+def _let_go_of_connections() -> None:
+    """Drop the database connections inherited from the importing process without closing
+    them (closing a PostgreSQL one would end that process's session too). Their sockets are
+    pointed at /dev/null: a helper that outlived its parent for a moment must not keep the
+    parent's session, and the transaction holding the job's row, open on the server."""
+    null = os.open(os.devnull, os.O_RDWR)
     for connection in connections.all(initialized_only=True):
-        _inherited.append(connection.connection)
+        raw = connection.connection
+        socket = getattr(getattr(raw, "pgconn", None), "socket", None)
+        if isinstance(socket, int) and socket >= 0:
+            os.dup2(null, socket)
+        _inherited.append(raw)
         connection.connection = None  # a query here would open a connection of its own
+    os.close(null)
+
+
+def _help(index: int, helpers: int, results: Queue[Any], parent: int) -> None:
+    _die_with(parent)
+    _let_go_of_connections()
     assert _importer is not None and _batches is not None
     try:
         for number, rows in enumerate(_batches()):
+            if os.getppid() != parent:
+                os._exit(1)
             if number % helpers == index:
                 results.put((len(rows), _importer.check(rows)))
     except BaseException as exc:
@@ -90,7 +123,7 @@ class Checker:
             self.results = [context.Queue(maxsize=AHEAD) for _ in range(self.helpers)]
             for index, results in enumerate(self.results):
                 process = context.Process(
-                    target=_help, args=(index, self.helpers, results), daemon=True
+                    target=_help, args=(index, self.helpers, results, os.getpid()), daemon=True
                 )
                 process.start()
                 self.processes.append(process)
