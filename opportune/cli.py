@@ -7,9 +7,12 @@ Each subcommand is a thin caller of Django management commands or of the domain'
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib
 import os
 import secrets
+import signal
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
@@ -169,17 +172,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
     argv = gunicorn_argv(
         args.host, args.port, args.workers, args.threads, settings.DATABASES["default"]["ENGINE"]
     )
+    if args.with_worker:
+        start_worker()
     _out(f"Serving Opportune on http://{args.host}:{args.port}/ (Ctrl-C stops it)")
     os.execv(argv[0], argv)
     return 0  # not reached: execv replaces this process
 
 
+def worker_argv() -> list[str]:
+    return [sys.executable, "-m", "opportune.cli", "worker"]
+
+
+def _die_with_parent() -> None:
+    """In the worker started by ``serve --with-worker``: end when the server ends (Linux)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    """A worker beside the server: the server's process becomes its parent (``execv`` keeps
+    the pid), it gets the same Ctrl-C, and it stops when the server does."""
+    worker = subprocess.Popen(worker_argv(), preexec_fn=_die_with_parent)
+    _out(f"Started a worker (pid {worker.pid}) for imports and scheduled jobs")
+    return worker
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
+    from opportune.heartbeat import start_beating
     from opportune.housekeeping import schedule_housekeeping
 
     schedule_housekeeping()  # the periodic purges ride on the worker's queue
+    start_beating()  # pages warn when no worker has beaten for a minute
     options: dict[str, object] = {"queue_name": args.queue, "interval": args.interval}
     if args.batch:
         options |= {"batch": True, "startup_delay": False}
@@ -405,6 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--threads", type=positive_int, default=8, help="threads per worker (default 8)"
+    )
+    serve.add_argument(
+        "--with-worker",
+        action="store_true",
+        help="also run a background worker (imports, scheduled jobs) beside the server",
     )
 
     worker = _command(commands, "worker", cmd_worker, "Run background jobs from the queue.")
