@@ -53,11 +53,11 @@ def seeded_world(company: Company, seed: int = 11) -> None:
             steps.append((day, OPEN[position], str(amount), close))
         deals.append(timeline(company, rng.choice(owners), steps, f"Deal {number:02d}"))
     statuses = {s.key: s for s in LeadStatus.objects.all()}
-    for number in range(40):
+    for _ in range(40):
         key = rng.choice(["new", "working", "qualified", "unqualified", "converted"])
         extra: dict[str, Any] = {"disqualify_reason": "no budget"} if key == "unqualified" else {}
         lead = company.lead(
-            rng.choice(owners + [None]),
+            rng.choice([*owners, None]),
             source=rng.choice(["web", "event", "referral"]),
             campaign=rng.choice(["", "Spring", "Expo"]),
             status=statuses[key],
