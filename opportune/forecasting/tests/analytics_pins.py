@@ -95,7 +95,7 @@ def reports(user: User, names: dict[int, str]) -> dict[str, Any]:
     for by in ("period", "source", "campaign", "owner"):
         found[f"funnel_{by}"] = [
             [r.label, r.created, r.worked, r.qualified, r.converted, r.won, r.days_to_convert]
-            for r in funnel(user, PERIODS, by)  # type: ignore[arg-type]
+            for r in funnel(user, PERIODS, by)
         ]
     for by in ("owner", "source", "campaign", "name", "stage"):
         for scope, periods in (("all", None), ("h1", PERIODS)):
