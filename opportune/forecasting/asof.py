@@ -178,6 +178,14 @@ def pipeline_as_of(
 # --- the change between two dates -------------------------------------------------------------
 
 CHANGE_KINDS = ("new", "moved_in", "moved_out", "won", "lost", "amount_changed")
+CHANGE_LABELS = {
+    "new": "New",
+    "moved_in": "Moved in",
+    "moved_out": "Moved out",
+    "won": "Won",
+    "lost": "Lost",
+    "amount_changed": "Amount changed",
+}
 
 
 @dataclass
@@ -188,6 +196,11 @@ class Change:
     kinds: list[str]
     amount_before: Decimal | None
     amount_after: Decimal | None
+
+    @property
+    def labels(self) -> list[str]:
+        """The kinds in words, as the page shows them."""
+        return [CHANGE_LABELS[kind] for kind in self.kinds]
 
 
 @dataclass
