@@ -317,6 +317,7 @@ class StageTime:
     stays: int = 0
     total_days: Decimal = ZERO
     median_days: Decimal | None = None
+    usual_days: Decimal | None = None  # the 80th percentile: longer than this is unusual
 
     @property
     def average_days(self) -> Decimal | None:
@@ -325,7 +326,7 @@ class StageTime:
 
 def time_in_stage(viewer: User) -> list[StageTime]:
     """Finished stays in each open stage (entered, then left for another stage), with their
-    count, total and median days: one statement over the visible history. A stay starts at a
+    count, total, median and 80th-percentile days: one statement over the visible history. A stay starts at a
     row whose stage differs from the deal's previous row (LAG) and ends at the next such row
     (LEAD over the starts); the median is the middle of the stays ranked by length."""
     stages = {
@@ -362,16 +363,18 @@ def time_in_stage(viewer: User) -> list[StageTime]:
             WHERE left_at IS NOT NULL
         )
         SELECT stage_id, MAX(stays), SUM(days),
-               AVG(CASE WHEN position IN ((stays + 1) / 2, (stays + 2) / 2) THEN days END)
+               AVG(CASE WHEN position IN ((stays + 1) / 2, (stays + 2) / 2) THEN days END),
+               MAX(CASE WHEN position = (4 * stays + 4) / 5 THEN days END)
         FROM ranked
         GROUP BY stage_id
         """,
         params,
     )
-    for stage_id, stays, total, median in rows:
+    for stage_id, stays, total, median, usual in rows:
         if stage_id in found:
             entry = found[stage_id]
             entry.stays = stays
             entry.total_days = Decimal(repr(float(total)))
             entry.median_days = Decimal(repr(float(median))).quantize(Decimal("0.01"))
+            entry.usual_days = Decimal(repr(float(usual))).quantize(Decimal("0.01"))
     return [entry for entry in found.values() if entry.stays]
