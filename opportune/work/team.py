@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, DateTimeField, F, IntegerField, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -57,8 +58,8 @@ def team_pipeline(viewer: User, today: dt.date, periods: list[FiscalPeriod]) -> 
     for key, inside in buckets.items():
         measures[f"{key}_amount"] = Sum("amount", filter=inside)
         measures[f"{key}_count"] = Count("pk", filter=inside)
-    grouped = {
-        row["stage_id"]: row
+    grouped: dict[int, dict[str, Any]] = {
+        row["stage_id"]: dict(row)
         for row in Opportunity.objects.visible_to(viewer)
         .filter(is_closed=False)
         .order_by()
