@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, DateTimeField, F, IntegerField, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -96,10 +97,18 @@ class RiskList:
     quiet_days: int
 
 
-def usual_days_in_stage(viewer: User) -> dict[int, Decimal]:
+def usual_days_in_stage(viewer: User, today: dt.date) -> dict[int, Decimal]:
     """How long a stay in each open stage usually lasts: the 80th percentile of the finished
-    stays the viewer may see (longer than this is unusual)."""
-    return {s.stage_id: s.usual_days for s in time_in_stage(viewer) if s.usual_days is not None}
+    stays the viewer may see (longer than this is unusual). It moves slowly, so it is kept
+    for the day (per viewer) rather than read from the whole history on every visit."""
+    key = f"work:usual-days-in-stage:{viewer.pk}:{today.isoformat()}"
+    found: dict[int, Decimal] | None = cache.get(key)
+    if found is None:
+        found = {
+            s.stage_id: s.usual_days for s in time_in_stage(viewer) if s.usual_days is not None
+        }
+        cache.set(key, found, 24 * 3600)
+    return found
 
 
 def deals_at_risk(

@@ -102,7 +102,7 @@ def team_home(user: User, now: dt.datetime) -> dict[str, Any]:
     """The manager's blocks: pipeline by stage and period, deals at risk, attainment, recent
     closes."""
     quarter = current_period(today=now.date())
-    usual = team.usual_days_in_stage(user)
+    usual = team.usual_days_in_stage(user, now.date())
     return {
         "quarter": quarter,
         "pipeline": team.team_pipeline(user, now.date(), [quarter, quarter.shifted(1)]),
