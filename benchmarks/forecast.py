@@ -456,7 +456,7 @@ def populate_leads(count: int, database: str) -> int:
 
 
 RAW_FUNNEL = """
-SELECT COUNT(*),
+SELECT {bucket} AS bucket, COUNT(*),
        SUM(CASE WHEN s.is_default = %s OR l.is_converted THEN 1 ELSE 0 END),
        SUM(CASE WHEN s.key = 'qualified' OR l.is_converted THEN 1 ELSE 0 END),
        SUM(CASE WHEN l.is_converted THEN 1 ELSE 0 END),
@@ -465,6 +465,7 @@ FROM leads_lead l
 JOIN leads_leadstatus s ON s.id = l.status_id
 LEFT JOIN opportunities_opportunity o ON o.id = l.converted_opportunity_id
 WHERE l.created_at >= %s AND l.created_at < %s AND l.deleted_at IS NULL
+GROUP BY bucket
 """
 RAW_WIN_RATES = """
 SELECT owner_id, SUM(CASE WHEN is_won THEN 1 ELSE 0 END),
@@ -538,9 +539,23 @@ def _analytics_raw(quarters: list[Any]) -> dict[str, Callable[[], None]]:
         )
 
     def funnel() -> None:
-        after = history_sql.at(end_of_day(end))
-        first = history_sql.at(end_of_day(start - dt.timedelta(days=1)))
-        run(RAW_FUNNEL, [False, first, after])
+        bounds = [
+            (
+                history_sql.at(end_of_day(q.start - dt.timedelta(days=1))),
+                history_sql.at(end_of_day(q.end)),
+            )
+            for q in quarters
+        ]
+        bucket = (
+            "CASE "
+            + " ".join(
+                f"WHEN l.created_at >= %s AND l.created_at < %s THEN {i}"
+                for i in range(len(bounds))
+            )
+            + " END"
+        )
+        params = [value for pair in bounds for value in pair]
+        run(RAW_FUNNEL.format(bucket=bucket), [*params, False, bounds[0][0], bounds[-1][1]])
 
     return {
         "funnel": funnel,

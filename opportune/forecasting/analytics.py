@@ -22,16 +22,20 @@ from typing import Any, Literal
 
 from django.db.models import (
     Avg,
+    Case,
     Count,
     DurationField,
     ExpressionWrapper,
     F,
+    IntegerField,
     Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import TruncDate
 
@@ -122,17 +126,27 @@ def funnel(viewer: User, periods: list[FiscalPeriod], by: FunnelBy = "period") -
     )
     rows: list[FunnelRow] = []
     if by == "period":
-        measures: dict[str, object] = {}
-        for index, period in enumerate(periods):
-            inside = Q(created_at__gte=_start(period), created_at__lt=_after(period))
-            for name, measure in _funnel_measures(viewer, inside).items():
-                measures[f"{name}_{index}"] = measure
-        totals = leads.aggregate(**measures)
+        bucket = Case(
+            *(
+                When(created_at__gte=_start(p), created_at__lt=_after(p), then=Value(index))
+                for index, p in enumerate(periods)
+            ),
+            output_field=IntegerField(),
+        )
+        per_bucket: dict[int | None, dict[str, Any]] = {
+            values["bucket"]: dict(values)
+            for values in leads.order_by()
+            .annotate(bucket=bucket)
+            .values("bucket")
+            .annotate(**_funnel_measures(viewer, Q()))
+        }
         for index, period in enumerate(periods):
             row = FunnelRow(period.key, period.label)
-            for name in FUNNEL_STEPS:
-                setattr(row, name, totals[f"{name}_{index}"])
-            row.days_to_convert = _days(totals[f"days_to_convert_{index}"])
+            found = per_bucket.get(index)
+            if found:
+                for name in FUNNEL_STEPS:
+                    setattr(row, name, found[name])
+                row.days_to_convert = _days(found["days_to_convert"])
             rows.append(row)
         return rows
     column = {"source": "source", "campaign": "campaign", "owner": "owner_id"}[by]
@@ -326,9 +340,9 @@ class StageTime:
 
 def time_in_stage(viewer: User) -> list[StageTime]:
     """Finished stays in each open stage (entered, then left for another stage), with their
-    count, total, median and 80th-percentile days: one statement over the visible history. A stay starts at a
-    row whose stage differs from the deal's previous row (LAG) and ends at the next such row
-    (LEAD over the starts); the median is the middle of the stays ranked by length."""
+    count, total, median and 80th-percentile days: one statement over the visible history.
+    A stay starts at a row whose stage differs from the deal's previous row (LAG) and ends at
+    the next such row (LEAD over the starts); the percentiles rank the stays by length."""
     stages = {
         s.pk: s for s in Stage.objects.select_related("pipeline").order_by("pipeline", "order")
     }
