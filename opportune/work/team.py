@@ -2,7 +2,7 @@
 risk (each with its reasons), the reps' attainment and the recent wins and losses.
 
 Every figure is over the deals the manager may see (``visible_to``, the policy's rule) and
-each block is one or two set-based statements, whatever the size of the team.
+each block is a fixed few set-based statements, whatever the size of the team.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, DateTimeField, F, IntegerField, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import Coalesce
 
 from opportune.activities.models import Activity
@@ -115,26 +115,24 @@ def deals_at_risk(
     viewer: User, now: dt.datetime, usual: dict[int, Decimal], quiet_days: int = QUIET_DAYS
 ) -> RiskList:
     """Open deals whose close date has passed, pushed twice or more, with no activity for
-    ``quiet_days``, or in their stage longer than ``usual`` for it; the largest first, each
-    with its reasons. Two statements (the page and its count)."""
-    today = now.date()
-    pushes = (
+    ``quiet_days`` (nor created since), or in their stage longer than ``usual`` for it; the
+    largest first, each with its reasons. The tests are plain (not correlated) subqueries,
+    read once: the deals pushed twice, the deals with a recent activity. Four statements: the
+    page, its count, and the pushes and last activity of the deals on the page."""
+    quiet_since = now - dt.timedelta(days=quiet_days)
+    pushed = (
         OpportunityHistory.objects.filter(
-            opportunity=OuterRef("pk"), close_date__gt=F("previous_close_date")
+            opportunity__is_closed=False, close_date__gt=F("previous_close_date")
         )
         .order_by()
         .values("opportunity")
         .annotate(n=Count("pk"))
-        .values("n")
-    )
-    last_activity = (
-        Activity.objects.filter(opportunity=OuterRef("pk"))
-        .order_by()
+        .filter(n__gte=2)
         .values("opportunity")
-        .annotate(last=Max("created_at"))
-        .values("last")
     )
-    quiet_since = now - dt.timedelta(days=quiet_days)
+    active = Activity.objects.filter(created_at__gte=quiet_since, opportunity__isnull=False).values(
+        "opportunity"
+    )
     stuck = Q(pk__in=[])
     for stage_id, days in usual.items():
         since = now - dt.timedelta(days=float(days))
@@ -142,39 +140,60 @@ def deals_at_risk(
     risky = (
         Opportunity.objects.visible_to(viewer)
         .filter(is_closed=False)
-        .annotate(
-            pushes=Coalesce(Subquery(pushes, output_field=IntegerField()), 0),
-            last_touch=Coalesce(
-                Subquery(last_activity, output_field=DateTimeField()), "created_at"
-            ),
-            in_stage_since=Coalesce("stage_changed_at", "created_at"),
+        .annotate(in_stage_since=Coalesce("stage_changed_at", "created_at"))
+        .filter(
+            Q(close_date__lt=now.date())
+            | Q(pk__in=pushed)
+            | (Q(created_at__lt=quiet_since) & ~Q(pk__in=active))
+            | stuck
         )
-        .filter(Q(close_date__lt=today) | Q(pushes__gte=2) | Q(last_touch__lt=quiet_since) | stuck)
     )
-    rows = []
-    for deal in risky.select_related("owner", "stage", "account").order_by("-amount", "pk")[
-        :RISK_ROWS
-    ]:
-        rows.append(AtRisk(deal, _reasons(deal, now, usual, quiet_days)))
+    deals = list(
+        risky.select_related("owner", "stage", "account").order_by("-amount", "pk")[:RISK_ROWS]
+    )
+    ids = [deal.pk for deal in deals]
+    pushes = dict(
+        OpportunityHistory.objects.filter(
+            opportunity_id__in=ids, close_date__gt=F("previous_close_date")
+        )
+        .order_by()
+        .values_list("opportunity_id")
+        .annotate(Count("pk"))
+    )
+    touched = dict(
+        Activity.objects.filter(opportunity_id__in=ids)
+        .order_by()
+        .values_list("opportunity_id")
+        .annotate(Max("created_at"))
+    )
+    rows = [
+        AtRisk(deal, _reasons(deal, now, usual, quiet_days, pushes.get(deal.pk, 0),
+                              touched.get(deal.pk) or deal.created_at))
+        for deal in deals
+    ]  # fmt: skip
     return RiskList(rows, risky.count(), quiet_days)
 
 
 def _reasons(
-    deal: Opportunity, now: dt.datetime, usual: dict[int, Decimal], quiet_days: int
+    deal: Opportunity,
+    now: dt.datetime,
+    usual: dict[int, Decimal],
+    quiet_days: int,
+    pushes: int,
+    last_touch: dt.datetime,
 ) -> list[str]:
     found = []
     if deal.close_date < now.date():
         found.append(f"Close date passed ({deal.close_date:%b %-d})")
-    pushes: int = getattr(deal, "pushes", 0)
     if pushes >= 2:
         found.append(f"Pushed {pushes} times")
-    quiet = (now - getattr(deal, "last_touch", now)).days
-    if quiet > quiet_days:
+    quiet = (now - last_touch).days
+    if quiet >= quiet_days:
         found.append(f"No activity for {quiet} days")
-    in_stage = (now - getattr(deal, "in_stage_since", now)).days
+    in_stage = now - getattr(deal, "in_stage_since", now)
     limit = usual.get(deal.stage_id)
-    if limit is not None and in_stage > limit:
-        found.append(f"{in_stage} days in {deal.stage.label} (usually up to {limit:.0f})")
+    if limit is not None and in_stage > dt.timedelta(days=float(limit)):
+        found.append(f"{in_stage.days} days in {deal.stage.label} (usually up to {limit:.0f})")
     return found
 
 
@@ -220,11 +239,16 @@ def attainment(viewer: User, period: FiscalPeriod) -> list[Attainment]:
 # --- recent wins and losses ---------------------------------------------------------------------
 
 
-def recent_closes(viewer: User, now: dt.datetime, limit: int = 8) -> list[Opportunity]:
-    """The deals won or lost in the last 30 days, newest first."""
+def recent_closes(viewer: User, today: dt.date, limit: int = 8) -> list[Opportunity]:
+    """The deals won or lost with a close date in the last 30 days, newest first (a range of
+    the close-date index, as every forecast reads it)."""
     return list(
         Opportunity.objects.visible_to(viewer)
-        .filter(is_closed=True, closed_at__gte=now - dt.timedelta(days=RECENT_DAYS))
+        .filter(
+            is_closed=True,
+            close_date__gte=today - dt.timedelta(days=RECENT_DAYS),
+            close_date__lte=today,
+        )
         .select_related("owner", "account", "stage")
-        .order_by("-closed_at", "-pk")[:limit]
+        .order_by("-close_date", "-pk")[:limit]
     )

@@ -108,7 +108,7 @@ def team_home(user: User, now: dt.datetime) -> dict[str, Any]:
         "pipeline": team.team_pipeline(user, now.date(), [quarter, quarter.shifted(1)]),
         "risks": team.deals_at_risk(user, now, usual),
         "attainment": team.attainment(user, quarter),
-        "closes": team.recent_closes(user, now),
+        "closes": team.recent_closes(user, now.date()),
         "past_due_list": {"state": "open", "close_date_to": now.date() - dt.timedelta(days=1)},
     }
 
