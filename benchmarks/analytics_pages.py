@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument(
         "--viewers",
-        default="maria,victor,ada",
+        default="maria,victor,admin",
         help="usernames to time as (the demo's East manager, its VP of sales, its admin)",
     )
     args = parser.parse_args()
