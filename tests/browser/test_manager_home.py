@@ -71,13 +71,14 @@ def test_a_manager_sees_her_team_on_my_work(
     assert "Hooli platform" in closes and "Lost" in closes
     pipeline = page.locator("section[aria-labelledby=team-pipeline-title]").inner_text()
     assert "Past due" in pipeline and "Negotiation" in pipeline
+    page.set_viewport_size({"width": 1400, "height": 900})
     if SHOTS:
-        page.set_viewport_size({"width": 1400, "height": 900})
         page.screenshot(path=str(SHOTS / "manager-home-desktop.png"), full_page=True)
-        page.set_viewport_size({"width": 390, "height": 844})
+    page.set_viewport_size({"width": 390, "height": 844})
+    if SHOTS:
         page.screenshot(path=str(SHOTS / "manager-home-390.png"), full_page=True)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390
+    # On a phone the team blocks stack in one column: nothing wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def test_a_rep_sees_every_overdue_task_behind_show_all(
