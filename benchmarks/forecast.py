@@ -39,8 +39,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -117,7 +119,9 @@ def main() -> None:
         if done.returncode:
             print(done.stdout, done.stderr, file=sys.stderr)
             raise SystemExit(f"{database}: the benchmark failed")
-        report(database, json.loads(done.stdout.strip().splitlines()[-1]))
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+        report(database, found)
+        report_analytics(database, found)
 
 
 def report(database: str, found: dict) -> None:  # type: ignore[type-arg]
@@ -170,8 +174,10 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
     else:
         history = populate(args.rows, args.child)
     loaded = time.perf_counter() - started
+    leads_loaded = populate_leads(args.rows // 2, args.child)
     _analyze(args.child)
     timings = {"as migrated": measure(args.repeat)}
+    analytics = measure_analytics(max(1, args.repeat // 3))
     quarter = parse_period(QUARTER, 1)
     found = {
         "opportunities": args.rows,
@@ -181,6 +187,8 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
         ).count(),
         "load_s": loaded,
         "timings": timings,
+        "analytics": analytics,
+        "leads": leads_loaded,
     }
     if args.child == "sqlite" and not args.sqlite_dir:
         shutil.rmtree(os.environ["OPPORTUNE_DATA_DIR"], ignore_errors=True)
@@ -386,6 +394,224 @@ def measure(repeat: int) -> dict:  # type: ignore[type-arg]
         "raw_grouped": _median_ms(lambda: raw(RAW_GROUPED), repeat),
         "queries": len(queries),
     }
+
+
+# --- analytics: each report of /api/v1/analytics next to raw SQL doing the same work -----------
+
+ANALYTICS_YEAR = ("2025-Q1", "2025-Q4")  # the close-date (or creation) periods asked for
+TREND_DAYS = [dt.date(2025, month, 28) for month in range(1, 13)]
+CHANGES = (dt.date(2025, 7, 1), dt.date(2025, 9, 30))
+LEAD_COLUMNS = [
+    "first_name", "last_name", "company", "title", "email", "phone", "website", "industry",
+    "street", "city", "state", "postal_code", "country", "source", "campaign", "utm_source",
+    "utm_medium", "utm_campaign", "rating", "description", "do_not_call", "email_opt_out",
+    "budget_confirmed", "decision_maker", "decision_maker_title", "authority_confirmed",
+    "need_description", "need_identified", "disqualify_reason", "is_converted", "converted_at",
+    "created_at", "updated_at", "converted_opportunity_id", "owner_id", "status_id",
+    "company_key", "email_key", "name_key", "phone_key",
+]  # fmt: skip
+
+
+def populate_leads(count: int, database: str) -> int:
+    """``count`` leads over the three years (unless there are that many already): a fifth
+    converted into one of the deals, the others in every status."""
+    from django.db import transaction
+
+    from opportune.identity.models import Role, User
+    from opportune.leads.models import Lead, LeadStatus
+    from opportune.opportunities.models import Opportunity
+
+    if Lead.objects.count() >= count:
+        return Lead.objects.count()
+    rng = random.Random(11)
+    statuses = dict(LeadStatus.objects.values_list("key", "pk"))
+    reps = list(User.objects.filter(role=Role.SALES_REP).values_list("pk", flat=True))
+    first_deal = Opportunity.objects.order_by("pk").values_list("pk", flat=True).first() or 0
+    deals = Opportunity.objects.count()
+    sources = ["web", "referral", "event", "partner", "cold_call"]
+    for chunk_start in range(0, count, CHUNK):
+        rows = []
+        for number in range(chunk_start, min(count, chunk_start + CHUNK)):
+            created = dt.datetime.combine(
+                FIRST_DAY + dt.timedelta(days=rng.randrange(DAYS)), dt.time(10), tzinfo=dt.UTC
+            )
+            converted = rng.random() < 0.2
+            status = (
+                "converted"
+                if converted
+                else rng.choice(["new", "working", "nurturing", "qualified"])
+            )
+            rows.append(
+                ("Lena", f"Lead {number}", f"Company {number}", "", "", "", "", "", "", "",
+                 "", "", "", rng.choice(sources), "", "", "", "", "", "", False, False, False,
+                 "", "", False, "", False, "", converted,
+                 created + dt.timedelta(days=3) if converted else None, created, created,
+                 first_deal + rng.randrange(deals) if converted else None, rng.choice(reps),
+                 statuses[status], f"company {number}", "", f"lena lead {number}", "")
+            )  # fmt: skip
+        with transaction.atomic():
+            _write(database, "leads_lead", LEAD_COLUMNS, rows)
+        print(f"{database}: {chunk_start + len(rows):,} leads", file=sys.stderr)
+    return count
+
+
+RAW_FUNNEL = """
+SELECT {bucket} AS bucket, COUNT(*),
+       SUM(CASE WHEN s.is_default = %s OR l.is_converted THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.key = 'qualified' OR l.is_converted THEN 1 ELSE 0 END),
+       SUM(CASE WHEN l.is_converted THEN 1 ELSE 0 END),
+       SUM(CASE WHEN o.is_won THEN 1 ELSE 0 END)
+FROM leads_lead l
+JOIN leads_leadstatus s ON s.id = l.status_id
+LEFT JOIN opportunities_opportunity o ON o.id = l.converted_opportunity_id
+WHERE l.created_at >= %s AND l.created_at < %s AND l.deleted_at IS NULL
+GROUP BY bucket
+"""
+RAW_WIN_RATES = """
+SELECT owner_id, SUM(CASE WHEN is_won THEN 1 ELSE 0 END),
+       SUM(CASE WHEN is_won THEN 0 ELSE 1 END), SUM(CASE WHEN is_won THEN amount END)
+FROM opportunities_opportunity
+WHERE is_closed AND close_date >= %s AND close_date <= %s AND deleted_at IS NULL
+GROUP BY owner_id
+"""
+RAW_SPANS = """
+WITH s AS (
+    SELECT opportunity_id, stage_id, amount, probability, forecast_category, changed_at,
+           LEAD(changed_at) OVER (PARTITION BY opportunity_id ORDER BY changed_at, id) AS until
+    FROM opportunities_opportunityhistory WHERE changed_at < %s
+), m(idx, moment_at) AS ({values})
+SELECT m.idx, s.stage_id, s.forecast_category, COUNT(*), SUM(s.amount),
+       SUM(s.amount * s.probability)
+FROM s JOIN m ON s.changed_at < m.moment_at AND (s.until IS NULL OR s.until >= m.moment_at)
+JOIN opportunities_stage st ON st.id = s.stage_id
+WHERE {inside}
+GROUP BY m.idx, s.stage_id, s.forecast_category
+"""
+RAW_SUMMARY = """
+SELECT SUM(CASE WHEN is_closed AND is_won AND close_date BETWEEN %s AND %s THEN 1 ELSE 0 END),
+       SUM(CASE WHEN is_closed AND NOT is_won AND close_date BETWEEN %s AND %s THEN 1 ELSE 0 END),
+       SUM(CASE WHEN is_won AND close_date BETWEEN %s AND %s THEN amount END),
+       SUM(CASE WHEN NOT is_closed THEN 1 ELSE 0 END),
+       SUM(CASE WHEN NOT is_closed THEN amount END)
+FROM opportunities_opportunity WHERE deleted_at IS NULL
+"""
+
+
+def _analytics_reports(quarters: list[Any]) -> dict[str, Callable[[Any], object]]:
+    """Each report as the API calls it: name -> function of the viewer."""
+    from opportune.forecasting import analytics, asof
+
+    return {
+        "funnel": lambda u: analytics.funnel(u, quarters, "period"),
+        "win rates by owner": lambda u: analytics.win_rates(u, quarters, "owner"),
+        "win rates by stage": lambda u: analytics.win_rates(u, quarters, "stage"),
+        "summary": lambda u: analytics.sales_summary(u, quarters),
+        "time in stage": analytics.time_in_stage,
+        "pipeline trend (12)": lambda u: asof.pipeline_as_of(u, TREND_DAYS),
+        "pipeline as of": lambda u: asof.pipeline_as_of(u, TREND_DAYS[-1:]),
+        "pipeline changes": lambda u: asof.pipeline_changes(u, *CHANGES),
+    }
+
+
+def _analytics_raw(quarters: list[Any]) -> dict[str, Callable[[], None]]:
+    """The best raw SQL for each report, over everything (the admin's scope): plain grouped
+    statements, and for the history reports the same windowed statements the reports run,
+    without the visibility subquery."""
+    from django.db import connection
+
+    from opportune.forecasting import history_sql
+    from opportune.forecasting.asof import end_of_day
+
+    start, end = quarters[0].start, quarters[-1].end
+
+    def run(statement: str, params: list) -> None:  # type: ignore[type-arg]
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            cursor.fetchall()
+
+    def windowed(days: list[dt.date]) -> None:
+        moments = [end_of_day(d) for d in days]
+        values, moment_params = history_sql.moments_values(moments)
+        inside, inside_params = history_sql.open_pipeline_filter(None, None)
+        run(
+            RAW_SPANS.format(values=values, inside=inside),
+            [history_sql.at(max(moments)), *moment_params, *inside_params],
+        )
+
+    def funnel() -> None:
+        bounds = [
+            (
+                history_sql.at(end_of_day(q.start - dt.timedelta(days=1))),
+                history_sql.at(end_of_day(q.end)),
+            )
+            for q in quarters
+        ]
+        bucket = (
+            "CASE "
+            + " ".join(
+                f"WHEN l.created_at >= %s AND l.created_at < %s THEN {i}"
+                for i in range(len(bounds))
+            )
+            + " END"
+        )
+        params = [value for pair in bounds for value in pair]
+        run(RAW_FUNNEL.format(bucket=bucket), [*params, False, bounds[0][0], bounds[-1][1]])
+
+    return {
+        "funnel": funnel,
+        "win rates by owner": lambda: run(RAW_WIN_RATES, [start, end]),
+        "summary": lambda: run(RAW_SUMMARY, [start, end] * 3),
+        "pipeline trend (12)": lambda: windowed(TREND_DAYS),
+        "pipeline as of": lambda: windowed(TREND_DAYS[-1:]),
+        "pipeline changes": lambda: windowed(list(CHANGES)),
+    }
+
+
+def measure_analytics(repeat: int) -> dict:  # type: ignore[type-arg]
+    """Median milliseconds of each report for an admin (everything), a region's manager (a
+    fifth) and a rep, with its statement count, and of its raw SQL where there is one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opportune.fiscal import parse_period
+    from opportune.forecasting.periods import period_range
+    from opportune.identity.models import Role, User
+
+    quarters = period_range(parse_period(ANALYTICS_YEAR[0], 1).key, ANALYTICS_YEAR[1])
+    viewers = {
+        "admin": User.objects.get(username="admin"),
+        "manager": User.objects.get(username="region0"),
+        "rep": User.objects.filter(role=Role.SALES_REP).order_by("pk").first(),
+    }
+    raw = _analytics_raw(quarters)
+    found: dict[str, dict[str, float]] = {}
+    for name, report in _analytics_reports(quarters).items():
+        found[name] = {}
+        for who, viewer in viewers.items():
+
+            def once(viewer=viewer, report=report) -> None:  # type: ignore[no-untyped-def]
+                viewer.__dict__.pop("_visible_team_ids", None)  # a new request
+                report(viewer)
+
+            found[name][who] = _median_ms(once, repeat)
+        with CaptureQueriesContext(connection) as queries:
+            report(viewers["manager"])
+        found[name]["queries"] = len(queries)
+        if name in raw:
+            found[name]["raw"] = _median_ms(raw[name], repeat)
+    return found
+
+
+def report_analytics(database: str, found: dict) -> None:  # type: ignore[type-arg]
+    print(f"  analytics ({found['leads']:,} leads; ms, median):")
+    print(f"    {'report':22s} {'admin':>8s} {'manager':>8s} {'rep':>8s} {'raw SQL':>8s} "
+          f"{'admin/raw':>9s} {'queries':>7s}")  # fmt: skip
+    for name, t in found["analytics"].items():
+        raw = t.get("raw")
+        ratio = f"{t['admin'] / raw:9.2f}" if raw else f"{'-':>9s}"
+        raw_text = f"{raw:8.1f}" if raw else f"{'-':>8s}"
+        print(f"    {name:22s} {t['admin']:8.1f} {t['manager']:8.1f} {t['rep']:8.1f} "
+              f"{raw_text} {ratio} {int(t['queries']):7d}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -16,22 +16,26 @@ may see.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 from django.db.models import (
     Avg,
+    Case,
     Count,
     DurationField,
     ExpressionWrapper,
     F,
+    IntegerField,
     Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import TruncDate
 
@@ -40,6 +44,7 @@ from opportune.identity.models import User
 from opportune.leads.models import Lead, LeadSource
 from opportune.opportunities.models import Opportunity, OpportunityHistory, Stage
 
+from . import history_sql as sql
 from .asof import end_of_day
 from .forecast import OPEN_CATEGORIES, ZERO
 
@@ -121,17 +126,27 @@ def funnel(viewer: User, periods: list[FiscalPeriod], by: FunnelBy = "period") -
     )
     rows: list[FunnelRow] = []
     if by == "period":
-        measures: dict[str, object] = {}
-        for index, period in enumerate(periods):
-            inside = Q(created_at__gte=_start(period), created_at__lt=_after(period))
-            for name, measure in _funnel_measures(viewer, inside).items():
-                measures[f"{name}_{index}"] = measure
-        totals = leads.aggregate(**measures)
+        bucket = Case(
+            *(
+                When(created_at__gte=_start(p), created_at__lt=_after(p), then=Value(index))
+                for index, p in enumerate(periods)
+            ),
+            output_field=IntegerField(),
+        )
+        per_bucket: dict[int | None, dict[str, Any]] = {
+            values["bucket"]: dict(values)
+            for values in leads.order_by()
+            .annotate(bucket=bucket)
+            .values("bucket")
+            .annotate(**_funnel_measures(viewer, Q()))
+        }
         for index, period in enumerate(periods):
             row = FunnelRow(period.key, period.label)
-            for name in FUNNEL_STEPS:
-                setattr(row, name, totals[f"{name}_{index}"])
-            row.days_to_convert = _days(totals[f"days_to_convert_{index}"])
+            found = per_bucket.get(index)
+            if found:
+                for name in FUNNEL_STEPS:
+                    setattr(row, name, found[name])
+                row.days_to_convert = _days(found["days_to_convert"])
             rows.append(row)
         return rows
     column = {"source": "source", "campaign": "campaign", "owner": "owner_id"}[by]
@@ -315,25 +330,19 @@ class StageTime:
     label: str
     stays: int = 0
     total_days: Decimal = ZERO
-    samples: list[float] = field(default_factory=list, repr=False)
+    median_days: Decimal | None = None
+    usual_days: Decimal | None = None  # the 80th percentile: longer than this is unusual
 
     @property
     def average_days(self) -> Decimal | None:
         return (self.total_days / self.stays).quantize(Decimal("0.01")) if self.stays else None
 
-    @property
-    def median_days(self) -> Decimal | None:
-        if not self.samples:
-            return None
-        ordered = sorted(self.samples)
-        middle = len(ordered) // 2
-        value = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-        return Decimal(value).quantize(Decimal("0.01"))
-
 
 def time_in_stage(viewer: User) -> list[StageTime]:
-    """Finished stays in each open stage (entered, then left for another stage): one query
-    streaming the visible history in order."""
+    """Finished stays in each open stage (entered, then left for another stage), with their
+    count, total, median and 80th-percentile days: one statement over the visible history.
+    A stay starts at a row whose stage differs from the deal's previous row (LAG) and ends at
+    the next such row (LEAD over the starts); the percentiles rank the stays by length."""
     stages = {
         s.pk: s for s in Stage.objects.select_related("pipeline").order_by("pipeline", "order")
     }
@@ -342,22 +351,44 @@ def time_in_stage(viewer: User) -> list[StageTime]:
         for pk, s in stages.items()
         if not s.is_closed
     }
-    rows = (
-        OpportunityHistory.objects.filter(
-            opportunity__in=Opportunity.objects.visible_to(viewer).values("pk")
+    visible, params = sql.visible_ids(viewer)
+    days = sql.days_between("left_at", "changed_at")
+    rows = sql.fetch(
+        f"""
+        WITH marked AS (
+            SELECT h.opportunity_id, h.stage_id, h.changed_at, h.id,
+                   LAG(h.stage_id) OVER (
+                       PARTITION BY h.opportunity_id ORDER BY h.changed_at, h.id
+                   ) AS previous_stage
+            FROM {sql.HISTORY} h
+            WHERE h.opportunity_id IN ({visible})
+        ), stays AS (
+            SELECT stage_id, changed_at,
+                   LEAD(changed_at) OVER (
+                       PARTITION BY opportunity_id ORDER BY changed_at, id
+                   ) AS left_at
+            FROM marked
+            WHERE previous_stage IS NULL OR previous_stage <> stage_id
+        ), ranked AS (
+            SELECT stage_id, {days} AS days,
+                   ROW_NUMBER() OVER (PARTITION BY stage_id ORDER BY {days}) AS position,
+                   COUNT(*) OVER (PARTITION BY stage_id) AS stays
+            FROM stays
+            WHERE left_at IS NOT NULL
         )
-        .order_by("opportunity_id", "changed_at", "pk")
-        .values_list("opportunity_id", "stage_id", "changed_at")
+        SELECT stage_id, MAX(stays), SUM(days),
+               AVG(CASE WHEN position IN ((stays + 1) / 2, (stays + 2) / 2) THEN days END),
+               MAX(CASE WHEN position = (4 * stays + 4) / 5 THEN days END)
+        FROM ranked
+        GROUP BY stage_id
+        """,
+        params,
     )
-    current: tuple[int, int, dt.datetime] | None = None
-    for opportunity, stage, at in rows.iterator(chunk_size=5000):
-        if current is not None and current[0] == opportunity and current[1] == stage:
-            continue
-        if current is not None and current[0] == opportunity and current[1] in found:
-            days = (at - current[2]).total_seconds() / 86400
-            entry = found[current[1]]
-            entry.stays += 1
-            entry.total_days += Decimal(days)
-            entry.samples.append(days)
-        current = (opportunity, stage, at)
+    for stage_id, stays, total, median, usual in rows:
+        if stage_id in found:
+            entry = found[stage_id]
+            entry.stays = stays
+            entry.total_days = Decimal(repr(float(total)))
+            entry.median_days = Decimal(repr(float(median))).quantize(Decimal("0.01"))
+            entry.usual_days = Decimal(repr(float(usual))).quantize(Decimal("0.01"))
     return [entry for entry in found.values() if entry.stays]

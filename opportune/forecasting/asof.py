@@ -12,7 +12,6 @@ optionally with a close date inside a period: the pipeline *for* that period.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -21,8 +20,9 @@ from django.utils import timezone
 
 from opportune.fiscal import FiscalPeriod
 from opportune.identity.models import User
-from opportune.opportunities.models import Opportunity, OpportunityHistory, Stage
+from opportune.opportunities.models import Stage
 
+from . import history_sql as sql
 from .forecast import OPEN_CATEGORIES, ZERO
 
 
@@ -57,62 +57,60 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
 
 
-def states_at(viewer: User, moments: list[dt.datetime]) -> list[dict[int, DealState]]:
-    """For each moment, the state of every opportunity the viewer may see that existed then."""
+def states_at(
+    viewer: User, moments: list[dt.datetime], *, changed_from: dt.datetime | None = None
+) -> list[dict[int, DealState]]:
+    """For each moment, the state of every opportunity the viewer may see that existed then;
+    with ``changed_from``, only of the deals with a change from that moment on (the others
+    are the same at every later moment). One statement: each moment joined to the spans that
+    hold it."""
     if not moments:
         return []
     stages = {
         pk: (closed, won)
         for pk, closed, won in Stage.objects.values_list("pk", "is_closed", "is_won")
     }
-    order = sorted(range(len(moments)), key=lambda i: moments[i])
-    found: list[dict[int, DealState]] = [{} for _ in moments]
-    rows = (
-        OpportunityHistory.objects.filter(
-            opportunity__in=Opportunity.objects.visible_to(viewer).values("pk"),
-            changed_at__lt=max(moments),
+    also = ""
+    extra: list[Any] = []
+    if changed_from is not None:
+        also = (
+            f"h.opportunity_id IN (SELECT c.opportunity_id FROM {sql.HISTORY} c "
+            "WHERE c.changed_at >= %s AND c.changed_at < %s)"
         )
-        .order_by("opportunity_id", "changed_at", "pk")
-        .values_list(
-            "opportunity_id",
-            "opportunity__name",
-            "opportunity__owner_id",
-            "changed_at",
-            "stage_id",
-            "amount",
-            "probability",
-            "close_date",
-            "forecast_category",
-        )
+        extra = [sql.at(changed_from), sql.at(max(moments))]
+    span_sql, span_params = sql.spans(viewer, before=max(moments), also=also)
+    moments_sql, moments_params = sql.moments_values(moments)
+    rows = sql.fetch(
+        f"""
+        WITH s AS ({span_sql}), m(idx, moment_at) AS ({moments_sql})
+        SELECT m.idx, s.opportunity_id, o.name, o.owner_id, s.stage_id, s.amount,
+               s.probability, s.close_date, s.forecast_category
+        FROM s
+        JOIN m ON s.changed_at < m.moment_at AND (s.until IS NULL OR s.until >= m.moment_at)
+        JOIN opportunities_opportunity o ON o.id = s.opportunity_id
+        """,
+        span_params + extra + moments_params,
     )
-    for timeline in _timelines(rows.iterator(chunk_size=5000)):
-        position = 0
-        current: DealState | None = None
-        for opportunity, name, owner, at, stage, amount, probability, close, category in timeline:
-            while position < len(order) and moments[order[position]] <= at:
-                if current is not None:
-                    found[order[position]][opportunity] = current
-                position += 1
-            closed, won = stages[stage]
-            current = DealState(
-                opportunity, name, owner, stage, amount, probability, close, category, closed, won
-            )
-        while position < len(order) and current is not None:
-            found[order[position]][current.opportunity_id] = current
-            position += 1
+    found: list[dict[int, DealState]] = [{} for _ in moments]
+    for index, opportunity, name, owner, stage, amount, probability, close, category in rows:
+        closed, won = stages[stage]
+        found[index][opportunity] = DealState(
+            opportunity,
+            name,
+            owner,
+            stage,
+            None if amount is None else sql.money(amount),
+            probability,
+            _date(close),
+            category,
+            closed,
+            won,
+        )
     return found
 
 
-def _timelines(rows: Iterable[tuple[Any, ...]]) -> Iterable[list[tuple[Any, ...]]]:
-    """Consecutive rows of one opportunity, grouped."""
-    batch: list[tuple[Any, ...]] = []
-    for row in rows:
-        if batch and batch[-1][0] != row[0]:
-            yield batch
-            batch = []
-        batch.append(row)
-    if batch:
-        yield batch
+def _date(value: dt.date | str) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 @dataclass
@@ -125,6 +123,11 @@ class Tally:
         self.count += 1
         self.amount += state.value
         self.weighted += state.value * state.probability / 100
+
+    def merge(self, other: Tally) -> None:
+        self.count += other.count
+        self.amount += other.amount
+        self.weighted += other.weighted
 
 
 @dataclass
@@ -139,22 +142,50 @@ class PipelineSnapshot:
 def pipeline_as_of(
     viewer: User, days: list[dt.date], period: FiscalPeriod | None = None
 ) -> list[PipelineSnapshot]:
-    """The open pipeline at the end of each day (for one period's close dates, if given)."""
-    snapshots = []
-    for day, states in zip(days, states_at(viewer, [end_of_day(d) for d in days]), strict=True):
-        snapshot = PipelineSnapshot(day, period)
-        for state in states.values():
-            if state.in_pipeline(period):
-                snapshot.total.add(state)
-                snapshot.by_stage.setdefault(state.stage_id, Tally()).add(state)
-                snapshot.by_category.setdefault(state.forecast_category, Tally()).add(state)
-        snapshots.append(snapshot)
+    """The open pipeline at the end of each day (for one period's close dates, if given): one
+    grouped statement, per day, stage and forecast category."""
+    snapshots = [PipelineSnapshot(day, period) for day in days]
+    if not days:
+        return snapshots
+    moments = [end_of_day(d) for d in days]
+    span_sql, span_params = sql.spans(viewer, before=max(moments))
+    moments_sql, moments_params = sql.moments_values(moments)
+    inside, inside_params = sql.open_pipeline_filter(
+        period.start if period else None, period.end if period else None
+    )
+    rows = sql.fetch(
+        f"""
+        WITH s AS ({span_sql}), m(idx, moment_at) AS ({moments_sql})
+        SELECT m.idx, s.stage_id, s.forecast_category, COUNT(*), SUM(s.amount),
+               SUM(s.amount * s.probability)
+        FROM s
+        JOIN m ON s.changed_at < m.moment_at AND (s.until IS NULL OR s.until >= m.moment_at)
+        JOIN {sql.STAGE} st ON st.id = s.stage_id
+        WHERE {inside}
+        GROUP BY m.idx, s.stage_id, s.forecast_category
+        """,
+        span_params + moments_params + inside_params,
+    )
+    for index, stage, category, count, amount, weighted in rows:
+        tally = Tally(count, sql.money(amount), sql.money(weighted) / 100)
+        snapshot = snapshots[index]
+        snapshot.total.merge(tally)
+        snapshot.by_stage.setdefault(stage, Tally()).merge(tally)
+        snapshot.by_category.setdefault(category, Tally()).merge(tally)
     return snapshots
 
 
 # --- the change between two dates -------------------------------------------------------------
 
 CHANGE_KINDS = ("new", "moved_in", "moved_out", "won", "lost", "amount_changed")
+CHANGE_LABELS = {
+    "new": "New",
+    "moved_in": "Moved in",
+    "moved_out": "Moved out",
+    "won": "Won",
+    "lost": "Lost",
+    "amount_changed": "Amount changed",
+}
 
 
 @dataclass
@@ -165,6 +196,11 @@ class Change:
     kinds: list[str]
     amount_before: Decimal | None
     amount_after: Decimal | None
+
+    @property
+    def labels(self) -> list[str]:
+        """The kinds in words, as the page shows them."""
+        return [CHANGE_LABELS[kind] for kind in self.kinds]
 
 
 @dataclass
@@ -206,16 +242,18 @@ def _flow(tally: Tally, amount: Decimal) -> None:
 def pipeline_changes(
     viewer: User, start_day: dt.date, end_day: dt.date, period: FiscalPeriod | None = None
 ) -> PipelineChanges:
-    before_all, after_all = states_at(viewer, [end_of_day(start_day), end_of_day(end_day)])
+    """The start and end pipelines (grouped in the database) and the flows between them, from
+    the states of only the deals that changed in between."""
+    moments = [end_of_day(start_day), end_of_day(end_day)]
     result = PipelineChanges(start_day, end_day, period)
+    result.start, result.end = (
+        s.total for s in pipeline_as_of(viewer, [start_day, end_day], period)
+    )
+    before_all, after_all = states_at(viewer, moments, changed_from=moments[0])
     for opportunity_id in before_all.keys() | after_all.keys():
         before, after = before_all.get(opportunity_id), after_all.get(opportunity_id)
         was_in = before is not None and before.in_pipeline(period)
         now_in = after is not None and after.in_pipeline(period)
-        if was_in and before is not None:
-            result.start.add(before)
-        if now_in and after is not None:
-            result.end.add(after)
         if after is None:
             continue
         closed_now = (

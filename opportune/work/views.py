@@ -1,5 +1,6 @@
 """My work: the page a salesperson opens first (open tasks by due date, recent records,
-their pipeline). It reads every sales app; no app reads it."""
+their pipeline) and, for a sales manager, the team's (pipeline by stage and period, deals at
+risk, attainment, recent wins and losses). It reads every sales app; no app reads it."""
 
 from __future__ import annotations
 
@@ -7,36 +8,60 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import HttpResponse
 from django.utils import timezone
 
 from opportune.accounts.models import Account
 from opportune.activities.models import Activity, ActivityKind
+from opportune.forecasting.periods import current_period
 from opportune.identity import policy
+from opportune.identity.models import Role, User
 from opportune.leads.models import Lead
 from opportune.opportunities.models import Opportunity
 from opportune.web.http import AuthedRequest, render_page
+from opportune.web.pagination import keyset_page
 
-TASKS_PER_GROUP = 50
+from . import team
+
+TASKS_PER_GROUP = 10
+TASKS_PER_PAGE = 50
+GROUPS = {"overdue": "Overdue", "today": "Due today", "upcoming": "Upcoming"}
 
 
-def open_tasks(user: Any, today: dt.date) -> dict[str, list[Activity]]:
-    """The user's open tasks: overdue, due today, upcoming (or undated); three bounded queries."""
-    tasks = (
-        Activity.objects.visible_to(user)
-        .filter(owner=user, kind=ActivityKind.TASK, is_done=False)
-        .select_related("lead", "account", "contact", "opportunity")
+def _my_open_tasks(user: User) -> QuerySet[Activity]:
+    return Activity.objects.visible_to(user).filter(
+        owner=user, kind=ActivityKind.TASK, is_done=False
     )
+
+
+def _in_group(today: dt.date) -> dict[str, Q]:
     return {
-        "overdue": list(
-            tasks.filter(due_date__lt=today).order_by("due_date", "pk")[:TASKS_PER_GROUP]
-        ),
-        "today": list(tasks.filter(due_date=today).order_by("pk")[:TASKS_PER_GROUP]),
+        "overdue": Q(due_date__lt=today),
+        "today": Q(due_date=today),
+        "upcoming": Q(due_date__gt=today) | Q(due_date__isnull=True),
+    }
+
+
+def task_counts(user: User, today: dt.date) -> dict[str, int]:
+    """How many open tasks the user has in each group: one statement."""
+    counts = {key: Count("pk", filter=inside) for key, inside in _in_group(today).items()}
+    return _my_open_tasks(user).aggregate(**counts)
+
+
+def open_tasks(
+    user: User, today: dt.date, limit: int = TASKS_PER_GROUP
+) -> dict[str, list[Activity]]:
+    """The first tasks of each group: overdue, due today, upcoming (or undated)."""
+    tasks = _my_open_tasks(user).select_related("lead", "account", "contact", "opportunity")
+    groups = _in_group(today)
+    return {
+        "overdue": list(tasks.filter(groups["overdue"]).order_by("due_date", "pk")[:limit]),
+        "today": list(tasks.filter(groups["today"]).order_by("pk")[:limit]),
         "upcoming": list(
-            tasks.filter(Q(due_date__gt=today) | Q(due_date__isnull=True)).order_by(
-                F("due_date").asc(nulls_last=True), "pk"
-            )[:TASKS_PER_GROUP]
+            tasks.filter(groups["upcoming"]).order_by(F("due_date").asc(nulls_last=True), "pk")[
+                :limit
+            ]
         ),
     }
 
@@ -44,8 +69,13 @@ def open_tasks(user: Any, today: dt.date) -> dict[str, list[Activity]]:
 @login_required
 def my_work(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    today = timezone.localdate()
-    context: dict[str, Any] = {"tasks": open_tasks(user, today), "today": today}
+    now = timezone.now()
+    today = timezone.localdate(now)
+    context: dict[str, Any] = {
+        "tasks": open_tasks(user, today),
+        "task_counts": task_counts(user, today),
+        "today": today,
+    }
     context["recent_leads"] = list(
         Lead.objects.visible_to(user)
         .filter(owner=user)
@@ -63,4 +93,47 @@ def my_work(request: AuthedRequest) -> HttpResponse:
         context["pipeline"] = mine.filter(is_closed=False).aggregate(
             total=Sum("amount"), weighted=Sum("expected_revenue")
         )
+        if user.role == Role.SALES_MANAGER:
+            context["team"] = team_home(user, now)
     return render_page(request, "work/my_work.html", context, "tasks")
+
+
+def team_home(user: User, now: dt.datetime) -> dict[str, Any]:
+    """The manager's blocks: pipeline by stage and period, deals at risk, attainment, recent
+    closes."""
+    quarter = current_period(today=now.date())
+    usual = team.usual_days_in_stage(user, now.date())
+    return {
+        "quarter": quarter,
+        "pipeline": team.team_pipeline(user, now.date(), [quarter, quarter.shifted(1)]),
+        "risks": team.deals_at_risk(user, now, usual),
+        "attainment": team.attainment(user, quarter),
+        "closes": team.recent_closes(user, now.date()),
+        "past_due_list": {"state": "open", "close_date_to": now.date() - dt.timedelta(days=1)},
+    }
+
+
+@login_required
+def my_tasks(request: AuthedRequest) -> HttpResponse:
+    """Every open task of one group (``?due=overdue|today|upcoming``), a keyset page at a
+    time: where "show all" leads from My work."""
+    user = request.user
+    today = timezone.localdate()
+    due = request.GET.get("due", "overdue")
+    due = due if due in GROUPS else "overdue"
+    tasks = (
+        _my_open_tasks(user)
+        .filter(_in_group(today)[due])
+        .select_related("lead", "account", "contact", "opportunity")
+    )
+    order = "pk" if due == "upcoming" else "due_date"
+    page = keyset_page(tasks, order, request.GET.get("cursor"), TASKS_PER_PAGE)
+    context = {
+        "page": page,
+        "due": due,
+        "groups": GROUPS,
+        "title": GROUPS[due],
+        "count": task_counts(user, today)[due],
+        "today": today,
+    }
+    return render_page(request, "work/my_tasks.html", context)

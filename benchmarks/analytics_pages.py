@@ -1,0 +1,102 @@
+"""Every analytics page and endpoint, and My work, timed for a sales manager and an admin on
+an existing database (e.g. the large demo data), next to the raw SQL floor of the heaviest.
+
+    OPPORTUNE_DATA_DIR=DIR python benchmarks/analytics_pages.py [--repeat 5]
+    DATABASE_URL=postgres://... python benchmarks/analytics_pages.py
+
+Load the data first: ``opportune init && opportune demo --size large``. Requests go through
+Django's test client (the whole stack but the network: middleware, auth, templates, JSON);
+each figure is the median of ``--repeat`` requests after one warm-up, with its statement count.
+``--viewers`` names the users (by default the demo's East manager, VP of sales and admin).
+A read token is issued for each of them for the run and deleted after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+PAGES = [
+    "/analytics/",
+    "/analytics/?rates_by=stage",
+    "/analytics/pipeline/",
+    "/my-work/",
+    "/api/v1/analytics/funnel",
+    "/api/v1/analytics/win-rates",
+    "/api/v1/analytics/win-rates?by=stage",
+    "/api/v1/analytics/summary",
+    "/api/v1/analytics/time-in-stage",
+    "/api/v1/analytics/pipeline-as-of",
+    "/api/v1/analytics/pipeline-trend",
+    "/api/v1/analytics/pipeline-changes",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--viewers",
+        default="maria,victor,admin",
+        help="usernames to time as (the demo's East manager, its VP of sales, its admin)",
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opportune.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from opportune.identity.models import ApiToken, TokenScope, User
+    from opportune.opportunities.models import Opportunity, OpportunityHistory
+
+    settings.ALLOWED_HOSTS = ["*"]
+    print(
+        f"{connection.vendor}: {Opportunity.objects.count():,} opportunities, "
+        f"{OpportunityHistory.objects.count():,} history rows; ms, median of {args.repeat}"
+    )
+    viewers = {
+        user.username: user
+        for user in User.objects.filter(username__in=args.viewers.split(","), is_active=True)
+    }
+    clients, tokens = {}, []
+    for who, user in viewers.items():
+        token, raw = ApiToken.issue(user, "analytics benchmark", TokenScope.READ)
+        tokens.append(token)
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        client.force_login(user)
+        clients[who] = client
+    header = " ".join(f"{f'{who} ({user.role})':>26s}" for who, user in viewers.items())
+    print(f"  {'page':40s} {header}   statements")
+    try:
+        for path in PAGES:
+            found, counts = [], []
+            for who in viewers:
+                client = clients[who]
+                status = client.get(path).status_code  # warm
+                timings = []
+                for _ in range(args.repeat):
+                    started = time.perf_counter()
+                    with CaptureQueriesContext(connection) as queries:
+                        client.get(path)
+                    timings.append((time.perf_counter() - started) * 1000)
+                found.append(statistics.median(timings) if status == 200 else float("nan"))
+                counts.append(str(len(queries)))
+            figures = " ".join(f"{value:26.1f}" for value in found)
+            print(f"  {path:40s} {figures}   {'/'.join(counts)}")
+    finally:
+        for token in tokens:
+            token.delete()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Set-based SQL over the opportunity history, for the analytics that rebuild the past.
+
+Each history row holds the five tracked values after a change, so the row is the deal's state
+from its ``changed_at`` until the next row's (``LEAD`` over the deal's rows in time order):
+its *span*. The state at a moment is the span that holds it: ``changed_at < moment`` and the
+next change at or after it. Rows of one deal at the same instant are ordered by id, so only
+the last of them holds a non-empty span, as when the rows are replayed in order.
+
+The statements run on SQLite (>= 3.25, window functions) and PostgreSQL. Only the deals the
+viewer may see take part: the policy's queryset (``Opportunity.objects.visible_to``) is
+compiled into the statement as a subquery, so visibility has one definition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+
+from opportune.identity.models import User
+from opportune.opportunities.models import Opportunity
+
+from .forecast import OPEN_CATEGORIES
+
+HISTORY = "opportunities_opportunityhistory"
+STAGE = "opportunities_stage"
+
+
+def visible_ids(viewer: User) -> tuple[str, list[Any]]:
+    """``SELECT id`` of the opportunities the viewer may see, and its parameters."""
+    query = Opportunity.objects.visible_to(viewer).order_by().values("pk").query
+    try:
+        sql, params = query.sql_with_params()
+    except EmptyResultSet:  # a role that sees no deal
+        return "SELECT id FROM opportunities_opportunity WHERE 1 = 0", []
+    return sql, list(params)
+
+
+def at(moment: dt.datetime) -> Any:
+    """A moment as the database compares it with stored datetimes."""
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+def spans(
+    viewer: User, *, before: dt.datetime | None = None, also: str = ""
+) -> tuple[str, list[Any]]:
+    """A CTE body: the visible history rows with ``until``, the next change of the same deal
+    (NULL for its newest row). ``before`` drops rows from that moment on (they hold no earlier
+    state); ``also`` is a further condition on ``h`` (with no parameters)."""
+    visible, params = visible_ids(viewer)
+    where = [f"h.opportunity_id IN ({visible})"]
+    if before is not None:
+        where.append("h.changed_at < %s")
+        params.append(at(before))
+    if also:
+        where.append(also)
+    sql = f"""
+        SELECT h.opportunity_id, h.stage_id, h.amount, h.probability, h.close_date,
+               h.forecast_category, h.changed_at,
+               LEAD(h.changed_at) OVER (
+                   PARTITION BY h.opportunity_id ORDER BY h.changed_at, h.id
+               ) AS until
+        FROM {HISTORY} h
+        WHERE {" AND ".join(where)}
+    """
+    return sql, params
+
+
+def moments_values(moments: Sequence[dt.datetime]) -> tuple[str, list[Any]]:
+    """A CTE body listing ``(idx, moment_at)``, one row per moment."""
+    rows = ", ".join(["(%s, %s)"] * len(moments))
+    params: list[Any] = []
+    for index, moment in enumerate(moments):
+        params += [index, at(moment)]
+    return f"VALUES {rows}", params
+
+
+def open_pipeline_filter(
+    close_from: dt.date | None, close_to: dt.date | None
+) -> tuple[str, list[Any]]:
+    """The condition for a span "in the pipeline": an open stage, an open forecast category,
+    and (for a period) a close date inside it."""
+    marks = ", ".join(["%s"] * len(OPEN_CATEGORIES))
+    sql = f"NOT st.is_closed AND s.forecast_category IN ({marks})"
+    params: list[Any] = list(OPEN_CATEGORIES)
+    if close_from is not None and close_to is not None:
+        sql += " AND s.close_date >= %s AND s.close_date <= %s"
+        params += [close_from, close_to]
+    return sql, params
+
+
+def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def money(value: Any) -> Decimal:
+    """A SUM of amounts as a Decimal (SQLite sums decimals as floats): to the cent."""
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(repr(float(value))).quantize(Decimal("0.01"))
+
+
+def days_between(later: str, earlier: str) -> str:
+    """SQL for the days (fractional) from ``earlier`` to ``later``, two datetime columns."""
+    if connection.vendor == "postgresql":
+        return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0)"
+    return f"(julianday({later}) - julianday({earlier}))"

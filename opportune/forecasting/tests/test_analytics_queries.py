@@ -1,0 +1,74 @@
+"""Each analytics report is a fixed number of statements, whatever the number of deals, leads
+or history rows; and the pipeline page names its changes in words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from pytest_django import DjangoAssertNumQueries
+
+from conftest import Company
+from opportune.forecasting.analytics import funnel, sales_summary, time_in_stage, win_rates
+from opportune.forecasting.asof import pipeline_as_of, pipeline_changes
+from opportune.identity.models import User
+
+from .analytics_pins import DAYS, PERIODS, seeded_world
+
+pytestmark = pytest.mark.django_db
+
+# The manager's visibility costs one statement (her teams), cached on the user afterwards.
+REPORTS: dict[str, tuple[Callable[[User], object], int]] = {
+    "funnel by period": (lambda u: funnel(u, PERIODS, "period"), 1),
+    "funnel by owner": (lambda u: funnel(u, PERIODS, "owner"), 2),
+    "win rates by owner": (lambda u: win_rates(u, PERIODS, "owner"), 2),
+    "win rates by stage": (lambda u: win_rates(u, None, "stage"), 2),
+    "summary": (lambda u: sales_summary(u, PERIODS), 1),
+    "time in stage": (time_in_stage, 2),
+    "trend of five months": (lambda u: pipeline_as_of(u, DAYS), 1),
+    "pipeline as of": (lambda u: pipeline_as_of(u, DAYS[-1:], PERIODS[0]), 1),
+    "changes": (lambda u: pipeline_changes(u, DAYS[0], DAYS[-1]), 3),
+}
+
+
+@pytest.mark.parametrize("report", REPORTS)
+def test_each_report_is_a_fixed_number_of_statements(
+    company: Company, django_assert_num_queries: DjangoAssertNumQueries, report: str
+) -> None:
+    run, statements = REPORTS[report]
+    seeded_world(company)
+    run(company.maria)  # her teams, now cached
+    with django_assert_num_queries(statements):
+        run(company.maria)
+    seeded_world(company, seed=12)  # twice the deals, leads and history
+    with django_assert_num_queries(statements):
+        run(company.maria)
+
+
+@pytest.mark.parametrize(("path", "statements"), [("/analytics/", 10), ("/analytics/pipeline/", 8)])
+def test_each_analytics_page_is_a_fixed_number_of_statements(
+    company: Company,
+    django_assert_num_queries: DjangoAssertNumQueries,
+    path: str,
+    statements: int,
+) -> None:
+    seeded_world(company)
+    client = Client()
+    client.force_login(company.maria)
+    with django_assert_num_queries(statements):
+        assert client.get(path).status_code == 200
+    seeded_world(company, seed=12)
+    with django_assert_num_queries(statements):
+        assert client.get(path).status_code == 200
+
+
+def test_the_pipeline_page_names_each_change_in_words(company: Company) -> None:
+    seeded_world(company)
+    client = Client()
+    client.force_login(company.ada)
+    page = client.get("/analytics/pipeline/", {"from": "2026-01-31", "to_day": "2026-03-31"})
+    text = page.content.decode()
+    assert "Amount changed" in text
+    assert "amountchanged" not in text
+    assert "amount_changed" not in text
