@@ -17,14 +17,23 @@ FORECAST_HEADERS = [
     *(f"{rollup}_count" for rollup in ROLLUPS),
     "omitted",
     "quota",
+    "quotas_below",
+    "quota_mismatch",
     "attainment",
-    "adjusted_commit",
-    "adjusted_best_case",
+    *(f"adjusted_{rollup}" for rollup in ROLLUPS if rollup != "closed"),
+    "adjusted_by",
 ]
+
+
+def _adjusters(row: OwnerForecast | TeamForecast | Forecast) -> str:
+    if isinstance(row, Forecast):
+        return ""
+    return ", ".join(sorted({a.adjusted_by for a in row.adjustments if a.adjusted_by}))
 
 
 def _forecast_row(level: str, name: str, row: OwnerForecast | TeamForecast | Forecast) -> list[Any]:
     figures = row.total if isinstance(row, Forecast) else row.figures
+    team = row if isinstance(row, TeamForecast) else None
     return [
         level,
         name,
@@ -33,9 +42,11 @@ def _forecast_row(level: str, name: str, row: OwnerForecast | TeamForecast | For
         *(figures.count(r) for r in ROLLUPS),
         figures.amounts["omitted"],
         row.quota,
+        team.members_quota if team else None,
+        team.quota_mismatch if team else False,
         row.attainment,
-        row.adjusted["commit"],
-        row.adjusted["best_case"],
+        *(row.adjusted[r] for r in ROLLUPS if r != "closed"),
+        _adjusters(row),
     ]
 
 
@@ -48,15 +59,18 @@ COMPACT_HEADERS = [
     "weighted",
     "open deals",
     "quota",
+    "quotas below",
     "attained",
     "adj. commit",
     "adj. best case",
+    "adjusted by",
 ]
 
 
 def _compact(row: list[Any]) -> list[Any]:
     full = dict(zip(FORECAST_HEADERS, row, strict=True))
     attained = full["attainment"]
+    below = full["quotas_below"]
     return [
         full["name"],
         full["closed"],
@@ -66,9 +80,11 @@ def _compact(row: list[Any]) -> list[Any]:
         full["weighted_pipeline"],
         full["pipeline_count"],
         full["quota"],
+        f"{below:,.0f} (differs)" if full["quota_mismatch"] else below,
         None if attained is None else f"{attained:.0%}",
         full["adjusted_commit"],
         full["adjusted_best_case"],
+        full["adjusted_by"],
     ]
 
 
