@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from opportune.identity.models import Role, User
+from opportune.identity.models import User
 from opportune.identity.visibility import VisibleQuerySet
 
 
@@ -63,17 +63,10 @@ class AdjustmentQuerySet(VisibleQuerySet["ForecastAdjustment"]):
 
     def visible_to(self, user: User) -> Self:
         from opportune.identity import policy
-        from opportune.identity.visibility import team_subtree_ids
 
         if not policy.sees_kind(user, "forecastadjustment"):
             return self.none()
-        managed: set[int] | None = getattr(user, "_managed_team_ids", None)
-        if managed is None:
-            managed = set()
-            if user.pk and user.role == Role.SALES_MANAGER:
-                managed = team_subtree_ids(*user.managed_teams.values_list("pk", flat=True))
-            user._managed_team_ids = managed  # type: ignore[attr-defined]
-        authors = policy.adjustment_authors(user, managed)
+        authors = policy.adjustment_authors(user)
         return self.all() if authors is None else self.filter(authors)
 
 

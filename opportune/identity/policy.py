@@ -351,16 +351,22 @@ def may_adjust(user: User, subject: User | Team, managed_team_ids: set[int]) -> 
     return NOT_YOUR_TEAM
 
 
-def adjustment_authors(user: User, managed_team_ids: set[int]) -> Q | None:
+def adjustment_authors(user: User) -> Q | None:
     """Whose adjustments ``user`` sees, as a filter on the adjusting user (None: everyone's).
 
-    One's own, and those made by non-admins in the teams one manages (and below): a manager
-    sees the judgements that make up their number, never those made of it from above, and
-    a rep sees no adjustment of their own figure (as in Salesforce)."""
+    One's own, and a manager also those made by non-admins in the teams they see (the teams
+    they manage and below): a manager sees the judgements that make up their number, never
+    those made of it from above, and a rep sees no adjustment of their own figure (as in
+    Salesforce)."""
+    from .visibility import _scope_teams  # cached on the user for the request
+
     if user.is_admin:
         return None
-    below = Q(adjusted_by__team_id__in=managed_team_ids) & ~Q(adjusted_by__role=Role.ADMIN)
-    return Q(adjusted_by=user.pk) | below if managed_team_ids else Q(adjusted_by=user.pk)
+    own = Q(adjusted_by=user.pk)
+    if user.role != Role.SALES_MANAGER or not user.pk:
+        return own
+    below = Q(adjusted_by__team_id__in=_scope_teams(user)) & ~Q(adjusted_by__role=Role.ADMIN)
+    return own | below
 
 
 # --- API tokens ------------------------------------------------------------------------
