@@ -20,7 +20,12 @@ class QuotaIn(InputSchema):
 
 
 class AdjustmentIn(InputSchema):
-    user_id: int = Field(description="The report whose figure is adjusted.")
+    user_id: int | None = Field(
+        None,
+        description="The user whose rolled-up figure is adjusted (a manager: their team's); "
+        "or give team_id.",
+    )
+    team_id: int | None = Field(None, description="The team whose rolled-up figure is adjusted.")
     period: PeriodKey
     category: Literal["commit", "best_case"]
     amount: Money | None = Field(description="The adjusted figure; null withdraws it.")
