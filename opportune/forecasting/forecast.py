@@ -396,8 +396,9 @@ def manual_inputs(
         position = index.get((start, end))
         if position is not None:
             history.append(
-                (position, Adjustment(pk, user, team, period, category, amount, previous, note,
-                                      by, at))
+                (position, Adjustment(pk, user, team, period, category, amount,
+                                      None if previous is None else _money(previous), note, by,
+                                      at))
             )  # fmt: skip
     totals: dict[int, Decimal] = {}
     for user_id, user_rows in quota_rows.items():
