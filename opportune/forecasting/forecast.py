@@ -268,6 +268,10 @@ def _money(value: float | Decimal | None) -> Decimal:
     return Decimal(f"{value:.2f}")
 
 
+def _cents(value: float | Decimal) -> Decimal:
+    return _money(value).quantize(Decimal("0.01"))
+
+
 def grouped_figures(
     opportunities: QuerySet[Opportunity], periods: list[FiscalPeriod]
 ) -> dict[tuple[int | None, int], Figures]:
@@ -397,7 +401,7 @@ def manual_inputs(
         if position is not None:
             history.append(
                 (position, Adjustment(pk, user, team, period, category, amount,
-                                      None if previous is None else _money(previous), note, by,
+                                      None if previous is None else _cents(previous), note, by,
                                       at))
             )  # fmt: skip
     totals: dict[int, Decimal] = {}
