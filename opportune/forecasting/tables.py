@@ -110,6 +110,48 @@ def forecast_rows(forecast: Forecast, compact: bool = False) -> Table:
     return FORECAST_HEADERS, rows
 
 
+CATEGORY_PARTS = ["Closed", "Commit (open)", "Best case only", "Pipeline only"]
+
+
+def categories_table(forecast: Forecast) -> Table:
+    """Per period, the raw parts that do not overlap (they add up to closed + open pipeline),
+    then the cumulative figures they make."""
+    headers = ["period", *CATEGORY_PARTS, "total", "commit", "best case"]
+    rows = []
+    for period, figures in forecast.by_period:
+        parts = [figures.amounts[c] for c in ("closed", "commit", "best_case", "pipeline")]
+        rows.append(
+            [period.label, *parts, sum(parts), figures.amount("commit"),
+             figures.amount("best_case")]
+        )  # fmt: skip
+    return headers, rows
+
+
+def quota_table(forecast: Forecast) -> Table:
+    """Per team with a quota: closed, the team's quota, the sum of the quotas one level down,
+    whether they differ, and attainment (closed / team quota)."""
+    headers = ["team", "closed", "team quota", "sum of quotas below", "mismatch", "attainment"]
+    rows = [
+        [team.name, team.figures.amount("closed"), team.quota, team.members_quota,
+         "yes" if team.quota_mismatch else "", team.attainment]
+        for root in forecast.teams
+        for team in root.walk()
+        if team.quota is not None
+    ]  # fmt: skip
+    return headers, rows
+
+
+def history_table(forecast: Forecast) -> Table:
+    """The adjustments of the rows shown, newest first: who, when, whom, old -> new, note."""
+    headers = ["when", "who", "adjusted", "period", "category", "old", "new", "note"]
+    rows = [
+        [a.created_at.isoformat(timespec="minutes"), a.adjusted_by, a.subject, a.period,
+         a.category, a.previous_amount, "withdrawn" if a.amount is None else a.amount, a.note]
+        for a in forecast.history
+    ]  # fmt: skip
+    return headers, rows
+
+
 def _money(value: float) -> str:
     return f"{value:,.0f}"
 
