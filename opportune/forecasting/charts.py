@@ -33,7 +33,7 @@ def categories_per_period(table: Table) -> Chart:
     headers, rows = table
     datasets = [
         {
-            "label": headers[column],
+            "label": headers[column].capitalize(),
             "data": [_number(row[column]) for row in rows],
             "color": COLORS[key],
             "stack": "forecast",
@@ -58,7 +58,7 @@ def quota_per_team(table: Table) -> Chart:
         "data": {
             "labels": [row[0] for row in rows],
             "datasets": [
-                {"label": headers[column], "data": [_number(r[column]) for r in rows],
+                {"label": headers[column].capitalize(), "data": [_number(r[column]) for r in rows],
                  "color": color}
                 for column, color in ((1, COLORS["closed"]), (2, COLORS["quota"]), (3, "#b9bcc6"))
             ],
