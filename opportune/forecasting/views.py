@@ -189,6 +189,7 @@ def _with_cells(
         row["cells"] = [
             {
                 "category": category,
+                "label": category.replace("_", " "),
                 "id": f"{row['key']}:{category}",
                 "field": f"{kind}_id",
                 "pk": pk,
