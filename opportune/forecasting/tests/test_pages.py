@@ -187,9 +187,9 @@ def test_the_predicted_page_refuses_more_than_24_months_and_shows_the_default(
 def test_a_cell_is_adjusted_where_it_stands_and_the_roll_up_comes_back(company: Company) -> None:
     deal(company, company.alice, "negotiation", "2000")
     client = client_for(company.maria)
-    htmx = {"HTTP_HX_REQUEST": "true"}
+    htmx = {"HX-Request": "true"}
     cell = f"team-{company.east.pk}:commit"
-    editor = client.get("/forecast/", {"period": "2026-Q4", "edit": cell}, **htmx)
+    editor = client.get("/forecast/", {"period": "2026-Q4", "edit": cell}, headers=htmx)
     text = editor.content.decode()
     assert text.lstrip().startswith('<div id="forecast-figures">')  # the figures only
     assert 'name="team_id"' in text and "autofocus" in text
@@ -197,7 +197,7 @@ def test_a_cell_is_adjusted_where_it_stands_and_the_roll_up_comes_back(company: 
         "/forecast/adjustments/",
         {"team_id": company.east.pk, "period": "2026-Q4", "category": "commit",
          "amount": "1500", "note": "slips", "cell": cell, "next_query": "period=2026-Q4"},
-        **htmx,
+        headers=htmx,
     )  # fmt: skip
     page = saved.content.decode()
     assert saved.status_code == 200
@@ -208,7 +208,7 @@ def test_a_cell_is_adjusted_where_it_stands_and_the_roll_up_comes_back(company: 
         "/forecast/adjustments/",
         {"team_id": company.west.pk, "period": "2026-Q4", "category": "commit", "amount": "1",
          "cell": f"team-{company.west.pk}:commit", "next_query": "period=2026-Q4"},
-        **htmx,
+        headers=htmx,
     )  # fmt: skip
     assert "not in a team you manage" in refused.content.decode()
     assert ForecastAdjustment.objects.count() == 1
