@@ -221,3 +221,46 @@ def test_each_level_shows_raw_adjusted_and_who_adjusted(company: Company, vp: Us
     east = teams(forecast)["East"]
     assert (east.figures.amount("best_case"), east.adjusted["best_case"]) == (D("5000"), D("7000"))
     assert east.adjustments == []  # East itself is not adjusted: Alice is
+
+
+def test_the_worked_example_of_the_docs(company: Company, vp: User) -> None:
+    """docs/forecasting.md, "Worked example", figure by figure."""
+    deal(company, company.alice, "closed_won", "1000")
+    deal(company, company.alice, "negotiation", "5000")
+    deal(company, company.alice, "proposal", "500")
+    deal(company, company.bob, "negotiation", "3000")
+    deal(company, company.charlie, "closed_won", "2000")
+    deal(company, company.charlie, "negotiation", "700")
+    set_quota(vp, company.maria.pk, "2026-Q4", D("10000"))
+    set_quota(company.maria, company.alice.pk, "2026-Q4", D("6000"))
+    set_quota(company.maria, company.bob.pk, "2026-Q4", D("4000"))
+    set_quota(vp, company.charlie.pk, "2026-Q4", D("5000"))
+    by_name = teams(forecast_for(vp, Q4))
+    east, west, sales = by_name["East"], by_name["West"], by_name["Sales"]
+    assert [east.figures.amount(r) for r in ("closed", "commit", "best_case")] == [
+        D("1000"), D("9000"), D("9500"),
+    ]  # fmt: skip
+    assert (east.quota, east.members_quota, east.attainment) == (D("10000"), D("10000"), D("0.1"))
+    assert (west.quota, sales.quota, sales.attainment) == (D("5000"), D("15000"), D("0.2"))
+
+    one = adjust_forecast(company.maria, company.alice.pk, "2026-Q4", "commit", D("4000"))
+    assert teams(forecast_for(company.maria, Q4))["East"].adjusted["commit"] == D("7000")
+    two = adjust_forecast(vp, company.maria.pk, "2026-Q4", "commit", D("8000"))
+    by_name = teams(forecast_for(vp, Q4))
+    assert (by_name["East"].adjusted["commit"], by_name["Sales"].adjusted["commit"]) == (
+        D("8000"), D("10700"),
+    )  # fmt: skip
+    assert teams(forecast_for(company.maria, Q4))["East"].adjusted["commit"] == D("7000")
+    three = adjust_forecast(vp, company.maria.pk, "2026-Q4", "commit", D("11000"))
+    forecast = forecast_for(vp, Q4)
+    east, sales = teams(forecast)["East"], teams(forecast)["Sales"]
+    assert east.adjusted == {
+        "closed": D("1000"), "commit": D("11000"), "best_case": D("11000"), "pipeline": D("10000"),
+    }  # fmt: skip
+    assert (sales.adjusted["commit"], sales.adjusted["best_case"]) == (D("13700"), D("13700"))
+    assert [(a.previous_amount, a.amount) for a in (one, two, three)] == [
+        (D("6000"), D("4000")), (D("7000"), D("8000")), (D("8000"), D("11000")),
+    ]  # fmt: skip
+    assert [(a.adjusted_by, a.subject) for a in forecast.history] == [
+        ("Victor", "East"), ("Victor", "East"), ("Maria", "Alice"),
+    ]  # fmt: skip
