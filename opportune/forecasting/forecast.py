@@ -19,7 +19,6 @@ node's figure in every level above; after adjustments the figures stay cumulativ
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,8 +31,6 @@ from django.db.models import (
     Aggregate,
     BigIntegerField,
     Count,
-    DecimalField,
-    F,
     Q,
     QuerySet,
     Sum,
@@ -45,7 +42,18 @@ from opportune.fiscal import FiscalPeriod
 from opportune.identity.models import Team, User
 from opportune.opportunities.models import ForecastCategory, Opportunity
 
-from .models import AdjustedCategory, ForecastAdjustment, Quota
+from .inputs import (
+    Adjustment,
+    InForce,
+    Subject,
+    TeamRow,
+    add_quota,
+    heads_of,
+    in_force,
+    manual_inputs,
+    subject_of,
+)
+from .models import AdjustedCategory
 
 ZERO = Decimal("0.00")
 CATEGORIES: tuple[str, ...] = tuple(ForecastCategory.values)
@@ -58,7 +66,6 @@ ROLLUPS: dict[str, tuple[str, ...]] = {
     "pipeline": OPEN_CATEGORIES,
 }
 ADJUSTABLE = tuple(AdjustedCategory.values)
-TeamRow = tuple[str, int | None, int | None]  # name, parent id, manager id
 MAX_IN_LIST = 200
 
 
@@ -104,7 +111,6 @@ class Figures:
 
 
 Amounts = dict[str, Decimal]  # one amount per cumulative figure (ROLLUPS)
-Subject = tuple[str, int]  # ("user", id) or ("team", id): a node of the forecast hierarchy
 
 
 def cumulative(figures: Figures | None) -> Amounts:
@@ -131,24 +137,6 @@ def attainment(closed: Decimal, quota: Decimal | None) -> Decimal | None:
     if not quota:
         return None
     return (closed / quota).quantize(Decimal("0.0001"))
-
-
-@dataclass
-class Adjustment:
-    """One row of the adjustments history, as the forecast reads it."""
-
-    id: int
-    user_id: int | None
-    team_id: int | None
-    period: str
-    category: str
-    amount: Decimal | None  # None: the row withdrew the adjustment
-    previous_amount: Decimal | None
-    note: str
-    adjusted_by_id: int | None
-    created_at: dt.datetime
-    adjusted_by: str = ""  # display names, filled from the directory
-    subject: str = ""
 
 
 @dataclass
@@ -235,12 +223,6 @@ class Forecast:
         return next((owner for owner in self.owners() if owner.user_id == pk), None)
 
 
-def _add_quota(current: Decimal | None, extra: Decimal | None) -> Decimal | None:
-    if extra is None:
-        return current
-    return extra if current is None else current + extra
-
-
 # --- the one grouped query -------------------------------------------------------------------
 
 
@@ -266,10 +248,6 @@ def _money(value: float | Decimal | None) -> Decimal:
     if isinstance(value, Decimal):
         return value
     return Decimal(f"{value:.2f}")
-
-
-def _cents(value: float | Decimal) -> Decimal:
-    return _money(value).quantize(Decimal("0.01"))
 
 
 def grouped_figures(
@@ -326,94 +304,6 @@ def grouped_figures(
     return found
 
 
-# --- quotas and adjustments ------------------------------------------------------------------
-
-
-def _quota_for(
-    period: FiscalPeriod, rows: list[tuple[dt.date, dt.date, Decimal]]
-) -> Decimal | None:
-    """The quota set for exactly this period, else the sum of those set for its quarters,
-    else of its months."""
-    inside = [r for r in rows if period.start <= r[0] and r[1] <= period.end]
-    exact = [r[2] for r in inside if (r[0], r[1]) == (period.start, period.end)]
-    if exact:
-        return exact[0]
-    for months in (3, 1):
-        parts = [r[2] for r in inside if _months_spanned(r[0], r[1]) == months]
-        if parts:
-            return sum(parts, ZERO)
-    return None
-
-
-def _months_spanned(start: dt.date, end: dt.date) -> int:
-    return (end.year - start.year) * 12 + end.month - start.month + 1
-
-
-def manual_inputs(
-    viewer: User, periods: list[FiscalPeriod]
-) -> tuple[dict[int, Decimal], list[tuple[int, Adjustment]]]:
-    """Quotas per user over ``periods``, and the adjustments the viewer sees of each period
-    (with the period's index), oldest first: the history the roll-up replays.
-
-    Quotas and adjustments share one UNION query: a report costs as few queries as a list.
-    """
-    first, last = periods[0].start, periods[-1].end
-    columns = ("kind", "user_id", "period", "period_start", "period_end", "amount")
-    extra = ("subject_team", "previous", "category", "note", "by", "at", "pk")
-    no_id, no_money = BigIntegerField(), DecimalField(max_digits=14, decimal_places=2)
-    quotas = (
-        Quota.objects.visible_to(viewer)
-        .filter(period_start__gte=first, period_end__lte=last)
-        .annotate(
-            kind=Value("quota"),
-            subject_team=Value(None, output_field=no_id),
-            previous=Value(None, output_field=no_money),
-            category=Value(""),
-            note=Value(""),
-            by=Value(None, output_field=no_id),
-            at=F("updated_at"),
-        )
-        .values_list(*columns, *extra)
-        .order_by()
-    )
-    adjustments = (
-        ForecastAdjustment.objects.visible_to(viewer)
-        .filter(period_start__gte=first, period_end__lte=last)
-        .annotate(
-            kind=Value("adjustment"),
-            subject_team=F("team_id"),
-            previous=F("previous_amount"),
-            by=F("adjusted_by_id"),
-            at=F("created_at"),
-        )
-        .values_list(*columns, *extra)
-        .order_by()
-    )
-    quota_rows: dict[int, list[tuple[dt.date, dt.date, Decimal]]] = defaultdict(list)
-    index = {(p.start, p.end): i for i, p in enumerate(periods)}
-    history: list[tuple[int, Adjustment]] = []
-    rows = sorted(quotas.union(adjustments, all=True), key=lambda row: (row[11], row[12]))
-    for kind, user, period, start, end, amount, team, previous, category, note, by, at, pk in rows:
-        if kind == "quota":
-            quota_rows[user].append((start, end, amount))
-            continue
-        position = index.get((start, end))
-        if position is not None:
-            history.append(
-                (position, Adjustment(pk, user, team, period, category, amount,
-                                      None if previous is None else _cents(previous), note, by,
-                                      at))
-            )  # fmt: skip
-    totals: dict[int, Decimal] = {}
-    for user_id, user_rows in quota_rows.items():
-        total = None
-        for period in periods:
-            total = _add_quota(total, _quota_for(period, user_rows))
-        if total is not None:
-            totals[user_id] = total
-    return totals, history
-
-
 def directory(user_ids: set[int]) -> tuple[dict[int, tuple[str, int | None]], dict[int, TeamRow]]:
     """The named users' display names and teams, and every team, in one UNION query."""
     display = Coalesce(
@@ -459,44 +349,6 @@ def _subtree(team_id: int, teams: dict[int, TeamRow]) -> set[int]:
         grew = not below <= found
         found |= below
     return found
-
-
-def heads_of(teams: dict[int, TeamRow]) -> dict[int, int]:
-    """Each manager's node in the forecast hierarchy: the highest team they manage. Their
-    quota is that team's target and an adjustment of their figure adjusts its roll-up."""
-
-    def depth(pk: int) -> int:
-        found, parent = 0, teams[pk][1]
-        while parent in teams and found <= len(teams):
-            found, parent = found + 1, teams[parent][1]
-        return found
-
-    heads: dict[int, int] = {}
-    for pk in sorted(teams, key=lambda pk: (depth(pk), teams[pk][0].casefold())):
-        manager = teams[pk][2]
-        if manager is not None:
-            heads.setdefault(manager, pk)
-    return heads
-
-
-def subject_of(row: Adjustment, heads: dict[int, int]) -> Subject:
-    if row.team_id is not None:
-        return ("team", row.team_id)
-    user = row.user_id or 0
-    return ("team", heads[user]) if user in heads else ("user", user)
-
-
-InForce = dict[tuple[Subject, int, str], Adjustment]
-
-
-def in_force(history: list[tuple[int, Adjustment]], heads: dict[int, int]) -> InForce:
-    """Per (node, period index, category), the newest row of the history (oldest first),
-    unless that row withdrew the adjustment."""
-    found: dict[tuple[Subject, int, str], Adjustment | None] = {}
-    for position, row in history:
-        key = (subject_of(row, heads), position, row.category)
-        found[key] = row if row.amount is not None else None
-    return {key: row for key, row in found.items() if row is not None}
 
 
 def _replaced(
@@ -600,11 +452,11 @@ def forecast_for(viewer: User, periods: list[FiscalPeriod], team_id: int | None 
             return None
         for member in node.members:
             node.figures.add(member.figures)
-            node.members_quota = _add_quota(node.members_quota, member.quota)
+            node.members_quota = add_quota(node.members_quota, member.quota)
             parts.append(leaf_periods[member.user_id])
         for child in node.teams:
             node.figures.add(child.figures)
-            node.members_quota = _add_quota(node.members_quota, child.quota)
+            node.members_quota = add_quota(node.members_quota, child.quota)
         node.quota = node.members_quota if node.manager_quota is None else node.manager_quota
         summed = [_sum_amounts([part[i] for part in parts]) for i in range(count)]
         adjusted = _replaced(forcing, ("team", node.team_id), summed, node)
@@ -623,7 +475,7 @@ def forecast_for(viewer: User, periods: list[FiscalPeriod], team_id: int | None 
     top: list[OwnerForecast | TeamForecast] = [*roots, *unassigned]
     for part in top:
         total.add(part.figures)
-        quota = _add_quota(quota, part.quota)
+        quota = add_quota(quota, part.quota)
     forecast = Forecast(
         periods=periods,
         teams=roots,
