@@ -78,7 +78,7 @@ class AdjustmentOut(Schema):
     created_at: dt.datetime
 
 
-class HistoryOut(AdjustmentOut):
+class AdjustmentHistoryOut(AdjustmentOut):
     subject: str = Field(description="the name of the adjusted row")
     adjusted_by: str = Field(description="the name of who adjusted")
 
@@ -98,7 +98,9 @@ class OwnerOut(Schema):
     quota: Decimal | None
     attainment: Decimal | None = Field(description="closed / quota")
     adjusted: AdjustedOut = Field(description="after the adjustments in force at and below it")
-    adjustments: list[HistoryOut] = Field(description="the adjustments in force on this row")
+    adjustments: list[AdjustmentHistoryOut] = Field(
+        description="the adjustments in force on this row"
+    )
 
 
 class ForecastTeamOut(Schema):
@@ -116,7 +118,7 @@ class ForecastTeamOut(Schema):
     quota_mismatch: bool = Field(description="the manager's quota differs from members_quota")
     attainment: Decimal | None
     adjusted: AdjustedOut
-    adjustments: list[HistoryOut]
+    adjustments: list[AdjustmentHistoryOut]
     members: list[OwnerOut]
     teams: list[ForecastTeamOut]
 
@@ -138,7 +140,9 @@ class ForecastOut(Schema):
     teams: list[ForecastTeamOut]
     unassigned: list[OwnerOut] = Field(description="owners in no team, and unowned deals")
     by_period: list[PeriodFiguresOut]
-    history: list[HistoryOut] = Field(description="the adjustments of these rows, newest first")
+    history: list[AdjustmentHistoryOut] = Field(
+        description="the adjustments of these rows, newest first"
+    )
 
 
 def figures_json(figures: Figures) -> dict[str, Any]:
