@@ -66,18 +66,28 @@ class FiguresOut(Schema):
 
 
 class AdjustmentOut(Schema):
-    user_id: int
+    id: int
+    user_id: int | None = Field(description="the adjusted user (a manager stands for their team)")
+    team_id: int | None = Field(description="the adjusted team")
     period: str
     category: str
-    amount: Decimal | None
+    amount: Decimal | None = Field(description="the new figure; null withdrew the adjustment")
+    previous_amount: Decimal | None = Field(description="the figure it replaced (old -> new)")
     note: str
     adjusted_by_id: int | None
     created_at: dt.datetime
 
 
+class AdjustmentHistoryOut(AdjustmentOut):
+    subject: str = Field(description="the name of the adjusted row")
+    adjusted_by: str = Field(description="the name of who adjusted")
+
+
 class AdjustedOut(Schema):
+    closed: Decimal
     commit: Decimal
     best_case: Decimal
+    pipeline: Decimal = Field(description="open pipeline, raised so closed + it >= best case")
 
 
 class OwnerOut(Schema):
@@ -87,8 +97,10 @@ class OwnerOut(Schema):
     figures: FiguresOut
     quota: Decimal | None
     attainment: Decimal | None = Field(description="closed / quota")
-    adjusted: AdjustedOut
-    adjustments: list[AdjustmentOut]
+    adjusted: AdjustedOut = Field(description="after the adjustments in force at and below it")
+    adjustments: list[AdjustmentHistoryOut] = Field(
+        description="the adjustments in force on this row"
+    )
 
 
 class ForecastTeamOut(Schema):
@@ -96,9 +108,17 @@ class ForecastTeamOut(Schema):
     name: str
     manager_id: int | None
     figures: FiguresOut
-    quota: Decimal | None
+    quota: Decimal | None = Field(
+        description="the team's target: its manager's quota, else the sum of the quotas below"
+    )
+    manager_quota: Decimal | None
+    members_quota: Decimal | None = Field(
+        description="sum of the members' and sub-teams' quotas: information, never added"
+    )
+    quota_mismatch: bool = Field(description="the manager's quota differs from members_quota")
     attainment: Decimal | None
     adjusted: AdjustedOut
+    adjustments: list[AdjustmentHistoryOut]
     members: list[OwnerOut]
     teams: list[ForecastTeamOut]
 
@@ -120,6 +140,9 @@ class ForecastOut(Schema):
     teams: list[ForecastTeamOut]
     unassigned: list[OwnerOut] = Field(description="owners in no team, and unowned deals")
     by_period: list[PeriodFiguresOut]
+    history: list[AdjustmentHistoryOut] = Field(
+        description="the adjustments of these rows, newest first"
+    )
 
 
 def figures_json(figures: Figures) -> dict[str, Any]:
@@ -154,8 +177,12 @@ def _team_json(node: TeamForecast) -> dict[str, Any]:
         "manager_id": node.manager_id,
         "figures": figures_json(node.figures),
         "quota": node.quota,
+        "manager_quota": node.manager_quota,
+        "members_quota": node.members_quota,
+        "quota_mismatch": node.quota_mismatch,
         "attainment": node.attainment,
         "adjusted": node.adjusted,
+        "adjustments": [vars(a) for a in node.adjustments],
         "members": [_owner_json(m) for m in node.members],
         "teams": [_team_json(t) for t in node.teams],
     }
@@ -177,6 +204,7 @@ def forecast_json(forecast: Forecast, to: str | None) -> dict[str, Any]:
         "teams": [_team_json(t) for t in forecast.teams],
         "unassigned": [_owner_json(o) for o in forecast.unassigned],
         "by_period": [{"period": p.key, "figures": figures_json(f)} for p, f in forecast.by_period],
+        "history": [vars(a) for a in forecast.history],
     }
 
 
@@ -244,6 +272,7 @@ class InputFilters(Schema):
     period: str | None = Field(None, max_length=12, description="Only within this period.")
     to: str | None = Field(None, max_length=12)
     user_id: RecordId | None = None
+    team_id: RecordId | None = Field(None, description="Adjustments of this team only.")
 
 
 def _within(found: Rows, filters: InputFilters) -> Rows:
@@ -252,6 +281,8 @@ def _within(found: Rows, filters: InputFilters) -> Rows:
         found = found.filter(period_start__gte=periods[0].start, period_end__lte=periods[-1].end)
     if filters.user_id is not None:
         found = found.filter(user_id=filters.user_id)
+    if filters.team_id is not None and isinstance(found, AdjustmentQuerySet):
+        found = found.filter(team_id=filters.team_id)
     return found
 
 
@@ -273,7 +304,7 @@ def post_quota(request: HttpRequest, payload: QuotaIn) -> Status[Quota | None]:
 @forecast_router.get(
     "/adjustments",
     response=list[AdjustmentOut],
-    summary="Managers' adjustments you may see, oldest first (the newest is in force)",
+    summary="The adjustments history you may see, oldest first (the newest is in force)",
 )
 def list_adjustments(
     request: HttpRequest, filters: Query[InputFilters]
@@ -286,7 +317,8 @@ def list_adjustments(
 @forecast_router.post(
     "/adjustments",
     response={201: AdjustmentOut},
-    summary="Adjust a report's commit or best case for a period (amount null withdraws it)",
+    summary="Adjust the rolled-up commit or best case of a user or team below you (or your "
+    "own) for a period; it replaces that figure upward (amount null withdraws it)",
 )
 def post_adjustment(request: HttpRequest, payload: AdjustmentIn) -> Status[ForecastAdjustment]:
     adjustment = adjust_forecast(
@@ -296,6 +328,7 @@ def post_adjustment(request: HttpRequest, payload: AdjustmentIn) -> Status[Forec
         payload.category,
         payload.amount,
         payload.note,
+        team_id=payload.team_id,
     )
     return Status(201, adjustment)
 

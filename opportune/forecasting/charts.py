@@ -7,8 +7,8 @@ from typing import Any
 
 from .analytics import FunnelRow, RateRow
 from .asof import PipelineChanges
-from .forecast import Forecast
 from .prediction import PeriodPrediction
+from .tables import Table
 
 Chart = dict[str, Any]
 COLORS = {
@@ -25,53 +25,46 @@ def _number(value: Decimal | float | int | None) -> float:
     return float(value or 0)
 
 
-def categories_per_period(forecast: Forecast) -> Chart:
-    """Stacked bars: each period's raw closed, commit, best case and pipeline amounts."""
-    labels = [period.label for period, _ in forecast.by_period]
+def categories_per_period(table: Table) -> Chart:
+    """Each period's forecast as stacked bars of the parts that do not overlap -- closed,
+    commit not closed, best case beyond commit, pipeline beyond best case -- so a bar's
+    height is closed + open pipeline and each cumulative figure is where a part ends.
+    (Stacking the cumulative figures would add closed up to four times.)"""
+    headers, rows = table
     datasets = [
         {
-            "label": label,
-            "data": [_number(figures.amounts[key]) for _, figures in forecast.by_period],
+            "label": headers[column].capitalize(),
+            "data": [_number(row[column]) for row in rows],
             "color": COLORS[key],
             "stack": "forecast",
         }
-        for key, label in (
-            ("closed", "Closed"),
-            ("commit", "Commit"),
-            ("best_case", "Best case"),
-            ("pipeline", "Pipeline"),
-        )
+        for column, key in enumerate(("closed", "commit", "best_case", "pipeline"), start=1)
     ]
     return {
         "type": "bar",
         "money": True,
-        "data": {"labels": labels, "datasets": datasets},
+        "data": {"labels": [row[0] for row in rows], "datasets": datasets},
         "options": {"scales": {"x": {"stacked": True}, "y": {"stacked": True}}},
     }
 
 
-def quota_attainment(forecast: Forecast) -> Chart:
-    owners = [row for row in forecast.owners() if row.quota]
+def quota_per_team(table: Table) -> Chart:
+    """Per team: closed, the team's quota (its target) and the sum of the quotas one level
+    down, side by side -- a manager's quota is never drawn as a rep's."""
+    headers, rows = table
     return {
         "type": "bar",
         "money": True,
         "data": {
-            "labels": [row.name for row in owners],
+            "labels": [row[0] for row in rows],
             "datasets": [
-                {
-                    "label": "Closed",
-                    "data": [_number(row.figures.amount("closed")) for row in owners],
-                    "color": COLORS["closed"],
-                },
-                {
-                    "label": "Quota",
-                    "data": [_number(row.quota) for row in owners],
-                    "color": COLORS["quota"],
-                },
+                {"label": headers[column].capitalize(), "data": [_number(r[column]) for r in rows],
+                 "color": color}
+                for column, color in ((1, COLORS["closed"]), (2, COLORS["quota"]), (3, "#b9bcc6"))
             ],
         },
         "options": {"indexAxis": "y"},
-    }
+    }  # fmt: skip
 
 
 def predicted(predictions: list[PeriodPrediction]) -> Chart:

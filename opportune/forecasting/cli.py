@@ -88,7 +88,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     from .api import team_id_from
     from .forecast import forecast_for
     from .periods import current_period, period_range
-    from .tables import forecast_rows
+    from .tables import forecast_rows, history_table
 
     periods = period_range(args.period or current_period().key, args.to)
     forecast = forecast_for(_viewer(args.as_user), periods, team_id_from(args.team))
@@ -97,6 +97,12 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     _out()
     headers, rows = forecast_rows(forecast, compact=True)
     _out(text_table(headers, [[_cell(c) for c in row] for row in rows]))
+    if forecast.history:
+        _out()
+        _out("Adjustments (newest first; each replaces its row's figure in the levels above):")
+        _out()
+        headers, rows = history_table(forecast)
+        _out(text_table(headers, [[_cell(c) for c in row] for row in rows]))
     return 0
 
 

@@ -9,14 +9,16 @@ conditional sum per period when a range is asked for) from what the viewer may s
 hundred resulting rows are rolled up the team tree here. Users, teams, quotas and adjustments
 take one query each, so the number of queries never grows with owners or opportunities.
 
-Quotas are personal: a team's quota is the sum of its members' and sub-teams' quotas, and
-attainment = closed / quota at every level. A manager's adjustment replaces a report's
-cumulative commit or best case for one period; raw and adjusted figures are both kept.
+The hierarchy is Salesforce's (docs/forecasting.md): a team stands for its manager, so a
+manager's quota is the team's target (the quotas one level down are shown beside it, never
+added to it; without a manager's quota the team's is their sum), and attainment = closed /
+quota at every level. An adjustment of a node's rolled-up commit or best case REPLACES that
+node's figure in every level above; after adjustments the figures stay cumulative
+(``ordered``). Raw and adjusted figures are both kept, with who adjusted.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,7 +31,6 @@ from django.db.models import (
     Aggregate,
     BigIntegerField,
     Count,
-    F,
     Q,
     QuerySet,
     Sum,
@@ -41,7 +42,18 @@ from opportune.fiscal import FiscalPeriod
 from opportune.identity.models import Team, User
 from opportune.opportunities.models import ForecastCategory, Opportunity
 
-from .models import AdjustedCategory, ForecastAdjustment, Quota
+from .inputs import (
+    Adjustment,
+    InForce,
+    Subject,
+    TeamRow,
+    add_quota,
+    heads_of,
+    in_force,
+    manual_inputs,
+    subject_of,
+)
+from .models import AdjustedCategory
 
 ZERO = Decimal("0.00")
 CATEGORIES: tuple[str, ...] = tuple(ForecastCategory.values)
@@ -54,7 +66,6 @@ ROLLUPS: dict[str, tuple[str, ...]] = {
     "pipeline": OPEN_CATEGORIES,
 }
 ADJUSTABLE = tuple(AdjustedCategory.values)
-TeamRow = tuple[str, int | None, int | None]  # name, parent id, manager id
 MAX_IN_LIST = 200
 
 
@@ -99,8 +110,26 @@ class Figures:
         return sum(self.counts[c] for c in ROLLUPS[rollup])
 
 
-def _adjusted(figures: Figures, delta: dict[str, Decimal]) -> dict[str, Decimal]:
-    return {c: figures.amount(c) + delta.get(c, ZERO) for c in ADJUSTABLE}
+Amounts = dict[str, Decimal]  # one amount per cumulative figure (ROLLUPS)
+
+
+def cumulative(figures: Figures | None) -> Amounts:
+    return {rollup: figures.amount(rollup) if figures else ZERO for rollup in ROLLUPS}
+
+
+def ordered(amounts: Amounts) -> Amounts:
+    """The figures kept cumulative after adjustments: closed <= commit <= best case <= closed
+    + open pipeline. Each higher figure is raised to at least the (adjusted) lower one; a
+    lower figure is never moved by a higher one's adjustment, and closed is never adjusted."""
+    closed = amounts["closed"]
+    commit = max(amounts["commit"], closed)
+    best_case = max(amounts["best_case"], commit)
+    pipeline = max(amounts["pipeline"], best_case - closed)
+    return {"closed": closed, "commit": commit, "best_case": best_case, "pipeline": pipeline}
+
+
+def _sum_amounts(parts: list[Amounts]) -> Amounts:
+    return {rollup: sum((part[rollup] for part in parts), ZERO) for rollup in ROLLUPS}
 
 
 def attainment(closed: Decimal, quota: Decimal | None) -> Decimal | None:
@@ -111,35 +140,20 @@ def attainment(closed: Decimal, quota: Decimal | None) -> Decimal | None:
 
 
 @dataclass
-class Adjustment:
-    user_id: int
-    period: str
-    category: str
-    amount: Decimal
-    note: str
-    adjusted_by_id: int | None
-    created_at: dt.datetime
-
-
-@dataclass
 class OwnerForecast:
     user_id: int | None
     name: str
     team_id: int | None
     figures: Figures = field(default_factory=Figures)
+    # A user who manages a team has no quota of their own here: theirs is the team's.
     quota: Decimal | None = None
-    # The in-force adjustments, and how much they move commit and best case in all.
-    adjustments: list[Adjustment] = field(default_factory=list)
-    delta: dict[str, Decimal] = field(default_factory=dict)
+    heads: int | None = None  # the team this user manages: their adjustments apply there
+    adjusted: Amounts = field(default_factory=lambda: cumulative(None))
+    adjustments: list[Adjustment] = field(default_factory=list)  # in force on this node
 
     @property
     def attainment(self) -> Decimal | None:
         return attainment(self.figures.amount("closed"), self.quota)
-
-    @property
-    def adjusted(self) -> dict[str, Decimal]:
-        """Commit and best case after the adjustments (raw where none is in force)."""
-        return _adjusted(self.figures, self.delta)
 
 
 @dataclass
@@ -150,16 +164,26 @@ class TeamForecast:
     members: list[OwnerForecast] = field(default_factory=list)
     teams: list[TeamForecast] = field(default_factory=list)
     figures: Figures = field(default_factory=Figures)
+    # The team's target: its manager's quota, else the sum of ``members_quota``.
     quota: Decimal | None = None
-    delta: dict[str, Decimal] = field(default_factory=dict)
+    manager_quota: Decimal | None = None
+    # The quotas one level down (members' and sub-teams'): information, never added.
+    members_quota: Decimal | None = None
+    adjusted: Amounts = field(default_factory=lambda: cumulative(None))
+    adjustments: list[Adjustment] = field(default_factory=list)
 
     @property
     def attainment(self) -> Decimal | None:
         return attainment(self.figures.amount("closed"), self.quota)
 
     @property
-    def adjusted(self) -> dict[str, Decimal]:
-        return _adjusted(self.figures, self.delta)
+    def quota_mismatch(self) -> bool:
+        """The manager's quota differs from the sum of the quotas one level down."""
+        return (
+            self.manager_quota is not None
+            and self.members_quota is not None
+            and self.manager_quota != self.members_quota
+        )
 
     def walk(self) -> Iterator[TeamForecast]:
         yield self
@@ -174,16 +198,14 @@ class Forecast:
     unassigned: list[OwnerForecast]  # owners in no team, and opportunities nobody owns
     total: Figures
     quota: Decimal | None
-    delta: dict[str, Decimal]
+    adjusted: Amounts
     by_period: list[tuple[FiscalPeriod, Figures]]
+    history: list[Adjustment] = field(default_factory=list)  # newest first
+    heads: dict[int, int] = field(default_factory=dict)  # manager id -> the team they head
 
     @property
     def attainment(self) -> Decimal | None:
         return attainment(self.total.amount("closed"), self.quota)
-
-    @property
-    def adjusted(self) -> dict[str, Decimal]:
-        return _adjusted(self.total, self.delta)
 
     def owners(self) -> Iterator[OwnerForecast]:
         for root in self.teams:
@@ -191,16 +213,14 @@ class Forecast:
                 yield from team.members
         yield from self.unassigned
 
-
-def _add_delta(into: dict[str, Decimal], extra: dict[str, Decimal]) -> None:
-    for category, change in extra.items():
-        into[category] = into.get(category, ZERO) + change
-
-
-def _add_quota(current: Decimal | None, extra: Decimal | None) -> Decimal | None:
-    if extra is None:
-        return current
-    return extra if current is None else current + extra
+    def node(self, subject: Subject) -> OwnerForecast | TeamForecast | None:
+        """The row standing for a user (the team they manage, if any) or a team."""
+        kind, pk = subject
+        if kind == "user" and pk in self.heads:
+            kind, pk = "team", self.heads[pk]
+        if kind == "team":
+            return next((t for root in self.teams for t in root.walk() if t.team_id == pk), None)
+        return next((owner for owner in self.owners() if owner.user_id == pk), None)
 
 
 # --- the one grouped query -------------------------------------------------------------------
@@ -284,84 +304,6 @@ def grouped_figures(
     return found
 
 
-# --- quotas and adjustments ------------------------------------------------------------------
-
-
-def _quota_for(
-    period: FiscalPeriod, rows: list[tuple[dt.date, dt.date, Decimal]]
-) -> Decimal | None:
-    """The quota set for exactly this period, else the sum of those set for its quarters,
-    else of its months."""
-    inside = [r for r in rows if period.start <= r[0] and r[1] <= period.end]
-    exact = [r[2] for r in inside if (r[0], r[1]) == (period.start, period.end)]
-    if exact:
-        return exact[0]
-    for months in (3, 1):
-        parts = [r[2] for r in inside if _months_spanned(r[0], r[1]) == months]
-        if parts:
-            return sum(parts, ZERO)
-    return None
-
-
-def _months_spanned(start: dt.date, end: dt.date) -> int:
-    return (end.year - start.year) * 12 + end.month - start.month + 1
-
-
-def manual_inputs(
-    viewer: User, periods: list[FiscalPeriod]
-) -> tuple[dict[int, Decimal], dict[tuple[int, int, str], Adjustment]]:
-    """Quotas per user over ``periods``, and the adjustments in force per (user, period index,
-    category): the newest row wins and a row without an amount withdraws the adjustment.
-
-    Quotas and adjustments share one UNION query: a report costs as few queries as a list.
-    """
-    first, last = periods[0].start, periods[-1].end
-    columns = ("kind", "user_id", "period", "period_start", "period_end", "amount")
-    quotas = (
-        Quota.objects.visible_to(viewer)
-        .filter(period_start__gte=first, period_end__lte=last)
-        .annotate(
-            kind=Value("quota"),
-            category=Value(""),
-            note=Value(""),
-            by=Value(None, output_field=BigIntegerField()),
-            at=F("updated_at"),
-        )
-        .values_list(*columns, "category", "note", "by", "at", "pk")
-        .order_by()
-    )
-    adjustments = (
-        ForecastAdjustment.objects.visible_to(viewer)
-        .filter(period_start__gte=first, period_end__lte=last)
-        .annotate(kind=Value("adjustment"), by=F("adjusted_by_id"), at=F("created_at"))
-        .values_list(*columns, "category", "note", "by", "at", "pk")
-        .order_by()
-    )
-    quota_rows: dict[int, list[tuple[dt.date, dt.date, Decimal]]] = defaultdict(list)
-    index = {(p.start, p.end): i for i, p in enumerate(periods)}
-    in_force: dict[tuple[int, int, str], Adjustment | None] = {}
-    rows = sorted(quotas.union(adjustments, all=True), key=lambda row: (row[9], row[10]))
-    for kind, user_id, period, start, end, amount, category, note, by, at, _ in rows:
-        if kind == "quota":
-            quota_rows[user_id].append((start, end, amount))
-            continue
-        position = index.get((start, end))
-        if position is not None:
-            in_force[(user_id, position, category)] = (
-                None
-                if amount is None
-                else Adjustment(user_id, period, category, amount, note, by, at)
-            )
-    totals: dict[int, Decimal] = {}
-    for user_id, user_rows in quota_rows.items():
-        total = None
-        for period in periods:
-            total = _add_quota(total, _quota_for(period, user_rows))
-        if total is not None:
-            totals[user_id] = total
-    return totals, {key: value for key, value in in_force.items() if value is not None}
-
-
 def directory(user_ids: set[int]) -> tuple[dict[int, tuple[str, int | None]], dict[int, TeamRow]]:
     """The named users' display names and teams, and every team, in one UNION query."""
     display = Coalesce(
@@ -409,15 +351,38 @@ def _subtree(team_id: int, teams: dict[int, TeamRow]) -> set[int]:
     return found
 
 
+def _replaced(
+    forcing: InForce,
+    subject: Subject,
+    per_period: list[Amounts],
+    node: OwnerForecast | TeamForecast,
+) -> list[Amounts]:
+    """A node's figures per period, its adjustments in force put in place of the roll-up
+    below it, then kept in order."""
+    found = []
+    for index, amounts in enumerate(per_period):
+        for category in ADJUSTABLE:
+            adjustment = forcing.get((subject, index, category))
+            if adjustment is not None and adjustment.amount is not None:
+                amounts[category] = adjustment.amount
+                node.adjustments.append(adjustment)
+        found.append(ordered(amounts))
+    return found
+
+
 def forecast_for(viewer: User, periods: list[FiscalPeriod], team_id: int | None = None) -> Forecast:
     """The forecast of ``periods`` (one, or a consecutive range) as ``viewer`` may see it,
     optionally only for the subtree of one team."""
     per_owner_period = grouped_figures(Opportunity.objects.visible_to(viewer), periods)
-    quotas, adjustments = manual_inputs(viewer, periods)
+    quotas, history = manual_inputs(viewer, periods)
 
     user_ids = {owner for owner, _ in per_owner_period if owner is not None} | set(quotas)
+    user_ids |= {pk for _, a in history for pk in (a.user_id, a.adjusted_by_id) if pk}
     users, teams = directory(user_ids)
     in_scope = _subtree(team_id, teams) if team_id is not None else None
+    heads = heads_of(teams)
+    forcing = in_force(history, heads)
+    count = len(periods)
 
     owners: dict[int | None, OwnerForecast] = {}
 
@@ -426,11 +391,11 @@ def forecast_for(viewer: User, periods: list[FiscalPeriod], team_id: int | None 
             name, team = (
                 users.get(user_id, ("(no owner)", None)) if user_id else ("(no owner)", None)
             )
-            owners[user_id] = OwnerForecast(user_id, name, team)
+            owners[user_id] = OwnerForecast(user_id, name, team, heads=heads.get(user_id or 0))
         return owners[user_id]
 
     by_period = [Figures() for _ in periods]
-    single = len(periods) == 1
+    single = count == 1
     for (user_id, index), figures in per_owner_period.items():
         row = owner(user_id)
         if in_scope is not None and row.team_id not in in_scope:
@@ -441,20 +406,23 @@ def forecast_for(viewer: User, periods: list[FiscalPeriod], team_id: int | None 
             row.figures.add(figures)
             by_period[index].add(figures)
     for user_id, amount in quotas.items():
+        if user_id in heads:
+            continue  # a manager's quota is the target of the team they head
         row = owner(user_id)
         if in_scope is None or row.team_id in in_scope:
             row.quota = amount
+    for (kind, user_id), _, _ in forcing:
+        if kind == "user":
+            owner(user_id)  # an adjusted figure is shown even where nothing is raw
     if in_scope is not None:
         owners = {k: row for k, row in owners.items() if row.team_id in in_scope}
-    # An adjustment replaces the owner's raw figure of its period and category.
-    for (user_id, index, category), adjustment in adjustments.items():
-        found = owners.get(user_id)
-        if found is None:
-            continue
-        raw = per_owner_period.get((user_id, index))
-        change = adjustment.amount - (raw.amount(category) if raw else ZERO)
-        found.delta[category] = found.delta.get(category, ZERO) + change
-        found.adjustments.append(adjustment)
+    leaf_periods: dict[int | None, list[Amounts]] = {}
+    for user_id, row in owners.items():
+        raw = [cumulative(per_owner_period.get((user_id, i))) for i in range(count)]
+        adjustable = user_id is not None and row.heads is None
+        subject: Subject = ("user", user_id or 0)
+        leaf_periods[user_id] = _replaced(forcing, subject, raw, row) if adjustable else raw
+        row.adjusted = _sum_amounts(leaf_periods[user_id])
 
     nodes = {pk: TeamForecast(pk, name, manager) for pk, (name, parent, manager) in teams.items()}
     unassigned: list[OwnerForecast] = []
@@ -467,15 +435,33 @@ def forecast_for(viewer: User, periods: list[FiscalPeriod], team_id: int | None 
         if parent in nodes:
             nodes[parent].teams.append(nodes[pk])
 
-    def roll_up(node: TeamForecast) -> bool:
-        """Totals of a team from its members and sub-teams; False when it holds nothing."""
-        node.teams = [child for child in node.teams if roll_up(child)]
-        parts: list[OwnerForecast | TeamForecast] = [*node.members, *node.teams]
-        for part in parts:
-            node.figures.add(part.figures)
-            node.quota = _add_quota(node.quota, part.quota)
-            _add_delta(node.delta, part.delta)
-        return bool(node.members or node.teams)
+    def roll_up(node: TeamForecast) -> list[Amounts] | None:
+        """A team's figures per period from its members and sub-teams, its quota and its
+        adjusted figures; None when it holds nothing."""
+        parts: list[list[Amounts]] = []
+        kept = []
+        for child in node.teams:
+            child_periods = roll_up(child)
+            if child_periods is not None:
+                kept.append(child)
+                parts.append(child_periods)
+        node.teams = kept
+        if heads.get(node.manager_id or 0) == node.team_id:
+            node.manager_quota = quotas.get(node.manager_id or 0)
+        if not (node.members or node.teams or node.manager_quota):
+            return None
+        for member in node.members:
+            node.figures.add(member.figures)
+            node.members_quota = add_quota(node.members_quota, member.quota)
+            parts.append(leaf_periods[member.user_id])
+        for child in node.teams:
+            node.figures.add(child.figures)
+            node.members_quota = add_quota(node.members_quota, child.quota)
+        node.quota = node.members_quota if node.manager_quota is None else node.manager_quota
+        summed = [_sum_amounts([part[i] for part in parts]) for i in range(count)]
+        adjusted = _replaced(forcing, ("team", node.team_id), summed, node)
+        node.adjusted = _sum_amounts(adjusted)
+        return adjusted
 
     if team_id is not None:
         roots = [nodes[team_id]] if team_id in nodes else []
@@ -483,21 +469,37 @@ def forecast_for(viewer: User, periods: list[FiscalPeriod], team_id: int | None 
     else:
         roots = [nodes[pk] for pk, (_, parent, _) in teams.items() if parent not in nodes]
         roots.sort(key=lambda node: node.name.casefold())
-    roots = [root for root in roots if roll_up(root)]
+    roots = [root for root in roots if roll_up(root) is not None]
 
     total, quota = Figures(), None
-    delta: dict[str, Decimal] = {}
     top: list[OwnerForecast | TeamForecast] = [*roots, *unassigned]
     for part in top:
         total.add(part.figures)
-        quota = _add_quota(quota, part.quota)
-        _add_delta(delta, part.delta)
-    return Forecast(
+        quota = add_quota(quota, part.quota)
+    forecast = Forecast(
         periods=periods,
         teams=roots,
         unassigned=unassigned,
         total=total,
         quota=quota,
-        delta=delta,
+        adjusted=_sum_amounts([part.adjusted for part in top]),
         by_period=[(periods[0], total)] if single else list(zip(periods, by_period, strict=True)),
+        heads=heads,
     )
+    forecast.history = _history(forecast, history, users)
+    return forecast
+
+
+def _history(
+    forecast: Forecast, rows: list[tuple[int, Adjustment]], users: dict[int, tuple[str, int | None]]
+) -> list[Adjustment]:
+    """The adjustments of the rows shown, newest first, with the names of who and whom."""
+    found = []
+    for _, row in reversed(rows):
+        node = forecast.node(subject_of(row, forecast.heads))
+        if node is None:
+            continue
+        row.subject = node.name
+        row.adjusted_by = users.get(row.adjusted_by_id or 0, ("", None))[0]
+        found.append(row)
+    return found

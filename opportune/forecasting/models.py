@@ -57,31 +57,52 @@ class AdjustedCategory(models.TextChoices):
 
 
 class AdjustmentQuerySet(VisibleQuerySet["ForecastAdjustment"]):
-    """Adjustments of the users one may see, except those of one's own figures: as in
-    Salesforce, a rep does not see what the manager thinks of the rep's number."""
-
-    owner_field = "user"
+    """The adjustments one sees: one's own and those made below one (``policy.
+    adjustment_authors``), of the figures one sees. As in Salesforce, a rep does not see what
+    the manager thinks of the rep's number, nor a manager what the VP thinks of hers."""
 
     def visible_to(self, user: User) -> Self:
-        found = super().visible_to(user)
-        return found if user.is_admin else found.exclude(user=user)
+        from opportune.identity import policy
+
+        if not policy.sees_kind(user, "forecastadjustment"):
+            return self.none()
+        authors = policy.adjustment_authors(user)
+        return self.all() if authors is None else self.filter(authors)
 
 
 class ForecastAdjustment(models.Model):
-    """A manager's judgement of a report's cumulative commit or best case for a period.
+    """A manager's judgement of a rolled-up commit or best case for a period.
 
-    Rows are never edited: the newest row for (user, period, category) is in force, and a row
-    with no amount withdraws the adjustment. The raw figure stays beside it in every report.
+    The subject is a user (their own figure; a user who manages a team stands for that
+    team's roll-up, as in Salesforce's forecast hierarchy) or a team (its roll-up). The value
+    REPLACES the subject's figure in every level above (docs/forecasting.md).
+
+    Rows are never edited: the newest row for (subject, period, category) is in force, and a
+    row with no amount withdraws the adjustment. ``previous_amount`` is the figure the
+    adjuster saw before (the adjustment then in force, else the raw roll-up): the history
+    reads old -> new.
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forecast_adjustments"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="forecast_adjustments",
+    )
+    team = models.ForeignKey(
+        "identity.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="forecast_adjustments",
     )
     period = models.CharField(max_length=12)
     period_start = models.DateField()
     period_end = models.DateField()
     category = models.CharField(max_length=20, choices=AdjustedCategory.choices)
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    previous_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     note = models.TextField(blank=True)
     adjusted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -95,6 +116,14 @@ class ForecastAdjustment(models.Model):
         indexes = [
             models.Index(fields=["period_start", "period_end"], name="adjustment_period"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=True, team__isnull=False)
+                | models.Q(user__isnull=False, team__isnull=True),
+                name="adjustment_of_a_user_or_a_team",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.period} {self.category}: {self.amount}"
+        subject = f"u{self.user_id}" if self.user_id else f"t{self.team_id}"
+        return f"{subject} {self.period} {self.category}: {self.amount}"

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from opportune.schemas import InputSchema
+from opportune.schemas import InputSchema, RecordId
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 PeriodKey = Annotated[str, Field(min_length=4, max_length=12, examples=["2026-Q4", "2026-11"])]
@@ -20,7 +20,14 @@ class QuotaIn(InputSchema):
 
 
 class AdjustmentIn(InputSchema):
-    user_id: int = Field(description="The report whose figure is adjusted.")
+    user_id: RecordId | None = Field(
+        None,
+        description="The user whose rolled-up figure is adjusted (a manager: their team's); "
+        "or give team_id.",
+    )
+    team_id: RecordId | None = Field(
+        None, description="The team whose rolled-up figure is adjusted."
+    )
     period: PeriodKey
     category: Literal["commit", "best_case"]
     amount: Money | None = Field(description="The adjusted figure; null withdraws it.")

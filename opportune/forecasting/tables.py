@@ -17,14 +17,23 @@ FORECAST_HEADERS = [
     *(f"{rollup}_count" for rollup in ROLLUPS),
     "omitted",
     "quota",
+    "quotas_below",
+    "quota_mismatch",
     "attainment",
-    "adjusted_commit",
-    "adjusted_best_case",
+    *(f"adjusted_{rollup}" for rollup in ROLLUPS if rollup != "closed"),
+    "adjusted_by",
 ]
+
+
+def _adjusters(row: OwnerForecast | TeamForecast | Forecast) -> str:
+    if isinstance(row, Forecast):
+        return ""
+    return ", ".join(sorted({a.adjusted_by for a in row.adjustments if a.adjusted_by}))
 
 
 def _forecast_row(level: str, name: str, row: OwnerForecast | TeamForecast | Forecast) -> list[Any]:
     figures = row.total if isinstance(row, Forecast) else row.figures
+    team = row if isinstance(row, TeamForecast) else None
     return [
         level,
         name,
@@ -33,9 +42,11 @@ def _forecast_row(level: str, name: str, row: OwnerForecast | TeamForecast | For
         *(figures.count(r) for r in ROLLUPS),
         figures.amounts["omitted"],
         row.quota,
+        team.members_quota if team else None,
+        team.quota_mismatch if team else False,
         row.attainment,
-        row.adjusted["commit"],
-        row.adjusted["best_case"],
+        *(row.adjusted[r] for r in ROLLUPS if r != "closed"),
+        _adjusters(row),
     ]
 
 
@@ -48,15 +59,18 @@ COMPACT_HEADERS = [
     "weighted",
     "open deals",
     "quota",
+    "quotas below",
     "attained",
     "adj. commit",
     "adj. best case",
+    "adjusted by",
 ]
 
 
 def _compact(row: list[Any]) -> list[Any]:
     full = dict(zip(FORECAST_HEADERS, row, strict=True))
     attained = full["attainment"]
+    below = full["quotas_below"]
     return [
         full["name"],
         full["closed"],
@@ -66,9 +80,11 @@ def _compact(row: list[Any]) -> list[Any]:
         full["weighted_pipeline"],
         full["pipeline_count"],
         full["quota"],
+        f"{below:,.0f} (differs)" if full["quota_mismatch"] else below,
         None if attained is None else f"{attained:.0%}",
         full["adjusted_commit"],
         full["adjusted_best_case"],
+        full["adjusted_by"],
     ]
 
 
@@ -92,6 +108,48 @@ def forecast_rows(forecast: Forecast, compact: bool = False) -> Table:
     if compact:
         return COMPACT_HEADERS, [_compact(row) for row in rows]
     return FORECAST_HEADERS, rows
+
+
+CATEGORY_PARTS = ["Closed", "Commit (open)", "Best case only", "Pipeline only"]
+
+
+def categories_table(forecast: Forecast) -> Table:
+    """Per period, the raw parts that do not overlap (they add up to closed + open pipeline),
+    then the cumulative figures they make."""
+    headers = ["period", *CATEGORY_PARTS, "total", "commit", "best case"]
+    rows = []
+    for period, figures in forecast.by_period:
+        parts = [figures.amounts[c] for c in ("closed", "commit", "best_case", "pipeline")]
+        rows.append(
+            [period.label, *parts, sum(parts), figures.amount("commit"),
+             figures.amount("best_case")]
+        )  # fmt: skip
+    return headers, rows
+
+
+def quota_table(forecast: Forecast) -> Table:
+    """Per team with a quota: closed, the team's quota, the sum of the quotas one level down,
+    whether they differ, and attainment (closed / team quota)."""
+    headers = ["team", "closed", "team quota", "sum of quotas below", "mismatch", "attainment"]
+    rows = [
+        [team.name, team.figures.amount("closed"), team.quota, team.members_quota,
+         "yes" if team.quota_mismatch else "", team.attainment]
+        for root in forecast.teams
+        for team in root.walk()
+        if team.quota is not None
+    ]  # fmt: skip
+    return headers, rows
+
+
+def history_table(forecast: Forecast) -> Table:
+    """The adjustments of the rows shown, newest first: who, when, whom, old -> new, note."""
+    headers = ["when", "who", "adjusted", "period", "category", "old", "new", "note"]
+    rows = [
+        [a.created_at.isoformat(timespec="minutes"), a.adjusted_by, a.subject, a.period,
+         a.category, a.previous_amount, "withdrawn" if a.amount is None else a.amount, a.note]
+        for a in forecast.history
+    ]  # fmt: skip
+    return headers, rows
 
 
 def _money(value: float) -> str:

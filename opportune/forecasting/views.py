@@ -11,10 +11,11 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +27,7 @@ from opportune.fiscal import FiscalPeriod
 from opportune.identity import policy
 from opportune.identity.models import Role, Team, User
 from opportune.schemas import field_errors
-from opportune.web.http import AuthedRequest, render_page
+from opportune.web.http import AuthedRequest, render_page, wants_fragment
 from opportune.web.templatetags.opportune import field_label
 
 from . import charts
@@ -41,12 +42,20 @@ from .analytics import (
     win_rates,
 )
 from .asof import pipeline_as_of, pipeline_changes
-from .forecast import forecast_for
+from .forecast import (
+    ADJUSTABLE,
+    ROLLUPS,
+    Forecast,
+    OwnerForecast,
+    TeamForecast,
+    cumulative,
+    forecast_for,
+)
 from .periods import current_period, period_from, period_range
 from .prediction import predicted_forecast, require_horizon
 from .schemas import AdjustmentIn, QuotaIn
 from .services import adjust_forecast, managed_team_ids, set_quota
-from .tables import FORECAST_HEADERS, Table, forecast_rows
+from .tables import Table, categories_table, forecast_rows, history_table, quota_table
 
 CHARTJS_VERSION = "4.6.1"
 
@@ -66,15 +75,19 @@ def _require_opportunities(user: User) -> None:
     policy.require_kind(user, "forecast")
 
 
-def _periods(request: AuthedRequest, default: list[FiscalPeriod]) -> tuple[list[FiscalPeriod], str]:
-    """The periods the page's form asks for; on a bad key, the default and the error."""
-    first, last = request.GET.get("period", "").strip(), request.GET.get("to", "").strip()
+def _periods_from(query: QueryDict, default: list[FiscalPeriod]) -> tuple[list[FiscalPeriod], str]:
+    """The periods a page's query asks for; on a bad key, the default and the error."""
+    first, last = query.get("period", "").strip(), query.get("to", "").strip()
     if not first:
         return default, ""
     try:
         return period_range(first, last or None), ""
     except DomainError as error:
         return default, error.detail
+
+
+def _periods(request: AuthedRequest, default: list[FiscalPeriod]) -> tuple[list[FiscalPeriod], str]:
+    return _periods_from(request.GET, default)
 
 
 def _date(request: AuthedRequest, name: str, default: dt.date) -> tuple[dt.date, str]:
@@ -87,13 +100,13 @@ def _date(request: AuthedRequest, name: str, default: dt.date) -> tuple[dt.date,
         return default, f"'{value}' is not a date (YYYY-MM-DD)."
 
 
-def _team(request: AuthedRequest) -> int | None:
-    value = request.GET.get("team", "")
+def _team_from(query: QueryDict) -> int | None:
+    value = query.get("team", "")
     return int(value) if value.isdigit() and Team.objects.filter(pk=value).exists() else None
 
 
 def _reports(user: User) -> list[User]:
-    """The users whose quota or forecast ``user`` may set or adjust."""
+    """The users whose quota ``user`` may set."""
     if policy.may_manage(user, None, set()):
         return []
     found = User.objects.filter(is_active=True, role__in=[Role.SALES_REP, Role.SALES_MANAGER])
@@ -103,42 +116,147 @@ def _reports(user: User) -> list[User]:
 
 # --- forecast ----------------------------------------------------------------------------------
 
+Node = OwnerForecast | TeamForecast | Forecast
+PAGE_KEYS = ("period", "to", "team")
 
-@login_required
-def forecast_page(request: AuthedRequest) -> HttpResponse:
+
+def _grid(forecast: Forecast, user: User) -> list[dict[str, Any]]:
+    """The roll-up's rows, each with its raw and adjusted figures, who adjusted it, and
+    whether ``user`` may adjust it where it stands (``policy.may_adjust``)."""
+    adjusts = policy.may_adjust(user, user, set()) is None
+    managed = managed_team_ids(user) if adjusts and not user.is_admin else set()
+    rows: list[dict[str, Any]] = []
+
+    def add(level: str, depth: int, node: Node, subject: User | Team | None) -> None:
+        figures = node.total if isinstance(node, Forecast) else node.figures
+        team = node if isinstance(node, TeamForecast) else None
+        key = ""
+        if isinstance(subject, Team):
+            key = f"team-{subject.pk}"
+        elif subject is not None:
+            key = f"user-{subject.pk}"
+        rows.append({
+            "level": level, "depth": depth, "key": key,
+            "name": "Total" if isinstance(node, Forecast) else node.name,
+            "raw": {rollup: figures.amount(rollup) for rollup in ROLLUPS},
+            "adjusted": node.adjusted, "weighted": figures.weighted,
+            "open_deals": figures.count("pipeline"), "quota": node.quota,
+            "quotas_below": team.members_quota if team else None,
+            "mismatch": team.quota_mismatch if team else False,
+            "attainment": node.attainment,
+            "adjusted_by": "" if isinstance(node, Forecast) else ", ".join(
+                sorted({a.adjusted_by for a in node.adjustments if a.adjusted_by})),
+            "editable": adjusts and subject is not None
+            and policy.may_adjust(user, subject, managed) is None,
+        })  # fmt: skip
+
+    def person(owner: OwnerForecast) -> User | None:
+        if owner.user_id is None or owner.heads is not None:
+            return None  # a manager's own figure is the team's row
+        return User(pk=owner.user_id, team_id=owner.team_id)
+
+    def team(node: TeamForecast, depth: int) -> None:
+        add("team", depth, node, Team(pk=node.team_id))
+        for member in node.members:
+            add("owner", depth + 1, member, person(member))
+        for child in node.teams:
+            team(child, depth + 1)
+
+    for root in forecast.teams:
+        team(root, 0)
+    for owner in forecast.unassigned:
+        add("owner", 0, owner, person(owner))
+    add("total", 0, forecast, None)
+    return rows
+
+
+def _editing(value: str) -> tuple[str, str] | None:
+    """The grid cell asked for editing: ``team-3:commit`` or ``user-5:best_case``."""
+    key, _, category = value.partition(":")
+    kind, _, pk = key.partition("-")
+    if kind in ("team", "user") and pk.isdigit() and category in ADJUSTABLE:
+        return key, category
+    return None
+
+
+def _with_cells(
+    rows: list[dict[str, Any]], one_period: bool, editing: tuple[str, str] | None, focus: str
+) -> list[dict[str, Any]]:
+    """Each row's adjustable cells: raw and adjusted value, and whether the cell is open for
+    editing or takes the focus back. A range is adjusted period by period, not as a whole."""
+    for row in rows:
+        kind, _, pk = row["key"].partition("-")
+        row["cells"] = [
+            {
+                "category": category,
+                "label": category.replace("_", " "),
+                "id": f"{row['key']}:{category}",
+                "field": f"{kind}_id",
+                "pk": pk,
+                "raw": row["raw"][category],
+                "adjusted": row["adjusted"][category],
+                "editable": row["editable"] and one_period,
+                "editing": editing == (row["key"], category),
+                "focus": focus == f"{row['key']}:{category}",
+            }
+            for category in ADJUSTABLE
+        ]
+    return rows
+
+
+def _forecast_answer(
+    request: AuthedRequest, query: QueryDict, problem: str = "", editing: str = ""
+) -> HttpResponse:
+    """The forecast page for ``query`` (its period, range and team), or, to htmx, only its
+    figures (stats, grid, history) with one cell in edit mode or a problem shown."""
     user = request.user
     _require_opportunities(user)
-    periods, error = _periods(request, [current_period()])
-    team_id = _team(request)
+    periods, error = _periods_from(query, [current_period()])
+    team_id = _team_from(query)
     forecast = forecast_for(user, periods, team_id)
-    table = forecast_rows(forecast)
-    if request.GET.get("csv") == "forecast":
-        return csv_response(f"forecast-{periods[0].key}", table)
-    rows = [dict(zip(FORECAST_HEADERS, row, strict=True)) for row in table[1]]
-    for row in rows:
-        row["depth"] = (len(row["name"]) - len(row["name"].lstrip(" "))) // 2
-    adjustments = [a for owner in forecast.owners() for a in owner.adjustments]
-    names = {owner.user_id: owner.name for owner in forecast.owners()}
+    tables: dict[str, Table] = {
+        "forecast": forecast_rows(forecast),
+        "categories": categories_table(forecast),
+        "quota": quota_table(forecast),
+        "history": history_table(forecast),
+    }
+    wanted = query.get("csv", "")
+    if wanted in tables:
+        return csv_response(f"{wanted}-{periods[0].key}", tables[wanted])
+    page_query = urlencode({name: query.get(name, "") for name in PAGE_KEYS if query.get(name)})
     return render_page(
         request,
         "forecasting/forecast.html",
         {
             "periods": periods,
             "last_period": periods[-1],
-            "period_key": request.GET.get("period", periods[0].key),
-            "to_key": request.GET.get("to", ""),
+            "period_key": query.get("period", periods[0].key),
+            "to_key": query.get("to", ""),
             "error": error,
             "teams": Team.objects.all(),
             "team_id": team_id,
             "forecast": forecast,
-            "rows": rows,
-            "adjustments": [(names.get(a.user_id, a.user_id), a) for a in adjustments],
+            "raw_total": cumulative(forecast.total),
+            "page_query": page_query,
+            "rows": _with_cells(
+                _grid(forecast, user),
+                len(periods) == 1,
+                _editing(editing or query.get("edit", "")),
+                query.get("focus", ""),
+            ),
+            "problem": problem,
             "reports": _reports(user),
-            "chart_categories": charts.categories_per_period(forecast),
-            "chart_quota": charts.quota_attainment(forecast),
-            "has_quotas": any(owner.quota for owner in forecast.owners()),
+            "tables": tables,
+            "chart_categories": charts.categories_per_period(tables["categories"]),
+            "chart_quota": charts.quota_per_team(tables["quota"]),
         },
+        fragment="figures",
     )
+
+
+@login_required
+def forecast_page(request: AuthedRequest) -> HttpResponse:
+    return _forecast_answer(request, request.GET)
 
 
 def _back(request: AuthedRequest) -> HttpResponse:
@@ -146,12 +264,14 @@ def _back(request: AuthedRequest) -> HttpResponse:
     return redirect(reverse("forecasting:forecast") + (f"?{query}" if query else ""))
 
 
-def _apply(request: AuthedRequest, schema: type[QuotaIn | AdjustmentIn], done: str) -> None:
+def _apply(request: AuthedRequest, schema: type[QuotaIn | AdjustmentIn]) -> str:
+    """Validate and record the posted quota or adjustment; the problem, if any."""
     data: dict[str, Any] = {
         key: request.POST.get(key, "").strip() for key in schema.model_fields if key in request.POST
     }
-    if data.get("amount") == "":
-        data["amount"] = None
+    for key in ("amount", "user_id", "team_id"):
+        if data.get(key) == "":
+            data[key] = None
     try:
         values = schema.model_validate(data)
         if isinstance(values, QuotaIn):
@@ -164,27 +284,43 @@ def _apply(request: AuthedRequest, schema: type[QuotaIn | AdjustmentIn], done: s
                 values.category,
                 values.amount,
                 values.note,
+                team_id=values.team_id,
             )
     except ValidationError as invalid:
-        for field, reasons in field_errors(invalid.errors()).items():
-            messages.error(request, f"{field_label(field)}: {' '.join(reasons)}")
+        return " ".join(
+            f"{field_label(field)}: {' '.join(reasons)}"
+            for field, reasons in field_errors(invalid.errors()).items()
+        )
     except DomainError as refused:
-        messages.error(request, refused.detail)
-    else:
-        messages.success(request, done)
+        return refused.detail
+    return ""
 
 
 @login_required
 @require_POST
 def quota_post(request: AuthedRequest) -> HttpResponse:
-    _apply(request, QuotaIn, "Quota saved.")
+    problem = _apply(request, QuotaIn)
+    messages.add_message(
+        request, messages.ERROR if problem else messages.SUCCESS, problem or "Quota saved."
+    )
     return _back(request)
 
 
 @login_required
 @require_POST
 def adjustment_post(request: AuthedRequest) -> HttpResponse:
-    _apply(request, AdjustmentIn, "Adjustment recorded.")
+    """Record an adjustment; to htmx (the grid's inline editing), answer the recomputed
+    figures with the focus back on the cell, or the cell still open with the problem."""
+    problem = _apply(request, AdjustmentIn)
+    if wants_fragment(request):
+        query = QueryDict(request.POST.get("next_query", ""), mutable=True)
+        cell = request.POST.get("cell", "")
+        if not problem:
+            query["focus"] = cell
+        return _forecast_answer(request, query, problem, editing=cell if problem else "")
+    messages.add_message(
+        request, messages.ERROR if problem else messages.SUCCESS, problem or "Adjustment recorded."
+    )
     return _back(request)
 
 

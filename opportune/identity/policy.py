@@ -42,7 +42,7 @@ from django.http import Http404
 
 from opportune.errors import NotAllowed, field_error
 
-from .models import ApiToken, Role, TokenScope, User
+from .models import ApiToken, Role, Team, TokenScope, User
 
 if TYPE_CHECKING:
     from opportune.leads.models import QualificationPolicy
@@ -310,7 +310,7 @@ NOT_YOUR_TEAM = "This user is not in a team you manage."
 
 
 def may_manage(user: User, subject: User | None, managed_team_ids: set[int]) -> str | None:
-    """Why ``user`` may not set ``subject``'s quota or adjust their forecast (None: may).
+    """Why ``user`` may not set ``subject``'s quota (None: may; adjusting: ``may_adjust``).
     With no ``subject``: why the user sets nobody's numbers.
 
     Admins manage everyone; a manager manages the people of the teams under them, and their
@@ -324,10 +324,49 @@ def may_manage(user: User, subject: User | None, managed_team_ids: set[int]) -> 
     if subject is None:
         return None
     if subject.pk == user.pk:
-        return "Managers do not set their own quota or adjust their own forecast."
+        return "Managers do not set their own quota: it is set from above."
     if subject.team_id not in managed_team_ids:
         return NOT_YOUR_TEAM
     return None
+
+
+def may_adjust(user: User, subject: User | Team, managed_team_ids: set[int]) -> str | None:
+    """Why ``user`` may not adjust ``subject``'s forecast (None: may). ``subject`` is a user
+    (their own figure) or a team (its rolled-up figure, the figure of its manager).
+
+    As in Salesforce's collaborative forecasts, a forecast manager adjusts the rolled-up
+    figures of everyone below them and their own: admins adjust any; a sales manager adjusts
+    the teams they manage and those under them, the people in those teams, and themselves.
+    Reps and read-only users do not adjust (a rep's judgement is each deal's category)."""
+    if not user.is_active or user.role == Role.READ_ONLY:
+        return "Read-only users cannot change records."
+    if user.is_admin:
+        return None
+    if user.role != Role.SALES_MANAGER:
+        return "Only managers and admins adjust forecasts."
+    if isinstance(subject, Team):
+        return None if subject.pk in managed_team_ids else NOT_YOUR_TEAM
+    if subject.pk == user.pk or subject.team_id in managed_team_ids:
+        return None
+    return NOT_YOUR_TEAM
+
+
+def adjustment_authors(user: User) -> Q | None:
+    """Whose adjustments ``user`` sees, as a filter on the adjusting user (None: everyone's).
+
+    One's own, and a manager also those made by non-admins in the teams they see (the teams
+    they manage and below): a manager sees the judgements that make up their number, never
+    those made of it from above, and a rep sees no adjustment of their own figure (as in
+    Salesforce)."""
+    from .visibility import _scope_teams  # cached on the user for the request
+
+    if user.is_admin:
+        return None
+    own = Q(adjusted_by=user.pk)
+    if user.role != Role.SALES_MANAGER or not user.pk:
+        return own
+    below = Q(adjusted_by__team_id__in=_scope_teams(user)) & ~Q(adjusted_by__role=Role.ADMIN)
+    return own | below
 
 
 # --- API tokens ------------------------------------------------------------------------

@@ -152,3 +152,35 @@ def test_a_manager_adjusts_a_reports_commit(
     assert own["adjusted"]["commit"] == "2000.00"
     assert api(company.alice).get("/api/v1/forecast/adjustments").json() == []
     assert len(maria.get("/api/v1/forecast/adjustments", period="2026-Q4").json()) == 1
+
+
+def test_the_api_shows_team_quotas_team_adjustments_and_the_history(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
+    deal(company, company.alice, "negotiation", "2000")
+    ada = api(company.ada)
+    for user, amount in ((company.maria, "3000"), (company.alice, "1000")):
+        ada.post("/api/v1/forecast/quotas", {"user_id": user.pk, "period": "2026-Q4",
+                                             "amount": amount})  # fmt: skip
+    response = ada.post(
+        "/api/v1/forecast/adjustments",
+        {"team_id": company.east.pk, "period": "2026-Q4", "category": "commit", "amount": "500"},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["previous_amount"] == "2000.00"
+    body = ada.get("/api/v1/forecast", period="2026-Q4").json()
+    east = body["teams"][0]["teams"][0]
+    assert (east["quota"], east["members_quota"], east["quota_mismatch"]) == (
+        "3000.00", "1000.00", True,
+    )  # fmt: skip
+    assert east["adjusted"]["commit"] == "500.00"
+    assert east["adjustments"][0]["adjusted_by"] == "Ada"
+    assert [(h["subject"], h["previous_amount"], h["amount"]) for h in body["history"]] == [
+        ("East", "2000.00", "500.00")
+    ]
+    listed = ada.get("/api/v1/forecast/adjustments", team_id=company.east.pk).json()
+    assert [row["team_id"] for row in listed] == [company.east.pk]
+    neither = ada.post(
+        "/api/v1/forecast/adjustments", {"period": "2026-Q4", "category": "commit", "amount": "1"}
+    )
+    assert neither.status_code == 422

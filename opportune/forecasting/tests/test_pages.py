@@ -182,3 +182,58 @@ def test_the_predicted_page_refuses_more_than_24_months_and_shows_the_default(
     assert response.status_code == 200
     assert "Predict at most 24 months" in response.content.decode()
     assert len(response.context["table"][1]) == 4
+
+
+def test_a_cell_is_adjusted_where_it_stands_and_the_roll_up_comes_back(company: Company) -> None:
+    deal(company, company.alice, "negotiation", "2000")
+    client = client_for(company.maria)
+    htmx = {"HX-Request": "true"}
+    cell = f"team-{company.east.pk}:commit"
+    editor = client.get("/forecast/", {"period": "2026-Q4", "edit": cell}, headers=htmx)
+    text = editor.content.decode()
+    assert text.lstrip().startswith('<div id="forecast-figures">')  # the figures only
+    assert 'name="team_id"' in text and "autofocus" in text
+    saved = client.post(
+        "/forecast/adjustments/",
+        {"team_id": company.east.pk, "period": "2026-Q4", "category": "commit",
+         "amount": "1500", "note": "slips", "cell": cell, "next_query": "period=2026-Q4"},
+        headers=htmx,
+    )  # fmt: skip
+    page = saved.content.decode()
+    assert saved.status_code == 200
+    assert "1,500" in page and "raw 2,000" in page and "slips" in page
+    # The focus returns to the edited cell.
+    assert f"edit={cell}" in page.split("autofocus")[0].rsplit("<a", 1)[1]
+    refused = client.post(
+        "/forecast/adjustments/",
+        {"team_id": company.west.pk, "period": "2026-Q4", "category": "commit", "amount": "1",
+         "cell": f"team-{company.west.pk}:commit", "next_query": "period=2026-Q4"},
+        headers=htmx,
+    )  # fmt: skip
+    assert "not in a team you manage" in refused.content.decode()
+    assert ForecastAdjustment.objects.count() == 1
+
+
+def test_only_the_rows_one_may_adjust_are_editable(company: Company) -> None:
+    deal(company, company.alice, "negotiation", "2000")
+    deal(company, company.charlie, "negotiation", "2000")
+    page = client_for(company.maria).get("/forecast/", {"period": "2026-Q4"}).content.decode()
+    assert f"edit=team-{company.east.pk}:commit" in page
+    assert f"edit=user-{company.alice.pk}:best_case" in page
+    assert f"edit=team-{company.sales.pk}:commit" not in page
+    rep = client_for(company.alice).get("/forecast/", {"period": "2026-Q4"}).content.decode()
+    assert "edit=" not in rep
+    ranged = client_for(company.ada).get("/forecast/", {"period": "2026-Q3", "to": "2026-Q4"})
+    assert "edit=" not in ranged.content.decode()
+
+
+def test_each_chart_downloads_its_table(company: Company) -> None:
+    deal(company, company.alice, "closed_won", "100")
+    deal(company, company.alice, "negotiation", "50")
+    client = client_for(company.ada)
+    parts = rows(client.get("/forecast/", {"period": "2026-Q4", "csv": "categories"}))
+    assert parts[0][:6] == ["period", "Closed", "Commit (open)", "Best case only",
+                            "Pipeline only", "total"]  # fmt: skip
+    assert parts[1][1:6] == ["100.00", "50.00", "0.00", "0.00", "150.00"]
+    assert rows(client.get("/forecast/", {"csv": "quota"}))[0][2] == "team quota"
+    assert rows(client.get("/forecast/", {"csv": "history"}))[0][:3] == ["when", "who", "adjusted"]

@@ -30,7 +30,9 @@ def test_attainment_is_closed_over_quota(company: Company) -> None:
     assert alice.attainment == Decimal("0.25")
 
 
-def test_a_team_quota_sums_its_members_and_attainment_follows(company: Company) -> None:
+def test_a_team_without_a_managers_quota_sums_its_members_and_attainment_follows(
+    company: Company,
+) -> None:
     deal(company, company.alice, "closed_won", "3000")
     deal(company, company.charlie, "closed_won", "1000")
     set_quota(company.ada, company.alice.pk, "2026-Q4", Decimal("4000"))
@@ -110,8 +112,6 @@ def test_a_rep_does_not_see_adjustments_of_their_own_forecast(company: Company) 
 def test_only_a_reports_manager_or_an_admin_adjusts(company: Company) -> None:
     with pytest.raises(NotAllowed):
         adjust_forecast(company.bob, company.alice.pk, "2026-Q4", "commit", Decimal("1"))
-    with pytest.raises(NotAllowed):
-        adjust_forecast(company.maria, company.maria.pk, "2026-Q4", "commit", Decimal("1"))
     with pytest.raises(NotAllowed):
         adjust_forecast(company.rita, company.alice.pk, "2026-Q4", "commit", Decimal("1"))
     with pytest.raises(RuleViolation) as outside:
