@@ -1,4 +1,4 @@
-"""Login, the start page (my work) and the settings index."""
+"""Login, the start page (my work), the settings index and the worker warning."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
+from opportune import heartbeat
 from opportune.identity import policy
 
 from .http import AuthedRequest, render_page
@@ -55,3 +57,14 @@ def settings_index(request: AuthedRequest) -> HttpResponse:
             continue
         sections.append({"title": title, "help": help_text, "url": url})
     return render_page(request, "web/settings.html", {"sections": sections})
+
+
+@login_required
+def worker_status(request: AuthedRequest) -> HttpResponse:
+    """The warning every page loads after itself (so pages cost no query for it): shown when
+    no worker has been seen for a minute, to admins always and to anyone while jobs wait."""
+    silent, seen = heartbeat.missing(timezone.now())
+    waiting = heartbeat.waiting_jobs() if silent else 0
+    shown = silent and (waiting or policy.may_configure(request.user, "background_jobs"))
+    context = {"shown": shown, "last_seen": seen, "waiting": waiting}
+    return render(request, "web/worker_status.html", context)

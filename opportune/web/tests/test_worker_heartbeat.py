@@ -1,5 +1,6 @@
 """Pages say when no worker is running: to admins always, to anyone while jobs wait for one
-(an import started in the UI would otherwise sit "Queued" forever)."""
+(an import started in the UI would otherwise sit "Queued" forever). Each page loads the
+warning after itself from /worker-status/, so pages pay no query for it."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ WARNING = "No worker is running"
 
 
 def _page(client: Client) -> str:
-    return client.get("/leads/").content.decode()
+    return client.get("/worker-status/").content.decode()
 
 
 def _as(client: Client, user: User) -> Client:
@@ -49,6 +50,11 @@ def test_others_are_told_only_while_jobs_wait_for_a_worker(
     assert WARNING not in _page(client)  # scheduled for later: nothing waits yet
     housekeeping.enqueue()
     assert "1 background job waiting" in _page(client)
+
+
+def test_every_page_loads_the_warning_after_itself(company: Company, client: Client) -> None:
+    page = _as(client, company.alice).get("/leads/").content.decode()
+    assert 'hx-get="/worker-status/" hx-trigger="load"' in page
 
 
 def test_a_beat_replaces_the_worker_s_own_and_forgets_workers_silent_for_a_day(
