@@ -68,10 +68,13 @@ class Encoder:
 
     features: list[Feature]
     categories: dict[str, list[str]] = field(default_factory=dict)
+    unused: set[str] = field(default_factory=set)  # numbers never given: no column
 
     def fit(self, rows: Sequence[Sequence[Value]]) -> Encoder:
         for i, feature in enumerate(self.features):
-            if feature.kind == "category":
+            if feature.kind == "number" and all(row[i] is None for row in rows):
+                self.unused.add(feature.name)
+            elif feature.kind == "category":
                 counts = Counter(str(row[i]) for row in rows if row[i] not in (None, ""))
                 self.categories[feature.name] = sorted(
                     v for v, c in counts.most_common(MAX_CATEGORIES) if c >= MIN_CATEGORY_ROWS
@@ -83,6 +86,8 @@ class Encoder:
         """(feature index, category value or None) per encoded column."""
         out: list[tuple[int, str | None]] = []
         for i, feature in enumerate(self.features):
+            if feature.name in self.unused:
+                continue
             if feature.kind == "number":
                 out.append((i, None))
             else:
@@ -119,7 +124,7 @@ def linear(strength: float) -> Any:
 
 def boosted() -> Any:
     return HistGradientBoostingClassifier(
-        max_iter=150,
+        max_iter=100,
         learning_rate=0.05,
         max_leaf_nodes=15,
         min_samples_leaf=40,

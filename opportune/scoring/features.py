@@ -17,7 +17,7 @@ import bisect
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .core import Feature, Value
@@ -152,22 +152,23 @@ def describe(name: str, value: Value) -> str:
         }.get(name, f"No {name.replace('_', ' ')}")
     number = float(value)
     days = round(number)
-    texts = {
-        "stage_probability": f"Stage (configured {number:.0f}%)",
-        "age_days": f"Open for {days} days",
-        "days_in_stage": f"{days} days in this stage",
-        "days_to_close": (
+    texts: dict[str, Callable[[], str]] = {  # lazy: only the one asked for
+        "stage_probability": lambda: f"Stage (configured {number:.0f}%)",
+        "age_days": lambda: f"Open for {days} days",
+        "days_in_stage": lambda: f"{days} days in this stage",
+        "days_to_close": lambda: (
             f"Close date in {days} days" if days >= 0 else f"Close date passed {-days} days ago"
         ),
-        "pushes": f"Close date pushed {int(number)} time{'s' if int(number) != 1 else ''}",
-        "amount_changes": f"Amount changed {int(number)} time{'s' if int(number) != 1 else ''}",
-        "amount_log": f"Amount {10**number - 1:,.0f}",
-        "amount_ratio": f"Amount at {number:.0%} of the first one",
-        "owner_win_rate": f"Owner's past win rate {number:.0%}",
-        "owner_closed": f"Owner closed {int(number)} deals before",
-        "source_win_rate": f"Lead source's past win rate {number:.0%}",
+        "pushes": lambda: f"Close date pushed {int(number)} time{'s' if int(number) != 1 else ''}",
+        "amount_changes": lambda: f"Amount changed {int(number)} time{'s' if int(number) != 1 else ''}",
+        "amount_log": lambda: f"Amount {10**number - 1:,.0f}",
+        "amount_ratio": lambda: f"Amount at {number:.0%} of the first one",
+        "owner_win_rate": lambda: f"Owner's past win rate {number:.0%}",
+        "owner_closed": lambda: f"Owner closed {int(number)} deals before",
+        "source_win_rate": lambda: f"Lead source's past win rate {number:.0%}",
     }
-    return texts.get(name, name)
+    text = texts.get(name)
+    return text() if text else name
 
 
 def reasons(
