@@ -76,7 +76,10 @@ def main() -> None:
             value = m[key]
             return "   n/a" if value is None else f"{value:6.3f}"
 
-        return f"  {name:<14} ROC AUC {f('roc_auc')}  PR AUC {f('pr_auc')}  Brier {f('brier')}  ECE {f('ece')}"
+        return (
+            f"  {name:<14} ROC AUC {f('roc_auc')}  PR AUC {f('pr_auc')}  "
+            f"Brier {f('brier')}  ECE {f('ece')}"
+        )
 
     pooled: dict[str, list[np.ndarray]] = {"y": [], "model": [], "static": [], "base": []}
     for text in args.cutoffs.split(","):
@@ -109,7 +112,12 @@ def main() -> None:
         print(line("opportune", evaluate(y_arr, p_model)))
         print(line("static stage", evaluate(y_arr, p_static)))
         print(line("base rate", evaluate(y_arr, p_base)))
-        for key, values in (("y", y_arr), ("model", p_model), ("static", p_static), ("base", p_base)):
+        for key, values in (
+            ("y", y_arr),
+            ("model", p_model),
+            ("static", p_static),
+            ("base", p_base),
+        ):
             pooled[key].append(values)
     y_all = np.concatenate(pooled["y"])
     print(f"\nPooled over the cutoffs ({len(y_all)} deal-cutoffs, {int(y_all.sum())} won):")

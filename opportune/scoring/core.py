@@ -37,6 +37,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import TimeSeriesSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from opportune.errors import DomainError
 
@@ -44,6 +45,9 @@ from .explain import Matrix, contributions
 from .metrics import evaluate
 
 Value = float | int | str | None
+Mapping = Literal["sigmoid", "isotonic"]
+Method = Literal["none", "sigmoid", "isotonic"]
+METHODS: tuple[Mapping, ...] = ("sigmoid", "isotonic")
 MIN_ROWS = 40
 MIN_PER_CLASS = 10
 MAX_CATEGORIES = 20
@@ -143,11 +147,11 @@ CANDIDATES: dict[str, Callable[[], Any]] = {
 
 @dataclass
 class Calibrator:
-    method: Literal["sigmoid", "isotonic"]
+    method: Mapping
     model: Any
 
     @classmethod
-    def fit(cls, method: Literal["sigmoid", "isotonic"], p: Matrix, y: NDArray[Any]) -> Calibrator:
+    def fit(cls, method: Mapping, p: Matrix, y: NDArray[Any]) -> Calibrator:
         if method == "isotonic":
             model: Any = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
             model.fit(p, y)
@@ -180,10 +184,6 @@ class Scorer:
     calibrator: Calibrator | None
     card: dict[str, Any]
     sklearn_version: str = sklearn.__version__
-
-    def raw_log_odds(self, x: Matrix) -> Matrix:
-        base, contrib = contributions(self.model, x)
-        return base + contrib.sum(axis=1)
 
     def calibrate(self, p: Matrix) -> Matrix:
         return p if self.calibrator is None else self.calibrator(p)
@@ -235,19 +235,19 @@ def _out_of_fold(make: Callable[[], Any], x: Matrix, y: NDArray[Any]) -> tuple[M
     return p, float(np.mean(aucs)) if aucs else 0.5
 
 
-def choose_calibration(p: Matrix, y: NDArray[Any]) -> tuple[str, dict[str, float]]:
-    """"none", "sigmoid" or "isotonic", judged on the later half of time-ordered rows."""
+def choose_calibration(p: Matrix, y: NDArray[Any]) -> tuple[Method, dict[str, float]]:
+    """ "none", "sigmoid" or "isotonic", judged on the later half of time-ordered rows."""
     half = len(p) // 2
     early, late = slice(0, half), slice(half, None)
-    briers = {"none": float(brier_score_loss(y[late], p[late]))}
+    briers: dict[Method, float] = {"none": float(brier_score_loss(y[late], p[late]))}
     if len(np.unique(y[early])) == 2:
-        for method in ("sigmoid", "isotonic"):
+        for method in METHODS:
             mapped = Calibrator.fit(method, p[early], y[early])(p[late])
             briers[method] = float(brier_score_loss(y[late], mapped))
-    best = min(briers, key=lambda m: briers[m])
+    best: Method = min(briers, key=lambda m: briers[m])
     if best != "none" and briers[best] > briers["none"] * (1 - CALIBRATION_MARGIN):
         best = "none"
-    return best, briers
+    return best, {str(method): brier for method, brier in briers.items()}
 
 
 def fit(
@@ -257,7 +257,20 @@ def fit(
     order: Sequence[Any],
     candidates: dict[str, Callable[[], Any]] | None = None,
 ) -> Scorer:
-    """Fit a scorer; ``order`` gives when each row's label became known."""
+    """Fit a scorer; ``order`` gives when each row's label became known. One thread: the
+    fit runs in the worker beside the web server, and OpenMP threads fighting for busy cores
+    were slower than one."""
+    with threadpool_limits(limits=1):
+        return _fit(features, rows, labels, order, candidates)
+
+
+def _fit(
+    features: list[Feature],
+    rows: Sequence[Sequence[Value]],
+    labels: Sequence[int],
+    order: Sequence[Any],
+    candidates: dict[str, Callable[[], Any]] | None = None,
+) -> Scorer:
     candidates = candidates or CANDIDATES
     y_all = np.asarray(labels, dtype=np.int64)
     positives = int(y_all.sum())
@@ -282,10 +295,10 @@ def fit(
         early = len(oof[scored]) // 2
         judged = Calibrator.fit(method, oof[scored][:early], y[scored][:early])
         late_p = judged(late_p)
-        calibrator = Calibrator.fit(method, oof[scored], y[scored])  # type: ignore[arg-type]
+        calibrator = Calibrator.fit(method, oof[scored], y[scored])
     model = clone(candidates[kind]()).fit(x, y)
     scorer = Scorer(encoder, kind, model, calibrator, card={})
-    _, base, per_feature = scorer.explain([rows[i] for i in sequence])
+    _, _, per_feature = scorer.explain([rows[i] for i in sequence])
     importance = np.abs(per_feature).mean(axis=0)
     scorer.card = {
         "rows": len(y),
@@ -296,12 +309,13 @@ def fit(
         "calibration": method,
         "calibration_briers": {m: round(b, 5) for m, b in briers.items()},
         "metrics": evaluate(late_y, late_p),
-        "importances": sorted(
-            ({"feature": f.name, "importance": round(float(v), 4)} for f, v in zip(
-                features, importance, strict=True
-            )),
-            key=lambda item: -float(item["importance"]),  # type: ignore[arg-type]
-        ),
+        "importances": [
+            {"feature": name, "importance": value}
+            for value, name in sorted(
+                ((round(float(v), 4), f.name) for f, v in zip(features, importance, strict=True)),
+                key=lambda pair: -pair[0],
+            )
+        ],
         "sklearn": sklearn.__version__,
     }
     return scorer

@@ -19,6 +19,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from .core import Feature, Value
 
@@ -70,10 +71,12 @@ class RateBook:
     overall: tuple[int, int] | None = None  # (closed, won) of all, when scoring only now
 
     @classmethod
-    def of(cls, closings: Iterable[tuple[int | None, str, dt.datetime, bool]]) -> RateBook:
+    def of(cls, closings: Iterable[tuple[int | None, str, dt.datetime | None, bool]]) -> RateBook:
         """``closings``: (owner id, lead source, closed at, won)."""
         grouped: dict[object, list[tuple[dt.datetime, bool]]] = defaultdict(list)
         for owner, source, at, won in closings:
+            if at is None:
+                continue
             grouped[("all",)].append((at, won))
             if owner is not None:
                 grouped[("owner", owner)].append((at, won))
@@ -119,12 +122,8 @@ def values_at(
         if row.stage_id != now.stage_id:
             break
         entered = row.at
-    pushes = sum(
-        1 for before, after in zip(rows, rows[1:], strict=False) if after.close_date > before.close_date
-    )
-    changes = sum(
-        1 for before, after in zip(rows, rows[1:], strict=False) if after.amount != before.amount
-    )
+    pushes = sum(1 for before, after in pairwise(rows) if after.close_date > before.close_date)
+    changes = sum(1 for before, after in pairwise(rows) if after.amount != before.amount)
     first_amount = rows[0].amount
     return [
         stage_probability.get(now.stage_id, 0),
@@ -160,7 +159,9 @@ def describe(name: str, value: Value) -> str:
             f"Close date in {days} days" if days >= 0 else f"Close date passed {-days} days ago"
         ),
         "pushes": lambda: f"Close date pushed {int(number)} time{'s' if int(number) != 1 else ''}",
-        "amount_changes": lambda: f"Amount changed {int(number)} time{'s' if int(number) != 1 else ''}",
+        "amount_changes": lambda: (
+            f"Amount changed {int(number)} time{'s' if int(number) != 1 else ''}"
+        ),
         "amount_log": lambda: f"Amount {10**number - 1:,.0f}",
         "amount_ratio": lambda: f"Amount at {number:.0%} of the first one",
         "owner_win_rate": lambda: f"Owner's past win rate {number:.0%}",

@@ -144,7 +144,9 @@ def _open_ids(ids: Iterable[int] | None = None) -> list[int]:
     return list(query.values_list("pk", flat=True))
 
 
-def score_open(now: dt.datetime, world: World | None = None, ids: Sequence[int] | None = None) -> int:
+def score_open(
+    now: dt.datetime, world: World | None = None, ids: Sequence[int] | None = None
+) -> int:
     """(Re-)score the open deals (all, or those given) with the active fit; returns how many."""
     fitted = store.active_fit(Target.OPPORTUNITY)
     scorer = store.scorer_of(fitted) if fitted is not None else None
