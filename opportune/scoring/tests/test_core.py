@@ -42,7 +42,8 @@ def test_contributions_add_up_to_the_models_log_odds(kind: str) -> None:
 def test_a_reasons_sign_is_its_contributions_and_the_strong_feature_leads(kind: str) -> None:
     rows, labels = table()
     scorer = core.fit(FEATURES, rows, labels, list(range(len(rows))), {kind: core.CANDIDATES[kind]})
-    high, low = [2.0, 0.0, "blue"], [-2.0, 0.0, "blue"]
+    high: list[core.Value] = [2.0, 0.0, "blue"]
+    low: list[core.Value] = [-2.0, 0.0, "blue"]
     _, _, per_feature = scorer.explain([high, low])
     _, effects = scorer.effects([high, low])
     assert per_feature[0, 0] > 0 > per_feature[1, 0]

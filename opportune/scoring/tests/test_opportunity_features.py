@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import pytest
 
+from opportune.scoring.core import Value
 from opportune.scoring.features import FEATURES, Deal, RateBook, Row, reasons, values_at
 
 T0 = dt.datetime(2025, 1, 1, 9, tzinfo=dt.UTC)
@@ -17,7 +19,7 @@ def day(n: float) -> dt.datetime:
     return T0 + dt.timedelta(days=n)
 
 
-def feature(values: list[object] | None, name: str) -> object:
+def feature(values: Sequence[Value] | None, name: str) -> Value:
     assert values is not None
     return values[[f.name for f in FEATURES].index(name)]
 

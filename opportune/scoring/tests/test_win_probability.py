@@ -32,7 +32,7 @@ def test_closed_deals_are_labelled_won_or_lost_and_open_ones_never_trained_on(
 ) -> None:
     deals = write_history(company)
     world = load_world()
-    rows, labels, known = training_rows(world, END)
+    _, labels, known = training_rows(world, END)
     closed = [d for d in deals if d.is_closed]
     assert sum(labels) >= 1 and len(labels) >= len(closed)
     # Every row's label became known when its deal closed, which is a closed deal's time.
