@@ -68,7 +68,8 @@ class RateBook:
 
     times: dict[object, list[dt.datetime]] = field(default_factory=dict)
     wins: dict[object, list[int]] = field(default_factory=dict)  # cumulative
-    overall: tuple[int, int] | None = None  # (closed, won) of all, when scoring only now
+    # (closed, won) per key when scoring only now, all closings being in the past.
+    fixed: dict[object, tuple[int, int]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, closings: Iterable[tuple[int | None, str, dt.datetime | None, bool]]) -> RateBook:
@@ -95,8 +96,8 @@ class RateBook:
 
     def counts(self, key: object, moment: dt.datetime) -> tuple[int, int]:
         """(closed, won) strictly before the moment."""
-        if key == ("all",) and self.overall is not None:
-            return self.overall
+        if self.fixed:
+            return self.fixed.get(key, (0, 0))
         n = bisect.bisect_left(self.times.get(key, []), moment)
         return n, (self.wins[key][n - 1] if n else 0)
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from opportune.opportunities.models import Opportunity, OpportunityHistory, Stage
@@ -67,21 +67,29 @@ def load_world(opportunity_ids: Iterable[int] | None = None) -> World:
             deals[deal_id].rows.append(Row(at, stage_id, amount_value, close_date))
     closed = Opportunity.objects.filter(is_closed=True, closed_at__isnull=False)
     if opportunity_ids is not None:
-        owners = {d.owner_id for d in deals.values() if d.owner_id is not None}
-        sources = {d.source for d in deals.values() if d.source}
-        closed = closed.filter(Q(owner_id__in=owners) | Q(lead_source__in=sources))
-        book = RateBook.of(
-            closed.values_list("owner_id", "lead_source", "closed_at", "is_won").iterator()
-        )
-        # Scoring now: every closing is before now, so the overall prior is one count.
-        totals = Opportunity.objects.filter(is_closed=True, closed_at__isnull=False).aggregate(
-            closed=Count("pk"), won=Count("pk", filter=Q(is_won=True))
-        )
-        book.overall = (totals["closed"], totals["won"])
+        book = _counts_now(closed, deals.values())
     else:
         book = RateBook.of(closed.values_list("owner_id", "lead_source", "closed_at", "is_won"))
     probabilities, closed_stages = _stages()
     return World(deals, book, probabilities, closed_stages)
+
+
+def _counts_now(closed: QuerySet[Opportunity], deals: Iterable[Deal]) -> RateBook:
+    """For scoring a few deals now, when every closing is in the past: the closed and won
+    counts of their owners, sources and everyone, by three grouped queries."""
+    deals = list(deals)
+    owners = {d.owner_id for d in deals if d.owner_id is not None}
+    sources = {d.source for d in deals if d.source}
+    tally = {"n": Count("pk"), "won": Count("pk", filter=Q(is_won=True))}
+    book = RateBook()
+    totals = closed.aggregate(**tally)
+    book.fixed[("all",)] = (totals["n"], totals["won"])
+    for field, keys, kind in (("owner_id", owners, "owner"), ("lead_source", sources, "source")):
+        if keys:
+            grouped = closed.filter(**{f"{field}__in": keys}).order_by().values(field)
+            for key, n, won in grouped.annotate(**tally).values_list(field, "n", "won"):
+                book.fixed[(kind, key)] = (n, won)
+    return book
 
 
 def closing(deal: Deal, world: World, before: dt.datetime) -> tuple[dt.datetime, bool] | None:

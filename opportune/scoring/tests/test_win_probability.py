@@ -17,6 +17,7 @@ from opportune.scoring.models import OpportunityScore, ScoringModel
 from opportune.scoring.opportunity import (
     fit_opportunities,
     load_world,
+    score_open,
     training_rows,
     win_probabilities,
 )
@@ -116,3 +117,16 @@ def test_listing_scored_opportunities_costs_the_same_queries_for_few_and_many(
 
     assert Opportunity.objects.filter(is_closed=False).count() >= 20
     assert count(5) == count(20)
+
+
+def test_scoring_one_deal_after_a_write_agrees_with_scoring_them_all(company: Company) -> None:
+    """One deal is rated from grouped counts of its owner's and source's closings; all
+    deals from the full closing history. At the same moment they must agree."""
+    deals = write_history(company)
+    fit_opportunities(END)
+    deal = next(d for d in deals if not d.is_closed)
+    together = OpportunityScore.objects.get(opportunity=deal)
+    assert score_open(END, ids=[deal.pk]) == 1
+    alone = OpportunityScore.objects.get(opportunity=deal)
+    assert alone.probability == pytest.approx(together.probability)
+    assert alone.reasons == together.reasons
