@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -32,6 +33,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+RAW_HISTORY = """
+SELECT changed_at, stage_id, amount, close_date FROM opportunities_opportunityhistory
+WHERE opportunity_id = %s ORDER BY changed_at, id
+"""
+RAW_COUNTS = """
+SELECT COUNT(*), SUM(CASE WHEN is_won THEN 1 ELSE 0 END) FROM opportunities_opportunity
+WHERE is_closed AND deleted_at IS NULL
+  AND owner_id = (SELECT owner_id FROM opportunities_opportunity WHERE id = %s)
+"""
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "maven-crm"
 
 
@@ -53,13 +63,21 @@ def main() -> None:
     django.setup()
     import numpy as np
     from django.core.management import call_command
+    from django.db import connection
     from django.utils import timezone
 
     from opportune.forecasting.maven import load_maven
+    from opportune.opportunities.models import Opportunity
     from opportune.scoring import core
     from opportune.scoring.features import FEATURES, values_at
     from opportune.scoring.metrics import evaluate
-    from opportune.scoring.opportunity import closing, fit_opportunities, load_world, training_rows
+    from opportune.scoring.opportunity import (
+        closing,
+        fit_opportunities,
+        load_world,
+        score_open,
+        training_rows,
+    )
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
@@ -101,15 +119,16 @@ def main() -> None:
             static.append(world.stage_probability[deal.rows_until(cutoff)[-1].stage_id] / 100)
         y_arr = np.array(y)
         p_model = scorer.predict(test_rows)
+        distinct = len(np.unique(np.round(p_model, 6)))
         p_static = np.array(static, dtype=float)
         p_base = np.full(len(y), float(np.mean(labels)))
         print(
-            f"\nCutoff {text}: trained on {len(rows)} rows ({sum(labels)} won) of "
-            f"{len({k for k in known})} closings in {seconds:.1f} s; model {scorer.card['model']}, "
+            f"\nCutoff {text}: trained on {len(rows)} rows ({sum(labels)} won; "
+            f"deals closed on {len(set(known))} distinct days) in {seconds:.1f} s; model {scorer.card['model']}, "
             f"calibration {scorer.card['calibration']}; tested on {len(y)} deals open then "
             f"({int(y_arr.sum())} won later)"
         )
-        print(line("opportune", evaluate(y_arr, p_model)))
+        print(line("opportune", evaluate(y_arr, p_model)) + f"  ({distinct} distinct values)")
         print(line("static stage", evaluate(y_arr, p_static)))
         print(line("base rate", evaluate(y_arr, p_base)))
         for key, values in (
@@ -131,6 +150,27 @@ def main() -> None:
         f"\nProduction fit on all history ({fitted.rows} rows) and re-score of the open deals: "
         f"{time.perf_counter() - began:.1f} s (fit alone {fitted.fit_seconds:.1f} s); "
         f"model {fitted.card['model']}, calibration {fitted.card['calibration']}"
+    )
+    open_ids = list(
+        Opportunity.objects.filter(is_closed=False).order_by("pk").values_list("pk", flat=True)[:50]
+    )
+    one, raw = [], []
+    for pk in open_ids:
+        began = time.perf_counter()
+        score_open(end, ids=[pk])
+        one.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(RAW_HISTORY, [pk])
+            cursor.fetchall()
+            cursor.execute(RAW_COUNTS, [pk])
+            cursor.fetchall()
+        raw.append(time.perf_counter() - began)
+    ms, raw_ms = statistics.median(one) * 1000, statistics.median(raw) * 1000
+    print(
+        f"Re-scoring one deal (as on a write), median of {len(one)}: {ms:.1f} ms, against "
+        f"{raw_ms:.1f} ms for the raw SQL reading its history and its owner's counts "
+        f"(ratio {ms / raw_ms:.1f})"
     )
     top = ", ".join(f"{i['feature']} {i['importance']:.2f}" for i in fitted.card["importances"][:5])
     print(f"Importances (mean |log-odds contribution|): {top}")
