@@ -124,8 +124,9 @@ def main() -> None:
         p_base = np.full(len(y), float(np.mean(labels)))
         print(
             f"\nCutoff {text}: trained on {len(rows)} rows ({sum(labels)} won; "
-            f"deals closed on {len(set(known))} distinct days) in {seconds:.1f} s; model {scorer.card['model']}, "
-            f"calibration {scorer.card['calibration']}; tested on {len(y)} deals open then "
+            f"deals closed on {len(set(known))} distinct days) in {seconds:.1f} s; "
+            f"model {scorer.card['model']}, calibration {scorer.card['calibration']}; "
+            f"tested on {len(y)} deals open then "
             f"({int(y_arr.sum())} won later)"
         )
         print(line("opportune", evaluate(y_arr, p_model)) + f"  ({distinct} distinct values)")
