@@ -202,8 +202,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from opportune.heartbeat import start_beating
     from opportune.housekeeping import schedule_housekeeping
+    from opportune.scoring.tasks import schedule_refit
 
     schedule_housekeeping()  # the periodic purges ride on the worker's queue
+    schedule_refit()  # and so does the daily refit of the scoring models
     start_beating()  # pages warn when no worker has beaten for a minute
     options: dict[str, object] = {"queue_name": args.queue, "interval": args.interval}
     if args.batch:
@@ -509,6 +511,10 @@ def build_parser() -> argparse.ArgumentParser:
     from opportune.forecasting.cli import add_commands as add_forecasting_commands
 
     add_forecasting_commands(commands, _command)
+
+    from opportune.scoring.cli import add_commands as add_scoring_commands
+
+    add_scoring_commands(commands, _command)
 
     from opportune.imports.cli import add_commands as add_import_commands
 

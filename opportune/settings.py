@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "opportune.activities",
     "opportune.audit",
     "opportune.forecasting",
+    "opportune.scoring",
     "opportune.capture",
     "opportune.imports",
     "opportune.work",

@@ -17,6 +17,7 @@ from opportune.identity import policy
 from opportune.identity.auth import actor
 from opportune.paging import ListParams, Page
 from opportune.schemas import AllOf, KeyOf, OutputSchema
+from opportune.scoring.schemas import WinProbability, WinReasons
 
 from .filters import OpportunityFilterSet
 from .models import LostReason, Opportunity, OpportunityHistory, Pipeline, Stage
@@ -57,6 +58,8 @@ class OpportunityOut(OutputSchema):
     lost_reason: KeyOf | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    win_probability: WinProbability
+    win_reasons: WinReasons
 
 
 class OpportunityDetailOut(OpportunityOut):
@@ -108,7 +111,7 @@ class LostReasonOut(OutputSchema):
 
 def _shown(opportunities: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
     """With the related rows the API shows of each opportunity, read in the same query."""
-    return opportunities.select_related("pipeline", "stage", "lost_reason")
+    return opportunities.select_related("pipeline", "stage", "lost_reason", "win_score")
 
 
 @opportunities_router.get("", response=Page[OpportunityOut], summary="List opportunities")

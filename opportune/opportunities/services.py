@@ -7,7 +7,8 @@ The stage rules of PRODUCT.md section 4 live here and nowhere else:
 - closing moves the close date to the day it closed, unless the same change gives one, so
   a deal counts in the forecast period it really closed in (as HubSpot and Odoo do);
 - creation writes the first history row, and each later change of stage, amount,
-  probability, close date or forecast category appends one.
+  probability, close date or forecast category appends one, and re-scores the deal's win
+  probability (opportune.scoring).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from opportune.accounts.models import Account, Contact
 from opportune.audit.services import record_changes, record_creation, snapshot
 from opportune.errors import RuleViolation, field_error
 from opportune.identity import policy
+from opportune.scoring.opportunity import rescore
 
 from .models import (
     ContactRole,
@@ -197,6 +199,7 @@ def open_opportunity(
         opportunity.save()
         _append_history(opportunity, actor, now)
         record_creation(actor, opportunity)
+        rescore(opportunity, now)  # its win probability (opportune.scoring)
     return opportunity
 
 
@@ -265,6 +268,7 @@ def change_opportunity(
     after = snapshot(opportunity, TRACKED_FIELDS)
     if any(before[f] != after[f] for f in HISTORY_FIELDS):
         _append_history(opportunity, actor, now, before["amount"], before["close_date"])
+        rescore(opportunity, now)  # its win probability follows stage, amount, close date
     record_changes(actor, opportunity, before, after)
     return opportunity
 

@@ -168,7 +168,7 @@ def pipeline_column(request: AuthedRequest, key: str, stage: str) -> HttpRespons
     cards = (
         board_queryset(request.user, pipeline, request.GET)
         .filter(stage=column_stage)
-        .select_related("account", "owner")
+        .select_related("account", "owner", "win_score")
         .order_by("-pk")
     )
     before = request.GET.get("before", "")
@@ -191,7 +191,7 @@ def _get(request: AuthedRequest, pk: int, verb: policy.Verb | None = None) -> Op
     _require_access(request.user)
     return visible_or_404(
         Opportunity.objects.select_related(
-            "account", "owner", "stage", "pipeline", "primary_contact", "lost_reason"
+            "account", "owner", "stage", "pipeline", "primary_contact", "lost_reason", "win_score"
         ),
         request.user,
         pk,

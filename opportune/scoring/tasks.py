@@ -1,0 +1,40 @@
+"""The worker's periodic refit: daily, chained like opportune.housekeeping (django-tasks has
+no scheduler: each run enqueues the next; ``opportune worker`` starts the chain unless a run
+is already waiting)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django_tasks import task
+
+from .core import NotEnoughHistory
+from .opportunity import fit_opportunities
+
+FIT_EVERY = dt.timedelta(days=1)
+
+
+@task()
+def refit_scores() -> str:
+    try:
+        fitted = fit_opportunities(timezone.now())
+        outcome = f"opportunity model {fitted.pk}: {fitted.rows} rows"
+    except NotEnoughHistory as exc:
+        outcome = str(exc)
+    if refit_scores.get_backend().supports_defer:
+        refit_scores.using(run_after=timezone.now() + FIT_EVERY).enqueue()
+    return outcome
+
+
+def schedule_refit() -> None:
+    """Enqueue a fit now unless one is waiting (database backend) to run."""
+    from django_tasks_db.models import DBTaskResult
+
+    if not refit_scores.get_backend().supports_defer:
+        return
+    waiting = DBTaskResult.objects.filter(
+        task_path=refit_scores.module_path, status__in=["READY", "RUNNING"]
+    )
+    if not waiting.exists():
+        refit_scores.enqueue()
