@@ -395,8 +395,18 @@ class OpportunityImporter(_AccountByName, RowImporter):
                 reason = f"No active stage '{values['stage']}' in the pipeline '{pipeline}'."
                 return Issue(row.line, header, reason, values["stage"])
             values["stage"] = stage.key
+            if stage.is_closed:  # they follow a closed stage (an export repeats them)
+                values.pop("probability", None)
+                values.pop("forecast_category", None)
             if not (stage.is_closed and not stage.is_won):
                 values.pop("lost_reason", None)  # a default lost reason is for lost deals only
+            elif not values.get("lost_reason"):
+                # Said by the dry run too, which never reaches the service that refuses it.
+                reason = (
+                    "A lost deal needs a lost reason: map a column to lost_reason, or give "
+                    "it a default in the mapping."
+                )
+                return Issue(row.line, self.mapping.header_of("stage"), reason, values["stage"])
         else:
             values.pop("lost_reason", None)
         return self.account_id(values, row)

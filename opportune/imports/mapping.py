@@ -39,6 +39,7 @@ _LEAD_ALIASES = {
     "title": ["title", "jobtitle", "position", "persontitle"],
     "need_description": ["leadtitle"],
     "budget_amount": ["leadvalue", "budget"],
+    "expected_purchase_date": ["leadexpectedclosedate", "expectedpurchasedate"],
     "email": [
         "email",
         "emailaddress",
@@ -203,7 +204,7 @@ _OPPORTUNITY_ALIASES = {
     "next_step": ["nextstep"],
     "description": ["description"],
     "owner": ["owner", "ownerid", "dealowner", "salesagent", "opportunityowner"],
-    "lost_reason": ["lostreason", "deallostreason"],
+    "lost_reason": ["lostreason", "deallostreason", "closedlostreason"],
     "external_id": ["externalid", "id", "recordid", "dealid", "opportunityid"],
 }
 ALIASES = {

@@ -23,7 +23,7 @@ from opportune.leads.models import LeadSource, LeadStatus, Rating
 from opportune.opportunities.models import ForecastCategory, LostReason, Pipeline, Stage
 
 from .models import Target
-from .vendors import vendor_values
+from .vendors import DEFAULT_PIPELINE_NAMES, vendor_values
 
 _FOLD = re.compile(r"[\s_\-/]+")
 
@@ -57,12 +57,18 @@ class Picklist:
             if key in self.choices:
                 self._index.setdefault(fold(value), key)
 
+    def alias(self, value: str, key: str) -> None:
+        self._index.setdefault(fold(value), key)
+
     def find(self, value: str) -> str | None:
         return self._index.get(fold(value))
 
     def with_new(self, added: dict[str, str]) -> Picklist:
         """This picklist with values a mapping adds ({key: label}), before they exist."""
-        return Picklist(self.field, {**self.choices, **added}, self.adds, self.vendor)
+        extended = Picklist(self.field, {**self.choices, **added}, self.adds, self.vendor)
+        for value, key in self._index.items():  # aliases too
+            extended._index.setdefault(value, key)
+        return extended
 
     def described(self) -> str:
         shown = list(self.choices)[:12]
@@ -98,8 +104,15 @@ def _stages() -> dict[str, str]:
     return choices
 
 
-def _pipelines() -> dict[str, str]:
-    return dict(Pipeline.objects.values_list("key", "name"))
+def _pipeline_picklist() -> Picklist:
+    """The pipelines by key and name; the names other CRMs give their default pipeline
+    ("Sales Pipeline", "default", "Pipeline") name the default one."""
+    pipelines = Picklist("pipeline", dict(Pipeline.objects.values_list("key", "name")))
+    default = Pipeline.objects.filter(is_default=True).values_list("key", flat=True).first()
+    if default is not None:
+        for name in DEFAULT_PIPELINE_NAMES:
+            pipelines.alias(name, default)
+    return pipelines
 
 
 _SOURCES = {c.value: c.label for c in LeadSource}
@@ -129,7 +142,7 @@ def load(target: str) -> dict[str, Picklist]:
         found["lead_source"] = Picklist("lead_source", _SOURCES, vendor="source")
     elif kind == Target.OPPORTUNITIES:
         found["stage"] = Picklist("stage", _stages())
-        found["pipeline"] = Picklist("pipeline", _pipelines())
+        found["pipeline"] = _pipeline_picklist()
         found["type"] = Picklist("type", _TYPES)
         found["forecast_category"] = Picklist(
             "forecast_category", {c.value: c.label for c in ForecastCategory}

@@ -173,6 +173,10 @@ COMMON = {
     },
 }
 
+# What HubSpot ("Sales Pipeline", internally "default") and Pipedrive ("Pipeline") call the
+# pipeline every account starts with: Opportune's default pipeline.
+DEFAULT_PIPELINE_NAMES = ("Sales Pipeline", "default", "Pipeline")
+
 VENDORS = {
     "Salesforce": SALESFORCE,
     "HubSpot": HUBSPOT,
