@@ -108,7 +108,7 @@ def summary(job: ImportJob) -> list[str]:
         lines.append("  Skipped columns: " + ", ".join(skipped))
     unmapped = unmapped_values(job)
     if unmapped:
-        lines.append("  Values to map (give them under \"values\" in the mapping):")
+        lines.append('  Values to map (give them under "values" in the mapping):')
         lines.extend(
             f"    {u.column} -> {u.field}: '{u.value}' in {u.count:,} rows "
             f"(lines {', '.join(map(str, u.lines))}{', …' if u.count > len(u.lines) else ''})"

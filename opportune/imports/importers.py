@@ -144,8 +144,8 @@ class Importer(Generic[R]):
 
     def validated(self, row: Row) -> Prepared | list[Issue]:
         """The row mapped, its names resolved and validated by the target's input schema."""
-        values: dict[str, Any]
-        values, unmapped = mapped_values(self.mapping, row, self.picklists)
+        mapped, unmapped = mapped_values(self.mapping, row, self.picklists)
+        values: dict[str, Any] = dict(mapped)
         external_id = values.pop("external_id", "")
         owner = resolve_owner(self.owners, self.mapping, values, row)
         if isinstance(owner, Issue):

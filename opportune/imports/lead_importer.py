@@ -109,6 +109,9 @@ class LeadImporter(Importer[NewLead]):
         for status in LeadStatus.objects.all():
             self.statuses.setdefault(status.label.casefold(), status)
             self.statuses[status.key] = status
+        for key, label in mapping.new_values.get("status", {}).items():
+            # Added by the real run before its first row; a dry run checks with them unsaved.
+            self.statuses.setdefault(key, LeadStatus(key=key, label=label))
         self.default_status = LeadStatus.default()
         self.rules = RuleSet.load()
         self.inserter = RowInserter(Lead)

@@ -13,9 +13,10 @@ reads no database.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.utils.text import slugify
 
@@ -46,7 +47,7 @@ class Picklist:
     choices: dict[str, str]  # key -> label
     adds: Callable[[str, str], None] | None = None  # (key, label), for statuses and reasons
     vendor: str = ""  # the field whose vendor values apply (default: this one)
-    _index: dict[str, str] = field(default_factory=dict, repr=False)
+    _index: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for key in self.choices:

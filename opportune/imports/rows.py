@@ -80,7 +80,7 @@ class OwnerDirectory:
         return f"{user.username} {being} and cannot own {plural}."
 
 
-_ROLE_WORDS = {Role.READ_ONLY: "is read-only", Role.MARKETING: "is in marketing"}
+_ROLE_WORDS: dict[str, str] = {Role.READ_ONLY: "is read-only", Role.MARKETING: "is in marketing"}
 
 
 def clean_number(value: str) -> str:

@@ -26,6 +26,7 @@ from opportune.errors import Conflict, field_error
 from opportune.identity import policy
 from opportune.identity.models import User
 
+from . import spec
 from .checking import Checker, helper_count
 from .importers import (
     AccountImporter,
@@ -38,7 +39,6 @@ from .lead_importer import LeadImporter
 from .mapping import Mapping
 from .models import ImportJob, ImportMapping, ImportRowError, JobStatus, Target
 from .reading import FileShape, Row, UnreadableFile, count_rows, inspect, read_rows
-from . import spec
 from .schemas import MappingIn
 
 BATCH_ROWS = 2000

@@ -43,7 +43,7 @@ def parse(text: str) -> dict[str, Any]:
     except ValueError as exc:
         raise refuse(f"it is not valid JSON ({exc}).") from exc
     if not isinstance(given, dict):
-        raise refuse("it must be a JSON object such as {\"columns\": {...}}.")
+        raise refuse('it must be a JSON object such as {"columns": {...}}.')
     return given
 
 
@@ -69,7 +69,7 @@ def check(target: str, given: dict[str, Any]) -> None:
         if not isinstance(name, str) or (name and name not in fields):
             raise refuse(
                 f"column '{header}' maps to {json.dumps(name)}, which is not a field of "
-                f"{target} (map it to one of {', '.join(sorted(fields))}, or to \"\" to skip it)."
+                f'{target} (map it to one of {", ".join(sorted(fields))}, or to "" to skip it).'
             )
     for name in given.get("defaults") or {}:
         if name not in fields:
@@ -110,7 +110,7 @@ def _check_key(picklist: Picklist | None, name: str, value: str, key: str) -> No
         return
     raise refuse(
         f"'{value}' of {name} maps to '{key}', which is not a {name} value "
-        f"({picklist.described()}); add it under \"new_values\" to create it."
+        f'({picklist.described()}); add it under "new_values" to create it.'
     )
 
 

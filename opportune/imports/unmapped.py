@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Min
+from django.db.models.functions import Lower
 
 from opportune.identity.models import User
 
@@ -30,20 +31,22 @@ def unmapped_values(job: ImportJob) -> list[UnmappedValue]:
     """The job's unmapped values, most frequent first per column: one query for the counts,
     one per value shown (at most SHOWN_VALUES) for its first rows."""
     issues = job.row_errors.filter(kind=RowIssue.UNMAPPED_VALUE)
+    # Values differing only in case are one value (the mapping compares them folded).
     groups = (
-        issues.values("column", "value")
-        .annotate(count=Count("pk"))
-        .order_by("column", "-count", "value")[:SHOWN_VALUES]
+        issues.annotate(folded=Lower("value"))
+        .values("column", "folded")
+        .annotate(count=Count("pk"), shown=Min("value"))
+        .order_by("column", "-count", "folded")[:SHOWN_VALUES]
     )
     columns = job.mapping.get("columns", {})
     return [
         UnmappedValue(
             column=group["column"],
             field=columns.get(group["column"], group["column"]),
-            value=group["value"],
+            value=group["shown"],
             count=group["count"],
             lines=list(
-                issues.filter(column=group["column"], value=group["value"])
+                issues.filter(column=group["column"], value__iexact=group["folded"])
                 .order_by("line")
                 .values_list("line", flat=True)[:SHOWN_LINES]
             ),

@@ -51,7 +51,9 @@ def owners(company: Company) -> Company:
     return company
 
 
-def _run(company: Company, sample: str, target: str, mapping: str = "", **options: Any) -> ImportJob:
+def _run(
+    company: Company, sample: str, target: str, mapping: str = "", **options: Any
+) -> ImportJob:
     """A dry run that must find nothing to report, then the real import."""
     path = SAMPLES / sample
     given = json.loads((SAMPLES / mapping).read_text()) if mapping else None
