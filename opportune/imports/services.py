@@ -150,7 +150,7 @@ def purge_uploads(now: dt.datetime) -> int:
     return deleted
 
 
-def _check_target(actor: User, target: str) -> None:
+def check_target(actor: User, target: str) -> None:
     policy.require_writer(actor)
     if target not in Target.values:
         raise field_error(
@@ -174,7 +174,7 @@ def create_job(
 ) -> ImportJob:
     """A queued job for a stored file, once the file is readable and maps every required
     field; otherwise the error says which columns are missing."""
-    _check_target(actor, target)
+    check_target(actor, target)
     if match_key and match_key not in MATCH_KEYS[Target(target)]:
         allowed = ", ".join(MATCH_KEYS[Target(target)])
         raise field_error("match_key", f"Match {target} on one of: {allowed}.")

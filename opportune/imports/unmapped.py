@@ -25,6 +25,7 @@ class UnmappedValue:
     value: str
     count: int
     lines: list[int]  # the first SHOWN_LINES rows
+    key: str | None = None  # what it maps to: nothing yet
 
 
 def unmapped_values(job: ImportJob) -> list[UnmappedValue]:
