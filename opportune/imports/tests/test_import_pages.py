@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from conftest import Company
-from opportune.identity.models import User
 from opportune.cli import main
+from opportune.identity.models import User
 from opportune.imports.models import ImportJob, ImportMapping
 from opportune.imports.services import run_job
 from opportune.leads.models import Lead
@@ -121,7 +121,8 @@ def test_unmapped_values_are_mapped_on_the_value_screen_and_on_the_report(
     assert page.count("not mapped</span>") == 2  # On Hold, Fax
     # Fax left as is: the dry run lists it with its rows; On Hold becomes a new status.
     order = re.findall(
-        r'<td>([^<]+?)(?: <span class="badge badge-red">not mapped</span>)?</td>\s*<td class="num">',
+        r'<td>([^<]+?)(?: <span class="badge badge-red">not mapped</span>)?</td>'
+        r'\s*<td class="num">',
         page,
     )
     posted = {
