@@ -240,3 +240,32 @@ def test_an_export_of_unqualified_leads_and_second_pipeline_deals_imports_again(
     stages = dict(Opportunity.objects.values_list("name", "stage__key"))
     assert stages == {"Renewal": "quoted", "New": "proposal"}
     assert Opportunity.objects.get(name="Renewal").pipeline == renewals
+
+
+def test_the_api_lists_an_imports_unmapped_values(company: Company) -> None:
+    job = run_import(company.ada, STATUSES + "Lee,Acme,On Hold,Web\nKim,Acme,On Hold,Web\n")
+    _, raw = ApiToken.issue(company.ada, "tests")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    listed = client.get(f"/api/v1/imports/{job.pk}/unmapped-values").json()
+    assert listed == [
+        {
+            "column": "Lead Status",
+            "field": "status",
+            "value": "On Hold",
+            "count": 2,
+            "lines": [2, 3],
+        }
+    ]
+    _, other = ApiToken.issue(company.charlie, "tests")
+    outsider = Client(HTTP_AUTHORIZATION=f"Bearer {other}")
+    assert outsider.get(f"/api/v1/imports/{job.pk}/unmapped-values").status_code == 404
+
+
+def test_the_unmapped_values_report_reads_one_query_plus_one_per_value_shown(
+    company: Company, django_assert_num_queries: Any
+) -> None:
+    rows = "".join(f"L{n},Acme,Status {n % 3},Source {n % 4}\n" for n in range(60))
+    job = run_import(company.ada, STATUSES + rows, dry_run=True)
+    with django_assert_num_queries(1 + 3 + 4):
+        listed = unmapped_values(job)
+    assert sorted(u.count for u in listed) == [15, 15, 15, 15, 20, 20, 20]
