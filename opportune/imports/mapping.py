@@ -291,9 +291,10 @@ class Mapping:
             # A given field takes over from any header that auto-mapping gave it.
             columns = {h: f for h, f in columns.items() if f != name or not name}
             columns[header] = name
-        # Skipped columns stay, mapped to '': a rerun with this mapping skips them again.
+        # Every column of the file, in its order; skipped ones map to '' (so a rerun with
+        # this mapping skips them again, and a report names them).
         return cls(
-            columns=columns,
+            columns={header: columns.get(header, "") for header in headers},
             values={
                 f: {fold(str(k)): v for k, v in m.items()}
                 for f, m in (given.get("values") or {}).items()
