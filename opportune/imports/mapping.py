@@ -5,6 +5,7 @@ and how picklist values and placeholders translate."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -231,12 +232,19 @@ _READ_ONLY = {"owner_id", "account_id", "parent_id", "primary_contact_id"}
 _IMPORTER_FIELDS = {"owner", "external_id", "full_name"}
 
 
+# Other apps' fields a column may fill (custom fields): a function of the target answering
+# their names, as the importer receives them (the mapping's field names).
+FIELD_PROVIDERS: list[Callable[[Target], list[str]]] = []
+
+
 def fields_of(target: str) -> list[str]:
     """Every field a column of a ``target`` file may be mapped to."""
     names = list(ALIASES[Target(target)])
     for name in SCHEMAS[Target(target)].model_fields:
         if name not in _READ_ONLY and name not in names:
             names.append(name)
+    for provider in FIELD_PROVIDERS:
+        names.extend(name for name in provider(Target(target)) if name not in names)
     return names
 
 

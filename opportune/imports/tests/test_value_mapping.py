@@ -328,3 +328,18 @@ def test_dates_of_other_crms_exports_are_read() -> None:
     assert clean_date("31/3/2024", "dmy") == "2024-03-31"
     assert clean_date("31.03.24") == "2024-03-31"
     assert clean_date("next week") == "next week"  # left for the schema to refuse
+
+
+def test_another_apps_fields_may_be_named_by_a_mapping(
+    company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seam for custom fields: an app registers the field names a column may fill."""
+    from opportune.imports import mapping
+
+    content = "Last Name,Company,Shoe size\nLee,Acme,44\n"
+    given = {"columns": {"Shoe size": "custom.shoe_size"}}
+    with pytest.raises(RuleViolation, match="not a field of leads"):
+        create_job(company.ada, "leads", stored(content), "x.csv", mapping=given)
+    monkeypatch.setattr(mapping, "FIELD_PROVIDERS", [lambda target: ["custom.shoe_size"]])
+    job = create_job(company.ada, "leads", stored(content), "x.csv", mapping=given, dry_run=True)
+    assert job.mapping["columns"]["Shoe size"] == "custom.shoe_size"
