@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
@@ -11,7 +10,6 @@ from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from opportune.accounts.api import AccountQuery, ContactQuery
-from opportune.errors import field_error
 from opportune.filtering import api_list, query_schema
 from opportune.identity import policy
 from opportune.identity.auth import actor
@@ -19,10 +17,11 @@ from opportune.leads.api import LeadQuery
 from opportune.opportunities.api import OpportunityQuery
 from opportune.paging import ListParams, Page
 
+from . import spec
 from .export import csv_lines, error_lines, export_queryset
 from .filters import ImportJobFilterSet
 from .models import ImportJob, ImportMapping, Target
-from .schemas import ImportJobOut, MappingIn, MappingOut
+from .schemas import ImportJobOut, MappingIn, MappingOut, UnmappedValueOut
 from .services import (
     create_job,
     enqueue,
@@ -31,6 +30,7 @@ from .services import (
     save_mapping,
     store_upload,
 )
+from .unmapped import UnmappedValue, unmapped_values
 
 router = Router(tags=["import and export"])
 
@@ -64,10 +64,7 @@ def post_import(
     saved = None
     if mapping_id is not None:
         saved = policy.get_visible(user, ImportMapping.objects.all(), mapping_id)
-    try:
-        given = json.loads(mapping) if mapping else None
-    except ValueError as exc:
-        raise field_error("mapping", "The mapping is not valid JSON.") from exc
+    given = spec.parse(mapping) if mapping else None
     with removed_if_refused(store_upload(file.chunks())) as path:
         job = create_job(
             user,
@@ -114,6 +111,15 @@ def get_errors(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
     response = StreamingHttpResponse(error_lines(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
     return response
+
+
+@router.get(
+    "/imports/{int:job_id}/unmapped-values",
+    response=list[UnmappedValueOut],
+    summary="The picklist values of an import that map to nothing, with their count and rows",
+)
+def get_unmapped_values(request: HttpRequest, job_id: int) -> list[UnmappedValue]:
+    return unmapped_values(_job(request, job_id))
 
 
 @router.get("/import-mappings", response=list[MappingOut], summary="Saved column mappings")
