@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "opportune.capture",
     "opportune.imports",
     "opportune.work",
+    "opportune.customfields",
     "axes",
 ]
 

@@ -67,11 +67,25 @@ def label_values(kind: str, changes: Iterable[FieldChange]) -> None:
             names[(target, str(record.pk))] = str(record)
             if by_key:
                 names[(target, str(getattr(record, "key", "")))] = str(record)
+    custom = _custom_labels(kind, changes)
     for change in changes:
-        change.label = field_label(model, change.field)
+        change.label = custom.get(change.field) or field_label(model, change.field)
         of = related.get(change.field)
         for side in ("old", "new"):
             value: str = getattr(change, f"{side}_value")
             if of is not None:
                 value = names.get((of, value), value)
             setattr(change, f"{side}_display", value)
+
+
+def _custom_labels(kind: str, changes: list[FieldChange]) -> dict[str, str]:
+    """ "Custom: <label>" of each custom field among the changes (one query, none without)."""
+    from opportune.customfields.models import CustomField
+
+    keys = {c.field.removeprefix("custom.") for c in changes if c.field.startswith("custom.")}
+    if not keys:
+        return {}
+    found = CustomField.objects.filter(kind=kind, key__in=keys).values_list("key", "label")
+    labels = {f"custom.{key}": f"Custom: {key}" for key in keys}
+    labels.update({f"custom.{key}": f"Custom: {label}" for key, label in found})
+    return labels

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
 from opportune.audit.api import add_record_routes
+from opportune.customfields.schemas import CustomOut
 from opportune.filtering import api_list, query_schema
 from opportune.identity import policy
 from opportune.identity.auth import actor
@@ -57,6 +58,7 @@ class OpportunityOut(OutputSchema):
     lost_reason: KeyOf | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    custom: CustomOut
 
 
 class OpportunityDetailOut(OpportunityOut):

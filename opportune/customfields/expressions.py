@@ -1,0 +1,62 @@
+"""A custom field's value as SQL, written the same way in its expression index and in the
+filters that use it, so the database finds the index (a bound parameter in place of the
+key would not match an index's literal)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.sql.compiler import SQLCompiler
+
+from .models import NUMBERS, CustomField, FieldType
+
+
+def _output(field_type: str) -> models.Field[Any, Any]:
+    if field_type in NUMBERS:
+        # PostgreSQL indexes the value cast to numeric; SQLite's json_extract gives a REAL.
+        if connection.vendor == "postgresql":
+            return models.DecimalField(max_digits=30, decimal_places=10)
+        return models.FloatField()
+    if field_type == FieldType.CHECKBOX:
+        return models.BooleanField()
+    return models.TextField()
+
+
+class CustomValue(models.Func):
+    """``custom ->> 'key'`` (cast for numbers and checkboxes) on PostgreSQL,
+    ``json_extract(custom, '$."key"')`` on SQLite. The key is a validated slug."""
+
+    def __init__(self, key: str, field_type: str) -> None:
+        super().__init__(models.F("custom"), output_field=_output(field_type))
+        self.key = key
+        self.field_type = field_type
+
+    def as_sql(  # type: ignore[override]
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        **extra_context: Any,
+    ) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        assert self.key.replace("_", "").replace("-", "").isalnum()
+        if connection.vendor == "postgresql":
+            sql = f"({column} ->> '{self.key}')"
+            if self.field_type in NUMBERS:
+                sql = f"({sql}::numeric)"
+            elif self.field_type == FieldType.CHECKBOX:
+                sql = f"({sql}::boolean)"
+            return sql, list(params)
+        return f"JSON_EXTRACT({column}, '$.\"{self.key}\"')", list(params)
+
+
+def value_of(field: CustomField) -> CustomValue:
+    return CustomValue(field.key, field.type)
+
+
+def number_param(value: float | int) -> Any:
+    """A bound for a number filter, in the type the database compares the values in."""
+    from decimal import Decimal
+
+    return Decimal(str(value)) if connection.vendor == "postgresql" else float(value)
