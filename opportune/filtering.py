@@ -155,12 +155,20 @@ class ListFilterSet(df.FilterSet):
 
     sorts: ClassVar[dict[str, str]] = {"created": "id"}
     default_sort: ClassVar[str] = "-created"
+    # The kind whose custom fields add filters (``custom.<key>``...), generated from their
+    # definitions (opportune/customfields/filters.py); "" for none.
+    custom_kind: ClassVar[str] = ""
 
     def __init__(
         self, data: Mapping[str, Any] | None, queryset: QuerySet[Any], *, user: User
     ) -> None:
         super().__init__(data, queryset)
         self.user = user
+        custom = self.custom_filters(data or {})
+        for filter_ in custom.values():
+            filter_.model = queryset.model
+            filter_.parent = self
+        self.filters.update(custom)
         for filter_ in self.filters.values():
             choices = filter_.extra.get("choices")
             if callable(choices):
@@ -173,6 +181,20 @@ class ListFilterSet(df.FilterSet):
         return list(cls.base_filters)
 
     @classmethod
+    def is_custom(cls, name: str) -> bool:
+        return bool(cls.custom_kind) and name.startswith("custom.")
+
+    @classmethod
+    def custom_filters(cls, params: Mapping[str, Any]) -> dict[str, df.Filter]:
+        """The custom field filters, read from their definitions only when a parameter
+        names one (lists without them cost no query)."""
+        from opportune.customfields.filters import custom_filters
+
+        if not any(cls.is_custom(str(name)) for name in params):
+            return {}
+        return dict(custom_filters(cls.custom_kind))
+
+    @classmethod
     def apply(
         cls,
         user: User,
@@ -183,7 +205,7 @@ class ListFilterSet(df.FilterSet):
     ) -> QuerySet[Any]:
         """``queryset`` narrowed by ``params``; raises ``RuleViolation`` naming every unknown
         parameter and every invalid value."""
-        if not any(name in cls.base_filters for name in params):
+        if not any(name in cls.base_filters or cls.is_custom(name) for name in params):
             # No filter asked for: only the parameters and the sort to check, no form to build.
             cls.check_parameters(params, also_allowed)
             return queryset
@@ -202,7 +224,8 @@ class ListFilterSet(df.FilterSet):
     ) -> ListFilterSet:
         """The validated FilterSet (its ``form`` renders the UI's filter bar)."""
         filterset = cls(_query_dict(params), queryset, user=user)
-        errors = cls._parameter_errors(params, also_allowed)
+        custom = [name for name in filterset.filters if cls.is_custom(name)]
+        errors = cls._parameter_errors(params, [*also_allowed, *custom])
         if not filterset.is_valid():
             errors.update(_messages(filterset.form))
         if errors:

@@ -20,6 +20,7 @@ from opportune.accounts.models import Account, Contact, normalize_company
 from opportune.accounts.schemas import AccountChanges, AccountCreate, ContactChanges, ContactCreate
 from opportune.accounts.services import save_account, save_contact
 from opportune.capture.keys import email_key
+from opportune.customfields import imports as custom_columns
 from opportune.errors import DomainError
 from opportune.opportunities.models import Opportunity, Pipeline
 from opportune.opportunities.schemas import OpportunityCreate
@@ -90,6 +91,8 @@ class Importer(Generic[R]):
         self.owners = OwnerDirectory(self.target.kind)
         # The match keys met so far, for in-file duplicates (open it around the import).
         self.seen = SeenKeys()
+        # Read up front: checking rows reads nothing from the database.
+        self.custom_fields = custom_columns.RowFields(self.target)
 
     # ``check`` reads nothing from the database, so it may run in a helper process while
     # this one writes (``checking.py``). True where ``resolve`` needs no query.
@@ -139,6 +142,7 @@ class Importer(Generic[R]):
     def validated(self, row: Row) -> Prepared | list[Issue]:
         """The row mapped, its names resolved and validated by the target's input schema."""
         values: dict[str, Any] = mapped_values(self.mapping, row)
+        custom_columns.fold(values)
         external_id = values.pop("external_id", "")
         owner = resolve_owner(self.owners, self.mapping, values, row)
         if isinstance(owner, Issue):
@@ -151,6 +155,11 @@ class Importer(Generic[R]):
         data = validate(self.schema, values, self.mapping, row)
         if isinstance(data, list):
             return data
+        if refused := self.custom_fields.clean(data):
+            return [
+                Issue(row.line, self.mapping.header_of(name), " ".join(messages), "")
+                for name, messages in refused.items()
+            ]
         return Prepared(row.line, data, owner, external_id)
 
     def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from opportune.customfields.imports import custom_columns
 from opportune.leads.models import LeadSource, Rating
 
 from .models import Target
@@ -205,11 +206,11 @@ def auto_columns(target: str, headers: list[str]) -> dict[str, str]:
         lookup.setdefault(normalize_header(name), name)
         for alias in aliases:
             lookup.setdefault(alias, name)
-    columns: dict[str, str] = {}
+    columns: dict[str, str] = custom_columns(headers)  # custom.<key> (customfields/imports.py)
     taken: set[str] = set()
     for header in headers:
         found = lookup.get(normalize_header(header))
-        if found and found not in taken:
+        if found and found not in taken and header not in columns:
             columns[header] = found
             taken.add(found)
     return columns

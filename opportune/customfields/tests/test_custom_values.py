@@ -28,7 +28,13 @@ CASES: list[tuple[str, Any, Any, Any, str]] = [
     ("checkbox", "yes", True, "maybe", "Use true or false."),
     ("picklist", "EMEA", "emea", "mars", "Unknown value 'mars'; use one of: emea, apac."),
     ("multi_picklist", ["apac", "emea"], ["apac", "emea"], "emea;mars", "Unknown value"),
-    ("url", "globex.example/about", "https://globex.example/about", "not a url", "Enter a valid URL."),
+    (
+        "url",
+        "globex.example/about",
+        "https://globex.example/about",
+        "not a url",
+        "Enter a valid URL.",
+    ),
     ("email", "Buyer@Globex.example", "buyer@globex.example", "buyer@", "Enter a valid email"),
     ("phone", "+49 30 1234-5", "+49 30 1234-5", "call me", "Enter a phone number"),
 ]

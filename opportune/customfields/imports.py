@@ -1,0 +1,86 @@
+"""Custom fields as import and export columns, named ``custom.<key>`` (the header an export
+writes, so a file round-trips): kept apart from the importer's own mapping code, which only
+calls these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from opportune.errors import RuleViolation
+
+from .models import CustomField
+from .services import apply_custom, fields_of
+
+PREFIX = "custom."
+# The importer's targets as the kinds custom fields are defined on.
+KIND_OF_TARGET = {
+    "leads": "lead",
+    "accounts": "account",
+    "contacts": "contact",
+    "opportunities": "opportunity",
+}
+
+
+def custom_columns(headers: list[str]) -> dict[str, str]:
+    """Headers that name a custom field map to it by themselves."""
+    return {header: header for header in headers if header.startswith(PREFIX)}
+
+
+def fold(values: dict[str, Any]) -> None:
+    """Move the row's ``custom.<key>`` cells into its ``custom`` object (the schema's)."""
+    custom = {
+        name.removeprefix(PREFIX): values.pop(name)
+        for name in [n for n in values if n.startswith(PREFIX)]
+    }
+    if custom:
+        values["custom"] = custom
+
+
+class RowFields:
+    """A kind's fields, read once per import; each row's values cleaned against them."""
+
+    def __init__(self, target: str) -> None:
+        self.kind = KIND_OF_TARGET.get(target, "")
+        self._fields = {f.key: f for f in fields_of(self.kind)} if self.kind else {}
+
+    def fields(self) -> dict[str, CustomField]:
+        return self._fields
+
+    def clean(self, data: BaseModel) -> dict[str, list[str]]:
+        """Clean ``data.custom`` in place; the errors by column (``custom.<key>``)."""
+        given = getattr(data, "custom", None)
+        if not given:
+            return {}
+
+        class Holder:
+            custom: dict[str, Any] = {}
+
+        holder = Holder()
+        try:
+            apply_custom(holder, self.kind, given, creating=False, fields=self.fields())  # type: ignore[arg-type]
+        except RuleViolation as refused:
+            return refused.errors
+        # Cleared cells are kept as None: an update by match key clears the value.
+        data.custom = {key: holder.custom.get(key) for key in given}  # type: ignore[attr-defined]
+        return {}
+
+
+def export_columns(kind: str) -> list[CustomField]:
+    return fields_of(kind)
+
+
+def export_cells(fields: list[CustomField], custom: dict[str, Any] | None) -> list[Any]:
+    """One record's custom cells as the importer reads them back (picklists by key,
+    multi-select keys joined by ';')."""
+    custom = custom or {}
+    cells: list[Any] = []
+    for field in fields:
+        value = custom.get(field.key)
+        if isinstance(value, list):
+            value = ";".join(str(item) for item in value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        cells.append("" if value is None else value)
+    return cells
