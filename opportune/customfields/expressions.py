@@ -4,6 +4,7 @@ key would not match an index's literal)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, models
@@ -55,8 +56,6 @@ def value_of(field: CustomField) -> CustomValue:
     return CustomValue(field.key, field.type)
 
 
-def number_param(value: float | int) -> Any:
+def number_param(value: Decimal | float) -> Any:
     """A bound for a number filter, in the type the database compares the values in."""
-    from decimal import Decimal
-
     return Decimal(str(value)) if connection.vendor == "postgresql" else float(value)

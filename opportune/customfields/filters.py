@@ -61,7 +61,7 @@ class CustomFilter(df.Filter):
         super().__init__(**kwargs)
 
     @property
-    def field_class(self) -> type[forms.Field]:  # type: ignore[override]
+    def field_class(self) -> type[forms.Field]:
         kind = self.custom_field.type
         if kind in NUMBERS:
             return forms.DecimalField
