@@ -240,8 +240,9 @@ def _fill_eav(connection: Any, segment_id: int, size_id: int) -> None:
         if connection.vendor == "postgresql":
             segment_sql, size_sql = "custom ->> 'segment'", "(custom ->> 'deal_size')::numeric"
         else:
-            segment_sql, size_sql = "json_extract(custom, '$.segment')", (
-                "json_extract(custom, '$.deal_size')"
+            segment_sql, size_sql = (
+                "json_extract(custom, '$.segment')",
+                ("json_extract(custom, '$.deal_size')"),
             )
         cursor.execute(
             f"INSERT INTO bench_custom_value SELECT id, %s, {segment_sql}, NULL FROM leads_lead",
