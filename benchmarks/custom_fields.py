@@ -157,9 +157,10 @@ def main() -> None:
         "{tail}"
     )
     page, count = ("l.id", "ORDER BY l.id DESC LIMIT 50"), ("COUNT(*)", "")
-    rows: list[tuple[str, str, Callable[[], Any], Callable[[], Any], Callable[[], Any]]] = []
+    Measured = tuple[str, str, Callable[[], Any], Callable[[], Any], Callable[[], Any]]
+    measured: list[Measured] = []
     for what, (cols, tail) in (("page", page), ("count", count)):
-        rows.append(
+        measured.append(
             (
                 "picklist",
                 what,
@@ -168,7 +169,7 @@ def main() -> None:
                 raw(eav_text.format(cols=cols, tail=tail), [segment.pk, RARE]),
             )
         )
-        rows.append(
+        measured.append(
             (
                 "number range",
                 what,
@@ -177,14 +178,14 @@ def main() -> None:
                 raw(eav_number.format(cols=cols, tail=tail), [deal_size.pk, LOW, HIGH]),
             )
         )
-    _check_same(rows)
-    _explain(connection, rows)
+    _check_same(measured)
+    _explain(connection, measured)
     print(
         f"\n{args.rows:,} leads on {connection.vendor}, median of {args.repeat} runs (ms):\n"
         f"{'filter':<14}{'query':<7}{'built-in':>10}{'custom':>10}{'ratio':>8}"
         f"{'EAV':>10}{'EAV ratio':>11}"
     )
-    for name, what, builtin, custom, eav in rows:
+    for name, what, builtin, custom, eav in measured:
         b, c, e = median_ms(builtin), median_ms(custom), median_ms(eav)
         print(f"{name:<14}{what:<7}{b:>10.2f}{c:>10.2f}{c / b:>8.2f}{e:>10.2f}{e / b:>11.2f}")
     rare_page = {"status": rare_status.key}
@@ -223,7 +224,7 @@ def _explain(connection: Any, rows: list[Any]) -> None:
         for name, what, _, custom, _ in rows:
             if what != "page":
                 continue
-            sql, params = custom.sql  # type: ignore[attr-defined]
+            sql, params = custom.sql
             prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
             cursor.execute(prefix + sql, params)
             plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
