@@ -45,7 +45,7 @@ class CustomField(models.Model):
     key = models.CharField(
         max_length=40,
         validators=[validate_key],
-        help_text="How the API, filters and imports name it (custom.<key>); never changes.",
+        help_text="How the API, filters and imports name it (custom.KEY); never changes.",
     )
     label = models.CharField(max_length=80)
     type = models.CharField(max_length=20, choices=FieldType.choices)
