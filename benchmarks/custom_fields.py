@@ -67,6 +67,13 @@ def main() -> None:
         cursor.execute("DELETE FROM leads_lead")
         cursor.execute("DROP TABLE IF EXISTS bench_custom_value")
         cursor.execute("DROP INDEX IF EXISTS bench_lead_revenue")
+        # The expression indexes of an earlier run's fields (defining them again adds new).
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'cf_lead_%%'")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'cf_lead_%%'")
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP INDEX {name}")
     CustomField.objects.filter(key__in=["segment", "deal_size"]).delete()
     admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"role": Role.ADMIN})
     statuses = list(LeadStatus.objects.filter(is_converted=False).order_by("order"))

@@ -209,7 +209,9 @@ def add_index(field: CustomField) -> None:
     from opportune.audit.bin import model_of
 
     model = model_of(field.kind)
-    index = models.Index(value_of(field), name=field.index_name)
+    # (value, id) as the built-in (status, -id): a filtered list's newest-first page walks
+    # the index alone, and a range or count reads it without the rows.
+    index = models.Index(value_of(field), models.F("id"), name=field.index_name)
     statement = str(index.create_sql(model, connection.schema_editor()))
     with connection.cursor() as cursor:
         cursor.execute(statement)
