@@ -83,7 +83,7 @@ def label_values(kind: str, changes: Iterable[FieldChange]) -> None:
 def _custom_labels(
     kind: str, changes: list[FieldChange]
 ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """"Custom: <label>" of each custom field among the changes, and the labels of its
+    """ "Custom: <label>" of each custom field among the changes, and the labels of its
     picklist values by key (two queries, none without custom changes)."""
     from opportune.customfields.models import CustomField
 

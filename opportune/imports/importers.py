@@ -156,9 +156,10 @@ class Importer(Generic[R]):
         if isinstance(data, list):
             return data
         if refused := self.custom_fields.clean(data):
+            headers = {name: self.mapping.header_of(name) for name in refused}
             return [
-                Issue(row.line, self.mapping.header_of(name), " ".join(messages), "")
-                for name, messages in refused.items()
+                Issue(row.line, header, " ".join(refused[name]), row.values.get(header, "")[:255])
+                for name, header in headers.items()
             ]
         return Prepared(row.line, data, owner, external_id)
 
