@@ -9,9 +9,12 @@ from typing import Any
 
 from django.db import connection, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.sql.compiler import SQLCompiler
 
 from .models import NUMBERS, CustomField, FieldType
+
+MAX_SORT = Decimal("1e15")  # below any stored number (types.MAX_NUMBER)
 
 
 def _output(field_type: str) -> models.Field[Any, Any]:
@@ -59,3 +62,21 @@ def value_of(field: CustomField) -> CustomValue:
 def number_param(value: Decimal | float) -> Any:
     """A bound for a number filter, in the type the database compares the values in."""
     return Decimal(str(value)) if connection.vendor == "postgresql" else float(value)
+
+
+def sortable_value(field: CustomField) -> models.Func:
+    """The value a list sorted by this field walks: never null (the keyset pager needs a
+    value on every row), blank as the smallest of its type. Sorting by it reads every
+    matching row; the field's index serves filters, not this sort."""
+    blank: Any = ""
+    if field.type in NUMBERS:
+        blank = number_param(-MAX_SORT)
+    elif field.type == FieldType.CHECKBOX:
+        blank = False
+    elif field.type == FieldType.MULTI_PICKLIST:
+        return Coalesce(
+            Cast(models.F(f"custom__{field.key}"), models.TextField()),
+            models.Value(""),
+        )
+    value = value_of(field)
+    return Coalesce(value, models.Value(blank, output_field=value.output_field))

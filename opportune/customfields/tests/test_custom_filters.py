@@ -110,3 +110,31 @@ def test_a_list_without_custom_parameters_reads_no_definitions(
     with CaptureQueriesContext(connection) as queries:
         list(LeadFilterSet.apply(company.ada, Lead.objects.all(), {"source": "web"}))
     assert not [q for q in queries.captured_queries if "customfields" in q["sql"]]
+
+
+def test_api_and_ui_sort_by_a_custom_field_both_ways_and_page_through_every_lead(
+    company: Company, client: Client, api: Callable[..., Any], lead_fields: None
+) -> None:
+    seats = [30, None, 10, 20, 10]
+    leads = [_lead(company, **({} if n is None else {"seats": n})) for n in seats]
+    # Blank first (the smallest), ties by id.
+    ascending = [leads[i].pk for i in (1, 2, 4, 3, 0)]
+    api_client = api(company.alice)
+    for sort, expected in (("custom.seats", ascending), ("-custom.seats", ascending[::-1])):
+        found: list[int] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"sort": sort, "limit": 2, "status": "all"}
+            if cursor:
+                params["cursor"] = cursor
+            page = api_client.get("/api/v1/leads", **params).json()
+            found += [item["id"] for item in page["items"]]
+            cursor = page["next"]
+            if not cursor:
+                break
+        assert found == expected, sort
+    client.force_login(company.alice)
+    response = client.get("/leads/", {"sort": "-custom.seats", "status": "all"})
+    assert [row.pk for row in response.context["page"].rows] == ascending[::-1]
+    unknown = api_client.get("/api/v1/leads", sort="custom.nope")
+    assert unknown.status_code == 422 and "sort" in unknown.json()["errors"]
