@@ -113,7 +113,9 @@ def main() -> None:
     print(f"  indexes built in {time.perf_counter() - start:.0f} s", flush=True)
     _fill_eav(connection, segment.pk, deal_size.pk)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # Fresh statistics, and on PostgreSQL a visibility map, so index-only scans work
+        # for the built-in, custom and EAV indexes alike.
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
     def median_ms(run: Callable[[], Any]) -> float:
         run()  # warm
