@@ -4,6 +4,7 @@ key would not match an index's literal)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.db.models.sql.compiler import SQLCompiler
 
 from .models import NUMBERS, CustomField, FieldType
 
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 MAX_SORT = Decimal("1e15")  # below any stored number (types.MAX_NUMBER)
 
 
@@ -44,7 +46,8 @@ class CustomValue(models.Func):
         **extra_context: Any,
     ) -> tuple[str, list[Any]]:
         column, params = compiler.compile(self.source_expressions[0])
-        assert self.key.replace("_", "").replace("-", "").isalnum()
+        if not _SLUG.fullmatch(self.key):  # inlined into SQL: a validated key only
+            raise ValueError(f"Not a custom field key: {self.key!r}")
         if connection.vendor == "postgresql":
             sql = f"({column} ->> '{self.key}')"
             if self.field_type in NUMBERS:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 
 from opportune.errors import NotAllowed, RuleViolation, field_error
 from opportune.identity import policy
+from opportune.schemas import validate_key
 
 from .expressions import value_of
 from .models import INDEXED, PICKLISTS, CustomField, FieldType, Kind, PicklistValue
@@ -118,6 +120,10 @@ def display(field: CustomField, value: Any) -> str:
 @transaction.atomic
 def define_field(actor: User, data: FieldCreate) -> CustomField:
     require_configure(actor)
+    try:
+        validate_key(data.key)
+    except ValidationError as invalid:
+        raise field_error("key", " ".join(invalid.messages)) from None
     if CustomField.objects.filter(kind=data.kind, key=data.key).exists():
         raise field_error("key", f"A {data.kind} field with the key '{data.key}' exists.")
     if data.type not in PICKLISTS and data.values:

@@ -90,3 +90,11 @@ def test_a_picklist_needs_values_and_other_types_take_none(
     text = client.post("/api/v1/custom-fields", {**REGION, "type": "text"})
     assert text.status_code == 422
     assert text.json()["errors"] == {"values": ["Only picklists have values."]}
+
+
+def test_a_key_starts_with_a_letter_or_digit(
+    company: Company, api: Callable[..., ApiClient]
+) -> None:
+    refused = api(company.ada).post("/api/v1/custom-fields", {**REGION, "key": "-region"})
+    assert refused.status_code == 422
+    assert "starting with a letter or digit" in refused.json()["errors"]["key"][0]
