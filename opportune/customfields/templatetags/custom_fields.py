@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 from django.db.models import Model
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
 from opportune.customfields.services import display, fields_of
@@ -21,5 +21,5 @@ def custom_values(record: Model) -> SafeString:
         for field in fields_of(record._meta.model_name or "")
     ]
     if not rows:
-        return format_html("")
+        return SafeString("")
     return format_html_join("\n", '<div class="custom-value"><dt>{}</dt><dd>{}</dd></div>', rows)
