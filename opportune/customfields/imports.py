@@ -41,7 +41,9 @@ def fold(values: dict[str, Any]) -> None:
 class RowFields:
     """A kind's fields, read once per import; each row's values cleaned against them."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, *, creating: bool) -> None:
+        # Rows only create records (no match key): required fields are checked per row.
+        self.creating = creating
         self.kind = KIND_OF_TARGET.get(target, "")
         self._fields = {f.key: f for f in fields_of(self.kind)} if self.kind else {}
 
@@ -51,15 +53,22 @@ class RowFields:
     def clean(self, data: BaseModel) -> dict[str, list[str]]:
         """Clean ``data.custom`` in place; the errors by column (``custom.<key>``)."""
         given = getattr(data, "custom", None)
-        if not given:
+        if not given and not (self.creating and any(f.required for f in self._fields.values())):
             return {}
+        given = given or {}
 
         class Holder:
             custom: dict[str, Any] = {}
 
         holder = Holder()
         try:
-            apply_custom(holder, self.kind, given, creating=False, fields=self.fields())  # type: ignore[arg-type]
+            apply_custom(
+                holder,  # type: ignore[arg-type]
+                self.kind,
+                given,
+                creating=self.creating,
+                fields=self.fields(),
+            )
         except RuleViolation as refused:
             return refused.errors
         # Cleared cells are kept as None: an update by match key clears the value.

@@ -92,7 +92,7 @@ class Importer(Generic[R]):
         # The match keys met so far, for in-file duplicates (open it around the import).
         self.seen = SeenKeys()
         # Read up front: checking rows reads nothing from the database.
-        self.custom_fields = custom_columns.RowFields(self.target)
+        self.custom_fields = custom_columns.RowFields(self.target, creating=not job.match_key)
 
     # ``check`` reads nothing from the database, so it may run in a helper process while
     # this one writes (``checking.py``). True where ``resolve`` needs no query.

@@ -78,3 +78,15 @@ def test_a_mapping_sends_a_file_column_to_a_custom_field(company: Company) -> No
     job = run_import(company.alice, content, target="accounts", mapping=mapping)
     assert (job.created, job.invalid) == (1, 0), issues(job)
     assert Account.objects.get(name="Globex").custom == {"tier": "apac"}
+
+
+def test_a_row_without_a_required_custom_value_is_refused_naming_the_field(
+    company: Company,
+) -> None:
+    define(company.ada, "lead", "region", "picklist", required=True)
+    content = "Last Name,Company,custom.region\nGood,Globex,emea\nBlank,Initech,\n"
+    job = run_import(company.alice, content)
+    assert (job.created, job.invalid) == (1, 1)
+    assert [(e.line, e.column, e.reason) for e in job.row_errors.all()] == [
+        (3, "custom.region", "This field is required.")
+    ]
