@@ -219,6 +219,7 @@ def _register_routers() -> None:
     from opportune.audit.api import router as bin_router
     from opportune.capture.api import public_router as web_to_lead_router
     from opportune.capture.api import router as capture_router
+    from opportune.customfields.api import router as custom_fields_router
     from opportune.forecasting.analytics_api import router as analytics_router
     from opportune.forecasting.api import forecast_router
     from opportune.identity.api import router as identity_router
@@ -241,6 +242,7 @@ def _register_routers() -> None:
     api.add_router("/", web_to_lead_router)
     api.add_router("/", imports_router)
     api.add_router("/", bin_router)
+    api.add_router("/", custom_fields_router)
 
 
 _register_routers()

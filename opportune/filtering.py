@@ -33,6 +33,8 @@ from opportune.schemas import MAX_ID
 # Parameters a list takes besides its filters (paging and sort); exports ignore paging.
 PAGING_PARAMS = frozenset({"limit", "cursor", "sort"})
 MAX_TERMS = 5
+# The annotation a list sorted by a custom field is ordered and paged by.
+CUSTOM_SORT = "custom_sort"
 
 
 class StrictBooleanField(forms.Field):
@@ -155,12 +157,21 @@ class ListFilterSet(df.FilterSet):
 
     sorts: ClassVar[dict[str, str]] = {"created": "id"}
     default_sort: ClassVar[str] = "-created"
+    # The kind whose custom fields add filters (``custom.<key>``...), generated from their
+    # definitions (opportune/customfields/filters.py); "" for none.
+    custom_kind: ClassVar[str] = ""
 
     def __init__(
         self, data: Mapping[str, Any] | None, queryset: QuerySet[Any], *, user: User
     ) -> None:
         super().__init__(data, queryset)
         self.user = user
+        custom = self.custom_filters(data or {})
+        for filter_ in custom.values():
+            filter_.model = queryset.model
+            filter_.parent = self
+        self.filters.update(custom)
+        self.queryset: QuerySet[Any] = self.with_custom_sort(queryset, data or {})
         for filter_ in self.filters.values():
             choices = filter_.extra.get("choices")
             if callable(choices):
@@ -173,6 +184,20 @@ class ListFilterSet(df.FilterSet):
         return list(cls.base_filters)
 
     @classmethod
+    def is_custom(cls, name: str) -> bool:
+        return bool(cls.custom_kind) and name.startswith("custom.")
+
+    @classmethod
+    def custom_filters(cls, params: Mapping[str, Any]) -> dict[str, df.Filter]:
+        """The custom field filters, read from their definitions only when a parameter
+        names one (lists without them cost no query)."""
+        from opportune.customfields.filters import custom_filters
+
+        if not any(cls.is_custom(str(name)) for name in params):
+            return {}
+        return dict(custom_filters(cls.custom_kind))
+
+    @classmethod
     def apply(
         cls,
         user: User,
@@ -183,10 +208,10 @@ class ListFilterSet(df.FilterSet):
     ) -> QuerySet[Any]:
         """``queryset`` narrowed by ``params``; raises ``RuleViolation`` naming every unknown
         parameter and every invalid value."""
-        if not any(name in cls.base_filters for name in params):
+        if not any(name in cls.base_filters or cls.is_custom(name) for name in params):
             # No filter asked for: only the parameters and the sort to check, no form to build.
             cls.check_parameters(params, also_allowed)
-            return queryset
+            return cls.with_custom_sort(queryset, params)
         filterset = cls.bound(user, queryset, params, also_allowed=also_allowed)
         narrowed: QuerySet[Any] = filterset.qs
         return narrowed
@@ -202,7 +227,8 @@ class ListFilterSet(df.FilterSet):
     ) -> ListFilterSet:
         """The validated FilterSet (its ``form`` renders the UI's filter bar)."""
         filterset = cls(_query_dict(params), queryset, user=user)
-        errors = cls._parameter_errors(params, also_allowed)
+        custom = [name for name in filterset.filters if cls.is_custom(name)]
+        errors = cls._parameter_errors(params, [*also_allowed, *custom])
         if not filterset.is_valid():
             errors.update(_messages(filterset.form))
         if errors:
@@ -238,11 +264,34 @@ class ListFilterSet(df.FilterSet):
         """(the sort key, its ORDER BY column); ``None`` or "" is the default sort."""
         sort = sort or cls.default_sort
         key = sort.removeprefix("-")
+        if cls.is_custom(key) and cls._custom_sort_field(key) is not None:
+            return sort, f"-{CUSTOM_SORT}" if sort.startswith("-") else CUSTOM_SORT
         if key not in cls.sorts:
             choices = ", ".join(f"{k}, -{k}" for k in cls.sorts)
             raise invalid({"sort": [f"Unknown sort '{sort}'; use one of: {choices}."]})
         column = cls.sorts[key]
         return sort, f"-{column}" if sort.startswith("-") else column
+
+    @classmethod
+    def _custom_sort_field(cls, key: str) -> Any:
+        from opportune.customfields.models import CustomField
+
+        found = CustomField.objects.filter(kind=cls.custom_kind, key=key.removeprefix("custom."))
+        return found.prefetch_related("values").first()
+
+    @classmethod
+    def with_custom_sort(cls, queryset: QuerySet[Any], params: Mapping[str, Any]) -> QuerySet[Any]:
+        """The queryset with the value a ``sort=custom.<key>`` walks (blank values first,
+        as the smallest); unchanged for any other sort."""
+        key = _single(params, "sort").removeprefix("-")
+        if not cls.is_custom(key):
+            return queryset
+        from opportune.customfields.expressions import sortable_value
+
+        field = cls._custom_sort_field(key)
+        return (
+            queryset if field is None else queryset.annotate(**{CUSTOM_SORT: sortable_value(field)})
+        )
 
     @classmethod
     def sort_keys(cls) -> list[str]:

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "opportune.capture",
     "opportune.imports",
     "opportune.work",
+    "opportune.customfields",
     "axes",
 ]
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from opportune.audit.api import add_record_routes
+from opportune.customfields.schemas import CustomOut
 from opportune.filtering import api_list, query_schema
 from opportune.identity import policy
 from opportune.identity.auth import actor
@@ -42,6 +43,7 @@ class AccountOut(OutputSchema):
     parent_id: int | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    custom: CustomOut
 
 
 class ContactOut(OutputSchema):
@@ -63,6 +65,7 @@ class ContactOut(OutputSchema):
     email_opt_out: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+    custom: CustomOut
 
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ from .models import Account, Contact
 
 
 class AccountFilterSet(ListFilterSet):
+    custom_kind = "account"
     sorts = {"created": "id", "name": "normalized_name"}
 
     q = SearchFilter(
@@ -37,6 +38,7 @@ class EmailFilter(df.CharFilter):
 
 
 class ContactFilterSet(ListFilterSet):
+    custom_kind = "contact"
     sorts = {"created": "id", "name": "last_name"}
 
     q = SearchFilter(

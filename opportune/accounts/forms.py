@@ -21,6 +21,7 @@ def _text(label: str | None = None, **kwargs: Any) -> forms.CharField:
 
 class AccountForm(SchemaForm):
     schema: ClassVar[type[BaseModel]] = AccountChanges
+    custom_kind = "account"
     schema_names = {"owner": "owner_id"}
 
     name = _text("Name")
@@ -47,6 +48,7 @@ class AccountCreateForm(AccountForm):
 
 class ContactForm(SchemaForm):
     schema: ClassVar[type[BaseModel]] = ContactChanges
+    custom_kind = "contact"
     schema_names = {"owner": "owner_id", "account": "account_id"}
 
     first_name = _text("First name")

@@ -64,6 +64,9 @@ class Account(Deletable):
     objects = LiveManager.from_queryset(VisibleQuerySet)()
     with_deleted = BinManager.from_queryset(VisibleQuerySet)()
 
+    # Custom field values by key (opportune/customfields): {"key": value}.
+    custom = models.JSONField(default=dict, blank=True)
+
     class Meta:
         indexes = [models.Index(fields=["owner", "-id"], name="account_owner_recent")]
 
@@ -110,6 +113,9 @@ class Contact(Deletable):
 
     objects = LiveManager.from_queryset(VisibleQuerySet)()
     with_deleted = BinManager.from_queryset(VisibleQuerySet)()
+
+    # Custom field values by key (opportune/customfields): {"key": value}.
+    custom = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["owner", "-id"], name="contact_owner_recent")]

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from opportune.customfields.schemas import CustomIn
 from opportune.schemas import Country, Email, Flag, InputSchema
 
 
@@ -24,6 +25,7 @@ class AccountChanges(InputSchema):
     billing_country: Country = None
     owner_id: int | None = None
     parent_id: int | None = None
+    custom: CustomIn = None
 
 
 class AccountCreate(AccountChanges):
@@ -46,6 +48,7 @@ class ContactChanges(InputSchema):
     owner_id: int | None = None
     do_not_call: Flag = None
     email_opt_out: Flag = None
+    custom: CustomIn = None
 
 
 class ContactCreate(ContactChanges):

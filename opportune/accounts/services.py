@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from opportune.audit.services import record_changes, record_creation, snapshot, tracked_fields
+from opportune.customfields.services import apply_custom
 from opportune.errors import field_error
 from opportune.identity import policy
 from opportune.schemas import blank_strings
@@ -67,6 +68,8 @@ def _save_recorded(actor: User, record: Account | Contact, values: dict[str, Any
 
 def _apply(actor: User, record: Account | Contact, values: dict[str, Any]) -> None:
     values = blank_strings(values, _text_fields(type(record)))
+    custom = values.pop("custom", None)
+    apply_custom(record, policy.kind_of(record), custom, creating=record.pk is None)
     if "owner_id" in values:
         kind = policy.kind_of(record)
         record.owner = policy.assignable_owner(values.pop("owner_id"), kind)

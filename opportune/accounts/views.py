@@ -69,6 +69,7 @@ def account_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 def _account_initial(account: Account) -> dict[str, Any]:
     initial = {name: getattr(account, name) for name in AccountForm.base_fields if name != "owner"}
     initial["owner"] = account.owner_id
+    initial["custom"] = account.custom
     return initial
 
 
@@ -142,7 +143,7 @@ def contact_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
         initial = {
             n: getattr(contact, n) for n in ContactForm.base_fields if n not in {"owner", "account"}
         }
-        initial.update(owner=contact.owner_id, account=contact.account_id)
+        initial.update(owner=contact.owner_id, account=contact.account_id, custom=contact.custom)
         form_class: type[ContactForm] = ContactForm
     else:
         account_id = request.GET.get("account", "")

@@ -67,11 +67,32 @@ def label_values(kind: str, changes: Iterable[FieldChange]) -> None:
             names[(target, str(record.pk))] = str(record)
             if by_key:
                 names[(target, str(getattr(record, "key", "")))] = str(record)
+    custom, choices = _custom_labels(kind, changes)
     for change in changes:
-        change.label = field_label(model, change.field)
+        change.label = custom.get(change.field) or field_label(model, change.field)
         of = related.get(change.field)
         for side in ("old", "new"):
             value: str = getattr(change, f"{side}_value")
             if of is not None:
                 value = names.get((of, value), value)
+            elif change.field in choices:  # a custom picklist's keys, by their labels
+                value = "; ".join(choices[change.field].get(k, k) for k in value.split("; "))
             setattr(change, f"{side}_display", value)
+
+
+def _custom_labels(
+    kind: str, changes: list[FieldChange]
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """ "Custom: <label>" of each custom field among the changes, and the labels of its
+    picklist values by key (two queries, none without custom changes)."""
+    from opportune.customfields.models import CustomField
+
+    keys = {c.field.removeprefix("custom.") for c in changes if c.field.startswith("custom.")}
+    if not keys:
+        return {}, {}
+    labels = {f"custom.{key}": f"Custom: {key}" for key in keys}
+    choices: dict[str, dict[str, str]] = {}
+    for field in CustomField.objects.filter(kind=kind, key__in=keys).prefetch_related("values"):
+        labels[f"custom.{field.key}"] = f"Custom: {field.label}"
+        choices[f"custom.{field.key}"] = {v.key: v.label for v in field.values.all()}
+    return labels, choices

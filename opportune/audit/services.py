@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from .models import FieldChange
+
+CUSTOM = "custom"  # the JSON column of custom field values (opportune/customfields)
 
 if TYPE_CHECKING:
     from opportune.identity.models import User
@@ -17,11 +20,30 @@ def _as_text(value: Any) -> str:
         return ""
     if isinstance(value, models.Model):
         return str(getattr(value, "key", None) or value.pk)
+    if isinstance(value, list):  # a multi-select custom field's keys
+        return "; ".join(str(item) for item in value)
     return str(value)
 
 
 def snapshot(record: models.Model, fields: list[str]) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in fields}
+    # Custom field values (a dict) are copied: the write changes them in place.
+    return {
+        name: dict(value) if isinstance(value := getattr(record, name), dict) else value
+        for name in fields
+    }
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> Iterator[tuple[str, Any, Any]]:
+    """(field, old, new) of each change; each custom field is a field of its own
+    (``custom.<key>``), as the history shows it ("Custom: <label>")."""
+    for name in before:
+        old, new = before[name], after[name]
+        if name == CUSTOM and isinstance(old, dict) and isinstance(new, dict):
+            for key in sorted(old.keys() | new.keys()):
+                if old.get(key) != new.get(key):
+                    yield f"{CUSTOM}.{key}", old.get(key), new.get(key)
+        elif old != new:
+            yield name, old, new
 
 
 def record_changes(
@@ -40,12 +62,11 @@ def field_changes(
             record_type=record._meta.model_name or "",
             record_id=record.pk,
             field=name,
-            old_value=_as_text(before[name]),
-            new_value=_as_text(after[name]),
+            old_value=_as_text(old),
+            new_value=_as_text(new),
             changed_by=actor,
         )
-        for name in before
-        if before[name] != after[name]
+        for name, old, new in _changed(before, after)
     ]
 
 

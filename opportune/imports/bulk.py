@@ -10,6 +10,7 @@ The caller must run inside a transaction (ids are reserved within it).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +33,8 @@ class RowInserter:
             for f in self.fields
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
         ]
-        typed = (models.DecimalField, models.DateField)  # DateTimeField is a DateField
+        # DateTimeField is a DateField; JSON (custom field values) goes as its text.
+        typed = (models.DecimalField, models.DateField, models.JSONField)
         self.typed = [
             i
             for i, f in enumerate(self.fields)
@@ -64,6 +66,8 @@ class RowInserter:
         times faster than date objects (the auto_now time is adapted once per batch)."""
         if isinstance(value, Decimal) and connection.vendor == "sqlite":
             return str(value)
+        if isinstance(value, dict | list):
+            return json.dumps(value)
         if isinstance(value, dt.datetime):
             value = connection.ops.adapt_datetimefield_value(value)
         elif isinstance(value, dt.date):

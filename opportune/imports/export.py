@@ -11,6 +11,7 @@ from django.db.models import Model, QuerySet
 
 from opportune.accounts.filters import AccountFilterSet, ContactFilterSet
 from opportune.accounts.models import Account, Contact
+from opportune.customfields import imports as custom_columns
 from opportune.filtering import PAGING_PARAMS, ListFilterSet
 from opportune.identity.models import User
 from opportune.identity.policy import visible
@@ -27,6 +28,7 @@ CHUNK = 2000
 _SKIP = {
     *("id", "email_key", "phone_key", "name_key", "company_key", "normalized_name", "domain"),
     "deleted_at",  # exports hold live records only
+    "custom",  # one column per custom field instead (customfields/imports.py)
 }
 
 
@@ -93,16 +95,19 @@ class _Echo:
 def csv_lines(target: str, queryset: QuerySet[Any]) -> Iterator[str]:
     """The header line, then one line per record, in primary-key order, chunk by chunk."""
     columns = COLUMNS[Target(target)]
+    custom = custom_columns.export_columns(custom_columns.KIND_OF_TARGET[target])
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([header for header, _ in columns])  # BOM: Excel reads UTF-8
-    paths = [path for _, path in columns]
+    headers = [header for header, _ in columns] + [f"custom.{f.key}" for f in custom]
+    yield "\ufeff" + writer.writerow(headers)  # BOM: Excel reads UTF-8
+    paths = [path for _, path in columns] + ["custom"]
     last = 0
     while True:
         chunk = list(queryset.filter(pk__gt=last).order_by("pk").values_list(*paths)[:CHUNK])
         if not chunk:
             return
-        for row in chunk:
-            yield writer.writerow(["" if v is None else v for v in row])
+        for *row, values in chunk:
+            cells = ["" if v is None else v for v in row]
+            yield writer.writerow(cells + custom_columns.export_cells(custom, values))
         last = chunk[-1][0]
 
 

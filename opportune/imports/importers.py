@@ -20,6 +20,7 @@ from opportune.accounts.models import Account, Contact, normalize_company
 from opportune.accounts.schemas import AccountChanges, AccountCreate, ContactChanges, ContactCreate
 from opportune.accounts.services import save_account, save_contact
 from opportune.capture.keys import email_key
+from opportune.customfields import imports as custom_columns
 from opportune.errors import DomainError
 from opportune.opportunities.models import Opportunity, Pipeline, Stage
 from opportune.opportunities.schemas import OpportunityCreate
@@ -96,6 +97,8 @@ class Importer(Generic[R]):
         }
         # The match keys met so far, for in-file duplicates (open it around the import).
         self.seen = SeenKeys(job.pk)
+        # Read up front: checking rows reads nothing from the database.
+        self.custom_fields = custom_columns.RowFields(self.target, creating=not job.match_key)
 
     # ``check`` reads nothing from the database, so it may run in a helper process while
     # this one writes (``checking.py``). True where ``resolve`` needs no query.
@@ -146,6 +149,7 @@ class Importer(Generic[R]):
         """The row mapped, its names resolved and validated by the target's input schema."""
         mapped, unmapped = mapped_values(self.mapping, row, self.picklists)
         values: dict[str, Any] = dict(mapped)
+        custom_columns.fold(values)
         external_id = values.pop("external_id", "")
         owner = resolve_owner(self.owners, self.mapping, values, row)
         if isinstance(owner, Issue):
@@ -160,6 +164,12 @@ class Importer(Generic[R]):
             return [*data, *unmapped]
         if unmapped:
             return unmapped
+        if refused := self.custom_fields.clean(data):
+            headers = {name: self.mapping.header_of(name) for name in refused}
+            return [
+                Issue(row.line, header, " ".join(refused[name]), row.values.get(header, "")[:255])
+                for name, header in headers.items()
+            ]
         return Prepared(row.line, data, owner, external_id)
 
     def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:

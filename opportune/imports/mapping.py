@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from opportune.accounts.schemas import AccountCreate, ContactCreate
+from opportune.customfields.imports import custom_columns
 from opportune.leads.schemas import LeadCreate
 from opportune.opportunities.schemas import OpportunityCreate
 
@@ -265,11 +266,11 @@ def auto_columns(target: str, headers: list[str]) -> dict[str, str]:
             lookup.setdefault(alias, name)
     for name in fields_of(target):
         lookup.setdefault(normalize_header(name), name)
-    columns: dict[str, str] = {}
+    columns: dict[str, str] = custom_columns(headers)  # custom.<key> (customfields/imports.py)
     taken: set[str] = set()
     for header in headers:
         found = lookup.get(normalize_header(header))
-        if found and found not in taken:
+        if found and found not in taken and header not in columns:
             columns[header] = found
             taken.add(found)
     return columns

@@ -13,6 +13,7 @@ from pydantic import BeforeValidator, Field
 
 from opportune.audit.api import add_record_routes
 from opportune.capture.schemas import DuplicateOut, duplicates_out
+from opportune.customfields.schemas import CustomOut
 from opportune.filtering import api_list, query_schema
 from opportune.identity import policy
 from opportune.identity.auth import actor
@@ -74,6 +75,7 @@ class LeadOut(OutputSchema):
     created_at: dt.datetime
     updated_at: dt.datetime
     last_activity_at: dt.datetime | None
+    custom: CustomOut
 
 
 def _name_of(user: object) -> str | None:

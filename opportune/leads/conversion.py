@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 from django.db.models import Q
@@ -19,6 +19,7 @@ from opportune.accounts.models import Account, Contact, normalize_company, websi
 from opportune.activities.models import Activity
 from opportune.audit.models import FieldChange
 from opportune.audit.services import record_changes, record_creation, snapshot
+from opportune.customfields.services import converted_values, fill_blank
 from opportune.errors import Conflict, NotAllowed, RuleViolation, field_error
 from opportune.fields import fill_empty, is_empty
 from opportune.fiscal import fiscal_quarter_end
@@ -135,9 +136,11 @@ def _check_policy(actor: User, lead: Lead, override: bool) -> None:
     )
 
 
-def _account_for(actor: User, lead: Lead, options: ConversionOptions, owner: User) -> Account:
+def _account_for(
+    actor: User, lead: Lead, options: ConversionOptions, owner: User, custom: dict[str, Any]
+) -> Account:
     if options.account_id is None:
-        account = Account(owner=owner)
+        account = Account(owner=owner, custom=custom)
         _copy_all(account, lead, ACCOUNT_FROM_LEAD)
         account.save()
         record_creation(actor, account)
@@ -145,18 +148,26 @@ def _account_for(actor: User, lead: Lead, options: ConversionOptions, owner: Use
     existing = Account.objects.visible_to(actor).filter(pk=options.account_id).first()
     if existing is None:
         raise field_error("account_id", f"No account {options.account_id} that you can see.")
-    before = snapshot(existing, list(ACCOUNT_FROM_LEAD.values()))
-    if filled := _fill_empty(existing, lead, ACCOUNT_FROM_LEAD):
+    before = snapshot(existing, [*ACCOUNT_FROM_LEAD.values(), "custom"])
+    filled = _fill_empty(existing, lead, ACCOUNT_FROM_LEAD)
+    if fill_blank(existing, custom):
+        filled.append("custom")
+    if filled:
         existing.save(update_fields=[*filled, "updated_at"])
         record_changes(actor, existing, before, snapshot(existing, list(before)))
     return existing
 
 
 def _contact_for(
-    actor: User, lead: Lead, options: ConversionOptions, owner: User, account: Account
+    actor: User,
+    lead: Lead,
+    options: ConversionOptions,
+    owner: User,
+    account: Account,
+    custom: dict[str, Any],
 ) -> Contact:
     if options.contact_id is None:
-        contact = Contact(account=account, owner=owner)
+        contact = Contact(account=account, owner=owner, custom=custom)
         _copy_all(contact, lead, CONTACT_FROM_LEAD)
         contact.save()
         record_creation(actor, contact)
@@ -165,11 +176,13 @@ def _contact_for(
     if existing is None:
         raise field_error("contact_id", f"No contact {options.contact_id} that you can see.")
     contact = existing
-    tracked = {*CONTACT_FROM_LEAD.values(), "account", "lead_source", "do_not_call"}
+    tracked = {*CONTACT_FROM_LEAD.values(), "account", "lead_source", "do_not_call", "custom"}
     before = snapshot(contact, sorted(tracked | {"email_opt_out"}))
     if contact.account_id not in (None, account.pk):
         raise field_error("contact_id", "The contact belongs to another account.")
     filled = _fill_empty(contact, lead, CONTACT_FROM_LEAD)
+    if fill_blank(contact, custom):
+        filled.append("custom")
     if contact.account_id is None:
         contact.account = account
         filled.append("account")
@@ -194,6 +207,7 @@ def _opportunity_for(
     account: Account,
     contact: Contact,
     today: dt.date,
+    custom: dict[str, Any],
 ) -> Opportunity:
     pipeline = Pipeline.default()
     draft = OpportunityDraft(
@@ -209,6 +223,7 @@ def _opportunity_for(
         lead_source=lead.source,
         campaign=lead.campaign,
         primary_contact=contact,
+        custom=custom,
     )
     opportunity = open_opportunity(actor, draft)
     ContactRole.objects.create(
@@ -251,12 +266,21 @@ def convert_lead(actor: User, lead_id: int, options: ConversionOptions) -> Conve
     owner = chosen or _lead_owner(lead, actor)
     now = timezone.now()
 
-    account = _account_for(actor, lead, options, owner)
-    contact = _contact_for(actor, lead, options, owner, account)
+    # Each lead custom field goes where settings map it (as Salesforce's field mapping).
+    custom = converted_values(lead)
+    account = _account_for(actor, lead, options, owner, custom.get("account", {}))
+    contact = _contact_for(actor, lead, options, owner, account, custom.get("contact", {}))
     opportunity = None
     if options.create_opportunity:
         opportunity = _opportunity_for(
-            actor, lead, options, owner, account, contact, timezone.localdate(now)
+            actor,
+            lead,
+            options,
+            owner,
+            account,
+            contact,
+            timezone.localdate(now),
+            custom.get("opportunity", {}),
         )
     elif options.stage or options.amount is not None or options.opportunity_name:
         raise field_error(

@@ -48,6 +48,7 @@ class StatusFilter(df.ChoiceFilter):
 
 
 class LeadFilterSet(ListFilterSet):
+    custom_kind = "lead"
     # "created" walks the primary key, which grows with creation and is what the
     # (owner, -id) and (status, -id) indexes serve.
     sorts = {"created": "id", "name": "last_name", "company": "company", "updated": "updated_at"}

@@ -28,6 +28,7 @@ def _text(label: str | None = None, **kwargs: Any) -> forms.CharField:
 
 class LeadForm(SchemaForm):
     schema: ClassVar[type[BaseModel]] = LeadChanges
+    custom_kind = "lead"
     schema_names = {"owner": "owner_id"}
 
     first_name = _text()

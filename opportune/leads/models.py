@@ -261,6 +261,9 @@ class Lead(Deletable):
     objects = LiveManager.from_queryset(LeadQuerySet)()
     with_deleted = BinManager.from_queryset(LeadQuerySet)()
 
+    # Custom field values by key (opportune/customfields): {"key": value}.
+    custom = models.JSONField(default=dict, blank=True)
+
     class Meta:
         indexes = [
             models.Index(fields=["owner", "-id"], name="lead_owner_recent"),

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from opportune.customfields.schemas import CustomIn
 from opportune.schemas import Country, Email, Flag, InputSchema, Key
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
@@ -64,6 +65,7 @@ class LeadChanges(InputSchema):
     need_identified: Flag = None
     expected_purchase_date: dt.date | None = None
     disqualify_reason: str | None = Field(None, max_length=255)
+    custom: CustomIn = None
 
 
 class LeadCreate(LeadChanges):

@@ -15,6 +15,8 @@ from django.utils import timezone
 from opportune.audit.models import FieldChange
 from opportune.audit.services import field_changes, record_creation, snapshot
 from opportune.capture.services import assign_owner
+from opportune.customfields.models import CustomField, Kind
+from opportune.customfields.services import apply_custom, fields_of
 from opportune.errors import Conflict, DomainError, RuleViolation, field_error
 from opportune.identity import policy
 from opportune.identity.models import User
@@ -69,6 +71,12 @@ class _Lookups:
     def __init__(self) -> None:
         self._statuses: dict[str, LeadStatus] | None = None
         self._owners: dict[int | None, User | DomainError | None] = {None: None}
+        self._custom_fields: dict[str, CustomField] | None = None
+
+    def custom_fields(self) -> dict[str, CustomField]:
+        if self._custom_fields is None:
+            self._custom_fields = {f.key: f for f in fields_of(Kind.LEAD)}
+        return self._custom_fields
 
     def statuses(self) -> dict[str, LeadStatus]:
         if self._statuses is None:
@@ -93,6 +101,11 @@ class _Lookups:
 
 def _apply(lead: Lead, values: dict[str, Any], lookups: _Lookups) -> None:
     values = blank_strings(values, TEXT_FIELDS)
+    custom = values.pop("custom", None)
+    if custom or lead.pk is None:
+        apply_custom(
+            lead, Kind.LEAD, custom, creating=lead.pk is None, fields=lookups.custom_fields()
+        )
     if "status" in values:
         key = str(values.pop("status"))
         lead.status = settable_status(lookups.statuses().get(key), key)

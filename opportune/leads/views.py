@@ -176,6 +176,7 @@ def lead_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     lead = _get_lead(request, pk, policy.Verb.CHANGE)
     initial = {name: getattr(lead, name) for name in EDITABLE}
     initial["owner"] = lead.owner_id
+    initial["custom"] = lead.custom
     form = LeadForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         assert isinstance(form.validated, LeadChanges)

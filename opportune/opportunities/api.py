@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
 from opportune.audit.api import add_record_routes
+from opportune.customfields.schemas import CustomOut
 from opportune.filtering import api_list, query_schema
 from opportune.identity import policy
 from opportune.identity.auth import actor
@@ -60,6 +61,7 @@ class OpportunityOut(OutputSchema):
     updated_at: dt.datetime
     win_probability: WinProbability
     win_reasons: WinReasons
+    custom: CustomOut
 
 
 class OpportunityDetailOut(OpportunityOut):

@@ -39,6 +39,7 @@ def stage_choices() -> list[tuple[str, str]]:
 
 
 class OpportunityFilterSet(ListFilterSet):
+    custom_kind = "opportunity"
     sorts = {"created": "id", "name": "name", "close_date": "close_date"}
 
     q = SearchFilter(

@@ -25,6 +25,7 @@ PERIODS = [
 
 class OpportunityForm(SchemaForm):
     schema = OpportunityChanges
+    custom_kind = "opportunity"
     schema_names = {"owner": "owner_id", "primary_contact": "primary_contact_id"}
 
     name = forms.CharField(label="Name", required=False)

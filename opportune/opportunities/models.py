@@ -160,6 +160,9 @@ class Opportunity(Deletable):
     objects = LiveManager.from_queryset(OpportunityQuerySet)()
     with_deleted = BinManager.from_queryset(OpportunityQuerySet)()
 
+    # Custom field values by key (opportune/customfields): {"key": value}.
+    custom = models.JSONField(default=dict, blank=True)
+
     class Meta:
         verbose_name_plural = "opportunities"
         indexes = [

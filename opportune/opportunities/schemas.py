@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from opportune.customfields.schemas import CustomIn
 from opportune.schemas import InputSchema, Key
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
@@ -34,6 +35,7 @@ class OpportunityChanges(InputSchema):
     next_step: str | None = Field(None, max_length=255)
     description: str | None = None
     lost_reason: Key | None = None
+    custom: CustomIn = None
 
 
 class OpportunityCreate(OpportunityChanges):

@@ -23,6 +23,8 @@ from django.utils import timezone
 
 from opportune.accounts.models import Account, Contact
 from opportune.audit.services import record_changes, record_creation, snapshot
+from opportune.customfields.models import Kind
+from opportune.customfields.services import apply_custom
 from opportune.errors import RuleViolation, field_error
 from opportune.identity import policy
 from opportune.scoring.opportunity import rescore
@@ -80,6 +82,7 @@ class OpportunityDraft:
     description: str = ""
     primary_contact: Contact | None = None
     lost_reason_key: str | None = None
+    custom: dict[str, Any] | None = None
 
 
 def stage_in(pipeline: Pipeline, key: str | None) -> Stage:
@@ -196,6 +199,7 @@ def open_opportunity(
                 raise field_error("lost_reason", "Only a lost opportunity has a lost reason.")
         _apply_overrides(opportunity, draft.probability, draft.forecast_category)
         _check_closing(opportunity)
+        apply_custom(opportunity, Kind.OPPORTUNITY, draft.custom, creating=True)
         opportunity.save()
         _append_history(opportunity, actor, now)
         record_creation(actor, opportunity)
@@ -247,6 +251,7 @@ def change_opportunity(
             if contact is None:
                 raise field_error("primary_contact_id", "No such contact that you can see.")
         opportunity.primary_contact = contact
+    apply_custom(opportunity, Kind.OPPORTUNITY, changes.pop("custom", None), creating=False)
     if given & {"account_id", "primary_contact_id"}:
         # Checked once both are applied: moving the deal must not strand its primary contact.
         contact = opportunity.primary_contact
@@ -339,4 +344,5 @@ def draft_from(actor: User, data: Any) -> OpportunityDraft:
         description=data.description or "",
         primary_contact=contact,
         lost_reason_key=data.lost_reason,
+        custom=data.custom,
     )

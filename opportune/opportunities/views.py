@@ -325,6 +325,7 @@ def _form_initial(opportunity: Opportunity) -> dict[str, Any]:
     initial = {name: getattr(opportunity, name) for name in names}
     initial["owner"] = opportunity.owner_id
     initial["primary_contact"] = opportunity.primary_contact_id
+    initial["custom"] = opportunity.custom
     return initial
 
 

@@ -36,9 +36,16 @@ class SchemaForm(forms.Form):
     schema_names: ClassVar[dict[str, str]] = {}
 
     validated: BaseModel | None = None
+    # The kind whose custom fields the form shows (``custom.<key>``); "" for none.
+    custom_kind: ClassVar[str] = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.custom_names: list[str] = []
+        if self.custom_kind:
+            from opportune.customfields.forms import add_fields
+
+            self.custom_names = add_fields(self, self.custom_kind)
         model_fields = self.schema.model_fields
         for name, field in self.fields.items():
             schema_field = model_fields.get(self.schema_names.get(name, name))
@@ -55,11 +62,20 @@ class SchemaForm(forms.Form):
             if isinstance(value, str) and value == "" and self._optional(name):
                 value = None if self._nullable_text(name) else ""
             data[self.schema_names.get(name, name)] = value
+        if self.custom_names:
+            from opportune.customfields.forms import fold
+
+            fold(data)
         return data
+
+    @property
+    def custom_fields(self) -> list[forms.BoundField]:
+        """The bound custom fields, for the template's "Custom fields" section."""
+        return [self[name] for name in self.custom_names]
 
     def _submitted(self, name: str, field: forms.Field) -> bool:
         """Whether the browser sent the field; an unticked checkbox sends nothing."""
-        if not self.is_bound or isinstance(field, forms.BooleanField):
+        if not self.is_bound or isinstance(field, forms.BooleanField | forms.MultipleChoiceField):
             return True
         return self.add_prefix(name) in self.data
 

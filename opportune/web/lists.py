@@ -53,7 +53,8 @@ def list_context(
     form = filterset.form
     for bound in form:  # the API's parameter descriptions, not the filter bar's
         bound.field.help_text = bound.help_text = ""
-    filters = {name: str(params.get(name, "")) for name in filterset_class.names()}
+    # The instance's filters: the list's own and the custom fields' its query string names.
+    filters = {name: str(params.get(name, "")) for name in filterset.filters}
     query = {name: value for name, value in filters.items() if value}
     if params.get("sort"):
         query["sort"] = str(params.get("sort"))

@@ -39,6 +39,11 @@ SETTINGS = [
     ("Lead statuses", "The statuses a lead moves through.", "leads_leadstatus"),
     ("Lost reasons", "Why deals are lost.", "opportunities_lostreason"),
     ("Qualification policy", "What a lead needs before conversion.", "leads_qualificationpolicy"),
+    (
+        "Custom fields",
+        "Fields of your own on leads, accounts, contacts and deals; lead conversion mapping.",
+        "customfields_customfield",
+    ),
     ("Users", "People, roles and teams they belong to.", "identity_user"),
     ("Teams", "The team hierarchy managers see.", "identity_team"),
 ]

@@ -58,6 +58,12 @@ def _api_token(company: Company, built: dict[str, Any]) -> int:
     return ApiToken.issue(company.alice, "alice's laptop")[0].pk
 
 
+def _custom_field(company: Company, built: dict[str, Any]) -> int:
+    from opportune.customfields.tests.helpers import define
+
+    return define(company.ada, "lead", "nickname", "text").pk
+
+
 RECORD_BUILDERS: dict[str, Builder] = {
     "lead_id": _lead,
     "opportunity_id": _opportunity,
@@ -67,6 +73,7 @@ RECORD_BUILDERS: dict[str, Builder] = {
     "merge_id": _merge,
     "job_id": _import_job,
     "token_id": _api_token,
+    "field_id": _custom_field,
 }
 
 

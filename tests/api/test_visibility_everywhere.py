@@ -23,9 +23,10 @@ from opportune.identity.models import User
 from .endpoints import Endpoint, authenticated_endpoints
 from .records import RECORD_BUILDERS, alices_records
 
-RECORD_PARAMS = set(RECORD_BUILDERS)
-# Path parameters that name configuration, which every user may read.
-CONFIG_PARAMS = {"key"}
+# Path parameters that name configuration, which every user may read (custom fields too:
+# they describe the records' ``custom`` object).
+CONFIG_PARAMS = {"key", "field_id"}
+RECORD_PARAMS = set(RECORD_BUILDERS) - CONFIG_PARAMS
 RECORD_ENDPOINTS = [e for e in authenticated_endpoints() if set(e.params) & RECORD_PARAMS]
 
 
