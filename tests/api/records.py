@@ -58,6 +58,31 @@ def _api_token(company: Company, built: dict[str, Any]) -> int:
     return ApiToken.issue(company.alice, "alice's laptop")[0].pk
 
 
+def _webhook(company: Company, built: dict[str, Any]) -> int:
+    from opportune.webhooks.models import Subscription
+
+    return Subscription.objects.create(
+        url="https://hooks.example/", event_types=["lead.created"]
+    ).pk
+
+
+def _webhook_delivery(company: Company, built: dict[str, Any]) -> int:
+    from django.utils import timezone
+
+    from opportune.webhooks.models import Delivery, Event
+
+    event = Event.objects.create(
+        event_type="lead.created",
+        record_type="lead",
+        record_id=built["lead_id"],
+        payload={},
+        created_at=timezone.now(),
+    )
+    return Delivery.objects.create(
+        subscription_id=built["subscription_id"], event=event, created_at=event.created_at
+    ).pk
+
+
 RECORD_BUILDERS: dict[str, Builder] = {
     "lead_id": _lead,
     "opportunity_id": _opportunity,
@@ -67,6 +92,9 @@ RECORD_BUILDERS: dict[str, Builder] = {
     "merge_id": _merge,
     "job_id": _import_job,
     "token_id": _api_token,
+    # Admins' settings, not anyone's records: tested apart (ADMIN_ONLY_PARAMS).
+    "subscription_id": _webhook,
+    "delivery_id": _webhook_delivery,
 }
 
 
