@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "opportune.imports",
     "opportune.work",
     "opportune.webhooks",
+    "opportune.privacy",
     "axes",
 ]
 
