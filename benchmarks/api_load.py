@@ -9,10 +9,12 @@ deals each, served by gunicorn as ``opportune serve`` does (SQLite: one process 
 threads; PostgreSQL: several processes). N clients, each a rep with its own token and a
 keep-alive connection, run a mixed workload for the duration: list leads 35%, get a lead
 20%, list deals 10%, change a lead 15%, create a lead 10%, move a deal to another stage
-10%. Then the same clients run against ``bare_wsgi.py`` (one indexed SELECT by primary key
-per request, no Django) under the same gunicorn settings. Printed: requests, errors,
-throughput and p50/p95/p99 latency for the API, its writes alone, and the bare endpoint,
-with the API's throughput as a fraction of the bare endpoint's.
+10%. Then the same clients run against two baselines under the same gunicorn settings:
+``bare_wsgi.py`` (one indexed SELECT by primary key per request, no Django) and
+``bare_django.py`` (the same query in one Django view behind Opportune's settings and
+middleware). Printed: requests, errors, throughput and p50/p95/p99 latency for the API, its
+writes alone, and each baseline, with the API's throughput as a fraction of the bare
+WSGI endpoint's (``ratio``) and of the Django view's (``vs django``).
 
 Clients run in several processes (threads within each), so the client side does not
 serialize on one interpreter lock; they share the machine's cores with the server, as the
@@ -344,19 +346,32 @@ def bench(database: str, args: argparse.Namespace) -> list[dict[str, Any]]:
         server.wait()
     api = summary(rows, args.duration)
     writes = summary([r for r in rows if r[0] in WRITES], args.duration)
-    bare_server, bare_port = serve("bare_wsgi:application", env, workers, args.threads)
-    try:
-        bare_rows = load(bare_port, [None] * args.clients, setup["max_lead_id"], [], args)
-    finally:
-        bare_server.terminate()
-        bare_server.wait()
-    bare = summary(bare_rows, args.duration)
+    baselines = {}
+    for target, app, settings_module in (
+        ("bare WSGI, 1 query", "bare_wsgi:application", "opportune.settings"),
+        ("Django view, 1 query", "opportune.wsgi:application", "bare_django"),
+    ):
+        server, port = serve(app, {**env, "DJANGO_SETTINGS_MODULE": settings_module}, workers,
+                             args.threads)  # fmt: skip
+        try:
+            rows = load(port, [None] * args.clients, setup["max_lead_id"], [], args)
+        finally:
+            server.terminate()
+            server.wait()
+        baselines[target] = summary(rows, args.duration)
+    bare = baselines["bare WSGI, 1 query"]
+    django_view = baselines["Django view, 1 query"]
     label = f"{database} ({workers} worker{'s' if workers > 1 else ''} x {args.threads} threads)"
     results.append(
-        {"database": label, "target": "API, mixed", **api, "ratio": api["rps"] / bare["rps"]}
-    )
+        {"database": label, "target": "API, mixed", **api, "ratio": api["rps"] / bare["rps"],
+         "vs_django": api["rps"] / django_view["rps"]}
+    )  # fmt: skip
     results.append({"database": label, "target": "  of which writes", **writes, "ratio": None})
-    results.append({"database": label, "target": "bare WSGI, 1 query", **bare, "ratio": 1.0})
+    for target, figures in baselines.items():
+        results.append(
+            {"database": label, "target": target, **figures,
+             "ratio": figures["rps"] / bare["rps"]}
+        )  # fmt: skip
     if database == "sqlite":
         shutil.rmtree(data_dir, ignore_errors=True)
     return results
@@ -385,17 +400,18 @@ def main() -> None:
     )
     header = (
         f"{'database':<34} {'target':<20} {'requests':>8} {'errors':>6} {'req/s':>7} "
-        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'ratio':>6}"
+        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'ratio':>6} {'vs django':>9}"
     )
     print(header)
     for database in args.databases.split(","):
         for r in bench(database.strip(), args):
-            ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else ""
+            ratio = f"{r['ratio']:.3f}" if r["ratio"] is not None else ""
+            vs_django = f"{r['vs_django']:.2f}" if r.get("vs_django") is not None else ""
             codes = f" {r['error_codes']}" if r["errors"] else ""
             print(
                 f"{r['database']:<34} {r['target']:<20} {r['requests']:>8} {r['errors']:>6} "
                 f"{r['rps']:>7.1f} {r['p50']:>7.1f} {r['p95']:>7.1f} {r['p99']:>7.1f} "
-                f"{r['max']:>7.0f} {ratio:>6}{codes}",
+                f"{r['max']:>7.0f} {ratio:>6} {vs_django:>9}{codes}",
                 flush=True,
             )
 
