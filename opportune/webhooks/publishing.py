@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from functools import partial
 from typing import Any
 
@@ -24,7 +25,8 @@ def publish_after_commit(sender: Any, rows: list[FieldChange], **_: Any) -> None
     that wrote them commits."""
     events = events_from(rows)
     if events:
-        transaction.on_commit(partial(publish, events))
+        # robust: the write is committed; a failure to publish is logged, never its error.
+        transaction.on_commit(partial(publish, events), robust=True)
 
 
 def record_data(record: models.Model) -> dict[str, Any]:
@@ -39,44 +41,56 @@ def record_data(record: models.Model) -> dict[str, Any]:
     return data
 
 
-def _record(kind: str, pk: int) -> dict[str, Any]:
+def _objects(events: list[RecordEvent]) -> dict[tuple[str, int], dict[str, Any]]:
+    """The events' records as JSON, one query per kind (an import's batch is thousands)."""
     from opportune.audit.bin import model_of
 
-    record = model_of(kind)._base_manager.filter(pk=pk).first()
-    return record_data(record) if record is not None else {"id": pk}
+    ids: dict[str, set[int]] = {}
+    for event in events:
+        ids.setdefault(event.record_type, set()).add(event.record_id)
+    return {
+        (kind, pk): record_data(record)
+        for kind, pks in ids.items()
+        for pk, record in model_of(kind)._base_manager.in_bulk(list(pks)).items()
+    }
 
 
 def publish(events: list[RecordEvent], now: dt.datetime | None = None) -> list[Delivery]:
-    subscriptions = [s for s in Subscription.objects.filter(is_active=True)]
+    """Store the events someone subscribes to, with a delivery per subscription, and queue
+    the deliveries once stored. A few queries whatever the number of events."""
+    subscriptions = list(Subscription.objects.filter(is_active=True))
     wanted = [(e, [s for s in subscriptions if s.wants(e.event_type)]) for e in events]
     wanted = [(e, subs) for e, subs in wanted if subs]
     if not wanted:
         return []
     now = now or timezone.now()
-    deliveries = []
-    with transaction.atomic():
-        for record_event, subs in wanted:
-            event = Event.objects.create(
-                event_type=record_event.event_type,
-                record_type=record_event.record_type,
-                record_id=record_event.record_id,
-                payload={},
-                created_at=now,
-            )
-            event.payload = {
-                "id": f"evt_{event.pk}",
-                "type": event.event_type,
+    objects = _objects([e for e, _ in wanted])
+    stored = [
+        Event(
+            event_type=e.event_type,
+            record_type=e.record_type,
+            record_id=e.record_id,
+            created_at=now,
+            payload={
+                "id": f"evt_{uuid.uuid4().hex}",
+                "type": e.event_type,
                 "created_at": now.isoformat(),
                 "data": {
-                    "object": _record(record_event.record_type, record_event.record_id),
-                    "changed_fields": record_event.changed_fields,
-                    "actor_id": record_event.actor_id,
+                    "object": objects.get((e.record_type, e.record_id), {"id": e.record_id}),
+                    "changed_fields": e.changed_fields,
+                    "actor_id": e.actor_id,
                 },
-            }
-            event.save(update_fields=["payload"])
-            deliveries += [
-                Delivery.objects.create(subscription=s, event=event, created_at=now) for s in subs
-            ]
+            },
+        )
+        for e, _ in wanted
+    ]
+    with transaction.atomic():
+        Event.objects.bulk_create(stored)
+        deliveries = Delivery.objects.bulk_create(
+            Delivery(subscription=s, event=event, created_at=now)
+            for event, (_, subs) in zip(stored, wanted, strict=True)
+            for s in subs
+        )
         transaction.on_commit(partial(_enqueue, [d.pk for d in deliveries]))
     return deliveries
 

@@ -44,7 +44,7 @@ def check_host(host: str, port: int) -> list[Any]:
     """The host's addresses, or ``RefusedAddress`` if any is not public (unless allowed)."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
+    except (OSError, UnicodeError) as exc:  # unknown host, a label too long to encode...
         raise RefusedAddress(f"The host {host} does not resolve.") from exc
     if not allows_private():
         for *_, sockaddr in found:
@@ -109,14 +109,18 @@ _opener = urllib.request.build_opener(
 
 def check_url(url: str) -> str | None:
     """Why webhooks may not be sent to ``url``; None if they may."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port  # a bad port or IPv6 literal: ValueError
+    except ValueError:
+        return "This is not a valid URL."
+    if parts.scheme not in ("http", "https") or not host:
         return "Give an http:// or https:// URL."
     if parts.username or parts.password:
         return "Put no user name or password in the URL; the signature authenticates."
     try:
-        check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except (RefusedAddress, ValueError) as refused:
+        check_host(host, port or (443 if parts.scheme == "https" else 80))
+    except RefusedAddress as refused:
         return str(refused)
     return None
 

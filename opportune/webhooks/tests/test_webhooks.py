@@ -13,8 +13,8 @@ from django.db import transaction
 
 from conftest import ApiClient, Company
 from opportune.identity.models import User
-from opportune.leads.schemas import LeadCreate
-from opportune.leads.services import create_lead
+from opportune.leads.schemas import LeadChanges, LeadCreate
+from opportune.leads.services import create_lead, update_leads
 from opportune.opportunities.services import close_opportunity
 from opportune.webhooks.delivery import deliver
 from opportune.webhooks.models import Delivery, DeliveryStatus, Event, Subscription
@@ -217,6 +217,9 @@ def test_private_addresses_are_refused_unless_allowed(
         "http://169.254.169.254/latest",
         "file:///etc/passwd",
         "http://user:pw@hooks.example/",
+        "http://[::1/hook",
+        "http://hooks.example:99999/",
+        f"http://{'a' * 70}.example/",
     ],
 )
 def test_an_admin_cannot_subscribe_a_private_or_odd_url(
@@ -295,3 +298,21 @@ def test_switching_a_disabled_subscription_back_on_forgets_its_failures(
     response = api(company.ada).patch(f"/api/v1/webhooks/{subscription.pk}", {"is_active": True})
     assert response.status_code == 200
     assert (response.json()["consecutive_failures"], response.json()["disabled_reason"]) == (0, "")
+
+
+def test_publishing_a_batch_of_changes_takes_the_same_queries_whatever_its_size(
+    company: Company,
+    django_assert_max_num_queries: Any,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    """An import updates thousands of leads in one call of update_leads."""
+    _subscribe("http://hooks.example/", "lead.updated")
+    _subscribe("http://hooks.example/2", "lead.updated")
+    leads = [company.lead(company.alice, last_name=f"L{i}") for i in range(30)]
+    changes = [(lead.pk, LeadChanges(title="CFO")) for lead in leads]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        update_leads(company.alice, changes)
+    with django_assert_max_num_queries(8):
+        for callback in callbacks:
+            callback()
+    assert Event.objects.count() == 30 and Delivery.objects.count() == 60
