@@ -227,6 +227,8 @@ def _register_routers() -> None:
     from opportune.leads.api import router as leads_router
     from opportune.leads.api import status_router
     from opportune.opportunities.api import config_router, opportunities_router
+    from opportune.privacy.api import router as privacy_router
+    from opportune.webhooks.api import router as webhooks_router
 
     api.add_router("/", identity_router)
     api.add_router("/leads", leads_router)
@@ -243,6 +245,8 @@ def _register_routers() -> None:
     api.add_router("/", imports_router)
     api.add_router("/", bin_router)
     api.add_router("/", custom_fields_router)
+    api.add_router("/", webhooks_router)
+    api.add_router("/", privacy_router)
 
 
 _register_routers()

@@ -520,6 +520,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_import_commands(commands, _command)
 
+    from opportune.backups import add_commands as add_backup_commands
+
+    add_backup_commands(commands, _command)
+
     manage = _command(commands, "manage", cmd_manage, "Run a Django management command.")
     manage.add_argument("arguments", nargs=argparse.REMAINDER)
     return parser

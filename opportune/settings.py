@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "opportune.imports",
     "opportune.work",
     "opportune.customfields",
+    "opportune.webhooks",
+    "opportune.privacy",
     "axes",
 ]
 
@@ -186,6 +188,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("OPPORTUNE_LOG_LEVEL", "INFO")},
 }
+
+# Webhooks: private and loopback addresses are refused unless allowed (server-side request
+# forgery); a delivery is tried up to MAX_ATTEMPTS times, and a subscription whose receiver
+# failed DISABLE_AFTER attempts in a row is switched off.
+OPPORTUNE_WEBHOOKS_ALLOW_PRIVATE = env_bool("OPPORTUNE_WEBHOOKS_ALLOW_PRIVATE")
+OPPORTUNE_WEBHOOK_TIMEOUT = float(os.environ.get("OPPORTUNE_WEBHOOK_TIMEOUT", "10"))
+OPPORTUNE_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("OPPORTUNE_WEBHOOK_MAX_ATTEMPTS", "8"))
+OPPORTUNE_WEBHOOK_RETRY_SECONDS = int(os.environ.get("OPPORTUNE_WEBHOOK_RETRY_SECONDS", "60"))
+OPPORTUNE_WEBHOOK_DISABLE_AFTER = int(os.environ.get("OPPORTUNE_WEBHOOK_DISABLE_AFTER", "20"))
 
 # Login throttling (django-axes; the API's bearer tokens do not go through it): after this many
 # failed log-ins for one username from one address, that pair is locked out for the cool-off.

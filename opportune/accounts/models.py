@@ -29,7 +29,10 @@ def website_domain(website: str) -> str:
     website = website.strip().casefold()
     if not website:
         return ""
-    host = urlsplit(website if "//" in website else f"//{website}").hostname or ""
+    try:
+        host = urlsplit(website if "//" in website else f"//{website}").hostname or ""
+    except ValueError:  # "[erased]": brackets around what is no IPv6 address, a bad port...
+        return ""
     return host.removeprefix("www.")
 
 

@@ -15,6 +15,7 @@ EVENTS = {
     "deleted_at": "Deleted (to the recycle bin)",
     "purged": "Purged",
     "merged": "Merged with",
+    "erased": "Personal data erased",
 }
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from django.dispatch import Signal
 
 from .models import FieldChange
 
@@ -23,6 +24,18 @@ def _as_text(value: Any) -> str:
     if isinstance(value, list):  # a multi-select custom field's keys
         return "; ".join(str(item) for item in value)
     return str(value)
+
+
+# Sent with ``rows`` (the FieldChange rows just inserted) inside the writing transaction: the
+# one place other parts learn that records changed (webhooks publish events from it).
+history_written = Signal()
+
+
+def write_history(rows: list[FieldChange]) -> None:
+    """Insert history rows (one INSERT for all) and announce them."""
+    FieldChange.objects.bulk_create(rows)
+    if rows:
+        history_written.send(sender=FieldChange, rows=rows)
 
 
 def snapshot(record: models.Model, fields: list[str]) -> dict[str, Any]:
@@ -50,7 +63,7 @@ def record_changes(
     actor: User | None, record: models.Model, before: dict[str, Any], after: dict[str, Any]
 ) -> None:
     """Append one FieldChange per field whose value differs (one INSERT for all of them)."""
-    FieldChange.objects.bulk_create(field_changes(actor, record, before, after))
+    write_history(field_changes(actor, record, before, after))
 
 
 def field_changes(
@@ -82,7 +95,7 @@ def creation(actor: User | None, record: models.Model) -> FieldChange:
 
 
 def record_creation(actor: User | None, record: models.Model) -> None:
-    creation(actor, record).save()
+    write_history([creation(actor, record)])
 
 
 def tracked_fields(model: type[models.Model], *skip: str) -> list[str]:

@@ -288,6 +288,12 @@ def may_configure(user: User, what: str) -> bool:
     return False
 
 
+def may_handle_personal_data(user: User) -> bool:
+    """Exporting everything about a person, or erasing them, is an admin's act (the data
+    protection officer's request, not a salesperson's), on a record the admin sees."""
+    return user.is_active and user.is_admin
+
+
 def may_lead_team(user: User) -> bool:
     """Whether the user may be a team's manager (whose view then covers the team's tree)."""
     return user.is_active and (user.is_admin or user.role == Role.SALES_MANAGER)

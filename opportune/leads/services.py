@@ -12,8 +12,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from opportune.audit.models import FieldChange
-from opportune.audit.services import field_changes, record_creation, snapshot
+from opportune.audit.services import field_changes, record_creation, snapshot, write_history
 from opportune.capture.services import assign_owner
 from opportune.customfields.models import CustomField, Kind
 from opportune.customfields.services import apply_custom, fields_of
@@ -201,7 +200,7 @@ def update_leads(
         results.append(lead)
     for changed, saved in saves.items():
         _save_fields(list(saved.values()), changed)
-    FieldChange.objects.bulk_create(history)
+    write_history(history)
     return results
 
 

@@ -27,4 +27,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("opportune.forecasting.urls")),
     path("", include("opportune.audit.urls")),
     path("", include("opportune.identity.urls")),
+    path("", include("opportune.privacy.urls")),
+    path("settings/webhooks/", include("opportune.webhooks.urls")),
 ]

@@ -61,6 +61,13 @@ def settings_index(request: AuthedRequest) -> HttpResponse:
         except NoReverseMatch:
             continue
         sections.append({"title": title, "help": help_text, "url": url})
+    sections.append(
+        {
+            "title": "Webhooks",
+            "help": "Record events POSTed, signed, to your systems.",
+            "url": reverse("webhooks:list"),
+        }
+    )
     return render_page(request, "web/settings.html", {"sections": sections})
 
 

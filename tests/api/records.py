@@ -64,6 +64,31 @@ def _custom_field(company: Company, built: dict[str, Any]) -> int:
     return define(company.ada, "lead", "nickname", "text").pk
 
 
+def _webhook(company: Company, built: dict[str, Any]) -> int:
+    from opportune.webhooks.models import Subscription
+
+    return Subscription.objects.create(
+        url="https://hooks.example/", event_types=["lead.created"]
+    ).pk
+
+
+def _webhook_delivery(company: Company, built: dict[str, Any]) -> int:
+    from django.utils import timezone
+
+    from opportune.webhooks.models import Delivery, Event
+
+    event = Event.objects.create(
+        event_type="lead.created",
+        record_type="lead",
+        record_id=built["lead_id"],
+        payload={},
+        created_at=timezone.now(),
+    )
+    return Delivery.objects.create(
+        subscription_id=built["subscription_id"], event=event, created_at=event.created_at
+    ).pk
+
+
 RECORD_BUILDERS: dict[str, Builder] = {
     "lead_id": _lead,
     "opportunity_id": _opportunity,
@@ -74,6 +99,9 @@ RECORD_BUILDERS: dict[str, Builder] = {
     "job_id": _import_job,
     "token_id": _api_token,
     "field_id": _custom_field,
+    # Admins' settings, not anyone's records: tested apart (ADMIN_ONLY_PARAMS).
+    "subscription_id": _webhook,
+    "delivery_id": _webhook_delivery,
 }
 
 

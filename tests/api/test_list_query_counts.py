@@ -70,8 +70,18 @@ def count_queries(client: ApiClient, path: str) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize("path", LIST_ENDPOINTS)
-@pytest.mark.parametrize("user", ["alice", "maria", "ada"])
+ADMIN_ONLY = "/api/v1/webhooks"  # a 403 for other roles (tests/api/test_visibility_everywhere.py)
+
+
+@pytest.mark.parametrize(
+    ("user", "path"),
+    [
+        (user, path)
+        for user in ("alice", "maria", "ada")
+        for path in LIST_ENDPOINTS
+        if user == "ada" or not path.startswith(ADMIN_ONLY)
+    ],
+)
 def test_a_list_costs_the_same_queries_for_5_and_50_rows(
     company: Company, api: Callable[[User], ApiClient], path: str, user: str
 ) -> None:

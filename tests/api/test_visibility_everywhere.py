@@ -23,16 +23,30 @@ from opportune.identity.models import User
 from .endpoints import Endpoint, authenticated_endpoints
 from .records import RECORD_BUILDERS, alices_records
 
+# Path parameters naming settings only admins reach (webhooks): a 403 for everyone else.
+ADMIN_ONLY_PARAMS = {"subscription_id", "delivery_id"}
 # Path parameters that name configuration, which every user may read (custom fields too:
 # they describe the records' ``custom`` object).
 CONFIG_PARAMS = {"key", "field_id"}
-RECORD_PARAMS = set(RECORD_BUILDERS) - CONFIG_PARAMS
-RECORD_ENDPOINTS = [e for e in authenticated_endpoints() if set(e.params) & RECORD_PARAMS]
+RECORD_PARAMS = set(RECORD_BUILDERS) - ADMIN_ONLY_PARAMS - CONFIG_PARAMS
+RECORD_ENDPOINTS = [
+    e
+    for e in authenticated_endpoints()
+    if set(e.params) & RECORD_PARAMS and not set(e.params) & ADMIN_ONLY_PARAMS
+]
+ADMIN_ONLY_ENDPOINTS = [
+    e
+    for e in authenticated_endpoints()
+    if set(e.params) & ADMIN_ONLY_PARAMS or e.path.startswith("/api/v1/webhooks")
+]
 
 
 def test_every_record_parameter_is_known() -> None:
     unknown = (
-        {p for e in authenticated_endpoints() for p in e.params} - RECORD_PARAMS - CONFIG_PARAMS
+        {p for e in authenticated_endpoints() for p in e.params}
+        - RECORD_PARAMS
+        - CONFIG_PARAMS
+        - ADMIN_ONLY_PARAMS
     )
     assert not unknown, f"Add these path parameters to the visibility tests: {unknown}"
 
@@ -47,6 +61,21 @@ def test_a_record_outside_the_users_view_is_a_404_for_every_verb(
     response = getattr(bob, endpoint.method)(url, *([{}] if endpoint.has_body else []))
     assert response.status_code == 404, f"{endpoint}: {response.status_code} {response.content!r}"
     assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("endpoint", ADMIN_ONLY_ENDPOINTS, ids=str)
+def test_admin_only_settings_are_a_403_for_every_other_role(
+    company: Company, api: Callable[[User], ApiClient], endpoint: Endpoint
+) -> None:
+    """A valid body, so that the refusal is not hidden behind the body's validation (422)."""
+    records = alices_records(company)
+    url = endpoint.url(**records)
+    valid = {"url": "https://hooks.example/", "event_types": ["lead.created"]}
+    body = [valid] if endpoint.has_body else []
+    for user in (company.maria, company.alice, company.mark, company.rita):
+        response = getattr(api(user), endpoint.method)(url, *body)
+        assert response.status_code == 403, f"{endpoint} as {user}: {response.status_code}"
+    assert getattr(api(company.ada), endpoint.method)(url, *body).status_code not in (403, 404)
 
 
 @pytest.mark.parametrize(
@@ -114,7 +143,12 @@ def test_every_list_of_records_is_known(
     response = api(company.ada).get(endpoint.path)
     assert response.status_code == 200
     is_list = response["Content-Type"].startswith("text/csv") or "items" in response.json()
-    known = endpoint.path in LISTS or endpoint.path in DIRECTORIES or endpoint.path == BIN
+    known = (
+        endpoint.path in LISTS
+        or endpoint.path in DIRECTORIES
+        or endpoint.path == BIN
+        or endpoint in ADMIN_ONLY_ENDPOINTS
+    )
     assert not is_list or known, f"Add {endpoint.path} to LISTS"
 
 

@@ -61,10 +61,20 @@ PAGE_RECORDS: dict[str, str] = {
     "audit:restore": "<binned kind>",  # a record in the recycle bin, by its ``kind``
     "audit:purge": "<binned kind>",
     "identity:revoke_token": "token_id",
+    "privacy:export_lead": "lead_id",
+    "privacy:erase_lead": "lead_id",
+    "privacy:export_contact": "contact_id",
+    "privacy:erase_contact": "contact_id",
 }
 # Pages naming configuration, not a record anyone owns: refused (403) to roles that may
 # not configure it, never hidden.
-CONFIGURATION_PAGES = {"capture:web_form"}
+CONFIGURATION_PAGES = {
+    "capture:web_form",
+    "webhooks:detail",
+    "webhooks:toggle",
+    "webhooks:delete",
+    "webhooks:redeliver",
+}
 TIMELINE_KINDS = {
     "lead": "lead_id",
     "account": "account_id",

@@ -89,3 +89,10 @@ def test_it_removes_the_parent(company: Company) -> None:
     save_account(company.alice, AccountChanges(parent_id=None), europe)
     europe.refresh_from_db()
     assert europe.parent is None
+
+
+@pytest.mark.parametrize("website", ["[erased]", "http://[not-an-address]/"])
+def test_a_website_that_is_no_url_gives_no_domain_rather_than_an_error(website: str) -> None:
+    from opportune.accounts.models import website_domain
+
+    assert website_domain(website) == ""

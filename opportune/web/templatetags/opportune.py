@@ -123,6 +123,13 @@ def may_configure(user: Any, what: str) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and policy.may_configure(user, what)
 
 
+@register.filter
+def may_handle_personal_data(user: Any) -> bool:
+    """``user|may_handle_personal_data``: whether the policy lets the user export or erase a
+    person's data."""
+    return bool(getattr(user, "is_authenticated", False)) and policy.may_handle_personal_data(user)
+
+
 _COLORS = {
     # lead statuses
     "new": "blue",
