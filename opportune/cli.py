@@ -177,9 +177,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
+    from opportune.forecasting.fitting import schedule_fits
     from opportune.housekeeping import schedule_housekeeping
 
     schedule_housekeeping()  # the periodic purges ride on the worker's queue
+    schedule_fits()  # so does the daily fit of the predicted forecast's models
     options: dict[str, object] = {"queue_name": args.queue, "interval": args.interval}
     if args.batch:
         options |= {"batch": True, "startup_delay": False}
