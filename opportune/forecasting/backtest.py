@@ -67,6 +67,8 @@ class PeriodResult:
     pipeline: dict[str, Estimate] = field(default_factory=dict)
     # log(actual / expected) of what was still to be won at the start: the calibration error
     error: float | None = None
+    # the same of what was won from the open pipeline, before its correction
+    pipeline_error: float | None = None
 
     def actual(self, target: str) -> float:
         return self.actual_total if target == "total" else self.actual_pipeline
@@ -211,6 +213,7 @@ def backtest(
     }
     results: list[PeriodResult] = []
     errors: list[tuple[dt.date, float]] = []  # (end of period, log of actual over expected)
+    pipeline_errors: list[tuple[dt.date, float]] = []
     for period in sorted(periods, key=lambda p: p.start):
         moment = _moment(period)
         found = situations(timelines, moment, stages)
@@ -222,8 +225,12 @@ def backtest(
             actual_pipeline=sum(a for pk, a in won_in_period.items() if pk in open_at_start),
         )
         past = [error for end, error in errors if end < period.start]
-        ours, to_come = _opportune(found, moment, period, past)
+        past_pipeline = [error for end, error in pipeline_errors if end < period.start]
+        ours, to_come, raw_pipeline = _opportune(found, moment, period, past, past_pipeline)
         result.total["opportune"], result.pipeline["opportune"] = ours
+        if raw_pipeline > 0 and result.actual_pipeline > 0:
+            result.pipeline_error = math.log(result.actual_pipeline / raw_pipeline)
+            pipeline_errors.append((period.end, result.pipeline_error))
         actual_to_come = result.actual_total - (ours[0].expected - to_come)
         if to_come > 0 and actual_to_come > 0:
             result.error = math.log(actual_to_come / to_come)
@@ -240,12 +247,17 @@ def backtest(
 
 
 def _opportune(
-    found: list[Situation], moment: dt.datetime, period: FiscalPeriod, errors: list[float]
-) -> tuple[tuple[Estimate, Estimate], float]:
-    """Our estimates of the period's total and of its part from the open pipeline, and the
-    expected amount still to be won (what the errors are measured on)."""
+    found: list[Situation],
+    moment: dt.datetime,
+    period: FiscalPeriod,
+    errors: list[float],
+    pipeline_errors: list[float],
+) -> tuple[tuple[Estimate, Estimate], float, float]:
+    """Our estimates of the period's total and of its part from the open pipeline, the
+    expected amount still to be won (what the errors are measured on) and the expected amount
+    from the open pipeline before its correction."""
     model = FittedModel.of(learn(found, moment))
-    model.errors = {period.kind: errors}
+    model.errors = {period.kind: errors, f"pipeline:{period.kind}": pipeline_errors}
     today = timezone.localtime(moment).date() + dt.timedelta(days=1)
     already = [sum(d.state.amount for d in found if d.won and period.contains(d.state.close_date))]
     deals = deals_from(found)
@@ -255,7 +267,8 @@ def _opportune(
         estimates.append(Estimate(*model.calibrated(forecast, 0, period.kind)))
         if include_new:
             to_come = forecast.to_come(0)
-    return (estimates[0], estimates[1]), to_come
+            raw_pipeline = forecast.pipeline[0] / math.exp(model.pipeline_shift(period.kind))
+    return (estimates[0], estimates[1]), to_come, raw_pipeline
 
 
 def backtest_json(results: list[PeriodResult]) -> dict[str, Any]:

@@ -211,7 +211,11 @@ class FittedModel:
         return sum(weights) / len(weights)
 
     def deal_chances(
-        self, deals: Deals, today: dt.date, periods: Sequence[FiscalPeriod]
+        self,
+        deals: Deals,
+        today: dt.date,
+        periods: Sequence[FiscalPeriod],
+        weights: Sequence[float] | None = None,
     ) -> list[float]:
         """The chance that one of these open deals is won in each period (from ``today`` on)."""
         curve, start = self.curves.get(deals.stage_id), deals.entered
@@ -240,17 +244,9 @@ class FittedModel:
                 for p in periods
             ]
             rest = curve.chance(age, (periods[-1].end - start).days + 1, len(curve.won))
-        return self._reweighted(chances, rest, periods)
-
-    def _reweighted(
-        self, chances: list[float], rest: float, periods: Sequence[FiscalPeriod]
-    ) -> list[float]:
-        """Moved toward the months of a quarter where deals close more often, keeping the
-        deal's total chance."""
-        total = sum(chances) + rest
-        weighted = [c * self.month_weight(p) for c, p in zip(chances, periods, strict=True)]
-        scale = sum(weighted) + rest
-        return [w * total / scale for w in weighted] if scale > 0 else chances
+        if weights is None:
+            weights = [self.month_weight(p) for p in periods]
+        return _reweighted(chances, rest, weights)
 
     def new_deal_wins(self, today: dt.date, periods: Sequence[FiscalPeriod]) -> list[float]:
         """Expected number of deals created from ``today`` on and won in each period."""
@@ -282,10 +278,12 @@ class FittedModel:
     ) -> Forecast:
         """What the deals open today and those still to come are expected to bring in."""
         count = len(periods)
+        realization = self.realization * math.exp(self.pipeline_shift(periods[0].kind))
         result = Forecast(
             list(already_won), [0.0] * count, [0.0] * count, [0.0] * count, [0] * count
         )
         cache: dict[tuple[object, ...], list[float]] = {}
+        weights = [self.month_weight(p) for p in periods]
         for deals in open_deals:
             key = (
                 deals.stage_id,
@@ -296,11 +294,11 @@ class FittedModel:
             )
             chances = cache.get(key)
             if chances is None:
-                chances = cache[key] = self.deal_chances(deals, today, periods)
+                chances = cache[key] = self.deal_chances(deals, today, periods, weights)
             for index, chance in enumerate(chances):
                 if chance > 0:
-                    result.pipeline[index] += deals.amount * self.realization * chance
-                    squares = deals.amount_squares * self.realization**2
+                    result.pipeline[index] += deals.amount * realization * chance
+                    squares = deals.amount_squares * realization**2
                     result.variance[index] += squares * chance * (1 - chance)
                     result.reachable[index] += deals.count
         if include_new_deals:
@@ -309,6 +307,15 @@ class FittedModel:
                 result.new_deals[index] = expected * arrival_share * self.won_mean
                 result.variance[index] += expected * arrival_share * self.won_square_mean
         return result
+
+    def pipeline_shift(self, kind: str) -> float:
+        """The log factor correcting what the open deals are expected to bring, from the past
+        errors of that part alone (log of actual over expected, before this correction),
+        shrunk toward none by ``PRIOR_WEIGHT`` pseudo-periods: the open pipeline's deals may
+        win less (or more) often than the deals that closed before them did, as when deals
+        that will never close pile up in it."""
+        errors = self.errors.get(f"pipeline:{kind}", [])[-CALIBRATION_WINDOW:]
+        return sum(errors) / (len(errors) + PRIOR_WEIGHT)
 
     def calibrated(self, forecast: Forecast, index: int, kind: str) -> tuple[float, float, float]:
         """The expected amount of a period and its 80% interval, from the model's own past
@@ -338,6 +345,15 @@ class FittedModel:
             won + to_come * math.exp(shift - half),
             won + to_come * math.exp(shift + half),
         )
+
+
+def _reweighted(chances: list[float], rest: float, weights: Sequence[float]) -> list[float]:
+    """Moved toward the months of a quarter where deals close more often (``weights`` per
+    period), keeping the deal's total chance."""
+    total = sum(chances) + rest
+    weighted = [c * w for c, w in zip(chances, weights, strict=True)]
+    scale = sum(weighted) + rest
+    return [w * total / scale for w in weighted] if scale > 0 else chances
 
 
 def quantile(ordered: Sequence[float], fraction: float) -> float:

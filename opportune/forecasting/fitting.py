@@ -47,6 +47,9 @@ def fit_pipeline(pipeline: Pipeline, now: dt.datetime | None = None) -> Forecast
         periods = backtest_periods(timelines, stages, kind, timezone.localtime(now).date())
         results = backtest(_everything(), kind, periods, timelines=timelines)
         model.errors[kind] = [r.error for r in results if r.error is not None]
+        model.errors[f"pipeline:{kind}"] = [
+            r.pipeline_error for r in results if r.pipeline_error is not None
+        ]
         replays[kind] = backtest_json(results)
     with transaction.atomic():
         fitted = ForecastModel.objects.create(

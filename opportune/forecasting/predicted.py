@@ -110,7 +110,7 @@ def predicted_forecast(
     visible = Opportunity.objects.visible_to(viewer).filter(pipeline_id__in=list(fitted))
     open_deals = _open_deals(visible)
     won = _already_won(visible, periods)
-    share = _arrival_share(viewer, visible, now)
+    share = _arrival_share(viewer, visible, list(fitted), now)
     found = [PeriodPrediction(p) for p in periods]
     for pk, stored in fitted.items():
         model = FittedModel.from_json(stored.parameters)
@@ -188,7 +188,9 @@ def _already_won(visible: object, periods: list[FiscalPeriod]) -> dict[int, list
     return found
 
 
-def _arrival_share(viewer: User, visible: object, now: dt.datetime) -> dict[int, float]:
+def _arrival_share(
+    viewer: User, visible: object, pipeline_ids: list[int], now: dt.datetime
+) -> dict[int, float]:
     """Per pipeline, the share of the deals created over the arrival window that the viewer
     sees (1 for those who see every deal)."""
     assert hasattr(visible, "filter")
@@ -200,6 +202,7 @@ def _arrival_share(viewer: User, visible: object, now: dt.datetime) -> dict[int,
         return {row["pipeline_id"]: row["n"] for row in rows.order_by()}
 
     if policy.sees_all(viewer, policy.OPPORTUNITY):
-        return defaultdict(lambda: 1.0)
-    mine, everyone = counts(visible), counts(Opportunity.objects.all())
+        return {pk: 1.0 for pk in pipeline_ids}
+    mine = counts(visible)
+    everyone = counts(Opportunity.objects.filter(pipeline_id__in=pipeline_ids))
     return {pk: mine.get(pk, 0) / total for pk, total in everyone.items() if total}
