@@ -271,9 +271,16 @@ def _opportune(
     return (estimates[0], estimates[1]), to_come, raw_pipeline
 
 
-def backtest_json(results: list[PeriodResult]) -> dict[str, Any]:
-    """Per-period estimates and the scores, as stored with a fitted model and served."""
+def backtest_json(results: list[PeriodResult], scale: int = 1) -> dict[str, Any]:
+    """Per-period estimates and the scores, as stored with a fitted model and served; amounts
+    times ``scale`` (a replay on one deal in ``scale``)."""
+
+    def scaled(values: dict[str, float | None]) -> dict[str, float | None]:
+        money = ("expected", "low", "high", "mae", "pinball")
+        return {k: v * scale if k in money and v is not None else v for k, v in values.items()}
+
     return {
+        "sampled_one_deal_in": scale,
         "periods": [
             {
                 "period": r.period.key,

@@ -368,6 +368,7 @@ def deals_from(found: Iterable[Situation]) -> list[Deals]:
     """The open deals among situations (as the backtest replays them), one group each."""
     from django.utils import timezone
 
+    zone = timezone.get_current_timezone()
     groups = []
     for deal in found:
         if deal.won or not deal.in_pipeline():
@@ -378,8 +379,8 @@ def deals_from(found: Iterable[Situation]) -> list[Deals]:
         groups.append(
             Deals(
                 stage,
-                timezone.localtime(entered).date(),
-                timezone.localtime(deal.created_at).date(),
+                entered.astimezone(zone).date(),
+                deal.created_at.astimezone(zone).date(),
                 deal.state.close_date,
                 deal.state.probability,
                 amount,
