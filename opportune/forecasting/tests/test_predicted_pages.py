@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import ApiClient, Company
-from opportune.forecasting.fitting import fit_all, schedule_fits
+from opportune.forecasting.fitting import fit_all, fit_now, schedule_fits
 from opportune.forecasting.models import ForecastModel
 from opportune.forecasting.periods import current_period
 from opportune.forecasting.predicted import predicted_forecast
@@ -173,9 +173,11 @@ def test_only_admins_queue_a_fit_and_the_worker_runs_it(company: Company, histor
     response = client_for(company.ada).post("/forecast/predicted/fit/")
     assert response.status_code == 302
     assert not ForecastModel.objects.exists()  # queued, not fitted in the request
-    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
 
-    call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
+    queued = DBTaskResult.objects.get(status="READY")
+    assert queued.task_path == "opportune.forecasting.fitting.fit_now"
+    assert fit_now.call() == 1  # what the worker runs
     assert ForecastModel.objects.count() == 1
 
 
