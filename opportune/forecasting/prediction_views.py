@@ -158,7 +158,8 @@ def backtest_tables(replay: dict[str, Any], target: str) -> tuple[Table, Table]:
             row.append("yes" if found["low"] <= actual <= found["high"] else "no")
         rows.append(row)
     score_rows: list[list[Any]] = []
-    for method, found in replay["scores"].get(target, {}).items():
+    stored = replay["scores"].get(target, {})
+    for method, found in ((m, stored[m]) for m in METHODS if m in stored):
         if found["mae"] is None:
             continue
         score_rows.append(
