@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from opportune.fiscal import PeriodKind
 from opportune.identity.models import Role, User
 from opportune.opportunities.models import Opportunity, Pipeline
 
@@ -30,7 +31,7 @@ KEEP_FITS = 5  # per pipeline; older ones are deleted
 # The replay covers the periods whose errors make the intervals (fitted.CALIBRATION_WINDOW
 # months) and two years of quarters, on at most REPLAY_DEALS deals: beyond, on every k-th
 # deal (by id), its amounts scaled by k. Relative errors of a sample are a little wider.
-REPLAYED = {"month": 12, "quarter": 8}
+REPLAYED: dict[PeriodKind, int] = {"month": 12, "quarter": 8}
 REPLAY_DEALS = 60_000
 
 
