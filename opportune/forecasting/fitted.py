@@ -217,7 +217,11 @@ class FittedModel:
         periods: Sequence[FiscalPeriod],
         weights: Sequence[float] | None = None,
     ) -> list[float]:
-        """The chance that one of these open deals is won in each period (from ``today`` on)."""
+        """The chance that one of these open deals is won in each period (from ``today`` on).
+
+        Seam for a per-deal win probability (opportune/scoring): it would replace the stage
+        curve's total chance (``curve.chance(age, age, ...)``) per deal, keeping the timing
+        from the slips or the curve; deals would then be read one by one, not grouped."""
         curve, start = self.curves.get(deals.stage_id), deals.entered
         if curve is None:
             curve, start = self.from_creation, deals.created
