@@ -1,4 +1,5 @@
-"""A one-quarter forecast with team roll-up over 1,000,000 opportunities, against raw SQL.
+"""A one-quarter forecast with team roll-up over 1,000,000 opportunities, against raw SQL; and
+the predicted forecast read from its stored model, with the model's fit time.
 
     python benchmarks/forecast.py [--rows 1000000] [--databases sqlite,postgres]
         [--postgres-url postgres://opportune:opportune@localhost:5432/opportune_bench]
@@ -22,6 +23,11 @@ change for most, an amount change for some: about 2.3 rows each), then times the
 The quarter is an index-only range scan on the migrated index ``opp_forecast``
 (close_date, owner_id, forecast_category, amount, expected_revenue). With
 ``--reuse`` (and ``--sqlite-dir``), a later run times the data an earlier one wrote.
+
+- ``predicted``: the model fitted once (``fit_all``, timed: history read, learning and the
+  monthly and quarterly replay), then ``predicted_forecast`` of this quarter and the next
+  three for the admin and a region's manager, next to ``RAW_PREDICTED``, the raw SQL of the
+  same grouped reads (open deals, won amounts by close date).
 
 Each database runs in its own process. Prints milliseconds and the forecast / raw ratios.
 """
@@ -122,6 +128,7 @@ def main() -> None:
         found = json.loads(done.stdout.strip().splitlines()[-1])
         report(database, found)
         report_analytics(database, found)
+        report_predicted(found["predicted"])
 
 
 def report(database: str, found: dict) -> None:  # type: ignore[type-arg]
@@ -178,6 +185,7 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
     _analyze(args.child)
     timings = {"as migrated": measure(args.repeat)}
     analytics = measure_analytics(max(1, args.repeat // 3))
+    predicted = measure_predicted(args.repeat)
     quarter = parse_period(QUARTER, 1)
     found = {
         "opportunities": args.rows,
@@ -189,6 +197,7 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
         "timings": timings,
         "analytics": analytics,
         "leads": leads_loaded,
+        "predicted": predicted,
     }
     if args.child == "sqlite" and not args.sqlite_dir:
         shutil.rmtree(os.environ["OPPORTUNE_DATA_DIR"], ignore_errors=True)
@@ -612,6 +621,102 @@ def report_analytics(database: str, found: dict) -> None:  # type: ignore[type-a
         raw_text = f"{raw:8.1f}" if raw else f"{'-':>8s}"
         print(f"    {name:22s} {t['admin']:8.1f} {t['manager']:8.1f} {t['rep']:8.1f} "
               f"{raw_text} {ratio} {int(t['queries']):7d}")  # fmt: skip
+
+
+# --- the predicted forecast: the stored model's read, and its fit --------------------------------
+
+RAW_PREDICTED = {
+    # The same reads as opportune.forecasting.predicted for a viewer who sees every deal: open
+    # deals grouped alike, won amounts by close date, deals created over the last 91 days.
+    "sqlite": [
+        """SELECT pipeline_id, stage_id, date(COALESCE(stage_changed_at, created_at)),
+                  date(created_at), close_date, probability, SUM(CAST(amount AS REAL)),
+                  SUM(CAST(amount * amount AS REAL)), COUNT(*)
+           FROM opportunities_opportunity
+           WHERE deleted_at IS NULL AND NOT is_closed AND forecast_category IN
+                 ('pipeline', 'best_case', 'commit')
+           GROUP BY 1, 2, 3, 4, 5, 6""",
+        """SELECT pipeline_id, close_date, SUM(CAST(amount AS REAL))
+           FROM opportunities_opportunity
+           WHERE deleted_at IS NULL AND is_won AND close_date >= %s AND close_date <= %s
+           GROUP BY 1, 2""",
+    ],
+    "postgresql": [
+        """SELECT pipeline_id, stage_id, CAST(COALESCE(stage_changed_at, created_at) AS DATE),
+                  CAST(created_at AS DATE), close_date, probability,
+                  SUM(amount::float8), SUM((amount * amount)::float8), COUNT(*)
+           FROM opportunities_opportunity
+           WHERE deleted_at IS NULL AND NOT is_closed AND forecast_category IN
+                 ('pipeline', 'best_case', 'commit')
+           GROUP BY 1, 2, 3, 4, 5, 6""",
+        """SELECT pipeline_id, close_date, SUM(amount::float8)
+           FROM opportunities_opportunity
+           WHERE deleted_at IS NULL AND is_won AND close_date >= %s AND close_date <= %s
+           GROUP BY 1, 2""",
+    ],
+}
+
+
+def measure_predicted(repeat: int) -> dict:  # type: ignore[type-arg]
+    """Fit the model once (timed), then time the predicted forecast of this quarter and the
+    next three for the admin and a region's manager, next to the raw SQL of the same reads."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opportune.forecasting.fitting import fit_all
+    from opportune.forecasting.periods import current_period, period_range
+    from opportune.forecasting.predicted import predicted_forecast
+    from opportune.identity.models import User
+
+    started, cpu = time.perf_counter(), time.process_time()
+    [fit] = fit_all()
+    fit_s, fit_cpu_s = time.perf_counter() - started, time.process_time() - cpu
+    now = current_period()
+    periods = period_range(now.key, now.shifted(3).key)
+    admin = User.objects.get(username="admin")
+    manager = User.objects.get(username="region0")
+
+    def admin_read() -> None:
+        predicted_forecast(admin, periods)
+
+    def manager_read() -> None:
+        manager.__dict__.pop("_visible_team_ids", None)  # a new request: visibility again
+        predicted_forecast(manager, periods)
+
+    def raw() -> None:
+        with connection.cursor() as cursor:
+            for statement in RAW_PREDICTED[connection.vendor]:
+                cursor.execute(
+                    statement, (periods[0].start, periods[-1].end) if "%s" in statement else ()
+                )
+                cursor.fetchall()
+
+    with CaptureQueriesContext(connection) as queries:
+        admin_read()
+    return {
+        "fit_s": fit_s,
+        "fit_cpu_s": fit_cpu_s,
+        "fit_history_rows": fit.history_rows,
+        "fit_months": len(fit.parameters["errors"].get("month", [])),
+        "admin": _median_ms(admin_read, repeat),
+        "manager": _median_ms(manager_read, repeat),
+        "raw": _median_ms(raw, repeat),
+        "queries": len(queries),
+    }
+
+
+def report_predicted(found: dict) -> None:  # type: ignore[type-arg]
+    admin, manager, raw = found["admin"], found["manager"], found["raw"]
+    print("  predicted forecast, 4 quarters from the stored model:")
+    print(
+        f"    model fit (history {found['fit_history_rows']:,} rows, "
+        f"{found['fit_months']} months replayed)  {found['fit_s']:8.1f} s "
+        f"({found['fit_cpu_s']:.1f} s of CPU in this process)"
+    )
+    print(f"    read (admin, whole company)       {admin:8.1f} ms   ratio {admin / raw:5.2f}")
+    print(f"    read (a region's manager)         {manager:8.1f} ms")
+    print(f"    raw SQL, the same grouped reads   {raw:8.1f} ms")
+    print(f"    queries per read                  {found['queries']:8d}")
 
 
 if __name__ == "__main__":

@@ -200,12 +200,14 @@ def start_worker() -> subprocess.Popen[bytes]:
 def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
+    from opportune.forecasting.fitting import schedule_fits
     from opportune.heartbeat import start_beating
     from opportune.housekeeping import schedule_housekeeping
     from opportune.scoring.tasks import schedule_refit
 
     schedule_housekeeping()  # the periodic purges ride on the worker's queue
     schedule_refit()  # and so does the daily refit of the scoring models
+    schedule_fits()  # and the daily fit of the predicted forecast's models
     start_beating()  # pages warn when no worker has beaten for a minute
     options: dict[str, object] = {"queue_name": args.queue, "interval": args.interval}
     if args.batch:

@@ -33,7 +33,7 @@ from .forecast import (
 )
 from .models import AdjustmentQuerySet, ForecastAdjustment, Quota, QuotaQuerySet
 from .periods import current_period, period_range
-from .prediction import SIMULATIONS, predicted_forecast, require_horizon
+from .prediction_api import predicted_router
 from .schemas import AdjustmentIn, QuotaIn
 from .services import adjust_forecast, set_quota
 
@@ -354,65 +354,6 @@ def recent_quarters(params: RangeParams, count: int = 4) -> list[FiscalPeriod]:
     return period_range(now.shifted(1 - count).key, now.key)
 
 
-# Simulating costs simulations x open deals x periods; the forecast page itself simulates
-# SIMULATIONS (2,000) times over four quarters. The horizon cap: prediction.require_horizon.
-MAX_SIMULATIONS = SIMULATIONS
+# --- the predicted forecast and its backtest (prediction_api) ---------------------------------
 
-
-class PredictedParams(RangeParams):
-    as_of: dt.date | None = Field(
-        None, description="Learn from the history up to this day, included; now if absent."
-    )
-    simulations: int = Field(2000, ge=100, le=MAX_SIMULATIONS)
-
-
-class PredictionOut(Schema):
-    period: str
-    label: str
-    already_won: Decimal
-    pipeline: Decimal = Field(description="expected from the deals open at the as-of moment")
-    new_deals: Decimal = Field(description="expected from deals not created yet")
-    expected: Decimal
-    low: Decimal = Field(description="10th percentile")
-    median: Decimal
-    high: Decimal = Field(description="90th percentile")
-    open_deals: int
-
-
-class PredictedOut(Schema):
-    as_of: dt.datetime
-    closed_deals_learned_from: int
-    win_realization: Decimal = Field(description="won amount / last open amount")
-    periods: list[PredictionOut]
-
-
-@forecast_router.get(
-    "/predicted",
-    response=PredictedOut,
-    summary="Expected closed-won amount per period with an 80% interval, learned from history",
-)
-def get_predicted(request: HttpRequest, params: Query[PredictedParams]) -> dict[str, Any]:
-    if params.period:
-        periods = period_range(params.period, params.to)
-        require_horizon(periods)
-    else:
-        now = current_period(today=params.as_of)
-        periods = period_range(now.key, now.shifted(3).key)
-    model, predictions = predicted_forecast(
-        _forecaster(request), periods, params.as_of, params.simulations
-    )
-    money = ("already_won", "pipeline", "new_deals", "expected", "low", "median", "high")
-    return {
-        "as_of": model.moment,
-        "closed_deals_learned_from": model.outcomes,
-        "win_realization": Decimal(model.realization).quantize(Decimal("0.0001")),
-        "periods": [
-            {
-                "period": p.period.key,
-                "label": p.period.label,
-                "open_deals": p.open_deals,
-                **{k: Decimal(getattr(p, k)).quantize(Decimal("0.01")) for k in money},
-            }
-            for p in predictions
-        ],
-    }
+forecast_router.add_router("", predicted_router)

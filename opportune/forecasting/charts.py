@@ -7,7 +7,7 @@ from typing import Any
 
 from .analytics import FunnelRow, RateRow
 from .asof import PipelineChanges
-from .prediction import PeriodPrediction
+from .predicted import PeriodPrediction
 from .tables import Table
 
 Chart = dict[str, Any]
@@ -84,6 +84,38 @@ def predicted(predictions: list[PeriodPrediction]) -> Chart:
                 {
                     "label": "80% interval",
                     "data": [[round(p.low), round(p.high)] for p in predictions],
+                    "color": "#7c4dd6",
+                },
+            ],
+        },
+    }
+
+
+def backtest(periods: list[dict[str, Any]], target: str = "total") -> Chart:
+    """Replayed periods: Opportune's 80% interval as floating bars, its expected amount and
+    the actual amount as lines."""
+    ours = [p["estimates"][target]["opportune"] for p in periods]
+    return {
+        "type": "bar",
+        "money": True,
+        "data": {
+            "labels": [p["label"] for p in periods],
+            "datasets": [
+                {
+                    "type": "line",
+                    "label": "Actual",
+                    "data": [round(p["actual"][target]) for p in periods],
+                    "color": COLORS["closed"],
+                },
+                {
+                    "type": "line",
+                    "label": "Expected",
+                    "data": [round(e["expected"]) for e in ours],
+                    "color": "#5b5bd6",
+                },
+                {
+                    "label": "80% interval",
+                    "data": [[round(e["low"]), round(e["high"])] for e in ours],
                     "color": "#7c4dd6",
                 },
             ],

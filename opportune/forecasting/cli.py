@@ -1,4 +1,5 @@
-"""The forecasting subcommands of ``opportune``: forecast, backtest and load maven.
+"""The forecasting subcommands of ``opportune``: forecast (and forecast fit), backtest and
+load maven.
 
 ``opportune.cli`` registers them with one call to ``add_commands``; each is a thin caller of
 this app's own functions, and prints plain-text tables.
@@ -116,7 +117,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from .backtest import backtest
     from .tables import backtest_rows, backtest_scores
 
-    results = backtest(_viewer(args.as_user), args.kind, simulations=args.simulations)
+    results = backtest(_viewer(args.as_user), args.kind)
     if not results:
         _out("Not enough closed deals in the history to replay any period.")
         return 0
@@ -135,6 +136,33 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forecast_fit(args: argparse.Namespace) -> int:
+    from opportune.opportunities.models import Pipeline
+
+    from .fitting import fit_all, fit_pipeline
+
+    if args.pipeline:
+        found = Pipeline.objects.filter(key=args.pipeline).first()
+        if found is None:
+            from opportune.errors import field_error
+
+            raise field_error("pipeline", f"No pipeline '{args.pipeline}'.")
+        fits = [fit_pipeline(found)]
+    else:
+        fits = fit_all()
+    if not fits:
+        _out("No pipeline holds deals: nothing to fit.")
+    for fit in fits:
+        errors = fit.parameters.get("errors", {})
+        _out(
+            f"{fit.pipeline.name}: learned from {fit.opportunities:,} deals "
+            f"({fit.closed_deals:,} closed, {fit.history_rows:,} history rows) in "
+            f"{fit.fit_seconds:.1f} s; intervals from {len(errors.get('month', []))} replayed "
+            f"months and {len(errors.get('quarter', []))} quarters."
+        )
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction[_Parser], command: CommandMaker) -> None:
     """Register ``forecast``, ``backtest`` and ``load maven``; ``command`` is
     ``opportune.cli._command``."""
@@ -145,6 +173,14 @@ def add_commands(commands: argparse._SubParsersAction[_Parser], command: Command
     forecast.add_argument("--to", help="the last period of a range")
     forecast.add_argument("--team", help="only this team's subtree (name or id)")
     forecast.add_argument("--as", dest="as_user", help="show what this user may see")
+    actions = forecast.add_subparsers(dest="action", metavar="ACTION")
+    fit = command(
+        actions,
+        "fit",
+        cmd_forecast_fit,
+        "Fit the predicted-forecast model of each pipeline now (the worker does it daily).",
+    )
+    fit.add_argument("--pipeline", help="only this pipeline (its key)")
 
     replay = command(
         commands,
@@ -154,7 +190,6 @@ def add_commands(commands: argparse._SubParsersAction[_Parser], command: Command
         "and a naive Bayes model, with errors and interval coverage.",
     )
     replay.add_argument("--kind", choices=["month", "quarter"], default="quarter")
-    replay.add_argument("--simulations", type=positive_int, default=2000)
     replay.add_argument("--as", dest="as_user", help="replay what this user may see")
 
     load = commands.add_parser(

@@ -60,11 +60,15 @@ def stage_table() -> dict[int, StageInfo]:
     }
 
 
-def load_timelines(viewer: User, before: dt.datetime | None = None) -> list[Timeline]:
-    """Every visible opportunity's history (before a moment, if given), in one query."""
-    rows = OpportunityHistory.objects.filter(
-        opportunity__in=Opportunity.objects.visible_to(viewer).values("pk")
-    )
+def load_timelines(
+    viewer: User, before: dt.datetime | None = None, pipeline_id: int | None = None
+) -> list[Timeline]:
+    """Every visible opportunity's history (before a moment, and in a pipeline, if given), in
+    one query."""
+    deals = Opportunity.objects.visible_to(viewer)
+    if pipeline_id is not None:
+        deals = deals.filter(pipeline_id=pipeline_id)
+    rows = OpportunityHistory.objects.filter(opportunity__in=deals.values("pk"))
     if before is not None:
         rows = rows.filter(changed_at__lt=before)
     found: list[Timeline] = []

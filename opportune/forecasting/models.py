@@ -127,3 +127,32 @@ class ForecastAdjustment(models.Model):
     def __str__(self) -> str:
         subject = f"u{self.user_id}" if self.user_id else f"t{self.team_id}"
         return f"{subject} {self.period} {self.category}: {self.amount}"
+
+
+class ForecastModel(models.Model):
+    """A predicted-forecast model fitted on one pipeline's history (``fitting.fit_pipeline``).
+
+    The worker refits it on a schedule and ``opportune forecast fit`` on demand; the predicted
+    forecast reads the newest row per pipeline with the current open deals, so a request never
+    learns from history. ``parameters`` holds the learned curves and rates
+    (``fitted.FittedModel``), ``backtest`` the replay of past months and quarters whose errors
+    give the intervals."""
+
+    pipeline = models.ForeignKey(
+        "opportunities.Pipeline", on_delete=models.CASCADE, related_name="forecast_models"
+    )
+    fitted_at = models.DateTimeField()
+    history_from = models.DateTimeField(null=True)
+    opportunities = models.PositiveIntegerField(help_text="deals learned from")
+    closed_deals = models.PositiveIntegerField(help_text="won or lost deals learned from")
+    history_rows = models.PositiveIntegerField()
+    fit_seconds = models.FloatField()
+    parameters = models.JSONField()
+    backtest = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-fitted_at", "-pk"]
+        indexes = [models.Index(fields=["pipeline", "-fitted_at"], name="forecast_model_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline_id} fitted {self.fitted_at:%Y-%m-%d %H:%M}"

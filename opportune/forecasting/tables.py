@@ -157,26 +157,45 @@ def _money(value: float) -> str:
 
 
 def backtest_rows(results: list[PeriodResult], target: str) -> Table:
+    """Per period: the actual amount and each method's expected amount [80% interval], a star
+    marking an actual outside the interval."""
     headers = ["period", "actual"] + [f"{m} [80% interval]" for m in METHODS]
     rows = []
     for result in results:
-        actual = result.actual_total if target == "total" else result.actual_pipeline
-        estimates = result.total if target == "total" else result.pipeline
+        actual = result.actual(target)
         rows.append(
             [result.period.key, _money(actual)]
             + [
                 f"{_money(e.expected)} [{_money(e.low)} - {_money(e.high)}]"
                 + ("" if e.covers(actual) else " *")
-                for e in (estimates[m] for m in METHODS)
+                for e in (result.estimates(target)[m] for m in METHODS)
             ]
         )
     return headers, rows
 
 
+SCORE_HEADERS = [
+    "method",
+    "mean abs error",
+    "mean abs % error",
+    "bias",
+    "80% interval coverage",
+    "pinball loss",
+]
+
+
 def backtest_scores(results: list[PeriodResult], target: str) -> Table:
-    headers = ["method", "mean abs % error", "bias", "80% interval coverage"]
     rows = []
     for method in METHODS:
         found = score(results, target, method)
-        rows.append([method, f"{found.mape:.1%}", f"{found.bias:+.1%}", f"{found.coverage:.0%}"])
-    return headers, rows
+        rows.append(
+            [
+                method,
+                _money(found.mae),
+                f"{found.mape:.1%}",
+                f"{found.bias:+.1%}",
+                f"{found.coverage:.0%}",
+                _money(found.pinball),
+            ]
+        )
+    return SCORE_HEADERS, rows

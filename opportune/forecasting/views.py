@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -52,7 +51,6 @@ from .forecast import (
     forecast_for,
 )
 from .periods import current_period, period_from, period_range
-from .prediction import predicted_forecast, require_horizon
 from .schemas import AdjustmentIn, QuotaIn
 from .services import adjust_forecast, managed_team_ids, set_quota
 from .tables import Table, categories_table, forecast_rows, history_table, quota_table
@@ -322,53 +320,6 @@ def adjustment_post(request: AuthedRequest) -> HttpResponse:
         request, messages.ERROR if problem else messages.SUCCESS, problem or "Adjustment recorded."
     )
     return _back(request)
-
-
-# --- predicted forecast ------------------------------------------------------------------------
-
-
-@login_required
-def predicted_page(request: AuthedRequest) -> HttpResponse:
-    user = request.user
-    _require_opportunities(user)
-    as_of, date_error = _date(request, "as_of", timezone.localdate())
-    start = current_period(today=as_of)
-    default = period_range(start.key, start.shifted(3).key)
-    periods, error = _periods(request, default)
-    try:
-        require_horizon(periods)
-    except DomainError as refused:
-        periods, error = default, refused.detail
-    model, predictions = predicted_forecast(user, periods, as_of)
-    headers = ["period", "already won", "from the pipeline", "from new deals", "expected"]
-    headers += ["low (10%)", "median", "high (90%)", "open deals"]
-    table: Table = (
-        headers,
-        [[p.period.key, *(_money(v) for v in _amounts(p)), p.open_deals] for p in predictions],
-    )
-    if request.GET.get("csv") == "predicted":
-        return csv_response("predicted-forecast", table)
-    return render_page(
-        request,
-        "forecasting/predicted.html",
-        {
-            "as_of": as_of,
-            "period_key": request.GET.get("period", ""),
-            "to_key": request.GET.get("to", ""),
-            "error": error or date_error,
-            "model": model,
-            "table": table,
-            "chart": charts.predicted(predictions),
-        },
-    )
-
-
-def _amounts(p: Any) -> list[float]:
-    return [p.already_won, p.pipeline, p.new_deals, p.expected, p.low, p.median, p.high]
-
-
-def _money(value: float | Decimal | None) -> Decimal | None:
-    return None if value is None else Decimal(value).quantize(Decimal("1"))
 
 
 # --- analytics ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ BAD_INPUT = [
     ["worker", "--interval", "-1"],
     ["forecast", "--period", "2026-Q9"],
     ["forecast", "--period", "someday"],
-    ["backtest", "--simulations", "0"],
+    ["backtest", "--kind", "week"],
     ["import", "leads", "/nonexistent/leads.csv"],
     ["export", "nosuch"],
     ["user", "add", "zoe", "--role", "pilot"],

@@ -22,7 +22,10 @@ from .endpoints import authenticated_endpoints
 LIST_ENDPOINTS = [
     e.path
     for e in authenticated_endpoints()
-    if e.method == "get" and not e.params and e.path.split("/")[-1] not in {"me"}
+    if e.method == "get"
+    and not e.params
+    # not lists; the predicted forecast's reads are counted in forecasting's own tests
+    and e.path.split("/")[-1] not in {"me", "predicted", "backtest"}
 ]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -95,57 +94,3 @@ def test_bad_parameters_are_422_problems(
     assert response.status_code == 422, response.content
     assert response["Content-Type"] == "application/problem+json"
     assert field in response.json()["errors"], response.json()
-
-
-def test_the_predicted_forecast_lists_periods_with_intervals(
-    company: Company, api: Callable[[User], ApiClient]
-) -> None:
-    from django.utils import timezone
-
-    from opportune.forecasting.periods import current_period
-
-    soon = timezone.localdate() + dt.timedelta(days=1)
-    deal(company, company.alice, "negotiation", "1000", close_date=soon)
-    quarter = current_period(today=soon)
-    body = (
-        api(company.alice)
-        .get("/api/v1/forecast/predicted", period=quarter.key, to=quarter.next().key)
-        .json()
-    )
-    assert [p["period"] for p in body["periods"]] == [quarter.key, quarter.next().key]
-    first = body["periods"][0]
-    assert first["pipeline"] == "900.00"  # no history yet: the stage's 90 %, on the close date
-    assert float(first["low"]) <= float(first["expected"]) <= float(first["high"])
-    default = api(company.bob).get("/api/v1/forecast/predicted").json()
-    assert len(default["periods"]) == 4
-    bad = api(company.bob).get("/api/v1/forecast/predicted", as_of="yesterday")
-    assert bad.status_code == 422
-    assert "as_of" in bad.json()["errors"]
-
-
-@pytest.mark.parametrize(
-    ("params", "field"),
-    [
-        ({"simulations": 2001}, "simulations"),
-        ({"simulations": 20000}, "simulations"),
-        ({"period": "2026-01", "to": "2028-01"}, "to"),  # 25 months
-        ({"period": "2026-Q1", "to": "2028-Q1"}, "to"),  # 9 quarters
-        ({"period": "2026", "to": "2028"}, "to"),  # 3 years
-    ],
-)
-def test_the_predicted_forecast_refuses_more_than_2000_simulations_or_24_months(
-    company: Company, api: Callable[[User], ApiClient], params: dict[str, Any], field: str
-) -> None:
-    response = api(company.alice).get("/api/v1/forecast/predicted", **params)
-    assert response.status_code == 422
-    assert field in response.json()["errors"]
-
-
-def test_the_predicted_forecast_accepts_2000_simulations_over_8_quarters(
-    company: Company, api: Callable[[User], ApiClient]
-) -> None:
-    response = api(company.alice).get(
-        "/api/v1/forecast/predicted", period="2026-Q1", to="2027-Q4", simulations=2000
-    )
-    assert response.status_code == 200
-    assert len(response.json()["periods"]) == 8

@@ -58,7 +58,7 @@ def test_backtest_prints_both_tables(company: Company, capsys: pytest.CaptureFix
             company.alice,
             [(start, "proposal", "100", end), (end, outcome, "100", end)],
         )
-    assert main(["backtest", "--kind", "month", "--simulations", "100"]) == 0
+    assert main(["backtest", "--kind", "month"]) == 0
     out = capsys.readouterr().out
     assert "Everything won in the period" in out
     assert "from the pipeline open at its start" in out

@@ -21,7 +21,7 @@ from .conftest import deal
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
-PAGES = ["/forecast/", "/forecast/predicted/", "/analytics/", "/analytics/pipeline/"]
+PAGES = ["/forecast/", "/analytics/", "/analytics/pipeline/"]  # predicted: test_predicted_pages
 
 
 def client_for(user: User) -> Client:
@@ -84,7 +84,6 @@ def company_quarter_day() -> dt.date:
 @pytest.mark.parametrize(
     ("path", "table"),
     [
-        ("/forecast/predicted/", "predicted"),
         ("/analytics/", "funnel"),
         ("/analytics/", "win_rates"),
         ("/analytics/", "summary"),
@@ -171,17 +170,6 @@ def test_the_forecast_page_costs_the_same_queries_for_more_owners(company: Compa
         for stage in ("prospecting", "proposal", "closed_won"):
             deal(company, owner, stage, "5", close_date=day)
     assert count() == few
-
-
-def test_the_predicted_page_refuses_more_than_24_months_and_shows_the_default(
-    company: Company,
-) -> None:
-    response = client_for(company.alice).get(
-        "/forecast/predicted/", {"period": "2026-01", "to": "2028-12"}
-    )
-    assert response.status_code == 200
-    assert "Predict at most 24 months" in response.content.decode()
-    assert len(response.context["table"][1]) == 4
 
 
 def test_a_cell_is_adjusted_where_it_stands_and_the_roll_up_comes_back(company: Company) -> None:

@@ -1,0 +1,208 @@
+"""The predicted forecast as a user sees it: the stored model of each pipeline (``fitting``)
+applied to the deals open now, the deals already won and the rate of new deals.
+
+A request never learns from history: it reads the newest fit of each pipeline and three
+grouped queries (open deals alike in stage, days and close date; won amounts by close date;
+deals created lately), so it costs what a report does. Without a fit it answers 409
+(``ModelMissing``) instead of learning for a minute.
+
+New deals are the viewer's share of the installation's: the model's arrival rate times the
+share of the deals created over the last quarter that the viewer sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, FloatField, OuterRef, Subquery, Sum
+from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.utils import timezone
+
+from opportune.errors import ConfigurationMissing
+from opportune.fiscal import FiscalPeriod
+from opportune.identity import policy
+from opportune.identity.models import User
+from opportune.opportunities.models import Opportunity, Pipeline
+
+from .fitted import Deals, FittedModel, period_index
+from .forecast import OPEN_CATEGORIES
+from .models import ForecastModel
+from .prediction import ARRIVAL_WINDOW_DAYS
+
+
+class ModelMissing(ConfigurationMissing):
+    title = "No forecast model has been fitted yet"
+
+
+NO_MODEL = (
+    "No forecast model has been fitted yet: the worker fits one every day "
+    "(`opportune worker`), or an admin runs `opportune forecast fit` or presses Fit now."
+)
+
+
+@dataclass
+class PeriodPrediction:
+    period: FiscalPeriod
+    already_won: float = 0.0
+    pipeline: float = 0.0  # expected from the deals open now
+    new_deals: float = 0.0  # expected from deals not created yet
+    expected: float = 0.0
+    low: float = 0.0  # 10th percentile
+    high: float = 0.0  # 90th percentile
+    open_deals: int = 0  # open deals with a chance to be won in the period
+
+
+@dataclass
+class Prediction:
+    moment: dt.datetime
+    models: list[ForecastModel]
+    periods: list[PeriodPrediction]
+    unfitted: list[Pipeline] = field(default_factory=list)  # pipelines with deals, no fit
+
+    @property
+    def fitted_at(self) -> dt.datetime:
+        return min(m.fitted_at for m in self.models)
+
+    @property
+    def age(self) -> dt.timedelta:
+        return self.moment - self.fitted_at
+
+    @property
+    def closed_deals(self) -> int:
+        return sum(m.closed_deals for m in self.models)
+
+    def calibration_periods(self, kind: str) -> int:
+        """How many replayed periods of this kind the intervals are calibrated on (fewest)."""
+        return min(len(m.parameters.get("errors", {}).get(kind, [])) for m in self.models)
+
+
+def newest_models(pipelines: list[Pipeline]) -> list[ForecastModel]:
+    newest = (
+        ForecastModel.objects.filter(pipeline=OuterRef("pipeline"))
+        .order_by("-fitted_at", "-pk")
+        .values("pk")[:1]
+    )
+    return list(
+        ForecastModel.objects.filter(pipeline__in=pipelines, pk=Subquery(newest))
+        .select_related("pipeline")
+        .defer("backtest")
+        .order_by("pipeline__name")
+    )
+
+
+def predicted_forecast(
+    viewer: User,
+    periods: list[FiscalPeriod],
+    pipeline: Pipeline | None = None,
+    now: dt.datetime | None = None,
+) -> Prediction:
+    """The predicted forecast of ``periods`` over the deals ``viewer`` may see, from the
+    newest fit of ``pipeline`` (of every fitted pipeline if None)."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    pipelines = [pipeline] if pipeline else list(Pipeline.objects.all())
+    models = newest_models(pipelines)
+    if not models:
+        raise ModelMissing(NO_MODEL)
+    fitted = {m.pipeline_id: m for m in models}
+    visible = Opportunity.objects.visible_to(viewer).filter(pipeline_id__in=list(fitted))
+    open_deals = _open_deals(visible)
+    won = _already_won(visible, periods)
+    share = _arrival_share(viewer, visible, list(fitted), now)
+    found = [PeriodPrediction(p) for p in periods]
+    for pk, stored in fitted.items():
+        model = FittedModel.from_json(stored.parameters)
+        forecast = model.forecast(
+            open_deals.get(pk, []),
+            won.get(pk, [0.0] * len(periods)),
+            today,
+            periods,
+            share.get(pk, 0.0),
+        )
+        for index, period in enumerate(found):
+            expected, low, high = model.calibrated(forecast, index, period.period.kind)
+            period.already_won += forecast.already_won[index]
+            period.pipeline += forecast.pipeline[index]
+            period.new_deals += forecast.new_deals[index]
+            period.expected += expected
+            period.low += low
+            period.high += high
+            period.open_deals += forecast.reachable[index]
+    used = Opportunity.objects.visible_to(viewer).values("pipeline_id")
+    unfitted = [p for p in Pipeline.objects.filter(pk__in=used) if p.pk not in fitted]
+    if pipeline is None:
+        unfitted = [p for p in unfitted if p in pipelines]
+    return Prediction(now, models, found, unfitted)
+
+
+def _open_deals(visible: object) -> dict[int, list[Deals]]:
+    assert hasattr(visible, "filter")
+    rows = (
+        visible.filter(is_closed=False, forecast_category__in=OPEN_CATEGORIES)
+        .annotate(
+            entered=TruncDate(Coalesce("stage_changed_at", "created_at")),
+            created=TruncDate("created_at"),
+        )
+        .values("pipeline_id", "stage_id", "entered", "created", "close_date", "probability")
+        .annotate(
+            total=Coalesce(Sum(Cast("amount", FloatField())), 0.0),
+            squares=Coalesce(Sum(Cast(F("amount") * F("amount"), FloatField())), 0.0),
+            deals=Count("pk"),
+        )
+        .order_by()
+    )
+    found: dict[int, list[Deals]] = defaultdict(list)
+    for row in rows:
+        found[row["pipeline_id"]].append(
+            Deals(
+                row["stage_id"],
+                row["entered"],
+                row["created"],
+                row["close_date"],
+                row["probability"],
+                row["total"],
+                row["squares"],
+                row["deals"],
+            )
+        )
+    return found
+
+
+def _already_won(visible: object, periods: list[FiscalPeriod]) -> dict[int, list[float]]:
+    assert hasattr(visible, "filter")
+    rows = (
+        visible.filter(
+            is_won=True, close_date__gte=periods[0].start, close_date__lte=periods[-1].end
+        )
+        .values("pipeline_id", "close_date")
+        .annotate(total=Coalesce(Sum(Cast("amount", FloatField())), 0.0))
+        .order_by()
+    )
+    found: dict[int, list[float]] = defaultdict(lambda: [0.0] * len(periods))
+    for row in rows:
+        index = period_index(periods, row["close_date"])
+        if index is not None:
+            found[row["pipeline_id"]][index] += row["total"]
+    return found
+
+
+def _arrival_share(
+    viewer: User, visible: object, pipeline_ids: list[int], now: dt.datetime
+) -> dict[int, float]:
+    """Per pipeline, the share of the deals created over the arrival window that the viewer
+    sees (1 for those who see every deal)."""
+    assert hasattr(visible, "filter")
+    since = now - dt.timedelta(days=ARRIVAL_WINDOW_DAYS)
+
+    def counts(deals: object) -> dict[int, int]:
+        assert hasattr(deals, "filter")
+        rows = deals.filter(created_at__gte=since).values("pipeline_id").annotate(n=Count("pk"))
+        return {row["pipeline_id"]: row["n"] for row in rows.order_by()}
+
+    if policy.sees_all(viewer, policy.OPPORTUNITY):
+        return {pk: 1.0 for pk in pipeline_ids}
+    mine = counts(visible)
+    everyone = counts(Opportunity.objects.filter(pipeline_id__in=pipeline_ids))
+    return {pk: mine.get(pk, 0) / total for pk, total in everyone.items() if total}
