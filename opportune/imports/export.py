@@ -1,5 +1,11 @@
-"""CSV export of any filtered list, streamed: rows are read in key order in chunks and
-written as they come, so a million-row export holds one chunk in memory."""
+"""CSV and Excel exports of any filtered list, streamed: rows are read in key order in
+chunks and written as they come, so a million-row export holds one chunk in memory.
+
+CSV cells that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``,
+``@``, tab or carriage return) are written with a leading ``'``, as OWASP advises against
+CSV injection; Opportune's import takes that ``'`` off again (``reading.unguard``), so an
+export re-imports unchanged. Excel cells are typed: text is written as text, never as a
+formula, so it needs no prefix."""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from opportune.opportunities.filters import OpportunityFilterSet
 from opportune.opportunities.models import Opportunity
 
 from .models import ImportJob, Target
+from .reading import guard
 
 CHUNK = 2000
 
@@ -85,6 +92,10 @@ def export_queryset(
     return filterset.apply(user, visible(user, model), params, also_allowed=also_allowed)
 
 
+def _cell(value: Any) -> str:
+    return "" if value is None else guard(str(value))
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -102,7 +113,7 @@ def csv_lines(target: str, queryset: QuerySet[Any]) -> Iterator[str]:
         if not chunk:
             return
         for row in chunk:
-            yield writer.writerow(["" if v is None else v for v in row])
+            yield writer.writerow([_cell(v) for v in row])
         last = chunk[-1][0]
 
 
@@ -114,4 +125,4 @@ def error_lines(job: ImportJob) -> Iterator[str]:
         "line", "column", "kind", "reason", "value"
     )
     for row in rows.iterator(chunk_size=2000):
-        yield writer.writerow(row)
+        yield writer.writerow([_cell(v) for v in row])

@@ -26,6 +26,19 @@ DELIMITERS = ",;\t|"
 
 csv.field_size_limit(MAX_FIELD_CHARS)
 
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard(cell: str) -> str:
+    """The cell as an export writes it: a leading ``'`` before a formula start."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def unguard(cell: str) -> str:
+    """The cell as exported before ``guard``: its ``'`` before a formula start taken off."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
+
 
 class UnreadableFile(RuleViolation):
     """The file is not a CSV text file this importer can read (a 422 naming ``file``)."""
@@ -257,7 +270,8 @@ def read_rows(path: Path, shape: FileShape, skip: int = 0) -> Iterator[Row]:
                 )
             elif len(cells) > width and any(c.strip() for c in cells[width:]):
                 problem = f"The row has {len(cells)} cells but the header names {width}."
-            yield Row(start, dict(zip(headers, cells, strict=False)), problem)
+            values = dict(zip(headers, map(unguard, cells), strict=False))
+            yield Row(start, values, problem)
 
 
 def count_rows(path: Path, shape: FileShape) -> int:
