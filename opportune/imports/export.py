@@ -10,13 +10,17 @@ formula, so it needs no prefix."""
 from __future__ import annotations
 
 import csv
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import IO, Any
 
 from django.db.models import Model, QuerySet
+from django.http import FileResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from opportune.accounts.filters import AccountFilterSet, ContactFilterSet
 from opportune.accounts.models import Account, Contact
+from opportune.errors import field_error
 from opportune.filtering import PAGING_PARAMS, ListFilterSet
 from opportune.identity.models import User
 from opportune.identity.policy import visible
@@ -25,6 +29,7 @@ from opportune.leads.models import Lead
 from opportune.opportunities.filters import OpportunityFilterSet
 from opportune.opportunities.models import Opportunity
 
+from . import excel
 from .models import ImportJob, Target
 from .reading import guard
 
@@ -87,9 +92,40 @@ def export_queryset(
     also_allowed: Iterable[str] = PAGING_PARAMS,
 ) -> QuerySet[Any]:
     """The records of list ``target`` that ``user`` sees, narrowed by the list's filters;
-    an unknown parameter or value raises ``RuleViolation`` naming it."""
+    an unknown parameter or value raises ``RuleViolation`` naming it (``format`` is the
+    export's, ``export_format``)."""
     model, filterset = LISTS[Target(target)]
-    return filterset.apply(user, visible(user, model), params, also_allowed=also_allowed)
+    allowed = (*also_allowed, "format")
+    return filterset.apply(user, visible(user, model), params, also_allowed=allowed)
+
+
+FORMATS = ("csv", "xlsx")
+
+
+def export_format(params: Mapping[str, Any]) -> str:
+    """The file format asked for by ``?format=`` (CSV when none)."""
+    fmt = str(params.get("format") or "csv").lower()
+    if fmt not in FORMATS:
+        raise field_error("format", f"Export as csv or xlsx, not '{fmt}'.")
+    return fmt
+
+
+def export_response(target: str, queryset: QuerySet[Any], fmt: str) -> HttpResponseBase:
+    """The list as a CSV or Excel download, streamed."""
+    if fmt == "xlsx":
+        return FileResponse(
+            xlsx_file(target, queryset),
+            as_attachment=True,
+            filename=f"{target}.xlsx",
+            content_type=excel.CONTENT_TYPE,
+        )
+    return csv_response(csv_lines(target, queryset), f"{target}.csv")
+
+
+def csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def _cell(value: Any) -> str:
@@ -101,20 +137,41 @@ class _Echo:
         return value
 
 
-def csv_lines(target: str, queryset: QuerySet[Any]) -> Iterator[str]:
-    """The header line, then one line per record, in primary-key order, chunk by chunk."""
-    columns = COLUMNS[Target(target)]
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([header for header, _ in columns])  # BOM: Excel reads UTF-8
-    paths = [path for _, path in columns]
+def _records(target: str, queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
+    """Every record's exported values, in primary-key order, chunk by chunk."""
+    paths = [path for _, path in COLUMNS[Target(target)]]
     last = 0
     while True:
         chunk = list(queryset.filter(pk__gt=last).order_by("pk").values_list(*paths)[:CHUNK])
         if not chunk:
             return
-        for row in chunk:
-            yield writer.writerow([_cell(v) for v in row])
+        yield from chunk
         last = chunk[-1][0]
+
+
+def headers(target: str) -> list[str]:
+    return [header for header, _ in COLUMNS[Target(target)]]
+
+
+def csv_lines(target: str, queryset: QuerySet[Any]) -> Iterator[str]:
+    """The header line, then one line per record, in primary-key order, chunk by chunk."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(headers(target))  # BOM: Excel reads UTF-8
+    for row in _records(target, queryset):
+        yield writer.writerow([_cell(v) for v in row])
+
+
+def xlsx_file(target: str, queryset: QuerySet[Any]) -> IO[bytes]:
+    """The list as an Excel workbook in a temporary file (deleted when closed), read from
+    its start: written row by row, then streamed by the caller."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (the caller streams and closes it)
+    try:
+        excel.write_workbook(out, headers(target), _records(target, queryset))
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
 
 
 def error_lines(job: ImportJob) -> Iterator[str]:
