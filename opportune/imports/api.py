@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.db.models import QuerySet
@@ -12,7 +11,6 @@ from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from opportune.accounts.api import AccountQuery, ContactQuery
-from opportune.errors import field_error
 from opportune.filtering import api_list, query_schema
 from opportune.identity import policy
 from opportune.identity.auth import actor
@@ -20,6 +18,7 @@ from opportune.leads.api import LeadQuery
 from opportune.opportunities.api import OpportunityQuery
 from opportune.paging import ListParams, Page
 
+from . import spec
 from .export import error_lines, export_format, export_queryset, export_response
 from .filters import ImportJobFilterSet
 from .models import ImportJob, ImportMapping, Target
@@ -65,10 +64,7 @@ def post_import(
     saved = None
     if mapping_id is not None:
         saved = policy.get_visible(user, ImportMapping.objects.all(), mapping_id)
-    try:
-        given = json.loads(mapping) if mapping else None
-    except ValueError as exc:
-        raise field_error("mapping", "The mapping is not valid JSON.") from exc
+    given = spec.parse(mapping) if mapping else None
     with removed_if_refused(store_upload(file.chunks())) as path:
         job = create_job(
             user,

@@ -8,7 +8,6 @@ job, batches and row report as an upload in the UI.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import time
@@ -55,10 +54,12 @@ def _mapping(value: str | None, user: User) -> tuple[dict[str, Any] | None, Any]
         return None, None
     path = Path(value)
     if path.exists():
+        from . import spec
+
         try:
-            return json.loads(path.read_text(encoding="utf-8")), None
-        except ValueError as exc:
-            raise RuleViolation(f"{path} is not valid JSON: {exc}.") from exc
+            return spec.parse(path.read_text(encoding="utf-8")), None
+        except RuleViolation as exc:
+            raise RuleViolation(f"{path}: {exc.detail}") from exc
     saved = ImportMapping.objects.visible_to(user).filter(name=value).first()
     if saved is None:
         raise RuleViolation(f"'{value}' is neither a mapping file nor a saved mapping.")
@@ -89,6 +90,8 @@ class ProgressBar:
 
 
 def summary(job: ImportJob) -> list[str]:
+    from .unmapped import unmapped_values
+
     verb = "would be" if job.dry_run else "were"
     lines = [
         f"{'Dry run' if job.dry_run else 'Import'} #{job.pk} of {job.filename}: {job.status}"
@@ -99,8 +102,19 @@ def summary(job: ImportJob) -> list[str]:
     ]
     if job.failure:
         lines.append(f"  Failure: {job.failure}")
-    mapped = ", ".join(f"{h} -> {f}" for h, f in job.mapping.get("columns", {}).items())
-    lines.append(f"  Columns: {mapped}")
+    columns = job.mapping.get("columns", {})
+    lines.append("  Columns: " + ", ".join(f"{h} -> {f}" for h, f in columns.items() if f))
+    skipped = [h for h, f in columns.items() if not f]
+    if skipped:
+        lines.append("  Skipped columns: " + ", ".join(skipped))
+    unmapped = unmapped_values(job)
+    if unmapped:
+        lines.append('  Values to map (give them under "values" in the mapping):')
+        lines.extend(
+            f"    {u.column} -> {u.field}: '{u.value}' in {u.count:,} rows "
+            f"(lines {', '.join(map(str, u.lines))}{', …' if u.count > len(u.lines) else ''})"
+            for u in unmapped
+        )
     errors = list(job.row_errors.order_by("line", "pk")[:SHOWN_ERRORS])
     if errors:
         lines.append(f"  First reported rows (of {job.row_errors.count():,}):")

@@ -1,5 +1,5 @@
-"""The import wizard's form: the file and how to read it (validation of rows is the
-schemas' job, in the services)."""
+"""The import wizard's upload form: the file, what it holds and the mapping to start from
+(validation of rows is the schemas' job, in the services; of mappings, ``spec``'s)."""
 
 from __future__ import annotations
 
@@ -31,10 +31,13 @@ class ImportForm(forms.Form):
         required=False,
         empty_label="From the column names",
     )
-    match_key = forms.ChoiceField(label="Existing records", choices=MATCH_CHOICES, required=False)
-    dry_run = forms.BooleanField(
-        label="Dry run: report what would happen, write nothing", required=False, initial=True
+    mapping_file = forms.FileField(
+        label="Or a mapping file",
+        required=False,
+        help_text="The JSON file a previous import downloaded (the one `opportune import "
+        "--mapping` takes).",
     )
+    match_key = forms.ChoiceField(label="Existing records", choices=MATCH_CHOICES, required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

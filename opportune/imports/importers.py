@@ -21,13 +21,15 @@ from opportune.accounts.schemas import AccountChanges, AccountCreate, ContactCha
 from opportune.accounts.services import save_account, save_contact
 from opportune.capture.keys import email_key
 from opportune.errors import DomainError
-from opportune.opportunities.models import Opportunity, Pipeline
+from opportune.opportunities.models import Opportunity, Pipeline, Stage
 from opportune.opportunities.schemas import OpportunityCreate
 from opportune.opportunities.services import change_opportunity, draft_from, open_opportunity
 from opportune.probes import AnyOf, index_probes
 
 from .mapping import Mapping
 from .models import ExternalId, ImportJob, RowIssue, Target
+from .picklists import fold
+from .picklists import load as load_picklists
 from .reading import Row
 from .rows import (
     CheckedRow,
@@ -88,6 +90,10 @@ class Importer(Generic[R]):
         self.mapping = mapping
         self.actor = job.created_by
         self.owners = OwnerDirectory(self.target.kind)
+        self.picklists = {
+            name: picklist.with_new(mapping.new_values.get(name, {}))
+            for name, picklist in load_picklists(self.target).items()
+        }
         # The match keys met so far, for in-file duplicates (open it around the import).
         self.seen = SeenKeys()
 
@@ -138,19 +144,22 @@ class Importer(Generic[R]):
 
     def validated(self, row: Row) -> Prepared | list[Issue]:
         """The row mapped, its names resolved and validated by the target's input schema."""
-        values: dict[str, Any] = mapped_values(self.mapping, row)
+        mapped, unmapped = mapped_values(self.mapping, row, self.picklists)
+        values: dict[str, Any] = dict(mapped)
         external_id = values.pop("external_id", "")
         owner = resolve_owner(self.owners, self.mapping, values, row)
         if isinstance(owner, Issue):
-            return [owner]
-        problem = self.resolve(values, row)
+            return [*unmapped, owner]
+        problem = None if unmapped else self.resolve(values, row)
         if problem is not None:
             return [problem]
         if owner is not None:
             values["owner_id"] = owner.pk
         data = validate(self.schema, values, self.mapping, row)
         if isinstance(data, list):
-            return data
+            return [*data, *unmapped]
+        if unmapped:
+            return unmapped
         return Prepared(row.line, data, owner, external_id)
 
     def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:
@@ -292,7 +301,8 @@ class AccountImporter(RowImporter):
 
 
 class _AccountByName:
-    """Resolves an 'account' column (a company name) to a visible account's id."""
+    """Resolves an 'account' column to a visible account's id: by its name, or by the id it
+    had in the system it was imported from (Salesforce's AccountId)."""
 
     mapping: Mapping
     actor: Any
@@ -301,12 +311,19 @@ class _AccountByName:
         name = values.pop("account", "")
         if not name:
             return None
+        visible = Account.objects.visible_to(self.actor)
         found = (
-            Account.objects.visible_to(self.actor)
-            .filter(normalized_name=normalize_company(name))
+            visible.filter(normalized_name=normalize_company(name))
             .values_list("pk", flat=True)
             .first()
         )
+        if found is None:
+            imported = ExternalId.objects.filter(target=Target.ACCOUNTS, external_id=name)
+            found = (
+                visible.filter(pk__in=imported.values("record_id"))
+                .values_list("pk", flat=True)
+                .first()
+            )
         if found is None:
             return Issue(
                 row.line, self.mapping.header_of("account"), f"No account named '{name}'.", name
@@ -345,10 +362,17 @@ class OpportunityImporter(_AccountByName, RowImporter):
 
     def __init__(self, job: ImportJob, mapping: Mapping) -> None:
         super().__init__(job, mapping)
-        self.stages: dict[str, Any] = {}
-        for stage in Pipeline.default().stages.filter(is_active=True):
-            self.stages.setdefault(stage.label.casefold(), stage)
-            self.stages[stage.key] = stage
+        self.default_pipeline = Pipeline.default().key
+        # Each pipeline's active stages by key and by folded label: a stage is looked up
+        # within the row's pipeline (two pipelines may share a key or a label).
+        self.stages: dict[tuple[str, str], Stage] = {}
+        self.closing: dict[tuple[str, bool], Stage] = {}
+        for stage in Stage.objects.filter(is_active=True).select_related("pipeline"):
+            pipeline = stage.pipeline.key
+            self.stages.setdefault((pipeline, fold(stage.label)), stage)
+            self.stages[(pipeline, stage.key)] = stage
+            if stage.is_closed:
+                self.closing.setdefault((pipeline, stage.is_won), stage)
 
     def visible(self) -> Any:
         return Opportunity.objects.visible_to(self.actor)
@@ -357,16 +381,34 @@ class OpportunityImporter(_AccountByName, RowImporter):
         return prepared.external_id
 
     def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:
+        pipeline = values.get("pipeline") or self.default_pipeline
+        outcome = values.pop("deal_status", "")
+        if outcome in ("won", "lost") and (pipeline, outcome == "won") in self.closing:
+            # Pipedrive: a won or lost deal keeps the stage it was in; it lands closed.
+            values["stage"] = self.closing[(pipeline, outcome == "won")].key
         if values.get("stage"):
-            stage = self.stages.get(values["stage"].casefold())
+            stage = self.stages.get((pipeline, values["stage"])) or self.stages.get(
+                (pipeline, fold(values["stage"]))
+            )
             if stage is None:
                 header = self.mapping.header_of("stage")
-                return Issue(
-                    row.line, header, f"Unknown stage '{values['stage']}'.", values["stage"]
-                )
+                reason = f"No active stage '{values['stage']}' in the pipeline '{pipeline}'."
+                return Issue(row.line, header, reason, values["stage"])
             values["stage"] = stage.key
+            if stage.is_closed:  # they follow a closed stage (an export repeats them)
+                values.pop("probability", None)
+                values.pop("forecast_category", None)
             if not (stage.is_closed and not stage.is_won):
                 values.pop("lost_reason", None)  # a default lost reason is for lost deals only
+            elif not values.get("lost_reason"):
+                # Said by the dry run too, which never reaches the service that refuses it.
+                reason = (
+                    "A lost deal needs a lost reason: map a column to lost_reason, or give "
+                    "it a default in the mapping."
+                )
+                return Issue(row.line, self.mapping.header_of("stage"), reason, values["stage"])
+        else:
+            values.pop("lost_reason", None)
         return self.account_id(values, row)
 
     def create(self, prepared: Prepared) -> Model:

@@ -109,6 +109,9 @@ class LeadImporter(Importer[NewLead]):
         for status in LeadStatus.objects.all():
             self.statuses.setdefault(status.label.casefold(), status)
             self.statuses[status.key] = status
+        for key, label in mapping.new_values.get("status", {}).items():
+            # Added by the real run before its first row; a dry run checks with them unsaved.
+            self.statuses.setdefault(key, LeadStatus(key=key, label=label))
         self.default_status = LeadStatus.default()
         self.rules = RuleSet.load()
         self.inserter = RowInserter(Lead)
@@ -119,10 +122,14 @@ class LeadImporter(Importer[NewLead]):
     def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:
         if "status" not in values:
             return None
+        status = self.statuses.get(values["status"].casefold())
+        if status is not None and status.requires_reason and not values.get("disqualify_reason"):
+            # A file closes leads without saying why (Salesforce's "Closed - Not Converted"):
+            # the reason says where the status came from.
+            raw = row.values.get(self.mapping.header_of("status"), "").strip()
+            values["disqualify_reason"] = f"{raw or status.label} (before import)"[:255]
         try:
-            status = settable_status(
-                self.statuses.get(values["status"].casefold()), values["status"]
-            )
+            status = settable_status(status, values["status"])
             check_disqualification(status, values.get("disqualify_reason") or "")
         except DomainError as refused:
             header = self.mapping.header_of("status")

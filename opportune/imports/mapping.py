@@ -8,9 +8,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from opportune.leads.models import LeadSource, Rating
+from pydantic import BaseModel
+
+from opportune.accounts.schemas import AccountCreate, ContactCreate
+from opportune.leads.schemas import LeadCreate
+from opportune.opportunities.schemas import OpportunityCreate
 
 from .models import Target
+from .picklists import fold
 
 # Cells that mean "no answer": web-form defaults and export fillers.
 BLANK_VALUES = {"", "select", "n/a", "na", "null", "none", "-", "--", "(none)", "#n/a"}
@@ -28,8 +33,13 @@ _LEAD_ALIASES = {
         "account",
         "accountname",
         "associatedcompany",
+        "companyaccount",
+        "personorganization",
     ],
     "title": ["title", "jobtitle", "position", "persontitle"],
+    "need_description": ["leadtitle"],
+    "budget_amount": ["leadvalue", "budget"],
+    "expected_purchase_date": ["leadexpectedclosedate", "expectedpurchasedate"],
     "email": [
         "email",
         "emailaddress",
@@ -60,11 +70,19 @@ _LEAD_ALIASES = {
         "companysize",
         "organizationnumberofemployees",
         "employeecount",
+        "noofemployees",
     ],
     "street": ["street", "address", "streetaddress", "mailingstreet", "address1"],
     "city": ["city", "mailingcity", "organizationcity"],
     "state": ["state", "stateregion", "province", "region", "mailingstate", "stateprovince"],
-    "postal_code": ["postalcode", "zip", "zipcode", "postcode", "mailingpostalcode"],
+    "postal_code": [
+        "postalcode",
+        "zip",
+        "zipcode",
+        "postcode",
+        "mailingpostalcode",
+        "zippostalcode",
+    ],
     "country": ["country", "countryregion", "mailingcountry", "organizationcountry"],
     "source": ["source", "leadsource", "originalsource", "leadsourcetype"],
     "campaign": ["campaign", "campaignname", "leadcampaign"],
@@ -72,7 +90,8 @@ _LEAD_ALIASES = {
     "utm_medium": ["utmmedium"],
     "utm_campaign": ["utmcampaign"],
     "status": ["status", "leadstatus"],
-    "rating": ["rating", "leadrating"],
+    "lifecycle_stage": ["lifecyclestage"],
+    "rating": ["rating", "leadrating", "leadlabels", "leadlabel", "personlabel", "label"],
     "owner": [
         "owner",
         "ownerid",
@@ -83,8 +102,10 @@ _LEAD_ALIASES = {
         "ownerusername",
         "owneremail",
         "salesagent",
+        "personowner",
     ],
-    "description": ["description", "notes", "note", "comments"],
+    "description": ["description", "notes", "note", "comments", "personnote"],
+    "disqualify_reason": ["disqualifyreason", "unqualifiedreason", "disqualificationreason"],
     "do_not_call": ["donotcall", "dontcall"],
     "email_opt_out": [
         "emailoptout",
@@ -93,56 +114,97 @@ _LEAD_ALIASES = {
         "unsubscribed",
         "unsubscribedfromallemail",
     ],
-    "external_id": ["externalid", "id", "recordid", "leadid", "prospectid", "contactid"],
+    "external_id": [
+        "externalid",
+        "id",
+        "recordid",
+        "leadid",
+        "prospectid",
+        "contactid",
+        "personid",
+    ],
 }
 _ACCOUNT_ALIASES = {
     "name": ["name", "account", "accountname", "company", "companyname", "organizationname"],
-    "website": ["website", "websiteurl", "companydomainname", "domain"],
+    "website": ["website", "websiteurl", "companydomainname", "domain", "organizationwebsite"],
     "industry": ["industry", "sector"],
     "annual_revenue": ["annualrevenue", "revenue"],
-    "employees": ["employees", "numberofemployees"],
+    "employees": [
+        "employees",
+        "numberofemployees",
+        "organizationnumberofemployees",
+        "organizationemployees",
+    ],
     "phone": ["phone", "phonenumber"],
-    "billing_street": ["billingstreet", "street", "address"],
-    "billing_city": ["billingcity", "city"],
-    "billing_state": ["billingstate", "state", "stateregion"],
-    "billing_postal_code": ["billingpostalcode", "postalcode", "zip"],
+    "billing_street": [
+        "billingstreet",
+        "street",
+        "address",
+        "streetaddress",
+        "organizationaddress",
+    ],
+    "billing_city": ["billingcity", "city", "organizationaddresscity"],
+    "billing_state": ["billingstate", "state", "stateregion", "stateprovince"],
+    "billing_postal_code": ["billingpostalcode", "postalcode", "zip", "zippostalcode"],
     "billing_country": ["billingcountry", "country", "countryregion", "officelocation"],
-    "owner": ["owner", "ownerid", "accountowner", "companyowner"],
-    "external_id": ["externalid", "id", "recordid", "accountid"],
+    "owner": ["owner", "ownerid", "accountowner", "companyowner", "organizationowner"],
+    "external_id": ["externalid", "id", "recordid", "accountid", "organizationid"],
 }
 _CONTACT_ALIASES = {
     "first_name": _LEAD_ALIASES["first_name"],
     "last_name": _LEAD_ALIASES["last_name"],
     "full_name": _LEAD_ALIASES["full_name"],
-    "account": ["account", "accountname", "company", "companyname", "organizationname"],
+    "account": [
+        "account",
+        "accountname",
+        "accountid",
+        "company",
+        "companyname",
+        "companyaccount",
+        "organizationname",
+        "personorganization",
+        "associatedcompany",
+    ],
     "title": _LEAD_ALIASES["title"],
     "email": _LEAD_ALIASES["email"],
     "phone": _LEAD_ALIASES["phone"],
-    "mailing_street": ["mailingstreet", "street", "address"],
+    "mailing_street": ["mailingstreet", "street", "address", "streetaddress"],
     "mailing_city": ["mailingcity", "city"],
-    "mailing_state": ["mailingstate", "state", "stateregion"],
-    "mailing_postal_code": ["mailingpostalcode", "postalcode", "zip"],
+    "mailing_state": ["mailingstate", "state", "stateregion", "stateprovince"],
+    "mailing_postal_code": ["mailingpostalcode", "postalcode", "zip", "zippostalcode"],
     "mailing_country": ["mailingcountry", "country", "countryregion"],
     "lead_source": ["leadsource", "source", "originalsource"],
-    "owner": ["owner", "ownerid", "contactowner"],
+    "owner": ["owner", "ownerid", "contactowner", "personowner"],
     "do_not_call": _LEAD_ALIASES["do_not_call"],
     "email_opt_out": _LEAD_ALIASES["email_opt_out"],
-    "external_id": ["externalid", "id", "recordid", "contactid"],
+    "external_id": ["externalid", "id", "recordid", "contactid", "personid"],
 }
 _OPPORTUNITY_ALIASES = {
     "name": ["name", "opportunityname", "dealname", "title", "opportunityid", "dealtitle"],
-    "account": ["account", "accountname", "company", "organization", "organizationname"],
+    "account": [
+        "account",
+        "accountname",
+        "accountid",
+        "company",
+        "organization",
+        "organizationname",
+        "dealorganization",
+        "associatedcompany",
+    ],
+    "pipeline": ["pipeline", "dealpipeline"],
     "stage": ["stage", "stagename", "dealstage"],
+    "deal_status": ["dealstatus"],
     "amount": ["amount", "value", "dealvalue", "closevalue"],
-    "probability": ["probability"],
-    "close_date": ["closedate", "expectedclosedate", "closedat"],
+    "probability": ["probability", "dealprobability"],
+    "forecast_category": ["forecastcategory", "forecastcategoryname"],
+    "close_date": ["closedate", "expectedclosedate", "closedat", "dealexpectedclosedate"],
     "type": ["type", "opportunitytype", "dealtype"],
     "lead_source": ["leadsource", "source"],
     "campaign": ["campaign"],
     "next_step": ["nextstep"],
     "description": ["description"],
     "owner": ["owner", "ownerid", "dealowner", "salesagent", "opportunityowner"],
-    "lost_reason": ["lostreason"],
+    "lost_reason": ["lostreason", "deallostreason", "closedlostreason"],
     "external_id": ["externalid", "id", "recordid", "dealid", "opportunityid"],
 }
 ALIASES = {
@@ -157,39 +219,27 @@ REQUIRED: dict[str, list[tuple[str, ...]]] = {
     Target.CONTACTS: [("last_name", "full_name")],
     Target.OPPORTUNITIES: [("name",), ("account",), ("close_date",)],
 }
-# Picklists: the field's values, and the words other CRMs use for them.
-PICKLISTS: dict[str, dict[str, str]] = {
-    "source": {
-        **{c.value: c.value for c in LeadSource},
-        **{c.label.casefold(): c.value for c in LeadSource},
-        "website": "web",
-        "web form": "web",
-        "organic search": "web",
-        "direct traffic": "web",
-        "online": "web",
-        "webinar": "event",
-        "trade show": "event",
-        "seminar": "event",
-        "conference": "event",
-        "partner referral": "referral",
-        "employee referral": "referral",
-        "word of mouth": "referral",
-        "external referral": "referral",
-        "cold calling": "cold_call",
-        "phone inquiry": "cold_call",
-        "paid search": "advertisement",
-        "paid social": "advertisement",
-        "social media": "advertisement",
-        "email marketing": "email_campaign",
-        "email": "email_campaign",
-        "purchased list": "other",
-        "offline sources": "other",
-    },
-    "rating": {
-        **{c.value: c.value for c in Rating},
-        **{c.label.casefold(): c.value for c in Rating},
-    },
+# Input fields of each target's schema that a column may fill besides the aliased ones (an
+# Opportune export's own headers), and fields the importer reads but the schema has not.
+SCHEMAS: dict[str, type[BaseModel]] = {
+    Target.LEADS: LeadCreate,
+    Target.ACCOUNTS: AccountCreate,
+    Target.CONTACTS: ContactCreate,
+    Target.OPPORTUNITIES: OpportunityCreate,
 }
+_READ_ONLY = {"owner_id", "account_id", "parent_id", "primary_contact_id"}
+_IMPORTER_FIELDS = {"owner", "external_id", "full_name"}
+
+
+def fields_of(target: str) -> list[str]:
+    """Every field a column of a ``target`` file may be mapped to."""
+    names = list(ALIASES[Target(target)])
+    for name in SCHEMAS[Target(target)].model_fields:
+        if name not in _READ_ONLY and name not in names:
+            names.append(name)
+    return names
+
+
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 
@@ -205,6 +255,8 @@ def auto_columns(target: str, headers: list[str]) -> dict[str, str]:
         lookup.setdefault(normalize_header(name), name)
         for alias in aliases:
             lookup.setdefault(alias, name)
+    for name in fields_of(target):
+        lookup.setdefault(normalize_header(name), name)
     columns: dict[str, str] = {}
     taken: set[str] = set()
     for header in headers:
@@ -217,12 +269,15 @@ def auto_columns(target: str, headers: list[str]) -> dict[str, str]:
 
 @dataclass
 class Mapping:
-    """The resolved mapping a job runs with."""
+    """The resolved mapping a job runs with. ``values`` is {field: {file value: key}}, its
+    file values folded (``picklists.fold``); ``new_values`` is {field: {key: label}}, the
+    picklist values the real run adds before its first row."""
 
     columns: dict[str, str]
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    new_values: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def resolve(
@@ -236,15 +291,16 @@ class Mapping:
             # A given field takes over from any header that auto-mapping gave it.
             columns = {h: f for h, f in columns.items() if f != name or not name}
             columns[header] = name
-        columns = {h: f for h, f in columns.items() if f}
+        # Skipped columns stay, mapped to '': a rerun with this mapping skips them again.
         return cls(
             columns=columns,
             values={
-                f: {str(k).casefold(): v for k, v in m.items()}
+                f: {fold(str(k)): v for k, v in m.items()}
                 for f, m in (given.get("values") or {}).items()
             },
             defaults=dict(given.get("defaults") or {}),
             options=dict(given.get("options") or {}),
+            new_values={f: dict(m) for f, m in (given.get("new_values") or {}).items()},
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -253,6 +309,7 @@ class Mapping:
             "values": self.values,
             "defaults": self.defaults,
             "options": self.options,
+            "new_values": self.new_values,
         }
 
     def missing_required(self, target: str) -> list[str]:
@@ -271,16 +328,14 @@ class Mapping:
                     return header
         return name
 
-    def translate(self, name: str, raw: str) -> str:
-        """The stored value of one cell: placeholders blank, picklist words translated."""
+    def translate(self, name: str, raw: str) -> str | None:
+        """One cell by the job's own value mapping: '' for placeholders and values mapped
+        to blank, the mapped value, or None when the mapping says nothing of it."""
         value = raw.strip()
-        folded = value.casefold()
-        if folded in BLANK_VALUES:
+        folded = fold(value)
+        if value.casefold() in BLANK_VALUES:
             return ""
         own = self.values.get(name)
         if own and folded in own:
             return str(own[folded])
-        picklist = PICKLISTS.get(name)
-        if picklist is not None:
-            return picklist.get(folded, picklist.get(folded.replace(" ", "_"), value))
-        return value
+        return None

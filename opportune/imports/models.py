@@ -43,7 +43,8 @@ class ImportMapping(models.Model):
 
     ``columns``: {"Lead Source": "source", "Prospect ID": "external_id", "Notes": ""} (an
     empty field ignores the column); ``values``: {"source": {"Olark Chat": "web"}};
-    ``defaults``: {"company": "(individual)"}; ``options``: {"unknown_owner": "creator"}.
+    ``defaults``: {"company": "(individual)"}; ``options``: {"unknown_owner": "creator"};
+    ``new_values``: {"status": {"on_hold": "On hold"}} (picklist values the import adds).
     """
 
     name = models.CharField(max_length=120, unique=True)
@@ -52,6 +53,7 @@ class ImportMapping(models.Model):
     values = models.JSONField(default=dict, blank=True)
     defaults = models.JSONField(default=dict, blank=True)
     options = models.JSONField(default=dict, blank=True)
+    new_values = models.JSONField(default=dict, blank=True)
     # The mapping's owner, who alone (with admins) changes it; none for shipped mappings.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -136,6 +138,7 @@ class RowIssue(models.TextChoices):
     INVALID = "invalid", "Invalid"
     DUPLICATE_IN_FILE = "duplicate_in_file", "Duplicate in the file"
     POSSIBLE_DUPLICATE = "possible_duplicate", "Possible duplicate of an existing record"
+    UNMAPPED_VALUE = "unmapped_value", "A picklist value to map"
 
 
 class ImportRowError(models.Model):

@@ -12,15 +12,19 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from opportune.identity import policy
-from opportune.identity.models import User
+from opportune.identity.models import Role, User
 from opportune.schemas import error_message
 
 from .mapping import Mapping
 from .models import RowIssue
+from .picklists import Picklist
 from .reading import Row
 
 NUMERIC_FIELDS = {"annual_revenue", "employees", "budget_amount", "amount", "probability"}
-_NUMBER_NOISE = re.compile(r"[\s$€£,]")
+DATE_FIELDS = {"close_date", "expected_purchase_date"}
+_NUMBER_NOISE = re.compile(r"[\s$€£,%]")
+_ISO_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_SLASHED_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})")
 
 
 @dataclass
@@ -50,19 +54,33 @@ class Prepared:
 
 
 class OwnerDirectory:
-    """Active users by id, username, email and full name (one query per job, not one per
-    row), and whether each may own the kind of record imported."""
+    """Users by id, username, email and full name (one query per job, not one per row), and
+    whether each may own the kind of record imported (the policy's ``may_own``)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.by_name: dict[str, User] = {}
-        for user in User.objects.filter(is_active=True):
+        # Active users first: a deactivated namesake never hides an active user.
+        for user in User.objects.order_by("-is_active", "pk"):
             for name in (str(user.pk), user.username, user.email, user.get_full_name()):
                 if name:
                     self.by_name.setdefault(name.strip().casefold(), user)
 
     def find(self, name: str) -> User | None:
         return self.by_name.get(name.strip().casefold())
+
+    def refusal(self, user: User) -> str:
+        """Why ``user`` may not own these records ('' when they may)."""
+        if policy.may_own(user, self.kind):
+            return ""
+        plural = "opportunities" if self.kind == "opportunity" else f"{self.kind}s"
+        if not user.is_active:
+            return f"{user.username} is deactivated and cannot own {plural}."
+        being = _ROLE_WORDS.get(user.role, f"is a {user.get_role_display().lower()}")
+        return f"{user.username} {being} and cannot own {plural}."
+
+
+_ROLE_WORDS: dict[str, str] = {Role.READ_ONLY: "is read-only", Role.MARKETING: "is in marketing"}
 
 
 def clean_number(value: str) -> str:
@@ -72,13 +90,46 @@ def clean_number(value: str) -> str:
     return value
 
 
-def mapped_values(mapping: Mapping, row: Row) -> dict[str, str]:
-    """{field: cell} after translation, placeholders dropped, defaults filled, names split."""
+def clean_date(value: str, order: str = "mdy") -> str:
+    """ISO dates as they are; a date-time's date ('2024-03-31 14:05', '2024-03-31T14:05:00Z',
+    as HubSpot and Pipedrive export); '3/31/2024' (Salesforce reports, US locale), or
+    '31/3/2024' and '31.3.2024' with the option ``date_order`` "dmy"."""
+    found = _ISO_DATE.match(value)
+    if found:
+        return found.group(1)
+    found = _SLASHED_DATE.fullmatch(value)
+    if found:
+        first, second, year = (int(part) for part in found.groups())
+        month, day = (second, first) if order == "dmy" or "." in value else (first, second)
+        if year < 100:
+            year += 2000
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    return value
+
+
+def mapped_values(
+    mapping: Mapping, row: Row, picklists: dict[str, Picklist] | None = None
+) -> tuple[dict[str, str], list[Issue]]:
+    """{field: cell} after translation, placeholders dropped, defaults filled, names split;
+    and the row's picklist values that map to nothing, one issue per column."""
+    picklists = picklists or {}
     values: dict[str, str] = {}
+    unmapped: list[Issue] = []
     for header, name in mapping.columns.items():
-        value = mapping.translate(name, row.values.get(header, ""))
+        if not name:
+            continue  # skipped
+        raw = row.values.get(header, "")
+        value = mapping.translate(name, raw)
+        if value is None:
+            value = raw.strip()
+        if value and name in picklists:
+            key = picklists[name].find(value)
+            if key is None:
+                unmapped.append(unmapped_issue(row.line, header, name, raw, picklists[name]))
+                continue
+            value = key
         if value:
-            values[name] = clean_number(value) if name in NUMERIC_FIELDS else value
+            values[name] = _cleaned(name, value, mapping)
     for name, default in mapping.defaults.items():
         if not values.get(name) and default not in (None, ""):
             values[name] = str(default)
@@ -93,7 +144,26 @@ def mapped_values(mapping: Mapping, row: Row) -> dict[str, str]:
         values["last_name"] = last
         if first and not values.get("first_name"):
             values["first_name"] = first
-    return values
+    stage = values.pop("lifecycle_stage", "")
+    if stage and not values.get("status"):
+        values["status"] = stage  # HubSpot: the lifecycle stage when there is no lead status
+    return values, unmapped
+
+
+def _cleaned(name: str, value: str, mapping: Mapping) -> str:
+    if name in NUMERIC_FIELDS:
+        return clean_number(value)
+    if name in DATE_FIELDS:
+        return clean_date(value, str(mapping.options.get("date_order") or "mdy"))
+    return value
+
+
+def unmapped_issue(line: int, header: str, name: str, raw: str, picklist: Picklist) -> Issue:
+    reason = (
+        f"'{raw.strip()}' is not a {name} value: map it to one ({picklist.described()}), "
+        f"{'to a new value, ' if picklist.adds else ''}or to blank."
+    )
+    return Issue(line, header, reason, raw.strip()[:255], RowIssue.UNMAPPED_VALUE)
 
 
 def validate(
@@ -126,11 +196,12 @@ def resolve_owner(
     if not name:
         return None
     owner = owners.find(name)
-    if owner is None and mapping.options.get("unknown_owner") != "assign":
-        header = mapping.header_of("owner")
-        return Issue(row.line, header, f"No active user is named '{name}'.", name[:255])
-    if owner is not None and not policy.may_own(owner, owners.kind):
-        header = mapping.header_of("owner")
-        reason = f"{owner} ({owner.get_role_display()}) cannot own {owners.kind} records."
-        return Issue(row.line, header, reason, name[:255])
+    header = mapping.header_of("owner")
+    if owner is None:
+        if mapping.options.get("unknown_owner") == "assign":
+            return None
+        return Issue(row.line, header, f"No user is named '{name}'.", name[:255])
+    refusal = owners.refusal(owner)
+    if refusal:
+        return Issue(row.line, header, refusal, name[:255])
     return owner

@@ -48,7 +48,12 @@ class MappingIn(InputSchema):
     options: dict[str, Any] = Field(
         default_factory=dict,
         description='{"unknown_owner": "assign"} lets the rules assign rows whose owner is '
-        'unknown; {"scale": {"annual_revenue": 1000000}} multiplies a column.',
+        'unknown; {"scale": {"annual_revenue": 1000000}} multiplies a column; '
+        '{"date_order": "dmy"} reads 1/2/2024 as 1 February.',
+    )
+    new_values: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Field -> {key: label}: picklist values the real import adds (admins).",
     )
 
 
@@ -62,3 +67,4 @@ class MappingOut(OutputSchema):
     values: dict[str, dict[str, str]]
     defaults: dict[str, str]
     options: dict[str, Any]
+    new_values: dict[str, dict[str, str]]

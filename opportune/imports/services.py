@@ -26,6 +26,7 @@ from opportune.errors import Conflict, field_error
 from opportune.identity import policy
 from opportune.identity.models import User
 
+from . import spec
 from .checking import Checker, helper_count
 from .importers import (
     AccountImporter,
@@ -43,7 +44,7 @@ from .schemas import MappingIn
 BATCH_ROWS = 2000
 # Below this many rows, starting helper processes (``checking.py``) costs more than it saves.
 HELPED_FROM_ROWS = 4 * BATCH_ROWS
-MAPPING_PARTS = ("columns", "values", "defaults", "options")
+MAPPING_PARTS = ("columns", "values", "defaults", "options", "new_values")
 MATCH_KEYS = {
     Target.LEADS: ("email", "external_id"),
     Target.ACCOUNTS: ("name", "external_id"),
@@ -79,6 +80,7 @@ def save_mapping(actor: User, data: MappingIn) -> ImportMapping:
     """Save a column mapping under its name: a new one belongs to its author; an existing one
     is changed only by its owner or an admin (a shared mapping is used by all, not edited)."""
     policy.require_writer(actor)
+    spec.check(data.target, data.model_dump(exclude={"is_shared"}))
     values = data.model_dump(exclude={"name"})
     found = ImportMapping.objects.select_for_update().filter(name=data.name).first()
     if found is None:
@@ -148,7 +150,7 @@ def purge_uploads(now: dt.datetime) -> int:
     return deleted
 
 
-def _check_target(actor: User, target: str) -> None:
+def check_target(actor: User, target: str) -> None:
     policy.require_writer(actor)
     if target not in Target.values:
         raise field_error(
@@ -172,7 +174,7 @@ def create_job(
 ) -> ImportJob:
     """A queued job for a stored file, once the file is readable and maps every required
     field; otherwise the error says which columns are missing."""
-    _check_target(actor, target)
+    check_target(actor, target)
     if match_key and match_key not in MATCH_KEYS[Target(target)]:
         allowed = ", ".join(MATCH_KEYS[Target(target)])
         raise field_error("match_key", f"Match {target} on one of: {allowed}.")
@@ -184,6 +186,8 @@ def create_job(
                 "mapping", f"The mapping '{saved_mapping}' is for {saved_mapping.target}."
             )
         given = {k: getattr(saved_mapping, k) for k in MAPPING_PARTS}
+    if mapping is not None:
+        spec.check(target, mapping)
     if mapping and mapping.get("target", target) != target:
         raise field_error("mapping", f"The mapping is for {mapping['target']}, not {target}.")
     for key in MAPPING_PARTS:
@@ -199,6 +203,8 @@ def create_job(
         )
     if match_key and match_key not in resolved.columns.values():
         raise field_error("match_key", f"No column of the file maps to '{match_key}'.")
+    if not dry_run:
+        spec.add_new_values(actor, target, resolved.new_values)
     return ImportJob.objects.create(
         target=target,
         dry_run=dry_run,
@@ -213,8 +219,11 @@ def create_job(
     )
 
 
-def import_checked(actor: User, dry_run: ImportJob) -> ImportJob:
-    """The real import of a file whose dry run is done, with the same mapping and match."""
+def import_checked(
+    actor: User, dry_run: ImportJob, mapping: dict[str, Any] | None = None
+) -> ImportJob:
+    """The real import of a file whose dry run is done, with the same mapping (or this one,
+    its unmapped values mapped) and match."""
     if not (dry_run.dry_run and dry_run.status == JobStatus.DONE):
         raise Conflict("Only a finished dry run can be imported for real.")
     if not Path(dry_run.path).exists():
@@ -224,7 +233,7 @@ def import_checked(actor: User, dry_run: ImportJob) -> ImportJob:
         dry_run.target,
         Path(dry_run.path),
         dry_run.filename,
-        mapping=dry_run.mapping,
+        mapping=dry_run.mapping if mapping is None else mapping,
         saved_mapping=dry_run.saved_mapping,
         match_key=dry_run.match_key,
         encoding=dry_run.encoding,

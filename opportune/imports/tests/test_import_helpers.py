@@ -96,7 +96,7 @@ def test_checking_in_helper_processes_gives_exactly_the_import_of_checking_here(
     assert counts[:2] == ("done", 240) and counts[2] == len(leads) > 150
     assert ("Lovelace43", "lead43@example.com", "+14155550043", "new", "alice") in leads
     kinds = {kind for _, _, kind, _ in errors}
-    assert kinds == {"invalid", "duplicate_in_file", "possible_duplicate"}
+    assert kinds == {"invalid", "unmapped_value", "duplicate_in_file", "possible_duplicate"}
 
 
 def _run_failing_on_third_batch(

@@ -67,7 +67,7 @@ def test_a_dry_run_reports_every_invalid_row_by_line_and_column_and_writes_nothi
     assert issues(job) == [
         (3, "Last Name", "invalid"),
         (4, "Email", "invalid"),
-        (4, "Lead Source", "invalid"),
+        (4, "Lead Source", "unmapped_value"),
     ]
     reasons = [e.reason for e in job.row_errors.all()]
     assert "'last_name' is required." in reasons[0]
