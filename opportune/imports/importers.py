@@ -31,6 +31,7 @@ from .models import ExternalId, ImportJob, RowIssue, Target
 from .picklists import fold
 from .picklists import load as load_picklists
 from .reading import Row
+from .references import ParentLinks
 from .rows import (
     CheckedRow,
     Issue,
@@ -235,6 +236,7 @@ class RowImporter(Importer[Prepared]):
         """Row by row through the services, each in a savepoint, so a refused row rolls back
         alone and is reported."""
         created: list[tuple[str, int]] = []
+        written: list[tuple[Prepared, int]] = []
         for prepared in outcome.creates:
             try:
                 with transaction.atomic():
@@ -244,6 +246,7 @@ class RowImporter(Importer[Prepared]):
                 continue
             outcome.counts.created += 1
             created.append((prepared.external_id, record.pk))
+            written.append((prepared, record.pk))
         for prepared, pk in outcome.updates:
             try:
                 with transaction.atomic():
@@ -252,7 +255,13 @@ class RowImporter(Importer[Prepared]):
                 outcome.reject(domain_issue(prepared, exc, self.mapping))
                 continue
             outcome.counts.updated += 1
+            written.append((prepared, pk))
         self.record_external_ids(created)
+        outcome.issues.extend(self.link(written))
+
+    def link(self, written: list[tuple[Prepared, int]]) -> list[Issue]:
+        """Set the references the written records make to each other (none by default)."""
+        return []
 
     def create(self, prepared: Prepared) -> Model:
         raise NotImplementedError
@@ -273,6 +282,17 @@ def domain_issue(prepared: CheckedRow, exc: DomainError, mapping: Mapping) -> li
 class AccountImporter(RowImporter):
     target = Target.ACCOUNTS
     schema = AccountCreate
+
+    def __init__(self, job: ImportJob, mapping: Mapping) -> None:
+        super().__init__(job, mapping)
+        self.parents = ParentLinks(self.actor, mapping)
+
+    def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:
+        self.parents.take(values, row.line)  # set once written (``link``)
+        return None
+
+    def link(self, written: list[tuple[Prepared, int]]) -> list[Issue]:
+        return self.parents.link(written)
 
     def visible(self) -> Any:
         return Account.objects.visible_to(self.actor)
