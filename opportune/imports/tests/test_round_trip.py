@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from conftest import Company
 from opportune.accounts.models import Account, Contact
@@ -45,7 +47,7 @@ def _records_of(company: Company) -> None:
         employees=120,
         billing_city="Austin",
     )
-    company.account(company.charlie, "=HYPERLINK(\"http://evil.example\")")
+    company.account(company.charlie, '=HYPERLINK("http://evil.example")')
     company.contact(
         company.alice,
         initech,
@@ -70,8 +72,8 @@ def _records_of(company: Company) -> None:
             is_won=won,
         )
     company.opportunity(company.alice, name="Open deal", account=initech, campaign="Spring")
-    won = company.opportunity(company.alice, name="Won deal", account=initech)
-    close_opportunity(company.ada, won, won=True)
+    won_deal = company.opportunity(company.alice, name="Won deal", account=initech)
+    close_opportunity(company.ada, won_deal, won=True)
     lost = company.opportunity(company.bob, name="Lost deal", account=initech, amount=None)
     close_opportunity(company.ada, lost, won=False, lost_reason_key="price")
     for name, stage, reason in [("Renewal open", "quoted", None), ("Lost", "churned", "price")]:
@@ -99,6 +101,15 @@ def _records_of(company: Company) -> None:
     disqualify_lead(company.ada, lost_lead, "No budget this year")
     company.qualified_lead(company.alice, last_name="Ready", email="ready@globex.example")
     company.lead(None, last_name="Nobody's", email="", company="+1 Corp")
+    company.lead(
+        company.alice,
+        last_name="Converted",
+        email="converted@globex.example",
+        status=LeadStatus.converted(),
+        is_converted=True,
+        converted_at=dt.datetime(2026, 5, 4, 10, 30, tzinfo=dt.UTC),
+        converted_account=initech,
+    )
 
 
 def _snapshot(company: Company, target: str) -> dict[str, dict[str, Any]]:
@@ -145,9 +156,7 @@ def test_every_list_exported_and_imported_into_an_empty_installation_is_the_same
         counts[target] = job.created
     assert counts == {target: len(before[target]) for target in ORDER}
 
-    new_ids = {
-        (e.target, e.external_id): str(e.record_id) for e in ExternalId.objects.all()
-    }
+    new_ids = {(e.target, e.external_id): str(e.record_id) for e in ExternalId.objects.all()}
     for target in ORDER:
         after = _snapshot(company, target)
         for old_id, values in before[target].items():
@@ -155,3 +164,23 @@ def test_every_list_exported_and_imported_into_an_empty_installation_is_the_same
                 # An unassigned lead is assigned on import (the rules, else the importer).
                 values = {**values, "owner": "ada"}
             assert after[new_ids[(target, old_id)]] == values, (target, old_id)
+
+
+def test_a_lead_converted_before_import_lands_closed_and_read_only_with_its_date(
+    company: Company,
+) -> None:
+    job = run_import(
+        company.ada,
+        "Last Name,Company,Status,Converted Date\nLee,Acme,converted,2025-11-03\n"
+        "Kim,Acme,converted,\n",
+    )
+    assert (job.created, job.invalid) == (2, 0)
+    lee = Lead.objects.get(last_name="Lee")
+    assert lee.is_converted and lee.status.is_converted and lee.status.is_closed
+    assert lee.converted_at == dt.datetime(2025, 11, 3, tzinfo=dt.UTC)
+    assert Lead.objects.get(last_name="Kim").converted_at is None
+    client = Client()
+    client.force_login(company.ada)
+    page = client.get(reverse("leads:detail", args=[lee.pk])).content.decode()
+    assert "converted before import" in page
+    assert reverse("leads:edit", args=[lee.pk]) not in page  # read-only
