@@ -22,7 +22,7 @@ from . import spec
 from .export import error_lines, export_format, export_queryset, export_response
 from .filters import ImportJobFilterSet
 from .models import ImportJob, ImportMapping, Target
-from .schemas import ImportJobOut, MappingIn, MappingOut
+from .schemas import ImportJobOut, MappingIn, MappingOut, UnmappedValueOut
 from .services import (
     create_job,
     enqueue,
@@ -31,6 +31,7 @@ from .services import (
     save_mapping,
     store_upload,
 )
+from .unmapped import UnmappedValue, unmapped_values
 
 router = Router(tags=["import and export"])
 
@@ -111,6 +112,15 @@ def get_errors(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
     response = StreamingHttpResponse(error_lines(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
     return response
+
+
+@router.get(
+    "/imports/{int:job_id}/unmapped-values",
+    response=list[UnmappedValueOut],
+    summary="The picklist values of an import that map to nothing, with their count and rows",
+)
+def get_unmapped_values(request: HttpRequest, job_id: int) -> list[UnmappedValue]:
+    return unmapped_values(_job(request, job_id))
 
 
 @router.get("/import-mappings", response=list[MappingOut], summary="Saved column mappings")

@@ -5,6 +5,7 @@ and how picklist values and placeholders translate."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,12 +233,19 @@ _READ_ONLY = {"owner_id", "account_id", "parent_id", "primary_contact_id"}
 _IMPORTER_FIELDS = {"owner", "external_id", "full_name"}
 
 
+# Other apps' fields a column may fill (custom fields): a function of the target answering
+# their names, as the importer receives them (the mapping's field names).
+FIELD_PROVIDERS: list[Callable[[Target], list[str]]] = []
+
+
 def fields_of(target: str) -> list[str]:
     """Every field a column of a ``target`` file may be mapped to."""
     names = list(ALIASES[Target(target)])
     for name in SCHEMAS[Target(target)].model_fields:
         if name not in _READ_ONLY and name not in names:
             names.append(name)
+    for provider in FIELD_PROVIDERS:
+        names.extend(name for name in provider(Target(target)) if name not in names)
     return names
 
 
@@ -292,9 +300,10 @@ class Mapping:
             # A given field takes over from any header that auto-mapping gave it.
             columns = {h: f for h, f in columns.items() if f != name or not name}
             columns[header] = name
-        # Skipped columns stay, mapped to '': a rerun with this mapping skips them again.
+        # Every column of the file, in its order; skipped ones map to '' (so a rerun with
+        # this mapping skips them again, and a report names them).
         return cls(
-            columns=columns,
+            columns={header: columns.get(header, "") for header in headers},
             values={
                 f: {fold(str(k)): v for k, v in m.items()}
                 for f, m in (given.get("values") or {}).items()

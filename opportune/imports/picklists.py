@@ -58,6 +58,11 @@ class Picklist:
             if key in self.choices:
                 self._index.setdefault(fold(value), key)
 
+    @property
+    def addable(self) -> bool:
+        """Whether an import may add values (templates call ``adds`` if named)."""
+        return self.adds is not None
+
     def alias(self, value: str, key: str) -> None:
         self._index.setdefault(fold(value), key)
 

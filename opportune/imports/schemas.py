@@ -68,3 +68,14 @@ class MappingOut(OutputSchema):
     defaults: dict[str, str]
     options: dict[str, Any]
     new_values: dict[str, dict[str, str]]
+
+
+class UnmappedValueOut(OutputSchema):
+    """A picklist value of the file that maps to nothing: give it under ``values`` in the
+    mapping of the next run ({field: {value: key}}, or '' for blank)."""
+
+    column: str
+    field: str
+    value: str
+    count: int
+    lines: list[int] = Field(description="The first rows holding it (line numbers).")

@@ -53,6 +53,9 @@ PAGE_RECORDS: dict[str, str] = {
     "imports:resume": "job_id",
     "imports:run": "job_id",
     "imports:errors": "job_id",
+    "imports:remap": "job_id",
+    "imports:mapping": "job_id",
+    "imports:save_mapping": "job_id",
     **{f"audit:history_{kind}": f"{kind}_id" for kind in RECORD_KINDS},
     **{f"audit:delete_{kind}": f"{kind}_id" for kind in RECORD_KINDS},
     "audit:restore": "<binned kind>",  # a record in the recycle bin, by its ``kind``

@@ -121,7 +121,8 @@ def test_unmapped_values_are_mapped_on_the_value_screen_and_on_the_report(
     assert page.count("not mapped</span>") == 2  # On Hold, Fax
     # Fax left as is: the dry run lists it with its rows; On Hold becomes a new status.
     order = re.findall(
-        r'<td>([^<]+?)(?: <span class="badge badge-red">not mapped</span>)?</td>\s*<td class="num">',
+        r'<td>([^<]+?)(?: <span class="badge badge-red">not mapped</span>)?</td>'
+        r'\s*<td class="num">',
         page,
     )
     posted = {

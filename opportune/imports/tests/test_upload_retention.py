@@ -107,6 +107,8 @@ def test_the_worker_s_periodic_purge_deletes_old_uploads(company: Company) -> No
 def test_a_file_refused_on_the_import_page_is_deleted(company: Company) -> None:
     client = Client()
     client.force_login(company.mark)
-    upload = SimpleUploadedFile("leads.csv", b"Email\na@x.example\n")
-    assert client.post("/imports/", {"file": upload, "target": "leads"}).status_code == 200
+    upload = SimpleUploadedFile("leads.csv", b"Email\x00\na@x.example\n")  # not a text file
+    response = client.post("/imports/", {"file": upload, "target": "leads"})
+    assert response.status_code == 200
+    assert "This is not a text file" in response.content.decode()
     assert _uploads() == []

@@ -6,6 +6,7 @@ and mapped before the real run (to a key, a new value, or blank), never silently
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +241,105 @@ def test_an_export_of_unqualified_leads_and_second_pipeline_deals_imports_again(
     stages = dict(Opportunity.objects.values_list("name", "stage__key"))
     assert stages == {"Renewal": "quoted", "New": "proposal"}
     assert Opportunity.objects.get(name="Renewal").pipeline == renewals
+
+
+def test_the_api_lists_an_imports_unmapped_values(company: Company) -> None:
+    job = run_import(company.ada, STATUSES + "Lee,Acme,On Hold,Web\nKim,Acme,On Hold,Web\n")
+    _, raw = ApiToken.issue(company.ada, "tests")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    listed = client.get(f"/api/v1/imports/{job.pk}/unmapped-values").json()
+    assert listed == [
+        {
+            "column": "Lead Status",
+            "field": "status",
+            "value": "On Hold",
+            "count": 2,
+            "lines": [2, 3],
+        }
+    ]
+    _, other = ApiToken.issue(company.charlie, "tests")
+    outsider = Client(HTTP_AUTHORIZATION=f"Bearer {other}")
+    assert outsider.get(f"/api/v1/imports/{job.pk}/unmapped-values").status_code == 404
+
+
+def test_the_unmapped_values_report_reads_one_query_plus_one_per_value_shown(
+    company: Company, django_assert_num_queries: Any
+) -> None:
+    rows = "".join(f"L{n},Acme,Status {n % 3},Source {n % 4}\n" for n in range(60))
+    job = run_import(company.ada, STATUSES + rows, dry_run=True)
+    with django_assert_num_queries(1 + 3 + 4):
+        listed = unmapped_values(job)
+    assert sorted(u.count for u in listed) == [15, 15, 15, 15, 20, 20, 20]
+
+
+def test_opportunes_own_export_of_unqualified_leads_and_second_pipeline_deals_imports(
+    company: Company,
+) -> None:
+    """The export's own file, as written by ``export.csv_lines``, imported again."""
+    from opportune.imports.export import csv_lines
+    from opportune.leads.services import disqualify_lead
+    from opportune.opportunities.services import OpportunityDraft, open_opportunity
+
+    lead = company.lead(company.alice, last_name="Lee", company="Acme")
+    disqualify_lead(company.alice, lead, "No budget this year")
+    renewals = Pipeline.objects.create(key="renewals", name="Renewals")
+    Stage.objects.create(
+        pipeline=renewals,
+        key="quoted",
+        label="Quoted",
+        order=1,
+        default_probability=50,
+        forecast_category="pipeline",
+    )
+    account = company.account(company.alice, "Acme")
+    open_opportunity(
+        company.alice,
+        OpportunityDraft(
+            name="Renewal",
+            account=account,
+            owner=company.alice,
+            pipeline=renewals,
+            close_date=date(2026, 12, 31),
+            stage_key="quoted",
+        ),
+    )
+    leads = "".join(csv_lines("leads", Lead.objects.all()))
+    deals = "".join(csv_lines("opportunities", Opportunity.objects.all()))
+    Lead.objects.all().delete()
+    Opportunity.objects.all().delete()
+
+    job = run_import(company.ada, leads)
+    assert (job.invalid, job.created) == (0, 1), list(job.row_errors.values_list("reason"))
+    again = Lead.objects.select_related("status").get()
+    assert (again.status.key, again.disqualify_reason) == ("unqualified", "No budget this year")
+    job = run_import(company.ada, deals, target="opportunities")
+    assert (job.invalid, job.created) == (0, 1), list(job.row_errors.values_list("reason"))
+    deal = Opportunity.objects.select_related("stage", "pipeline").get()
+    assert (deal.pipeline.key, deal.stage.key) == ("renewals", "quoted")
+
+
+def test_dates_of_other_crms_exports_are_read() -> None:
+    from opportune.imports.rows import clean_date
+
+    assert clean_date("2024-03-31") == "2024-03-31"
+    assert clean_date("2024-03-31 14:05") == "2024-03-31"  # HubSpot, Pipedrive
+    assert clean_date("2024-03-31T14:05:00.000Z") == "2024-03-31"  # Salesforce Data Loader
+    assert clean_date("3/31/2024") == "2024-03-31"  # a Salesforce report, US locale
+    assert clean_date("31/3/2024", "dmy") == "2024-03-31"
+    assert clean_date("31.03.24") == "2024-03-31"
+    assert clean_date("next week") == "next week"  # left for the schema to refuse
+
+
+def test_another_apps_fields_may_be_named_by_a_mapping(
+    company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seam for custom fields: an app registers the field names a column may fill."""
+    from opportune.imports import mapping
+
+    content = "Last Name,Company,Shoe size\nLee,Acme,44\n"
+    given = {"columns": {"Shoe size": "custom.shoe_size"}}
+    with pytest.raises(RuleViolation, match="not a field of leads"):
+        create_job(company.ada, "leads", stored(content), "x.csv", mapping=given)
+    monkeypatch.setattr(mapping, "FIELD_PROVIDERS", [lambda target: ["custom.shoe_size"]])
+    job = create_job(company.ada, "leads", stored(content), "x.csv", mapping=given, dry_run=True)
+    assert job.mapping["columns"]["Shoe size"] == "custom.shoe_size"
