@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.db import transaction
+from django.utils import timezone
 from pydantic import BaseModel
 
 from opportune.accounts.models import Account, Contact, normalize_company
@@ -26,6 +27,7 @@ from opportune.opportunities.schemas import OpportunityCreate
 from opportune.opportunities.services import change_opportunity, draft_from, open_opportunity
 from opportune.probes import AnyOf, index_probes
 
+from .history import opened_at
 from .mapping import Mapping
 from .models import ExternalId, ImportJob, RowIssue, Target
 from .picklists import fold
@@ -432,7 +434,8 @@ class OpportunityImporter(_AccountByName, RowImporter):
         return self.account_id(values, row)
 
     def create(self, prepared: Prepared) -> Model:
-        return open_opportunity(self.actor, draft_from(self.actor, prepared.data))
+        draft = draft_from(self.actor, prepared.data)
+        return open_opportunity(self.actor, draft, now=opened_at(draft, timezone.now()))
 
     def update(self, prepared: Prepared, pk: int) -> None:
         changes = prepared.data.model_dump(exclude_unset=True, exclude={"pipeline"})

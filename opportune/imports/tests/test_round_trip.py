@@ -184,3 +184,23 @@ def test_a_lead_converted_before_import_lands_closed_and_read_only_with_its_date
     page = client.get(reverse("leads:detail", args=[lee.pk])).content.decode()
     assert "converted before import" in page
     assert reverse("leads:edit", args=[lee.pk]) not in page  # read-only
+
+
+def test_a_deal_won_or_lost_before_import_has_one_history_row_dated_its_close_date(
+    company: Company,
+) -> None:
+    company.account(company.alice, "Acme")
+    deals = (
+        "id,name,account,stage,amount,close_date,lost_reason,owner\n"
+        "1,Won,Acme,closed_won,100.00,2025-06-30,,alice\n"
+        "2,Lost,Acme,closed_lost,50.00,2025-07-15,price,alice\n"
+    )
+    job = run_import(company.ada, deals, "opportunities")
+    assert (job.created, job.invalid) == (2, 0)
+    for name, day in [("Won", dt.date(2025, 6, 30)), ("Lost", dt.date(2025, 7, 15))]:
+        deal = Opportunity.objects.get(name=name)
+        assert deal.is_closed
+        history = list(deal.history.values_list("changed_at", flat=True))
+        assert history == [dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)]
+        assert deal.closed_at == history[0]
+    assert Opportunity.objects.get(name="Lost").lost_reason.key == "price"  # type: ignore[union-attr]
