@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+import charset_normalizer
 
 from opportune.errors import RuleViolation
 
@@ -73,8 +76,12 @@ _CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
 
 
 def detect_encoding(sample: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252 when the sample holds
-    bytes 0x80-0x9F that it defines (a Windows export), else Latin-1 (every byte is valid)."""
+    """UTF-8 (with or without BOM) or UTF-16 with BOM; else what charset-normalizer finds
+    when the text is in another script (Cyrillic cp1251, Shift-JIS, GB18030...); else, for
+    Latin text, Windows-1252 when the sample holds bytes 0x80-0x9F that it defines (a Windows
+    export), else Latin-1 (every byte is valid). Small Latin samples are where statistical
+    detection guesses wrong (cp1250, cp775), so those keep the Western default; a Central
+    European file names its encoding (``cp1250``)."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -84,11 +91,25 @@ def detect_encoding(sample: bytes) -> str:
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
     except UnicodeDecodeError:
+        other = _other_script(sample)
+        if other:
+            return other
         c1 = sample.translate(None, _NOT_C1)
         if c1 and not any(b in _CP1252_UNDEFINED for b in set(c1)):
             return "cp1252"
         return "latin-1"
     return "utf-8"
+
+
+def _other_script(sample: bytes) -> str:
+    """charset-normalizer's encoding for the sample when most of its letters, so decoded,
+    are not Latin ('' otherwise)."""
+    best = charset_normalizer.from_bytes(sample).best()
+    if best is None:
+        return ""
+    letters = [c for c in str(best) if c.isalpha()]
+    latin = sum(1 for c in letters if c.isascii() or unicodedata.name(c, "").startswith("LATIN"))
+    return str(best.encoding) if letters and latin < len(letters) / 2 else ""
 
 
 def check_encoding(name: str) -> str:
