@@ -41,6 +41,7 @@ TRACKED_FIELDS = [
         "last_activity_at",
         "deleted_at",  # the recycle bin records its own rows
         "deleted_by",
+        "score_reasons",  # derived by the scorer with the score, not an edit
         *MATCH_KEY_FIELDS,
     }
 ]
@@ -139,6 +140,7 @@ def create_lead(actor: User, data: LeadCreate, *, default_owner: User | None = N
     check_disqualification(lead.status, lead.disqualify_reason)
     lead.save()
     record_creation(actor, lead)
+    _score([lead])
     return lead
 
 
@@ -201,7 +203,20 @@ def update_leads(
     for changed, saved in saves.items():
         _save_fields(list(saved.values()), changed)
     write_history(history)
+    _score([lead for saved in saves.values() for lead in saved.values()])
     return results
+
+
+def _score(leads: list[Lead]) -> None:
+    """Score-on-write hook: the written open leads get their predicted score and reasons
+    from the active lead model, if there is one (opportune/scoring/leads.py)."""
+    from opportune.scoring.leads import score_open  # scoring reads leads: import late
+
+    if leads and score_open(ids=[lead.pk for lead in leads]):
+        by_id = {lead.pk: lead for lead in leads}
+        scored = Lead.objects.filter(pk__in=list(by_id)).values_list("pk", "score", "score_reasons")
+        for pk, score, score_reasons in scored:
+            by_id[pk].score, by_id[pk].score_reasons = score, score_reasons
 
 
 def _save_fields(leads: list[Lead], names: tuple[str, ...]) -> None:

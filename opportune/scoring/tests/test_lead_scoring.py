@@ -1,0 +1,135 @@
+"""Lead conversion scoring: labels, values before the outcome (no leakage), fit, scores
+with reasons on write."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from conftest import Company
+from opportune.audit.models import FieldChange
+from opportune.cli import main
+from opportune.leads.models import Lead, LeadStatus
+from opportune.leads.schemas import LeadChanges, LeadCreate
+from opportune.leads.services import create_lead, update_lead
+from opportune.scoring import leads as scoring
+from opportune.scoring.models import ScoringModel
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def _history(lead: Lead, field: str, old: str, new: str, at: dt.datetime) -> None:
+    change = FieldChange.objects.create(
+        record_type="lead", record_id=lead.pk, field=field, old_value=old, new_value=new
+    )
+    FieldChange.objects.filter(pk=change.pk).update(changed_at=at)
+
+
+def _world(n: int = 160) -> None:
+    """Leads from referrals mostly convert, web leads mostly do not; some stay open."""
+    converted = LeadStatus.converted()
+    unqualified = LeadStatus.objects.get(key="unqualified")
+    new = LeadStatus.default()
+    leads = []
+    for i in range(n):
+        referral = i % 2 == 0
+        wins = (i % 10 < 8) if referral else (i % 10 == 1)
+        closed = i < n - 20
+        status = (converted if wins else unqualified) if closed else new
+        leads.append(
+            Lead(
+                last_name=f"L{i}",
+                company=f"C{i}",
+                source="referral" if referral else "web",
+                email=f"x{i}@{'gmail.com' if i % 3 else 'acme.example'}",
+                status=status,
+                is_converted=closed and wins,
+                converted_at=T0 + dt.timedelta(days=i) if closed and wins else None,
+            )
+        )
+    Lead.objects.bulk_create(leads)
+    for lead in Lead.objects.filter(status=unqualified):
+        day = T0 + dt.timedelta(days=int(lead.last_name[1:]))
+        _history(lead, "status", "new", "unqualified", day)
+
+
+def test_converted_leads_are_positives_unqualified_negatives_and_open_leads_unused() -> None:
+    _world(60)
+    data = scoring.training_rows(scoring.Schema([]), timezone.now())
+    assert len(data.labels) == 40  # the 20 open leads are not trained on
+    converted = Lead.objects.filter(is_converted=True).count()
+    assert sum(data.labels) == converted and 0 < converted < 40
+
+
+def test_a_change_made_with_or_after_the_outcome_does_not_leak_into_training() -> None:
+    status = LeadStatus.converted()
+    lead = Lead.objects.create(
+        last_name="Late",
+        company="Co",
+        source="referral",
+        industry="Retail",
+        status=status,
+        is_converted=True,
+        converted_at=T0,
+    )
+    # Set in the same change as the conversion, and a week after: both undone.
+    _history(lead, "source", "web", "referral", T0)
+    _history(lead, "industry", "", "Retail", T0 + dt.timedelta(days=7))
+    data = scoring.training_rows(scoring.Schema([]), timezone.now())
+    names = [f.name for f in scoring.FEATURES]
+    row = data.rows[0]
+    assert row[names.index("source")] == "web"
+    assert row[names.index("industry")] is None
+    assert data.known == [T0]
+
+
+def test_a_change_before_the_outcome_is_kept() -> None:
+    values = scoring.values_before(
+        {"source": "referral"}, [("source", "web", T0 - dt.timedelta(days=1))], T0
+    )
+    assert values["source"] == "referral"
+
+
+def test_status_rating_and_qualification_fields_are_never_features() -> None:
+    names = {f.name for f in scoring.FEATURES}
+    never = {"status", "rating", "score", "budget_confirmed", "need_identified"}
+    assert not names & never
+    assert not names & {"authority_confirmed", "disqualify_reason", "is_converted"}
+
+
+def test_email_domain_kind_and_title_seniority() -> None:
+    assert scoring.email_kind("a@Gmail.com") == "free mail"
+    assert scoring.email_kind("a@acme.example") == "company"
+    assert scoring.email_kind("") is None
+    assert scoring.seniority("VP Sales") == "director"
+    assert scoring.seniority("Chief Executive") == "executive"
+    assert scoring.seniority("Account Manager") == "manager"
+    assert scoring.seniority("Engineer") == "staff"
+
+
+def test_fit_scores_open_leads_with_reasons_and_new_leads_on_write(
+    company: Company, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _world()
+    assert main(["score", "fit", "--target", "lead"]) == 0
+    assert "ROC AUC" in capsys.readouterr().out
+    assert ScoringModel.objects.get(target="lead", is_active=True).card["little_history"]
+    hot = Lead.objects.filter(status=LeadStatus.default(), source="referral").first()
+    cold = Lead.objects.filter(status=LeadStatus.default(), source="web").first()
+    assert hot is not None and cold is not None and hot.score is not None
+    assert cold.score is not None and hot.score > cold.score
+    assert any(r["text"].startswith("Came from Referral (+") for r in hot.score_reasons)
+    assert len(hot.score_reasons) <= 3
+    created = create_lead(company.ada, LeadCreate(last_name="N", company="C", source="referral"))
+    assert created.score is not None and created.score > 50
+    changed = update_lead(company.ada, created, LeadChanges(source="web"))
+    assert changed.score is not None and changed.score < created.score
+
+
+def test_without_a_lead_model_writes_leave_the_score_empty(company: Company) -> None:
+    created = create_lead(company.ada, LeadCreate(last_name="N", company="C"))
+    assert created.score is None and created.score_reasons == []
