@@ -4,13 +4,15 @@ with reasons on write."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from django.utils import timezone
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.audit.models import FieldChange
 from opportune.cli import main
+from opportune.identity.models import User
 from opportune.leads.models import Lead, LeadStatus
 from opportune.leads.schemas import LeadChanges, LeadCreate
 from opportune.leads.services import create_lead, update_lead
@@ -133,3 +135,28 @@ def test_fit_scores_open_leads_with_reasons_and_new_leads_on_write(
 def test_without_a_lead_model_writes_leave_the_score_empty(company: Company) -> None:
     created = create_lead(company.ada, LeadCreate(last_name="N", company="C"))
     assert created.score is None and created.score_reasons == []
+
+
+def test_the_api_lists_leads_by_score_filters_by_minimum_and_shows_reasons(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
+    new = LeadStatus.default()
+    reasons = [{"feature": "source", "text": "Came from Referral (+18)", "points": 18}]
+    for i, score in enumerate([None, 10, 80, 55]):
+        Lead.objects.create(
+            last_name=f"S{i}",
+            company="C",
+            status=new,
+            owner=company.ada,
+            score=score,
+            score_reasons=reasons if score else [],
+        )
+    client = api(company.ada)
+    page = client.get("/api/v1/leads", sort="-score", limit=2).json()
+    assert [lead["score"] for lead in page["items"]] == [80, 55]
+    rest = client.get("/api/v1/leads", sort="-score", limit=2, cursor=page["next"]).json()
+    assert [lead["score"] for lead in rest["items"]] == [10, None]
+    found = client.get("/api/v1/leads", score_min=50, sort="score").json()["items"]
+    assert [lead["score"] for lead in found] == [55, 80]
+    assert found[0]["score_reasons"][0]["text"] == "Came from Referral (+18)"
+    assert client.get("/api/v1/leads", score_min=101).status_code == 422
