@@ -118,9 +118,7 @@ def main() -> None:
 
     test_leads, test_y = held_out
     schema = scoring.Schema.current()
-    rows = [
-        scoring.Schema.row(schema, scoring._values(lead), lead.created_at, 0) for lead in test_leads
-    ]
+    rows = [schema.row(scoring.values_of(lead), lead.created_at, 0) for lead in test_leads]
     p_model = scorer.predict(rows)
     y = np.array(test_y)
     train = [records[i] for i in train_idx]

@@ -209,7 +209,7 @@ def _custom_value(custom: CustomField, value: Any, created: dt.datetime) -> Valu
         return None
 
 
-def _values(lead: Lead) -> dict[str, Any]:
+def values_of(lead: Lead) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(lead, name) for name in BUILT_IN}
     values.update({f"custom.{k}": v for k, v in (lead.custom or {}).items()})
     return values
@@ -302,7 +302,7 @@ def training_rows(schema: Schema, as_of: dt.datetime) -> Training:
         outcome = found.get(lead.pk)
         if outcome is None or outcome.at > as_of:
             continue
-        values = values_before(_values(lead), history.get(lead.pk, []), outcome.at)
+        values = values_before(values_of(lead), history.get(lead.pk, []), outcome.at)
         done = sum(1 for at in activity.get(lead.pk, []) if at < outcome.at)
         out.rows.append(schema.row(values, lead.created_at, done))
         out.labels.append(int(outcome.converted))
@@ -408,7 +408,7 @@ def _score_batch(leads: list[Lead], schema: Schema, scorer: core.Scorer) -> int:
         .annotate(n=Count("pk"))
         .values_list("lead_id", "n")
     )
-    rows = [schema.row(_values(lead), lead.created_at, counts.get(lead.pk, 0)) for lead in leads]
+    rows = [schema.row(values_of(lead), lead.created_at, counts.get(lead.pk, 0)) for lead in leads]
     if len(rows[0]) != len(scorer.encoder.features):
         return 0  # the fit's custom fields are gone: no score until the next fit
     probabilities, effects = scorer.effects(rows)
