@@ -374,9 +374,7 @@ def score_open(ids: Sequence[int] | None = None) -> int:
     scorer = store.scorer_of(fitted) if fitted is not None else None
     if fitted is None or scorer is None:
         return 0
-    schema = Schema.current()
-    if [f.name for f in schema.features] != fitted.card["features"]:
-        schema = _schema_of(fitted.card["features"], schema)
+    schema = _schema_of(fitted.card["features"])
     query = Lead.objects.exclude(status__in=LeadStatus.objects.filter(is_closed=True))
     if ids is not None:
         query = query.filter(pk__in=list(ids))
@@ -393,8 +391,8 @@ def score_open(ids: Sequence[int] | None = None) -> int:
     return total
 
 
-def _schema_of(names: list[str], schema: Schema) -> Schema:
-    """The fit's custom fields, when fields were added or removed since the fit."""
+def _schema_of(names: list[str]) -> Schema:
+    """The fit's custom fields (one query; fields added since wait for the next fit)."""
     by_name = {f"custom.{f.key}": f for f in CustomField.objects.filter(kind=Kind.LEAD)}
     return Schema([by_name[n] for n in names if n.startswith("custom.") and n in by_name])
 

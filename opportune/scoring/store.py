@@ -17,7 +17,8 @@ from opportune.errors import RuleViolation
 from .core import Scorer
 from .models import ScoringModel
 
-_loaded: dict[int, Scorer | None] = {}
+# By id, target and time: a rolled-back transaction (tests) can hand a pk out again.
+_loaded: dict[tuple[int, str, dt.datetime], Scorer | None] = {}
 
 
 @transaction.atomic
@@ -60,9 +61,10 @@ def active_fit(target: str) -> ScoringModel | None:
 
 def scorer_of(fitted: ScoringModel) -> Scorer | None:
     """The fit's model, or None if it was written by another scikit-learn version."""
-    if fitted.pk not in _loaded:
-        _loaded[fitted.pk] = None
+    key = (fitted.pk, fitted.target, fitted.fitted_at)
+    if key not in _loaded:
+        _loaded[key] = None
         if fitted.card.get("sklearn") == sklearn.__version__:
             blob = ScoringModel.objects.values_list("blob", flat=True).get(pk=fitted.pk)
-            _loaded[fitted.pk] = pickle.loads(bytes(blob))  # trusted: only fits write blobs
-    return _loaded[fitted.pk]
+            _loaded[key] = pickle.loads(bytes(blob))  # trusted: only fits write blobs
+    return _loaded[key]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
@@ -160,3 +161,20 @@ def test_the_api_lists_leads_by_score_filters_by_minimum_and_shows_reasons(
     assert [lead["score"] for lead in found] == [55, 80]
     assert found[0]["score_reasons"][0]["text"] == "Came from Referral (+18)"
     assert client.get("/api/v1/leads", score_min=101).status_code == 422
+
+
+def test_walking_a_few_rows_in_python_gives_the_vectorized_contributions() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from opportune.scoring import explain
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(400, 4))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    y = (np.nan_to_num(x[:, 0]) + rng.normal(size=400) > 0).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(x, y)
+    rows = x[:20]
+    base, many = explain.contributions(model, rows)  # more than FEW_ROWS: numpy
+    few = np.vstack([explain.contributions(model, rows[i : i + 1])[1] for i in range(20)])
+    np.testing.assert_allclose(few, many)
+    np.testing.assert_allclose(base + many.sum(axis=1), model.decision_function(rows))
