@@ -140,7 +140,7 @@ def create_lead(actor: User, data: LeadCreate, *, default_owner: User | None = N
     check_disqualification(lead.status, lead.disqualify_reason)
     lead.save()
     record_creation(actor, lead)
-    _score([lead])
+    _score([lead], new=True)
     return lead
 
 
@@ -207,16 +207,13 @@ def update_leads(
     return results
 
 
-def _score(leads: list[Lead]) -> None:
+def _score(leads: list[Lead], *, new: bool = False) -> None:
     """Score-on-write hook: the written open leads get their predicted score and reasons
     from the active lead model, if there is one (opportune/scoring/leads.py)."""
-    from opportune.scoring.leads import score_open  # scoring reads leads: import late
+    from opportune.scoring.leads import score_written  # scoring reads leads: import late
 
-    if leads and score_open(ids=[lead.pk for lead in leads]):
-        by_id = {lead.pk: lead for lead in leads}
-        scored = Lead.objects.filter(pk__in=list(by_id)).values_list("pk", "score", "score_reasons")
-        for pk, score, score_reasons in scored:
-            by_id[pk].score, by_id[pk].score_reasons = score, score_reasons
+    if leads:
+        score_written(leads, new=new)
 
 
 def _save_fields(leads: list[Lead], names: tuple[str, ...]) -> None:

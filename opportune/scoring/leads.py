@@ -397,28 +397,40 @@ def _schema_of(names: list[str]) -> Schema:
     return Schema([by_name[n] for n in names if n.startswith("custom.") and n in by_name])
 
 
-def _score_batch(leads: list[Lead], schema: Schema, scorer: core.Scorer) -> int:
+def score_written(leads: Sequence[Lead], *, new: bool = False) -> None:
+    """Score-on-write: the given leads, as just saved, get their score and reasons (in the
+    database and on the objects); closed ones keep their last. ``new``: no activities yet."""
+    fitted = store.active_fit(Target.LEAD)
+    scorer = store.scorer_of(fitted) if fitted is not None else None
+    open_leads = [lead for lead in leads if not lead.status.is_closed]
+    if fitted is None or scorer is None or not open_leads:
+        return
+    _score_batch(open_leads, _schema_of(fitted.card["features"]), scorer, activities=not new)
+
+
+def _score_batch(
+    leads: list[Lead], schema: Schema, scorer: core.Scorer, *, activities: bool = True
+) -> int:
     ids = [lead.pk for lead in leads]
-    counts = dict(
-        Activity.objects.filter(lead_id__in=ids)
-        .order_by()
-        .values("lead_id")
-        .annotate(n=Count("pk"))
-        .values_list("lead_id", "n")
-    )
+    counts: dict[int, int] = {}
+    if activities:
+        counts = dict(
+            Activity.objects.filter(lead_id__in=ids)
+            .order_by()
+            .values("lead_id")
+            .annotate(n=Count("pk"))
+            .values_list("lead_id", "n")
+        )
     rows = [schema.row(values_of(lead), lead.created_at, counts.get(lead.pk, 0)) for lead in leads]
     if len(rows[0]) != len(scorer.encoder.features):
         return 0  # the fit's custom fields are gone: no score until the next fit
     probabilities, effects = scorer.effects(rows)
     features = scorer.encoder.features
-    updates = [
-        (
-            round(float(p) * 100),
-            json.dumps(reasons(features, row, list(effect))),
-            pk,
-        )
-        for pk, row, p, effect in zip(ids, rows, probabilities, effects, strict=True)
-    ]
+    updates = []
+    for lead, row, p, effect in zip(leads, rows, probabilities, effects, strict=True):
+        lead.score = round(float(p) * 100)
+        lead.score_reasons = reasons(features, row, list(effect))
+        updates.append((lead.score, json.dumps(lead.score_reasons), lead.pk))
     table = connection.ops.quote_name(Lead._meta.db_table)
     reasons_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     with transaction.atomic(), connection.cursor() as cursor:
@@ -427,8 +439,3 @@ def _score_batch(leads: list[Lead], schema: Schema, scorer: core.Scorer) -> int:
             updates,
         )
     return len(updates)
-
-
-def rescore(lead: Lead) -> None:
-    """After a write to one lead: its new score (closed leads keep their last one)."""
-    score_open(ids=[lead.pk])
