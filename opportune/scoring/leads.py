@@ -25,7 +25,7 @@ import math
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,6 +173,13 @@ class Schema:
             ),
         ]
 
+    @property
+    def labels(self) -> Labels:
+        return {
+            f"custom.{f.key}": (f.label, {v.key: v.label for v in f.values.all()})
+            for f in self.custom
+        }
+
     def row(self, values: dict[str, Any], created: dt.datetime, activities: int) -> list[Value]:
         """A lead's feature row from its field values (current or as they stood)."""
         filled = sum(1 for name in COMPLETENESS if values.get(name))
@@ -310,8 +317,15 @@ def training_rows(schema: Schema, as_of: dt.datetime) -> Training:
     return out
 
 
+Labels = dict[str, tuple[str, dict[str, str]]]  # custom.<key> -> (label, value labels)
+
+
 def reasons(
-    features: list[Feature], row: Sequence[Value], effects: Sequence[float], top: int = 3
+    features: list[Feature],
+    row: Sequence[Value],
+    effects: Sequence[float],
+    labels: Labels | None = None,
+    top: int = 3,
 ) -> list[dict[str, object]]:
     """The top reasons by size of effect, in words with points ("Came from Referral (+18)")."""
     ranked = sorted(range(len(effects)), key=lambda j: -abs(effects[j]))
@@ -320,18 +334,22 @@ def reasons(
         points = round(float(effects[j]) * 100)
         if points == 0:
             break
-        text = describe(features[j].name, row[j])
+        text = describe(features[j].name, row[j], labels or {})
         out.append({"feature": features[j].name, "text": f"{text} ({points:+d})", "points": points})
     return out
 
 
-def describe(name: str, value: Value) -> str:
+def describe(name: str, value: Value, labels: Labels) -> str:
     if name.startswith("custom."):
-        label = name.removeprefix("custom.").replace("_", " ")
-        return f"{label.capitalize()}: {value}" if value is not None else f"No {label}"
+        label, values = labels.get(name, (name.removeprefix("custom.").replace("_", " "), {}))
+        if value is None:
+            return f"No {label[:1].lower()}{label[1:]}"
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return f"{label}: {values.get(str(value), value)}"
     if value is None:
         return f"No {name.replace('_', ' ')}"
-    texts = {
+    texts: dict[str, Callable[[], str]] = {
         "source": lambda: f"Came from {dict(LeadSource.choices).get(str(value), value)}",
         "industry": lambda: f"Industry {value}",
         "country": lambda: f"Based in {value}",
@@ -393,7 +411,8 @@ def score_open(ids: Sequence[int] | None = None) -> int:
 
 def _schema_of(names: list[str]) -> Schema:
     """The fit's custom fields (one query; fields added since wait for the next fit)."""
-    by_name = {f"custom.{f.key}": f for f in CustomField.objects.filter(kind=Kind.LEAD)}
+    fields = CustomField.objects.filter(kind=Kind.LEAD).prefetch_related("values")
+    by_name = {f"custom.{f.key}": f for f in fields}
     return Schema([by_name[n] for n in names if n.startswith("custom.") and n in by_name])
 
 
@@ -426,10 +445,11 @@ def _score_batch(
         return 0  # the fit's custom fields are gone: no score until the next fit
     probabilities, effects = scorer.effects(rows)
     features = scorer.encoder.features
+    labels = schema.labels
     updates = []
     for lead, row, p, effect in zip(leads, rows, probabilities, effects, strict=True):
         lead.score = round(float(p) * 100)
-        lead.score_reasons = reasons(features, row, list(effect))
+        lead.score_reasons = reasons(features, row, list(effect), labels)
         updates.append((lead.score, json.dumps(lead.score_reasons), lead.pk))
     table = connection.ops.quote_name(Lead._meta.db_table)
     reasons_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
