@@ -39,7 +39,7 @@ from opportune.customfields.models import CustomField, FieldType, Kind
 from opportune.customfields.services import fields_of
 from opportune.leads.models import Lead, LeadSource, LeadStatus
 
-from . import core, store
+from . import core, points, store
 from .core import Feature, Value
 from .models import ScoringModel, Target
 
@@ -375,24 +375,39 @@ def fit_leads(now: dt.datetime | None = None, rescore: bool = True) -> ScoringMo
     started = time.perf_counter()
     schema = Schema.current()
     data = training_rows(schema, now)
-    scorer = core.fit(schema.features, data.rows, data.labels, data.known)
-    scorer.card["little_history"] = (
-        len(data.labels) < MIN_LEADS or sum(data.labels) < MIN_CONVERSIONS
-    )
-    fitted = store.keep_fit(Target.LEAD, scorer, now, time.perf_counter() - started)
+    if len(data.labels) < MIN_LEADS or sum(data.labels) < MIN_CONVERSIONS:
+        card = points.suggest(schema.features, data.rows, data.labels)
+        fitted = store.keep_card(Target.LEAD, card, now, time.perf_counter() - started)
+    else:
+        scorer = core.fit(schema.features, data.rows, data.labels, data.known)
+        fitted = store.keep_fit(Target.LEAD, scorer, now, time.perf_counter() - started)
     if rescore:
         score_open()
     return fitted
 
 
+Model = core.Scorer | points.Points
+
+
+def active_model() -> tuple[Model, Schema] | None:
+    """The active lead model (learned, or the points model) and its features, if any."""
+    fitted = store.active_fit(Target.LEAD)
+    if fitted is None:
+        return None
+    schema = _schema_of(fitted.card["features"])
+    if fitted.card["model"] == "points":
+        return points.Points.of(schema.features, fitted.card), schema
+    scorer = store.scorer_of(fitted)
+    return None if scorer is None else (scorer, schema)
+
+
 def score_open(ids: Sequence[int] | None = None) -> int:
     """(Re-)score the open leads (all, or those given) with the active fit; returns how many.
     One UPDATE statement for all (executemany), no history: the score is derived data."""
-    fitted = store.active_fit(Target.LEAD)
-    scorer = store.scorer_of(fitted) if fitted is not None else None
-    if fitted is None or scorer is None:
+    active = active_model()
+    if active is None:
         return 0
-    schema = _schema_of(fitted.card["features"])
+    scorer, schema = active
     query = Lead.objects.exclude(status__in=LeadStatus.objects.filter(is_closed=True))
     if ids is not None:
         query = query.filter(pk__in=list(ids))
@@ -409,6 +424,10 @@ def score_open(ids: Sequence[int] | None = None) -> int:
     return total
 
 
+def _features_of(model: Model) -> list[Feature]:
+    return model.features if isinstance(model, points.Points) else model.encoder.features
+
+
 def _schema_of(names: list[str]) -> Schema:
     """The fit's custom fields (one query; fields added since wait for the next fit)."""
     fields = CustomField.objects.filter(kind=Kind.LEAD).prefetch_related("values")
@@ -419,16 +438,15 @@ def _schema_of(names: list[str]) -> Schema:
 def score_written(leads: Sequence[Lead], *, new: bool = False) -> None:
     """Score-on-write: the given leads, as just saved, get their score and reasons (in the
     database and on the objects); closed ones keep their last. ``new``: no activities yet."""
-    fitted = store.active_fit(Target.LEAD)
-    scorer = store.scorer_of(fitted) if fitted is not None else None
     open_leads = [lead for lead in leads if not lead.status.is_closed]
-    if fitted is None or scorer is None or not open_leads:
+    active = active_model() if open_leads else None
+    if active is None:
         return
-    _score_batch(open_leads, _schema_of(fitted.card["features"]), scorer, activities=not new)
+    _score_batch(open_leads, active[1], active[0], activities=not new)
 
 
 def _score_batch(
-    leads: list[Lead], schema: Schema, scorer: core.Scorer, *, activities: bool = True
+    leads: list[Lead], schema: Schema, scorer: Model, *, activities: bool = True
 ) -> int:
     ids = [lead.pk for lead in leads]
     counts: dict[int, int] = {}
@@ -441,10 +459,10 @@ def _score_batch(
             .values_list("lead_id", "n")
         )
     rows = [schema.row(values_of(lead), lead.created_at, counts.get(lead.pk, 0)) for lead in leads]
-    if len(rows[0]) != len(scorer.encoder.features):
+    features = schema.features
+    if [f.name for f in features] != [f.name for f in _features_of(scorer)]:
         return 0  # the fit's custom fields are gone: no score until the next fit
     probabilities, effects = scorer.effects(rows)
-    features = scorer.encoder.features
     labels = schema.labels
     updates = []
     for lead, row, p, effect in zip(leads, rows, probabilities, effects, strict=True):

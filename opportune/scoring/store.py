@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+from typing import Any
 
 import sklearn
 from django.db import transaction
@@ -21,18 +22,27 @@ from .models import ScoringModel
 _loaded: dict[tuple[int, str, dt.datetime], Scorer | None] = {}
 
 
-@transaction.atomic
 def keep_fit(target: str, scorer: Scorer, now: dt.datetime, seconds: float) -> ScoringModel:
     """Store a fit as the active one; the former active one stays as the rollback."""
+    blob = pickle.dumps(scorer, protocol=pickle.HIGHEST_PROTOCOL)
+    return keep_card(target, scorer.card, now, seconds, blob)
+
+
+@transaction.atomic
+def keep_card(
+    target: str, card: dict[str, Any], now: dt.datetime, seconds: float, blob: bytes = b""
+) -> ScoringModel:
+    """Store a model (a card, and a pickled scorer unless the card is the whole model, as a
+    points model's is) as the active one; the former active one stays as the rollback."""
     ScoringModel.objects.select_for_update().filter(target=target).update(is_active=False)
     fitted = ScoringModel.objects.create(
         target=target,
         fitted_at=now,
-        rows=scorer.card["rows"],
-        positives=scorer.card["positives"],
+        rows=card["rows"],
+        positives=card["positives"],
         fit_seconds=seconds,
-        card=scorer.card,
-        blob=pickle.dumps(scorer, protocol=pickle.HIGHEST_PROTOCOL),
+        card=card,
+        blob=blob,
         is_active=True,
     )
     keep = list(ScoringModel.objects.filter(target=target).values_list("pk", flat=True)[:2])

@@ -4,10 +4,12 @@ with reasons on write."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import numpy as np
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from conftest import ApiClient, Company
@@ -19,8 +21,11 @@ from opportune.leads.schemas import LeadChanges, LeadCreate
 from opportune.leads.services import create_lead, update_lead
 from opportune.scoring import leads as scoring
 from opportune.scoring.models import ScoringModel
+from opportune.web.testing import plain_static_files
 
-pytestmark = pytest.mark.django_db
+__all__ = ["plain_static_files"]  # a fixture: pages render without a collected manifest
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -114,13 +119,19 @@ def test_email_domain_kind_and_title_seniority() -> None:
     assert scoring.seniority("Engineer") == "staff"
 
 
+@pytest.mark.parametrize(
+    ("leads", "model"),
+    [(160, "points"), (300, "gradient boosting|logistic")],
+    ids=["below 200 outcomes: the suggested points model", "enough history: learned"],
+)
 def test_fit_scores_open_leads_with_reasons_and_new_leads_on_write(
-    company: Company, capsys: pytest.CaptureFixture[str]
+    company: Company, capsys: pytest.CaptureFixture[str], leads: int, model: str
 ) -> None:
-    _world()
+    _world(leads)
     assert main(["score", "fit", "--target", "lead"]) == 0
     assert "ROC AUC" in capsys.readouterr().out
-    assert ScoringModel.objects.get(target="lead", is_active=True).card["little_history"]
+    card = ScoringModel.objects.get(target="lead", is_active=True).card
+    assert re.match(model, card["model"])
     hot = Lead.objects.filter(status=LeadStatus.default(), source="referral").first()
     cold = Lead.objects.filter(status=LeadStatus.default(), source="web").first()
     assert hot is not None and cold is not None and hot.score is not None
@@ -178,3 +189,29 @@ def test_walking_a_few_rows_in_python_gives_the_vectorized_contributions() -> No
     few = np.vstack([explain.contributions(model, rows[i : i + 1])[1] for i in range(20)])
     np.testing.assert_allclose(few, many)
     np.testing.assert_allclose(base + many.sum(axis=1), model.decision_function(rows))
+
+
+def test_the_suggested_points_follow_each_values_conversion_rate() -> None:
+    from opportune.scoring import points
+
+    features = [scoring.Feature("source", "category")]
+    rows = [["referral"]] * 10 + [["web"]] * 10
+    card = points.suggest(features, rows, [1] * 8 + [0] * 2 + [1] * 1 + [0] * 9)
+    assert card["base"] == 45
+    assert card["points"]["source"]["referral"] > 0 > card["points"]["source"]["web"]
+    p, effect = points.Points.of(features, card).effects([["referral"], [None]])
+    assert p[1] == pytest.approx(0.45) and effect[1, 0] == 0
+
+
+def test_the_lead_page_shows_the_score_its_reasons_and_which_model_gives_it(
+    company: Company, client: Client
+) -> None:
+    _world()
+    scoring.fit_leads(T0 + dt.timedelta(days=400))
+    lead = Lead.objects.filter(status=LeadStatus.default(), source="referral").first()
+    assert lead is not None
+    Lead.objects.filter(pk=lead.pk).update(owner=company.ada)
+    client.force_login(company.ada)
+    page = client.get(f"/leads/{lead.pk}/").content.decode()
+    assert f"Predicted score: {lead.score}" in page
+    assert "Came from Referral (+" in page and "From the points model" in page
