@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .core import Feature, Matrix, Value
+from .core import Feature, Value
+from .explain import Matrix
 
 MIN_ROWS = 5
 PRIOR = 5

@@ -20,6 +20,7 @@ from opportune.leads.models import Lead, LeadStatus
 from opportune.leads.schemas import LeadChanges, LeadCreate
 from opportune.leads.services import create_lead, update_lead
 from opportune.scoring import leads as scoring
+from opportune.scoring.core import Feature
 from opportune.scoring.models import ScoringModel
 from opportune.web.testing import plain_static_files
 
@@ -194,7 +195,7 @@ def test_walking_a_few_rows_in_python_gives_the_vectorized_contributions() -> No
 def test_the_suggested_points_follow_each_values_conversion_rate() -> None:
     from opportune.scoring import points
 
-    features = [scoring.Feature("source", "category")]
+    features = [Feature("source", "category")]
     rows = [["referral"]] * 10 + [["web"]] * 10
     card = points.suggest(features, rows, [1] * 8 + [0] * 2 + [1] * 1 + [0] * 9)
     assert card["base"] == 45
