@@ -48,6 +48,7 @@ from .models import ScoringModel, Target
 # 10 positives per fold, the least for a fold AUC that is not mostly noise.
 MIN_LEADS = 200
 MIN_CONVERSIONS = 40
+MIN_POINTS_LEADS = 20  # fewer outcomes suggest no points worth having
 
 FREE_MAIL = frozenset(
     {
@@ -375,6 +376,12 @@ def fit_leads(now: dt.datetime | None = None, rescore: bool = True) -> ScoringMo
     started = time.perf_counter()
     schema = Schema.current()
     data = training_rows(schema, now)
+    positives = sum(data.labels)
+    if len(data.labels) < MIN_POINTS_LEADS or positives in (0, len(data.labels)):
+        raise core.NotEnoughHistory(
+            f"Lead scoring needs at least {MIN_POINTS_LEADS} leads with an outcome, some "
+            f"converted and some not; there are {len(data.labels)} with {positives} converted."
+        )
     if len(data.labels) < MIN_LEADS or sum(data.labels) < MIN_CONVERSIONS:
         card = points.suggest(schema.features, data.rows, data.labels)
         fitted = store.keep_card(Target.LEAD, card, now, time.perf_counter() - started)

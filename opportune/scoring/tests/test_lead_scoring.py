@@ -216,3 +216,11 @@ def test_the_lead_page_shows_the_score_its_reasons_and_which_model_gives_it(
     page = client.get(f"/leads/{lead.pk}/").content.decode()
     assert f"Predicted score: {lead.score}" in page
     assert "Came from Referral (+" in page and "From the points model" in page
+
+
+def test_without_outcomes_of_both_kinds_no_lead_model_is_stored() -> None:
+    from opportune.scoring.core import NotEnoughHistory
+
+    with pytest.raises(NotEnoughHistory, match="some converted and some not"):
+        scoring.fit_leads()
+    assert not ScoringModel.objects.filter(target="lead").exists()
