@@ -37,6 +37,8 @@ from opportune.activities.models import Activity
 from opportune.audit.models import FieldChange
 from opportune.customfields.models import CustomField, FieldType, Kind
 from opportune.customfields.services import fields_of
+from opportune.errors import NotAllowed, RuleViolation
+from opportune.identity import policy
 from opportune.leads.models import Lead, LeadSource, LeadStatus
 
 from . import core, points, store
@@ -484,3 +486,37 @@ def _score_batch(
             updates,
         )
     return len(updates)
+
+
+def set_points(
+    actor: Any, base: int, given: dict[str, dict[str, int]], now: dt.datetime
+) -> ScoringModel:
+    """An admin's points model becomes the active lead model (the previous one stays for
+    rollback) and every open lead is re-scored. Points name category features and values
+    (picklist keys for custom fields); an unknown feature is refused."""
+    if not policy.may_configure(actor, "scoring"):
+        raise NotAllowed("Only admins change the lead scoring model.")
+    categories = {f.name for f in Schema.current().features if f.kind == "category"}
+    unknown = sorted(set(given) - categories)
+    if unknown:
+        raise RuleViolation(
+            "Points are given to category features only.",
+            {
+                f"points.{name}": [
+                    f"Not a category feature; use one of: {', '.join(sorted(categories))}."
+                ]
+                for name in unknown
+            },
+        )
+    fitted = store.active_fit(Target.LEAD)
+    card = {
+        **points.suggest(Schema.current().features, [], []),
+        "base": base,
+        "points": {name: dict(values) for name, values in given.items() if values},
+        "edited": True,
+        "rows": fitted.rows if fitted else 0,
+        "positives": fitted.positives if fitted else 0,
+    }
+    kept = store.keep_card(Target.LEAD, card, now, 0.0)
+    score_open()
+    return kept

@@ -224,3 +224,29 @@ def test_without_outcomes_of_both_kinds_no_lead_model_is_stored() -> None:
     with pytest.raises(NotEnoughHistory, match="some converted and some not"):
         scoring.fit_leads()
     assert not ScoringModel.objects.filter(target="lead").exists()
+
+
+def test_admins_set_the_points_model_through_the_api_and_open_leads_are_rescored(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
+    lead = Lead.objects.create(
+        last_name="P", company="C", source="referral", status=LeadStatus.default()
+    )
+    assert api(company.ada).get("/api/v1/scoring/lead").json()["model"] == "none"
+    body = {"base": 30, "points": {"source": {"referral": 20}}}
+    refused = api(company.alice).client.put(
+        "/api/v1/scoring/lead/points", body, content_type="application/json"
+    )
+    assert refused.status_code == 403
+    put = api(company.ada).client.put(
+        "/api/v1/scoring/lead/points", body, content_type="application/json"
+    )
+    assert put.status_code == 200 and put.json()["model"] == "points"
+    lead.refresh_from_db()
+    assert lead.score == 50
+    assert lead.score_reasons[0]["text"] == "Came from Referral (+20)"
+    unknown = {"base": 30, "points": {"status": {"new": 5}}}
+    wrong = api(company.ada).client.put(
+        "/api/v1/scoring/lead/points", unknown, content_type="application/json"
+    )
+    assert wrong.status_code == 422 and "points.status" in str(wrong.json())
