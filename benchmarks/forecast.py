@@ -270,7 +270,7 @@ def populate(rows: int, database: str) -> int:
         "name", "account_id", "owner_id", "pipeline_id", "stage_id", "amount", "probability",
         "close_date", "forecast_category", "type", "lead_source", "campaign", "next_step",
         "description", "is_closed", "is_won", "closed_at", "stage_changed_at", "created_at",
-        "updated_at",
+        "updated_at", "custom",
     ]  # fmt: skip
     history_columns = [
         "opportunity_id", "stage_id", "amount", "probability", "close_date", "forecast_category",
@@ -299,7 +299,7 @@ def populate(rows: int, database: str) -> int:
                     f"Deal {number}", rng.choice(accounts), rng.choice(reps), pipeline.pk,
                     stage.pk, amount, stage.default_probability, close, stage.forecast_category,
                     "new_business", rng.choice(sources), "", "", "", stage.is_closed,
-                    stage.is_won, closed_at, changed, created, changed,
+                    stage.is_won, closed_at, changed, created, changed, "{}",
                 )
             )  # fmt: skip
             pk = next_id + number
