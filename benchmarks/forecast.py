@@ -417,7 +417,7 @@ LEAD_COLUMNS = [
     "budget_confirmed", "decision_maker", "decision_maker_title", "authority_confirmed",
     "need_description", "need_identified", "disqualify_reason", "is_converted", "converted_at",
     "created_at", "updated_at", "converted_opportunity_id", "owner_id", "status_id",
-    "company_key", "email_key", "name_key", "phone_key",
+    "company_key", "email_key", "name_key", "phone_key", "custom",
 ]  # fmt: skip
 
 
@@ -456,7 +456,7 @@ def populate_leads(count: int, database: str) -> int:
                  "", "", False, "", False, "", converted,
                  created + dt.timedelta(days=3) if converted else None, created, created,
                  first_deal + rng.randrange(deals) if converted else None, rng.choice(reps),
-                 statuses[status], f"company {number}", "", f"lena lead {number}", "")
+                 statuses[status], f"company {number}", "", f"lena lead {number}", "", "{}")
             )  # fmt: skip
         with transaction.atomic():
             _write(database, "leads_lead", LEAD_COLUMNS, rows)
