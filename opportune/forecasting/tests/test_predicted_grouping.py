@@ -8,7 +8,6 @@ import datetime as dt
 import random
 
 import pytest
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from conftest import Company
@@ -67,24 +66,27 @@ def one_by_one(viewer: User, periods: list[FiscalPeriod]) -> list[tuple[float, .
     [stored] = ForecastModel.objects.all()
     model = FittedModel.from_json(stored.parameters)
     zone = timezone.get_current_timezone()
-    deals = [
-        Deals(
-            o.stage_id,
-            o.entered.astimezone(zone).date(),
-            o.created_at.astimezone(zone).date(),
-            o.close_date,
-            o.probability,
-            float(o.amount),
-            float(o.amount) ** 2,
-            1,
+    deals = []
+    for o in Opportunity.objects.visible_to(viewer).filter(
+        is_closed=False, forecast_category__in=OPEN_CATEGORIES
+    ):
+        amount = float(o.amount or 0)
+        entered = o.stage_changed_at or o.created_at
+        deals.append(
+            Deals(
+                o.stage_id,
+                entered.astimezone(zone).date(),
+                o.created_at.astimezone(zone).date(),
+                o.close_date,
+                o.probability,
+                amount,
+                amount**2,
+                1,
+            )
         )
-        for o in Opportunity.objects.visible_to(viewer)
-        .filter(is_closed=False, forecast_category__in=OPEN_CATEGORIES)
-        .annotate(entered=Coalesce("stage_changed_at", "created_at"))
-    ]
     today = timezone.localdate()
     forecast = model.forecast(deals, [0.0] * len(periods), today, periods, 0.0)
-    found = []
+    found: list[tuple[float, ...]] = []
     for index, period in enumerate(periods):
         _expected, low, high = model.calibrated(forecast, index, period.kind)
         found.append((forecast.pipeline[index], low, high, float(forecast.reachable[index])))
