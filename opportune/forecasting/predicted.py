@@ -20,8 +20,10 @@ from functools import reduce
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
     DateField,
+    Expression,
     F,
     FloatField,
     OuterRef,
@@ -29,6 +31,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, Greatest, TruncDate
 from django.utils import timezone
@@ -156,70 +159,77 @@ def _open_deals(
 ) -> dict[int, list[Deals]]:
     """Per pipeline, its open deals grouped by what their chances depend on
     (``FittedModel.chance_key``), leaving out those too old for any chance: a few thousand
-    groups at a million deals, where grouping by every field gave one per deal."""
+    groups at a million deals, where grouping by every field gave one per deal. One scan per
+    pipeline (two without a creation curve)."""
     assert hasattr(visible, "filter")
     found: dict[int, list[Deals]] = {}
-    overdue = Value(today - OVERDUE, output_field=DateField())
-    sums = {
-        "total": Coalesce(Sum(Cast("amount", FloatField())), 0.0),
-        "squares": Coalesce(Sum(Cast(F("amount") * F("amount"), FloatField())), 0.0),
-        "deals": Count("pk"),
-    }
     for pk, model in models.items():
         deals = visible.filter(
             pipeline_id=pk, is_closed=False, forecast_category__in=OPEN_CATEGORIES
         )
-        groups: list[Deals] = []
         stages = model.curve_stages(today)
-        if stages:
-            rows = (
-                deals.annotate(
-                    entered=TruncDate(Coalesce("stage_changed_at", "created_at")),
-                    close=Greatest("close_date", overdue),
-                )
-                .filter(
-                    reduce(
-                        operator.or_,
-                        (Q(stage_id=stage, entered__gte=since) for stage, since in stages.items()),
-                    )
-                )
-                .values("stage_id", "entered", "close")
-                .annotate(**sums)
-                .order_by()
-            )
-            groups += [
-                Deals(r["stage_id"], r["entered"], r["entered"], r["close"], 0, *_sums(r))
-                for r in rows
-            ]
-        others = deals.exclude(stage_id__in=list(stages))
         created_since = model.created_since(today)
-        if created_since is not None:
-            rows = (
-                others.annotate(
-                    created=TruncDate("created_at"), close=Greatest("close_date", overdue)
-                )
-                .filter(created__gte=created_since)
-                .values("created", "close")
-                .annotate(**sums)
-                .order_by()
-            )
-            groups += [
-                Deals(ANY_STAGE, r["created"], r["created"], r["close"], 0, *_sums(r)) for r in rows
-            ]
-        else:
-            today_value = Value(today, output_field=DateField())
-            rows = (
-                others.annotate(close=Greatest("close_date", today_value))
-                .values("probability", "close")
-                .annotate(**sums)
-                .order_by()
-            )
-            groups += [
-                Deals(ANY_STAGE, today, today, r["close"], r["probability"], *_sums(r))
-                for r in rows
-            ]
+        groups = _by_curve(deals, stages, created_since, today)
+        if created_since is None:
+            groups += _by_probability(deals.exclude(stage_id__in=list(stages)), today)
         found[pk] = groups
     return found
+
+
+def _by_curve(
+    deals: Any, stages: dict[int, dt.date], created_since: dt.date | None, today: dt.date
+) -> list[Deals]:
+    """Deals in a stage with its own curve by stage, day entered and close date; with a
+    creation curve, those in other stages by day created and close date."""
+    entered = TruncDate(Coalesce("stage_changed_at", "created_at"))
+    created = TruncDate("created_at")
+    in_curve = Q(stage_id__in=list(stages))
+    wanted = [Q(stage_id=stage, day__gte=since) for stage, since in stages.items()]
+    stage: Expression | F
+    day: Expression
+    if not stages:
+        stage, day = Value(ANY_STAGE), created
+    elif created_since is None:
+        stage, day = F("stage_id"), entered
+    else:
+        stage = Case(When(in_curve, then=F("stage_id")), default=Value(ANY_STAGE))
+        day = Case(When(in_curve, then=entered), default=created)
+    if created_since is not None:
+        wanted.append(
+            Q(day__gte=created_since) & ~in_curve if stages else Q(day__gte=created_since)
+        )
+    if not wanted:
+        return []
+    rows = (
+        deals.annotate(
+            curve_stage=stage,
+            day=day,
+            close=Greatest("close_date", Value(today - OVERDUE, output_field=DateField())),
+        )
+        .filter(reduce(operator.or_, wanted))
+        .values("curve_stage", "day", "close")
+        .annotate(**_SUMS)
+        .order_by()
+    )
+    return [Deals(r["curve_stage"], r["day"], r["day"], r["close"], 0, *_sums(r)) for r in rows]
+
+
+def _by_probability(deals: Any, today: dt.date) -> list[Deals]:
+    """Deals without any curve by probability and close date (from today)."""
+    rows = (
+        deals.annotate(close=Greatest("close_date", Value(today, output_field=DateField())))
+        .values("probability", "close")
+        .annotate(**_SUMS)
+        .order_by()
+    )
+    return [Deals(ANY_STAGE, today, today, r["close"], r["probability"], *_sums(r)) for r in rows]
+
+
+_SUMS = {
+    "total": Coalesce(Sum(Cast("amount", FloatField())), 0.0),
+    "squares": Coalesce(Sum(Cast(F("amount") * F("amount"), FloatField())), 0.0),
+    "deals": Count("pk"),
+}
 
 
 def _sums(row: dict[str, Any]) -> tuple[float, float, int]:
