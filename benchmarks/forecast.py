@@ -112,7 +112,7 @@ def main() -> None:
     parser.add_argument(
         "--predicted-only",
         action="store_true",
-        help="with --reuse: time only the predicted read, from the newest stored fit if any",
+        help="with --reuse: time only the predicted forecast's fit and read",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -186,7 +186,7 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
 
     call_command("migrate", verbosity=0)
     if args.predicted_only and args.reuse and Opportunity.objects.count() == args.rows:
-        return {"predicted": measure_predicted(args.repeat, refit=False)}
+        return {"predicted": measure_predicted(args.repeat)}
     started = time.perf_counter()
     if args.reuse and Opportunity.objects.count() == args.rows:
         history = OpportunityHistory.objects.count()
@@ -669,26 +669,20 @@ RAW_PREDICTED = {
 }
 
 
-def measure_predicted(repeat: int, refit: bool = True) -> dict:  # type: ignore[type-arg]
+def measure_predicted(repeat: int) -> dict:  # type: ignore[type-arg]
     """Fit the model once (timed), then time the predicted forecast of this quarter and the
-    next three for the admin and a region's manager, next to the raw SQL of the same reads.
-    Without ``refit``, the newest stored fit is read (and its own fit time reported)."""
+    next three for the admin and a region's manager, next to the raw SQL of the same reads."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from opportune.forecasting.fitting import fit_all
-    from opportune.forecasting.models import ForecastModel
     from opportune.forecasting.periods import current_period, period_range
     from opportune.forecasting.predicted import predicted_forecast
     from opportune.identity.models import User
 
-    stored = ForecastModel.objects.order_by("-fitted_at", "-pk").first()
-    if refit or stored is None:
-        started, cpu = time.perf_counter(), time.process_time()
-        [fit] = fit_all()
-        fit_s, fit_cpu_s = time.perf_counter() - started, time.process_time() - cpu
-    else:
-        fit, fit_s, fit_cpu_s = stored, stored.fit_seconds, float("nan")
+    started, cpu = time.perf_counter(), time.process_time()
+    [fit] = fit_all()
+    fit_s, fit_cpu_s = time.perf_counter() - started, time.process_time() - cpu
     now = current_period()
     periods = period_range(now.key, now.shifted(3).key)
     admin = User.objects.get(username="admin")
