@@ -112,7 +112,7 @@ def main() -> None:
     parser.add_argument(
         "--predicted-only",
         action="store_true",
-        help="with --reuse: time only the predicted forecast's fit and read",
+        help="time only the predicted forecast's fit and read (writing the deals unless --reuse)",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -185,7 +185,10 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
     from opportune.opportunities.models import Opportunity, OpportunityHistory
 
     call_command("migrate", verbosity=0)
-    if args.predicted_only and args.reuse and Opportunity.objects.count() == args.rows:
+    if args.predicted_only:
+        if not (args.reuse and Opportunity.objects.count() == args.rows):
+            populate(args.rows, args.child)
+            _analyze(args.child)
         return {"predicted": measure_predicted(args.repeat)}
     started = time.perf_counter()
     if args.reuse and Opportunity.objects.count() == args.rows:
