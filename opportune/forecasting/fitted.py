@@ -39,6 +39,8 @@ PRIOR_WEIGHT = 2
 CALIBRATION_WINDOW = 12
 Z80 = 1.2816  # the 90th percentile of the standard normal: a central 80% interval
 SLIP_RANGE = (-366, 731)
+OVERDUE = dt.timedelta(days=1)  # every close date before today reads as today - OVERDUE
+ANY_STAGE = 0  # the stage of a group of deals in stages without their own curve
 
 
 @dataclass(frozen=True)
@@ -222,7 +224,7 @@ class FittedModel:
         Seam for a per-deal win probability (opportune/scoring): it would replace the stage
         curve's total chance (``curve.chance(age, age, ...)``) per deal, keeping the timing
         from the slips or the curve; deals would then be read one by one, not grouped."""
-        curve, start = self.curves.get(deals.stage_id), deals.entered
+        curve, start = self._curve_of(deals.stage_id), deals.entered
         if curve is None:
             curve, start = self.from_creation, deals.created
         if curve.events < MIN_STAGE_EVENTS:
@@ -269,6 +271,40 @@ class FittedModel:
         mean = sum(self.quarter_months) / 3
         return [w * self.month_weight(p) / mean for w, p in zip(found, periods, strict=True)]
 
+    # --- grouping: what a group's chances depend on --------------------------------------------
+
+    def chance_key(self, deals: Deals, today: dt.date) -> tuple[object, ...]:
+        """The part of ``deals`` that ``deal_chances`` reads: deals with the same key have the
+        same chances. A stage with a curve reads its stage, first day in it and close date; any
+        other stage the creation day and close date (from the creation curve) or, without
+        one, the probability and close date; a close date before ``today`` (``OVERDUE``) reads
+        only as overdue. ``predicted`` groups the open deals in SQL by these keys."""
+        close = max(deals.close_date, today - OVERDUE)
+        if self._curve_of(deals.stage_id) is not None:
+            return ("stage", deals.stage_id, deals.entered, close)
+        if self.from_creation.events >= MIN_STAGE_EVENTS:
+            return ("created", deals.created, close)
+        return ("own", deals.probability, max(deals.close_date, today))
+
+    def _curve_of(self, stage_id: int) -> Curve | None:
+        curve = self.curves.get(stage_id)
+        return curve if curve is not None and curve.events >= MIN_STAGE_EVENTS else None
+
+    def curve_stages(self, today: dt.date) -> dict[int, dt.date]:
+        """Per stage with its own curve, the first day a deal may have entered it and still
+        have a chance: deals open longer than the curve reaches have none."""
+        return {
+            stage: today - dt.timedelta(days=len(curve.alive) - 1)
+            for stage, curve in self.curves.items()
+            if self._curve_of(stage) is not None
+        }
+
+    def created_since(self, today: dt.date) -> dt.date | None:
+        """The first creation day with a chance on the creation curve (None: no such curve)."""
+        if self.from_creation.events < MIN_STAGE_EVENTS:
+            return None
+        return today - dt.timedelta(days=len(self.from_creation.alive) - 1)
+
     # --- the forecast --------------------------------------------------------------------------
 
     def forecast(
@@ -289,13 +325,7 @@ class FittedModel:
         cache: dict[tuple[object, ...], list[float]] = {}
         weights = [self.month_weight(p) for p in periods]
         for deals in open_deals:
-            key = (
-                deals.stage_id,
-                deals.entered,
-                deals.created,
-                deals.close_date,
-                deals.probability,
-            )
+            key = self.chance_key(deals, today)
             chances = cache.get(key)
             if chances is None:
                 chances = cache[key] = self.deal_chances(deals, today, periods, weights)

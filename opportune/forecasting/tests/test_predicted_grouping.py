@@ -1,0 +1,152 @@
+"""The predicted forecast groups the open deals in SQL only by what their chances depend on
+and leaves out deals too old for any chance: it must answer exactly what reading every deal on
+its own answers (up to the rounding of float sums, a relative 1e-9)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from django.utils import timezone
+
+from conftest import Company
+from opportune.fiscal import FiscalPeriod
+from opportune.forecasting.fitted import Deals, FittedModel
+from opportune.forecasting.fitting import fit_all
+from opportune.forecasting.forecast import OPEN_CATEGORIES
+from opportune.forecasting.models import ForecastModel
+from opportune.forecasting.periods import current_period, period_range
+from opportune.forecasting.predicted import predicted_forecast
+from opportune.identity.models import User
+from opportune.opportunities.models import Opportunity
+
+from .conftest import deal, timeline
+
+TOLERANCE = 1e-9
+
+
+@pytest.fixture
+def world(company: Company) -> None:
+    """Forty deals closed over the last year after 14 to 54 days, and sixty open ones of every
+    kind: stages with and without their own curve, entered and created from today to two
+    years ago, close dates overdue and ahead, several probabilities."""
+    today = timezone.localdate()
+    for number in range(40):
+        start = today - dt.timedelta(days=360 - 8 * number)
+        end = start + dt.timedelta(days=14 + 10 * (number % 5))
+        promised = start + dt.timedelta(days=14)  # won deals slip by 0 to 40 days
+        outcome = "closed_won" if number % 4 else "closed_lost"
+        timeline(
+            company,
+            company.alice if number % 2 else company.charlie,
+            [(start, "negotiation", str(1000 + number), promised), (end, outcome, "1000", end)],
+        )
+    rng = random.Random(3)
+    stages = ["negotiation", "proposal", "prospecting"]
+    for number in range(60):
+        close = today + dt.timedelta(days=rng.randrange(-60, 200))
+        opportunity = deal(
+            company,
+            company.alice if number % 3 else company.charlie,
+            stages[number % 3],
+            str(rng.randrange(100, 9000)),
+            close_date=close,
+            probability=rng.choice([10, 20, 50]),
+        )
+        created = timezone.now() - dt.timedelta(days=rng.choice([0, 3, 3, 40, 200, 700]))
+        entered = created + dt.timedelta(days=rng.choice([0, 1, 2]))
+        Opportunity.objects.filter(pk=opportunity.pk).update(
+            created_at=created, stage_changed_at=None if number % 7 == 0 else entered
+        )
+
+
+def one_by_one(viewer: User, periods: list[FiscalPeriod]) -> list[tuple[float, ...]]:
+    """The prediction's pipeline part as reading every open deal on its own gives it."""
+    [stored] = ForecastModel.objects.all()
+    model = FittedModel.from_json(stored.parameters)
+    zone = timezone.get_current_timezone()
+    deals = []
+    for o in Opportunity.objects.visible_to(viewer).filter(
+        is_closed=False, forecast_category__in=OPEN_CATEGORIES
+    ):
+        amount = float(o.amount or 0)
+        entered = o.stage_changed_at or o.created_at
+        deals.append(
+            Deals(
+                o.stage_id,
+                entered.astimezone(zone).date(),
+                o.created_at.astimezone(zone).date(),
+                o.close_date,
+                o.probability,
+                amount,
+                amount**2,
+                1,
+            )
+        )
+    today = timezone.localdate()
+    forecast = model.forecast(deals, [0.0] * len(periods), today, periods, 0.0)
+    found: list[tuple[float, ...]] = []
+    for index, period in enumerate(periods):
+        _expected, low, high = model.calibrated(forecast, index, period.kind)
+        found.append((forecast.pipeline[index], low, high, float(forecast.reachable[index])))
+    return found
+
+
+def grouped(viewer: User, periods: list[FiscalPeriod]) -> list[tuple[float, ...]]:
+    prediction = predicted_forecast(viewer, periods)
+    return [
+        (
+            p.pipeline,
+            p.low - p.already_won - p.new_deals,
+            p.high - p.already_won - p.new_deals,
+            float(p.open_deals),
+        )
+        for p in prediction.periods
+    ]
+
+
+def assert_close(found: list[tuple[float, ...]], expected: list[tuple[float, ...]]) -> None:
+    assert len(found) == len(expected)
+    for got, want in zip(found, expected, strict=True):
+        for a, b in zip(got, want, strict=True):
+            assert a == pytest.approx(b, rel=TOLERANCE, abs=1e-6)
+
+
+def _without_new_deals_or_errors(variant: str) -> None:
+    """The stored fit, without arrivals or past errors (so low and high follow the deals'
+    own luck, ``variance``), and, per variant, without some of its curves."""
+    stored = ForecastModel.objects.get()
+    parameters = dict(stored.parameters)
+    parameters["arrivals_per_day"] = 0.0
+    parameters["errors"] = {}
+    if variant in ("no stage curves", "no curves"):
+        parameters["curves"] = {}
+    if variant == "no curves":
+        parameters["from_creation"] = {**parameters["from_creation"], "events": 0}
+    stored.parameters = parameters
+    stored.save()
+
+
+@pytest.mark.parametrize("variant", ["as fitted", "no stage curves", "no curves"])
+def test_grouping_by_what_chances_depend_on_answers_as_every_deal_alone(
+    company: Company, world: None, variant: str
+) -> None:
+    fit_all()
+    _without_new_deals_or_errors(variant)
+    now = current_period("month")
+    periods = period_range(now.key, now.shifted(5).key)
+    for viewer in (company.ada, company.maria, company.alice):
+        expected = one_by_one(viewer, periods)
+        assert any(row[0] > 0 for row in expected)  # the fixture reaches the open deals
+        assert_close(grouped(viewer, periods), expected)
+
+
+def test_the_fixture_holds_deals_older_than_the_curve_reaches(
+    company: Company, world: None
+) -> None:
+    fit_all()
+    model = FittedModel.from_json(ForecastModel.objects.get().parameters)
+    today = timezone.localdate()
+    [since] = model.curve_stages(today).values()
+    assert since > today - dt.timedelta(days=200)  # the SQL leaves out the older ones
