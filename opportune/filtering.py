@@ -111,7 +111,8 @@ class SearchFilter(df.CharFilter):
 
             fields = [*fields, *search_lookups(kind)]
         for term in terms:
-            queryset = queryset.filter(reduce(or_, (Q(**{f"{f}__icontains": term}) for f in fields)))
+            matches = (Q(**{f"{name}__icontains": term}) for name in fields)
+            queryset = queryset.filter(reduce(or_, matches))
         return queryset
 
 

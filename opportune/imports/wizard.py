@@ -33,9 +33,9 @@ from .preview import column_values, first_rows, value_choices
 from .reading import FileShape, UnreadableFile, inspect
 from .services import MAPPING_PARTS, create_job, enqueue, upload_dir
 
-CUSTOM_FIELD_MAKER: Callable[[User, str, str, str, list[str]], tuple[str, dict[str, Any]]] | None = (
-    None
-)
+# (user, target, header, type, the column's values) -> (key, declaration)
+FieldMaker = Callable[[User, str, str, str, list[str]], tuple[str, dict[str, Any]]]
+CUSTOM_FIELD_MAKER: FieldMaker | None = None
 # The types offered for a new custom field (set with the maker); the first is the default.
 CUSTOM_FIELD_TYPES: list[tuple[str, str]] = []
 NEW_FIELD = "__new_custom_field__"
@@ -167,7 +167,8 @@ def _with_custom_fields(
         raise spec.refuse("custom fields are not available yet; map the column or skip it.")
     known = dict(CUSTOM_FIELD_TYPES)
     for header in new:
-        type_ = types.get(header) if types.get(header) in known else CUSTOM_FIELD_TYPES[0][0]
+        type_ = types.get(header, "")
+        type_ = type_ if type_ in known else CUSTOM_FIELD_TYPES[0][0]
         values = column_values(_path(draft), _shape(draft), header) if "picklist" in type_ else []
         key, declaration = CUSTOM_FIELD_MAKER(user, draft["target"], header, type_, values)
         declared[key] = declaration
