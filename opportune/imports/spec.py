@@ -54,6 +54,7 @@ CUSTOM_FIELD_TYPES: tuple[str, ...] = ()
 CUSTOM_FIELD_PICKLISTS: tuple[str, ...] = ()
 CUSTOM_FIELD_CREATOR: Callable[[User, str, dict[str, Any]], None] | None = None
 DECLARATION = ("label", "type", "values", "required", "help_text")
+MAX_DECLARED_VALUES = 500
 
 
 def refuse(message: str) -> RuleViolation:
@@ -127,15 +128,25 @@ def _check_declared(declared: dict[str, Any]) -> list[str]:
                 f"the {where} has type {json.dumps(kind)}; use one of "
                 f"{', '.join(CUSTOM_FIELD_TYPES)}."
             )
+        if not isinstance(declaration.get("required", False), bool):
+            raise refuse(f'the {where} has "required" true or false.')
+        help_text = declaration.get("help_text", "")
+        if not isinstance(help_text, str) or len(help_text) > 255:
+            raise refuse(f'the {where} has a "help_text" of at most 255 characters.')
         values = declaration.get("values")
         if kind in CUSTOM_FIELD_PICKLISTS:
-            if not isinstance(values, dict) or not values:
-                raise refuse(f'the {where} is a picklist: give its "values" as {{key: label}}.')
+            if not isinstance(values, dict) or not 0 < len(values) <= MAX_DECLARED_VALUES:
+                raise refuse(
+                    f'the {where} is a picklist: give its "values" as {{key: label}} '
+                    f"(1 to {MAX_DECLARED_VALUES})."
+                )
             for value, text in values.items():
-                if not _KEY.match(value) or not isinstance(text, str) or not text.strip():
+                if not (
+                    _KEY.match(value) and isinstance(text, str) and 0 < len(text.strip()) <= 80
+                ):
                     raise refuse(
                         f"the {where} value '{value}' needs a key of lowercase letters, "
-                        "digits and _ and a label."
+                        "digits and _ and a label of at most 80 characters."
                     )
         elif values:
             raise refuse(f"the {where} is a {kind} field: only picklists have values.")

@@ -5,6 +5,7 @@ the shipped X Education mapping keeping every column of its file."""
 from __future__ import annotations
 
 import csv
+import json
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,9 @@ def test_only_an_admin_creates_declared_fields_and_nothing_is_left_behind(
         ({"heard": {"type": "picklist"}}, 'give its "values" as {key: label}'),
         ({"visits": {"type": "number", "values": {"a": "A"}}}, "only picklists have values"),
         ({"heard": {"type": "picklist", "values": {"A b": "x"}}}, "value 'A b' needs a key"),
+        ({"heard": {"type": "picklist", "values": {"a": "x" * 81}}}, "at most 80 characters"),
+        ({"visits": {"type": "number", "required": "yes"}}, '"required" true or false'),
+        ({"visits": {"type": "number", "help_text": 3}}, '"help_text" of at most 255'),
     ],
 )
 def test_a_custom_fields_part_of_the_wrong_shape_is_refused_clearly(
@@ -103,6 +107,35 @@ def test_a_column_may_map_only_to_a_declared_or_existing_custom_field(company: C
         spec.check("leads", {"columns": {"Visits": "custom.visits"}})
     assert "not a field of leads" in refused.value.errors["mapping"][0]
     spec.check("leads", MAPPING)
+
+
+# --- the API -----------------------------------------------------------------------------------
+
+
+def _api(user: Any) -> Client:
+    from opportune.identity.models import ApiToken
+
+    _, raw = ApiToken.issue(user, "tests")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def test_the_api_upload_and_saved_mappings_take_declared_custom_fields(company: Company) -> None:
+    client = _api(company.ada)
+    upload = SimpleUploadedFile("leads.csv", CSV.encode())
+    queued = client.post("/api/v1/imports", {"file": upload, "mapping": json.dumps(MAPPING)})
+    assert queued.status_code == 202, queued.content
+    assert CustomField.objects.count() == 2
+    saved = client.post(
+        "/api/v1/import-mappings",
+        {"name": "With fields", "target": "leads", **MAPPING},
+        content_type="application/json",
+    )
+    assert saved.status_code == 201 and saved.json()["custom_fields"] == DECLARED
+    bad = {**MAPPING, "custom_fields": {"visits": {"type": "float"}}}
+    upload = SimpleUploadedFile("leads.csv", CSV.encode())
+    refused = client.post("/api/v1/imports", {"file": upload, "mapping": json.dumps(bad)})
+    assert refused.status_code == 422
+    assert 'has type "float"' in refused.json()["errors"]["mapping"][0]
 
 
 # --- the wizard -------------------------------------------------------------------------------
