@@ -161,6 +161,10 @@ def test_the_wizard_makes_a_new_custom_field_of_the_chosen_type_for_a_column(
     values = client.post(columns, chosen)
     assert values.status_code == 302 and values["Location"].endswith("/values/")
     assert not CustomField.objects.exists()  # created with the dry run's job
+    # The downloaded mapping declares the fields, so the CLI brings the columns along too.
+    document = client.get(columns.replace("/columns/", "/mapping.json")).json()
+    assert document["columns"]["Visits"] == "custom.visits"
+    assert document["custom_fields"]["visits"] == {"label": "Visits", "type": "number"}
     client.post(values["Location"])
     job = ImportJob.objects.get()
     assert job.mapping["columns"] == {
