@@ -228,6 +228,7 @@ def _register_routers() -> None:
     from opportune.leads.api import status_router
     from opportune.opportunities.api import config_router, opportunities_router
     from opportune.privacy.api import router as privacy_router
+    from opportune.scoring.api import router as scoring_router
     from opportune.webhooks.api import router as webhooks_router
 
     api.add_router("/", identity_router)
@@ -243,6 +244,7 @@ def _register_routers() -> None:
     api.add_router("/", capture_router)
     api.add_router("/", web_to_lead_router)
     api.add_router("/", imports_router)
+    api.add_router("/", scoring_router)
     api.add_router("/", bin_router)
     api.add_router("/", custom_fields_router)
     api.add_router("/", webhooks_router)

@@ -208,7 +208,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     schedule_housekeeping()  # the periodic purges ride on the worker's queue
     schedule_refit()  # and so does the daily refit of the scoring models
     schedule_fits()  # and the daily fit of the predicted forecast's models
-    start_beating()  # pages warn when no worker has beaten for a minute
+    if not args.batch:  # a batch run ends at once: nothing to tell the pages
+        start_beating()  # pages warn when no worker has beaten for a minute
     options: dict[str, object] = {"queue_name": args.queue, "interval": args.interval}
     if args.batch:
         options |= {"batch": True, "startup_delay": False}

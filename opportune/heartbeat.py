@@ -4,6 +4,7 @@ its own, and pages warn when no beat is fresher than ``SILENT`` while work waits
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import socket
 import threading
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from opportune.web.models import WorkerBeat
 
+logger = logging.getLogger(__name__)
 EVERY = dt.timedelta(seconds=20)
 SILENT = dt.timedelta(minutes=1)
 
@@ -49,9 +51,13 @@ def start_beating(stop: threading.Event | None = None) -> threading.Event:
 
     def run() -> None:
         while not stop.is_set():
-            close_old_connections()
-            beat(timezone.now())
-            connection.close()  # a connection of this thread's, idle between beats
+            try:
+                close_old_connections()
+                beat(timezone.now())
+            except Exception:  # a busy or unreachable database: beat again next time
+                logger.warning("The worker's heartbeat could not be written.", exc_info=True)
+            finally:
+                connection.close()  # a connection of this thread's, idle between beats
             stop.wait(EVERY.total_seconds())
 
     threading.Thread(target=run, name="opportune-heartbeat", daemon=True).start()

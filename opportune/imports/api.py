@@ -1,11 +1,12 @@
-"""/api/v1/imports (upload, status, errors, resume), /import-mappings, /exports (CSV)."""
+"""/api/v1/imports (upload, status, errors, resume), /import-mappings, /exports (CSV, xlsx)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
@@ -18,7 +19,7 @@ from opportune.opportunities.api import OpportunityQuery
 from opportune.paging import ListParams, Page
 
 from . import spec
-from .export import csv_lines, error_lines, export_queryset
+from .export import error_lines, export_format, export_queryset, export_response
 from .filters import ImportJobFilterSet
 from .models import ImportJob, ImportMapping, Target
 from .schemas import ImportJobOut, MappingIn, MappingOut, UnmappedValueOut
@@ -132,35 +133,47 @@ def post_mapping(request: HttpRequest, payload: MappingIn) -> Status[ImportMappi
     return Status(201, save_mapping(actor(request), payload))
 
 
-def _export(request: HttpRequest, target: str) -> StreamingHttpResponse:
-    """The list's rows for this query string (the list's own FilterSet), as CSV."""
-    queryset = export_queryset(target, actor(request), request.GET)
-    response = StreamingHttpResponse(
-        csv_lines(target, queryset), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{target}.csv"'
-    return response
+# ``?format=xlsx`` exports an Excel workbook instead of CSV.
+ExportFormat = Literal["csv", "xlsx"]
 
 
-@router.get("/exports/leads", response={200: None}, summary="The filtered leads as CSV")
-def export_leads(request: HttpRequest, params: Query[LeadQuery]) -> StreamingHttpResponse:
+def _export(request: HttpRequest, target: str) -> HttpResponseBase:
+    """The list's rows for this query string (the list's own FilterSet), as CSV or Excel."""
+    fmt = export_format(request.GET)
+    return export_response(target, export_queryset(target, actor(request), request.GET), fmt)
+
+
+@router.get("/exports/leads", response={200: None}, summary="The filtered leads as CSV or xlsx")
+def export_leads(
+    request: HttpRequest, params: Query[LeadQuery], format: ExportFormat = "csv"
+) -> HttpResponseBase:
     return _export(request, Target.LEADS)
 
 
-@router.get("/exports/accounts", response={200: None}, summary="The filtered accounts as CSV")
-def export_accounts(request: HttpRequest, params: Query[AccountQuery]) -> StreamingHttpResponse:
+@router.get(
+    "/exports/accounts", response={200: None}, summary="The filtered accounts as CSV or xlsx"
+)
+def export_accounts(
+    request: HttpRequest, params: Query[AccountQuery], format: ExportFormat = "csv"
+) -> HttpResponseBase:
     return _export(request, Target.ACCOUNTS)
 
 
-@router.get("/exports/contacts", response={200: None}, summary="The filtered contacts as CSV")
-def export_contacts(request: HttpRequest, params: Query[ContactQuery]) -> StreamingHttpResponse:
+@router.get(
+    "/exports/contacts", response={200: None}, summary="The filtered contacts as CSV or xlsx"
+)
+def export_contacts(
+    request: HttpRequest, params: Query[ContactQuery], format: ExportFormat = "csv"
+) -> HttpResponseBase:
     return _export(request, Target.CONTACTS)
 
 
 @router.get(
-    "/exports/opportunities", response={200: None}, summary="The filtered opportunities as CSV"
+    "/exports/opportunities",
+    response={200: None},
+    summary="The filtered opportunities as CSV or xlsx",
 )
 def export_opportunities(
-    request: HttpRequest, params: Query[OpportunityQuery]
-) -> StreamingHttpResponse:
+    request: HttpRequest, params: Query[OpportunityQuery], format: ExportFormat = "csv"
+) -> HttpResponseBase:
     return _export(request, Target.OPPORTUNITIES)

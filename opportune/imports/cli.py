@@ -8,6 +8,7 @@ job, batches and row report as an upload in the UI.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -183,10 +184,20 @@ def _filter_params(args: argparse.Namespace) -> dict[str, str]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import csv_lines, export_queryset
+    from .export import csv_lines, export_format, export_queryset, xlsx_file
 
     user = _actor(args.user)
     queryset = export_queryset(args.target, user, _filter_params(args), also_allowed=())
+    by_name = "xlsx" if str(args.output or "").lower().endswith(".xlsx") else "csv"
+    fmt = export_format({"format": args.format or by_name})
+    if fmt == "xlsx":
+        with xlsx_file(args.target, queryset) as workbook:
+            if not args.output:
+                shutil.copyfileobj(workbook, sys.stdout.buffer)
+                return 0
+            with Path(args.output).open("wb") as out:
+                shutil.copyfileobj(workbook, out)
+        return 0
     if not args.output:
         sys.stdout.writelines(csv_lines(args.target, queryset))
         return 0
@@ -205,7 +216,7 @@ def add_commands(commands: argparse._SubParsersAction[_Parser], command: Command
     targets = list(Target.values)
     imports = command(commands, "import", cmd_import, "Import a CSV file (with a progress bar).")
     imports.add_argument("target", choices=targets)
-    imports.add_argument("file")
+    imports.add_argument("file", help="a CSV file or an Excel workbook (.xlsx)")
     imports.add_argument(
         "--mapping", help="a JSON mapping file, or the name of a saved mapping (default: headers)"
     )
@@ -216,8 +227,9 @@ def add_commands(commands: argparse._SubParsersAction[_Parser], command: Command
     imports.add_argument("--errors", help="write every reported row to this CSV file")
     imports.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    export = command(commands, "export", cmd_export, "Export a list as CSV.")
+    export = command(commands, "export", cmd_export, "Export a list as CSV or Excel.")
     export.add_argument("target", choices=targets)
+    export.add_argument("--format", choices=("csv", "xlsx"), help="default: by --output, else csv")
     export.add_argument("--output", "-o", help="default: standard output")
     export.add_argument("--user", help="export what this user sees (default: the first admin)")
     export.add_argument(

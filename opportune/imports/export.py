@@ -1,17 +1,28 @@
-"""CSV export of any filtered list, streamed: rows are read in key order in chunks and
-written as they come, so a million-row export holds one chunk in memory."""
+"""CSV and Excel exports of any filtered list, streamed: rows are read in key order in
+chunks and written as they come, so a million-row export holds one chunk in memory.
+
+CSV cells that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``,
+``@``, tab or carriage return) are written with a leading ``'``, as OWASP advises against
+CSV injection; Opportune's import takes that ``'`` off again (``reading.unguard``), so an
+export re-imports unchanged. Excel cells are typed: text is written as text, never as a
+formula, so it needs no prefix."""
 
 from __future__ import annotations
 
 import csv
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import IO, Any
 
 from django.db.models import Model, QuerySet
+from django.http import FileResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from opportune.accounts.filters import AccountFilterSet, ContactFilterSet
 from opportune.accounts.models import Account, Contact
 from opportune.customfields import imports as custom_columns
+from opportune.customfields.models import CustomField
+from opportune.errors import field_error
 from opportune.filtering import PAGING_PARAMS, ListFilterSet
 from opportune.identity.models import User
 from opportune.identity.policy import visible
@@ -20,7 +31,9 @@ from opportune.leads.models import Lead
 from opportune.opportunities.filters import OpportunityFilterSet
 from opportune.opportunities.models import Opportunity
 
+from . import excel
 from .models import ImportJob, Target
+from .reading import guard
 
 CHUNK = 2000
 
@@ -82,9 +95,44 @@ def export_queryset(
     also_allowed: Iterable[str] = PAGING_PARAMS,
 ) -> QuerySet[Any]:
     """The records of list ``target`` that ``user`` sees, narrowed by the list's filters;
-    an unknown parameter or value raises ``RuleViolation`` naming it."""
+    an unknown parameter or value raises ``RuleViolation`` naming it (``format`` is the
+    export's, ``export_format``)."""
     model, filterset = LISTS[Target(target)]
-    return filterset.apply(user, visible(user, model), params, also_allowed=also_allowed)
+    allowed = (*also_allowed, "format")
+    return filterset.apply(user, visible(user, model), params, also_allowed=allowed)
+
+
+FORMATS = ("csv", "xlsx")
+
+
+def export_format(params: Mapping[str, Any]) -> str:
+    """The file format asked for by ``?format=`` (CSV when none)."""
+    fmt = str(params.get("format") or "csv").lower()
+    if fmt not in FORMATS:
+        raise field_error("format", f"Export as csv or xlsx, not '{fmt}'.")
+    return fmt
+
+
+def export_response(target: str, queryset: QuerySet[Any], fmt: str) -> HttpResponseBase:
+    """The list as a CSV or Excel download, streamed."""
+    if fmt == "xlsx":
+        return FileResponse(
+            xlsx_file(target, queryset),
+            as_attachment=True,
+            filename=f"{target}.xlsx",
+            content_type=excel.CONTENT_TYPE,
+        )
+    return csv_response(csv_lines(target, queryset), f"{target}.csv")
+
+
+def csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else guard(str(value))
 
 
 class _Echo:
@@ -92,23 +140,54 @@ class _Echo:
         return value
 
 
-def csv_lines(target: str, queryset: QuerySet[Any]) -> Iterator[str]:
-    """The header line, then one line per record, in primary-key order, chunk by chunk."""
-    columns = COLUMNS[Target(target)]
-    custom = custom_columns.export_columns(custom_columns.KIND_OF_TARGET[target])
-    writer = csv.writer(_Echo())
-    headers = [header for header, _ in columns] + [f"custom.{f.key}" for f in custom]
-    yield "\ufeff" + writer.writerow(headers)  # BOM: Excel reads UTF-8
-    paths = [path for _, path in columns] + ["custom"]
+def _custom_fields(target: str) -> list[CustomField]:
+    """The custom fields exported after the built-in columns, one ``custom.<key>`` each."""
+    return custom_columns.export_columns(custom_columns.KIND_OF_TARGET[target])
+
+
+def _records(
+    target: str, queryset: QuerySet[Any], custom: list[CustomField] | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """Every record's exported values, custom cells last, in primary-key order, chunk by
+    chunk."""
+    custom = _custom_fields(target) if custom is None else custom
+    paths = [path for _, path in COLUMNS[Target(target)]] + ["custom"]
     last = 0
     while True:
         chunk = list(queryset.filter(pk__gt=last).order_by("pk").values_list(*paths)[:CHUNK])
         if not chunk:
             return
         for *row, values in chunk:
-            cells = ["" if v is None else v for v in row]
-            yield writer.writerow(cells + custom_columns.export_cells(custom, values))
+            yield (*row, *custom_columns.export_cells(custom, values))
         last = chunk[-1][0]
+
+
+def headers(target: str, custom: list[CustomField] | None = None) -> list[str]:
+    custom = _custom_fields(target) if custom is None else custom
+    return [header for header, _ in COLUMNS[Target(target)]] + [f"custom.{f.key}" for f in custom]
+
+
+def csv_lines(target: str, queryset: QuerySet[Any]) -> Iterator[str]:
+    """The header line, then one line per record, in primary-key order, chunk by chunk."""
+    custom = _custom_fields(target)
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(headers(target, custom))  # BOM: Excel reads UTF-8
+    for row in _records(target, queryset, custom):
+        yield writer.writerow([_cell(v) for v in row])
+
+
+def xlsx_file(target: str, queryset: QuerySet[Any]) -> IO[bytes]:
+    """The list as an Excel workbook in a temporary file (deleted when closed), read from
+    its start: written row by row, then streamed by the caller."""
+    custom = _custom_fields(target)
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (the caller streams and closes it)
+    try:
+        excel.write_workbook(out, headers(target, custom), _records(target, queryset, custom))
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
 
 
 def error_lines(job: ImportJob) -> Iterator[str]:
@@ -119,4 +198,4 @@ def error_lines(job: ImportJob) -> Iterator[str]:
         "line", "column", "kind", "reason", "value"
     )
     for row in rows.iterator(chunk_size=2000):
-        yield writer.writerow(row)
+        yield writer.writerow([_cell(v) for v in row])

@@ -21,7 +21,9 @@ MATCH_CHOICES = [
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text="UTF-8 or Latin-1, any delimiter.")
+    file = forms.FileField(
+        label="CSV or Excel file", help_text="CSV (UTF-8 or Latin-1, any delimiter) or .xlsx."
+    )
     target = forms.ChoiceField(label="Import", choices=Target.choices, initial=Target.LEADS)
     mapping = forms.ModelChoiceField(
         label="Saved mapping",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.db import transaction
+from django.utils import timezone
 from pydantic import BaseModel
 
 from opportune.accounts.models import Account, Contact, normalize_company
@@ -27,11 +28,13 @@ from opportune.opportunities.schemas import OpportunityCreate
 from opportune.opportunities.services import change_opportunity, draft_from, open_opportunity
 from opportune.probes import AnyOf, index_probes
 
+from .history import opened_at
 from .mapping import Mapping
 from .models import ExternalId, ImportJob, RowIssue, Target
 from .picklists import fold
 from .picklists import load as load_picklists
 from .reading import Row
+from .references import ParentLinks
 from .rows import (
     CheckedRow,
     Issue,
@@ -245,6 +248,7 @@ class RowImporter(Importer[Prepared]):
         """Row by row through the services, each in a savepoint, so a refused row rolls back
         alone and is reported."""
         created: list[tuple[str, int]] = []
+        written: list[tuple[Prepared, int]] = []
         for prepared in outcome.creates:
             try:
                 with transaction.atomic():
@@ -254,6 +258,7 @@ class RowImporter(Importer[Prepared]):
                 continue
             outcome.counts.created += 1
             created.append((prepared.external_id, record.pk))
+            written.append((prepared, record.pk))
         for prepared, pk in outcome.updates:
             try:
                 with transaction.atomic():
@@ -262,7 +267,13 @@ class RowImporter(Importer[Prepared]):
                 outcome.reject(domain_issue(prepared, exc, self.mapping))
                 continue
             outcome.counts.updated += 1
+            written.append((prepared, pk))
         self.record_external_ids(created)
+        outcome.issues.extend(self.link(written))
+
+    def link(self, written: list[tuple[Prepared, int]]) -> list[Issue]:
+        """Set the references the written records make to each other (none by default)."""
+        return []
 
     def create(self, prepared: Prepared) -> Model:
         raise NotImplementedError
@@ -283,6 +294,17 @@ def domain_issue(prepared: CheckedRow, exc: DomainError, mapping: Mapping) -> li
 class AccountImporter(RowImporter):
     target = Target.ACCOUNTS
     schema = AccountCreate
+
+    def __init__(self, job: ImportJob, mapping: Mapping) -> None:
+        super().__init__(job, mapping)
+        self.parents = ParentLinks(self.actor, mapping)
+
+    def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:
+        self.parents.take(values, row.line)  # set once written (``link``)
+        return None
+
+    def link(self, written: list[tuple[Prepared, int]]) -> list[Issue]:
+        return self.parents.link(written)
 
     def visible(self) -> Any:
         return Account.objects.visible_to(self.actor)
@@ -422,7 +444,8 @@ class OpportunityImporter(_AccountByName, RowImporter):
         return self.account_id(values, row)
 
     def create(self, prepared: Prepared) -> Model:
-        return open_opportunity(self.actor, draft_from(self.actor, prepared.data))
+        draft = draft_from(self.actor, prepared.data)
+        return open_opportunity(self.actor, draft, now=opened_at(draft, timezone.now()))
 
     def update(self, prepared: Prepared, pk: int) -> None:
         changes = prepared.data.model_dump(exclude_unset=True, exclude={"pipeline"})

@@ -5,9 +5,12 @@ duplicates, assignment rules: all set-based, a few queries per batch.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from opportune.capture import keys
 from opportune.capture.services import RuleSet, assign_by_rules
@@ -19,7 +22,7 @@ from opportune.probes import AnyOf, index_probes
 
 from .bulk import RowInserter
 from .importers import BatchOutcome, Importer, domain_issue
-from .mapping import Mapping
+from .mapping import Mapping, normalize_header
 from .models import ImportJob, RowIssue, Target
 from .reading import Row
 from .rows import Issue, Prepared
@@ -32,6 +35,32 @@ TEXT_FIELDS = {
 
 
 NOT_LEAD_FIELDS = {"status", "owner_id"}
+
+
+# Where a file says when a lead was converted (ours, Salesforce's ConvertedDate).
+CONVERTED_AT_HEADERS = {"convertedat", "converteddate", "dateconverted"}
+
+
+def converted_before(row: Row) -> dict[str, Any]:
+    """A lead the file says was converted lands closed as converted, read-only, with the
+    file's conversion date when it has one and no linked records ("converted before
+    import"): conversion itself, which creates them, is not replayed."""
+    when = None
+    for header, cell in row.values.items():
+        if normalize_header(header) in CONVERTED_AT_HEADERS and cell.strip():
+            when = parse_when(cell.strip())
+            break
+    return {"is_converted": True, "converted_at": when}
+
+
+def parse_when(text: str) -> dt.datetime | None:
+    moment = parse_datetime(text.replace(" ", "T", 1)) if len(text) > 10 else None
+    if moment is None:
+        day = parse_date(text[:10])
+        moment = dt.datetime.combine(day, dt.time()) if day else None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, dt.UTC)
+    return moment
 
 
 class NewLead:
@@ -123,6 +152,9 @@ class LeadImporter(Importer[NewLead]):
         if "status" not in values:
             return None
         status = self.statuses.get(values["status"].casefold())
+        if status is not None and status.is_converted:  # history: see ``converted_before``
+            values["status"] = status.key
+            return None
         if status is not None and status.requires_reason and not values.get("disqualify_reason"):
             # A file closes leads without saying why (Salesforce's "Closed - Not Converted"):
             # the reason says where the status came from.
@@ -143,7 +175,10 @@ class LeadImporter(Importer[NewLead]):
             return prepared
         status_key = getattr(prepared.data, "status", None)
         status = self.statuses[status_key] if status_key else self.default_status
-        return NewLead(prepared, status.pk, bool(self.job.match_key), self.rules)
+        lead = NewLead(prepared, status.pk, bool(self.job.match_key), self.rules)
+        if status.is_converted:
+            lead.values.update(converted_before(row))
+        return lead
 
     def dedupe_key(self, lead: NewLead) -> str:
         if self.job.match_key == "external_id":

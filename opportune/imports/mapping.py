@@ -151,6 +151,7 @@ _ACCOUNT_ALIASES = {
     "billing_country": ["billingcountry", "country", "countryregion", "officelocation"],
     "owner": ["owner", "ownerid", "accountowner", "companyowner", "organizationowner"],
     "external_id": ["externalid", "id", "recordid", "accountid", "organizationid"],
+    "parent": ["parent", "parentaccount", "parentid", "parentaccountid"],  # see references.py
 }
 _CONTACT_ALIASES = {
     "first_name": _LEAD_ALIASES["first_name"],

@@ -1,17 +1,23 @@
 """Reading uploaded CSV files: encoding and delimiter detection, line numbers, and rows that
-cannot be parsed reported instead of stopping the file."""
+cannot be parsed reported instead of stopping the file. Excel workbooks (.xlsx, recognised by
+their content) are read through ``excel.py``, their row numbers standing for line numbers."""
 
 from __future__ import annotations
 
 import codecs
 import csv
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import charset_normalizer
+
 from opportune.errors import RuleViolation
+
+from . import excel
 
 # Encoding, delimiter and headers are read from this first part of the file: a header line
 # longer than it is refused with the upload.
@@ -23,8 +29,23 @@ MAX_FIELD_CHARS = 1024 * 1024
 # its following lines are read as rows again.
 MAX_ROW_LINES = 1000
 DELIMITERS = ",;\t|"
+# The ``encoding`` of a workbook's shape: its cells are read as text by ``excel.py``.
+XLSX = "xlsx"
 
 csv.field_size_limit(MAX_FIELD_CHARS)
+
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard(cell: str) -> str:
+    """The cell as an export writes it: a leading ``'`` before a formula start."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def unguard(cell: str) -> str:
+    """The cell as exported before ``guard``: its ``'`` before a formula start taken off."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
 class UnreadableFile(RuleViolation):
@@ -55,8 +76,12 @@ _CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
 
 
 def detect_encoding(sample: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252 when the sample holds
-    bytes 0x80-0x9F that it defines (a Windows export), else Latin-1 (every byte is valid)."""
+    """UTF-8 (with or without BOM) or UTF-16 with BOM; else what charset-normalizer finds
+    when the text is in another script (Cyrillic cp1251, Shift-JIS, GB18030...); else, for
+    Latin text, Windows-1252 when the sample holds bytes 0x80-0x9F that it defines (a Windows
+    export), else Latin-1 (every byte is valid). Small Latin samples are where statistical
+    detection guesses wrong (cp1250, cp775), so those keep the Western default; a Central
+    European file names its encoding (``cp1250``)."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -66,11 +91,25 @@ def detect_encoding(sample: bytes) -> str:
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
     except UnicodeDecodeError:
+        other = _other_script(sample)
+        if other:
+            return other
         c1 = sample.translate(None, _NOT_C1)
         if c1 and not any(b in _CP1252_UNDEFINED for b in set(c1)):
             return "cp1252"
         return "latin-1"
     return "utf-8"
+
+
+def _other_script(sample: bytes) -> str:
+    """charset-normalizer's encoding for the sample when most of its letters, so decoded,
+    are not Latin ('' otherwise)."""
+    best = charset_normalizer.from_bytes(sample).best()
+    if best is None:
+        return ""
+    letters = [c for c in str(best) if c.isalpha()]
+    latin = sum(1 for c in letters if c.isascii() or unicodedata.name(c, "").startswith("LATIN"))
+    return str(best.encoding) if letters and latin < len(letters) / 2 else ""
 
 
 def check_encoding(name: str) -> str:
@@ -95,8 +134,34 @@ def sniff_delimiter(text: str) -> str:
         return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
 
 
+@contextmanager
+def _sheet(path: Path) -> Iterator[excel.Sheet]:
+    try:
+        sheet = excel.Sheet(path)
+    except excel.BROKEN as exc:
+        raise UnreadableFile(
+            "The file is a zip archive but not an Excel workbook (.xlsx) this importer can "
+            f"read: {exc}."
+        ) from exc
+    with sheet:
+        yield sheet
+
+
+def _inspect_workbook(path: Path) -> FileShape:
+    with _sheet(path) as sheet:
+        _, headers = next(sheet.rows(), (0, []))
+    headers = [h.strip() for h in headers]
+    while headers and not headers[-1]:
+        headers.pop()
+    if not any(headers):
+        raise UnreadableFile("The first row of the first sheet holds no column names.")
+    return FileShape(XLSX, ",", headers)
+
+
 def inspect(path: Path, encoding: str = "", delimiter: str = "") -> FileShape:
     """Encoding, delimiter and headers of a file, from its first bytes."""
+    if excel.is_xlsx(path):
+        return _inspect_workbook(path)
     with path.open("rb") as raw:
         sample = raw.read(SAMPLE_BYTES)
     if not sample.strip():
@@ -234,6 +299,9 @@ def read_rows(path: Path, shape: FileShape, skip: int = 0) -> Iterator[Row]:
     A row that cannot be read (a field over 1 MB, a stray quote, bytes not valid in the
     encoding, a quote never closed) is yielded with its ``problem``, and the reading goes on.
     """
+    if shape.encoding == XLSX:
+        yield from _workbook_rows(path, shape, skip)
+        return
     with _text_lines(path, shape.encoding) as (lines, bad_lines):
         feed = _Feed(lines)
         headers = shape.headers
@@ -255,13 +323,40 @@ def read_rows(path: Path, shape: FileShape, skip: int = 0) -> Iterator[Row]:
                     f"Line {start} is not valid {shape.encoding}; choose the file's encoding "
                     "(e.g. latin-1) to import it."
                 )
-            elif len(cells) > width and any(c.strip() for c in cells[width:]):
-                problem = f"The row has {len(cells)} cells but the header names {width}."
-            yield Row(start, dict(zip(headers, cells, strict=False)), problem)
+            else:
+                problem = _width_problem(cells, width)
+            values = dict(zip(headers, map(unguard, cells), strict=False))
+            yield Row(start, values, problem)
+
+
+def _width_problem(cells: list[str], width: int) -> str:
+    if len(cells) > width and any(c.strip() for c in cells[width:]):
+        return f"The row has {len(cells)} cells but the header names {width}."
+    return ""
+
+
+def _workbook_rows(path: Path, shape: FileShape, skip: int) -> Iterator[Row]:
+    headers = shape.headers
+    index = 0
+    with _sheet(path) as sheet:
+        rows = sheet.rows()
+        next(rows, None)  # the header row
+        for number, cells in rows:
+            if not any(cell.strip() for cell in cells):
+                continue
+            index += 1
+            if index <= skip:
+                continue
+            values = dict(zip(headers, map(unguard, cells), strict=False))
+            yield Row(number, values, _width_problem(cells, len(headers)))
 
 
 def count_rows(path: Path, shape: FileShape) -> int:
-    """How many data rows the file holds (one pass of the csv parser, no validation)."""
+    """How many data rows the file holds (one pass of the csv parser, no validation; a
+    workbook's count is the one its sheet declares, blank rows included)."""
+    if shape.encoding == XLSX:
+        with _sheet(path) as sheet:
+            return max(sheet.size() - 1, 0)
     total = 0
     with path.open(encoding=shape.encoding, newline="", errors="replace") as text:
         for _, cells, _ in _rows(_Feed(text), shape.delimiter):

@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:pk>/run/", views.import_run, name="run"),
     path("<int:pk>/errors.csv", views.import_errors, name="errors"),
     path("export/<str:target>.csv", views.export, name="export"),
+    path("export/<str:target>.xlsx", views.export, {"fmt": "xlsx"}, name="export_xlsx"),
 ]

@@ -4,11 +4,10 @@ Every rule is in ``services.py``; these views only call it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
@@ -19,7 +18,14 @@ from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
 from opportune.web.lists import UI_PARAMS
 
 from . import spec, wizard
-from .export import LISTS, csv_lines, error_lines, export_queryset
+from .export import (
+    LISTS,
+    csv_response,
+    error_lines,
+    export_format,
+    export_queryset,
+    export_response,
+)
 from .forms import ImportForm
 from .models import ImportJob, Target
 from .picklists import load as load_picklists
@@ -160,26 +166,22 @@ def import_resume(request: AuthedRequest, pk: int) -> HttpResponse:
     return go_to(request, reverse("imports:detail", args=[job.pk]))
 
 
-def _csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @login_required
 def import_errors(request: AuthedRequest, pk: int) -> StreamingHttpResponse:
     job = visible_or_404(ImportJob.objects.all(), request.user, pk)
-    return _csv_response(error_lines(job), f"import-{job.pk}-errors.csv")
+    return csv_response(error_lines(job), f"import-{job.pk}-errors.csv")
 
 
 @login_required
-def export(request: AuthedRequest, target: str) -> HttpResponse | StreamingHttpResponse:
-    """The list as CSV, with the list's own filters (its query string, the same FilterSet);
-    invalid filters are a 422 that names them, never a silently unfiltered file."""
+def export(request: AuthedRequest, target: str, fmt: str = "") -> HttpResponseBase:
+    """The list as CSV or Excel (``.xlsx`` or ``?format=xlsx``), with the list's own filters
+    (its query string, the same FilterSet); invalid filters are a 422 that names them, never
+    a silently unfiltered file."""
     if target not in LISTS:
         raise Http404("Nothing to export by that name.")
     try:
+        fmt = fmt or export_format(request.GET)
         queryset = export_queryset(target, request.user, request.GET, also_allowed=UI_PARAMS)
     except RuleViolation as exc:
         return HttpResponse(exc.detail, status=422, content_type="text/plain; charset=utf-8")
-    return _csv_response(csv_lines(target, queryset), f"{target}.csv")
+    return export_response(target, queryset, fmt)

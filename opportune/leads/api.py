@@ -29,6 +29,12 @@ from .services import create_lead, update_lead
 router = Router(tags=["leads"])
 
 
+class ScoreReason(OutputSchema):
+    feature: str
+    text: str = Field(description='In words, with points: "Came from Referral (+18)".')
+    points: int
+
+
 class LeadOut(OutputSchema):
     id: int
     first_name: str
@@ -54,7 +60,12 @@ class LeadOut(OutputSchema):
     status: KeyOf
     rating: str
     owner_id: int | None
-    score: int | None
+    score: int | None = Field(
+        None, description="Predicted conversion score, 0-100 (a calibrated probability)."
+    )
+    score_reasons: list[ScoreReason] = Field(
+        default_factory=list, description="The score's top three reasons, largest first."
+    )
     description: str
     do_not_call: bool
     email_opt_out: bool

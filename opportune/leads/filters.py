@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters as df
-from django.db.models import QuerySet
+from django import forms
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from opportune.filtering import (
     BooleanFilter,
@@ -24,6 +26,7 @@ from .models import Lead, LeadSource, LeadStatus, Rating
 
 OPEN = "open"
 ALL = "all"
+SCORE_SORT = "score_sort"  # the score with unscored leads as -1: keyset paging needs no nulls
 
 
 def status_choices() -> list[tuple[str, str]]:
@@ -47,11 +50,21 @@ class StatusFilter(df.ChoiceFilter):
         return qs
 
 
+class ScoreFilter(df.NumberFilter):
+    field_class = forms.IntegerField
+
+
 class LeadFilterSet(ListFilterSet):
     custom_kind = "lead"
     # "created" walks the primary key, which grows with creation and is what the
     # (owner, -id) and (status, -id) indexes serve.
-    sorts = {"created": "id", "name": "last_name", "company": "company", "updated": "updated_at"}
+    sorts = {
+        "created": "id",
+        "name": "last_name",
+        "company": "company",
+        "updated": "updated_at",
+        "score": SCORE_SORT,
+    }
 
     q = SearchFilter(
         ["first_name", "last_name", "company", "email", "phone"],
@@ -68,6 +81,14 @@ class LeadFilterSet(ListFilterSet):
     owner = OwnerFilter(policy.LEAD, help_text="me, none (unassigned) or a user id.")
     owner_id = IdFilter(field_name="owner_id", label="Owner id")
     is_converted = BooleanFilter(field_name="is_converted", label="Converted")
+    score_min = ScoreFilter(
+        field_name="score",
+        lookup_expr="gte",
+        min_value=0,
+        max_value=100,
+        label="Score at least",
+        help_text="0-100: leads whose predicted conversion score is at least this.",
+    )
     created_from = CreatedOnOrAfter(
         label="Created from", help_text="A day, inclusive.", widget=DateInput()
     )
@@ -84,3 +105,11 @@ class LeadFilterSet(ListFilterSet):
     class Meta:
         model = Lead
         fields: list[str] = []
+
+    @classmethod
+    def with_custom_sort(cls, queryset: QuerySet[Any], params: Any) -> QuerySet[Any]:
+        """Also the value ``sort=score`` walks (unscored leads last when descending)."""
+        queryset = super().with_custom_sort(queryset, params)
+        if str(params.get("sort") or "").removeprefix("-") == "score":
+            queryset = queryset.annotate(**{SCORE_SORT: Coalesce("score", Value(-1))})
+        return queryset

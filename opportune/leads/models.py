@@ -204,6 +204,8 @@ class Lead(Deletable):
         related_name="leads",
     )
     score = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The predicted conversion score's top reasons (opportune/scoring/leads.py), derived data.
+    score_reasons = models.JSONField(default=list, blank=True, editable=False)
     description = models.TextField(blank=True)
     do_not_call = models.BooleanField(default=False)
     email_opt_out = models.BooleanField(default=False)

@@ -41,6 +41,7 @@ TRACKED_FIELDS = [
         "last_activity_at",
         "deleted_at",  # the recycle bin records its own rows
         "deleted_by",
+        "score_reasons",  # derived by the scorer with the score, not an edit
         *MATCH_KEY_FIELDS,
     }
 ]
@@ -139,6 +140,7 @@ def create_lead(actor: User, data: LeadCreate, *, default_owner: User | None = N
     check_disqualification(lead.status, lead.disqualify_reason)
     lead.save()
     record_creation(actor, lead)
+    _score([lead], new=True)
     return lead
 
 
@@ -201,7 +203,17 @@ def update_leads(
     for changed, saved in saves.items():
         _save_fields(list(saved.values()), changed)
     write_history(history)
+    _score([lead for saved in saves.values() for lead in saved.values()])
     return results
+
+
+def _score(leads: list[Lead], *, new: bool = False) -> None:
+    """Score-on-write hook: the written open leads get their predicted score and reasons
+    from the active lead model, if there is one (opportune/scoring/leads.py)."""
+    from opportune.scoring.leads import score_written  # scoring reads leads: import late
+
+    if leads:
+        score_written(leads, new=new)
 
 
 def _save_fields(leads: list[Lead], names: tuple[str, ...]) -> None:

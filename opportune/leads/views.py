@@ -47,7 +47,16 @@ from .services import create_lead, update_lead, update_leads
 
 PAGE_SIZE = 50
 # The filter bar's fields; the list opens on open leads (status=open).
-SHOWN_FILTERS = ("q", "status", "source", "owner", "rating", "created_from", "created_to")
+SHOWN_FILTERS = (
+    "q",
+    "status",
+    "source",
+    "owner",
+    "rating",
+    "score_min",
+    "created_from",
+    "created_to",
+)
 EDITABLE = [name for name in LeadForm.base_fields if name != "owner"]
 
 

@@ -39,9 +39,10 @@ def card_lines(fitted: Any) -> list[str]:
 
 
 def cmd_score_fit(args: argparse.Namespace) -> int:
+    from .leads import fit_leads
     from .opportunity import fit_opportunities
 
-    fitted = fit_opportunities()
+    fitted = fit_leads() if args.target == "lead" else fit_opportunities()
     for line in card_lines(fitted):
         _out(line)
     return 0
@@ -62,11 +63,14 @@ def cmd_score_show(args: argparse.Namespace) -> int:
 def cmd_score_rollback(args: argparse.Namespace) -> int:
     from django.utils import timezone
 
-    from .opportunity import score_open
+    from . import leads, opportunity
     from .store import roll_back
 
     fitted = roll_back(args.target)
-    score_open(timezone.now())
+    if args.target == "lead":
+        leads.score_open()
+    else:
+        opportunity.score_open(timezone.now())
     _out(f"The {args.target} model of {fitted.fitted_at:%Y-%m-%d %H:%M} is active again.")
     return 0
 
@@ -83,4 +87,4 @@ def add_commands(commands: argparse._SubParsersAction[_Parser], command: Command
         ("rollback", cmd_score_rollback, "Make the previous fit the active one again."),
     ):
         parser = command(actions, name, handler, text)
-        parser.add_argument("--target", choices=["opportunity"], default="opportunity")
+        parser.add_argument("--target", choices=["opportunity", "lead"], default="opportunity")

@@ -17,6 +17,7 @@ reasons shown add up to the score before calibration.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -61,14 +62,69 @@ def _expected_values(nodes: Any) -> Matrix:
     return values
 
 
+# Per fitted model (held, so its id is not reused): each tree's node expectations, and its
+# nodes as Python lists for walking a few rows without numpy's per-call overhead.
+_TABLES: dict[int, tuple[Any, list[Matrix], list[tuple[list[Any], ...]]]] = {}
+FEW_ROWS = 8  # up to this many rows, walk the trees in Python (scoring on write)
+
+
+def _tables(
+    model: HistGradientBoostingClassifier,
+) -> tuple[list[Matrix], list[tuple[list[Any], ...]]]:
+    if id(model) not in _TABLES:
+        expected = [_expected_values(p.nodes) for (p,) in model._predictors]
+        walks = [
+            tuple(
+                p.nodes[name].tolist()
+                for name in (
+                    "is_leaf",
+                    "feature_idx",
+                    "num_threshold",
+                    "missing_go_to_left",
+                    "left",
+                    "right",
+                )
+            )
+            for (p,) in model._predictors
+        ]
+        _TABLES[id(model)] = (model, expected, walks)
+    _, expected, walks = _TABLES[id(model)]
+    return expected, walks
+
+
+def _few_rows(model: HistGradientBoostingClassifier, x: Matrix) -> tuple[Matrix, Matrix]:
+    """The same walk as ``_trees``, in plain Python: for one lead, ten times faster."""
+    expected, walks = _tables(model)
+    n, width = x.shape
+    contrib = np.zeros((n, width))
+    start = float(np.ravel(model._baseline_prediction)[0]) + sum(e[0] for e in expected)
+    base = np.full(n, start)
+    values = x.tolist()
+    for r in range(n):
+        row, out = values[r], contrib[r]
+        for tree, (leaf, feature, threshold, missing_left, left, right) in zip(
+            expected, walks, strict=True
+        ):
+            at = 0
+            while not leaf[at]:
+                value = row[feature[at]]
+                go_left = missing_left[at] if math.isnan(value) else value <= threshold[at]
+                child = left[at] if go_left else right[at]
+                out[feature[at]] += tree[child] - tree[at]
+                at = child
+    return base, contrib
+
+
 def _trees(model: HistGradientBoostingClassifier, x: Matrix) -> tuple[Matrix, Matrix]:
+    if len(x) <= FEW_ROWS:
+        return _few_rows(model, x)
     n, width = x.shape
     contrib = np.zeros((n, width))
     base = np.full(n, float(np.ravel(model._baseline_prediction)[0]))
     rows = np.arange(n)
-    for (predictor,) in model._predictors:
+    expectations, _ = _tables(model)
+    for (predictor,), expected in zip(model._predictors, expectations, strict=True):
         nodes = predictor.nodes
-        expected = _expected_values(nodes)
         base += expected[0]
         at = np.zeros(n, dtype=np.intp)
         while True:

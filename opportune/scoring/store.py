@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+from typing import Any
 
 import sklearn
 from django.db import transaction
@@ -17,21 +18,31 @@ from opportune.errors import RuleViolation
 from .core import Scorer
 from .models import ScoringModel
 
-_loaded: dict[int, Scorer | None] = {}
+# By id, target and time: a rolled-back transaction (tests) can hand a pk out again.
+_loaded: dict[tuple[int, str, dt.datetime], Scorer | None] = {}
+
+
+def keep_fit(target: str, scorer: Scorer, now: dt.datetime, seconds: float) -> ScoringModel:
+    """Store a fit as the active one; the former active one stays as the rollback."""
+    blob = pickle.dumps(scorer, protocol=pickle.HIGHEST_PROTOCOL)
+    return keep_card(target, scorer.card, now, seconds, blob)
 
 
 @transaction.atomic
-def keep_fit(target: str, scorer: Scorer, now: dt.datetime, seconds: float) -> ScoringModel:
-    """Store a fit as the active one; the former active one stays as the rollback."""
+def keep_card(
+    target: str, card: dict[str, Any], now: dt.datetime, seconds: float, blob: bytes = b""
+) -> ScoringModel:
+    """Store a model (a card, and a pickled scorer unless the card is the whole model, as a
+    points model's is) as the active one; the former active one stays as the rollback."""
     ScoringModel.objects.select_for_update().filter(target=target).update(is_active=False)
     fitted = ScoringModel.objects.create(
         target=target,
         fitted_at=now,
-        rows=scorer.card["rows"],
-        positives=scorer.card["positives"],
+        rows=card["rows"],
+        positives=card["positives"],
         fit_seconds=seconds,
-        card=scorer.card,
-        blob=pickle.dumps(scorer, protocol=pickle.HIGHEST_PROTOCOL),
+        card=card,
+        blob=blob,
         is_active=True,
     )
     keep = list(ScoringModel.objects.filter(target=target).values_list("pk", flat=True)[:2])
@@ -60,9 +71,10 @@ def active_fit(target: str) -> ScoringModel | None:
 
 def scorer_of(fitted: ScoringModel) -> Scorer | None:
     """The fit's model, or None if it was written by another scikit-learn version."""
-    if fitted.pk not in _loaded:
-        _loaded[fitted.pk] = None
+    key = (fitted.pk, fitted.target, fitted.fitted_at)
+    if key not in _loaded:
+        _loaded[key] = None
         if fitted.card.get("sklearn") == sklearn.__version__:
             blob = ScoringModel.objects.values_list("blob", flat=True).get(pk=fitted.pk)
-            _loaded[fitted.pk] = pickle.loads(bytes(blob))  # trusted: only fits write blobs
-    return _loaded[fitted.pk]
+            _loaded[key] = pickle.loads(bytes(blob))  # trusted: only fits write blobs
+    return _loaded[key]

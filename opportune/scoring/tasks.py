@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from .core import NotEnoughHistory
+from .leads import fit_leads
 from .opportunity import fit_opportunities
 
 FIT_EVERY = dt.timedelta(days=1)
@@ -17,11 +18,14 @@ FIT_EVERY = dt.timedelta(days=1)
 
 @task()
 def refit_scores() -> str:
-    try:
-        fitted = fit_opportunities(timezone.now())
-        outcome = f"opportunity model {fitted.pk}: {fitted.rows} rows"
-    except NotEnoughHistory as exc:
-        outcome = str(exc)
+    outcomes = []
+    for target, fit in (("opportunity", fit_opportunities), ("lead", fit_leads)):
+        try:
+            fitted = fit(timezone.now())
+            outcomes.append(f"{target} model {fitted.pk}: {fitted.rows} rows")
+        except NotEnoughHistory as exc:
+            outcomes.append(str(exc))
+    outcome = "; ".join(outcomes)
     if refit_scores.get_backend().supports_defer:
         refit_scores.using(run_after=timezone.now() + FIT_EVERY).enqueue()
     return outcome

@@ -46,7 +46,7 @@ def test_an_admin_imports_a_salesforce_lead_report_through_the_wizard(
     report.write_text(SAMPLE.read_text(encoding="utf-8") + extra, encoding="utf-8")
     page = open_browser(company.ada)
     page.goto("/imports/")
-    page.get_by_label("CSV file").set_input_files(str(report))
+    page.get_by_label("CSV or Excel file").set_input_files(str(report))
     page.get_by_label("Import", exact=True).select_option("leads")
     page.get_by_role("button", name="Upload and map").click()
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import Company
 from opportune.imports import services
 from opportune.imports.models import ImportJob, JobStatus
-from opportune.imports.reading import UnreadableFile
+from opportune.imports.reading import UnreadableFile, detect_encoding
 from opportune.imports.services import create_job, run_job
 from opportune.leads.models import Lead
 
@@ -146,6 +146,37 @@ def test_a_cp1252_file_is_read_as_cp1252_not_latin_1(company: Company) -> None:
     assert (job.status, job.encoding, job.created) == ("done", "cp1252", 1)
     lead = Lead.objects.get()
     assert (lead.last_name, lead.description) == ("O\u2019Neil", "\u201cbest\u201d for 5\u20ac")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "last_name", "company_name"),
+    [
+        ("cp1251", "Петров", "Газпром Нефть"),
+        ("shift_jis", "山田", "株式会社テスト"),
+        ("gb18030", "张伟", "北京科技有限公司"),
+    ],
+)
+def test_a_file_in_another_script_is_detected_by_charset_normalizer(
+    company: Company, encoding: str, last_name: str, company_name: str
+) -> None:
+    rows = [f"{last_name}{n},{company_name} {n}" for n in range(20)]
+    content = ("Last Name,Company\n" + "\n".join(rows) + "\n").encode(encoding)
+    job = run_import(company.mark, content)
+    assert (job.status, job.created) == ("done", 20)
+    assert Lead.objects.filter(last_name=f"{last_name}0", company=f"{company_name} 0").exists()
+
+
+def test_detection_keeps_western_files_western_where_statistics_guess_cp1250() -> None:
+    """charset-normalizer takes these small cp1252 and latin-1 samples for cp1250 or cp775."""
+    assert (
+        detect_encoding(
+            "First,Company\n\u201cZo\u00eb\u201d,Caf\u00e9 \u2013 Paris \u20ac\n".encode("cp1252")
+        )
+        == "cp1252"
+    )
+    assert (
+        detect_encoding("First,Company\nZo\u00eb,Caf\u00e9 Paris\n".encode("latin-1")) == "latin-1"
+    )
 
 
 def test_an_unknown_encoding_name_is_refused_naming_the_file(company: Company) -> None:

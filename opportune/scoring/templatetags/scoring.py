@@ -36,3 +36,15 @@ def effect_points(effect: float) -> str:
 def win_score(opportunity: Any) -> Any:
     """The deal's stored score, or None (read from select_related("win_score"))."""
     return getattr(opportunity, "win_score", None)
+
+
+@register.simple_tag
+def lead_score_model() -> str:
+    """Which lead model gives the scores: "points" (too little history yet) or "learned"."""
+    from opportune.scoring.models import Target
+    from opportune.scoring.store import active_fit
+
+    fitted = active_fit(Target.LEAD)
+    if fitted is None:
+        return ""
+    return "points" if fitted.card.get("model") == "points" else "learned"
