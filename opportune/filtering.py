@@ -102,10 +102,17 @@ class SearchFilter(df.CharFilter):
         super().__init__(max_length=100, **kwargs)
 
     def filter(self, queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
-        for term in value.split()[:MAX_TERMS]:
-            queryset = queryset.filter(
-                reduce(or_, (Q(**{f"{f}__icontains": term}) for f in self.search_fields))
-            )
+        terms = value.split()[:MAX_TERMS]
+        fields = self.search_fields
+        kind = getattr(getattr(self, "parent", None), "custom_kind", "")
+        if terms and kind:
+            # The kind's custom text fields too (customfields/filters.py): one query.
+            from opportune.customfields.filters import search_lookups
+
+            fields = [*fields, *search_lookups(kind)]
+        for term in terms:
+            matches = (Q(**{f"{name}__icontains": term}) for name in fields)
+            queryset = queryset.filter(reduce(or_, matches))
         return queryset
 
 

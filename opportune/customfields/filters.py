@@ -138,5 +138,13 @@ def custom_filters(kind: str) -> dict[str, CustomFilter]:
     return found
 
 
+def search_lookups(kind: str) -> list[str]:
+    """What the list search (``q``) looks into besides the built-in fields: each text, long
+    text, email, phone and URL field's value (``custom__<key>``: ``->>`` on PostgreSQL,
+    ``JSON_EXTRACT`` on SQLite, then a case-insensitive LIKE), read in one query."""
+    keys = CustomField.objects.filter(kind=kind, type__in=TEXTS).values_list("key", flat=True)
+    return [f"custom__{key}" for key in keys]
+
+
 def asks_custom(params: Any) -> bool:
     return any(str(name).startswith(PREFIX) for name in params)

@@ -115,3 +115,91 @@ def picklists(target: str) -> dict[str, Any]:
             choices = {v.key: v.label for v in f.values.all() if not v.retired}
             found[f"{PREFIX}{f.key}"] = Picklist(f"{PREFIX}{f.key}", choices)
     return found
+
+
+def create_declared(actor: Any, target: str, declared: dict[str, Any]) -> None:
+    """The custom fields an import mapping declares (``imports/spec.py``): an existing field
+    of the same key and type is reused; a new one is created by an admin only."""
+    from opportune.errors import field_error
+    from opportune.identity import policy
+
+    from .schemas import FieldCreate, ValueIn
+    from .services import CONFIGURE, define_field
+
+    kind = KIND_OF_TARGET[target]
+    existing = {f.key: f for f in fields_of(kind)}
+    for key, declaration in declared.items():
+        found = existing.get(key)
+        if found is not None:
+            if found.type != declaration["type"]:
+                raise field_error(
+                    "mapping",
+                    f"The mapping is refused: custom field '{key}' exists as a {found.type} "
+                    f"field, not {declaration['type']}; use another key or its type.",
+                )
+            continue
+        if not policy.may_configure(actor, CONFIGURE):
+            raise field_error(
+                "mapping",
+                f"Only an admin creates custom fields: ask one to create '{key}' "
+                "or to run this import.",
+            )
+        values = declaration.get("values") or {}
+        define_field(
+            actor,
+            FieldCreate(
+                kind=kind,
+                key=key,
+                label=declaration.get("label") or key,
+                type=declaration["type"],
+                required=bool(declaration.get("required", False)),
+                help_text=declaration.get("help_text") or "",
+                values=[ValueIn(key=k, label=v) for k, v in values.items()] or None,
+            ),
+        )
+
+
+MAX_PICKLIST_VALUES = 200
+
+
+def value_key(label: str) -> str:
+    """A picklist value's key from its label ('02.Medium' -> 'v_02medium')."""
+    from opportune.imports.picklists import new_key
+
+    key = new_key(label) or "value"
+    return key if key[0].isalpha() else f"v_{key}"[:40]
+
+
+def declare_for_column(
+    actor: Any, target: str, header: str, type_: str, values: list[str]
+) -> tuple[str, dict[str, Any]]:
+    """The custom field the wizard's "New custom field" declares for a column: its key
+    (from the header; an existing field of another type gets a numbered key) and its
+    declaration, a picklist's values being the column's distinct values. Admins only."""
+    from opportune.errors import field_error
+    from opportune.identity import policy
+
+    from .models import PICKLISTS
+    from .services import CONFIGURE
+
+    if not policy.may_configure(actor, CONFIGURE):
+        raise field_error(
+            "mapping", f"Only an admin creates custom fields: map '{header}' or skip it."
+        )
+    existing = {f.key: f.type for f in fields_of(KIND_OF_TARGET[target])}
+    base = value_key(header)[:36]
+    key, n = base, 1
+    while existing.get(key, type_) != type_:
+        n += 1
+        key = f"{base}_{n}"
+    declaration: dict[str, Any] = {"label": header[:80] or key, "type": type_}
+    if type_ in PICKLISTS:
+        distinct = sorted({v.strip() for v in values if v.strip()})
+        if not distinct or len(distinct) > MAX_PICKLIST_VALUES:
+            raise field_error(
+                "mapping",
+                f"'{header}' has {len(distinct)} distinct values: a picklist takes 1 to "
+                f"{MAX_PICKLIST_VALUES}; make it a text field.",
+            )
+        declaration["values"] = {value_key(v): v for v in distinct}
+    return key, declaration

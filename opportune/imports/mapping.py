@@ -288,6 +288,9 @@ class Mapping:
     defaults: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     new_values: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The custom fields the mapping declares (``spec``), carried so a downloaded or saved
+    # mapping brings them to another installation.
+    custom_fields: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def resolve(
@@ -312,6 +315,7 @@ class Mapping:
             defaults=dict(given.get("defaults") or {}),
             options=dict(given.get("options") or {}),
             new_values={f: dict(m) for f, m in (given.get("new_values") or {}).items()},
+            custom_fields=dict(given.get("custom_fields") or {}),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -321,6 +325,7 @@ class Mapping:
             "defaults": self.defaults,
             "options": self.options,
             "new_values": self.new_values,
+            "custom_fields": self.custom_fields,
         }
 
     def missing_required(self, target: str) -> list[str]:

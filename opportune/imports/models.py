@@ -54,6 +54,8 @@ class ImportMapping(models.Model):
     defaults = models.JSONField(default=dict, blank=True)
     options = models.JSONField(default=dict, blank=True)
     new_values = models.JSONField(default=dict, blank=True)
+    # {key: {"label", "type", "values"}}: custom fields the import creates (imports/spec.py).
+    custom_fields = models.JSONField(default=dict, blank=True)
     # The mapping's owner, who alone (with admins) changes it; none for shipped mappings.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

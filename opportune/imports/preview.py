@@ -31,6 +31,14 @@ def first_rows(path: Path, shape: FileShape) -> list[Row]:
     return list(islice(read_rows(path, shape), SAMPLE_ROWS))
 
 
+def column_values(path: Path, shape: FileShape, header: str) -> list[str]:
+    """A column's distinct values in the first SCANNED_ROWS rows (a new picklist's values)."""
+    found: set[str] = set()
+    for row in islice(read_rows(path, shape), SCANNED_ROWS):
+        found.add(row.values.get(header, "").strip())
+    return sorted(found - {""})
+
+
 def value_choices(
     path: Path, shape: FileShape, mapping: Mapping, picklists: dict[str, Picklist]
 ) -> list[ValueChoice]:

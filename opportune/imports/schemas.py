@@ -55,6 +55,12 @@ class MappingIn(InputSchema):
         default_factory=dict,
         description="Field -> {key: label}: picklist values the real import adds (admins).",
     )
+    custom_fields: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='Key -> {"label", "type", "values": {key: label}}: custom fields the '
+        "import creates for columns mapped to custom.<key> (admins; an existing field of the "
+        "same key and type is reused).",
+    )
 
 
 class MappingOut(OutputSchema):
@@ -68,6 +74,7 @@ class MappingOut(OutputSchema):
     defaults: dict[str, str]
     options: dict[str, Any]
     new_values: dict[str, dict[str, str]]
+    custom_fields: dict[str, dict[str, Any]]
 
 
 class UnmappedValueOut(OutputSchema):

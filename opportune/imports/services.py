@@ -44,7 +44,7 @@ from .schemas import MappingIn
 BATCH_ROWS = 2000
 # Below this many rows, starting helper processes (``checking.py``) costs more than it saves.
 HELPED_FROM_ROWS = 4 * BATCH_ROWS
-MAPPING_PARTS = ("columns", "values", "defaults", "options", "new_values")
+MAPPING_PARTS = ("columns", "values", "defaults", "options", "new_values", "custom_fields")
 MATCH_KEYS = {
     Target.LEADS: ("email", "external_id"),
     Target.ACCOUNTS: ("name", "external_id"),
@@ -193,6 +193,24 @@ def create_job(
     for key in MAPPING_PARTS:
         if mapping is not None and isinstance(mapping.get(key), dict):
             given[key] = {**given.get(key, {}), **mapping[key]}
+    with transaction.atomic():
+        # The declared custom fields exist before the columns resolve to them; a refusal
+        # below rolls their creation back with the job's.
+        spec.create_custom_fields(actor, target, given.get("custom_fields") or {})
+        return _job(actor, target, path, filename, shape, given, saved_mapping, match_key, dry_run)
+
+
+def _job(
+    actor: User,
+    target: str,
+    path: Path,
+    filename: str,
+    shape: FileShape,
+    given: dict[str, Any],
+    saved_mapping: ImportMapping | None,
+    match_key: str,
+    dry_run: bool,
+) -> ImportJob:
     resolved = Mapping.resolve(target, shape.headers, given)
     missing = resolved.missing_required(target)
     if missing:

@@ -3,8 +3,10 @@ and the value-mapping screen. The upload and the mapping being built (a draft) l
 user's session until the dry run is queued; every rule is in ``spec`` and ``services``.
 
 A column may also become a new custom field: ``CUSTOM_FIELD_MAKER`` is that seam. Once set
-(by the custom fields app) to a function (user, target, header) -> field name, the column
-screen offers "New custom field" and maps the column to the field it creates.
+(by the custom fields app) to a function (user, target, header, type, column values) ->
+(key, declaration), the column screen offers "New custom field" of a chosen type; the
+column maps to ``custom.<key>`` and the declaration goes into the mapping's
+``custom_fields``, so the field is created with the job (as for the CLI and the API).
 """
 
 from __future__ import annotations
@@ -27,11 +29,15 @@ from .mapping import Mapping, fields_of
 from .models import ImportMapping, Target
 from .picklists import load as load_picklists
 from .picklists import new_key
-from .preview import first_rows, value_choices
+from .preview import column_values, first_rows, value_choices
 from .reading import FileShape, UnreadableFile, inspect
 from .services import MAPPING_PARTS, create_job, enqueue, upload_dir
 
-CUSTOM_FIELD_MAKER: Callable[[User, str, str], str] | None = None
+# (user, target, header, type, the column's values) -> (key, declaration)
+FieldMaker = Callable[[User, str, str, str, list[str]], tuple[str, dict[str, Any]]]
+CUSTOM_FIELD_MAKER: FieldMaker | None = None
+# The types offered for a new custom field (set with the maker); the first is the default.
+CUSTOM_FIELD_TYPES: list[tuple[str, str]] = []
 NEW_FIELD = "__new_custom_field__"
 BLANK, NEW_VALUE = "__blank__", "__new__"
 _DRAFTS = "import_drafts"
@@ -105,9 +111,10 @@ def columns(request: AuthedRequest, token: str) -> HttpResponse:
     error = ""
     if request.method == "POST":
         chosen = {h: request.POST.get(f"col-{i}", "") for i, h in enumerate(shape.headers)}
+        types = {h: request.POST.get(f"type-{i}", "") for i, h in enumerate(shape.headers)}
         try:
-            chosen = _with_custom_fields(request.user, target, chosen)
-            given = {**draft["mapping"], "columns": chosen}
+            chosen, declared = _with_custom_fields(request.user, draft, chosen, types)
+            given = {**draft["mapping"], "columns": chosen, "custom_fields": declared}
             spec.check(target, given)
             missing = Mapping.resolve(target, shape.headers, given).missing_required(target)
             if missing:
@@ -116,7 +123,7 @@ def columns(request: AuthedRequest, token: str) -> HttpResponse:
             error = exc.detail
             draft["mapping"]["columns"] = chosen
         else:
-            draft["mapping"]["columns"] = chosen
+            draft["mapping"] = given
             _save(request, token, draft)
             return go_to(request, reverse("imports:values", args=[token]))
     resolved = Mapping.resolve(target, shape.headers, draft["mapping"])
@@ -139,6 +146,7 @@ def columns(request: AuthedRequest, token: str) -> HttpResponse:
         "rows": rows,
         "fields": fields_of(target),
         "custom_fields": CUSTOM_FIELD_MAKER is not None,
+        "field_types": CUSTOM_FIELD_TYPES,
         "new_field": NEW_FIELD,
         "error": error,
         "target_label": Target(target).label,
@@ -146,14 +154,26 @@ def columns(request: AuthedRequest, token: str) -> HttpResponse:
     return render_page(request, "imports/wizard_columns.html", context)
 
 
-def _with_custom_fields(user: User, target: str, chosen: dict[str, str]) -> dict[str, str]:
-    if NEW_FIELD not in chosen.values():
-        return chosen
+def _with_custom_fields(
+    user: User, draft: dict[str, Any], chosen: dict[str, str], types: dict[str, str]
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The columns with each "New custom field" mapped to ``custom.<key>``, and the custom
+    fields the mapping declares (those declared before, and the new ones)."""
+    declared: dict[str, Any] = dict(draft["mapping"].get("custom_fields") or {})
+    new = [h for h, f in chosen.items() if f == NEW_FIELD]
+    if not new:
+        return chosen, declared
     if CUSTOM_FIELD_MAKER is None:
         raise spec.refuse("custom fields are not available yet; map the column or skip it.")
-    return {
-        h: CUSTOM_FIELD_MAKER(user, target, h) if f == NEW_FIELD else f for h, f in chosen.items()
-    }
+    known = dict(CUSTOM_FIELD_TYPES)
+    for header in new:
+        type_ = types.get(header, "")
+        type_ = type_ if type_ in known else CUSTOM_FIELD_TYPES[0][0]
+        values = column_values(_path(draft), _shape(draft), header) if "picklist" in type_ else []
+        key, declaration = CUSTOM_FIELD_MAKER(user, draft["target"], header, type_, values)
+        declared[key] = declaration
+        chosen[header] = f"custom.{key}"
+    return chosen, declared
 
 
 @login_required

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.http import urlencode
 
+from opportune.customfields.columns import custom_columns
 from opportune.errors import RuleViolation
 from opportune.filtering import PAGING_PARAMS, ListFilterSet
 from opportune.paging import KeysetPage
@@ -16,7 +17,7 @@ from opportune.paging import KeysetPage
 from .http import AuthedRequest
 from .pagination import keyset_page
 
-UI_PARAMS = PAGING_PARAMS | {"page"}
+UI_PARAMS = PAGING_PARAMS | {"page", "columns"}
 
 
 def list_context(
@@ -34,7 +35,8 @@ def list_context(
     spells them out for the export link, so what a user exports (or asks the API for with
     that query string) is what the page showed. Filters in
     the query string that the filter bar does not show (``shown``) ride along as hidden
-    inputs, so changing a visible filter keeps them.
+    inputs, so changing a visible filter keeps them. ``columns=custom.<key>,...`` adds
+    custom fields as columns (``custom_columns``: the chosen ones, ``column_choices``: all).
     """
     params: QueryDict = request.GET.copy()
     for name, value in (defaults or {}).items():
@@ -59,6 +61,7 @@ def list_context(
     if params.get("sort"):
         query["sort"] = str(params.get("sort"))
     context = {
+        **custom_columns(filterset_class.custom_kind, params.getlist("columns")),
         "form": form,
         "page": page,
         "sort": sort,

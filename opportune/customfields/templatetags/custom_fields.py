@@ -7,6 +7,8 @@ from django.db.models import Model
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from opportune.customfields.columns import cell
+from opportune.customfields.models import CustomField
 from opportune.customfields.services import display, fields_of
 
 register = template.Library()
@@ -23,3 +25,9 @@ def custom_values(record: Model) -> SafeString:
     if not rows:
         return SafeString("")
     return format_html_join("\n", '<div class="custom-value"><dt>{}</dt><dd>{}</dd></div>', rows)
+
+
+@register.simple_tag
+def custom_cell(record: Model, field: CustomField) -> str:
+    """A list row's value of a custom column (its label for a picklist), "—" when blank."""
+    return cell(field, record) or "—"
