@@ -37,7 +37,10 @@ def test_a_manager_adjusts_a_rep_by_keyboard_and_the_team_follows(company, open_
     amount = page.get_by_label("Adjusted commit of Alice")
     amount.wait_for()
     expect(amount).to_be_focused()
-    page.keyboard.press("Escape")  # cancel: the figure is back, focused
+    # Cancel: the figures come back (htmx), the figure focused. Waiting for the swap's
+    # response, not a timer, keeps a loaded machine from failing the test.
+    with page.expect_response(lambda r: "/forecast/" in r.url and r.request.method == "GET"):
+        page.keyboard.press("Escape")
     expect(page.get_by_role("link", name="Adjust Alice's commit: 2,000")).to_be_focused()
     page.keyboard.press("Enter")
     expect(amount).to_be_focused()

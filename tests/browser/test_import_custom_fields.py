@@ -43,7 +43,7 @@ def test_an_admin_brings_unmatched_columns_along_as_new_custom_fields(
     upload.write_text(CSV, encoding="utf-8")
     page = open_browser(company.ada)
     page.goto("/imports/")
-    page.get_by_label("CSV file").set_input_files(str(upload))
+    page.get_by_label("CSV or Excel file").set_input_files(str(upload))
     page.get_by_label("Import", exact=True).select_option("leads")
     page.get_by_role("button", name="Upload and map").click()
 

@@ -54,10 +54,10 @@ def test_an_admin_imports_a_salesforce_lead_report_through_the_wizard(
     page.wait_for_url("**/columns/")
     meta = " ".join(page.locator(".meta").inner_text().split())
     assert "detected encoding utf-8 · delimiter “,”" in meta
-    assert page.get_by_label("Company / Account").input_value() == "company"
-    assert page.get_by_label("Zip/Postal Code").input_value() == "postal_code"
-    assert page.get_by_label("No. of Employees").input_value() == "employees"
-    assert page.get_by_label("Create Date").input_value() == ""  # skipped
+    assert page.get_by_label("Company / Account", exact=True).input_value() == "company"
+    assert page.get_by_label("Zip/Postal Code", exact=True).input_value() == "postal_code"
+    assert page.get_by_label("No. of Employees", exact=True).input_value() == "employees"
+    assert page.get_by_label("Create Date", exact=True).input_value() == ""  # skipped
     _shot(page, "wizard-columns.png")
     page.get_by_role("button", name="Next: picklist values").click()
 
