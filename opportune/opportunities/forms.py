@@ -87,6 +87,9 @@ class MoveForm(SchemaForm):
 
     stage = forms.CharField(label="Stage")
     lost_reason = forms.ChoiceField(label="Lost reason", required=False)
+    # Asked when closing won from the kanban: the amount and the day it closed.
+    amount = forms.DecimalField(label="Amount", required=False)
+    close_date = forms.DateField(label="Close date", required=False, widget=DateInput())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -22,10 +22,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from opportune.accounts.models import Account, Contact
+from opportune.audit.models import FieldChange
 from opportune.audit.services import record_changes, record_creation, snapshot
 from opportune.customfields.models import Kind
 from opportune.customfields.services import apply_custom
-from opportune.errors import RuleViolation, field_error
+from opportune.errors import Conflict, NotAllowed, RuleViolation, field_error
 from opportune.identity import policy
 from opportune.scoring.opportunity import rescore
 
@@ -304,6 +305,90 @@ def close_opportunity(
     if not won:
         changes["lost_reason"] = lost_reason_key
     return change_opportunity(actor, opportunity, changes)
+
+
+UNDO_WINDOW = dt.timedelta(seconds=10)
+
+
+def _stage_entered_at(rows: list[OpportunityHistory], index: int) -> dt.datetime:
+    """When the deal entered the stage of ``rows[index]`` (rows newest first)."""
+    stage_id = rows[index].stage_id
+    while index + 1 < len(rows) and rows[index + 1].stage_id == stage_id:
+        index += 1
+    return rows[index].changed_at
+
+
+@transaction.atomic
+def undo_stage_change(
+    actor: User, opportunity: Opportunity, history_id: int, now: dt.datetime
+) -> Opportunity:
+    """Put the deal back where the stage change ``history_id`` found it (stage, probability,
+    category, amount, close date; a just-closed deal reopens, a just-reopened one closes again).
+
+    Only the user who made the change may undo it, only within ``UNDO_WINDOW`` of it, and
+    only while it is still the deal's last change: an undo must never overwrite someone
+    else's later work. The undo is a change of its own: a new history row, field history,
+    a fresh win probability; no row is ever deleted.
+    """
+    policy.require(actor, policy.Verb.CHANGE, opportunity)
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    rows = list(
+        OpportunityHistory.objects.filter(opportunity=opportunity).order_by("-changed_at", "-pk")
+    )
+    change = rows[0] if rows else None
+    if change is None or change.pk != history_id:
+        raise Conflict("The deal has changed since; there is nothing to undo.")
+    if change.changed_by_id != actor.pk:
+        raise NotAllowed("Only the person who moved the deal can undo the move.")
+    if not dt.timedelta(0) <= now - change.changed_at <= UNDO_WINDOW:
+        raise RuleViolation("Too late to undo: a move can be undone for 10 seconds.")
+    if len(rows) < 2 or rows[1].stage_id == change.stage_id:
+        raise RuleViolation("That change did not move the deal to another stage.")
+    # The move's own field history was written after its save; any later save of the deal
+    # (a name, an owner...) stamps updated_at after it.
+    stage_row = (
+        FieldChange.objects.filter(
+            record_type="opportunity", record_id=opportunity.pk, field="stage_id"
+        )
+        .order_by("-changed_at", "-pk")
+        .first()
+    )
+    if (
+        stage_row is None
+        or stage_row.new_value != str(change.stage_id)
+        or stage_row.changed_by_id != actor.pk
+        or opportunity.updated_at > stage_row.changed_at
+    ):
+        raise Conflict("The deal has changed since; there is nothing to undo.")
+
+    previous = rows[1]
+    before = snapshot(opportunity, TRACKED_FIELDS)
+    former_reason = (
+        FieldChange.objects.filter(
+            record_type="opportunity",
+            record_id=opportunity.pk,
+            field="lost_reason_id",
+            changed_at__gte=stage_row.changed_at - UNDO_WINDOW,
+        )
+        .order_by("-changed_at", "-pk")
+        .values_list("old_value", flat=True)
+        .first()
+    )
+    entered_at = _stage_entered_at(rows, 1)
+    _enter_stage(opportunity, previous.stage, entered_at)
+    opportunity.probability = previous.probability
+    opportunity.forecast_category = previous.forecast_category
+    opportunity.amount = previous.amount
+    opportunity.close_date = previous.close_date
+    if previous.stage.is_closed and not previous.stage.is_won and former_reason:
+        opportunity.lost_reason = LostReason.objects.filter(pk=int(former_reason)).first()
+    _check_closing(opportunity)
+    opportunity.save()
+    after = snapshot(opportunity, TRACKED_FIELDS)
+    _append_history(opportunity, actor, now, before["amount"], before["close_date"])
+    rescore(opportunity, now)
+    record_changes(actor, opportunity, before, after)
+    return opportunity
 
 
 def draft_from(actor: User, data: Any) -> OpportunityDraft:

@@ -12,5 +12,6 @@ urlpatterns = [
     path("opportunities/<int:pk>/", views.opportunity_detail, name="detail"),
     path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="edit"),
     path("opportunities/<int:pk>/move/", views.move, name="move"),
+    path("opportunities/<int:pk>/undo/", views.undo_move, name="undo"),
     path("opportunities/<int:pk>/close/", views.opportunity_close, name="close"),
 ]

@@ -24,7 +24,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from opportune.accounts.models import Contact
 from opportune.activities.views import timeline_context
-from opportune.errors import DomainError
+from opportune.errors import Conflict, DomainError
 from opportune.fiscal import period_containing
 from opportune.identity import policy
 from opportune.identity.models import User
@@ -35,7 +35,7 @@ from .filters import OpportunityFilterSet
 from .forms import BoardFilterForm, CloseForm, MoveForm, OpportunityForm
 from .models import ContactRole, Opportunity, OpportunityHistory, Pipeline, Stage
 from .schemas import OpportunityChanges
-from .services import change_opportunity, close_opportunity
+from .services import change_opportunity, close_opportunity, undo_stage_change
 
 CARDS_PER_LOAD = 50
 PAGE_SIZE = 50
@@ -181,6 +181,8 @@ def pipeline_column(request: AuthedRequest, key: str, stage: str) -> HttpRespons
         "stage": column_stage,
         "pipeline": pipeline,
         "stages": stages,
+        "won_stage": next((s for s in stages if s.is_closed and s.is_won), None),
+        "lost_stage": next((s for s in stages if s.is_closed and not s.is_won), None),
         "filter_query": filter_query(request),
         "today": timezone.localdate(),
     }
@@ -199,47 +201,133 @@ def _get(request: AuthedRequest, pk: int, verb: policy.Verb | None = None) -> Op
     )
 
 
-@login_required
-@require_POST
-def move(request: AuthedRequest, pk: int) -> HttpResponse:
-    """Move an opportunity to a stage (kanban drop, stage select, or the stage path).
+def _dialog(request: AuthedRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """A dialog answered to a move: into the shared dialog for htmx, as a page otherwise."""
+    response = render_page(request, template, context, "dialog")
+    if wants_fragment(request):
+        response = retarget(response, "#dialog-content")
+        response = reswap(response, "innerHTML")
+    return response
 
-    A lost stage without a reason is refused by the service; the refusal comes back as the
-    dialog that asks for the reason, so the rule has one home.
+
+def _closes_won(opportunity: Opportunity, stage_key: str | None) -> bool:
+    if not stage_key:
+        return False
+    stage = opportunity.pipeline.stages.filter(key=stage_key, is_active=True).first()
+    return stage is not None and stage.is_won and stage.pk != opportunity.stage_id
+
+
+def _board_answer(
+    request: AuthedRequest, opportunity: Opportunity, message: str, undo: int | None
+) -> HttpResponse:
+    """The moved card in its new column, fresh column heads and totals, and the toast.
+
+    ``deal-moved`` (after the swap settles) tells kanban.js which card to focus and which
+    history row the toast's Undo button may undo.
     """
-    opportunity = _get(request, pk, policy.Verb.CHANGE)
-    form = MoveForm(request.POST)
-    from_page = request.POST.get("from") == "detail"
-    if form.is_valid():
-        assert isinstance(form.validated, OpportunityChanges)
-        try:
-            opportunity = change_opportunity(
-                request.user, opportunity, form.validated.model_dump(exclude_unset=True)
-            )
-        except DomainError as error:
-            form.add_domain_error(error)
-    if form.errors:
-        context = {
-            "opportunity": opportunity,
-            "form": form,
-            "from_page": from_page,
-            "filter_query": filter_query(request),
-        }
-        response = render_page(request, "opportunities/lost_dialog.html", context, "dialog")
-        if wants_fragment(request):
-            response = retarget(response, "#dialog-content")
-            response = reswap(response, "innerHTML")
-        return response
-    if from_page or not wants_fragment(request):
-        return go_to(request, reverse("opportunities:detail", args=[pk]))
-    opportunity = _get(request, pk)
     context = _board_context(request, opportunity.pipeline)
     context.update({"card": opportunity, "today": timezone.localdate()})
     response = render_page(request, "opportunities/pipeline.html", context, "moved")
     trigger_client_event(response, "close-dialog")
-    return trigger_client_event(
-        response, "toast", {"value": f"{opportunity.name}: {opportunity.stage.label}"}
-    )
+    detail: dict[str, Any] = {"card": f"deal-{opportunity.pk}", "message": message}
+    if undo is not None:
+        query = filter_query(request)
+        detail["undo_url"] = reverse("opportunities:undo", args=[opportunity.pk]) + (
+            f"?{query}" if query else ""
+        )
+        detail["history"] = undo
+    return trigger_client_event(response, "deal-moved", detail, after="settle")
+
+
+def _moved_message(opportunity: Opportunity) -> str:
+    if opportunity.is_closed:
+        return f"{opportunity.name} closed {'won' if opportunity.is_won else 'lost'}."
+    return f"{opportunity.name} moved to {opportunity.stage.label}."
+
+
+@login_required
+@require_POST
+def move(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Move an opportunity to a stage (kanban drop, the card's picker or Won/Lost buttons, the
+    stage select without JavaScript, or the stage path).
+
+    A lost stage without a reason is refused by the service; the refusal comes back as the
+    dialog that asks for the reason, so the rule has one home. A won stage is confirmed
+    first (``confirm=won``), with the amount and close date the win will be booked with.
+    """
+    opportunity = _get(request, pk, policy.Verb.CHANGE)
+    form = MoveForm(request.POST)
+    from_page = request.POST.get("from") == "detail"
+    previous_stage = opportunity.stage_id
+    dialog_context = {
+        "opportunity": opportunity,
+        "form": form,
+        "from_page": from_page,
+        "filter_query": filter_query(request),
+    }
+    if form.is_valid():
+        assert isinstance(form.validated, OpportunityChanges)
+        changes = form.validated.model_dump(exclude_unset=True)
+        if _closes_won(opportunity, changes.get("stage")) and request.POST.get("confirm") != "won":
+            won = MoveForm(
+                initial={
+                    "stage": changes["stage"],
+                    "amount": opportunity.amount,
+                    "close_date": timezone.localdate(),
+                }
+            )
+            return _dialog(
+                request, "opportunities/won_dialog.html", {**dialog_context, "form": won}
+            )
+        try:
+            opportunity = change_opportunity(request.user, opportunity, changes)
+        except DomainError as error:
+            form.add_domain_error(error)
+    if form.errors:
+        template = (
+            "opportunities/won_dialog.html"
+            if request.POST.get("confirm") == "won"
+            else "opportunities/lost_dialog.html"
+        )
+        return _dialog(request, template, dialog_context)
+    if from_page or not wants_fragment(request):
+        return go_to(request, reverse("opportunities:detail", args=[pk]))
+    opportunity = _get(request, pk)
+    undo = None
+    if opportunity.stage_id != previous_stage:
+        undo = (
+            OpportunityHistory.objects.filter(opportunity=opportunity, changed_by=request.user)
+            .order_by("-changed_at", "-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+    return _board_answer(request, opportunity, _moved_message(opportunity), undo)
+
+
+@login_required
+@require_POST
+def undo_move(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Undo a stage move or close made moments ago (the toast's Undo): ``undo_stage_change``
+    decides whether it still may be undone."""
+    opportunity = _get(request, pk, policy.Verb.CHANGE)
+    board = reverse("opportunities:pipeline_for", args=[opportunity.pipeline.key])
+    history = request.POST.get("history", "")
+    try:
+        if not history.isdigit():
+            raise Conflict("There is no such move to undo.")
+        opportunity = undo_stage_change(request.user, opportunity, int(history), timezone.now())
+    except DomainError as error:
+        if not wants_fragment(request):
+            messages.error(request, error.detail)
+            return go_to(request, board)
+        response = reswap(HttpResponse(status=200), "none")
+        return trigger_client_event(response, "toast", {"value": error.detail})
+    opportunity = _get(request, pk)
+    message = f"Undone: {opportunity.name} is back in {opportunity.stage.label}."
+    if not wants_fragment(request):
+        messages.success(request, message)
+        return go_to(request, board)
+    return _board_answer(request, opportunity, message, None)
 
 
 @login_required

@@ -43,6 +43,7 @@ PAGE_RECORDS: dict[str, str] = {
     "opportunities:edit": "opportunity_id",
     "opportunities:move": "opportunity_id",
     "opportunities:close": "opportunity_id",
+    "opportunities:undo": "opportunity_id",
     "activities:timeline": "<kind>",  # the record its ``kind`` parameter names
     "activities:log": "<kind>",
     "activities:done": "activity_id",

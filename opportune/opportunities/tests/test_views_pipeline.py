@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -214,13 +215,148 @@ def test_a_drop_on_lost_asks_for_the_reason(company: Company, client: Client) ->
     assert opportunity.lost_reason is not None and opportunity.lost_reason.key == "competitor"
 
 
-def test_a_drop_on_won_closes_it_won(company: Company, client: Client) -> None:
-    opportunity = company.opportunity(company.alice)
-    logged_in(client, company.alice).post(
-        f"/opportunities/{opportunity.pk}/move/", {"stage": "closed_won"}, **HTMX
+def test_a_drop_on_won_asks_to_confirm_with_amount_and_close_date(
+    company: Company, client: Client
+) -> None:
+    opportunity = company.opportunity(company.alice, amount=Decimal("4000"))
+    client = logged_in(client, company.alice)
+    asked = client.post(f"/opportunities/{opportunity.pk}/move/", {"stage": "closed_won"}, **HTMX)
+    assert asked.status_code == 200 and asked["HX-Retarget"] == "#dialog-content"
+    body = asked.content.decode()
+    assert "Close Globex renewal as won?" in body
+    assert 'name="amount"' in body and 'value="4000.00"' in body and 'name="close_date"' in body
+    assert 'name="confirm" value="won"' in body
+    assert Opportunity.objects.get(pk=opportunity.pk).is_closed is False
+
+    done = client.post(
+        f"/opportunities/{opportunity.pk}/move/",
+        {"stage": "closed_won", "confirm": "won", "amount": "4500", "close_date": "2026-11-30"},
+        **HTMX,
     )
+    assert done.status_code == 200 and "HX-Retarget" not in done
     opportunity.refresh_from_db()
     assert opportunity.is_won and opportunity.probability == 100 and opportunity.closed_at
+    assert (opportunity.amount, opportunity.close_date) == (Decimal("4500"), dt.date(2026, 11, 30))
+
+
+def test_a_won_confirmation_with_a_bad_amount_keeps_the_dialog_open(
+    company: Company, client: Client
+) -> None:
+    opportunity = company.opportunity(company.alice)
+    response = logged_in(client, company.alice).post(
+        f"/opportunities/{opportunity.pk}/move/",
+        {"stage": "closed_won", "confirm": "won", "amount": "-5", "close_date": "2026-11-30"},
+        **HTMX,
+    )
+    assert response["HX-Retarget"] == "#dialog-content"
+    assert "Close Globex renewal as won?" in response.content.decode()
+    assert Opportunity.objects.get(pk=opportunity.pk).is_closed is False
+
+
+def _moved_event(response: Response) -> dict[str, object]:
+    event: dict[str, object] = json.loads(response["HX-Trigger-After-Settle"])["deal-moved"]
+    return event
+
+
+def test_a_move_answers_the_card_to_focus_and_the_change_to_undo(
+    company: Company, client: Client
+) -> None:
+    opportunity = company.opportunity(company.alice)
+    response = logged_in(client, company.alice).post(
+        f"/opportunities/{opportunity.pk}/move/?owner=me", {"stage": "proposal"}, **HTMX
+    )
+    event = _moved_event(response)
+    latest = OpportunityHistory.objects.filter(opportunity=opportunity).latest("changed_at", "pk")
+    assert event == {
+        "card": f"deal-{opportunity.pk}",
+        "message": "Globex renewal moved to Proposal / price quote.",
+        "undo_url": f"/opportunities/{opportunity.pk}/undo/?owner=me",
+        "history": latest.pk,
+    }
+
+
+def test_undo_puts_the_card_back_in_its_column(company: Company, client: Client) -> None:
+    opportunity = company.opportunity(company.alice)
+    client = logged_in(client, company.alice)
+    moved = client.post(f"/opportunities/{opportunity.pk}/move/", {"stage": "proposal"}, **HTMX)
+    history = _moved_event(moved)["history"]
+    undone = client.post(f"/opportunities/{opportunity.pk}/undo/", {"history": history}, **HTMX)
+    assert undone.status_code == 200
+    prospecting = Pipeline.default().stages.get(key="prospecting")
+    assert f'hx-swap-oob="afterbegin:#cards-{prospecting.pk}"' in undone.content.decode()
+    event = _moved_event(undone)
+    assert event["message"] == "Undone: Globex renewal is back in Prospecting."
+    assert "undo_url" not in event
+    assert Opportunity.objects.get(pk=opportunity.pk).stage_id == prospecting.pk
+    assert OpportunityHistory.objects.filter(opportunity=opportunity).count() == 3
+
+
+def test_undo_reopens_a_deal_just_closed_won(company: Company, client: Client) -> None:
+    opportunity = company.opportunity(company.alice)
+    client = logged_in(client, company.alice)
+    won = client.post(
+        f"/opportunities/{opportunity.pk}/move/",
+        {"stage": "closed_won", "confirm": "won", "amount": "10000", "close_date": "2026-11-30"},
+        **HTMX,
+    )
+    client.post(
+        f"/opportunities/{opportunity.pk}/undo/", {"history": _moved_event(won)["history"]}, **HTMX
+    )
+    opportunity.refresh_from_db()
+    assert not opportunity.is_closed and opportunity.stage.key == "prospecting"
+
+
+def test_undo_by_another_user_or_of_an_unknown_change_only_toasts_why(
+    company: Company, client: Client
+) -> None:
+    opportunity = company.opportunity(company.alice)
+    moved = logged_in(client, company.alice).post(
+        f"/opportunities/{opportunity.pk}/move/", {"stage": "proposal"}, **HTMX
+    )
+    history = _moved_event(moved)["history"]
+    refused = logged_in(client, company.maria).post(
+        f"/opportunities/{opportunity.pk}/undo/", {"history": history}, **HTMX
+    )
+    assert refused.status_code == 200 and refused["HX-Reswap"] == "none"
+    assert "Only the person who moved the deal" in refused["HX-Trigger"]
+    unknown = logged_in(client, company.alice).post(
+        f"/opportunities/{opportunity.pk}/undo/", {"history": "x"}, **HTMX
+    )
+    assert "no such move" in unknown["HX-Trigger"]
+    assert Opportunity.objects.get(pk=opportunity.pk).stage.key == "proposal"
+
+
+def test_undo_of_another_reps_deal_is_a_404(company: Company, client: Client) -> None:
+    opportunity = company.opportunity(company.alice)
+    response = logged_in(client, company.bob).post(
+        f"/opportunities/{opportunity.pk}/undo/", {"history": "1"}, **HTMX
+    )
+    assert response.status_code == 404
+
+
+def test_without_javascript_undo_returns_to_the_board_with_a_message(
+    company: Company, client: Client
+) -> None:
+    opportunity = company.opportunity(company.alice)
+    client = logged_in(client, company.alice)
+    client.post(f"/opportunities/{opportunity.pk}/move/", {"stage": "proposal"})
+    latest = OpportunityHistory.objects.filter(opportunity=opportunity).latest("changed_at", "pk")
+    response = client.post(f"/opportunities/{opportunity.pk}/undo/", {"history": latest.pk})
+    assert response.status_code == 302 and response["Location"] == "/pipeline/sales/"
+    assert Opportunity.objects.get(pk=opportunity.pk).stage.key == "prospecting"
+
+
+def test_cards_offer_move_to_won_and_lost_and_the_page_a_keyboard_hint(
+    company: Company, client: Client
+) -> None:
+    company.opportunity(company.alice)
+    client = logged_in(client, company.alice)
+    page = client.get("/pipeline/").content.decode()
+    assert 'id="board-hint"' in page and 'id="move-picker"' in page
+    assert 'data-pick-stage="closed_won"' in page and "web/sortable.min.js" in page
+    cards = client.get("/pipeline/sales/column/prospecting/", **HTMX).content.decode()
+    assert "data-move-picker" in cards
+    assert 'data-move-to="closed_won"' in cards and 'data-move-to="closed_lost"' in cards
 
 
 def test_another_reps_card_cannot_be_moved(company: Company, client: Client) -> None:
