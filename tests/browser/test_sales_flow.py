@@ -121,19 +121,17 @@ def test_a_rep_cannot_open_another_reps_lead(
     assert "Private" not in page.content()
 
 
-def test_the_stage_select_moves_a_card_without_a_mouse(
+def test_the_move_picker_moves_a_card_without_a_mouse(
     company: Company, open_browser: Callable[[User], Page]
 ) -> None:
     opportunity = company.opportunity(company.alice, name="Keyboard deal")
     page = open_browser(company.alice)
     page.goto("/pipeline/")
     card = page.locator(f"#deal-{opportunity.pk}")
-    card.get_by_role("link", name="Keyboard deal").focus()
-    page.keyboard.press("Tab")
-    select = card.get_by_label("Stage of Keyboard deal")
-    assert select.evaluate("el => el === document.activeElement")
-    select.select_option("proposal")
-    page.keyboard.press("Tab")
+    card.focus()
+    page.keyboard.press("Enter")
+    picker = page.locator("#move-picker[open]")
+    picker.get_by_role("button", name="Proposal / price quote").focus()
     page.keyboard.press("Enter")
     proposal = Stage.objects.get(pipeline=opportunity.pipeline, key="proposal")
     page.locator(f"#cards-{proposal.pk} #deal-{opportunity.pk}").wait_for()
