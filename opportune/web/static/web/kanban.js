@@ -206,7 +206,7 @@
       ghostClass: "deal-ghost",
       chosenClass: "deal-chosen",
       dragClass: "dragging",
-      onStart: (event) => { event.item.dataset.next = ""; event.item._next = event.item.nextSibling; },
+      onStart: (event) => { event.item._next = event.item.nextSibling; },
       onEnd: (event) => {
         const card = event.item;
         const target = event.to.closest("[data-drop-stage]");
