@@ -93,6 +93,8 @@ def conversion_candidates(user: User, lead: Lead, limit: int = 10) -> Conversion
     accounts = list(
         Account.objects.visible_to(user).filter(account_match).select_related("owner")[:limit]
     )
+    # The best duplicate first: the same company name before a website match alone.
+    accounts.sort(key=lambda a: (a.normalized_name != normalize_company(lead.company), a.pk))
     contacts: list[Contact] = []
     if lead.email:
         contacts = list(

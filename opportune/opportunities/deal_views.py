@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
@@ -180,7 +180,7 @@ def contact_roles(request: AuthedRequest, pk: int) -> HttpResponse:
                     request.user, opportunity, int(role_id), role=role, is_primary=primary or None
                 )
                 messages.success(request, "Contact role saved.")
-    except ContactRole.DoesNotExist:
+    except Http404:
         messages.error(request, "That contact role is no longer on this deal.")
     except DomainError as error:
         if isinstance(error, NotAllowed):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.http import Http404
 
 from opportune.accounts.models import Contact
 from opportune.audit.services import record_changes
@@ -63,7 +64,7 @@ def _get_role(opportunity: Opportunity, role_id: int) -> ContactRole:
         .first()
     )
     if role is None:
-        raise ContactRole.DoesNotExist(f"No contact role {role_id} on this deal.")
+        raise Http404(f"No contact role {role_id} on this deal.")  # as any record not seen
     return role
 
 
