@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from opportune.accounts.models import Account, Contact
 from opportune.activities.views import timeline_context
 from opportune.errors import ConfigurationMissing, DomainError
-from opportune.accounts.models import Account, Contact
 from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.opportunities.models import Pipeline

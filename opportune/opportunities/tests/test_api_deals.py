@@ -85,7 +85,7 @@ def test_patch_pipeline_maps_the_stage_and_keeps_a_won_deal_won(
     company: Company, api: Callable[[User], ApiClient]
 ) -> None:
     renewals = Pipeline.objects.create(key="renewals", name="Renewals")
-    for order, (key, closed, won) in enumerate(
+    for order, (key, closed, is_won) in enumerate(
         [("proposal", False, False), ("renewed", True, True)]
     ):
         Stage.objects.create(
@@ -93,10 +93,10 @@ def test_patch_pipeline_maps_the_stage_and_keeps_a_won_deal_won(
             key=key,
             label=key,
             order=order,
-            default_probability=100 if won else 60,
+            default_probability=100 if is_won else 60,
             forecast_category="closed" if closed else "best_case",
             is_closed=closed,
-            is_won=won,
+            is_won=is_won,
         )
     client = api(company.alice)
     deal = company.opportunity(company.alice, stage_key="proposal")
