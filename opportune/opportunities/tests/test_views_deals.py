@@ -162,3 +162,23 @@ def test_the_move_dialog_proposes_the_mapped_stage_and_moves(
     client.post(url, {"pipeline": "renewals", "stage": "renewal_due"})
     deal.refresh_from_db()
     assert (deal.pipeline.key, deal.stage.key) == ("renewals", "renewal_due")
+
+
+def test_the_lookups_read_a_fixed_number_of_queries_whatever_they_find(
+    company: Company, client: Client
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = logged_in(client, company.alice)
+    counts = []
+    for rows in (1, 10):
+        for i in range(rows):
+            account = company.account(company.alice, f"Lookup {rows} {i}")
+            company.contact(company.alice, account, last_name=f"Lookup{rows}")
+        with CaptureQueriesContext(connection) as accounts:
+            client.get(f"/opportunities/lookup/accounts/?q=lookup {rows}", **HTMX)
+        with CaptureQueriesContext(connection) as contacts:
+            client.get(f"/opportunities/lookup/contacts/?q=lookup{rows}", **HTMX)
+        counts.append((len(accounts), len(contacts)))
+    assert counts[0] == counts[1]
