@@ -161,8 +161,6 @@ def contact_roles(request: AuthedRequest, pk: int) -> HttpResponse:
             if not form.is_valid():
                 raise RuleViolation("Choose a contact.", {"contact_id": ["Choose a contact."]})
             assert isinstance(form.validated, ContactRoleCreate)
-            if form.validated.contact_id is None:
-                raise RuleViolation("Choose a contact.", {"contact_id": ["Choose a contact."]})
             data = form.validated
             add_contact_role(request.user, opportunity, data.contact_id, data.role, data.is_primary)
             messages.success(request, "Contact added to the deal.")

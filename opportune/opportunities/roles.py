@@ -70,11 +70,17 @@ def _get_role(opportunity: Opportunity, role_id: int) -> ContactRole:
 
 @transaction.atomic
 def add_contact_role(
-    actor: User, opportunity: Opportunity, contact_id: int, role: str = "", is_primary: bool = False
+    actor: User,
+    opportunity: Opportunity,
+    contact_id: int | None,
+    role: str = "",
+    is_primary: bool = False,
 ) -> ContactRole:
     """Add a contact to the deal; the first role is primary, whatever was asked."""
     opportunity = _locked(actor, opportunity)
     _check_role(role)
+    if contact_id is None:
+        raise field_error("contact_id", "Choose a contact.")
     contact = Contact.objects.visible_to(actor).filter(pk=contact_id).first()
     if contact is None:
         raise field_error("contact_id", "No such contact that you can see.")

@@ -64,7 +64,9 @@ RoleValue = Literal[
 class ContactRoleCreate(InputSchema):
     """A contact added to a deal; the deal's first role is primary whatever is asked."""
 
-    contact_id: int
+    # Checked by the service (422 naming it when missing), after the deal's visibility: a
+    # deal the user cannot see is a 404 whatever the body says.
+    contact_id: int | None = Field(None, description="The contact (required).")
     role: RoleValue = ""
     is_primary: bool = False
 

@@ -107,3 +107,12 @@ def test_patch_pipeline_maps_the_stage_and_keeps_a_won_deal_won(
     assert (moved["stage"], moved["is_won"]) == ("renewed", True)
     bad = client.patch(f"/api/v1/opportunities/{won.pk}", {"pipeline": "nowhere"})
     assert bad.status_code == 422 and "pipeline" in bad.json()["errors"]
+
+
+def test_a_role_without_a_contact_is_a_422_naming_it(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
+    deal = company.opportunity(company.alice)
+    response = api(company.alice).post(f"/api/v1/opportunities/{deal.pk}/contact-roles", {})
+    assert response.status_code == 422
+    assert "contact_id" in response.json()["errors"]
