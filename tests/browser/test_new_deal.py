@@ -76,6 +76,7 @@ def test_a_deal_opened_on_an_account_gets_roles_and_moves_pipeline(
 
     # "New opportunity" on the account page opens the form with the account chosen.
     page.goto(f"/accounts/{account.pk}/")
+    _shot(page, "account-page")
     page.locator("#new-opportunity").click()
     page.wait_for_url(re.compile(r"/opportunities/new/\?account="))
     assert page.get_by_role("radio", name=re.compile("Initech")).is_checked()
@@ -121,6 +122,13 @@ def test_a_deal_opened_on_an_account_gets_roles_and_moves_pipeline(
     deal.refresh_from_db()
     assert (deal.pipeline.key, deal.stage.key) == ("renewals", "quote_sent")
     assert page.locator("#stage-history tbody tr").count() == 2
+
+    # The pipeline's head offers "New opportunity" for that pipeline.
+    page.goto("/pipeline/renewals/")
+    assert page.locator("#new-opportunity").get_attribute("href") == (
+        "/opportunities/new/?pipeline=renewals"
+    )
+    _shot(page, "pipeline-head")
 
 
 def test_a_lead_is_converted_into_an_existing_account_found_by_search(
