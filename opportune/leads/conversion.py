@@ -22,10 +22,14 @@ from opportune.audit.services import record_changes, record_creation, snapshot
 from opportune.customfields.services import converted_values, fill_blank
 from opportune.errors import Conflict, NotAllowed, RuleViolation, field_error
 from opportune.fields import fill_empty, is_empty
-from opportune.fiscal import fiscal_quarter_end
 from opportune.identity import policy
 from opportune.opportunities.models import ContactRole, Opportunity, Pipeline
-from opportune.opportunities.services import OpportunityDraft, open_opportunity
+from opportune.opportunities.services import (
+    OpportunityDraft,
+    default_close_date,
+    open_opportunity,
+    pipeline_by_key,
+)
 from opportune.schemas import normalize_country
 
 from .models import Lead, LeadStatus, QualificationPolicy
@@ -89,6 +93,8 @@ def conversion_candidates(user: User, lead: Lead, limit: int = 10) -> Conversion
     accounts = list(
         Account.objects.visible_to(user).filter(account_match).select_related("owner")[:limit]
     )
+    # The best duplicate first: the same company name before a website match alone.
+    accounts.sort(key=lambda a: (a.normalized_name != normalize_company(lead.company), a.pk))
     contacts: list[Contact] = []
     if lead.email:
         contacts = list(
@@ -199,6 +205,23 @@ def _contact_for(
     return contact
 
 
+def default_opportunity_name(lead: Lead) -> str:
+    """ "Company - need" (PRODUCT.md's need is ``need_description``; its first line), so two
+    deals of one company tell apart; the company alone when no need is written down."""
+    need = " ".join((lead.need_description or "").strip().splitlines()[:1]).strip()
+    name = f"{lead.company} - {need}" if need else lead.company
+    return name[:120]
+
+
+def default_close_date_for(lead: Lead, today: dt.date) -> dt.date:
+    """The lead's expected purchase date when it is still ahead (or today), else the end of
+    the fiscal quarter (a deal is not opened already overdue)."""
+    expected = lead.expected_purchase_date
+    if expected is not None and expected >= today:
+        return expected
+    return default_close_date(today)
+
+
 def _opportunity_for(
     actor: User,
     lead: Lead,
@@ -209,9 +232,9 @@ def _opportunity_for(
     today: dt.date,
     custom: dict[str, Any],
 ) -> Opportunity:
-    pipeline = Pipeline.default()
+    pipeline = pipeline_by_key(options.pipeline) if options.pipeline else Pipeline.default()
     draft = OpportunityDraft(
-        name=(options.opportunity_name or lead.company)[:120],
+        name=options.opportunity_name or default_opportunity_name(lead),
         account=account,
         owner=owner,
         pipeline=pipeline,
@@ -219,19 +242,17 @@ def _opportunity_for(
         amount=options.amount
         if options.amount is not None
         else (lead.budget_amount if lead.budget_confirmed else None),
-        close_date=options.close_date or fiscal_quarter_end(today),
+        close_date=options.close_date or default_close_date_for(lead, today),
         lead_source=lead.source,
         campaign=lead.campaign,
         primary_contact=contact,
         custom=custom,
     )
-    opportunity = open_opportunity(actor, draft)
-    ContactRole.objects.create(
-        opportunity=opportunity,
-        contact=contact,
-        is_primary=True,
-        role="decision_maker" if lead.authority_confirmed and not lead.decision_maker else "",
-    )
+    opportunity = open_opportunity(actor, draft)  # the contact's primary role comes with it
+    if lead.authority_confirmed and not lead.decision_maker:
+        ContactRole.objects.filter(opportunity=opportunity, contact=contact).update(
+            role="decision_maker"
+        )
     return opportunity
 
 
@@ -282,7 +303,9 @@ def convert_lead(actor: User, lead_id: int, options: ConversionOptions) -> Conve
             timezone.localdate(now),
             custom.get("opportunity", {}),
         )
-    elif options.stage or options.amount is not None or options.opportunity_name:
+    elif (
+        options.stage or options.amount is not None or options.opportunity_name or options.pipeline
+    ):
         raise field_error(
             "create_opportunity", "Opportunity fields were given but create_opportunity is false."
         )

@@ -146,16 +146,15 @@ class ConvertForm(SchemaForm):
     schema = ConversionOptions
     schema_names = {"account": "account_id", "contact": "contact_id", "owner": "owner_id"}
 
-    account = forms.TypedChoiceField(
-        label="Account", coerce=int, empty_value=None, required=False, widget=forms.RadioSelect
-    )
-    contact = forms.TypedChoiceField(
-        label="Contact", coerce=int, empty_value=None, required=False, widget=forms.RadioSelect
-    )
+    # Any account or contact the user sees (flagged duplicates or found by the lookup); the
+    # service checks visibility, the template renders the radio inputs.
+    account = forms.IntegerField(label="Account", required=False, widget=forms.HiddenInput)
+    contact = forms.IntegerField(label="Contact", required=False, widget=forms.HiddenInput)
     create_opportunity = forms.BooleanField(label="Create an opportunity", required=False)
     opportunity_name = _text("Opportunity name")
     amount = forms.DecimalField(label="Amount", required=False)
     close_date = forms.DateField(label="Close date", required=False, widget=DateInput())
+    pipeline = forms.ChoiceField(label="Pipeline", required=False)
     stage = forms.ChoiceField(label="Stage", required=False)
     owner = forms.TypedChoiceField(
         label="Record owner", coerce=int, empty_value=None, required=False
@@ -170,14 +169,12 @@ class ConvertForm(SchemaForm):
     def __init__(
         self,
         *args: Any,
-        accounts: list[Any],
-        contacts: list[Any],
+        pipelines: list[Any],
         stages: list[Any],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        choice_field(self, "account").choices = [("", "new"), *((a.pk, a.name) for a in accounts)]
-        choice_field(self, "contact").choices = [("", "new"), *((c.pk, str(c)) for c in contacts)]
+        choice_field(self, "pipeline").choices = [(p.key, p.name) for p in pipelines]
         choice_field(self, "stage").choices = [(s.key, s.label) for s in stages]
         choice_field(self, "owner").choices = owner_choices(policy.OPPORTUNITY, "The lead's owner")
 
@@ -185,6 +182,6 @@ class ConvertForm(SchemaForm):
         data = super().schema_input(cleaned)
         if not data.get("create_opportunity"):
             # The opportunity fields are hidden then; sending them would be refused.
-            for name in ("opportunity_name", "amount", "stage", "close_date"):
+            for name in ("opportunity_name", "amount", "stage", "close_date", "pipeline"):
                 data.pop(name, None)
         return data

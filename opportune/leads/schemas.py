@@ -82,7 +82,10 @@ class ConversionOptions(InputSchema):
     opportunity_name: str | None = Field(None, min_length=1, max_length=120)
     amount: Money | None = None
     close_date: dt.date | None = None
-    stage: Key | None = None
+    pipeline: Key | None = Field(None, description="Pipeline key; the default pipeline if absent.")
+    stage: Key | None = Field(
+        None, description="A stage of the pipeline; its first open one if absent."
+    )
     owner_id: int | None = None
     overwrite_lead_source: bool = False
     override_qualification: bool = False

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from opportune.accounts.models import Account, Contact
 from opportune.activities.views import timeline_context
 from opportune.errors import ConfigurationMissing, DomainError
-from opportune.fiscal import fiscal_quarter_end
 from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.opportunities.models import Pipeline
@@ -30,7 +30,13 @@ from opportune.web.http import (
 )
 from opportune.web.lists import list_context
 
-from .conversion import conversion_candidates, convert_lead
+from .conversion import (
+    ConversionCandidates,
+    conversion_candidates,
+    convert_lead,
+    default_close_date_for,
+    default_opportunity_name,
+)
 from .filters import OPEN, LeadFilterSet
 from .forms import (
     CRITERIA_LABELS,
@@ -256,16 +262,41 @@ def lead_status(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
-def conversion_defaults(lead: Lead, pipeline: Pipeline) -> dict[str, Any]:
-    """What the dialog proposes, per PRODUCT.md section 3 (the service applies the same
-    defaults when a field is left out, so leaving them untouched changes nothing)."""
+def conversion_defaults(
+    lead: Lead, pipeline: Pipeline, candidates: ConversionCandidates
+) -> dict[str, Any]:
+    """What the dialog proposes, per PRODUCT.md section 3 and issue 14: the best flagged
+    duplicate account (and its contact) rather than "create new", a deal named "Company -
+    need", closing on the lead's expected purchase date when it is ahead (the service
+    applies the same defaults when a field is left out)."""
+    account = candidates.accounts[0] if candidates.accounts else None
+    contact = next(
+        (
+            c
+            for c in candidates.contacts
+            if c.account_id is None or (account is not None and c.account_id == account.pk)
+        ),
+        None,
+    )
     return {
+        "account": account.pk if account else None,
+        "contact": contact.pk if contact else None,
         "create_opportunity": True,
-        "opportunity_name": lead.company[:120],
+        "opportunity_name": default_opportunity_name(lead),
         "amount": lead.budget_amount if lead.budget_confirmed else None,
-        "close_date": fiscal_quarter_end(timezone.localdate()),
+        "close_date": default_close_date_for(lead, timezone.localdate()),
+        "pipeline": pipeline.key,
         "stage": pipeline.first_open_stage().key,
     }
+
+
+def _picked(request: AuthedRequest, name: str, model: Any, shown: list[Any]) -> list[Any]:
+    """A record picked by lookup (not among the flagged duplicates), kept on a re-render."""
+    source = request.POST if request.method == "POST" else request.GET
+    value = str(source.get(name, ""))
+    if not value.isdigit() or any(r.pk == int(value) for r in shown):
+        return []
+    return list(model.objects.visible_to(request.user).filter(pk=int(value))[:1])
 
 
 @login_required
@@ -274,18 +305,28 @@ def lead_convert(request: AuthedRequest, pk: int) -> HttpResponse:
     if lead.is_converted:
         messages.info(request, "This lead was already converted.")
         return go_to(request, reverse("leads:detail", args=[pk]))
+    source = request.POST if request.method == "POST" else request.GET
+    pipelines = list(Pipeline.objects.all())
     try:
-        pipeline = Pipeline.default()
+        pipeline = next((p for p in pipelines if p.key == source.get("pipeline")), None)
+        pipeline = pipeline or Pipeline.default()
+        defaults = conversion_defaults(lead, pipeline, conversion_candidates(request.user, lead))
     except ConfigurationMissing as missing:
         messages.error(request, f"Conversion is unavailable: {missing.detail}")
         return go_to(request, reverse("leads:detail", args=[pk]))
     stages = list(pipeline.stages.filter(is_closed=False, is_active=True))
     candidates = conversion_candidates(request.user, lead)
+    picked_accounts = _picked(request, "account", Account, candidates.accounts)
+    picked_contacts = _picked(request, "contact", Contact, candidates.contacts)
+    if request.method == "GET" and request.htmx and "pipeline" in request.GET:
+        # The pipeline was switched: keep what the user chose, offer that pipeline's stages.
+        keep = {k: v for k, v in request.GET.items() if k in ConvertForm.base_fields}
+        defaults.update(keep)
+        defaults["stage"] = pipeline.first_open_stage().key
     form = ConvertForm(
         request.POST or None,
-        initial=conversion_defaults(lead, pipeline),
-        accounts=candidates.accounts,
-        contacts=candidates.contacts,
+        initial=defaults,
+        pipelines=pipelines,
         stages=stages,
     )
     refused: list[str] = []
@@ -310,6 +351,8 @@ def lead_convert(request: AuthedRequest, pk: int) -> HttpResponse:
         "lead": lead,
         "form": form,
         "candidates": candidates,
+        "picked_accounts": picked_accounts,
+        "picked_contacts": picked_contacts,
         "missing": [CRITERIA_LABELS.get(n, n) for n in qualification.missing_criteria(lead)],
         "refused": refused,
         "may_override": policy.may_override_qualification(request.user, qualification),

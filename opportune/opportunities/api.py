@@ -21,8 +21,9 @@ from opportune.schemas import AllOf, KeyOf, OutputSchema
 from opportune.scoring.schemas import WinProbability, WinReasons
 
 from .filters import OpportunityFilterSet
-from .models import LostReason, Opportunity, OpportunityHistory, Pipeline, Stage
-from .schemas import OpportunityChanges, OpportunityCreate
+from .models import ContactRole, LostReason, Opportunity, OpportunityHistory, Pipeline, Stage
+from .roles import add_contact_role, change_contact_role, remove_contact_role
+from .schemas import ContactRoleChanges, ContactRoleCreate, OpportunityChanges, OpportunityCreate
 from .services import change_opportunity, draft_from, open_opportunity
 
 opportunities_router = Router(tags=["opportunities"])
@@ -30,6 +31,7 @@ config_router = Router(tags=["configuration"])
 
 
 class ContactRoleOut(OutputSchema):
+    id: int
     contact_id: int
     role: str
     is_primary: bool
@@ -164,6 +166,59 @@ def get_history(request: HttpRequest, opportunity_id: int) -> QuerySet[Opportuni
         actor(request), _shown(Opportunity.objects.all()), opportunity_id
     )
     return opportunity.history.select_related("stage").order_by("changed_at", "pk")
+
+
+def _visible(request: HttpRequest, opportunity_id: int) -> Opportunity:
+    return policy.get_visible(actor(request), Opportunity.objects.all(), opportunity_id)
+
+
+@opportunities_router.get(
+    "/{int:opportunity_id}/contact-roles",
+    response=list[ContactRoleOut],
+    summary="The deal's contact roles, the primary first",
+)
+def list_contact_roles(request: HttpRequest, opportunity_id: int) -> QuerySet[ContactRole]:
+    opportunity = _visible(request, opportunity_id)
+    return opportunity.contact_roles.order_by("-is_primary", "pk")
+
+
+@opportunities_router.post(
+    "/{int:opportunity_id}/contact-roles",
+    response={201: ContactRoleOut},
+    summary="Add a contact to the deal (its first role is primary)",
+)
+def post_contact_role(
+    request: HttpRequest, opportunity_id: int, payload: ContactRoleCreate
+) -> Status[ContactRole]:
+    opportunity = _visible(request, opportunity_id)
+    role = add_contact_role(
+        actor(request), opportunity, payload.contact_id, payload.role, payload.is_primary
+    )
+    return Status(201, role)
+
+
+@opportunities_router.patch(
+    "/{int:opportunity_id}/contact-roles/{int:role_id}",
+    response=ContactRoleOut,
+    summary="Change a contact role, or make it the primary one",
+)
+def patch_contact_role(
+    request: HttpRequest, opportunity_id: int, role_id: int, payload: ContactRoleChanges
+) -> ContactRole:
+    opportunity = _visible(request, opportunity_id)
+    return change_contact_role(
+        actor(request), opportunity, role_id, role=payload.role, is_primary=payload.is_primary
+    )
+
+
+@opportunities_router.delete(
+    "/{int:opportunity_id}/contact-roles/{int:role_id}",
+    response={204: None},
+    summary="Remove a contact from the deal (the primary only when it is the last)",
+)
+def delete_contact_role(request: HttpRequest, opportunity_id: int, role_id: int) -> Status[None]:
+    remove_contact_role(actor(request), _visible(request, opportunity_id), role_id)
+    return Status(204, None)
 
 
 @config_router.get("/pipelines", response=list[PipelineOut], summary="Pipelines and their stages")

@@ -27,9 +27,11 @@ from opportune.audit.services import record_changes, record_creation, snapshot
 from opportune.customfields.models import Kind
 from opportune.customfields.services import apply_custom
 from opportune.errors import Conflict, NotAllowed, RuleViolation, field_error
+from opportune.fiscal import fiscal_quarter_end
 from opportune.identity import policy
 from opportune.scoring.opportunity import rescore
 
+from .mapping import mapped_stage, stage_choices
 from .models import (
     ContactRole,
     ForecastCategory,
@@ -94,6 +96,18 @@ def stage_in(pipeline: Pipeline, key: str | None) -> Stage:
     if stage is None:
         raise field_error("stage", f"No active stage '{key}' in the pipeline '{pipeline.key}'.")
     return stage
+
+
+def pipeline_by_key(key: str) -> Pipeline:
+    pipeline = Pipeline.objects.filter(key=key).first()
+    if pipeline is None:
+        raise field_error("pipeline", f"Unknown pipeline '{key}'.")
+    return pipeline
+
+
+def default_close_date(today: dt.date) -> dt.date:
+    """A new deal's close date unless one is given: the end of the fiscal quarter."""
+    return fiscal_quarter_end(today)
 
 
 def lost_reason(key: str | None) -> LostReason | None:
@@ -202,6 +216,8 @@ def open_opportunity(
         _check_closing(opportunity)
         apply_custom(opportunity, Kind.OPPORTUNITY, draft.custom, creating=True)
         opportunity.save()
+        if opportunity.primary_contact is not None:
+            _mark_primary_role(opportunity)  # the primary contact is the primary role
         _append_history(opportunity, actor, now)
         record_creation(actor, opportunity)
         rescore(opportunity, now)  # its win probability (opportune.scoring)
@@ -226,6 +242,10 @@ def change_opportunity(
     probability = changes.pop("probability", None)
     category = changes.pop("forecast_category", None)
 
+    if "pipeline" in changes:
+        target = pipeline_by_key(changes.pop("pipeline"))
+        if target.pk != opportunity.pipeline_id:
+            _move_to_pipeline(opportunity, target, changes.pop("stage", None), now)
     if "stage" in changes:
         stage = stage_in(opportunity.pipeline, changes.pop("stage"))
         if stage.pk != opportunity.stage_id:
@@ -277,6 +297,34 @@ def change_opportunity(
         rescore(opportunity, now)  # its win probability follows stage, amount, close date
     record_changes(actor, opportunity, before, after)
     return opportunity
+
+
+def _move_to_pipeline(
+    opportunity: Opportunity, target: Pipeline, stage_key: str | None, now: dt.datetime
+) -> None:
+    """Put the deal in ``target`` at the mapped stage (``mapping.py``), or at the stage the
+    user picked among those keeping it open, won or lost as it is."""
+    stages = list(target.stages.filter(is_active=True))
+    if stage_key is None:
+        stage = mapped_stage(opportunity.stage, opportunity.is_closed, opportunity.is_won, target)
+    else:
+        allowed = stage_choices(opportunity.is_closed, opportunity.is_won, stages)
+        found = next((s for s in allowed if s.key == stage_key), None)
+        if found is None:
+            state = "won" if opportunity.is_won else "lost" if opportunity.is_closed else "open"
+            raise field_error(
+                "stage", f"No {state} stage '{stage_key}' in the pipeline '{target.key}'."
+            )
+        stage = found
+    opportunity.pipeline = target
+    if opportunity.is_closed:
+        # A closed deal keeps its outcome, when it closed, its close date and lost reason.
+        opportunity.stage = stage
+        opportunity.probability = stage.default_probability
+        opportunity.forecast_category = stage.forecast_category
+        opportunity.stage_changed_at = now
+    else:
+        _enter_stage(opportunity, stage, now)
 
 
 def _mark_primary_role(opportunity: Opportunity) -> None:
@@ -401,12 +449,7 @@ def draft_from(actor: User, data: Any) -> OpportunityDraft:
         contact = Contact.objects.visible_to(actor).filter(pk=data.primary_contact_id).first()
         if contact is None:
             raise field_error("primary_contact_id", "No such contact that you can see.")
-    pipeline = Pipeline.default()
-    if data.pipeline:
-        found = Pipeline.objects.filter(key=data.pipeline).first()
-        if found is None:
-            raise field_error("pipeline", f"Unknown pipeline '{data.pipeline}'.")
-        pipeline = found
+    pipeline = pipeline_by_key(data.pipeline) if data.pipeline else Pipeline.default()
     owner = (
         policy.assignable_owner(data.owner_id, policy.OPPORTUNITY)
         if data.owner_id is not None

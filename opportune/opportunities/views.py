@@ -31,6 +31,7 @@ from opportune.identity.models import User
 from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404, wants_fragment
 from opportune.web.lists import list_context
 
+from .deal_views import deal_context
 from .filters import OpportunityFilterSet
 from .forms import BoardFilterForm, CloseForm, MoveForm, OpportunityForm
 from .models import ContactRole, Opportunity, OpportunityHistory, Pipeline, Stage
@@ -395,6 +396,7 @@ def opportunity_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     opportunity = _get(request, pk)
     context = _detail_context(request, opportunity)
     context.update(timeline_context(request.user, opportunity=opportunity))
+    context.update(deal_context(request.user, opportunity))  # roles and pipeline moves
     return render_page(request, "opportunities/opportunity_detail.html", context)
 
 

@@ -38,6 +38,14 @@ def _activity(company: Company, built: dict[str, Any]) -> int:
     ).pk
 
 
+def _contact_role(company: Company, built: dict[str, Any]) -> int:
+    from opportune.opportunities.models import ContactRole
+
+    return ContactRole.objects.create(
+        opportunity_id=built["opportunity_id"], contact_id=built["contact_id"], is_primary=True
+    ).pk
+
+
 def _merge(company: Company, built: dict[str, Any]) -> int:
     from opportune.capture.merge import merge_leads
 
@@ -95,6 +103,7 @@ RECORD_BUILDERS: dict[str, Builder] = {
     "account_id": _account,
     "contact_id": _contact,
     "activity_id": _activity,
+    "role_id": _contact_role,
     "merge_id": _merge,
     "job_id": _import_job,
     "token_id": _api_token,

@@ -65,8 +65,10 @@ def test_a_lead_becomes_an_opportunity_moves_through_the_pipeline_and_is_lost(
     page.locator("#convert-button").click()
     dialog = page.locator("dialog[open]")
     dialog.get_by_text("possible duplicate").wait_for()
-    dialog.get_by_label(re.compile("Use existing Globex Corporation")).check()
-    assert dialog.get_by_label("Opportunity name").input_value() == "Globex Corporation"
+    # The flagged duplicate is preselected; the deal is named "Company - need".
+    assert dialog.get_by_label(re.compile("Use existing Globex Corporation")).is_checked()
+    name = "Globex Corporation - One pipeline for three regions"
+    assert dialog.get_by_label("Opportunity name").input_value() == name
     assert dialog.get_by_label("Amount").input_value() == "25000.00"
     dialog.get_by_role("button", name="Convert").click()
     page.wait_for_url(re.compile(r"/opportunities/\d+/$"))
@@ -74,7 +76,7 @@ def test_a_lead_becomes_an_opportunity_moves_through_the_pipeline_and_is_lost(
     opportunity = lead.converted_opportunity
     assert lead.is_converted and opportunity is not None
     assert opportunity.account_id == existing.pk
-    assert page.locator("h1").inner_text() == "Globex Corporation"
+    assert page.locator("h1").inner_text() == name
 
     # Drag it across the kanban into negotiation; the column totals follow.
     stages = {s.key: s for s in Stage.objects.filter(pipeline=opportunity.pipeline)}
@@ -94,7 +96,7 @@ def test_a_lead_becomes_an_opportunity_moves_through_the_pipeline_and_is_lost(
     # Drop it on "lost": the server asks why, and the reason is kept.
     page.locator(f"#deal-{opportunity.pk}").drag_to(page.locator(".dropzone.lost"))
     dialog = page.locator("dialog[open]")
-    dialog.get_by_text("Why was Globex Corporation lost?").wait_for()
+    dialog.get_by_text(f"Why was {name} lost?").wait_for()
     dialog.get_by_label("Lost reason").select_option(label="Lost to competitor")
     dialog.get_by_role("button", name="Mark as lost").click()
     page.locator(f"#deal-{opportunity.pk}").wait_for(state="detached")

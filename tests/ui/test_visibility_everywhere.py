@@ -44,6 +44,8 @@ PAGE_RECORDS: dict[str, str] = {
     "opportunities:move": "opportunity_id",
     "opportunities:close": "opportunity_id",
     "opportunities:undo": "opportunity_id",
+    "opportunities:roles": "opportunity_id",
+    "opportunities:pipeline_move": "opportunity_id",
     "activities:timeline": "<kind>",  # the record its ``kind`` parameter names
     "activities:log": "<kind>",
     "activities:done": "activity_id",
