@@ -260,3 +260,25 @@ def test_only_open_tasks_due_by_now_and_not_long_overdue_are_told(company: Compa
     (notification,) = Notification.objects.all()
     assert notification.record_id == yesterday.lead_id
     assert notification.title == f"Task due on {yesterday.due_date:%b %-d}: Send quote"
+
+
+def test_the_worker_sends_the_queued_email_and_starts_the_due_scan(
+    company: Company, django_capture_on_commit_callbacks: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opportune.cli import main
+    from opportune.notifications.tasks import scan_due_tasks
+
+    # Between jobs the worker closes stale connections, which would end the test transaction.
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+    with acting(django_capture_on_commit_callbacks):
+        create_lead(
+            company.ada, LeadCreate(last_name="Lee", company="Initech", owner_id=company.bob.pk)
+        )
+    assert mail.outbox == []
+    assert main(["worker", "--batch"]) == 0
+    (sent,) = mail.outbox
+    assert sent.to == ["bob@opportune.example"]
+    assert Notification.objects.get().email_state == EmailState.SENT
+    assert DBTaskResult.objects.filter(task_path=scan_due_tasks.module_path).exists()
