@@ -226,6 +226,7 @@ def _register_routers() -> None:
     from opportune.imports.api import router as imports_router
     from opportune.leads.api import router as leads_router
     from opportune.leads.api import status_router
+    from opportune.notifications.api import router as notifications_router
     from opportune.opportunities.api import config_router, opportunities_router
     from opportune.privacy.api import router as privacy_router
     from opportune.scoring.api import router as scoring_router
@@ -249,6 +250,7 @@ def _register_routers() -> None:
     api.add_router("/", custom_fields_router)
     api.add_router("/", webhooks_router)
     api.add_router("/", privacy_router)
+    api.add_router("/", notifications_router)
 
 
 _register_routers()

@@ -203,11 +203,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from opportune.forecasting.fitting import schedule_fits
     from opportune.heartbeat import start_beating
     from opportune.housekeeping import schedule_housekeeping
+    from opportune.notifications.tasks import schedule_due_scan
     from opportune.scoring.tasks import schedule_refit
 
     schedule_housekeeping()  # the periodic purges ride on the worker's queue
     schedule_refit()  # and so does the daily refit of the scoring models
     schedule_fits()  # and the daily fit of the predicted forecast's models
+    schedule_due_scan()  # and the scan that tells owners of tasks falling due
     if not args.batch:  # a batch run ends at once: nothing to tell the pages
         start_beating()  # pages warn when no worker has beaten for a minute
     options: dict[str, object] = {"queue_name": args.queue, "interval": args.interval}

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "opportune.customfields",
     "opportune.webhooks",
     "opportune.privacy",
+    "opportune.notifications",
     "axes",
 ]
 
@@ -265,3 +266,23 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+
+# --- E-mail (notifications; docs/notifications.md) ----------------------------------------------
+# Sent by the worker, never in a request. The backend is Django's: a dotted path, or one of
+# the short names "console" (the default: printed by the worker), "smtp", "file", "dummy".
+_EMAIL_BACKENDS = {
+    name: f"django.core.mail.backends.{name}.EmailBackend"
+    for name in ("console", "smtp", "filebased", "dummy", "locmem")
+} | {"file": "django.core.mail.backends.filebased.EmailBackend"}
+_email_backend = os.environ.get("OPPORTUNE_EMAIL_BACKEND", "console")
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(_email_backend, _email_backend)
+OPPORTUNE_EMAIL_FROM = os.environ.get("OPPORTUNE_EMAIL_FROM", "Opportune <opportune@localhost>")
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = OPPORTUNE_EMAIL_FROM
+EMAIL_HOST = os.environ.get("OPPORTUNE_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("OPPORTUNE_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("OPPORTUNE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("OPPORTUNE_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("OPPORTUNE_EMAIL_TLS")  # STARTTLS (port 587)
+EMAIL_USE_SSL = env_bool("OPPORTUNE_EMAIL_SSL")  # TLS from the start (port 465)
+EMAIL_TIMEOUT = int(os.environ.get("OPPORTUNE_EMAIL_TIMEOUT", "30"))
+EMAIL_FILE_PATH = str(DATA_DIR / "mail")

@@ -29,4 +29,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("opportune.identity.urls")),
     path("", include("opportune.privacy.urls")),
     path("settings/webhooks/", include("opportune.webhooks.urls")),
+    path("notifications/", include("opportune.notifications.urls")),
+    path("records/", include("opportune.inline_urls")),
 ]

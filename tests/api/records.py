@@ -97,6 +97,21 @@ def _webhook_delivery(company: Company, built: dict[str, Any]) -> int:
     ).pk
 
 
+def _notification(company: Company, built: dict[str, Any]) -> int:
+    from django.utils import timezone
+
+    from opportune.notifications.models import Notification
+
+    return Notification.objects.create(
+        recipient=company.alice,
+        kind="assigned",
+        record_type="lead",
+        record_id=built["lead_id"],
+        title="Ada assigned you the lead",
+        created_at=timezone.now(),
+    ).pk
+
+
 RECORD_BUILDERS: dict[str, Builder] = {
     "lead_id": _lead,
     "opportunity_id": _opportunity,
@@ -108,6 +123,7 @@ RECORD_BUILDERS: dict[str, Builder] = {
     "job_id": _import_job,
     "token_id": _api_token,
     "field_id": _custom_field,
+    "notification_id": _notification,
     # Admins' settings, not anyone's records: tested apart (ADMIN_ONLY_PARAMS).
     "subscription_id": _webhook,
     "delivery_id": _webhook_delivery,

@@ -129,6 +129,8 @@ LISTS = {
     "/api/v1/exports/opportunities": "opportunity_id",
 }
 BIN = "/api/v1/recycle-bin"  # records of every kind: tested apart, below
+# Lists of the caller's own rows, which nobody else reads, admins included.
+OWN_LISTS = {"/api/v1/notifications": "notification_id"}
 # Lists of people and teams, which every user reads (owner pickers, the forecast's tree).
 DIRECTORIES = {"/api/v1/users", "/api/v1/teams"}
 GET_WITHOUT_PARAMS = [e for e in authenticated_endpoints() if e.method == "get" and not e.params]
@@ -149,6 +151,7 @@ def test_every_list_of_records_is_known(
         endpoint.path in LISTS
         or endpoint.path in DIRECTORIES
         or endpoint.path == BIN
+        or endpoint.path in OWN_LISTS
         or endpoint in ADMIN_ONLY_ENDPOINTS
     )
     assert not is_list or known, f"Add {endpoint.path} to LISTS"
@@ -164,6 +167,16 @@ def test_lists_hold_only_visible_records(
         response = api(user).get(path)
         assert response.status_code == 200
         ids = {int(item["id"]) for item in _items(response)}
+        assert (alices in ids) is listed, f"{user} on {path}: {sorted(ids)}"
+
+
+@pytest.mark.parametrize("path", list(OWN_LISTS))
+def test_own_lists_hold_only_the_callers_rows(
+    company: Company, api: Callable[[User], ApiClient], path: str
+) -> None:
+    alices = alices_records(company)[OWN_LISTS[path]]
+    for user, listed in ((company.alice, True), (company.bob, False), (company.ada, False)):
+        ids = {int(item["id"]) for item in _items(api(user).get(path))}
         assert (alices in ids) is listed, f"{user} on {path}: {sorted(ids)}"
 
 

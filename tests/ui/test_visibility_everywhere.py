@@ -68,6 +68,9 @@ PAGE_RECORDS: dict[str, str] = {
     "privacy:erase_lead": "lead_id",
     "privacy:export_contact": "contact_id",
     "privacy:erase_contact": "contact_id",
+    "inline:field": "<kind>",  # one field edited in place, on the record its kind names
+    "notifications:open": "notification_id",  # one's own notifications only
+    "notifications:read": "notification_id",
 }
 # Pages naming configuration, not a record anyone owns: refused (403) to roles that may
 # not configure it, never hidden.

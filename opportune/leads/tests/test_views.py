@@ -234,7 +234,7 @@ def test_inline_edit_answers_the_form_then_the_details(company: Company, client:
     response = client.post(f"/leads/{lead.pk}/edit/", data, **HTMX)
     body = response.content.decode()
     assert response.status_code == 200
-    assert "<dd>CTO</dd>" in body and 'hx-swap-oob="true"' in body
+    assert '<span class="inline-value">CTO</span>' in body and 'hx-swap-oob="true"' in body
     assert Lead.objects.get(pk=lead.pk).title == "CTO"
     assert FieldChange.objects.filter(record_id=lead.pk, field="title", new_value="CTO").exists()
 
