@@ -209,6 +209,8 @@ _OPPORTUNITY_ALIASES = {
     "owner": ["owner", "ownerid", "dealowner", "salesagent", "opportunityowner"],
     "lost_reason": ["lostreason", "deallostreason", "closedlostreason"],
     "external_id": ["externalid", "id", "recordid", "dealid", "opportunityid"],
+    # When the deal was opened in the other system: its created date (importers.py).
+    "created_at": ["createdat", "createddate", "createdate", "dealcreated", "dealdealcreated"],
 }
 ALIASES = {
     Target.LEADS: _LEAD_ALIASES,
@@ -231,7 +233,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     Target.OPPORTUNITIES: OpportunityCreate,
 }
 _READ_ONLY = {"owner_id", "account_id", "parent_id", "primary_contact_id"}
-_IMPORTER_FIELDS = {"owner", "external_id", "full_name"}
+_IMPORTER_FIELDS = {"owner", "external_id", "full_name", "created_at"}
 
 
 # Other apps' fields a column may fill (custom fields): a function of the target answering
