@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -46,9 +47,15 @@ def _link(actor: User, activity: Activity, field: str, record_id: int | None) ->
 
 @transaction.atomic
 def save_activity(
-    actor: User, changes: ActivityChanges, activity: Activity | None = None
+    actor: User,
+    changes: ActivityChanges,
+    activity: Activity | None = None,
+    *,
+    when: dt.datetime | None = None,
 ) -> Activity:
-    """Log a new activity (no ``activity``) or change one; the lead's last activity moves."""
+    """Log a new activity (no ``activity``) or change one; the lead's last activity moves.
+    ``when`` dates what happened before (an import's done date): a done activity is done
+    then, and the lead's last activity moves to it unless it has a later one."""
     if activity is not None:
         policy.require(actor, policy.Verb.CHANGE, activity)
     policy.require_writer(actor)
@@ -76,14 +83,18 @@ def save_activity(
     policy.require(actor, policy.Verb.CHANGE if activity.pk else policy.Verb.CREATE, activity)
     if activity.start_at and activity.end_at and activity.end_at < activity.start_at:
         raise field_error("end_at", "The end is before the start.")
-    activity.done_at = (activity.done_at or timezone.now()) if activity.is_done else None
+    done_at = activity.done_at or when or timezone.now()
+    activity.done_at = done_at if activity.is_done else None
     activity.save()
     if new:
         record_creation(actor, activity)
     else:
         record_changes(actor, activity, before, snapshot(activity, ACTIVITY_FIELDS))
-    if activity.lead_id:
+    if activity.lead_id and when is None:
         Lead.objects.filter(pk=activity.lead_id).update(last_activity_at=timezone.now())
+    elif activity.lead_id and when is not None:
+        later = Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=when)
+        Lead.objects.filter(later, pk=activity.lead_id).update(last_activity_at=when)
     return activity
 
 

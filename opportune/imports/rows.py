@@ -24,7 +24,7 @@ from .picklists import Picklist
 from .reading import Row
 
 NUMERIC_FIELDS = {"annual_revenue", "employees", "budget_amount", "amount", "probability"}
-DATE_FIELDS = {"close_date", "expected_purchase_date"}
+DATE_FIELDS = {"close_date", "expected_purchase_date", "due_date"}
 _NUMBER_NOISE = re.compile(r"[\s$€£,%]")
 _ISO_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _SLASHED_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})")
