@@ -42,8 +42,8 @@ class ActivityRow(Prepared):
     done_at: dt.datetime | None = None
 
     def happened_at(self, now: dt.datetime) -> dt.datetime | None:
-        """The activity's own date: done, else started, else due (noon UTC), else created;
-        None when the file gives none or it lies ahead."""
+        """The activity's own date: done, else started, else due (noon UTC), else created,
+        the first that is not ahead; None when the file gives none."""
         data: Any = self.data
         due = data.due_date
         for moment in (
@@ -52,8 +52,8 @@ class ActivityRow(Prepared):
             dt.datetime.combine(due, dt.time(12), tzinfo=dt.UTC) if due else None,
             self.created_at,
         ):
-            if moment is not None:
-                return moment if moment <= now else None
+            if moment is not None and moment <= now:
+                return moment
         return None
 
 
