@@ -78,7 +78,9 @@ class OwnerDirectory:
         """Why ``user`` may not own these records ('' when they may)."""
         if policy.may_own(user, self.kind):
             return ""
-        plural = "opportunities" if self.kind == "opportunity" else f"{self.kind}s"
+        plural = {"opportunity": "opportunities", "activity": "activities"}.get(
+            self.kind, f"{self.kind}s"
+        )
         if not user.is_active:
             return f"{user.username} is deactivated and cannot own {plural}."
         being = _ROLE_WORDS.get(user.role, f"is a {user.get_role_display().lower()}")
