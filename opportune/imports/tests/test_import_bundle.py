@@ -75,9 +75,9 @@ def test_a_bundle_in_a_zip_or_named_files(
     owners: Company, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     archive = tmp_path / "salesforce-export.zip"
-    with zipfile.ZipFile(archive, "w") as out:
+    with zipfile.ZipFile(archive, "w") as zipped:
         for name in SALESFORCE:
-            out.write(SAMPLES / "salesforce" / name, f"export/{name}")
+            zipped.write(SAMPLES / "salesforce" / name, f"export/{name}")
     mapping = SAMPLES / "salesforce" / "opportunities.json"
     code = main(["import", "bundle", str(archive), "--mapping", str(mapping), "--quiet"])
     out = capsys.readouterr().out
