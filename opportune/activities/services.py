@@ -34,15 +34,35 @@ LINKS: dict[str, type[Lead] | type[Account] | type[Contact] | type[Opportunity]]
 ACTIVITY_FIELDS = tracked_fields(Activity)
 
 
-def _link(actor: User, activity: Activity, field: str, record_id: int | None) -> None:
+def _link(
+    actor: User,
+    activity: Activity,
+    field: str,
+    record_id: int | None,
+    when: dt.datetime | None = None,
+) -> None:
     record = None
     if record_id is not None:
         record = LINKS[field].objects.visible_to(actor).filter(pk=record_id).first()
         if record is None:
             raise field_error(field, f"No record {record_id} that you can see.")
-        if isinstance(record, Lead) and record.is_converted and activity.pk is None:
+        if (
+            isinstance(record, Lead)
+            and record.is_converted
+            and activity.pk is None
+            and not _before_conversion(record, when)
+        ):
             raise field_error(field, "The lead was converted; log on its contact or opportunity.")
     setattr(activity, field.removesuffix("_id"), record)
+
+
+def _before_conversion(lead: Lead, when: dt.datetime | None) -> bool:
+    """Whether an activity dated ``when`` (an import's history) happened while the lead was
+    open: before its conversion, or at any time when it was converted before the import
+    (no conversion date)."""
+    if when is None:
+        return False
+    return lead.converted_at is None or when <= lead.converted_at
 
 
 @transaction.atomic
@@ -65,7 +85,7 @@ def save_activity(
     values: dict[str, Any] = changes.model_dump(exclude_unset=True)
     for field in LINKS:
         if field in values:
-            _link(actor, activity, field, values.pop(field))
+            _link(actor, activity, field, values.pop(field), when)
     if "owner_id" in values:
         activity.owner = policy.assignable_owner(values.pop("owner_id"), policy.ACTIVITY)
     for name, value in values.items():

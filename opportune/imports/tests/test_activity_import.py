@@ -22,6 +22,7 @@ from opportune.imports.models import ImportJob
 from opportune.imports.reading import Row
 from opportune.imports.services import create_job
 from opportune.imports.tests.helpers import issues, run_import, stored
+from opportune.leads.models import LeadStatus
 
 ACCOUNTS = "Name\nAcme Corporation\nGlobex\n"
 
@@ -173,3 +174,30 @@ def test_the_api_imports_activities_and_exports_them(company: Company) -> None:
     assert response.json()["target"] == "activities"
     exported = client.get("/api/v1/exports/activities")
     assert exported.status_code == 200
+
+
+def test_a_converted_leads_history_imports_but_nothing_after_its_conversion(
+    company: Company,
+) -> None:
+    """An activity the file dates before the lead's conversion is history, and imports; one
+    after it is refused at its row, as logging on a converted lead is."""
+    converted_at = dt.datetime(2025, 5, 4, 10, tzinfo=dt.UTC)
+    lead = company.lead(
+        company.alice,
+        email="conv@globex.example",
+        status=LeadStatus.converted(),
+        is_converted=True,
+        converted_at=converted_at,
+    )
+    job = run_import(
+        company.ada,
+        "kind,subject,lead_id,created_at\n"
+        f"call,Before,{lead.pk},2025-05-01 09:00:00+00:00\n"
+        f"call,After,{lead.pk},2025-06-01 09:00:00+00:00\n",
+        "activities",
+    )
+    assert (job.created, job.invalid) == (1, 1)
+    assert Activity.objects.get().subject == "Before"
+    assert _reasons(job) == [
+        (3, "lead_id", "The lead was converted; log on its contact or opportunity.")
+    ]
