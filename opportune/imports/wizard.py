@@ -147,6 +147,7 @@ def columns(request: AuthedRequest, token: str) -> HttpResponse:
         "fields": fields_of(target),
         # Activities have no custom fields (customfields/imports.py).
         "custom_fields": CUSTOM_FIELD_MAKER is not None and target != Target.ACTIVITIES,
+        "without_custom_fields": target == Target.ACTIVITIES,
         "field_types": CUSTOM_FIELD_TYPES,
         "new_field": NEW_FIELD,
         "error": error,

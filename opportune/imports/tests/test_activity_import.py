@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from conftest import ApiClient, Company
@@ -201,3 +202,18 @@ def test_a_converted_leads_history_imports_but_nothing_after_its_conversion(
     assert _reasons(job) == [
         (3, "lead_id", "The lead was converted; log on its contact or opportunity.")
     ]
+
+
+def test_the_wizard_takes_an_activities_file_without_offering_custom_fields(
+    company: Company,
+) -> None:
+    client = Client()
+    client.force_login(company.ada)
+    upload = SimpleUploadedFile(
+        "calls.csv", b"Activity - Type,Activity - Subject,Mood\nCall,Hi,ok\n"
+    )
+    response = client.post("/imports/", {"file": upload, "target": "activities"})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Activity - Type" in page and 'value="kind"' in page
+    assert "__new_custom_field__" not in page
