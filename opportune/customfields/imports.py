@@ -20,6 +20,8 @@ KIND_OF_TARGET = {
     "accounts": "account",
     "contacts": "contact",
     "opportunities": "opportunity",
+    # Activities have no custom fields: their columns map to built-in fields or are skipped.
+    "activities": "",
 }
 
 

@@ -11,6 +11,7 @@ from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from opportune.accounts.api import AccountQuery, ContactQuery
+from opportune.activities.api import ActivityQuery
 from opportune.filtering import api_list, query_schema
 from opportune.identity import policy
 from opportune.identity.auth import actor
@@ -177,3 +178,12 @@ def export_opportunities(
     request: HttpRequest, params: Query[OpportunityQuery], format: ExportFormat = "csv"
 ) -> HttpResponseBase:
     return _export(request, Target.OPPORTUNITIES)
+
+
+@router.get(
+    "/exports/activities", response={200: None}, summary="The filtered activities as CSV or xlsx"
+)
+def export_activities(
+    request: HttpRequest, params: Query[ActivityQuery], format: ExportFormat = "csv"
+) -> HttpResponseBase:
+    return _export(request, Target.ACTIVITIES)

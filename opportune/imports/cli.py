@@ -130,7 +130,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .export import error_lines
     from .services import create_job, removed_if_refused, run_job, store_file
 
-    path = Path(args.file)
+    if args.target == "bundle":
+        return cmd_import_bundle(args)
+    if len(args.file) != 1:
+        raise RuleViolation(f"Import one file of {args.target} (several: import bundle).")
+    path = Path(args.file[0])
     if not path.is_file():
         raise RuleViolation(f"No file {path}.")
     if args.errors and not Path(args.errors).parent.is_dir():
@@ -163,6 +167,43 @@ def cmd_import(args: argparse.Namespace) -> int:
             out.writelines(error_lines(job))
         print(f"  Every reported row: {args.errors}", flush=True)
     return 0 if job.status == "done" else 1
+
+
+def cmd_import_bundle(args: argparse.Namespace) -> int:
+    """Several files in dependency order (``bundle.py``), one report each."""
+    from opportune.errors import RuleViolation
+
+    from .bundle import BundleFile, gathered, import_bundle
+
+    if args.dry_run or args.errors or args.encoding:
+        raise RuleViolation(
+            "A bundle is imported for real (a file's references need the earlier files' "
+            "records): dry-run, check or fix one file with 'opportune import TARGET FILE'."
+        )
+    user = _actor(args.user)
+    given, saved = _mapping(args.mapping, user)
+    bar = ProgressBar()
+
+    def report(file: BundleFile, job: ImportJob) -> None:
+        if not args.quiet:
+            bar.close()
+        print(f"== {file.target}: {file.path.name}", flush=True)
+        print("\n".join(summary(job)), flush=True)
+
+    with gathered(args.file) as files:
+        print(
+            "Importing, in this order: " + ", ".join(f"{f.path.name} ({f.target})" for f in files)
+        )
+        jobs = import_bundle(
+            user,
+            files,
+            mapping=given,
+            saved_mapping=saved,
+            match_key=args.match or "",
+            progress=None if args.quiet else bar,
+            done=report,
+        )
+    return 0 if all(job.status == "done" for job in jobs) else 1
 
 
 def _filter_params(args: argparse.Namespace) -> dict[str, str]:
@@ -215,8 +256,13 @@ def add_commands(commands: argparse._SubParsersAction[_Parser], command: Command
     """Register ``import`` and ``export``; ``command`` is ``opportune.cli._command``."""
     targets = list(Target.values)
     imports = command(commands, "import", cmd_import, "Import a CSV file (with a progress bar).")
-    imports.add_argument("target", choices=targets)
-    imports.add_argument("file", help="a CSV file or an Excel workbook (.xlsx)")
+    imports.add_argument("target", choices=[*targets, "bundle"])
+    imports.add_argument(
+        "file",
+        nargs="+",
+        help="a CSV file or an Excel workbook (.xlsx); for bundle: files (TARGET=FILE when "
+        "the name does not say), folders or zips, imported in dependency order",
+    )
     imports.add_argument(
         "--mapping", help="a JSON mapping file, or the name of a saved mapping (default: headers)"
     )

@@ -20,6 +20,8 @@ from django.http.response import HttpResponseBase
 
 from opportune.accounts.filters import AccountFilterSet, ContactFilterSet
 from opportune.accounts.models import Account, Contact
+from opportune.activities.filters import ActivityFilterSet
+from opportune.activities.models import Activity
 from opportune.customfields import imports as custom_columns
 from opportune.customfields.models import CustomField
 from opportune.errors import field_error
@@ -74,6 +76,12 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
             "primary_contact": "primary_contact__email",
         },
     ),
+    # The records an activity concerns by their ids (lead_id…): an import finds them by the
+    # external ids those records were imported with, or by id in the same installation.
+    Target.ACTIVITIES: [
+        *_columns(Activity, {"owner": "owner__username"}),
+        *((f"{link}_id", f"{link}_id") for link in ("lead", "account", "contact", "opportunity")),
+    ],
 }
 
 
@@ -84,6 +92,7 @@ LISTS: dict[str, tuple[type[Model], type[ListFilterSet]]] = {
     Target.ACCOUNTS: (Account, AccountFilterSet),
     Target.CONTACTS: (Contact, ContactFilterSet),
     Target.OPPORTUNITIES: (Opportunity, OpportunityFilterSet),
+    Target.ACTIVITIES: (Activity, ActivityFilterSet),
 }
 
 
@@ -141,8 +150,10 @@ class _Echo:
 
 
 def _custom_fields(target: str) -> list[CustomField]:
-    """The custom fields exported after the built-in columns, one ``custom.<key>`` each."""
-    return custom_columns.export_columns(custom_columns.KIND_OF_TARGET[target])
+    """The custom fields exported after the built-in columns, one ``custom.<key>`` each
+    (none for activities, which have no custom fields)."""
+    kind = custom_columns.KIND_OF_TARGET[target]
+    return custom_columns.export_columns(kind) if kind else []
 
 
 def _records(
@@ -151,13 +162,18 @@ def _records(
     """Every record's exported values, custom cells last, in primary-key order, chunk by
     chunk."""
     custom = _custom_fields(target) if custom is None else custom
-    paths = [path for _, path in COLUMNS[Target(target)]] + ["custom"]
+    has_custom = bool(custom_columns.KIND_OF_TARGET[target])
+    paths = [path for _, path in COLUMNS[Target(target)]] + (["custom"] if has_custom else [])
     last = 0
     while True:
         chunk = list(queryset.filter(pk__gt=last).order_by("pk").values_list(*paths)[:CHUNK])
         if not chunk:
             return
-        for *row, values in chunk:
+        for record in chunk:
+            if not has_custom:
+                yield tuple(record)
+                continue
+            *row, values = record
             yield (*row, *custom_columns.export_cells(custom, values))
         last = chunk[-1][0]
 

@@ -41,6 +41,7 @@ from .rows import (
     OwnerDirectory,
     Prepared,
     mapped_values,
+    parse_moment,
     resolve_owner,
     validate,
 )
@@ -154,6 +155,12 @@ class Importer(Generic[R]):
         values: dict[str, Any] = dict(mapped)
         custom_columns.fold(values)
         external_id = values.pop("external_id", "")
+        created_at = None
+        if created := values.pop("created_at", ""):
+            created_at = parse_moment(created, str(self.mapping.options.get("date_order") or ""))
+            if created_at is None:
+                header = self.mapping.header_of("created_at")
+                return [Issue(row.line, header, f"'{created}' is not a date.", created[:255])]
         owner = resolve_owner(self.owners, self.mapping, values, row)
         if isinstance(owner, Issue):
             return [*unmapped, owner]
@@ -173,7 +180,7 @@ class Importer(Generic[R]):
                 Issue(row.line, header, " ".join(refused[name]), row.values.get(header, "")[:255])
                 for name, header in headers.items()
             ]
-        return Prepared(row.line, data, owner, external_id)
+        return Prepared(row.line, data, owner, external_id, created_at)
 
     def resolve(self, values: dict[str, Any], row: Row) -> Issue | None:
         """Turn names into what the schema takes (keys, ids); an Issue when one is unknown."""
@@ -445,7 +452,14 @@ class OpportunityImporter(_AccountByName, RowImporter):
 
     def create(self, prepared: Prepared) -> Model:
         draft = draft_from(self.actor, prepared.data)
-        return open_opportunity(self.actor, draft, now=opened_at(draft, timezone.now()))
+        now = timezone.now()
+        opportunity = open_opportunity(
+            self.actor, draft, now=opened_at(draft, now, prepared.created_at)
+        )
+        if prepared.created_at is not None and prepared.created_at <= now:
+            # The file's created date, as the other system had it (history.py).
+            Opportunity.objects.filter(pk=opportunity.pk).update(created_at=prepared.created_at)
+        return opportunity
 
     def update(self, prepared: Prepared, pk: int) -> None:
         changes = prepared.data.model_dump(exclude_unset=True, exclude={"pipeline"})

@@ -24,6 +24,7 @@ from .bulk import RowInserter
 from .importers import BatchOutcome, Importer, domain_issue
 from .mapping import Mapping, normalize_header
 from .models import ImportJob, RowIssue, Target
+from .picklists import fold
 from .reading import Row
 from .rows import Issue, Prepared
 
@@ -159,6 +160,8 @@ class LeadImporter(Importer[NewLead]):
             # A file closes leads without saying why (Salesforce's "Closed - Not Converted"):
             # the reason says where the status came from.
             raw = row.values.get(self.mapping.header_of("status"), "").strip()
+            if fold(raw) in self.mapping.values.get("status", {}):
+                raw = status.label  # a code the mapping translates ("0"): say its status
             values["disqualify_reason"] = f"{raw or status.label} (before import)"[:255]
         try:
             status = settable_status(status, values["status"])

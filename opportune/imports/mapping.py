@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from opportune.accounts.schemas import AccountCreate, ContactCreate
+from opportune.activities.schemas import ActivityCreate
 from opportune.customfields.imports import custom_columns
 from opportune.leads.schemas import LeadCreate
 from opportune.opportunities.schemas import OpportunityCreate
@@ -209,8 +210,96 @@ _OPPORTUNITY_ALIASES = {
     "owner": ["owner", "ownerid", "dealowner", "salesagent", "opportunityowner"],
     "lost_reason": ["lostreason", "deallostreason", "closedlostreason"],
     "external_id": ["externalid", "id", "recordid", "dealid", "opportunityid"],
+    # When the deal was opened in the other system: its created date (importers.py).
+    "created_at": ["createdat", "createddate", "createdate", "dealcreated", "dealdealcreated"],
+}
+# Activities: Salesforce Task/Event (Data Loader), HubSpot activities, Pipedrive activities
+# ("Activity - Type"), ours. The links name records by external id or name/email
+# (lead, contact, account, opportunity; Salesforce's who/what), or by our own ids (*_id).
+_ACTIVITY_ALIASES = {
+    "kind": ["kind", "type", "activitytype", "engagementtype"],
+    "subtype": ["subtype", "tasksubtype", "eventsubtype", "activitysubtype"],
+    "subject": [
+        "subject",
+        "activitysubject",
+        "title",
+        "tasktitle",
+        "calltitle",
+        "meetingname",
+        "emailsubject",
+    ],
+    "body": [
+        "body",
+        "description",
+        "comments",
+        "note",
+        "notes",
+        "activitynote",
+        "bodypreview",
+        "notebody",
+        "callnotes",
+        "emailbody",
+    ],
+    "due_date": ["duedate", "activitydate", "activityduedate", "date"],
+    "start_at": ["startat", "startdatetime", "activitydatetime", "meetingstarttime"],
+    "end_at": ["endat", "enddatetime", "meetingendtime"],
+    "status": ["status", "taskstatus", "activitystatus"],
+    "is_done": ["isdone", "done", "activitydone", "isclosed", "completed"],
+    "done_at": [
+        "doneat",
+        "completeddatetime",
+        "completedat",
+        "markedasdonetime",
+        "activitymarkedasdonetime",
+        "taskcompletiondate",
+    ],
+    "owner": [
+        "owner",
+        "ownerid",
+        "activityowner",
+        "assignedto",
+        "assignedtouser",
+        "activityassignedto",
+        "activityassignedtouser",
+        "hubspotowner",
+    ],
+    "lead": ["lead", "associatedlead", "associatedleadids"],
+    "contact": [
+        "contact",
+        "person",
+        "activityperson",
+        "personid",
+        "associatedcontact",
+        "associatedcontactids",
+    ],
+    "account": [
+        "account",
+        "organization",
+        "activityorganization",
+        "orgid",
+        "company",
+        "associatedcompany",
+        "associatedcompanyids",
+    ],
+    "opportunity": [
+        "opportunity",
+        "deal",
+        "activitydeal",
+        "dealid",
+        "associateddeal",
+        "associateddealids",
+    ],
+    "who": ["who", "whoid"],
+    "what": ["what", "whatid"],
+    "lead_id": [],
+    "contact_id": [],
+    "account_id": [],
+    "opportunity_id": [],
+    "external_id": ["externalid", "id", "recordid", "activityid", "engagementid"],
+    "created_at": ["createdat", "createddate", "createdate", "activityaddtime", "addtime"],
 }
 ALIASES = {
+    Target.ACTIVITIES: _ACTIVITY_ALIASES,
     Target.LEADS: _LEAD_ALIASES,
     Target.ACCOUNTS: _ACCOUNT_ALIASES,
     Target.CONTACTS: _CONTACT_ALIASES,
@@ -221,6 +310,9 @@ REQUIRED: dict[str, list[tuple[str, ...]]] = {
     Target.ACCOUNTS: [("name",)],
     Target.CONTACTS: [("last_name", "full_name")],
     Target.OPPORTUNITIES: [("name",), ("account",), ("close_date",)],
+    # An activity's subject may come from its body or kind, its link from any link column:
+    # checked row by row (activity_importer.py).
+    Target.ACTIVITIES: [],
 }
 # Input fields of each target's schema that a column may fill besides the aliased ones (an
 # Opportune export's own headers), and fields the importer reads but the schema has not.
@@ -229,9 +321,10 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     Target.ACCOUNTS: AccountCreate,
     Target.CONTACTS: ContactCreate,
     Target.OPPORTUNITIES: OpportunityCreate,
+    Target.ACTIVITIES: ActivityCreate,
 }
 _READ_ONLY = {"owner_id", "account_id", "parent_id", "primary_contact_id"}
-_IMPORTER_FIELDS = {"owner", "external_id", "full_name"}
+_IMPORTER_FIELDS = {"owner", "external_id", "full_name", "created_at"}
 
 
 # Other apps' fields a column may fill (custom fields): a function of the target answering

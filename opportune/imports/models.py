@@ -18,11 +18,16 @@ class Target(models.TextChoices):
     ACCOUNTS = "accounts", "Accounts"
     CONTACTS = "contacts", "Contacts"
     OPPORTUNITIES = "opportunities", "Opportunities"
+    ACTIVITIES = "activities", "Activities"
 
     @property
     def kind(self) -> str:
         """The record kind imported (the access policy's name): "leads" -> "lead"."""
-        return "opportunity" if self == Target.OPPORTUNITIES else self.value.removesuffix("s")
+        if self == Target.OPPORTUNITIES:
+            return "opportunity"
+        if self == Target.ACTIVITIES:
+            return "activity"
+        return self.value.removesuffix("s")
 
 
 class ImportMappingQuerySet(models.QuerySet["ImportMapping"]):

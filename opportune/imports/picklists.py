@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.utils.text import slugify
 
+from opportune.activities.models import ActivityKind
 from opportune.leads.models import LeadSource, LeadStatus, Rating
 from opportune.opportunities.models import ForecastCategory, LostReason, Pipeline, Stage
 
@@ -129,6 +130,12 @@ _TYPES = {
     "existing_downgrade": "Existing business: downgrade",
 }
 _DEAL_STATUS = {"open": "Open", "won": "Won", "lost": "Lost"}
+# An activity's kinds; "other" (Salesforce's Type "Other") takes the row's subtype, else task.
+_ACTIVITY_KINDS = {
+    **{c.value: c.label for c in ActivityKind},
+    "other": "Other (its subtype, else a task)",
+}
+_ACTIVITY_STATUS = {"open": "Open", "done": "Done"}
 
 # Other apps' picklists (custom fields): a function of the target answering {field: Picklist}.
 PROVIDERS: list[Callable[[Target], dict[str, Picklist]]] = []
@@ -157,6 +164,11 @@ def load(target: str) -> dict[str, Picklist]:
         found["lost_reason"] = Picklist("lost_reason", reasons, _add_lost_reason)
         found["lead_source"] = Picklist("lead_source", _SOURCES, vendor="source")
         found["deal_status"] = Picklist("deal_status", _DEAL_STATUS)
+    elif kind == Target.ACTIVITIES:
+        found["kind"] = Picklist("kind", _ACTIVITY_KINDS)
+        found["subtype"] = Picklist("subtype", _ACTIVITY_KINDS)
+        found["status"] = Picklist("status", _ACTIVITY_STATUS, vendor="activity_status")
+        found["is_done"] = Picklist("is_done", {"true": "Done", "false": "To do"})
     for provider in PROVIDERS:
         found.update(provider(kind))
     return found

@@ -4,11 +4,14 @@ statuses, and row-level errors that name the file's column."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from pydantic import BaseModel, ValidationError
 
 from opportune.identity import policy
@@ -21,7 +24,7 @@ from .picklists import Picklist
 from .reading import Row
 
 NUMERIC_FIELDS = {"annual_revenue", "employees", "budget_amount", "amount", "probability"}
-DATE_FIELDS = {"close_date", "expected_purchase_date"}
+DATE_FIELDS = {"close_date", "expected_purchase_date", "due_date"}
 _NUMBER_NOISE = re.compile(r"[\s$€£,%]")
 _ISO_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _SLASHED_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})")
@@ -51,6 +54,8 @@ class Prepared:
     data: BaseModel
     owner: User | None = None
     external_id: str = ""
+    # When the record was created in the other system (a 'created date' column), if given.
+    created_at: dt.datetime | None = None
 
 
 class OwnerDirectory:
@@ -73,7 +78,9 @@ class OwnerDirectory:
         """Why ``user`` may not own these records ('' when they may)."""
         if policy.may_own(user, self.kind):
             return ""
-        plural = "opportunities" if self.kind == "opportunity" else f"{self.kind}s"
+        plural = {"opportunity": "opportunities", "activity": "activities"}.get(
+            self.kind, f"{self.kind}s"
+        )
         if not user.is_active:
             return f"{user.username} is deactivated and cannot own {plural}."
         being = _ROLE_WORDS.get(user.role, f"is a {user.get_role_display().lower()}")
@@ -105,6 +112,22 @@ def clean_date(value: str, order: str = "mdy") -> str:
             year += 2000
         return f"{year:04d}-{month:02d}-{day:02d}"
     return value
+
+
+def parse_moment(value: str, order: str = "mdy") -> dt.datetime | None:
+    """A created date as exports write it ('2024-02-01T09:00:00.000Z', '2024-03-01 10:00',
+    '3/14/2024'), as an aware date-time (UTC when the file gives no offset); None when it
+    is not a date."""
+    text = value.strip()
+    moment = None
+    if len(text) > 10 and _ISO_DATE.match(text):
+        moment = parse_datetime(text.replace(" ", "T", 1))
+    if moment is None:
+        day = parse_date(clean_date(text, order))
+        moment = dt.datetime.combine(day, dt.time()) if day else None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, dt.UTC)
+    return moment
 
 
 def mapped_values(

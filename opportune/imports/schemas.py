@@ -39,7 +39,7 @@ class MappingIn(InputSchema):
 
     name: str = Field(min_length=1, max_length=120)
     is_shared: bool = Field(False, description="Others may import with it; only you edit it.")
-    target: str = Field("leads", pattern="^(leads|accounts|contacts|opportunities)$")
+    target: str = Field("leads", pattern="^(leads|accounts|contacts|opportunities|activities)$")
     columns: dict[str, str] = Field(default_factory=dict, description="Header -> field ('' skips).")
     values: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="Field -> {file value: stored value}."

@@ -27,6 +27,7 @@ from opportune.identity import policy
 from opportune.identity.models import User
 
 from . import seen, spec
+from .activity_importer import ActivityImporter
 from .checking import Checker, helper_count
 from .importers import (
     AccountImporter,
@@ -50,6 +51,7 @@ MATCH_KEYS = {
     Target.ACCOUNTS: ("name", "external_id"),
     Target.CONTACTS: ("email", "external_id"),
     Target.OPPORTUNITIES: ("external_id",),
+    Target.ACTIVITIES: ("external_id",),
 }
 
 IMPORTERS: dict[Target, type[Importer[Any]]] = {
@@ -57,6 +59,7 @@ IMPORTERS: dict[Target, type[Importer[Any]]] = {
     Target.ACCOUNTS: AccountImporter,
     Target.CONTACTS: ContactImporter,
     Target.OPPORTUNITIES: OpportunityImporter,
+    Target.ACTIVITIES: ActivityImporter,
 }
 Progress = Callable[[ImportJob], None]
 
@@ -154,7 +157,8 @@ def check_target(actor: User, target: str) -> None:
     policy.require_writer(actor)
     if target not in Target.values:
         raise field_error(
-            "target", f"Import leads, accounts, contacts or opportunities, not '{target}'."
+            "target",
+            f"Import leads, accounts, contacts, opportunities or activities, not '{target}'.",
         )
     policy.require_create(actor, Target(target).kind)
 

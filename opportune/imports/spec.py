@@ -88,6 +88,8 @@ def check(target: str, given: dict[str, Any]) -> None:
             raise refuse(f'"{part}" must be a JSON object, not {json.dumps(given[part])}.')
     if "target" in given and given["target"] not in Target.values:
         raise refuse(f"its target '{given['target']}' is not one of {', '.join(Target.values)}.")
+    if given.get("custom_fields") and target == Target.ACTIVITIES:
+        raise refuse('activities have no custom fields: remove "custom_fields".')
     fields = set(fields_of(target)) | {
         f"custom.{key}" for key in _check_declared(given.get("custom_fields") or {})
     }

@@ -60,6 +60,33 @@ SALESFORCE = {
         "Existing Customer - Replacement": "existing_replacement",
         "Existing Customer - Downgrade": "existing_downgrade",
     },
+    # Task.Type (Call, Email, Meeting, Other…); an "Other" or blank type takes the row's
+    # subtype (Task.TaskSubtype, Event.EventSubtype), else it is a task (activity_importer.py).
+    "kind": {
+        "Call": "call",
+        "Email": "email",
+        "Meeting": "meeting",
+        "Other": "other",
+        "Send Letter": "task",
+        "Send Quote": "task",
+    },
+    "subtype": {
+        "Task": "task",
+        "Call": "call",
+        "Email": "email",
+        "ListEmail": "email",
+        "Cadence": "task",
+        "LinkedIn": "task",
+        "Event": "meeting",
+    },
+    # Task.Status: only "Completed" is done.
+    "activity_status": {
+        "Not Started": "open",
+        "In Progress": "open",
+        "Completed": "done",
+        "Waiting on someone else": "open",
+        "Deferred": "open",
+    },
     "forecast_category": {
         "Pipeline": "pipeline",
         "Best Case": "best_case",
@@ -120,6 +147,23 @@ HUBSPOT = {
         "closedwon": "closed_won",
         "closedlost": "closed_lost",
     },
+    # Engagement types (hs_engagement_type / "Activity type"); task status (hs_task_status).
+    "kind": {
+        "CALL": "call",
+        "EMAIL": "email",
+        "INCOMING_EMAIL": "email",
+        "FORWARDED_EMAIL": "email",
+        "MEETING": "meeting",
+        "NOTE": "note",
+        "TASK": "task",
+    },
+    "activity_status": {
+        "NOT_STARTED": "open",
+        "IN_PROGRESS": "open",
+        "WAITING": "open",
+        "DEFERRED": "open",
+        "COMPLETED": "done",
+    },
     "type": {
         "New Business": "new_business",
         "newbusiness": "new_business",
@@ -155,10 +199,29 @@ PIPEDRIVE = {
         "Negotiations Started": "negotiation",
     },
     "deal_status": {"Open": "open", "Won": "won", "Lost": "lost", "Deleted": "lost"},
+    # Activity types (key_string: call, meeting, task, deadline, email, lunch) and "Done".
+    "kind": {
+        "Call": "call",
+        "Meeting": "meeting",
+        "Task": "task",
+        "Deadline": "task",
+        "Email": "email",
+        "Lunch": "meeting",
+    },
+    "is_done": {"Done": "true", "To do": "false"},
 }
 
 # Words spreadsheets and web forms use.
 COMMON = {
+    "is_done": {
+        "yes": "true",
+        "no": "false",
+        "1": "true",
+        "0": "false",
+        "done": "true",
+        "completed": "true",
+        "open": "false",
+    },
     "source": {
         "Website": "web",
         "Web form": "web",

@@ -145,7 +145,9 @@ def columns(request: AuthedRequest, token: str) -> HttpResponse:
         "shape": shape,
         "rows": rows,
         "fields": fields_of(target),
-        "custom_fields": CUSTOM_FIELD_MAKER is not None,
+        # Activities have no custom fields (customfields/imports.py).
+        "custom_fields": CUSTOM_FIELD_MAKER is not None and target != Target.ACTIVITIES,
+        "without_custom_fields": target == Target.ACTIVITIES,
         "field_types": CUSTOM_FIELD_TYPES,
         "new_field": NEW_FIELD,
         "error": error,

@@ -127,6 +127,7 @@ LISTS = {
     "/api/v1/exports/accounts": "account_id",
     "/api/v1/exports/contacts": "contact_id",
     "/api/v1/exports/opportunities": "opportunity_id",
+    "/api/v1/exports/activities": "activity_id",
 }
 BIN = "/api/v1/recycle-bin"  # records of every kind: tested apart, below
 # Lists of the caller's own rows, which nobody else reads, admins included.

@@ -223,5 +223,12 @@ def test_the_x_education_mapping_keeps_every_column_with_no_invalid_row(
     assert lead.custom["total_visits"] == 5 and lead.custom["time_on_website"] == 674
     assert lead.custom["page_views_per_visit"] == 2.5
     assert lead.custom["activity_index"] == "v_02medium"
-    assert lead.custom["converted"] is False
+    # "Converted" (0/1) is the lead's outcome, not a custom field: closed either way.
+    assert "converted" not in lead.custom
+    assert (lead.status.key, lead.disqualify_reason) == (
+        "unqualified",
+        "Unqualified (before import)",
+    )
+    won = Lead.objects.filter(status__key="converted")
+    assert won.count() == won.filter(is_converted=True, converted_account=None).count() > 0
     assert "course_priority" in lead.custom and "heard_from" not in lead.custom  # 'Select'

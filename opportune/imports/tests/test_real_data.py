@@ -64,6 +64,9 @@ def test_the_x_education_leads_dry_run_then_import(company: Company) -> None:
     assert Lead.objects.filter(source="advertisement").count() == 2867 + 5 + 6 + 55 + 2 + 1 + 1
     assert Lead.objects.filter(email_opt_out=True).count() == 734
     assert Lead.objects.filter(rating="hot").count() == 637
+    # "Converted" is each lead's outcome: 3,559 converted before import, 5,678 unqualified.
+    assert Lead.objects.filter(status__key="converted", is_converted=True).count() == 3559
+    assert Lead.objects.filter(status__key="unqualified").count() == 5678
 
     again = _job(
         company.mark,

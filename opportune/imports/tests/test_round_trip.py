@@ -15,6 +15,8 @@ from django.urls import reverse
 
 from conftest import Company
 from opportune.accounts.models import Account, Contact
+from opportune.activities.schemas import ActivityCreate
+from opportune.activities.services import save_activity
 from opportune.imports.export import COLUMNS, _records, csv_lines, export_queryset, xlsx_file
 from opportune.imports.models import ExternalId, Target
 from opportune.leads.models import Lead, LeadStatus
@@ -28,11 +30,23 @@ from opportune.opportunities.services import (
 
 from .helpers import run_import
 
-# Imported in this order: a contact names its account, an opportunity its account.
-ORDER = [Target.ACCOUNTS, Target.CONTACTS, Target.OPPORTUNITIES, Target.LEADS]
+# Imported in this order: a contact names its account, an opportunity its account, an
+# activity the records it concerns.
+ORDER = [Target.ACCOUNTS, Target.CONTACTS, Target.OPPORTUNITIES, Target.LEADS, Target.ACTIVITIES]
+# An activity's links are the ids its records had: compared through their external ids.
+LINKS = {
+    "lead_id": Target.LEADS,
+    "account_id": Target.ACCOUNTS,
+    "contact_id": Target.CONTACTS,
+    "opportunity_id": Target.OPPORTUNITIES,
+}
 # What an import does not bring back: the ids and the times of the new installation, and
 # the stage's timing, which restarts when the record is created.
-NOT_COMPARED = {"id", "created_at", "updated_at", "stage_changed_at", "closed_at"}
+# A lead's last activity is its activities' latest date (they are imported after it).
+NOT_COMPARED = {
+    *("id", "created_at", "updated_at", "stage_changed_at", "closed_at"),
+    "last_activity_at",
+}
 
 
 def _records_of(company: Company) -> None:
@@ -110,6 +124,36 @@ def _records_of(company: Company) -> None:
         converted_at=dt.datetime(2026, 5, 4, 10, 30, tzinfo=dt.UTC),
         converted_account=initech,
     )
+    _activities_of(company, initech)
+
+
+def _activities_of(company: Company, initech: Account) -> None:
+    """A done call dated in the past, an open task, a meeting and a note, on every kind."""
+    cora = Contact.objects.get(email="cora@initech.example")
+    deal = Opportunity.objects.get(name="Open deal")
+    lead = Lead.objects.get(email="working@globex.example")
+    save_activity(
+        company.alice,
+        ActivityCreate(kind="call", subject="=Called Cora", is_done=True, contact_id=cora.pk),
+        when=dt.datetime(2026, 2, 3, 10, 30, tzinfo=dt.UTC),
+    )
+    save_activity(
+        company.bob,
+        ActivityCreate(kind="task", subject="Chase", due_date=dt.date(2027, 1, 5), lead_id=lead.pk),
+    )
+    save_activity(
+        company.alice,
+        ActivityCreate(
+            kind="meeting",
+            subject="Review",
+            body="Line one\nLine two",
+            start_at=dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC),
+            end_at=dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC),
+            account_id=initech.pk,
+            opportunity_id=deal.pk,
+        ),
+    )
+    save_activity(company.ada, ActivityCreate(kind="note", subject="Note", account_id=initech.pk))
 
 
 def _snapshot(company: Company, target: str) -> dict[str, dict[str, Any]]:
@@ -163,6 +207,14 @@ def test_every_list_exported_and_imported_into_an_empty_installation_is_the_same
             if target == Target.LEADS and values["owner"] is None:
                 # An unassigned lead is assigned on import (the rules, else the importer).
                 values = {**values, "owner": "ada"}
+            if target == Target.ACTIVITIES:
+                values = {
+                    k: new_ids[(LINKS[k], str(v))] if k in LINKS and v is not None else v
+                    for k, v in values.items()
+                }
+                values = {
+                    k: int(v) if k in LINKS and v is not None else v for k, v in values.items()
+                }
             assert after[new_ids[(target, old_id)]] == values, (target, old_id)
 
 
