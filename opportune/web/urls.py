@@ -28,5 +28,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("opportune.audit.urls")),
     path("", include("opportune.identity.urls")),
     path("", include("opportune.privacy.urls")),
+    path("", include("opportune.savedviews.urls")),
     path("settings/webhooks/", include("opportune.webhooks.urls")),
 ]
