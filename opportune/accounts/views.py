@@ -16,9 +16,9 @@ from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.opportunities.models import ContactRole, Opportunity
-from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
 from opportune.savedviews.menu import default_view_redirect
 from opportune.savedviews.views import list_actions
+from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
 from opportune.web.lists import list_context
 
 from .filters import AccountFilterSet, ContactFilterSet
@@ -39,7 +39,12 @@ def account_list(request: AuthedRequest) -> HttpResponse:
         return default
     accounts = Account.objects.visible_to(request.user).select_related("owner")
     context, status = list_context(
-        request, AccountFilterSet, accounts, shown=SHOWN_FILTERS, page_size=PAGE_SIZE, kind="accounts"
+        request,
+        AccountFilterSet,
+        accounts,
+        shown=SHOWN_FILTERS,
+        page_size=PAGE_SIZE,
+        kind="accounts",
     )
     context.update(list_actions(request, "accounts"))
     return render_page(request, "accounts/account_list.html", context, "results", status)
@@ -108,7 +113,12 @@ def contact_list(request: AuthedRequest) -> HttpResponse:
         return default
     contacts = Contact.objects.visible_to(request.user).select_related("owner", "account")
     context, status = list_context(
-        request, ContactFilterSet, contacts, shown=SHOWN_FILTERS, page_size=PAGE_SIZE, kind="contacts"
+        request,
+        ContactFilterSet,
+        contacts,
+        shown=SHOWN_FILTERS,
+        page_size=PAGE_SIZE,
+        kind="contacts",
     )
     context.update(list_actions(request, "contacts"))
     return render_page(request, "accounts/contact_list.html", context, "results", status)

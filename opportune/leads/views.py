@@ -20,16 +20,15 @@ from opportune.fiscal import fiscal_quarter_end
 from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.opportunities.models import Pipeline
+from opportune.savedviews.menu import default_view_redirect
+from opportune.savedviews.views import bulk_response, list_actions
 from opportune.web.http import (
     AuthedRequest,
     go_to,
     render_page,
-    safe_next,
     visible_or_404,
     wants_fragment,
 )
-from opportune.savedviews.menu import default_view_redirect
-from opportune.savedviews.views import bulk_response, list_actions
 from opportune.web.lists import list_context
 
 from .conversion import conversion_candidates, convert_lead
@@ -44,7 +43,7 @@ from .forms import (
 )
 from .models import Lead, QualificationPolicy
 from .schemas import ConversionOptions, LeadChanges, LeadCreate
-from .services import create_lead, update_lead, update_leads
+from .services import create_lead, update_lead
 
 PAGE_SIZE = 50
 # The filter bar's fields; the list opens on open leads (status=open).

@@ -28,9 +28,9 @@ from opportune.errors import DomainError
 from opportune.fiscal import period_containing
 from opportune.identity import policy
 from opportune.identity.models import User
-from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404, wants_fragment
 from opportune.savedviews.menu import default_view_redirect
 from opportune.savedviews.views import list_actions
+from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404, wants_fragment
 from opportune.web.lists import list_context
 
 from .filters import OpportunityFilterSet

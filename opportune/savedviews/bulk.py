@@ -55,9 +55,7 @@ def _model(kind: str) -> type[Model]:
     return model
 
 
-def _one_by_one(
-    records: Sequence[Any], apply: Callable[[Any], object]
-) -> list[Refusal]:
+def _one_by_one(records: Sequence[Any], apply: Callable[[Any], object]) -> list[Refusal]:
     refusals = []
     for record in records:
         try:
@@ -117,7 +115,9 @@ def apply_bulk(actor: User, kind: str, ids: Sequence[int], change: BulkChange) -
     with transaction.atomic():
         records = list(policy.visible(actor, _model(kind)).filter(pk__in=ids).order_by("pk"))
         found = {record.pk for record in records}
-        refusals = [Refusal(pk, f"#{pk}", NOT_FOUND) for pk in dict.fromkeys(ids) if pk not in found]
+        refusals = [
+            Refusal(pk, f"#{pk}", NOT_FOUND) for pk in dict.fromkeys(ids) if pk not in found
+        ]
         if kind == "leads" and change.action in {"owner", "status"}:
             refusals += _lead_changes(actor, records, change)
         else:

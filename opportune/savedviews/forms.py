@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 
@@ -18,13 +18,13 @@ class ViewForm(SchemaForm):
     """Name and sharing; the list's query string and page size ride along as hidden fields
     (the list page fills them with what it shows)."""
 
-    schema = ViewChanges
+    schema: ClassVar[type[ViewChanges]] = ViewChanges
     schema_names = {"team": "team_id"}
 
-    name = forms.CharField(label="Name", max_length=80, widget=forms.TextInput(attrs={"maxlength": 80}))
-    team = forms.TypedChoiceField(
-        label="Share with", coerce=int, empty_value=None, required=False
+    name = forms.CharField(
+        label="Name", max_length=80, widget=forms.TextInput(attrs={"maxlength": 80})
     )
+    team = forms.TypedChoiceField(label="Share with", coerce=int, empty_value=None, required=False)
     query = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
     page_size = forms.TypedChoiceField(
         coerce=int, choices=[(size, size) for size in PAGE_SIZES], widget=forms.HiddenInput
@@ -42,7 +42,9 @@ class ViewForm(SchemaForm):
 class NewViewForm(ViewForm):
     schema = ViewCreate
 
-    kind = forms.ChoiceField(choices=[(k, v.label) for k, v in LISTS.items()], widget=forms.HiddenInput)
+    kind = forms.ChoiceField(
+        choices=[(k, v.label) for k, v in LISTS.items()], widget=forms.HiddenInput
+    )
 
 
 class IdListField(forms.Field):

@@ -42,7 +42,9 @@ def default_view_redirect(user: User, kind: str, query: Any) -> HttpResponseRedi
     if query:
         return None
     found = (
-        DefaultView.objects.filter(user=user, kind=kind, view__in=SavedView.objects.visible_to(user))
+        DefaultView.objects.filter(
+            user=user, kind=kind, view__in=SavedView.objects.visible_to(user)
+        )
         .select_related("view")
         .first()
     )

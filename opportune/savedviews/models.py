@@ -71,3 +71,6 @@ class DefaultView(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "kind"], name="defaultview_one_per_list")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind}"

@@ -32,12 +32,22 @@ class RecordList:
 
 
 LISTS: dict[str, RecordList] = {
-    "leads": RecordList("leads", "Leads", "leads:list", "opportune.leads.filters.LeadFilterSet", "lead"),
+    "leads": RecordList(
+        "leads", "Leads", "leads:list", "opportune.leads.filters.LeadFilterSet", "lead"
+    ),
     "accounts": RecordList(
-        "accounts", "Accounts", "accounts:list", "opportune.accounts.filters.AccountFilterSet", "account"
+        "accounts",
+        "Accounts",
+        "accounts:list",
+        "opportune.accounts.filters.AccountFilterSet",
+        "account",
     ),
     "contacts": RecordList(
-        "contacts", "Contacts", "accounts:contacts", "opportune.accounts.filters.ContactFilterSet", "contact"
+        "contacts",
+        "Contacts",
+        "accounts:contacts",
+        "opportune.accounts.filters.ContactFilterSet",
+        "contact",
     ),
     "opportunities": RecordList(
         "opportunities",

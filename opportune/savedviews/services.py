@@ -33,13 +33,19 @@ def check_query(user: User, kind: str, query: str) -> None:
     filterset = record_list.filterset
     params = QueryDict(query)
     try:
-        filterset.bound(user, filterset._meta.model.objects.none(), params, also_allowed=VIEW_PARAMS)
+        filterset.bound(
+            user, filterset._meta.model.objects.none(), params, also_allowed=VIEW_PARAMS
+        )
     except RuleViolation as exc:
         messages = [f"{name}: {' '.join(found)}" for name, found in exc.errors.items()]
         raise RuleViolation(exc.detail, {"query": messages}) from exc
     keys = chosen_keys(params.getlist("columns"))
     if keys:
-        known = {field.key for field in fields_of(filterset.custom_kind)} if filterset.custom_kind else set()
+        known = (
+            {field.key for field in fields_of(filterset.custom_kind)}
+            if filterset.custom_kind
+            else set()
+        )
         unknown = [key for key in keys if key not in known]
         if unknown:
             message = f"columns: Unknown custom field column {', '.join(unknown)}."

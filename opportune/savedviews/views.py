@@ -37,7 +37,7 @@ def _changeable(request: AuthedRequest, pk: int) -> SavedView:
 
 @login_required
 def view_create(request: AuthedRequest) -> HttpResponse:
-    """"Save as...": the list's query string, page size and the name typed in the menu."""
+    """ "Save as...": the list's query string, page size and the name typed in the menu."""
     form = NewViewForm(request.POST or None, user=request.user, initial=request.GET.dict())
     if request.method == "POST" and form.is_valid():
         assert isinstance(form.validated, ViewCreate)
@@ -58,7 +58,12 @@ def view_create(request: AuthedRequest) -> HttpResponse:
 def view_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     """Rename or share a view (its filters are updated from the list: "Update view")."""
     view = _changeable(request, pk)
-    initial = {"name": view.name, "team": view.team_id, "query": view.query, "page_size": view.page_size}
+    initial = {
+        "name": view.name,
+        "team": view.team_id,
+        "query": view.query,
+        "page_size": view.page_size,
+    }
     form = ViewForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         assert isinstance(form.validated, ViewChanges)
@@ -77,11 +82,14 @@ def view_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def view_update(request: AuthedRequest, pk: int) -> HttpResponse:
-    """"Update view": store the list's current filters, sort, columns and page size."""
+    """ "Update view": store the list's current filters, sort, columns and page size."""
     view = _changeable(request, pk)
     try:
         changes = ViewChanges.model_validate(
-            {"query": request.POST.get("query", ""), "page_size": int(request.POST.get("page_size") or 50)}
+            {
+                "query": request.POST.get("query", ""),
+                "page_size": int(request.POST.get("page_size") or 50),
+            }
         )
         save_view(request.user, changes, view)
     except (DomainError, ValueError) as error:
@@ -126,7 +134,7 @@ def bulk_response(request: AuthedRequest, kind: str) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect(back)
     data = form.cleaned_data
     action = "owner" if data["action"] == "assign" else data["action"]
@@ -171,6 +179,9 @@ def list_actions(request: AuthedRequest, kind: str) -> dict[str, object]:
 
     return {
         "bulk": BulkForm(kind=kind) if policy.may_write(request.user) else None,
-        "bulk_url": reverse("leads:bulk" if kind == "leads" else "savedviews:bulk", kwargs={} if kind == "leads" else {"kind": kind}),
+        "bulk_url": reverse(
+            "leads:bulk" if kind == "leads" else "savedviews:bulk",
+            kwargs={} if kind == "leads" else {"kind": kind},
+        ),
         "return_to": request.get_full_path(),
     }

@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from opportune.customfields.columns import custom_columns
 from opportune.errors import RuleViolation
 from opportune.filtering import PAGING_PARAMS, ListFilterSet
-from opportune.paging import KeysetPage
+from opportune.paging import KeysetPage, capped_count
 from opportune.savedviews.menu import views_menu
 from opportune.savedviews.registry import PAGE_SIZES
 
@@ -26,16 +26,6 @@ from .http import AuthedRequest
 from .pagination import keyset_page
 
 UI_PARAMS = PAGING_PARAMS | {"page", "columns", "size", "view", "at"}
-# A list counts its rows up to this many, then says "10,000+": the count stays one bounded
-# query however large the list is.
-COUNT_CAP = 10_000
-
-
-def capped_count(queryset: QuerySet[Any], cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """(rows, whether there are more than ``cap``): ``COUNT(*)`` over a ``LIMIT cap+1``
-    subquery of ids, one query that stops reading at ``cap + 1`` rows."""
-    found = queryset.order_by().values("pk")[: cap + 1].count()
-    return min(found, cap), found > cap
 
 
 def _page_size(params: QueryDict, default: int) -> tuple[int, dict[str, list[str]]]:

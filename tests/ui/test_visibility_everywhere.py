@@ -65,6 +65,7 @@ PAGE_RECORDS: dict[str, str] = {
     "privacy:erase_lead": "lead_id",
     "privacy:export_contact": "contact_id",
     "privacy:erase_contact": "contact_id",
+    **{f"savedviews:{name}": "view_id" for name in ("edit", "update", "delete", "default")},
 }
 # Pages naming configuration, not a record anyone owns: refused (403) to roles that may
 # not configure it, never hidden.
