@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import cells, views
 
 app_name = "savedviews"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("views/<int:pk>/delete/", views.view_delete, name="delete"),
     path("views/<int:pk>/default/", views.view_default, name="default"),
     path("lists/<slug:kind>/bulk/", views.bulk, name="bulk"),
+    path("lists/<slug:kind>/<int:pk>/cell/<slug:field>/", cells.cell, name="cell"),
 ]
