@@ -63,7 +63,11 @@ def _populate(count: int) -> dict[str, object]:
     words = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne"]
     # Every column, so fields added later get their defaults; the interesting ones vary.
     fields = [f for f in Lead._meta.concrete_fields if not f.primary_key]
-    defaults = {f.column: (None if f.null else f.get_default()) for f in fields}
+    # (Stored as the database takes them: a JSON field's default list as JSON text.)
+    defaults = {
+        f.column: (None if f.null else f.get_db_prep_save(f.get_default(), connection))
+        for f in fields
+    }
     columns = [f.column for f in fields]
     sql = (
         f"INSERT INTO {Lead._meta.db_table} ({', '.join(columns)}) "
