@@ -229,6 +229,7 @@ def _register_routers() -> None:
     from opportune.notifications.api import router as notifications_router
     from opportune.opportunities.api import config_router, opportunities_router
     from opportune.privacy.api import router as privacy_router
+    from opportune.savedviews.api import router as views_router
     from opportune.scoring.api import router as scoring_router
     from opportune.webhooks.api import router as webhooks_router
 
@@ -251,6 +252,7 @@ def _register_routers() -> None:
     api.add_router("/", webhooks_router)
     api.add_router("/", privacy_router)
     api.add_router("/", notifications_router)
+    api.add_router("/", views_router)
 
 
 _register_routers()

@@ -27,11 +27,13 @@ from opportune.errors import RuleViolation
 from opportune.identity import forms as identity_forms
 from opportune.identity.auth import actor
 from opportune.identity.models import User
-from opportune.paging import ListParams, keyset_page
+from opportune.paging import ListParams, capped_count, keyset_page
 from opportune.schemas import MAX_ID
 
 # Parameters a list takes besides its filters (paging and sort); exports ignore paging.
 PAGING_PARAMS = frozenset({"limit", "cursor", "sort"})
+# ... and the API lists' ``count=true`` (a capped total beside the page).
+API_LIST_PARAMS = PAGING_PARAMS | {"count"}
 MAX_TERMS = 5
 # The annotation a list sorted by a custom field is ordered and paged by.
 CUSTOM_SORT = "custom_sort"
@@ -364,6 +366,14 @@ def query_schema(filterset: type[ListFilterSet], name: str) -> type[ListParams]:
     names): every filter is a string parameter the FilterSet validates, so the API, the UI
     and the CLI answer the same messages; the schema documents types, formats and choices."""
     fields: dict[str, Any] = {
+        "count": (
+            bool,
+            Field(
+                False,
+                description="true: the page also gives `count` (the rows matching, counted up "
+                "to 10,000) and `count_capped` (true when there are more).",
+            ),
+        ),
         "sort": (
             str | None,
             Field(
@@ -371,7 +381,7 @@ def query_schema(filterset: type[ListFilterSet], name: str) -> type[ListParams]:
                 description=f"Sort key; '-' sorts descending. Default {filterset.default_sort}.",
                 json_schema_extra={"enum": list[JsonValue](filterset.sort_keys())},
             ),
-        )
+        ),
     }
     for filter_name, filter_ in filterset.base_filters.items():
         help_text = filter_.extra.get("help_text") or filter_.label or filter_name
@@ -390,6 +400,9 @@ def api_list(
     params: ListParams,
 ) -> dict[str, Any]:
     """An API list page: ``visible`` narrowed by the query string, sorted, keyset-paged."""
-    found = filterset.apply(actor(request), visible, request.GET)
+    found = filterset.apply(actor(request), visible, request.GET, also_allowed=API_LIST_PARAMS)
     _, order = filterset.ordering(request.GET.get("sort"))
-    return keyset_page(found, params.limit, params.cursor, order)
+    page = keyset_page(found, params.limit, params.cursor, order)
+    if getattr(params, "count", False):
+        page["count"], page["count_capped"] = capped_count(found)
+    return page

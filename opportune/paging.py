@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from django.core import signing
 from django.db.models import Model, Q, QuerySet
 from ninja import Schema
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from opportune.errors import field_error
 
@@ -33,9 +33,38 @@ class ListParams(Schema):
     cursor: str | None = Field(None, description="The `next` value of the previous page.")
 
 
+# A list's total is counted up to this many rows, then reported as "10,000+".
+COUNT_CAP = 10_000
+
+
+def capped_count(queryset: QuerySet[Any], cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """(rows, whether there are more than ``cap``): ``COUNT(*)`` over a ``LIMIT cap+1``
+    subquery of ids, one query that stops reading at ``cap + 1`` rows however large the
+    list (an exact ``COUNT(*)`` of a million visible rows is what keyset paging avoids)."""
+    found = queryset.order_by().values("pk")[: cap + 1].count()
+    return min(found, cap), found > cap
+
+
 class Page(BaseModel, Generic[T]):
+    """A page of a list: ``items`` and the ``next`` cursor; ``count``/``count_capped`` only
+    when the request asked for them (``count=true``), so the default response is unchanged."""
+
     items: list[T]
     next: str | None
+    count: int | None = Field(
+        None, description="With count=true: the rows matching, counted up to 10,000."
+    )
+    count_capped: bool | None = Field(
+        None, description="With count=true: true when there are more than `count` rows."
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_unasked_count(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.count is None:
+            data.pop("count", None)
+            data.pop("count_capped", None)
+        return data
 
 
 @dataclass

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "opportune.webhooks",
     "opportune.privacy",
     "opportune.notifications",
+    "opportune.savedviews",
     "axes",
 ]
 

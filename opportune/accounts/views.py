@@ -16,6 +16,8 @@ from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.opportunities.models import ContactRole, Opportunity
+from opportune.savedviews.menu import default_view_redirect
+from opportune.savedviews.views import list_actions
 from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
 from opportune.web.lists import list_context
 
@@ -32,10 +34,19 @@ SHOWN_FILTERS = ("q", "owner")  # the filter bar's fields
 
 @login_required
 def account_list(request: AuthedRequest) -> HttpResponse:
+    default = default_view_redirect(request.user, "accounts", request.GET)
+    if default is not None:
+        return default
     accounts = Account.objects.visible_to(request.user).select_related("owner")
     context, status = list_context(
-        request, AccountFilterSet, accounts, shown=SHOWN_FILTERS, page_size=PAGE_SIZE
+        request,
+        AccountFilterSet,
+        accounts,
+        shown=SHOWN_FILTERS,
+        page_size=PAGE_SIZE,
+        kind="accounts",
     )
+    context.update(list_actions(request, "accounts"))
     return render_page(request, "accounts/account_list.html", context, "results", status)
 
 
@@ -97,10 +108,19 @@ def account_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 def contact_list(request: AuthedRequest) -> HttpResponse:
+    default = default_view_redirect(request.user, "contacts", request.GET)
+    if default is not None:
+        return default
     contacts = Contact.objects.visible_to(request.user).select_related("owner", "account")
     context, status = list_context(
-        request, ContactFilterSet, contacts, shown=SHOWN_FILTERS, page_size=PAGE_SIZE
+        request,
+        ContactFilterSet,
+        contacts,
+        shown=SHOWN_FILTERS,
+        page_size=PAGE_SIZE,
+        kind="contacts",
     )
+    context.update(list_actions(request, "contacts"))
     return render_page(request, "accounts/contact_list.html", context, "results", status)
 
 

@@ -406,3 +406,67 @@ def require_token_scope(user: User, scope: str, acting_scope: str | None = None)
     person or with an admin token (a lesser token does not mint a greater one)."""
     if scope == TokenScope.ADMIN and not manages_all_tokens(user, acting_scope):
         raise NotAllowed("Only admins, in person or with an admin token, issue admin tokens.")
+
+
+# --- saved list views (opportune/savedviews) ----------------------------------------------
+# A view shared with a team reaches the team's whole subtree (its members, the members of
+# the teams under it, and their managers); only its creator or an admin changes it.
+
+
+def _teams(user: User) -> list[Team]:
+    """Every team (a small table), read once per request for the user's saved view questions."""
+    cached: list[Team] | None = getattr(user, "_all_teams", None)
+    if cached is None:
+        cached = list(Team.objects.all())
+        user._all_teams = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _own_teams(user: User) -> tuple[list[Team], set[int]]:
+    """(every team, the user's team and the teams they manage)."""
+    teams = _teams(user)
+    own = {team.pk for team in teams if team.manager_id == user.pk}
+    if user.team_id is not None:
+        own.add(user.team_id)
+    return teams, own
+
+
+def shared_views_q(user: User) -> Q:
+    """The saved views the user may pick: their own, and those shared with their team, a
+    team they manage, or a team above either; an admin sees every view (to tidy them)."""
+    if user.is_admin:
+        return Q()
+    teams, own = _own_teams(user)
+    parents = {team.pk: team.parent_id for team in teams}
+    above: set[int] = set()
+    for team_id in own:
+        current: int | None = team_id
+        while current is not None and current not in above:
+            above.add(current)
+            current = parents.get(current)
+    return Q(owner_id=user.pk) | Q(team_id__in=above)
+
+
+def may_change_view(user: User, view: Any) -> bool:
+    """Renaming, re-filtering, sharing or deleting a saved view: its creator or an admin."""
+    return user.is_active and (user.is_admin or view.owner_id == user.pk)
+
+
+def sharable_teams(user: User) -> list[Team]:
+    """The teams the user may share a view with: their own team and the teams they manage
+    with everything under them (an admin: every team)."""
+    teams, own = _own_teams(user)
+    if user.is_admin:
+        return teams
+    children: dict[int | None, list[int]] = {}
+    for team in teams:
+        children.setdefault(team.parent_id, []).append(team.pk)
+    managed = [team.pk for team in teams if team.manager_id == user.pk]
+    found = set(own)
+    stack = list(managed)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return [team for team in teams if team.pk in found]

@@ -104,42 +104,6 @@ class StatusForm(SchemaForm):
         self.reason_statuses = ",".join(s.key for s in statuses if s.requires_reason)
 
 
-class IdListField(forms.Field):
-    """Selected row ids; which of them the user may touch is the view's (visibility) business."""
-
-    widget = forms.MultipleHiddenInput
-
-    def to_python(self, value: Any) -> list[int]:
-        try:
-            return [int(v) for v in value or []]
-        except (TypeError, ValueError) as exc:
-            raise forms.ValidationError("Select rows from the list.") from exc
-
-    def validate(self, value: list[int]) -> None:
-        if not value:
-            raise forms.ValidationError("Select at least one lead.")
-
-
-class BulkForm(forms.Form):
-    """Bulk actions on selected leads; each lead goes through ``update_lead``."""
-
-    action = forms.ChoiceField(
-        label="Action", choices=[("assign", "Assign owner"), ("status", "Change status")]
-    )
-    ids = IdListField(label="Leads")
-    owner = forms.TypedChoiceField(label="New owner", coerce=int, empty_value=None, required=False)
-    status = forms.ChoiceField(label="New status", required=False)
-    reason = _text(
-        "Reason (for a disqualifying status)",
-        widget=forms.TextInput(attrs={"placeholder": "Reason, if disqualifying"}),
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        choice_field(self, "owner").choices = owner_choices(policy.LEAD)
-        choice_field(self, "status").choices = [("", "—"), *status_choices()]
-
-
 class ConvertForm(SchemaForm):
     """The convert dialog (PRODUCT.md section 3); prefilled by ``conversion_defaults``."""
 

@@ -20,11 +20,12 @@ from opportune.errors import ConfigurationMissing, DomainError
 from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.opportunities.models import Pipeline
+from opportune.savedviews.menu import default_view_redirect
+from opportune.savedviews.views import bulk_response, list_actions
 from opportune.web.http import (
     AuthedRequest,
     go_to,
     render_page,
-    safe_next,
     visible_or_404,
     wants_fragment,
 )
@@ -40,7 +41,6 @@ from .conversion import (
 from .filters import OPEN, LeadFilterSet
 from .forms import (
     CRITERIA_LABELS,
-    BulkForm,
     ConvertForm,
     LeadCreateForm,
     LeadForm,
@@ -49,7 +49,7 @@ from .forms import (
 )
 from .models import Lead, QualificationPolicy
 from .schemas import ConversionOptions, LeadChanges, LeadCreate
-from .services import create_lead, update_lead, update_leads
+from .services import create_lead, update_lead
 
 PAGE_SIZE = 50
 # The filter bar's fields; the list opens on open leads (status=open).
@@ -83,6 +83,9 @@ def _get_lead(request: AuthedRequest, pk: int, verb: policy.Verb | None = None) 
 
 @login_required
 def lead_list(request: AuthedRequest) -> HttpResponse:
+    default = default_view_redirect(request.user, "leads", request.GET)
+    if default is not None:
+        return default
     context, status = list_context(
         request,
         LeadFilterSet,
@@ -90,45 +93,18 @@ def lead_list(request: AuthedRequest) -> HttpResponse:
         defaults={"status": OPEN},
         shown=SHOWN_FILTERS,
         page_size=PAGE_SIZE,
+        kind="leads",
     )
-    context.update(
-        bulk=BulkForm(prefix="bulk") if policy.may_write(request.user) else None,
-        return_to=request.get_full_path(),
-    )
+    context.update(list_actions(request, "leads"))
     return render_page(request, "leads/lead_list.html", context, "results", status)
 
 
 @login_required
 @require_POST
 def lead_bulk(request: AuthedRequest) -> HttpResponse:
-    """Assign or re-status the selected leads (``update_leads``: a refused one does not stop
-    the others)."""
-    form = BulkForm(request.POST, prefix="bulk")
-    back = safe_next(request, reverse("leads:list"), "return_to")
-    if not form.is_valid():
-        messages.error(request, "Choose an action and select at least one lead.")
-        return redirect(back)
-    data = form.cleaned_data
-    if data["action"] == "assign":
-        changes = LeadChanges(owner_id=data["owner"])
-    elif data["status"]:
-        changes = LeadChanges(status=data["status"], disqualify_reason=data["reason"] or None)
-    else:
-        messages.error(request, "Choose the new status.")
-        return redirect(back)
-    done, refused = 0, []
-    leads = list(_leads(request.user).filter(pk__in=data["ids"]))
-    results = update_leads(request.user, [(lead.pk, changes) for lead in leads])
-    for lead, result in zip(leads, results, strict=True):
-        if isinstance(result, DomainError):
-            refused.append(f"{lead.full_name}: {result.detail}")
-        else:
-            done += 1
-    if done:
-        messages.success(request, f"Updated {done} lead{'s' if done != 1 else ''}.")
-    for message in refused[:10]:
-        messages.error(request, message)
-    return redirect(back)
+    """Assign, re-status or delete the selected leads: all or nothing
+    (opportune/savedviews/bulk.py, through ``update_leads`` and ``delete_record``)."""
+    return bulk_response(request, "leads")
 
 
 @login_required

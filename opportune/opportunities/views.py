@@ -28,6 +28,8 @@ from opportune.errors import Conflict, DomainError
 from opportune.fiscal import period_containing
 from opportune.identity import policy
 from opportune.identity.models import User
+from opportune.savedviews.menu import default_view_redirect
+from opportune.savedviews.views import list_actions
 from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404, wants_fragment
 from opportune.web.lists import list_context
 
@@ -334,6 +336,9 @@ def undo_move(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def opportunity_list(request: AuthedRequest) -> HttpResponse:
     _require_access(request.user)
+    default = default_view_redirect(request.user, "opportunities", request.GET)
+    if default is not None:
+        return default
     opportunities = Opportunity.objects.visible_to(request.user).select_related(
         "account", "owner", "stage"
     )
@@ -344,7 +349,9 @@ def opportunity_list(request: AuthedRequest) -> HttpResponse:
         defaults={"state": "open"},
         shown=("q", "state", "owner"),
         page_size=PAGE_SIZE,
+        kind="opportunities",
     )
+    context.update(list_actions(request, "opportunities"))
     return render_page(request, "opportunities/opportunity_list.html", context, "results", status)
 
 

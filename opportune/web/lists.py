@@ -1,5 +1,11 @@
 """A web list page: the list's FilterSet (the one the API and the exports use) narrows what
-the user sees, sorted and keyset-paged; invalid filters answer 422 and say which ones."""
+the user sees, sorted and keyset-paged; invalid filters answer 422 and say which ones.
+
+Besides the filters, a list takes ``size`` (25/50/100/200 rows a page), ``columns`` (custom
+fields shown), ``view`` (the saved view picked, opportune/savedviews) and ``at`` (the first
+row's position, carried by the pager's links only to say "rows 51-100 of N": keyset paging
+never counts rows to find a page). Its total is one capped count (``capped_count``).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +18,30 @@ from django.utils.http import urlencode
 from opportune.customfields.columns import custom_columns
 from opportune.errors import RuleViolation
 from opportune.filtering import PAGING_PARAMS, ListFilterSet
-from opportune.paging import KeysetPage
+from opportune.paging import KeysetPage, capped_count
+from opportune.savedviews.menu import views_menu
+from opportune.savedviews.registry import PAGE_SIZES
 
 from .http import AuthedRequest
 from .pagination import keyset_page
 
-UI_PARAMS = PAGING_PARAMS | {"page", "columns"}
+UI_PARAMS = PAGING_PARAMS | {"page", "columns", "size", "view", "at"}
+
+
+def _page_size(params: QueryDict, default: int) -> tuple[int, dict[str, list[str]]]:
+    given = str(params.get("size", "") or "")
+    if not given:
+        return default, {}
+    if given.isdigit() and int(given) in PAGE_SIZES:
+        return int(given), {}
+    sizes = ", ".join(str(size) for size in PAGE_SIZES)
+    return default, {"size": [f"Unknown page size '{given}'; use one of: {sizes}."]}
+
+
+def _position(params: QueryDict) -> int:
+    """The first row's position (display only: a forged one only mislabels the pager)."""
+    given = str(params.get("at", "") or "")
+    return int(given) if params.get("cursor") and given.isdigit() else 0
 
 
 def list_context(
@@ -28,6 +52,7 @@ def list_context(
     defaults: dict[str, str] | None = None,
     shown: tuple[str, ...] = (),
     page_size: int = 50,
+    kind: str = "",
 ) -> tuple[dict[str, Any], int]:
     """(template context, HTTP status) of one page of the list.
 
@@ -37,17 +62,23 @@ def list_context(
     the query string that the filter bar does not show (``shown``) ride along as hidden
     inputs, so changing a visible filter keeps them. ``columns=custom.<key>,...`` adds
     custom fields as columns (``custom_columns``: the chosen ones, ``column_choices``: all).
+    ``kind`` names the list among saved views' lists (opportune/savedviews/registry.py): its
+    "Views" menu.
     """
     params: QueryDict = request.GET.copy()
     for name, value in (defaults or {}).items():
         params.setdefault(name, value)
-    errors: dict[str, list[str]] = {}
+    size, errors = _page_size(params, page_size)
+    count: tuple[int, bool] | None = None
     try:
         filterset = filterset_class.bound(request.user, visible, params, also_allowed=UI_PARAMS)
         sort, order = filterset_class.ordering(params.get("sort"))
-        page = keyset_page(filterset.qs, order, params.get("cursor"), page_size)
+        if errors:
+            raise RuleViolation("Invalid list parameters.", errors)
+        page = keyset_page(filterset.qs, order, params.get("cursor"), size)
+        count = capped_count(filterset.qs)
     except RuleViolation as exc:
-        errors = exc.errors
+        errors = {**exc.errors, **errors}
         filterset = filterset_class(params, visible, user=request.user)
         filterset.is_valid()  # the filter bar shows each field's error
         sort = str(params.get("sort", ""))
@@ -60,6 +91,8 @@ def list_context(
     query = {name: value for name, value in filters.items() if value}
     if params.get("sort"):
         query["sort"] = str(params.get("sort"))
+    columns = [str(value) for value in params.getlist("columns") if value]
+    first = _position(params) if page.previous_cursor else 0
     context = {
         **custom_columns(filterset_class.custom_kind, params.getlist("columns")),
         "form": form,
@@ -69,5 +102,16 @@ def list_context(
         "filter_errors": errors,
         "hidden_filters": [(n, v) for n, v in query.items() if n not in shown and n != "sort"],
         "list_query": urlencode(query),
+        "view_query": urlencode({**query, "columns": columns} if columns else query, doseq=True),
+        "page_size": size,
+        "page_sizes": PAGE_SIZES,
+        "total": count[0] if count else None,
+        "total_capped": count[1] if count else False,
+        "first_row": first + 1,
+        "last_row": first + len(page.rows),
+        "next_at": first + len(page.rows),
+        "previous_at": max(first - size, 0),
     }
+    if kind:
+        context.update(views_menu(request.user, kind, params.get("view")))
     return context, 422 if errors else 200

@@ -28,6 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("opportune.audit.urls")),
     path("", include("opportune.identity.urls")),
     path("", include("opportune.privacy.urls")),
+    path("", include("opportune.savedviews.urls")),
     path("settings/webhooks/", include("opportune.webhooks.urls")),
     path("notifications/", include("opportune.notifications.urls")),
     path("records/", include("opportune.inline_urls")),

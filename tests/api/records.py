@@ -112,6 +112,13 @@ def _notification(company: Company, built: dict[str, Any]) -> int:
     ).pk
 
 
+def _saved_view(company: Company, built: dict[str, Any]) -> int:
+    from opportune.savedviews.schemas import ViewCreate
+    from opportune.savedviews.services import save_view
+
+    return save_view(company.alice, ViewCreate(kind="leads", name="Alice's view")).pk
+
+
 RECORD_BUILDERS: dict[str, Builder] = {
     "lead_id": _lead,
     "opportunity_id": _opportunity,
@@ -127,6 +134,7 @@ RECORD_BUILDERS: dict[str, Builder] = {
     # Admins' settings, not anyone's records: tested apart (ADMIN_ONLY_PARAMS).
     "subscription_id": _webhook,
     "delivery_id": _webhook_delivery,
+    "view_id": _saved_view,
 }
 
 

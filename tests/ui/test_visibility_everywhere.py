@@ -71,6 +71,15 @@ PAGE_RECORDS: dict[str, str] = {
     "inline:field": "<kind>",  # one field edited in place, on the record its kind names
     "notifications:open": "notification_id",  # one's own notifications only
     "notifications:read": "notification_id",
+    **{f"savedviews:{name}": "view_id" for name in ("edit", "update", "delete", "default")},
+    "savedviews:cell": "<cell>",  # a list cell: a lead's or a deal's field (CELL_PAGES)
+}
+# Inline-edited list cells: (list kind, field) -> the record the ``pk`` names.
+CELL_PAGES = {
+    ("leads", "status"): "lead_id",
+    ("leads", "owner"): "lead_id",
+    ("opportunities", "stage"): "opportunity_id",
+    ("opportunities", "amount"): "opportunity_id",
 }
 # Pages naming configuration, not a record anyone owns: refused (403) to roles that may
 # not configure it, never hidden.
@@ -95,14 +104,19 @@ class Page:
     record: str  # the records.py key of the record it names
     kind: str = ""  # the activities' and recycle bin's pages' <kind>
     binned: bool = False  # names a record in the recycle bin
+    field: str = ""  # an inline-edited list cell's field
 
     def url(self, records: dict[str, Any]) -> str:
         kwargs: dict[str, Any] = {"pk": records[self.record]}
         if self.kind:
             kwargs["kind"] = self.kind
+        if self.field:
+            kwargs["field"] = self.field
         return reverse(self.name, kwargs=kwargs)
 
     def __str__(self) -> str:
+        if self.field:
+            return f"{self.name}[{self.kind}.{self.field}]"
         return f"{self.name}[{self.kind}]" if self.kind else self.name
 
 
@@ -137,6 +151,10 @@ def record_pages() -> list[Page]:
         record = PAGE_RECORDS.get(name)
         if record == "<kind>":
             pages += [Page(name, param, kind) for kind, param in TIMELINE_KINDS.items()]
+        elif record == "<cell>":
+            pages += [
+                Page(name, param, kind, field=field) for (kind, field), param in CELL_PAGES.items()
+            ]
         elif record == "<binned kind>":
             pages += [Page(name, f"{kind}_id", kind, binned=True) for kind in RECORD_KINDS]
         elif record is not None:
