@@ -192,9 +192,7 @@ def seed(company: Company) -> dict[str, Any]:
     assert reason is not None
     records["lost_id"] = close_opportunity(alice, lost, won=False, lost_reason_key=reason.key).pk
     path = store_file(io.BytesIO(b"LastName,Company,Email\nDoe,Initech,bad-email\nRoe,Acme,\n"))
-    records["job_id"] = run_job(
-        create_job(alice, "leads", path, "leads.csv", dry_run=True).pk
-    ).pk
+    records["job_id"] = run_job(create_job(alice, "leads", path, "leads.csv", dry_run=True).pk).pk
     records["web_form_id"] = WebForm.objects.create(name="Contact us", created_by=company.ada).pk
     delete_record(alice, company.lead(alice, last_name="Binned"))
     return records
@@ -207,10 +205,10 @@ def scan_all(page: Page, records: dict[str, Any], scans: list[Scan]) -> dict[str
         if scan.over:
             page.goto(scan.url(records, scan.over))
             page.wait_for_load_state("networkidle")
-            with page.expect_response(lambda r: r.url.endswith(scan.url(records))) as answer:
+            dialog_url = scan.url(records)
+            with page.expect_response(lambda r, url=dialog_url: r.url.endswith(url)) as answer:  # type: ignore[misc]
                 page.evaluate(
-                    "url => htmx.ajax('GET', url, {target: '#dialog-content'})",
-                    scan.url(records),
+                    "url => htmx.ajax('GET', url, {target: '#dialog-content'})", dialog_url
                 )
             if answer.value.ok:  # a refused dialog (a rep's erase) leaves the page and a toast
                 page.locator("dialog[open]").wait_for()
