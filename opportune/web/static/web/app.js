@@ -131,9 +131,12 @@
     return true;
   }
   document.addEventListener("DOMContentLoaded", () => focusFirstError(document));
+  // Forms answer their errors with 422 (see responseHandling above); an outerHTML swap
+  // leaves the old target detached, so look in the open dialog, else the whole page.
   document.addEventListener("htmx:afterSettle", (event) => {
-    const target = event.detail.target || event.detail.elt;
-    if (target && target.isConnected) focusFirstError(target);
+    if (!event.detail.xhr || event.detail.xhr.status !== 422) return;
+    const box = dialog();
+    focusFirstError(box && box.open ? box : document);
   });
 
   // Keyboard shortcuts (listed on /help/shortcuts/): "?" opens the list, "g" then a letter
