@@ -219,11 +219,17 @@ def move(request: AuthedRequest, pk: int) -> HttpResponse:
         except DomainError as error:
             form.add_domain_error(error)
     if form.errors:
+        # A move to lost sent without any reason is the question, not a mistake: the dialog
+        # asks for the reason without an error; a reason sent and refused shows its error.
+        asking = set(form.errors) == {"lost_reason"} and "lost_reason" not in request.POST
+        if asking:
+            del form.errors["lost_reason"]
         context = {
             "opportunity": opportunity,
             "form": form,
             "from_page": from_page,
             "filter_query": filter_query(request),
+            "asking_reason": asking,
         }
         response = render_page(request, "opportunities/lost_dialog.html", context, "dialog")
         if wants_fragment(request):
