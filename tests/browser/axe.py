@@ -17,6 +17,18 @@ if TYPE_CHECKING:
 # The WCAG 2.1 A and AA rules (axe's own tags); best practices are left out.
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING_IMPACTS = frozenset({"serious", "critical"})
+# Page structure (axe's best practices, "moderate"): checked on every page too, any impact,
+# so headings keep their order and landmarks stay unique.
+STRUCTURE_RULES = [
+    "heading-order",
+    "landmark-unique",
+    "landmark-one-main",
+    "landmark-no-duplicate-main",
+    "landmark-no-duplicate-banner",
+    "landmark-no-duplicate-contentinfo",
+    "landmark-complementary-is-top-level",
+    "page-has-heading-one",
+]
 
 
 @dataclass(frozen=True)
@@ -32,14 +44,15 @@ class Violation:
         return f"{self.rule} [{self.impact}] {self.help}: {len(self.targets)} x {shown}{more}"
 
 
-def violations(page: Page, selector: str | None = None) -> list[Violation]:
-    """Every WCAG 2.1 A/AA violation axe finds in the page (or in ``selector`` only)."""
+def violations(
+    page: Page, selector: str | None = None, rules: list[str] | None = None
+) -> list[Violation]:
+    """Every WCAG 2.1 A/AA violation axe finds in the page (or in ``selector`` only); with
+    ``rules``, those axe rules instead."""
     from axe_playwright_python.sync_playwright import Axe
 
-    options: dict[str, Any] = {
-        "runOnly": {"type": "tag", "values": WCAG_TAGS},
-        "resultTypes": ["violations"],
-    }
+    only = {"type": "rule", "values": rules} if rules else {"type": "tag", "values": WCAG_TAGS}
+    options: dict[str, Any] = {"runOnly": only, "resultTypes": ["violations"]}
     results = Axe().run(page, context=selector, options=options).response
     return [
         Violation(
@@ -56,6 +69,11 @@ def violations(page: Page, selector: str | None = None) -> list[Violation]:
 
 def serious_violations(page: Page, selector: str | None = None) -> list[Violation]:
     return [v for v in violations(page, selector) if v.impact in FAILING_IMPACTS]
+
+
+def structure_violations(page: Page) -> list[Violation]:
+    """Heading order and landmark problems of a whole page (any impact)."""
+    return violations(page, rules=STRUCTURE_RULES)
 
 
 def assert_no_serious_violations(page: Page, selector: str | None = None) -> None:

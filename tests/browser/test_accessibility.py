@@ -21,7 +21,7 @@ from django.urls import get_resolver, reverse
 
 from conftest import Company
 from opportune.identity.models import User
-from tests.browser.axe import Violation, serious_violations
+from tests.browser.axe import Violation, serious_violations, structure_violations
 from tests.ui.test_visibility_everywhere import _patterns
 
 if TYPE_CHECKING:
@@ -216,6 +216,8 @@ def scan_all(page: Page, records: dict[str, Any], scans: list[Scan]) -> dict[str
             page.goto(scan.url(records))
             page.wait_for_load_state("networkidle")
         found[str(scan)] = serious_violations(page)
+        if not scan.over:  # a dialog's page was scanned on its own
+            found[str(scan)] += structure_violations(page)
     return found
 
 
@@ -224,7 +226,8 @@ def _report(found: dict[str, list[Violation]]) -> str:
     for name, items in found.items():
         serious = sum(len(v.targets) for v in items if v.impact == "serious")
         critical = sum(len(v.targets) for v in items if v.impact == "critical")
-        lines.append(f"{name}: serious {serious}, critical {critical}")
+        other = sum(len(v.targets) for v in items if v.impact not in ("serious", "critical"))
+        lines.append(f"{name}: serious {serious}, critical {critical}, structure {other}")
         lines += [f"    {v}" for v in items]
     return "\n".join(lines)
 

@@ -84,3 +84,13 @@ def test_the_shortcuts_page_lists_the_keys_and_every_page_links_to_it(company: C
     for key in ("/", "?", "Esc", "Enter", "g", "↓", "→"):
         assert f"<kbd>{key}</kbd>" in html
     assert 'href="/help/shortcuts/"' in _page(client, "/my-work/")
+
+
+def test_a_fragments_address_opened_in_the_browser_is_the_whole_page(company: Company) -> None:
+    """The qualification form's GET redirects to ``?fragment=checklist``: without htmx that
+    is the whole lead page, with its timeline, not a server error."""
+    lead = company.lead(company.alice)
+    client = logged_in(Client(), company.alice)
+    response = client.get(f"/leads/{lead.pk}/qualification/", follow=True)
+    assert response.status_code == 200
+    assert "<main" in response.content.decode()
