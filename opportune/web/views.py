@@ -102,8 +102,10 @@ SHORTCUTS: list[tuple[str, list[tuple[tuple[str, ...], str]]]] = [
     (
         "Forms",
         [
-            (("Enter",), "Save the form (in a text field)"),
-            (("Tab",), "After an error, focus is on the first field to correct"),
+            (
+                ("Enter",),
+                "Save the form from a one-line field; an error takes focus to its field",
+            ),
         ],
     ),
 ]

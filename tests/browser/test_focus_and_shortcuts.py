@@ -4,8 +4,10 @@ shortcuts page and "g" then a letter goes to a page."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+_shots = os.environ.get("OPPORTUNE_SCREENSHOTS")
+SHOTS = Path(_shots) if _shots else None
 
 
 def _focused_field_and_its_error(page: Page) -> tuple[str, str]:
@@ -48,6 +52,8 @@ def test_a_bad_email_on_a_full_page_form_takes_focus_to_the_email_field(
     assert "email" in described.lower()
     assert page.get_by_label("Email", exact=True).get_attribute("aria-invalid") == "true"
     assert_no_serious_violations(page)
+    if SHOTS:
+        page.screenshot(path=str(SHOTS / "lead-form-error-focus.png"))
 
 
 def test_a_bad_email_in_an_htmx_edit_takes_focus_to_the_email_field(
@@ -74,6 +80,8 @@ def test_question_mark_opens_the_shortcuts_page_and_g_l_goes_to_leads(
     page.keyboard.press("?")
     page.wait_for_url(re.compile(r"/help/shortcuts/$"))
     assert page.get_by_role("heading", name="Keyboard shortcuts").is_visible()
+    if SHOTS:
+        page.screenshot(path=str(SHOTS / "shortcuts.png"), full_page=True)
     page.keyboard.press("g")
     page.keyboard.press("l")
     page.wait_for_url(re.compile(r"/leads/$"))
