@@ -74,12 +74,15 @@ def one_line(exc: BaseException) -> str:
     """An error as one line: a file's error with its path, a schema's with each field."""
     from pydantic import ValidationError
 
+    from opportune.schemas import error_message
+
     if isinstance(exc, OSError) and exc.strerror:
         where = f": {exc.filename}" if exc.filename else ""
         return f"{exc.strerror}{where}"
     if isinstance(exc, ValidationError):
         return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {error_message(e)}"
+            for e in exc.errors()
         )
     return " ".join(str(exc).split())
 

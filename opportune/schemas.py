@@ -232,17 +232,67 @@ AllOf = BeforeValidator(_all_of)
 # --- validation errors in words -----------------------------------------------------------
 
 
+# Pydantic error type -> the product's words ({...} from the error's context). Types not
+# listed keep pydantic's message (validators in this project already write product words).
+ERROR_WORDS: dict[str, str] = {
+    "missing": "This field is required.",
+    "string_too_long": "At most {max_length} characters.",
+    "string_too_short": "At least {min_length} characters.",
+    "too_long": "At most {max_length} items.",
+    "too_short": "At least {min_length} items.",
+    "extra_forbidden": "Unknown field.",
+    "greater_than": "Must be more than {gt}.",
+    "greater_than_equal": "Must be {ge} or more.",
+    "less_than": "Must be less than {lt}.",
+    "less_than_equal": "Must be {le} or less.",
+    "int_parsing": "Enter a whole number.",
+    "int_from_float": "Enter a whole number.",
+    "int_type": "Enter a whole number.",
+    "float_parsing": "Enter a number.",
+    "float_type": "Enter a number.",
+    "decimal_parsing": "Enter a number.",
+    "decimal_type": "Enter a number.",
+    "decimal_max_digits": "At most {max_digits} digits.",
+    "decimal_max_places": "At most {decimal_places} decimal places.",
+    "decimal_whole_digits": "At most {whole_digits} digits before the decimal point.",
+    "finite_number": "Enter a number.",
+    "bool_parsing": "Choose yes or no.",
+    "bool_type": "Choose yes or no.",
+    "date_parsing": "Enter a date as YYYY-MM-DD.",
+    "date_from_datetime_parsing": "Enter a date as YYYY-MM-DD.",
+    "date_from_datetime_inexact": "Enter a date without a time.",
+    "date_type": "Enter a date as YYYY-MM-DD.",
+    "datetime_parsing": "Enter a date and time (YYYY-MM-DDTHH:MM).",
+    "datetime_from_date_parsing": "Enter a date and time (YYYY-MM-DDTHH:MM).",
+    "datetime_type": "Enter a date and time (YYYY-MM-DDTHH:MM).",
+    "string_type": "Enter text.",
+    "url_parsing": "Enter a full web address (https://...).",
+    "url_scheme": "Enter a web address starting with {expected_schemes}.",
+    "url_type": "Enter a full web address (https://...).",
+    "string_pattern_mismatch": "Enter a value in the expected format.",
+    "literal_error": "Choose one of: {expected}.",
+    "enum": "Choose one of: {expected}.",
+    "list_type": "Enter a list.",
+    "dict_type": "Enter an object.",
+    "model_type": "Enter an object.",
+    "json_invalid": "Invalid JSON.",
+}
+
+
 def error_message(error: Mapping[str, Any]) -> str:
-    """One pydantic error in words a salesperson reads without a manual."""
+    """One pydantic error in words a salesperson reads without a manual: the one mapping for
+    the API's problem documents, the forms' field errors and the importer's row reports."""
     kind, context = error.get("type", ""), error.get("ctx") or {}
-    if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
-        return "This field is required."
-    if kind == "string_too_long":
-        return f"At most {context.get('max_length')} characters."
-    if kind == "extra_forbidden":
-        return "Unknown field."
+    if kind == "string_too_short" and context.get("min_length") == 1:
+        return ERROR_WORDS["missing"]
+    words = ERROR_WORDS.get(kind)
+    if words is not None:
+        try:
+            return words.format(**context)
+        except (KeyError, IndexError):
+            pass  # a context without the number: pydantic's own message below
     message = str(error.get("msg", "Enter a valid value."))
-    return message.removeprefix("Value error, ")
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
 def error_field(loc: Sequence[Any]) -> str:

@@ -161,6 +161,10 @@ LOGOUT_REDIRECT_URL = "/login/"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("OPPORTUNE_TIME_ZONE", "UTC")
+# How every page writes a date (the templates' ``day``/``day_short``/``day_time`` filters):
+# "medium" 1 Dec 2026 (the default: read alike in every locale, month names translated),
+# "iso" 2026-12-01, "us" Dec 1, 2026; or a Django date format string of one's own.
+OPPORTUNE_DATE_FORMAT = os.environ.get("OPPORTUNE_DATE_FORMAT", "medium").strip() or "medium"
 USE_I18N = True
 USE_TZ = True
 

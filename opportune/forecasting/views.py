@@ -98,9 +98,12 @@ def _date(request: AuthedRequest, name: str, default: dt.date) -> tuple[dt.date,
         return default, f"'{value}' is not a date (YYYY-MM-DD)."
 
 
-def _team_from(query: QueryDict) -> int | None:
+def _team_from(query: QueryDict, user: User) -> int | None:
+    """The team asked for, if it is one of the user's view (else the whole view)."""
     value = query.get("team", "")
-    return int(value) if value.isdigit() and Team.objects.filter(pk=value).exists() else None
+    if not value.isdigit():
+        return None
+    return int(value) if policy.visible_teams(user).filter(pk=value).exists() else None
 
 
 def _reports(user: User) -> list[User]:
@@ -210,7 +213,7 @@ def _forecast_answer(
     user = request.user
     _require_opportunities(user)
     periods, error = _periods_from(query, [current_period()])
-    team_id = _team_from(query)
+    team_id = _team_from(query, user)
     forecast = forecast_for(user, periods, team_id)
     tables: dict[str, Table] = {
         "forecast": forecast_rows(forecast),
@@ -231,7 +234,7 @@ def _forecast_answer(
             "period_key": query.get("period", periods[0].key),
             "to_key": query.get("to", ""),
             "error": error,
-            "teams": Team.objects.all(),
+            "teams": policy.visible_teams(user),
             "team_id": team_id,
             "forecast": forecast,
             "raw_total": cumulative(forecast.total),

@@ -111,6 +111,17 @@ def visible(user: User, model: type[M]) -> QuerySet[M]:
     return result
 
 
+def visible_teams(user: User) -> QuerySet[Team]:
+    """The teams whose figures the user may ask for (the forecast's and reports' team
+    filter): every team for whoever sees every deal, else the teams of their view, so a
+    manager is never offered a team that would show $0."""
+    if sees_all(user, "opportunity"):
+        return Team.objects.all()
+    from .visibility import scope_team_ids
+
+    return Team.objects.filter(pk__in=scope_team_ids(user))
+
+
 def get_visible(user: User, queryset: QuerySet[M], pk: Any) -> M:
     """The record if the user may see it; anything else is a 404, for every verb."""
     if not sees_kind(user, kind_of(queryset.model)):

@@ -56,6 +56,13 @@ def _scope_teams(user: User) -> set[int]:
     return cached
 
 
+def scope_team_ids(user: User) -> set[int]:
+    """The teams whose members' records the user sees by the team rule (not admins)."""
+    if user.role == Role.SALES_REP:
+        return {user.team_id} if user.team_id else set()
+    return _scope_teams(user)
+
+
 def owner_q(user: User, owner_field: str = "owner") -> Q | None:
     """The filter on an owner field that expresses what the user sees; None means everything."""
     if not user.is_active:

@@ -156,7 +156,9 @@ def lead_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     lead = _get_lead(request, pk)
     fragment = request.GET.get("fragment")
     context = _detail_context(request, lead)
-    if fragment not in FRAGMENTS:
+    if fragment not in FRAGMENTS or not wants_fragment(request):
+        # The whole page (a fragment's address opened in the browser, as the qualification
+        # form's redirect does, is the whole page too): it needs the timeline.
         fragment = None
         context.update(timeline_context(request.user, lead=lead))
     return render_page(request, "leads/lead_detail.html", context, fragment)

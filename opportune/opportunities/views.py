@@ -287,12 +287,15 @@ def move(request: AuthedRequest, pk: int) -> HttpResponse:
         except DomainError as error:
             form.add_domain_error(error)
     if form.errors:
-        template = (
-            "opportunities/won_dialog.html"
-            if request.POST.get("confirm") == "won"
-            else "opportunities/lost_dialog.html"
-        )
-        return _dialog(request, template, dialog_context)
+        if request.POST.get("confirm") == "won":
+            return _dialog(request, "opportunities/won_dialog.html", dialog_context)
+        # A move to lost sent without any reason is the question, not a mistake: the dialog
+        # asks for the reason without an error; a reason sent and refused shows its error.
+        asking = set(form.errors) == {"lost_reason"} and "lost_reason" not in request.POST
+        if asking:
+            del form.errors["lost_reason"]
+        dialog_context["asking_reason"] = asking
+        return _dialog(request, "opportunities/lost_dialog.html", dialog_context)
     if from_page or not wants_fragment(request):
         return go_to(request, reverse("opportunities:detail", args=[pk]))
     opportunity = _get(request, pk)

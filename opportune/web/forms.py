@@ -11,9 +11,20 @@ from typing import Any, ClassVar
 
 from django import forms
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from opportune.errors import DomainError, NotAllowed
 from opportune.schemas import error_message
+
+
+def max_length(schema_field: FieldInfo) -> int | None:
+    """The schema's length limit of a text field (``Field(max_length=...)`` or a constrained
+    type's), so the input's ``maxlength`` is the rule the schema applies."""
+    for constraint in schema_field.metadata:
+        limit = getattr(constraint, "max_length", None)
+        if isinstance(limit, int):
+            return limit
+    return None
 
 
 def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
@@ -49,9 +60,20 @@ class SchemaForm(forms.Form):
         model_fields = self.schema.model_fields
         for name, field in self.fields.items():
             schema_field = model_fields.get(self.schema_names.get(name, name))
-            if schema_field is not None and schema_field.is_required():
+            if schema_field is None:
+                continue
+            if schema_field.is_required():
                 field.widget.attrs["aria-required"] = "true"
                 field.show_required = True  # type: ignore[attr-defined]
+            limit = max_length(schema_field)
+            if limit is not None and isinstance(field, forms.CharField):
+                field.widget.attrs.setdefault("maxlength", str(limit))
+            if isinstance(field, forms.IntegerField | forms.DecimalField):
+                for constraint in schema_field.metadata:
+                    for bound, attr in (("ge", "min"), ("le", "max")):
+                        value = getattr(constraint, bound, None)
+                        if value is not None:
+                            field.widget.attrs.setdefault(attr, str(value))
 
     def schema_input(self, cleaned: dict[str, Any]) -> dict[str, Any]:
         data = {}

@@ -12,6 +12,7 @@ web_patterns: list[URLPattern | URLResolver] = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("settings/", views.settings_index, name="settings"),
+    path("help/shortcuts/", views.shortcuts, name="shortcuts"),
     path("worker-status/", views.worker_status, name="worker_status"),
 ]
 

@@ -71,6 +71,52 @@ def settings_index(request: AuthedRequest) -> HttpResponse:
     return render_page(request, "web/settings.html", {"sections": sections})
 
 
+# (keys, what they do): the one list the help page shows. Keys handled by app.js, except
+# the kanban's (kanban.js) and the search box's (topbar search).
+SHORTCUTS: list[tuple[str, list[tuple[tuple[str, ...], str]]]] = [
+    (
+        "Anywhere",
+        [
+            (("/",), "Focus the global search"),
+            (("?",), "Open this list of shortcuts"),
+            (("g", "m"), "Go to My work"),
+            (("g", "l"), "Go to Leads"),
+            (("g", "p"), "Go to the Pipeline"),
+            (("g", "o"), "Go to Opportunities"),
+            (("g", "a"), "Go to Accounts"),
+            (("g", "c"), "Go to Contacts"),
+            (("Esc",), "Close the open dialog"),
+        ],
+    ),
+    (
+        "Pipeline (kanban)",
+        [
+            (("↑",), "Previous card in the column"),
+            (("↓",), "Next card in the column"),
+            (("←",), "The previous column's card at the same place"),
+            (("→",), "The next column's card at the same place"),
+            (("Enter",), "Move the focused card: choose its stage"),
+            (("Esc",), "Cancel the move"),
+        ],
+    ),
+    (
+        "Forms",
+        [
+            (
+                ("Enter",),
+                "Save the form from a one-line field; an error takes focus to its field",
+            ),
+        ],
+    ),
+]
+
+
+@login_required
+def shortcuts(request: AuthedRequest) -> HttpResponse:
+    """The keyboard shortcuts help page, linked from the sidebar and opened by ``?``."""
+    return render_page(request, "web/shortcuts.html", {"groups": SHORTCUTS})
+
+
 @login_required
 def worker_status(request: AuthedRequest) -> HttpResponse:
     """The warning every page loads after itself (so pages cost no query for it): shown when

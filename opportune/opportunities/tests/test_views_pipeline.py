@@ -127,7 +127,7 @@ def test_a_card_shows_account_amount_close_date_owner_and_days_in_stage(
         "Globex renewal",
         "Initech",
         "$12,345",
-        "Dec 31, 2026",
+        "31 Dec 2026",
         "Alice",
         "12d in stage",
     ):

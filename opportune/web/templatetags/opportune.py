@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django import template
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -18,6 +19,38 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
 register = template.Library()
+
+# OPPORTUNE_DATE_FORMAT style -> (date, date without the year) in Django's date format.
+DATE_STYLES = {
+    "medium": ("j M Y", "j M"),
+    "iso": ("Y-m-d", "Y-m-d"),
+    "us": ("M j, Y", "M j"),
+}
+
+
+def date_formats() -> tuple[str, str]:
+    """(full, short) formats of the installation's one date setting."""
+    style = settings.OPPORTUNE_DATE_FORMAT
+    return DATE_STYLES.get(style.lower(), (style, style))
+
+
+@register.filter
+def day(value: dt.date | dt.datetime | None) -> str:
+    """A date (or a moment's local date) as OPPORTUNE_DATE_FORMAT says; "" for none."""
+    return date_filter(value, date_formats()[0]) if value else ""
+
+
+@register.filter
+def day_short(value: dt.date | dt.datetime | None) -> str:
+    """The same, without the year, where the year goes without saying (a task due soon)."""
+    return date_filter(value, date_formats()[1]) if value else ""
+
+
+@register.filter
+def day_time(value: dt.datetime | None) -> str:
+    """A moment: its local date as the setting says, then the time (24-hour)."""
+    return date_filter(value, f"{date_formats()[0]} H:i") if value else ""
+
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 

@@ -21,7 +21,7 @@
     if (target && target.id === "dialog-content" && target.innerHTML.trim()) {
       const box = dialog();
       if (!box.open) box.showModal();
-      const first = box.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
+      const first = box.querySelector("[aria-invalid=true], [autofocus], input:not([type=hidden]), select, textarea, button");
       if (first) first.focus();
     }
   });
@@ -117,6 +117,44 @@
   document.addEventListener("change", (event) => {
     const select = event.target.closest("select[data-navigate]");
     if (select) window.location = select.value;
+  });
+
+  // After a form error, focus goes to the first field to correct (Django marks it
+  // aria-invalid and ties its error by aria-describedby), else to the form's alert: on a
+  // whole page as it loads, and in any fragment htmx swaps in (a 422 answer included).
+  function focusFirstError(root) {
+    const field = root.querySelector("[aria-invalid=true]:not([type=hidden])");
+    const target = field || root.querySelector("form .alert[role=alert]");
+    if (!target) return false;
+    if (!field) target.setAttribute("tabindex", "-1");
+    target.focus();
+    return true;
+  }
+  document.addEventListener("DOMContentLoaded", () => focusFirstError(document));
+  // Forms answer their errors with 422 (see responseHandling above); an outerHTML swap
+  // leaves the old target detached, so look in the open dialog, else the whole page.
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (!event.detail.xhr || event.detail.xhr.status !== 422) return;
+    const box = dialog();
+    focusFirstError(box && box.open ? box : document);
+  });
+
+  // Keyboard shortcuts (listed on /help/shortcuts/): "?" opens the list, "g" then a letter
+  // goes to a page. Ignored while typing in a field or with a modifier held.
+  const GO = { m: "/my-work/", l: "/leads/", p: "/pipeline/", o: "/opportunities/", a: "/accounts/", c: "/contacts/" };
+  let pendingGo = false;
+  document.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    const el = event.target;
+    if (el.closest && el.closest("input, textarea, select, [contenteditable=true], dialog[open]")) return;
+    if (event.key === "?") {
+      event.preventDefault();
+      window.location = "/help/shortcuts/";
+    } else if (pendingGo && GO[event.key]) {
+      event.preventDefault();
+      window.location = GO[event.key];
+    }
+    pendingGo = event.key === "g";
   });
 
   // Mobile navigation.
