@@ -109,6 +109,12 @@ SCANS: list[Scan] = [
     Scan("identity:tokens"),
     Scan("webhooks:list"),
     _record("webhooks:detail", "subscription_id"),
+    Scan("notifications:inbox"),
+    Scan("notifications:preferences"),
+    Scan("opportunities:new"),
+    _record("opportunities:pipeline_move", "opportunity_id", over="opportunities:detail"),
+    Scan("savedviews:create"),
+    _record("savedviews:edit", "view_id"),
 ]
 
 # URL name -> why it is not a page of its own.
@@ -154,6 +160,20 @@ NOT_PAGES: dict[str, str] = {
     "webhooks:toggle": "POST action",
     "webhooks:delete": "POST action",
     "webhooks:redeliver": "POST action",
+    "notifications:bell": "fragment loaded into every page's top bar",
+    "notifications:open": "marks read and redirects to the record",
+    "notifications:read": "POST action",
+    "notifications:read_all": "POST action",
+    "savedviews:update": "POST action",
+    "savedviews:delete": "POST action",
+    "savedviews:default": "POST action",
+    "savedviews:bulk": "POST action of the lists' bulk bar",
+    "savedviews:cell": "fragment: a list cell's inline editor",
+    "inline:field": "fragment: a record page field's inline editor",
+    "opportunities:undo": "POST action of the kanban's toast",
+    "opportunities:roles": "POST action of the deal page's contact roles card",
+    "opportunities:account_lookup": "fragment: the deal form's account lookup",
+    "opportunities:contact_lookup": "fragment: the conversion dialog's contact lookup",
 }
 
 
@@ -195,7 +215,29 @@ def seed(company: Company) -> dict[str, Any]:
     records["job_id"] = run_job(create_job(alice, "leads", path, "leads.csv", dry_run=True).pk).pk
     records["web_form_id"] = WebForm.objects.create(name="Contact us", created_by=company.ada).pk
     delete_record(alice, company.lead(alice, last_name="Binned"))
+    _renewals_pipeline()  # a second pipeline, so a deal's "Move to pipeline" dialog opens
     return records
+
+
+def _renewals_pipeline() -> None:
+    from opportune.opportunities.models import Pipeline, Stage
+
+    renewals = Pipeline.objects.create(key="renewals", name="Renewals")
+    rows = [
+        ("renewal_due", "Renewal due", 30, False, False),
+        ("renewed", "Renewed", 100, True, True),
+    ]
+    for order, (key, label, probability, closed, won) in enumerate(rows):
+        Stage.objects.create(
+            pipeline=renewals,
+            key=key,
+            label=label,
+            order=order,
+            default_probability=probability,
+            forecast_category="closed" if won else "pipeline",
+            is_closed=closed,
+            is_won=won,
+        )
 
 
 def scan_all(page: Page, records: dict[str, Any], scans: list[Scan]) -> dict[str, list[Violation]]:
