@@ -411,29 +411,14 @@ def active_model() -> tuple[Model, Schema] | None:
 
 
 def score_open(ids: Sequence[int] | None = None) -> int:
-    """(Re-)score the open leads (all, or those given) with the active fit; returns how many.
-    One UPDATE statement for all (executemany), no history: the score is derived data."""
-    active = active_model()
-    if active is None:
-        return 0
-    scorer, schema = active
-    query = Lead.objects.exclude(status__in=LeadStatus.objects.filter(is_closed=True))
-    if ids is not None:
-        query = query.filter(pk__in=list(ids))
-    query = query.only("pk", "created_at", "custom", *BUILT_IN).order_by("pk")
-    total = 0
-    batch: list[Lead] = []
-    for lead in query.iterator(chunk_size=5000):
-        batch.append(lead)
-        if len(batch) == 5000:
-            total += _score_batch(batch, schema, scorer)
-            batch = []
-    if batch:
-        total += _score_batch(batch, schema, scorer)
-    return total
+    """(Re-)score the open leads (all, or those given) with the active fit; returns how
+    many. Set-based: see ``rescore.py``."""
+    from .rescore import score_open as rescore
+
+    return rescore(ids)
 
 
-def _features_of(model: Model) -> list[Feature]:
+def model_features(model: Model) -> list[Feature]:
     return model.features if isinstance(model, points.Points) else model.encoder.features
 
 
@@ -469,7 +454,7 @@ def _score_batch(
         )
     rows = [schema.row(values_of(lead), lead.created_at, counts.get(lead.pk, 0)) for lead in leads]
     features = schema.features
-    if [f.name for f in features] != [f.name for f in _features_of(scorer)]:
+    if [f.name for f in features] != [f.name for f in model_features(scorer)]:
         return 0  # the fit's custom fields are gone: no score until the next fit
     probabilities, effects = scorer.effects(rows)
     labels = schema.labels
