@@ -107,7 +107,7 @@ def feature_columns(schema: Schema, raw: Raw) -> list[Column]:
         else:  # dates: age at creation, per lead
             ages = [_custom_value(custom, v, c) for v, c in zip(values, created, strict=True)]
             columns.append(np.array([math.nan if a is None else a for a in ages], dtype=float))
-    return columns
+    return [columns[i] for i in schema.kept] if schema.excluded else columns
 
 
 def encode(encoder: Encoder, columns: list[Column], n: int) -> Matrix:
