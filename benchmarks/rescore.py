@@ -41,10 +41,10 @@ def main() -> None:
     django.setup()
     import datetime as dt
 
+    import scoring as bench  # benchmarks/scoring.py
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    import scoring as bench  # benchmarks/scoring.py
     from opportune.leads.models import Lead, LeadStatus
     from opportune.scoring import leads as scoring
 
@@ -54,7 +54,9 @@ def main() -> None:
     new = LeadStatus.default()
     table = connection.ops.quote_name(Lead._meta.db_table)
     columns = ", ".join(
-        connection.ops.quote_name(f.column) for f in Lead._meta.concrete_fields if f.name != "id"
+        connection.ops.quote_name(str(f.column))
+        for f in Lead._meta.concrete_fields
+        if f.name != "id"
     )
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:

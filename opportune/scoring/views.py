@@ -28,6 +28,12 @@ from .tasks import fit_lead_model, refit_state
 from .uses import field_uses
 
 
+def _message(refused: DomainError) -> str:
+    """The refusal and what it says of each field."""
+    fields = [m for messages_ in (refused.errors or {}).values() for m in messages_]
+    return " ".join([refused.detail, *fields])
+
+
 def _require_admin(request: AuthedRequest) -> None:
     if not policy.may_configure(request.user, "scoring"):
         raise PermissionDenied("Only admins configure lead scoring.")
@@ -106,7 +112,7 @@ def exclusions(request: AuthedRequest) -> HttpResponse:
     try:
         kept = leads.set_exclusions(request.user, request.POST.getlist("excluded"))
     except DomainError as refused:
-        return _page(request, {"excluded": refused.detail}, status=422)
+        return _page(request, {"excluded": _message(refused)}, status=422)
     messages.success(request, f"{len(kept)} fields excluded; applied at the next fit.")
     return go_to(request, reverse("scoring:settings"))
 
@@ -135,7 +141,7 @@ def set_points(request: AuthedRequest) -> HttpResponse:
     try:
         leads.set_points(request.user, base, given, timezone.now())
     except DomainError as refused:
-        return _page(request, {"points": refused.detail}, status=422, points_text=text)
+        return _page(request, {"points": _message(refused)}, status=422, points_text=text)
     messages.success(request, "The points model now scores leads; open leads were re-scored.")
     return go_to(request, reverse("scoring:settings"))
 
