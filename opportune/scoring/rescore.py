@@ -114,9 +114,10 @@ def _next(wanted: list[int], last: int, chunk: int) -> list[int]:
 
 def _create_temp(cursor: Any) -> None:
     if connection.vendor == "postgresql":
+        # Dropped by hand, not ON COMMIT: inside an outer transaction there is no commit.
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{TEMP}")
         cursor.execute(
-            f"CREATE TEMP TABLE {TEMP} (id bigint PRIMARY KEY, score smallint, reasons jsonb) "
-            "ON COMMIT DROP"
+            f"CREATE TEMP TABLE {TEMP} (id bigint PRIMARY KEY, score smallint, reasons jsonb)"
         )
     else:
         cursor.execute(f"DROP TABLE IF EXISTS temp.{TEMP}")
@@ -140,8 +141,8 @@ def _apply(cursor: Any) -> None:
         f"UPDATE {table} SET score = s.score, score_reasons = s.reasons "
         f"FROM {TEMP} s WHERE {table}.id = s.id"
     )
-    if connection.vendor != "postgresql":
-        cursor.execute(f"DROP TABLE temp.{TEMP}")
+    schema = "pg_temp" if connection.vendor == "postgresql" else "temp"
+    cursor.execute(f"DROP TABLE {schema}.{TEMP}")
 
 
 def score_import_rows(rows: list[dict[str, Any]], now: dt.datetime) -> None:

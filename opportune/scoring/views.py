@@ -76,6 +76,8 @@ def _page(
         }
     )
     importances = card.get("importances", [])[:12]
+    uses = field_uses()
+    labels = {u.name: u.label for u in uses if u.name}
     top = max([i["importance"] for i in importances] + [1e-9])
     context = {
         "active": active,
@@ -85,8 +87,11 @@ def _page(
         "why": why,
         "metrics": card.get("metrics", {}),
         "calibration": card.get("metrics", {}).get("calibration", []),
-        "importances": [{**i, "pct": round(100 * i["importance"] / top)} for i in importances],
-        "uses": field_uses(),
+        "importances": [
+            {**i, "pct": round(100 * i["importance"] / top), "label": labels.get(i["feature"])}
+            for i in importances
+        ],
+        "uses": uses,
         "suggested_json": json.dumps(suggested, indent=1) if suggested else "",
         "points_text": points_text or json.dumps(given["points"], indent=1),
         "points_base": given["base"],

@@ -97,7 +97,9 @@ def test_rescoring_takes_two_queries_per_chunk_and_none_per_lead() -> None:
         assert rescore.score_open(chunk=7) == 60  # 9 chunks
     with CaptureQueriesContext(connection) as large:
         assert rescore.score_open(chunk=1000) == 60  # 1 chunk
-    assert len(small) - len(large) == 2 * (9 - 1)  # read the chunk, copy its scores
+    # Read the chunk, copy its scores (PostgreSQL's COPY goes past Django's query log).
+    per_chunk = 1 if connection.vendor == "postgresql" else 2
+    assert len(small) - len(large) == per_chunk * (9 - 1)
     assert len(large) <= 12
     assert not Lead.objects.filter(status=LeadStatus.default(), score=None).exists()
 
