@@ -564,9 +564,19 @@ def set_points(
         "base": base,
         "points": {name: dict(values) for name, values in given.items() if values},
         "edited": True,
+        "suggested": suggestion(fitted.card if fitted else {}),
         "rows": fitted.rows if fitted else 0,
         "positives": fitted.positives if fitted else 0,
     }
     kept = store.keep_card(Target.LEAD, card, now, 0.0)
     score_open()
     return kept
+
+
+def suggestion(card: dict[str, Any]) -> dict[str, Any] | None:
+    """The points suggested by the data at the last fit: kept beside an admin's edit."""
+    if card.get("suggested"):
+        return dict(card["suggested"])
+    if card.get("model") == "points" and not card.get("edited"):
+        return {"base": card.get("base"), "points": card.get("points")}
+    return None

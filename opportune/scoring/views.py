@@ -64,9 +64,7 @@ def _page(
             f"outcome and {active.positives} conversions reach the {leads.MIN_LEADS} / "
             f"{leads.MIN_CONVERSIONS} threshold."
         )
-    suggested = card.get("suggested") or (
-        {"base": card.get("base"), "points": card.get("points")} if is_points else None
-    )
+    suggested = leads.suggestion(card)
     given = (
         {"base": card.get("base", 0), "points": card.get("points", {})}
         if is_points
