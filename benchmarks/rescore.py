@@ -28,8 +28,14 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--database-url")
+    parser.add_argument(
+        "--data-dir", help="a copy of benchmarks/scoring.py's --data-dir: skips import and fit"
+    )
     args = parser.parse_args()
-    if args.database_url:
+    if args.data_dir:
+        os.environ["OPPORTUNE_DATA_DIR"] = args.data_dir
+        os.environ.pop("DATABASE_URL", None)
+    elif args.database_url:
         os.environ["DATABASE_URL"] = args.database_url
     else:
         os.environ["OPPORTUNE_DATA_DIR"] = tempfile.mkdtemp(prefix="opportune-rescore-")
@@ -45,12 +51,15 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
+    from opportune.identity.models import User
     from opportune.leads.models import Lead, LeadStatus
     from opportune.scoring import leads as scoring
 
-    call_command("migrate", verbosity=0)
-    bench.load_file(args.data or bench.DEFAULT_DATA, seed=12)
-    scoring.fit_leads(bench.T0 + dt.timedelta(days=30), rescore=False)
+    if not args.data_dir:
+        call_command("migrate", verbosity=0)
+        bench.load_file(args.data or bench.DEFAULT_DATA, seed=12)
+        bench.exclude_leaking(User.objects.get(username="bench-admin"))
+        scoring.fit_leads(bench.T0 + dt.timedelta(days=30), rescore=False)
     new = LeadStatus.default()
     table = connection.ops.quote_name(Lead._meta.db_table)
     columns = ", ".join(
@@ -66,7 +75,10 @@ def main() -> None:
                 f"WHERE status_id = %s ORDER BY id LIMIT %s",
                 [new.pk, min(have, args.leads - have)],
             )
-    print(f"Copied the open leads up to {have:,} in {time.perf_counter() - started:.0f} s")
+    print(
+        f"Copied the open leads up to {have:,} in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM ANALYZE {table}")
