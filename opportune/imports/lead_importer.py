@@ -19,6 +19,7 @@ from opportune.leads.models import Lead, LeadStatus
 from opportune.leads.schemas import LeadChanges, LeadCreate
 from opportune.leads.services import check_disqualification, settable_status, update_leads
 from opportune.probes import AnyOf, index_probes
+from opportune.scoring.rescore import score_import_rows
 
 from .bulk import RowInserter
 from .importers import BatchOutcome, Importer, domain_issue
@@ -244,7 +245,9 @@ class LeadImporter(Importer[NewLead]):
                 lead.owner = self.actor
         # The new ids are only needed to record external ids.
         with_ids = any(lead.external_id for lead in leads)
-        ids = self.inserter.insert([lead.row() for lead in leads], with_ids=with_ids)
+        rows = [lead.row() for lead in leads]
+        score_import_rows(rows, timezone.now())  # open leads land scored (opportune/scoring)
+        ids = self.inserter.insert(rows, with_ids=with_ids)
         outcome.counts.created += len(leads)
         if with_ids:
             self.record_external_ids(

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -160,14 +161,24 @@ class Schema:
     """The features of this installation: the built-in ones and one per custom field."""
 
     custom: list[CustomField]
+    excluded: frozenset[str] = frozenset()  # built-in features an admin excluded
 
     @classmethod
     def current(cls) -> Schema:
+        """Today's features, less those excluded by default or by an admin."""
         usable = {FieldType.CHECKBOX, FieldType.PICKLIST, FieldType.DATE, *CUSTOM_NUMBERS}
-        return cls([f for f in fields_of(Kind.LEAD) if f.type in usable])
+        excluded = admin_exclusions()
+        return cls(
+            [
+                f
+                for f in fields_of(Kind.LEAD)
+                if f.type in usable and f"custom.{f.key}" not in excluded
+            ],
+            frozenset(excluded & {f.name for f in FEATURES}),
+        )
 
     @property
-    def features(self) -> list[Feature]:
+    def all_features(self) -> list[Feature]:
         return [
             *FEATURES,
             *(
@@ -175,6 +186,15 @@ class Schema:
                 for f in self.custom
             ),
         ]
+
+    @property
+    def kept(self) -> list[int]:
+        """Positions of the used features in ``all_features``."""
+        return [i for i, f in enumerate(self.all_features) if f.name not in self.excluded]
+
+    @property
+    def features(self) -> list[Feature]:
+        return [f for f in self.all_features if f.name not in self.excluded]
 
     @property
     def labels(self) -> Labels:
@@ -197,7 +217,7 @@ class Schema:
         ]
         for custom in self.custom:
             row.append(_custom_value(custom, values.get(f"custom.{custom.key}"), created))
-        return row
+        return [row[i] for i in self.kept] if self.excluded else row
 
 
 def _custom_value(custom: CustomField, value: Any, created: dt.datetime) -> Value:
@@ -384,11 +404,20 @@ def fit_leads(now: dt.datetime | None = None, rescore: bool = True) -> ScoringMo
             f"Lead scoring needs at least {MIN_POINTS_LEADS} leads with an outcome, some "
             f"converted and some not; there are {len(data.labels)} with {positives} converted."
         )
+    from .drift import histogram
+
     if len(data.labels) < MIN_LEADS or sum(data.labels) < MIN_CONVERSIONS:
         card = points.suggest(schema.features, data.rows, data.labels)
+        given = points.Points.of(schema.features, card).effects(data.rows)[0]
+        card["score_histogram"] = histogram(np.round(given * 100))
         fitted = store.keep_card(Target.LEAD, card, now, time.perf_counter() - started)
     else:
         scorer = core.fit(schema.features, data.rows, data.labels, data.known)
+        # Training scores (in-sample) for drift; what an admin excluded, for the card.
+        scorer.card["score_histogram"] = histogram(np.round(scorer.predict(data.rows) * 100))
+        scorer.card["excluded"] = sorted(admin_exclusions())
+        suggested = points.suggest(schema.features, data.rows, data.labels)
+        scorer.card["suggested"] = {"base": suggested["base"], "points": suggested["points"]}
         fitted = store.keep_fit(Target.LEAD, scorer, now, time.perf_counter() - started)
     if rescore:
         score_open()
@@ -411,37 +440,58 @@ def active_model() -> tuple[Model, Schema] | None:
 
 
 def score_open(ids: Sequence[int] | None = None) -> int:
-    """(Re-)score the open leads (all, or those given) with the active fit; returns how many.
-    One UPDATE statement for all (executemany), no history: the score is derived data."""
-    active = active_model()
-    if active is None:
-        return 0
-    scorer, schema = active
-    query = Lead.objects.exclude(status__in=LeadStatus.objects.filter(is_closed=True))
-    if ids is not None:
-        query = query.filter(pk__in=list(ids))
-    query = query.only("pk", "created_at", "custom", *BUILT_IN).order_by("pk")
-    total = 0
-    batch: list[Lead] = []
-    for lead in query.iterator(chunk_size=5000):
-        batch.append(lead)
-        if len(batch) == 5000:
-            total += _score_batch(batch, schema, scorer)
-            batch = []
-    if batch:
-        total += _score_batch(batch, schema, scorer)
-    return total
+    """(Re-)score the open leads (all, or those given) with the active fit; returns how
+    many. Set-based: see ``rescore.py``."""
+    from .rescore import score_open as rescore
+
+    return rescore(ids)
 
 
-def _features_of(model: Model) -> list[Feature]:
+def model_features(model: Model) -> list[Feature]:
     return model.features if isinstance(model, points.Points) else model.encoder.features
 
 
 def _schema_of(names: list[str]) -> Schema:
-    """The fit's custom fields (one query; fields added since wait for the next fit)."""
+    """The fit's features: its custom fields (one query; fields added since wait for the
+    next fit) and the built-in ones it did not use as excluded."""
     fields = CustomField.objects.filter(kind=Kind.LEAD).prefetch_related("values")
     by_name = {f"custom.{f.key}": f for f in fields}
-    return Schema([by_name[n] for n in names if n.startswith("custom.") and n in by_name])
+    return Schema(
+        [by_name[n] for n in names if n.startswith("custom.") and n in by_name],
+        frozenset({f.name for f in FEATURES} - set(names)),
+    )
+
+
+def admin_exclusions() -> set[str]:
+    """The feature names an admin excluded from lead scoring (settings, applied at fits)."""
+    from .models import ScoringSettings
+
+    found = ScoringSettings.objects.filter(target=Target.LEAD).values_list("excluded", flat=True)
+    return set(next(iter(found), []))
+
+
+def set_exclusions(actor: Any, names: Sequence[str]) -> list[str]:
+    """An admin excludes features (built-in or ``custom.<key>``) from the next lead fits;
+    unknown names are refused."""
+    from .models import ScoringSettings
+
+    if not policy.may_configure(actor, "scoring"):
+        raise NotAllowed("Only admins change lead scoring.")
+    usable = {f.name for f in Schema(Schema.current().custom + _excluded_custom()).all_features}
+    unknown = sorted(set(names) - usable)
+    if unknown:
+        raise RuleViolation(
+            "Unknown features.", {"excluded": [f"Not a lead feature: {', '.join(unknown)}."]}
+        )
+    kept = sorted(set(names))
+    ScoringSettings.objects.update_or_create(target=Target.LEAD, defaults={"excluded": kept})
+    return kept
+
+
+def _excluded_custom() -> list[CustomField]:
+    usable = {FieldType.CHECKBOX, FieldType.PICKLIST, FieldType.DATE, *CUSTOM_NUMBERS}
+    excluded = admin_exclusions()
+    return [f for f in fields_of(Kind.LEAD) if f.type in usable and f"custom.{f.key}" in excluded]
 
 
 def score_written(leads: Sequence[Lead], *, new: bool = False) -> None:
@@ -469,7 +519,7 @@ def _score_batch(
         )
     rows = [schema.row(values_of(lead), lead.created_at, counts.get(lead.pk, 0)) for lead in leads]
     features = schema.features
-    if [f.name for f in features] != [f.name for f in _features_of(scorer)]:
+    if [f.name for f in features] != [f.name for f in model_features(scorer)]:
         return 0  # the fit's custom fields are gone: no score until the next fit
     probabilities, effects = scorer.effects(rows)
     labels = schema.labels
@@ -514,9 +564,19 @@ def set_points(
         "base": base,
         "points": {name: dict(values) for name, values in given.items() if values},
         "edited": True,
+        "suggested": suggestion(fitted.card if fitted else {}),
         "rows": fitted.rows if fitted else 0,
         "positives": fitted.positives if fitted else 0,
     }
     kept = store.keep_card(Target.LEAD, card, now, 0.0)
     score_open()
     return kept
+
+
+def suggestion(card: dict[str, Any]) -> dict[str, Any] | None:
+    """The points suggested by the data at the last fit: kept beside an admin's edit."""
+    if card.get("suggested"):
+        return dict(card["suggested"])
+    if card.get("model") == "points" and not card.get("edited"):
+        return {"base": card.get("base"), "points": card.get("points")}
+    return None

@@ -57,3 +57,14 @@ class OpportunityScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity_id}: {self.probability:.0%}"
+
+
+class ScoringSettings(models.Model):
+    """An admin's choices for a target: the features excluded from its next fits."""
+
+    target = models.CharField(max_length=20, choices=Target.choices, unique=True)
+    excluded = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.target} scoring settings"

@@ -42,3 +42,32 @@ def schedule_refit() -> None:
     )
     if not waiting.exists():
         refit_scores.enqueue()
+
+
+@task()
+def fit_lead_model() -> str:
+    """A lead fit an admin asked for in settings ("Refit now")."""
+    try:
+        fitted = fit_leads(timezone.now())
+    except NotEnoughHistory as exc:
+        return str(exc)
+    return f"lead model {fitted.pk}: {fitted.rows} rows"
+
+
+def refit_state() -> dict[str, object] | None:
+    """The last "Refit now" run: its state (waiting, running, done, failed) and outcome."""
+    from django_tasks_db.models import DBTaskResult
+
+    last = (
+        DBTaskResult.objects.filter(task_path=fit_lead_model.module_path)
+        .order_by("-enqueued_at")
+        .first()
+    )
+    if last is None:
+        return None
+    return {
+        "status": last.status,
+        "enqueued_at": last.enqueued_at,
+        "finished_at": last.finished_at,
+        "outcome": last.return_value if last.status == "SUCCESSFUL" else "",
+    }

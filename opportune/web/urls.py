@@ -33,4 +33,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("settings/webhooks/", include("opportune.webhooks.urls")),
     path("notifications/", include("opportune.notifications.urls")),
     path("records/", include("opportune.inline_urls")),
+    path("settings/scoring/", include("opportune.scoring.urls")),
 ]

@@ -68,6 +68,13 @@ def settings_index(request: AuthedRequest) -> HttpResponse:
             "url": reverse("webhooks:list"),
         }
     )
+    sections.append(
+        {
+            "title": "Lead scoring",
+            "help": "The model card, fields used, points, drift; refit and roll back.",
+            "url": reverse("scoring:settings"),
+        }
+    )
     return render_page(request, "web/settings.html", {"sections": sections})
 
 
