@@ -229,6 +229,7 @@ def _register_routers() -> None:
     from opportune.opportunities.api import config_router, opportunities_router
     from opportune.privacy.api import router as privacy_router
     from opportune.scoring.api import router as scoring_router
+    from opportune.search.api import router as search_router
     from opportune.webhooks.api import router as webhooks_router
 
     api.add_router("/", identity_router)
@@ -249,6 +250,7 @@ def _register_routers() -> None:
     api.add_router("/", custom_fields_router)
     api.add_router("/", webhooks_router)
     api.add_router("/", privacy_router)
+    api.add_router("/", search_router)
 
 
 _register_routers()

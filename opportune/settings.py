@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "opportune.customfields",
     "opportune.webhooks",
     "opportune.privacy",
+    "opportune.search",
     "axes",
 ]
 

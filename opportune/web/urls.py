@@ -29,4 +29,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("opportune.identity.urls")),
     path("", include("opportune.privacy.urls")),
     path("settings/webhooks/", include("opportune.webhooks.urls")),
+    path("search/", include("opportune.search.urls")),
 ]
