@@ -7,7 +7,7 @@ from ninja import Query, Router
 
 from opportune.identity.auth import actor
 
-from . import engine, index
+from . import engine
 from .schemas import SearchOut, SearchQuery
 
 router = Router(tags=["search"])
@@ -15,7 +15,5 @@ router = Router(tags=["search"])
 
 @router.get("/search", response=SearchOut, summary="Search leads, accounts, contacts, deals")
 def search(request: HttpRequest, params: Query[SearchQuery]) -> SearchOut:
-    results = engine.search(
-        actor(request), params.q, kinds=params.kinds or index.KINDS, limit=params.limit
-    )
+    results = engine.search(actor(request), params.q, kinds=params.kind_list(), limit=params.limit)
     return SearchOut.model_validate(results)

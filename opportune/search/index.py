@@ -80,7 +80,11 @@ def postgres_document(kind: str) -> str:
         f"regexp_replace(coalesce(\"{c}\", ''), '\\D', '', 'g')" for c in source.phone_columns
     ]
     parts.append(f"coalesce(jsonb_path_query_array(\"custom\", '{_PG_TEXT_VALUES}')::text, '')")
-    return "to_tsvector('simple'::regconfig, lower(" + " || ' ' || ".join(parts) + "))"
+    text = " || ' ' || ".join(parts)
+    # Words and digits only, as SQLite's tokenizer sees them: the parser would otherwise keep
+    # 'ann@acme.com' or '+1415...' whole, and 'acme' would not find them.
+    words = f"regexp_replace(lower({text}), '[^[:alnum:]]+', ' ', 'g')"
+    return f"to_tsvector('simple'::regconfig, {words})"
 
 
 def _fts(kind: str) -> str:

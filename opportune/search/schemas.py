@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from opportune.schemas import InputSchema, OutputSchema
 
+from .index import KINDS
 from .terms import MAX_LENGTH
 
 Kind = Literal["lead", "account", "contact", "opportunity"]
@@ -20,10 +21,26 @@ class SearchQuery(InputSchema):
         description="Words, each matching the start of a word of a name, company, email, "
         "phone or custom text field; or a phone number in any format.",
     )
-    kinds: list[Kind] | None = Field(
-        None, description="Only these kinds (repeat the parameter); all by default."
+    kinds: str | None = Field(
+        None,
+        description="Only these kinds, comma-separated (lead,account,contact,opportunity); "
+        "all by default.",
+        examples=["lead,contact"],
     )
     limit: int = Field(5, ge=1, le=50, description="Records per kind, newest first.")
+
+    @field_validator("kinds")
+    @classmethod
+    def _known_kinds(cls, value: str | None) -> str | None:
+        for kind in (value or "").split(","):
+            if kind.strip() and kind.strip() not in KINDS:
+                raise ValueError(f"Unknown kind {kind.strip()!r}: use {', '.join(KINDS)}.")
+        return value
+
+    def kind_list(self) -> tuple[str, ...]:
+        """The kinds asked for, every kind when none is named."""
+        named = tuple(k.strip() for k in (self.kinds or "").split(",") if k.strip())
+        return named or KINDS
 
 
 class HitOut(OutputSchema):
