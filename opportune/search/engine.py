@@ -27,10 +27,10 @@ from .terms import Terms, parse
 
 COUNT_CAP = 1000  # beyond it, "1,000+": counting every match of a common word costs a scan
 LABELS = {
-    index.LEAD: ("lead", "leads"),
-    index.ACCOUNT: ("account", "accounts"),
-    index.CONTACT: ("contact", "contacts"),
-    index.OPPORTUNITY: ("opportunity", "opportunities"),
+    index.LEAD: "leads",
+    index.ACCOUNT: "accounts",
+    index.CONTACT: "contacts",
+    index.OPPORTUNITY: "opportunities",
 }
 _LIST_URLS = {
     index.LEAD: "leads:list",
@@ -59,8 +59,7 @@ class Group:
 
     @property
     def label(self) -> str:
-        singular, plural = LABELS[self.kind]
-        return singular if self.total == 1 and not self.capped else plural
+        return LABELS[self.kind]
 
     @property
     def total_text(self) -> str:
