@@ -140,3 +140,15 @@ def test_too_long_a_search_is_a_form_error_not_a_500(company: Company, client: C
     page = client.get("/search/", {"q": "x" * 201})
     assert page.status_code == 200
     assert "Search for at most 200 characters." in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_lead_list_finds_a_phone_written_another_way(company: Company, client: Client) -> None:
+    """The dropdown's "show all N leads" link lands on the list with the same text."""
+    lead = company.lead(company.alice, phone="+1 415 555 0100")
+    company.lead(company.alice, phone="+1 415 555 0199")
+    client.force_login(company.alice)
+    page = client.get("/leads/", {"q": "(415) 555-0100", "status": "all"})
+    assert [row.pk for row in page.context["page"].rows] == [lead.pk]
+    words = client.get("/leads/", {"q": "lobex", "status": "all"})  # substrings still match
+    assert len(words.context["page"].rows) == 2
