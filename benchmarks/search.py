@@ -142,6 +142,9 @@ def _populate(count: int) -> dict[str, Any]:
     statuses = list(LeadStatus.objects.values_list("pk", flat=True))
     columns, rows = _rows(count, [r.pk for r in reps], statuses)
     table = Lead._meta.db_table
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:  # 2 GB of page cache: the indexes stay in memory
+            cursor.execute("PRAGMA cache_size = -2000000")
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             raw = cursor.cursor  # psycopg's own cursor: COPY
