@@ -231,6 +231,7 @@ def _register_routers() -> None:
     from opportune.privacy.api import router as privacy_router
     from opportune.savedviews.api import router as views_router
     from opportune.scoring.api import router as scoring_router
+    from opportune.search.api import router as search_router
     from opportune.webhooks.api import router as webhooks_router
 
     api.add_router("/", identity_router)
@@ -253,6 +254,7 @@ def _register_routers() -> None:
     api.add_router("/", privacy_router)
     api.add_router("/", notifications_router)
     api.add_router("/", views_router)
+    api.add_router("/", search_router)
 
 
 _register_routers()

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "opportune.privacy",
     "opportune.notifications",
     "opportune.savedviews",
+    "opportune.search",
     "axes",
 ]
 

@@ -17,9 +17,9 @@ from opportune.filtering import (
     IdFilter,
     ListFilterSet,
     OwnerFilter,
-    SearchFilter,
 )
 from opportune.identity import policy
+from opportune.search.filters import PhoneAwareSearchFilter
 from opportune.web.forms import DateInput
 
 from .models import Lead, LeadSource, LeadStatus, Rating
@@ -66,9 +66,10 @@ class LeadFilterSet(ListFilterSet):
         "score": SCORE_SORT,
     }
 
-    q = SearchFilter(
+    q = PhoneAwareSearchFilter(
         ["first_name", "last_name", "company", "email", "phone"],
-        help_text="Every word must match the name, company, email or phone.",
+        help_text="Every word must match the name, company, email or phone; a phone number "
+        "matches in any format.",
     )
     status = StatusFilter(
         choices=status_choices,

@@ -34,4 +34,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("notifications/", include("opportune.notifications.urls")),
     path("records/", include("opportune.inline_urls")),
     path("settings/scoring/", include("opportune.scoring.urls")),
+    path("search/", include("opportune.search.urls")),
 ]

@@ -134,6 +134,8 @@ BIN = "/api/v1/recycle-bin"  # records of every kind: tested apart, below
 OWN_LISTS = {"/api/v1/notifications": "notification_id"}
 # Lists of people and teams, which every user reads (owner pickers, the forecast's tree).
 DIRECTORIES = {"/api/v1/users", "/api/v1/teams"}
+# Endpoints that answer only with a query (tested apart, below) -> a query to send.
+SEARCHES = {"/api/v1/search": {"q": "lena"}}
 GET_WITHOUT_PARAMS = [e for e in authenticated_endpoints() if e.method == "get" and not e.params]
 
 
@@ -143,7 +145,7 @@ def test_every_list_of_records_is_known(
 ) -> None:
     """A JSON page of items or a CSV export not in LISTS fails, so it gets the test below."""
     alices_records(company)
-    response = api(company.ada).get(endpoint.path)
+    response = api(company.ada).get(endpoint.path, **SEARCHES.get(endpoint.path, {}))
     if endpoint.path.startswith("/api/v1/forecast/") and response.status_code == 409:
         return  # no forecast model fitted yet (forecasting's tests cover the fitted answer)
     assert response.status_code == 200
@@ -179,6 +181,32 @@ def test_own_lists_hold_only_the_callers_rows(
     for user, listed in ((company.alice, True), (company.bob, False), (company.ada, False)):
         ids = {int(item["id"]) for item in _items(api(user).get(path))}
         assert (alices in ids) is listed, f"{user} on {path}: {sorted(ids)}"
+
+
+# Alice's record of each kind (records.py) -> a word the global search finds it by.
+SEARCH_WORDS = {
+    "lead_id": ("lead", "lena"),
+    "account_id": ("account", "alice"),
+    "contact_id": ("contact", "cora"),
+    "opportunity_id": ("opportunity", "renewal"),
+}
+
+
+@pytest.mark.parametrize("param", list(SEARCH_WORDS))
+def test_search_finds_only_visible_records(
+    company: Company, api: Callable[[User], ApiClient], param: str
+) -> None:
+    """Bob's search lacks Alice's record, the admin's holds it; marketing finds no deal."""
+    alices = alices_records(company)[param]
+    kind, word = SEARCH_WORDS[param]
+    cases = [(company.bob, False), (company.ada, True)]
+    if kind == "opportunity":
+        cases.append((company.mark, False))
+    for user, listed in cases:
+        response = api(user).get("/api/v1/search", q=word, limit=50)
+        assert response.status_code == 200
+        hits = {(h["kind"], h["id"]) for g in response.json()["groups"] for h in g["hits"]}
+        assert ((kind, alices) in hits) is listed, f"{user} searching {word!r}: {hits}"
 
 
 def test_the_recycle_bin_holds_only_what_the_user_may_restore(

@@ -115,6 +115,7 @@ SCANS: list[Scan] = [
     _record("opportunities:pipeline_move", "opportunity_id", over="opportunities:detail"),
     Scan("savedviews:create"),
     _record("savedviews:edit", "view_id"),
+    Scan("search:results"),
 ]
 
 # URL name -> why it is not a page of its own.
