@@ -6,15 +6,15 @@
 Imports the file through Opportune's importer with the shipped X Education mapping
 (opportune/imports/mappings/x-education-leads.json: every column kept, most as lead custom
 fields) into a fresh installation (a temporary SQLite file, --data-dir's, or the empty
-database of --database-url), plus two columns the file lacks: each lead's status and
-conversion date. A stratified 20% (fixed seed) is held out and lands open ("New", its
-"Converted" cell blanked); the rest land converted or unqualified. The file has no dates,
-so Lead Number order is taken as arrival (and conversion) order.
+database of --database-url). The mapping reads "Converted" (1/0) as the lead's outcome:
+converted or unqualified. A stratified 20% (fixed seed) is held out and lands open, its
+"Converted" cell blanked. The file has no dates, so Lead Number order is taken as arrival
+(and conversion) order, given in a "Converted Date" column the file lacks.
 
 Then, as an admin would on Settings > Lead scoring, the columns the sales team fills after
 contact are excluded (Tags and Lead Quality map to description and rating, never features;
-Lead Profile, the Asymmetrique scores, Last Activity, Last Notable Activity and the
-"Converted" column itself map to custom fields and are excluded). `fit_leads` fits as
+Lead Profile, the Asymmetrique scores, Last Activity and Last Notable Activity map to custom
+fields and are excluded). `fit_leads` fits as
 `opportune score fit --target lead` does. Printed for the held-out part: ROC AUC, PR AUC,
 Brier, ECE (10 bins) and top-decile lift for Opportune's model, an Odoo-style naive Bayes
 (per-field frequency tables, +0.1 smoothing, numbers in deciles) and the base rate; then fit
@@ -178,7 +178,7 @@ def load_file(path: Path, seed: int = SEED) -> Loaded:
     )
     held_out = {int(i) for i in test_idx}
     order = {n: i for i, n in enumerate(sorted(int(r["Lead Number"]) for r in records))}
-    headers = [*records[0], "Status", "Converted Date"]
+    headers = [*records[0], "Converted Date"]
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=headers)
     writer.writeheader()
@@ -186,14 +186,13 @@ def load_file(path: Path, seed: int = SEED) -> Loaded:
         row = dict(record)
         at = T0 + dt.timedelta(minutes=order[int(record["Lead Number"])])
         if index in held_out:
-            row.update({"Status": "New", "Converted": "", "Converted Date": ""})
+            row.update({"Converted": "", "Converted Date": ""})  # an open lead
         elif record["Converted"] == "1":
-            row.update({"Status": "Converted", "Converted Date": at.isoformat()})
+            row.update({"Converted Date": at.isoformat()})
         else:
-            row.update({"Status": "Unqualified", "Converted Date": ""})
+            row.update({"Converted Date": ""})
         writer.writerow(row)
     mapping = json.loads(MAPPING.read_text(encoding="utf-8"))
-    mapping["columns"] = {**mapping["columns"], "Status": "status"}
     admin = User.objects.create_user(username="bench-admin", password="x", role=Role.ADMIN)
     stored = store_file(io.BytesIO(text.getvalue().encode()))
     job = run_job(create_job(admin, "leads", stored, path.name, mapping=mapping).pk)

@@ -388,7 +388,7 @@ def test_openapi_lists_exactly_the_filterset_parameters(
     operation = ninja_api.get_openapi_schema()["paths"][path]["get"]
     names = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
     exports = {"format"} if path.startswith("/api/v1/exports/") else set()  # csv or xlsx
-    assert names == set(filterset.names()) | {"limit", "cursor", "sort"} | exports
+    assert names == set(filterset.names()) | {"limit", "cursor", "sort", "count"} | exports
     sort = next(p for p in operation["parameters"] if p["name"] == "sort")
     assert sort["schema"]["enum"] == filterset.sort_keys()
 

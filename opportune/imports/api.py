@@ -12,7 +12,7 @@ from ninja.files import UploadedFile
 
 from opportune.accounts.api import AccountQuery, ContactQuery
 from opportune.activities.api import ActivityQuery
-from opportune.filtering import api_list, query_schema
+from opportune.filtering import API_LIST_PARAMS, api_list, query_schema
 from opportune.identity import policy
 from opportune.identity.auth import actor
 from opportune.leads.api import LeadQuery
@@ -141,7 +141,10 @@ ExportFormat = Literal["csv", "xlsx"]
 def _export(request: HttpRequest, target: str) -> HttpResponseBase:
     """The list's rows for this query string (the list's own FilterSet), as CSV or Excel."""
     fmt = export_format(request.GET)
-    return export_response(target, export_queryset(target, actor(request), request.GET), fmt)
+    # The export takes the list's own query schema, so its paging words (and ``count``) are
+    # accepted and ignored: the same query string gives the same rows as the list.
+    found = export_queryset(target, actor(request), request.GET, also_allowed=API_LIST_PARAMS)
+    return export_response(target, found, fmt)
 
 
 @router.get("/exports/leads", response={200: None}, summary="The filtered leads as CSV or xlsx")

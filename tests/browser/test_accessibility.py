@@ -116,6 +116,7 @@ SCANS: list[Scan] = [
     Scan("savedviews:create"),
     _record("savedviews:edit", "view_id"),
     Scan("search:results"),
+    Scan("scoring:settings"),
 ]
 
 # URL name -> why it is not a page of its own.
@@ -175,6 +176,10 @@ NOT_PAGES: dict[str, str] = {
     "opportunities:roles": "POST action of the deal page's contact roles card",
     "opportunities:account_lookup": "fragment: the deal form's account lookup",
     "opportunities:contact_lookup": "fragment: the conversion dialog's contact lookup",
+    "scoring:exclusions": "POST action of the lead scoring settings",
+    "scoring:points": "POST action of the lead scoring settings",
+    "scoring:rollback": "POST action of the lead scoring settings",
+    "scoring:refit": "POST action of the lead scoring settings",
 }
 
 

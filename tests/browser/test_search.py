@@ -44,7 +44,7 @@ def test_slash_type_see_grouped_results_and_follow_one_by_keyboard(
     page.set_viewport_size({"width": 1440, "height": 900})
     messages: list[str] = []
     page.on("console", lambda message: messages.append(message.text))
-    box = page.get_by_role("searchbox", name="Search records")
+    box = page.get_by_role("combobox", name="Search records")
     dropdown = page.locator("#topbar-search-results")
 
     page.locator("body").press("/")
@@ -78,7 +78,7 @@ def test_on_a_phone_a_number_written_another_way_finds_the_lead(
     )
     page = open_browser(company.alice)
     page.set_viewport_size({"width": 390, "height": 844})
-    box = page.get_by_role("searchbox", name="Search records")
+    box = page.get_by_role("combobox", name="Search records")
     with page.expect_response(_dropdown):
         box.fill("(415) 555-0100")
     link = page.locator("#topbar-search-results").get_by_role("link", name="Ada Lovelace")
@@ -96,7 +96,7 @@ def test_the_results_page_shows_every_group_with_show_all_links(
         company.lead(company.alice, last_name=f"Lead{number}", company="Initrode")
     page = open_browser(company.alice)
     page.set_viewport_size({"width": 1440, "height": 900})
-    box = page.get_by_role("searchbox", name="Search records")
+    box = page.get_by_role("combobox", name="Search records")
     box.fill("initrode")
     box.press("Enter")
     page.wait_for_url("**/search/?q=initrode")

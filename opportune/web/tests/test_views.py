@@ -70,9 +70,8 @@ def test_the_navigation_shows_what_the_role_may_use(
     company: Company, client: Client, user: str, sees_pipeline: bool, sees_settings: bool
 ) -> None:
     page = logged_in(client, getattr(company, user)).get("/my-work/").content.decode()
-    nav = page[
-        page.index('<nav id="main-nav">') : page.index("</nav>", page.index('<nav id="main-nav">'))
-    ]
+    start = page.index('<nav id="main-nav"')
+    nav = page[start : page.index("</nav>", start)]
     assert ('href="/pipeline/"' in nav) is sees_pipeline
     assert ('href="/opportunities/"' in nav) is sees_pipeline
     assert ('href="/settings/"' in nav) is sees_settings
