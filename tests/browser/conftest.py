@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from django.db import connection
 from pytest_django import Settings
 
 if TYPE_CHECKING:
@@ -42,6 +43,11 @@ def chromium(db: None) -> Iterator[Browser]:
     connection object, which would miss the migrations' data restored between tests."""
     if not CHROMIUM.exists():
         pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    if connection.vendor != "sqlite" and not os.environ.get("OPPORTUNE_BROWSER_TESTS_ON_ALL"):
+        # The pages are the same whatever the database: the browser runs once, on the SQLite
+        # pass; the PostgreSQL pass tests the database's semantics through every other test
+        # (OPPORTUNE_BROWSER_TESTS_ON_ALL=1 runs the browser there too).
+        pytest.skip("browser tests run on the SQLite pass (OPPORTUNE_BROWSER_TESTS_ON_ALL=1)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
