@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from opportune.api import api
@@ -31,7 +32,7 @@ class Endpoint:
 
 
 def endpoints() -> list[Endpoint]:
-    schema = api.get_openapi_schema()
+    schema = openapi()
     found = []
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
@@ -46,7 +47,10 @@ def authenticated_endpoints() -> list[Endpoint]:
     return [e for e in endpoints() if not e.public]
 
 
+@cache
 def openapi() -> dict[str, Any]:
+    """The document, built once per process: building it takes about a second, and test
+    collection asks for it once per endpoint (read it, never change it)."""
     return api.get_openapi_schema()
 
 
