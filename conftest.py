@@ -25,7 +25,7 @@ from opportune.opportunities.services import OpportunityDraft, open_opportunity
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
-    from pytest_django import Settings
+    from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 
 @dataclass
@@ -92,6 +92,22 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def django_capture_on_commit_callbacks(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> DjangoCaptureOnCommitCallbacks:
+    """pytest-django's, starting a new gathering of committed history each time: a test's
+    transaction never commits, so the fixtures' writes must not be handed over with the
+    captured ones (opportune/audit/committed.py)."""
+    from opportune.audit.committed import forget_pending
+
+    def capture(**options: Any) -> Any:
+        forget_pending()
+        return django_capture_on_commit_callbacks(**options)
+
+    return capture
 
 
 @pytest.fixture(autouse=True)

@@ -7,9 +7,9 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from opportune.audit.services import history_written
+        from opportune.audit.committed import after_commit
 
-        from .publishing import collect_after_commit
+        from .publishing import notify
 
-        # The same seam webhooks read (audit.services.write_history): no second one.
-        history_written.connect(collect_after_commit, dispatch_uid="notifications")
+        # The same committed history webhooks read (opportune/audit/committed.py).
+        after_commit("notifications", notify)

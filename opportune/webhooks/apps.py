@@ -7,9 +7,10 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        from opportune.audit.services import history_written
+        from opportune.audit.committed import after_commit
 
-        from .publishing import publish_after_commit
+        from .publishing import publish_committed
 
-        # The one seam between the sales services and webhooks: every history write.
-        history_written.connect(publish_after_commit, dispatch_uid="webhooks")
+        # The one seam between the sales services and webhooks: every committed history
+        # write (opportune/audit/committed.py), as notifications read it.
+        after_commit("webhooks", publish_committed)

@@ -14,19 +14,18 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from opportune.audit.models import FieldChange
+from opportune.audit.committed import Batches
 
 from .events import RecordEvent, events_from
 from .models import Delivery, Event, Subscription
 
 
-def publish_after_commit(sender: Any, rows: list[FieldChange], **_: Any) -> None:
-    """The ``history_written`` receiver: the rows' events, published once the transaction
-    that wrote them commits."""
-    events = events_from(rows)
+def publish_committed(batches: Batches) -> None:
+    """The consumer of committed history (opportune/audit/committed.py): the events of
+    each write (a batch of rows), all published together."""
+    events = [event for batch in batches for event in events_from(batch)]
     if events:
-        # robust: the write is committed; a failure to publish is logged, never its error.
-        transaction.on_commit(partial(publish, events), robust=True)
+        publish(events)
 
 
 def record_data(record: models.Model) -> dict[str, Any]:

@@ -18,12 +18,12 @@ from conftest import Company
 from opportune.activities.models import Activity
 from opportune.activities.schemas import ActivityChanges
 from opportune.activities.services import save_activity
+from opportune.audit.committed import forget_pending
 from opportune.identity.models import User
 from opportune.leads.schemas import LeadChanges, LeadCreate
 from opportune.leads.services import create_lead, update_lead, update_leads
 from opportune.notifications.due import notify_due_tasks
 from opportune.notifications.models import DueNotice, EmailState, Notification, Preference
-from opportune.notifications.publishing import forget_pending
 from opportune.notifications.rules import mentioned_names
 from opportune.notifications.tasks import send_email
 from opportune.opportunities.services import change_opportunity, close_opportunity
