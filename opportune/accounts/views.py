@@ -11,13 +11,13 @@ from django.http import HttpResponse
 from django.urls import reverse
 
 from opportune.activities.views import timeline_context
-from opportune.errors import DomainError
 from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.opportunities.models import ContactRole, Opportunity
 from opportune.savedviews.menu import default_view_redirect
 from opportune.savedviews.views import list_actions
+from opportune.web.formviews import form_page, submitted
 from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
 from opportune.web.lists import list_context
 
@@ -92,18 +92,13 @@ def account_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
         form: AccountForm = AccountForm(request.POST or None, initial=_account_initial(account))
     else:
         form = AccountCreateForm(request.POST or None, initial={"owner": request.user.pk})
-    if request.method == "POST" and form.is_valid():
-        assert isinstance(form.validated, AccountChanges)
-        try:
-            account = save_account(request.user, form.validated, account)
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
-            messages.success(request, f"Account {account.name} saved.")
-            return go_to(request, reverse("accounts:detail", args=[account.pk]))
-    status = 422 if form.errors else 200
-    context = {"account": account, "form": form}
-    return render_page(request, "accounts/account_form.html", context, "form", status)
+    saved = submitted(
+        request, form, AccountChanges, lambda valid: save_account(request.user, valid, account)
+    )
+    if saved is not None:
+        messages.success(request, f"Account {saved.name} saved.")
+        return go_to(request, reverse("accounts:detail", args=[saved.pk]))
+    return form_page(request, "accounts/account_form.html", form, {"account": account}, "form")
 
 
 @login_required
@@ -175,15 +170,10 @@ def contact_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     current = str(request.POST.get("account") or initial.get("account") or "")
     accounts = _account_choices(request.user, int(current) if current.isdigit() else None)
     form = form_class(request.POST or None, initial=initial, accounts=accounts)
-    if request.method == "POST" and form.is_valid():
-        assert isinstance(form.validated, ContactChanges)
-        try:
-            contact = save_contact(request.user, form.validated, contact)
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
-            messages.success(request, f"Contact {contact} saved.")
-            return go_to(request, reverse("accounts:contact", args=[contact.pk]))
-    status = 422 if form.errors else 200
-    context = {"contact": contact, "form": form}
-    return render_page(request, "accounts/contact_form.html", context, "form", status)
+    saved = submitted(
+        request, form, ContactChanges, lambda valid: save_contact(request.user, valid, contact)
+    )
+    if saved is not None:
+        messages.success(request, f"Contact {saved} saved.")
+        return go_to(request, reverse("accounts:contact", args=[saved.pk]))
+    return form_page(request, "accounts/contact_form.html", form, {"contact": contact}, "form")

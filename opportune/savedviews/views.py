@@ -12,13 +12,16 @@ from django.views.decorators.http import require_POST
 
 from opportune.errors import DomainError, NotAllowed
 from opportune.identity import policy
-from opportune.web.http import AuthedRequest, go_to, render_page, safe_next
+from opportune.web.formviews import form_page, submitted
+from opportune.web.http import AuthedRequest, go_to, safe_next
 
 from .forms import NewViewForm, ViewForm
 from .models import DefaultView, SavedView
 from .registry import LISTS
 from .schemas import ViewChanges, ViewCreate
 from .services import NOT_YOURS, delete_view, save_view, set_default
+
+FORM = "savedviews/view_form.html"
 
 
 def _visible(request: AuthedRequest, pk: int) -> SavedView:
@@ -39,19 +42,12 @@ def _changeable(request: AuthedRequest, pk: int) -> SavedView:
 def view_create(request: AuthedRequest) -> HttpResponse:
     """ "Save as...": the list's query string, page size and the name typed in the menu."""
     form = NewViewForm(request.POST or None, user=request.user, initial=request.GET.dict())
-    if request.method == "POST" and form.is_valid():
-        assert isinstance(form.validated, ViewCreate)
-        try:
-            view = save_view(request.user, form.validated)
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
-            messages.success(request, f"View “{view.name}” saved.")
-            return go_to(request, view.url())
+    view = submitted(request, form, ViewCreate, lambda valid: save_view(request.user, valid))
+    if view is not None:
+        messages.success(request, f"View “{view.name}” saved.")
+        return go_to(request, view.url())
     kind = str(form["kind"].value() or "")
-    context = {"form": form, "view": None, "list": LISTS.get(kind)}
-    status = 422 if form.errors else 200
-    return render_page(request, "savedviews/view_form.html", context, None, status)
+    return form_page(request, FORM, form, {"view": None, "list": LISTS.get(kind)})
 
 
 @login_required
@@ -65,18 +61,13 @@ def view_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         "page_size": view.page_size,
     }
     form = ViewForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        assert isinstance(form.validated, ViewChanges)
-        try:
-            view = save_view(request.user, form.validated, view)
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
-            messages.success(request, f"View “{view.name}” saved.")
-            return go_to(request, view.url())
-    context = {"form": form, "view": view, "list": LISTS[view.kind]}
-    status = 422 if form.errors else 200
-    return render_page(request, "savedviews/view_form.html", context, None, status)
+    saved = submitted(
+        request, form, ViewChanges, lambda valid: save_view(request.user, valid, view)
+    )
+    if saved is not None:
+        messages.success(request, f"View “{saved.name}” saved.")
+        return go_to(request, saved.url())
+    return form_page(request, FORM, form, {"view": view, "list": LISTS[view.kind]})
 
 
 @login_required
