@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
+from opportune.audit.batch import change_owners
 from opportune.audit.services import record_changes, record_creation, snapshot, tracked_fields
 from opportune.customfields.services import apply_custom
-from opportune.errors import field_error
+from opportune.errors import DomainError, field_error
 from opportune.identity import policy
 from opportune.schemas import blank_strings
 
@@ -110,3 +112,20 @@ def save_contact(actor: User, changes: ContactChanges, contact: Contact | None =
     contact = contact or Contact(owner=actor)
     _save_recorded(actor, contact, changes.model_dump(exclude_unset=True))
     return contact
+
+
+@transaction.atomic
+def reassign_accounts(
+    actor: User, ids: Sequence[int], owner_id: int | None
+) -> list[Account | DomainError]:
+    """Give many accounts (found among those the actor sees) one owner, set-based; each is
+    answered as itself or its refusal, in order (opportune/audit/batch.py)."""
+    return change_owners(actor, Account, ids, owner_id, "owner")
+
+
+@transaction.atomic
+def reassign_contacts(
+    actor: User, ids: Sequence[int], owner_id: int | None
+) -> list[Contact | DomainError]:
+    """``reassign_accounts`` for contacts."""
+    return change_owners(actor, Contact, ids, owner_id, "owner")

@@ -14,6 +14,7 @@ The stage rules of PRODUCT.md section 4 live here and nowhere else:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -22,14 +23,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from opportune.accounts.models import Account, Contact
+from opportune.audit.batch import GONE, change_owners, locked, update_rows
 from opportune.audit.models import FieldChange
-from opportune.audit.services import record_changes, record_creation, snapshot
+from opportune.audit.services import (
+    field_changes,
+    record_changes,
+    record_creation,
+    snapshot,
+    write_history,
+)
 from opportune.customfields.models import Kind
 from opportune.customfields.services import apply_custom
-from opportune.errors import Conflict, NotAllowed, RuleViolation, field_error
+from opportune.errors import Conflict, DomainError, NotAllowed, RuleViolation, field_error
 from opportune.fiscal import fiscal_quarter_end
 from opportune.identity import policy
-from opportune.scoring.opportunity import rescore
+from opportune.scoring.models import OpportunityScore
+from opportune.scoring.opportunity import rescore, score_open
 
 from .mapping import mapped_stage, stage_choices
 from .models import (
@@ -353,6 +362,143 @@ def close_opportunity(
     if not won:
         changes["lost_reason"] = lost_reason_key
     return change_opportunity(actor, opportunity, changes)
+
+
+@transaction.atomic
+def reassign_opportunities(
+    actor: User, ids: Sequence[int], owner_id: int | None
+) -> list[Opportunity | DomainError]:
+    """Give many deals (found among those the actor sees) one owner, set-based; each is
+    answered as itself or its refusal, in order (opportune/audit/batch.py)."""
+    return change_owners(actor, Opportunity, ids, owner_id, "owner_id")
+
+
+# What a stage move writes (the stage's consequences, _enter_stage, and the close date).
+_MOVE_FIELDS = (
+    "stage_id",
+    "probability",
+    "forecast_category",
+    "is_closed",
+    "is_won",
+    "closed_at",
+    "stage_changed_at",
+    "lost_reason_id",
+    "close_date",
+    "updated_at",
+)
+
+
+def _move(
+    deal: Opportunity, stage: Stage, reason: LostReason | None, given: bool, now: dt.datetime
+) -> None:
+    """``change_opportunity``'s stage and lost-reason rules, on one loaded deal."""
+    if stage.pk != deal.stage_id:
+        _enter_stage(deal, stage, now)
+        if stage.is_closed:
+            deal.close_date = timezone.localdate(now)
+    if given:
+        deal.lost_reason = reason
+        if reason is not None and not (deal.is_closed and not deal.is_won):
+            raise field_error("lost_reason", "Only a lost opportunity has a lost reason.")
+    _check_closing(deal)
+
+
+@transaction.atomic
+def move_opportunities(
+    actor: User,
+    ids: Sequence[int],
+    stage_key: str,
+    lost_reason_key: str | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> list[Opportunity | DomainError]:
+    """Move each deal (found among those the actor sees) to the stage ``stage_key`` of its
+    OWN pipeline, by the stage rules of ``change_opportunity`` (the stage sets probability,
+    category and outcome; closing sets the close date; a loss needs a lost reason, which
+    ``lost_reason_key`` gives). A deal whose pipeline has no active stage of that key is
+    refused, never put in another pipeline's stage. Each deal is answered as itself or its
+    refusal, in the ids' order; the moved ones get their history row, field history and a
+    fresh win probability. A few queries whatever the number of deals."""
+    policy.require_writer(actor)
+    ids = list(dict.fromkeys(ids))
+    deals = locked(Opportunity, ids)
+    now = now or timezone.now()
+    pipelines = Pipeline.objects.in_bulk({deal.pipeline_id for deal in deals.values()})
+    stages = {
+        stage.pipeline_id: stage
+        for stage in Stage.objects.filter(pipeline__in=pipelines, key=stage_key, is_active=True)
+    }
+    reasons = LostReason.objects.in_bulk()
+    try:
+        reason = lost_reason(lost_reason_key)
+    except DomainError as refused:
+        return [refused for _ in ids]
+    results: list[Opportunity | DomainError] = []
+    moved: list[Opportunity] = []
+    history: list[OpportunityHistory] = []
+    changes: list[FieldChange] = []
+    for pk in ids:
+        deal = deals.get(pk)
+        try:
+            if deal is None:
+                raise Conflict(GONE)
+            policy.require(actor, policy.Verb.CHANGE, deal)
+            stage = stages.get(deal.pipeline_id)
+            if stage is None:
+                pipeline = pipelines[deal.pipeline_id]
+                raise field_error(
+                    "stage",
+                    f"No active stage '{stage_key}' in this deal's pipeline '{pipeline.key}'; "
+                    "a deal moves only to a stage of its own pipeline.",
+                )
+            deal.pipeline = pipelines[deal.pipeline_id]
+            deal.lost_reason = reasons.get(deal.lost_reason_id) if deal.lost_reason_id else None
+            before = snapshot(deal, TRACKED_FIELDS)
+            _move(deal, stage, reason, lost_reason_key is not None, now)
+        except DomainError as refused:
+            results.append(refused)
+            continue
+        results.append(deal)
+        after = snapshot(deal, TRACKED_FIELDS)
+        if before == after:
+            continue
+        deal.updated_at = now
+        moved.append(deal)
+        changes += field_changes(actor, deal, before, after)
+        if any(before[f] != after[f] for f in HISTORY_FIELDS):
+            history.append(_history_row(deal, actor, now, before))
+    update_rows(Opportunity, moved, _MOVE_FIELDS)
+    OpportunityHistory.objects.bulk_create(history)
+    write_history(changes)
+    _rescore_many([row.opportunity for row in history], now)
+    return results
+
+
+def _history_row(
+    deal: Opportunity, actor: User, now: dt.datetime, before: dict[str, Any]
+) -> OpportunityHistory:
+    return OpportunityHistory(
+        opportunity=deal,
+        stage=deal.stage,
+        amount=deal.amount,
+        probability=deal.probability,
+        close_date=deal.close_date,
+        forecast_category=deal.forecast_category,
+        previous_amount=before["amount"],
+        previous_close_date=before["close_date"],
+        changed_by=actor,
+        changed_at=now,
+    )
+
+
+def _rescore_many(deals: list[Opportunity], now: dt.datetime) -> None:
+    """``rescore`` for many deals: the closed lose their score, the open are scored anew."""
+    closed = [deal.pk for deal in deals if deal.is_closed]
+    if closed:
+        OpportunityScore.objects.filter(opportunity_id__in=closed).delete()
+    still_open = [deal.pk for deal in deals if not deal.is_closed]
+    if still_open:
+        score_open(now, ids=still_open)
 
 
 UNDO_WINDOW = dt.timedelta(seconds=10)

@@ -3,9 +3,13 @@
 through its service and the access policy inside ONE transaction; if any one is refused,
 the transaction is rolled back and the caller learns which records and why.
 
-Leads' owner and status changes use ``update_leads`` (set-based: a few queries whatever the
-number); the other services take one record at a time, each in a savepoint so a refusal
-leaves the transaction usable for collecting the rest of the refusals.
+Owner, status and stage changes go to each kind's set-based batch service (``update_leads``,
+``reassign_accounts``, ``reassign_contacts``, ``reassign_opportunities``,
+``move_opportunities``: a few queries whatever the number, each record answered as itself
+or its refusal). A stage change moves each deal to the stage of that key in its OWN
+pipeline; a deal whose pipeline has none is refused by name, so the whole action is.
+Deleting still goes one record at a time through the recycle bin's service, each in a
+savepoint so a refusal leaves the transaction usable for collecting the rest.
 """
 
 from __future__ import annotations
@@ -66,46 +70,30 @@ def _one_by_one(records: Sequence[Any], apply: Callable[[Any], object]) -> list[
     return refusals
 
 
-def _lead_changes(actor: User, leads: Sequence[Any], change: BulkChange) -> list[Refusal]:
-    from opportune.leads.schemas import LeadChanges
-    from opportune.leads.services import update_leads
+def _batch(actor: User, kind: str, ids: list[int], change: BulkChange) -> list[Any]:
+    """The kind's set-based batch service for an owner, status or stage change: each record
+    answered as itself or its refusal (a ``DomainError``), in the order of ``ids``."""
+    if kind == "leads":
+        from opportune.leads.schemas import LeadChanges
+        from opportune.leads.services import update_leads
 
-    if change.action == "owner":
-        changes = LeadChanges(owner_id=change.owner_id)
-    else:
-        changes = LeadChanges(status=change.status, disqualify_reason=change.reason or None)
-    results = update_leads(actor, [(lead.pk, changes) for lead in leads])
-    return [
-        Refusal(lead.pk, str(lead), result.detail)
-        for lead, result in zip(leads, results, strict=True)
-        if isinstance(result, DomainError)
-    ]
-
-
-def _changer(actor: User, kind: str, change: BulkChange) -> Callable[[Any], object]:
-    """The service call that applies ``change`` to one record of the kind."""
-    if change.action == "delete":
-        from opportune.audit.bin import delete_record
-
-        return lambda record: delete_record(actor, record)
+        if change.action == "owner":
+            changes = LeadChanges(owner_id=change.owner_id)
+        else:
+            changes = LeadChanges(status=change.status, disqualify_reason=change.reason or None)
+        return list(update_leads(actor, [(pk, changes) for pk in ids]))
     if kind == "opportunities":
-        from opportune.opportunities.services import change_opportunity
+        from opportune.opportunities import services
 
-        values: dict[str, Any] = (
-            {"owner_id": change.owner_id} if change.action == "owner" else {"stage": change.stage}
-        )
-        return lambda record: change_opportunity(actor, record, values)
-    if kind == "accounts":
-        from opportune.accounts.schemas import AccountChanges
-        from opportune.accounts.services import save_account
+        if change.action == "stage":
+            return list(
+                services.move_opportunities(actor, ids, change.stage, change.reason or None)
+            )
+        return list(services.reassign_opportunities(actor, ids, change.owner_id))
+    from opportune.accounts.services import reassign_accounts, reassign_contacts
 
-        account_changes = AccountChanges(owner_id=change.owner_id)
-        return lambda record: save_account(actor, account_changes, record)
-    from opportune.accounts.schemas import ContactChanges
-    from opportune.accounts.services import save_contact
-
-    contact_changes = ContactChanges(owner_id=change.owner_id)
-    return lambda record: save_contact(actor, contact_changes, record)
+    reassign = reassign_accounts if kind == "accounts" else reassign_contacts
+    return list(reassign(actor, ids, change.owner_id))
 
 
 def apply_bulk(actor: User, kind: str, ids: Sequence[int], change: BulkChange) -> int:
@@ -118,10 +106,17 @@ def apply_bulk(actor: User, kind: str, ids: Sequence[int], change: BulkChange) -
         refusals = [
             Refusal(pk, f"#{pk}", NOT_FOUND) for pk in dict.fromkeys(ids) if pk not in found
         ]
-        if kind == "leads" and change.action in {"owner", "status"}:
-            refusals += _lead_changes(actor, records, change)
+        if change.action == "delete":
+            from opportune.audit.bin import delete_record
+
+            refusals += _one_by_one(records, lambda record: delete_record(actor, record))
         else:
-            refusals += _one_by_one(records, _changer(actor, kind, change))
+            results = _batch(actor, kind, [record.pk for record in records], change)
+            refusals += [
+                Refusal(record.pk, str(record), result.detail)
+                for record, result in zip(records, results, strict=True)
+                if isinstance(result, DomainError)
+            ]
         if refusals:
             raise BulkRefused(refusals)  # leaving the block rolls every change back
     return len(records)
