@@ -86,7 +86,10 @@ class BulkForm(forms.Form):
     )
     stage = forms.ChoiceField(label="New stage", required=False)
 
-    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, kind: str, owners: list[tuple[int, str]] | None = None, **kwargs: Any
+    ) -> None:
+        """``owners``: the possible owners (id, name) when the caller has read them already."""
         kwargs.setdefault("prefix", "bulk")
         super().__init__(*args, **kwargs)
         from opportune.identity.forms import owner_choices
@@ -94,7 +97,9 @@ class BulkForm(forms.Form):
         self.kind = kind
         self.fields["action"].choices = ACTIONS[kind]  # type: ignore[attr-defined]
         record_kind = LISTS[kind].record_kind
-        self.fields["owner"].choices = owner_choices(record_kind)  # type: ignore[attr-defined]
+        self.fields["owner"].choices = (  # type: ignore[attr-defined]
+            owner_choices(record_kind) if owners is None else [("", "Unassigned"), *owners]
+        )
         if kind == "leads":
             from opportune.leads.forms import status_choices
 

@@ -17,6 +17,7 @@ from opportune.errors import NotAllowed, RuleViolation, field_error
 from opportune.identity import policy
 from opportune.identity.models import User
 
+from .menu import forget_views
 from .models import DefaultView, SavedView
 from .registry import LISTS
 from .schemas import ViewChanges, ViewCreate
@@ -92,6 +93,7 @@ def save_view(actor: User, changes: ViewChanges, view: SavedView | None = None) 
     for name, value in given.items():
         setattr(view, name, value)
     view.save()
+    forget_views(actor)
     return view
 
 
@@ -100,12 +102,14 @@ def delete_view(actor: User, view: SavedView) -> None:
     if not policy.may_change_view(actor, view):
         raise NotAllowed(NOT_YOURS)
     view.delete()
+    forget_views(actor)
 
 
 @transaction.atomic
 def set_default(actor: User, kind: str, view: SavedView | None) -> None:
     """The view the actor's list opens with (``None``: the list's own defaults). The caller
     found ``view`` among those the actor sees."""
+    forget_views(actor)
     if view is None:
         DefaultView.objects.filter(user=actor, kind=kind).delete()
         return

@@ -164,15 +164,23 @@ def bulk(request: AuthedRequest, kind: str) -> HttpResponse:
     return bulk_response(request, kind)
 
 
-def list_actions(request: AuthedRequest, kind: str) -> dict[str, object]:
-    """A list page's bulk bar (for users who write) and the URL it comes back to."""
+def list_actions(
+    request: AuthedRequest, kind: str, owners: list[tuple[int, str]] | None = None
+) -> dict[str, object]:
+    """A list's bulk bar (for users who write) and the URL it comes back to; built once per
+    request (``list_context`` builds it with the owners its filter bar already read, so the
+    page reads the possible owners once)."""
     from .forms import BulkForm
 
-    return {
-        "bulk": BulkForm(kind=kind) if policy.may_write(request.user) else None,
-        "bulk_url": reverse(
-            "leads:bulk" if kind == "leads" else "savedviews:bulk",
-            kwargs={} if kind == "leads" else {"kind": kind},
-        ),
-        "return_to": request.get_full_path(),
-    }
+    built: dict[str, object] | None = getattr(request, "_list_actions", None)
+    if built is None:
+        built = {
+            "bulk": BulkForm(kind=kind, owners=owners) if policy.may_write(request.user) else None,
+            "bulk_url": reverse(
+                "leads:bulk" if kind == "leads" else "savedviews:bulk",
+                kwargs={} if kind == "leads" else {"kind": kind},
+            ),
+            "return_to": request.get_full_path(),
+        }
+        request._list_actions = built  # type: ignore[attr-defined]
+    return built

@@ -44,6 +44,17 @@ def _position(params: QueryDict) -> int:
     return int(given) if params.get("cursor") and given.isdigit() else 0
 
 
+def _owners(form: Any) -> list[tuple[int, str]] | None:
+    """The possible owners the filter bar's owner picker offers, read once: its choices are
+    kept as read (the picker renders them) and handed to the bulk bar's owner picker."""
+    field = form.fields.get("owner")
+    if field is None or not hasattr(field, "choices"):
+        return None
+    choices = list(field.choices)
+    field.choices = choices
+    return [(int(value), str(label)) for value, label in choices if str(value).isdigit()]
+
+
 def list_context(
     request: AuthedRequest,
     filterset_class: type[ListFilterSet],
@@ -113,5 +124,8 @@ def list_context(
         "previous_at": max(first - size, 0),
     }
     if kind:
+        from opportune.savedviews.views import list_actions
+
         context.update(views_menu(request.user, kind, params.get("view")))
+        context.update(list_actions(request, kind, _owners(form)))
     return context, 422 if errors else 200
