@@ -27,7 +27,8 @@ def _as_text(value: Any) -> str:
 
 
 # Sent with ``rows`` (the FieldChange rows just inserted) inside the writing transaction: the
-# one place other parts learn that records changed (webhooks publish events from it).
+# one place other parts learn that records changed. Its one receiver, committed.py, hands a
+# committed transaction's rows to webhooks and notifications (``after_commit``).
 history_written = Signal()
 
 
