@@ -184,7 +184,7 @@ def _by_curve(
     entered = TruncDate(Coalesce("stage_changed_at", "created_at"))
     created = TruncDate("created_at")
     in_curve = Q(stage_id__in=list(stages))
-    wanted = [Q(stage_id=stage, day__gte=since) for stage, since in stages.items()]
+    wanted = [q for stage, since in stages.items() for q in _entered_since(stage, since)]
     stage: Expression | F
     day: Expression
     if not stages:
@@ -195,9 +195,8 @@ def _by_curve(
         stage = Case(When(in_curve, then=F("stage_id")), default=Value(ANY_STAGE))
         day = Case(When(in_curve, then=entered), default=created)
     if created_since is not None:
-        wanted.append(
-            Q(day__gte=created_since) & ~in_curve if stages else Q(day__gte=created_since)
-        )
+        since = Q(created_at__gte=_midnight(created_since))
+        wanted.append(since & ~in_curve if stages else since)
     if not wanted:
         return []
     rows = (
@@ -212,6 +211,24 @@ def _by_curve(
         .order_by()
     )
     return [Deals(r["curve_stage"], r["day"], r["day"], r["close"], 0, *_sums(r)) for r in rows]
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    """The first moment of ``day`` in the installation's time zone: a deal's local day is on or
+    after ``day`` exactly when its moment is on or after this one."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=timezone.get_current_timezone())
+
+
+def _entered_since(stage: int, day: dt.date) -> list[Q]:
+    """Deals in ``stage`` that entered it on ``day`` or later (local days), as conditions on
+    the raw columns, each one an index range (``opp_open_entered``): the database reads only
+    these deals and computes no day for the others (grouping by day costs a Python function
+    per row on SQLite)."""
+    moment = _midnight(day)
+    return [
+        Q(stage_id=stage, stage_changed_at__gte=moment),
+        Q(stage_id=stage, stage_changed_at__isnull=True, created_at__gte=moment),
+    ]
 
 
 def _by_probability(deals: Any, today: dt.date) -> list[Deals]:

@@ -177,6 +177,29 @@ class Opportunity(Deletable):
                 name="opp_forecast",
                 condition=models.Q(deleted_at__isnull=True),
             ),
+            # The predicted forecast's reads (forecasting/predicted.py): open deals that entered
+            # their stage lately or were created lately, won deals by close date, and deals
+            # created lately; each a range of a small index instead of a scan of every deal.
+            models.Index(
+                fields=["stage", "stage_changed_at", "created_at"],
+                name="opp_open_entered",
+                condition=models.Q(is_closed=False, deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["pipeline", "created_at"],
+                name="opp_open_created",
+                condition=models.Q(is_closed=False, deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["pipeline", "close_date", "owner", "amount"],
+                name="opp_won_close",
+                condition=models.Q(is_won=True, deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["created_at", "pipeline", "owner"],
+                name="opp_created",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
