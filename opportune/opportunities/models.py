@@ -177,19 +177,26 @@ class Opportunity(Deletable):
                 name="opp_forecast",
                 condition=models.Q(deleted_at__isnull=True),
             ),
-            # The predicted forecast's reads (forecasting/predicted.py): open deals that entered
-            # their stage lately or were created lately, won deals by close date, and deals
-            # created lately; each a range of a small index instead of a scan of every deal.
+            # The predicted forecast's reads (forecasting/predicted.py). Open deals grouped by
+            # stage, day entered or created and close date: covering on SQLite (which needs
+            # the condition's columns too), with a range on the stage's entry moment.
             models.Index(
-                fields=["stage", "stage_changed_at", "created_at"],
-                name="opp_open_entered",
+                fields=[
+                    "pipeline",
+                    "stage",
+                    "stage_changed_at",
+                    "created_at",
+                    "close_date",
+                    "forecast_category",
+                    "owner",
+                    "amount",
+                    "is_closed",
+                    "deleted_at",
+                ],
+                name="opp_open_deals",
                 condition=models.Q(is_closed=False, deleted_at__isnull=True),
             ),
-            models.Index(
-                fields=["pipeline", "created_at"],
-                name="opp_open_created",
-                condition=models.Q(is_closed=False, deleted_at__isnull=True),
-            ),
+            # Won deals by close date, and deals created lately (the new deals' share).
             models.Index(
                 fields=["pipeline", "close_date", "owner", "amount"],
                 name="opp_won_close",
