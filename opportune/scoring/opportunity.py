@@ -4,8 +4,9 @@ Training rows: every deal closed before the fit's moment, seen at its opening an
 ``STEP`` (at most ``MAX_MOMENTS`` times) while it was still open, with the features it had
 then (features.py) and the label "won in its period" (1, else 0): won no later than the last
 day of the fiscal quarter that held the close date the deal carried at that moment
-(``won_in_period``). A deal won after slipping out of its quarter is a miss for the forecast
-of that quarter, which is what the chance is used for. A row's label became known when the
+(``won_in_period``; a past close date counts as the moment's day). A deal won after slipping
+out of its quarter is a miss for the forecast of that quarter, which is what the chance is
+used for. A row's label became known when the
 deal closed, which orders the rows for time-aware cross-validation.
 
 Scores: every open deal is scored after a fit and whenever its stage, amount or close date
@@ -112,10 +113,11 @@ def closing(deal: Deal, world: World, before: dt.datetime) -> tuple[dt.datetime,
 
 def won_in_period(deal: Deal, moment: dt.datetime, closed_at: dt.datetime, won: bool) -> bool:
     """Whether a deal open at ``moment`` that closed at ``closed_at`` (``won`` or lost) was won
-    by the end of the fiscal quarter holding the close date it carried at ``moment``."""
+    by the end of the fiscal quarter holding the close date it carried at ``moment``; a close
+    date already past then counts as that day (the forecast reads overdue deals as due now)."""
     if not won:
         return False
-    close_date = deal.rows_until(moment)[-1].close_date
+    close_date = max(deal.rows_until(moment)[-1].close_date, timezone.localtime(moment).date())
     return timezone.localtime(closed_at).date() <= fiscal_quarter_end(close_date)
 
 

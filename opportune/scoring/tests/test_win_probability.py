@@ -53,7 +53,8 @@ def test_the_label_is_won_by_the_end_of_the_quarter_of_the_close_date_it_carried
 ) -> None:
     """Seen while its close date was in March, a deal won on 5 April missed its period (0);
     seen after its close date moved to April, the same win is in its period (1). A deal won
-    before its period ended (early) hit it; a lost deal never did."""
+    before its period ended (early) hit it; a lost deal never did; an overdue close date
+    counts as the day the deal is seen."""
     settings.OPPORTUNE_FISCAL_YEAR_START_MONTH = 1
     zone = timezone.get_current_timezone()
 
@@ -70,6 +71,10 @@ def test_the_label_is_won_by_the_end_of_the_quarter_of_the_close_date_it_carried
     assert won_in_period(deal, at(dt.date(2026, 3, 1)), at(dt.date(2026, 3, 2)), won=True)
     assert won_in_period(deal, at(dt.date(2026, 3, 1)), at(dt.date(2026, 3, 31)), won=True)
     assert not won_in_period(deal, at(dt.date(2026, 3, 26)), won_at, won=False)
+    # Seen on 2 April with its March close date overdue, its period is April's quarter.
+    overdue = Deal(2, None, "", [Row(at(dt.date(2026, 2, 1)), 1, 100.0, dt.date(2026, 3, 20))])
+    assert won_in_period(overdue, at(dt.date(2026, 4, 2)), won_at, won=True)
+    assert not won_in_period(overdue, at(dt.date(2026, 3, 1)), won_at, won=True)
     # The quarter's last day is a local day: 23:30 on 31 March in the zone is still March.
     late = dt.datetime.combine(dt.date(2026, 3, 31), dt.time(23, 30), tzinfo=zone)
     assert won_in_period(deal, at(dt.date(2026, 3, 1)), late, won=True)
