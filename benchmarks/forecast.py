@@ -3,7 +3,7 @@ the predicted forecast read from its stored model, with the model's fit time.
 
     python benchmarks/forecast.py [--rows 1000000] [--databases sqlite,postgres]
         [--postgres-url postgres://opportune:opportune@localhost:5432/opportune_bench]
-        [--repeat 9] [--sqlite-dir DIR] [--reuse]
+        [--repeat 9] [--sqlite-dir DIR] [--reuse [--reuse-fit]]
 
 For each database, on a fresh schema with every migration applied (SQLite: a file in a
 temporary directory; PostgreSQL: the database of --postgres-url, dropped and created again),
@@ -114,6 +114,11 @@ def main() -> None:
         action="store_true",
         help="time only the predicted forecast's fit and read (writing the deals unless --reuse)",
     )
+    parser.add_argument(
+        "--reuse-fit",
+        action="store_true",
+        help="with --reuse: time the read of the newest stored fit instead of fitting again",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -126,6 +131,8 @@ def main() -> None:
         command += ["--postgres-url", args.postgres_url, "--repeat", str(args.repeat)]
         if args.reuse:
             command.append("--reuse")
+        if args.reuse_fit:
+            command.append("--reuse-fit")
         if args.predicted_only:
             command.append("--predicted-only")
         if args.sqlite_dir:
@@ -189,7 +196,7 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
         if not (args.reuse and Opportunity.objects.count() == args.rows):
             populate(args.rows, args.child)
             _analyze(args.child)
-        return {"predicted": measure_predicted(args.repeat)}
+        return {"predicted": measure_predicted(args.repeat, args.reuse and args.reuse_fit)}
     started = time.perf_counter()
     if args.reuse and Opportunity.objects.count() == args.rows:
         history = OpportunityHistory.objects.count()
@@ -200,7 +207,7 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
     _analyze(args.child)
     timings = {"as migrated": measure(args.repeat)}
     analytics = measure_analytics(max(1, args.repeat // 3))
-    predicted = measure_predicted(args.repeat)
+    predicted = measure_predicted(args.repeat, args.reuse and args.reuse_fit)
     quarter = parse_period(QUARTER, 1)
     found = {
         "opportunities": args.rows,
@@ -672,20 +679,25 @@ RAW_PREDICTED = {
 }
 
 
-def measure_predicted(repeat: int) -> dict:  # type: ignore[type-arg]
-    """Fit the model once (timed), then time the predicted forecast of this quarter and the
-    next three for the admin and a region's manager, next to the raw SQL of the same reads."""
+def measure_predicted(repeat: int, reuse_fit: bool = False) -> dict:  # type: ignore[type-arg]
+    """Fit the model once (timed; or, with ``reuse_fit``, take the newest stored fit), then
+    time the predicted forecast of this quarter and the next three for the admin and a
+    region's manager, next to the raw SQL of the same reads."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from opportune.forecasting.fitting import fit_all
+    from opportune.forecasting.models import ForecastModel
     from opportune.forecasting.periods import current_period, period_range
     from opportune.forecasting.predicted import predicted_forecast
     from opportune.identity.models import User
 
     started, cpu = time.perf_counter(), time.process_time()
-    [fit] = fit_all()
+    stored = ForecastModel.objects.order_by("-fitted_at").first() if reuse_fit else None
+    [fit] = [stored] if stored is not None else fit_all()
     fit_s, fit_cpu_s = time.perf_counter() - started, time.process_time() - cpu
+    if stored is not None:
+        fit_s = fit_cpu_s = float("nan")  # not fitted in this run
     now = current_period()
     periods = period_range(now.key, now.shifted(3).key)
     admin = User.objects.get(username="admin")

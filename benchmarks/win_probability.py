@@ -11,7 +11,8 @@ cutoff T:
 - fits the scoring core on what was known at T only: deals closed before T, seen while they
   were open, features computed from history before T (owner rates from closings before T);
 - evaluates on every deal open at T that closed later, with its features at T and its
-  eventual outcome (won 1, lost 0);
+  outcome as the model is trained on it: won by the end of the fiscal quarter of the close
+  date it carried at T (1), else 0 (lost, or won after slipping out of that quarter);
 - beside it, the stage's configured probability at T ("static stage"), and the training win
   rate given to every deal ("base rate").
 
@@ -77,6 +78,7 @@ def main() -> None:
         load_world,
         score_open,
         training_rows,
+        won_in_period,
     )
 
     call_command("migrate", verbosity=0)
@@ -115,7 +117,7 @@ def main() -> None:
             if outcome is None:
                 continue  # still open at the end of the data: no label
             test_rows.append(values)
-            y.append(int(outcome[1]))
+            y.append(int(won_in_period(deal, cutoff, *outcome)))
             static.append(world.stage_probability[deal.rows_until(cutoff)[-1].stage_id] / 100)
         y_arr = np.array(y)
         p_model = scorer.predict(test_rows)

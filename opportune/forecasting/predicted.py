@@ -23,6 +23,7 @@ from django.db.models import (
     Case,
     Count,
     DateField,
+    Exists,
     Expression,
     F,
     FloatField,
@@ -33,7 +34,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Greatest, TruncDate
+from django.db.models.functions import Cast, Coalesce, Greatest
 from django.utils import timezone
 
 from opportune.errors import ConfigurationMissing
@@ -44,8 +45,12 @@ from opportune.opportunities.models import Opportunity, Pipeline
 
 from .fitted import ANY_STAGE, OVERDUE, Deals, FittedModel, period_index
 from .forecast import OPEN_CATEGORIES
+from .local_date import LocalDate
 from .models import ForecastModel
 from .prediction import ARRIVAL_WINDOW_DAYS
+
+# How far ahead of today a stored moment may lie and still get its local day exactly.
+FUTURE_MOMENTS = dt.timedelta(days=366)
 
 
 class ModelMissing(ConfigurationMissing):
@@ -147,8 +152,10 @@ def predicted_forecast(
             period.low += low
             period.high += high
             period.open_deals += forecast.reachable[index]
-    used = Opportunity.objects.visible_to(viewer).values("pipeline_id")
-    unfitted = [p for p in Pipeline.objects.filter(pk__in=used) if p.pk not in fitted]
+    # Pipelines without a fit that hold a deal the viewer sees: one EXISTS each (an index
+    # probe), not the pipeline of every deal.
+    used = Exists(Opportunity.objects.visible_to(viewer).filter(pipeline_id=OuterRef("pk")))
+    unfitted = list(Pipeline.objects.exclude(pk__in=list(fitted)).filter(used))
     if pipeline is None:
         unfitted = [p for p in unfitted if p in pipelines]
     return Prediction(now, models, found, unfitted)
@@ -181,10 +188,12 @@ def _by_curve(
 ) -> list[Deals]:
     """Deals in a stage with its own curve by stage, day entered and close date; with a
     creation curve, those in other stages by day created and close date."""
-    entered = TruncDate(Coalesce("stage_changed_at", "created_at"))
-    created = TruncDate("created_at")
+    first = min([*stages.values(), created_since or today])
+    last = today + FUTURE_MOMENTS
+    entered = LocalDate(Coalesce("stage_changed_at", "created_at"), first, last)
+    created = LocalDate("created_at", first, last)
     in_curve = Q(stage_id__in=list(stages))
-    wanted = [Q(stage_id=stage, day__gte=since) for stage, since in stages.items()]
+    wanted = [q for stage, since in stages.items() for q in _entered_since(stage, since)]
     stage: Expression | F
     day: Expression
     if not stages:
@@ -195,9 +204,8 @@ def _by_curve(
         stage = Case(When(in_curve, then=F("stage_id")), default=Value(ANY_STAGE))
         day = Case(When(in_curve, then=entered), default=created)
     if created_since is not None:
-        wanted.append(
-            Q(day__gte=created_since) & ~in_curve if stages else Q(day__gte=created_since)
-        )
+        since = Q(created_at__gte=_midnight(created_since))
+        wanted.append(since & ~in_curve if stages else since)
     if not wanted:
         return []
     rows = (
@@ -212,6 +220,24 @@ def _by_curve(
         .order_by()
     )
     return [Deals(r["curve_stage"], r["day"], r["day"], r["close"], 0, *_sums(r)) for r in rows]
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    """The first moment of ``day`` in the installation's time zone: a deal's local day is on or
+    after ``day`` exactly when its moment is on or after this one."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=timezone.get_current_timezone())
+
+
+def _entered_since(stage: int, day: dt.date) -> list[Q]:
+    """Deals in ``stage`` that entered it on ``day`` or later (local days), as conditions on
+    the raw columns, each one an index range (``opp_open_deals``): the database reads only
+    these deals and computes no day for the others (grouping by day costs a Python function
+    per row on SQLite)."""
+    moment = _midnight(day)
+    return [
+        Q(stage_id=stage, stage_changed_at__gte=moment),
+        Q(stage_id=stage, stage_changed_at__isnull=True, created_at__gte=moment),
+    ]
 
 
 def _by_probability(deals: Any, today: dt.date) -> list[Deals]:

@@ -177,6 +177,36 @@ class Opportunity(Deletable):
                 name="opp_forecast",
                 condition=models.Q(deleted_at__isnull=True),
             ),
+            # The predicted forecast's reads (forecasting/predicted.py). Open deals grouped by
+            # stage, day entered or created and close date: covering on SQLite (which needs
+            # the condition's columns too), with a range on the stage's entry moment.
+            models.Index(
+                fields=[
+                    "pipeline",
+                    "stage",
+                    "stage_changed_at",
+                    "created_at",
+                    "close_date",
+                    "forecast_category",
+                    "owner",
+                    "amount",
+                    "is_closed",
+                    "deleted_at",
+                ],
+                name="opp_open_deals",
+                condition=models.Q(is_closed=False, deleted_at__isnull=True),
+            ),
+            # Won deals by close date, and deals created lately (the new deals' share).
+            models.Index(
+                fields=["pipeline", "close_date", "owner", "amount"],
+                name="opp_won_close",
+                condition=models.Q(is_won=True, deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["created_at", "pipeline", "owner"],
+                name="opp_created",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -2,7 +2,11 @@
 
 Training rows: every deal closed before the fit's moment, seen at its opening and then every
 ``STEP`` (at most ``MAX_MOMENTS`` times) while it was still open, with the features it had
-then (features.py) and the label won (1) or lost (0). A row's label became known when the
+then (features.py) and the label "won in its period" (1, else 0): won no later than the last
+day of the fiscal quarter that held the close date the deal carried at that moment
+(``won_in_period``; a past close date counts as the moment's day). A deal won after slipping
+out of its quarter is a miss for the forecast of that quarter, which is what the chance is
+used for. A row's label became known when the
 deal closed, which orders the rows for time-aware cross-validation.
 
 Scores: every open deal is scored after a fit and whenever its stage, amount or close date
@@ -20,6 +24,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from opportune.fiscal import fiscal_quarter_end
 from opportune.opportunities.models import Opportunity, OpportunityHistory, Stage
 
 from . import core, store
@@ -106,6 +111,16 @@ def closing(deal: Deal, world: World, before: dt.datetime) -> tuple[dt.datetime,
     return start, world.closed_stages[last.stage_id]
 
 
+def won_in_period(deal: Deal, moment: dt.datetime, closed_at: dt.datetime, won: bool) -> bool:
+    """Whether a deal open at ``moment`` that closed at ``closed_at`` (``won`` or lost) was won
+    by the end of the fiscal quarter holding the close date it carried at ``moment``; a close
+    date already past then counts as that day (the forecast reads overdue deals as due now)."""
+    if not won:
+        return False
+    close_date = max(deal.rows_until(moment)[-1].close_date, timezone.localtime(moment).date())
+    return timezone.localtime(closed_at).date() <= fiscal_quarter_end(close_date)
+
+
 def training_rows(
     world: World, as_of: dt.datetime
 ) -> tuple[list[list[Value]], list[int], list[dt.datetime]]:
@@ -126,7 +141,7 @@ def training_rows(
                 values = values_at(deal, moment, world.book, world.stage_probability)
                 if values is not None:
                     rows.append(values)
-                    labels.append(int(won))
+                    labels.append(int(won_in_period(deal, moment, closed_at, won)))
                     known.append(closed_at)
             moment += STEP
     return rows, labels, known

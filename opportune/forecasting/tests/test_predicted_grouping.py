@@ -9,6 +9,7 @@ import random
 
 import pytest
 from django.utils import timezone
+from pytest_django import Settings
 
 from conftest import Company
 from opportune.fiscal import FiscalPeriod
@@ -17,7 +18,7 @@ from opportune.forecasting.fitting import fit_all
 from opportune.forecasting.forecast import OPEN_CATEGORIES
 from opportune.forecasting.models import ForecastModel
 from opportune.forecasting.periods import current_period, period_range
-from opportune.forecasting.predicted import predicted_forecast
+from opportune.forecasting.predicted import _open_deals, predicted_forecast
 from opportune.identity.models import User
 from opportune.opportunities.models import Opportunity
 
@@ -150,3 +151,45 @@ def test_the_fixture_holds_deals_older_than_the_curve_reaches(
     today = timezone.localdate()
     [since] = model.curve_stages(today).values()
     assert since > today - dt.timedelta(days=200)  # the SQL leaves out the older ones
+
+
+ZONES = ["UTC", "America/New_York", "Asia/Kathmandu"]
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_grouping_answers_as_every_deal_alone_in_the_installations_time_zone(
+    company: Company, world: None, settings: Settings, zone: str
+) -> None:
+    settings.TIME_ZONE = zone
+    fit_all()
+    _without_new_deals_or_errors("as fitted")
+    now = current_period("month")
+    periods = period_range(now.key, now.shifted(5).key)
+    for viewer in (company.ada, company.maria):
+        assert_close(grouped(viewer, periods), one_by_one(viewer, periods))
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_a_deal_counts_from_the_first_moment_of_the_curves_first_local_day(
+    company: Company, world: None, settings: Settings, zone: str
+) -> None:
+    """The read picks deals by their raw entry moment (an index range): a deal that entered
+    its stage at local midnight of the first day with a chance is read, on that day; one that
+    entered a second before is not."""
+    settings.TIME_ZONE = zone
+    fit_all()
+    stored = ForecastModel.objects.get()
+    model = FittedModel.from_json(stored.parameters)
+    today = timezone.localdate()
+    [(stage_id, since)] = model.curve_stages(today).items()
+    midnight = dt.datetime.combine(since, dt.time(0), tzinfo=timezone.get_current_timezone())
+    Opportunity.objects.filter(is_closed=False).update(close_date=today + dt.timedelta(days=999))
+    far = today + dt.timedelta(days=998)
+    for moment, close in ((midnight, far), (midnight - dt.timedelta(seconds=1), far)):
+        opportunity = deal(company, company.alice, "negotiation", "100", close_date=close)
+        Opportunity.objects.filter(pk=opportunity.pk).update(stage_changed_at=moment)
+    found = _open_deals(
+        Opportunity.objects.filter(is_closed=False), {stored.pipeline_id: model}, today
+    )[stored.pipeline_id]
+    mine = [d for d in found if d.stage_id == stage_id and d.close_date == far]
+    assert [(d.entered, d.count) for d in mine] == [(since, 1)]

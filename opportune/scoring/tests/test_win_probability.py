@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from pytest_django import Settings
 
 from conftest import ApiClient, Company
 from opportune.identity.models import User
 from opportune.opportunities.models import Opportunity
 from opportune.opportunities.services import change_opportunity, close_opportunity
+from opportune.scoring.features import Deal, Row
 from opportune.scoring.models import OpportunityScore, ScoringModel
 from opportune.scoring.opportunity import (
     fit_opportunities,
@@ -20,6 +24,7 @@ from opportune.scoring.opportunity import (
     score_open,
     training_rows,
     win_probabilities,
+    won_in_period,
 )
 from opportune.scoring.store import roll_back
 
@@ -39,7 +44,40 @@ def test_closed_deals_are_labelled_won_or_lost_and_open_ones_never_trained_on(
     # Every row's label became known when its deal closed, which is a closed deal's time.
     assert set(known) == {d.closed_at for d in closed}
     won_times = {d.closed_at for d in closed if d.is_won}
-    assert all((t in won_times) == bool(y) for t, y in zip(known, labels, strict=True))
+    # A row is won (1) only if its deal was won (within its period: the next test).
+    assert all(t in won_times for t, y in zip(known, labels, strict=True) if y)
+
+
+def test_the_label_is_won_by_the_end_of_the_quarter_of_the_close_date_it_carried_then(
+    settings: Settings,
+) -> None:
+    """Seen while its close date was in March, a deal won on 5 April missed its period (0);
+    seen after its close date moved to April, the same win is in its period (1). A deal won
+    before its period ended (early) hit it; a lost deal never did; an overdue close date
+    counts as the day the deal is seen."""
+    settings.OPPORTUNE_FISCAL_YEAR_START_MONTH = 1
+    zone = timezone.get_current_timezone()
+
+    def at(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(12), tzinfo=zone)
+
+    deal = Deal(1, None, "", [
+        Row(at(dt.date(2026, 2, 1)), 1, 100.0, dt.date(2026, 3, 20)),
+        Row(at(dt.date(2026, 3, 25)), 1, 100.0, dt.date(2026, 4, 10)),
+    ])  # fmt: skip
+    won_at = at(dt.date(2026, 4, 5))
+    assert not won_in_period(deal, at(dt.date(2026, 3, 1)), won_at, won=True)
+    assert won_in_period(deal, at(dt.date(2026, 3, 26)), won_at, won=True)
+    assert won_in_period(deal, at(dt.date(2026, 3, 1)), at(dt.date(2026, 3, 2)), won=True)
+    assert won_in_period(deal, at(dt.date(2026, 3, 1)), at(dt.date(2026, 3, 31)), won=True)
+    assert not won_in_period(deal, at(dt.date(2026, 3, 26)), won_at, won=False)
+    # Seen on 2 April with its March close date overdue, its period is April's quarter.
+    overdue = Deal(2, None, "", [Row(at(dt.date(2026, 2, 1)), 1, 100.0, dt.date(2026, 3, 20))])
+    assert won_in_period(overdue, at(dt.date(2026, 4, 2)), won_at, won=True)
+    assert not won_in_period(overdue, at(dt.date(2026, 3, 1)), won_at, won=True)
+    # The quarter's last day is a local day: 23:30 on 31 March in the zone is still March.
+    late = dt.datetime.combine(dt.date(2026, 3, 31), dt.time(23, 30), tzinfo=zone)
+    assert won_in_period(deal, at(dt.date(2026, 3, 1)), late, won=True)
 
 
 def test_a_fit_is_kept_with_its_card_and_scores_every_open_deal(company: Company) -> None:
