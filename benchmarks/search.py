@@ -312,11 +312,14 @@ def _like_sql(q: str, owner: int | None) -> Callable[[], object]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=RUNS, help="timed runs per median")
     parser.add_argument("--sqlite-dir", help="keep the SQLite database in this folder")
     parser.add_argument(
         "--reuse", action="store_true", help="time the leads an earlier run left (same --leads)"
     )
     args = parser.parse_args()
+    global RUNS
+    RUNS = args.runs
     url = os.environ.get("DATABASE_URL", "")
     if args.sqlite_dir:
         Path(args.sqlite_dir).mkdir(parents=True, exist_ok=True)

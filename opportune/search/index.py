@@ -123,11 +123,12 @@ def postgres_document(kind: str) -> str:
 POSTGRES_QUERY = f"to_tsquery('simple'::regconfig, {FOLD}(%s))"
 
 
-# FTS5 prefix indexes: a query word of 2 to 6 characters is one doclist read, however
-# many distinct words start with it. Without one, "garc"* merges the doclist of every word
-# starting so ("garcia", "garcia12345" from an email...): 60,000 words at a million leads,
-# 270 ms even with a LIMIT, against 1 ms with the index (benchmarks/search.py).
-PREFIXES = "2 3 4 5 6"
+# FTS5 prefix indexes: a query word of 2 to 8 characters is one doclist read, however
+# many distinct words start with it. Without one, FTS5 copies and merges the doclists of
+# every word starting so, whatever the LIMIT: "garc"* (60,000 words from emails such as
+# "garcia12345") 270 ms at a million leads, "example"* (one word in every email) 370 ms;
+# with the index 1 and 8 ms (benchmarks/search.py). A longer word is rarely common.
+PREFIXES = "2 3 4 5 6 7 8"
 
 
 def _fts(kind: str) -> str:
@@ -263,7 +264,9 @@ def matching_ids(kind: str, terms: Terms, vendor: str) -> RawSQL:
 def newest_ids(kind: str, terms: Terms, vendor: str, limit: int) -> tuple[str, list[str | int]]:
     """The SQL of the ids of the kind's ``limit`` newest matching rows (deleted ones
     included), walking the index newest-first and stopping there: a common word's 60,000
-    matches at a million leads are never gathered (see docs/search.md, "Cost")."""
+    matches at a million leads are never gathered (see docs/search.md, "Cost"). The engine
+    uses it on SQLite only; the PostgreSQL form is kept for benchmarks/search.py, which
+    shows why (its plan walks the primary key, recomputing the document per row)."""
     if vendor == "postgresql":
         sql = (
             f"SELECT id FROM {SOURCES[kind].table} "

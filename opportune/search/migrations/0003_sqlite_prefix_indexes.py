@@ -1,4 +1,4 @@
-"""SQLite: FTS5 prefix indexes of 2 to 6 characters (were 2 and 3), so a 4-6 letter word
+"""SQLite: FTS5 prefix indexes of 2 to 8 characters (were 2 and 3), so a 4-8 letter word
 typed in the box is one doclist read instead of a merge of every word it starts
 (opportune/search/index.py, PREFIXES). The tables are rebuilt from the rows."""
 
