@@ -310,6 +310,7 @@ def _like_sql(q: str, owner: int | None) -> Callable[[], object]:
 
 
 def main() -> int:
+    global RUNS
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=RUNS, help="timed runs per median")
@@ -318,7 +319,6 @@ def main() -> int:
         "--reuse", action="store_true", help="time the leads an earlier run left (same --leads)"
     )
     args = parser.parse_args()
-    global RUNS
     RUNS = args.runs
     url = os.environ.get("DATABASE_URL", "")
     if args.sqlite_dir:
