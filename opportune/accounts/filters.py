@@ -8,8 +8,9 @@ from typing import Any
 import django_filters as df
 from django.db.models import QuerySet
 
-from opportune.filtering import IdFilter, ListFilterSet, OwnerFilter, SearchFilter
+from opportune.filtering import IdFilter, ListFilterSet, OwnerFilter
 from opportune.identity import policy
+from opportune.search.filters import PhoneAwareSearchFilter
 
 from .models import Account, Contact
 
@@ -18,8 +19,10 @@ class AccountFilterSet(ListFilterSet):
     custom_kind = "account"
     sorts = {"created": "id", "name": "normalized_name"}
 
-    q = SearchFilter(
-        ["name", "website", "phone"], help_text="Every word must match the name, website or phone."
+    q = PhoneAwareSearchFilter(
+        ["name", "website", "phone"],
+        help_text="Every word must match the name, website or phone; a phone number matches "
+        "in any format.",
     )
     owner = OwnerFilter(policy.ACCOUNT, help_text="me, none (unassigned) or a user id.")
     owner_id = IdFilter(field_name="owner_id", label="Owner id")
@@ -41,9 +44,10 @@ class ContactFilterSet(ListFilterSet):
     custom_kind = "contact"
     sorts = {"created": "id", "name": "last_name"}
 
-    q = SearchFilter(
+    q = PhoneAwareSearchFilter(
         ["first_name", "last_name", "email", "phone"],
-        help_text="Every word must match the name, email or phone.",
+        help_text="Every word must match the name, email or phone; a phone number matches in "
+        "any format.",
     )
     owner = OwnerFilter(policy.CONTACT, help_text="me, none (unassigned) or a user id.")
     owner_id = IdFilter(field_name="owner_id", label="Owner id")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet, Window
 from django.urls import reverse
 
 from opportune.accounts.models import Account, Contact
@@ -26,6 +26,10 @@ from . import index
 from .terms import Terms, parse
 
 COUNT_CAP = 1000  # beyond it, "1,000+": counting every match of a common word costs a scan
+WINDOW = COUNT_CAP + 1  # the newest index matches read first (one more than the cap)
+# Kinds matched by their own index only: their newest matches are their index's newest rows.
+# (Contacts and deals also match by their account's name, so they take the full match.)
+_WINDOWED = (index.LEAD, index.ACCOUNT)
 LABELS = {
     index.LEAD: "leads",
     index.ACCOUNT: "accounts",
@@ -54,7 +58,7 @@ class Group:
     kind: str
     hits: list[Hit]
     total: int  # at most COUNT_CAP
-    capped: bool  # more than COUNT_CAP matched
+    capped: bool  # more than `total` matched (beyond COUNT_CAP, or beyond the index window)
     list_url: str  # the kind's list, searched for the same text
 
     @property
@@ -134,32 +138,71 @@ def visible_kinds(user: User, kinds: Iterable[str] = index.KINDS) -> list[str]:
 
 
 def search(user: User, q: str, kinds: Iterable[str] = index.KINDS, limit: int = 5) -> Results:
-    """Up to ``limit`` newest matches of each kind, with how many matched (capped).
-
-    One query per kind, a second only when the first page is full (to count the rest)."""
+    """Up to ``limit`` newest matches of each kind, with how many matched (capped)."""
     terms = parse(q)
     results = Results(q=q.strip(), terms=terms)
     if not terms:
         return results
     for kind in visible_kinds(user, kinds):
-        matching = _queryset(kind, user).filter(_matches(kind, terms))
-        records: list[Model] = list(matching.order_by("-pk")[:limit])
-        total = len(records)
-        if total == limit:
-            total = matching.order_by()[: COUNT_CAP + 1].count()
+        records, total = _newest(kind, _queryset(kind, user), terms, limit)
         if not records:
             continue
-        capped = total > COUNT_CAP
+        at_least = total < 0  # a floor, not a count: more may match outside the window
+        total = abs(total)
         results.groups.append(
             Group(
                 kind=kind,
                 hits=[_hit(kind, record) for record in records],
                 total=min(total, COUNT_CAP),
-                capped=capped,
+                capped=at_least or total > COUNT_CAP,
                 list_url=_list_url(kind, results.q),
             )
         )
     return results
+
+
+def _newest(kind: str, visible: QuerySet[Any], terms: Terms, limit: int) -> tuple[list[Model], int]:
+    """The newest ``limit`` visible matches and how many there are (up to WINDOW; negative:
+    at least that many).
+
+    Leads and accounts first read the index's WINDOW newest matches (a LIMIT on the index
+    walk itself, ``index.newest_ids``), then the visible ones among them, page and count in
+    one query. That is the whole answer when the index has fewer matches, or when all of
+    them are visible (an admin: "1,000+"), or when the window holds a full page of visible
+    ones (a rep and a common word: the page is right, the count a floor, "20+"). Otherwise
+    (the window holds fewer than a page of the user's matches) the full match decides, as
+    it does for contacts and deals: one page query, a count capped at WINDOW when the page
+    is full.
+
+    SQLite only: FTS5 walks its doclists newest-first, but a GIN index yields no order, so
+    PostgreSQL's planner serves ``ORDER BY id DESC LIMIT`` by walking the primary key and
+    recomputing the document per row (8 s at 200,000 leads against 111 ms for the GIN
+    bitmap of every match; docs/search.md)."""
+    if kind in _WINDOWED and connection.vendor == "sqlite":
+        sql, params = index.newest_ids(kind, terms, connection.vendor, WINDOW)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return [], 0
+        page = list(
+            visible.filter(pk__in=ids)
+            .annotate(_matched=Window(Count("pk")))
+            .order_by("-pk")[:limit]
+        )
+        matched: int = page[0]._matched if page else 0
+        if len(ids) < WINDOW or matched == WINDOW:
+            return page, matched
+        if len(page) == limit:
+            # The page is right (the window holds `limit` visible matches, newer than any
+            # outside it); the count is a floor: "20+" rather than a scan of every match.
+            return page, -matched
+    matching = visible.filter(_matches(kind, terms))
+    records: list[Model] = list(matching.order_by("-pk")[:limit])
+    total = len(records)
+    if total == limit:
+        total = matching.order_by()[:WINDOW].count()
+    return records, total
 
 
 def _list_url(kind: str, q: str) -> str:

@@ -1,4 +1,5 @@
-"""The lead list's ``q`` with phone numbers in any format, through the search index.
+"""The lists' ``q`` (leads, accounts, contacts) with phone numbers in any format, through
+the search index.
 
 Words keep the list's own substring search (``filtering.SearchFilter``: 'cme' finds
 'Acme', which the index's prefixes would not); a phone number, which a substring of the

@@ -4,6 +4,7 @@ recycle bin, and an index that follows every write path (services, import, merge
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -20,7 +21,7 @@ from opportune.imports.tests.helpers import run_import
 from opportune.leads.models import Lead
 from opportune.leads.schemas import LeadChanges
 from opportune.leads.services import update_lead
-from opportune.search import engine
+from opportune.search import engine, index
 from opportune.search.terms import Terms, parse
 
 
@@ -67,11 +68,29 @@ def test_a_word_prefix_finds_names_companies_and_emails(company: Company) -> Non
 
 
 @pytest.mark.django_db
-def test_case_does_not_matter_and_sqlite_ignores_accents(company: Company) -> None:
+def test_case_and_accents_do_not_matter_on_either_database(company: Company) -> None:
     lead = company.lead(company.alice, last_name="Núñez")
+    jose = company.lead(company.alice, first_name="José", last_name="Ångström")
+    plain = company.lead(company.alice, first_name="Jose", last_name="Angstrom")
     assert found(company.ada, "NÚÑ") == [lead.pk]
-    if connection.vendor == "sqlite":  # PostgreSQL's 'simple' configuration keeps accents
-        assert found(company.ada, "nune") == [lead.pk]
+    assert found(company.ada, "nune") == [lead.pk]
+    assert found(company.ada, "jose") == [plain.pk, jose.pk]
+    assert found(company.ada, "josé angs") == [plain.pk, jose.pk]
+
+
+@pytest.mark.django_db
+def test_without_unaccent_postgresql_folds_latin_letters_by_translate() -> None:
+    """The fallback for a role that may not create the extension (docs/search.md)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's tokenizer removes diacritics")
+    body = index.fold_function_body(None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION pg_temp.fold_fallback(text) RETURNS text LANGUAGE sql IMMUTABLE "
+            f"AS $f$ {body} $f$"
+        )
+        cursor.execute("SELECT pg_temp.fold_fallback('José Núñez Ångström Łódź çà')")
+        assert cursor.fetchone() == ("Jose Nunez Angstrom Lodz ca",)
 
 
 @pytest.mark.django_db
@@ -164,3 +183,66 @@ def test_counts_are_capped_and_the_first_page_is_the_newest(company: Company) ->
     assert [hit.id for hit in group.hits] == [lead.pk for lead in reversed(leads)][:5]
     assert (group.total, group.capped, group.total_text) == (7, False, "7")
     assert group.list_url == "/leads/?q=hooli&status=all"
+
+
+@pytest.fixture
+def small_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cap of 3 (window 4): the window's cases with a handful of rows."""
+    monkeypatch.setattr(engine, "COUNT_CAP", 3)
+    monkeypatch.setattr(engine, "WINDOW", 4)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("small_window")
+def test_when_every_newest_match_is_visible_the_window_answers_capped(
+    company: Company, django_assert_num_queries: Any
+) -> None:
+    leads = [company.lead(company.alice, company="Hooli") for _ in range(6)]
+    with django_assert_num_queries(2):  # the index's 4 newest, then page and count at once
+        (group,) = engine.search(company.ada, "hooli", kinds=["lead"], limit=2).groups
+    assert [hit.id for hit in group.hits] == [leads[5].pk, leads[4].pk]
+    assert (group.total, group.capped, group.total_text) == (3, True, "3+")
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("small_window")
+def test_a_rep_who_sees_few_of_the_newest_matches_gets_her_own_older_ones(
+    company: Company,
+) -> None:
+    """The index's newest matches are all Bob's: Alice's older ones still come, counted."""
+    mine = [company.lead(company.alice, company="Hooli") for _ in range(2)]
+    for _ in range(5):
+        company.lead(company.bob, company="Hooli")
+    (group,) = engine.search(company.alice, "hooli", kinds=["lead"], limit=5).groups
+    assert [hit.id for hit in group.hits] == [mine[1].pk, mine[0].pk]
+    assert (group.total, group.capped) == (2, False)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("small_window")
+def test_deleted_rows_among_the_newest_matches_are_not_counted(company: Company) -> None:
+    leads = [company.lead(company.alice, company="Hooli") for _ in range(5)]
+    delete_record(company.alice, leads[4])
+    (group,) = engine.search(company.ada, "hooli", kinds=["lead"], limit=5).groups
+    assert [hit.id for hit in group.hits] == [lead.pk for lead in reversed(leads[:4])]
+    assert (group.total, group.capped) == (3, True)  # 4 live matches: beyond the cap of 3
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("small_window")
+def test_a_full_page_in_the_window_is_shown_with_a_floor_count(company: Company) -> None:
+    """A rep's newest matches fill the page from the window: "2+" rather than a scan of
+    every match to count the older ones (SQLite: PostgreSQL counts them, capped)."""
+    for _ in range(3):
+        company.lead(company.alice, company="Hooli")
+    for _ in range(3):
+        company.lead(company.bob, company="Hooli")
+    mine = [company.lead(company.alice, company="Hooli") for _ in range(2)]
+    company.lead(company.bob, company="Hooli")
+    company.lead(company.bob, company="Hooli")
+    (group,) = engine.search(company.alice, "hooli", kinds=["lead"], limit=2).groups
+    assert [hit.id for hit in group.hits] == [mine[1].pk, mine[0].pk]
+    if connection.vendor == "sqlite":
+        assert (group.total, group.capped, group.total_text) == (2, True, "2+")
+    else:
+        assert (group.total, group.capped) == (3, True)  # 5 of hers, counted up to the cap

@@ -115,6 +115,28 @@
     (next ? next.querySelector("button") : first).focus();
   }
 
+  // Inside the picker the arrow keys walk its stages (wrapping, skipping the card's own
+  // stage), Home/End jump to the first/last; Tab still reaches "Open the deal" and "Cancel",
+  // and Escape closes the dialog natively (the close handler below refocuses the card).
+  document.addEventListener("keydown", (event) => {
+    const box = picker();
+    if (!box || !box.open || !(event.target instanceof Element) || !box.contains(event.target)) return;
+    const keys = ["ArrowDown", "ArrowUp", "ArrowRight", "ArrowLeft", "Home", "End"];
+    if (!keys.includes(event.key)) return;
+    const options = [...box.querySelectorAll("[data-pick-stage]")].filter((b) => !b.disabled);
+    if (!options.length) return;
+    event.preventDefault();
+    const at = options.indexOf(event.target);
+    let next;
+    if (event.key === "Home") next = 0;
+    else if (event.key === "End") next = options.length - 1;
+    else {
+      const step = event.key === "ArrowDown" || event.key === "ArrowRight" ? 1 : -1;
+      next = at < 0 ? (step > 0 ? 0 : options.length - 1) : (at + step + options.length) % options.length;
+    }
+    options[next].focus();
+  });
+
   document.addEventListener("click", (event) => {
     const target = event.target instanceof Element ? event.target : null;
     if (!target) return;
