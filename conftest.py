@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from opportune.accounts.models import Account, Contact
@@ -84,6 +87,65 @@ class Company:
             **fields,
         )
         return open_opportunity(self.ada, draft)
+
+
+def _on_sqlite() -> bool:
+    return bool(settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3")
+
+
+# The PostgreSQL pass leaves out what runs on SQLite only. The fuzz module is not even
+# collected there: schemathesis builds its cases while collecting, per test worker.
+collect_ignore = [] if _on_sqlite() else ["tests/api/test_fuzz.py"]
+
+# Modules that take longest run first within pytest-django's order (plain, then
+# transactional tests), so the two test workers finish together instead of one of them
+# running a two-minute test alone at the end. (CI: `pytest -n 2`, `--dist load`.)
+HEAVY_FIRST = [
+    "tests/browser/test_accessibility.py",
+    "opportune/imports/tests/test_import_crash.py",
+    "tests/api/test_fuzz.py",
+    "opportune/forecasting/tests/test_maven_backtest.py",
+    "opportune/forecasting/tests/test_maven_analytics.py",
+    "opportune/forecasting/tests/test_maven_loader.py",
+    "opportune/imports/tests/test_real_data.py",
+]
+
+
+_MAVEN_MODULES: set[str] = set()  # the modules whose tests use the `maven` fixture
+
+
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.split("::")[0]
+
+
+def _fixtures(item: pytest.Item) -> list[str]:
+    return list(getattr(item, "fixturenames", []))
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-django's stable sort by kind of test
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _MAVEN_MODULES.update(_module(item) for item in items if "maven" in _fixtures(item))
+    rank = {path: n for n, path in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(_module(item), len(rank)))
+    if not _on_sqlite() and not os.environ.get("OPPORTUNE_BROWSER_TESTS_ON_ALL"):
+        # Skipped before any fixture runs: a browser test's transactional database would
+        # otherwise be flushed for nothing (see tests/browser/conftest.py).
+        skip = pytest.mark.skip(
+            reason="browser tests run on the SQLite pass (OPPORTUNE_BROWSER_TESTS_ON_ALL=1)"
+        )
+        for item in items:
+            if item.nodeid.startswith("tests/browser/"):
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_maven_data_from_an_earlier_module(request: pytest.FixtureRequest) -> None:
+    """The Maven data set stays loaded from one module using it to the next (loading takes
+    long; HEAVY_FIRST keeps those modules together); any other module finds the database as
+    the migrations left it."""
+    maven_world = sys.modules.get("opportune.forecasting.tests.maven_world")
+    if maven_world is not None and request.node.nodeid not in _MAVEN_MODULES:
+        maven_world.unload_if_loaded(request)
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from opportune.forecasting.maven import load_maven
 from opportune.identity.models import User
 from opportune.opportunities.models import Opportunity
 
-from .maven_world import MAVEN_DIR, Row, csv_rows, unload
+from .maven_world import LOADED, MAVEN_DIR, Row, csv_rows, unload
 
 Q4 = dt.date(2026, 11, 15)  # a day inside 2026-Q4
 
@@ -48,15 +48,27 @@ def deal(
     )
 
 
-@pytest.fixture(scope="module")
-def maven(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[list[Row]]:
-    """The Maven data loaded once for a test module (and removed after it), with its CSV rows."""
-    with django_db_blocker.unblock():
-        load_maven(MAVEN_DIR)
-        try:
-            yield csv_rows()
-        finally:
+@pytest.fixture(scope="session")
+def _maven_unloaded_at_the_end(
+    django_db_setup: None, django_db_blocker: DjangoDbBlocker
+) -> Iterator[DjangoDbBlocker]:
+    yield django_db_blocker
+    if LOADED:
+        with django_db_blocker.unblock():
             unload()
+        LOADED.clear()
+
+
+@pytest.fixture(scope="module")
+def maven(_maven_unloaded_at_the_end: DjangoDbBlocker) -> list[Row]:
+    """The Maven data with its CSV rows, loaded once for the test modules using it one after
+    the other (they run first: HEAVY_FIRST in /conftest.py); removed before any other module
+    runs, by /conftest.py's _no_maven_data_from_an_earlier_module, or at the end."""
+    if not LOADED:
+        with _maven_unloaded_at_the_end.unblock():
+            load_maven(MAVEN_DIR)
+        LOADED.append(csv_rows())
+    return LOADED[0]
 
 
 Step = tuple[dt.date, str, str, dt.date]  # day, stage key, amount, close date

@@ -80,6 +80,17 @@ def win_rates(rows: list[Row], key: Callable[[Row], str]) -> dict[str, float]:
     return {k: won[k] / closed[k] for k in closed}
 
 
+LOADED: list[list[Row]] = []  # the CSV rows while the data set is in the test database
+
+
+def unload_if_loaded(request: pytest.FixtureRequest) -> None:
+    """Remove the data set if a module left it loaded (see /conftest.py)."""
+    if LOADED:
+        with request.getfixturevalue("django_db_blocker").unblock():
+            unload()
+        LOADED.clear()
+
+
 def unload() -> None:
     """Remove what the loader wrote, so later test modules start from an empty database."""
     pipeline = Pipeline.objects.filter(key=PIPELINE_KEY).first()
