@@ -208,3 +208,17 @@ def test_a_trend_ending_in_the_future_adds_one_statement_for_the_deals_as_they_s
     pipeline_as_of(company.maria, days)
     with django_assert_num_queries(4):
         pipeline_as_of(company.maria, days)
+
+
+def test_the_backfill_command_stores_a_range_and_then_only_stale_days(
+    company: Company, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from opportune.cli import main
+
+    seeded_world(company)
+    assert main(["snapshots", "backfill", "--since", "2026-02-01", "--until", "2026-02-28"]) == 0
+    assert "of 28 days" in capsys.readouterr().out
+    assert SnapshotDay.objects.count() == 28
+    args = ["snapshots", "backfill", "--since", "2026-02-01", "--until", "2026-03-02"]
+    assert main([*args, "--stale-only"]) == 0
+    assert "of 2 days" in capsys.readouterr().out
