@@ -121,8 +121,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--snapshot-since",
-        default="2025-01-01",
-        help="backfill the daily snapshots from this day (default: the analytics year)",
+        default="",
+        help="backfill the daily snapshots of every day from this one (default: only the 14 "
+        "days the reports read, one statement)",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -140,7 +141,8 @@ def main() -> None:
             command.append("--predicted-only")
         if args.analytics_only:
             command.append("--analytics-only")
-        command += ["--snapshot-since", args.snapshot_since]
+        if args.snapshot_since:
+            command += ["--snapshot-since", args.snapshot_since]
         if args.sqlite_dir:
             command += ["--sqlite-dir", args.sqlite_dir]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -214,7 +216,9 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
     loaded = time.perf_counter() - started
     leads_loaded = populate_leads(args.rows // 2, args.child)
     _analyze(args.child)
-    snapshots = backfill_snapshots(dt.date.fromisoformat(args.snapshot_since))
+    snapshots = backfill_snapshots(
+        dt.date.fromisoformat(args.snapshot_since) if args.snapshot_since else None
+    )
     _analyze(args.child)
     if args.analytics_only:
         analytics = measure_analytics(max(1, args.repeat // 3))
@@ -566,14 +570,17 @@ JOIN opportunities_opportunity o ON o.id = s.opportunity_id
 """
 
 
-def backfill_snapshots(since: dt.date) -> dict[str, float]:
-    """The daily snapshots of every day from ``since`` to yesterday, timed (``opportune
-    snapshots backfill --since``), then fresh statistics for the reads."""
+def backfill_snapshots(since: dt.date | None) -> dict[str, float]:
+    """The daily snapshots of every day from ``since`` to yesterday (``opportune snapshots
+    backfill --since``), or of only the days the reports read, timed; then fresh statistics."""
     from django.db import connection
 
     from opportune.forecasting import snapshots
 
-    days = [d for d in snapshots.history_days() if d >= since]
+    if since is None:
+        days = sorted({*TREND_DAYS, *CHANGES})
+    else:
+        days = [d for d in snapshots.history_days() if d >= since]
     started = time.perf_counter()
     built = snapshots.build(days)
     seconds = time.perf_counter() - started
