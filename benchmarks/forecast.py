@@ -550,7 +550,7 @@ FROM opportunities_opportunity WHERE deleted_at IS NULL
 
 RAW_SNAPSHOT = """
 SELECT day, stage_id, forecast_category, SUM(count), SUM(amount), SUM(amount_x_probability)
-FROM forecasting_pipelinesnapshot WHERE day IN ({days}) {owners}
+FROM forecasting_pipelinesnapshot WHERE day IN ({days}) AND close_month IS NULL {owners}
 GROUP BY day, stage_id, forecast_category
 """
 RAW_CHANGED = """

@@ -197,7 +197,11 @@ class PipelineSnapshot(models.Model):
         "opportunities.Stage", on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
     forecast_category = models.CharField(max_length=20)
-    close_month = models.DateField(help_text="the first day of the close date's month")
+    close_month = models.DateField(
+        null=True,
+        help_text="the first day of the close date's month; empty on the day's rows summed "
+        "over every close month, which reads without a period use",
+    )
     count = models.PositiveIntegerField()
     amount = models.DecimalField(max_digits=18, decimal_places=2)
     amount_x_probability = models.DecimalField(
@@ -207,7 +211,10 @@ class PipelineSnapshot(models.Model):
     objects = SnapshotQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["day", "owner"], name="pipeline_snapshot_day")]
+        # a day's rows summed over close months (close_month IS NULL) or of some months
+        indexes = [
+            models.Index(fields=["day", "close_month", "owner"], name="pipeline_snapshot_read")
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} u{self.owner_id} s{self.stage_id} {self.close_month}: {self.amount}"
