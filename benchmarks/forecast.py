@@ -119,6 +119,17 @@ def main() -> None:
         action="store_true",
         help="with --reuse: time the read of the newest stored fit instead of fitting again",
     )
+    parser.add_argument(
+        "--analytics-only",
+        action="store_true",
+        help="time only the snapshot backfill and the analytics reports",
+    )
+    parser.add_argument(
+        "--snapshot-since",
+        default="",
+        help="backfill the daily snapshots of every day from this one (default: only the 14 "
+        "days the reports read, one statement)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -135,6 +146,10 @@ def main() -> None:
             command.append("--reuse-fit")
         if args.predicted_only:
             command.append("--predicted-only")
+        if args.analytics_only:
+            command.append("--analytics-only")
+        if args.snapshot_since:
+            command += ["--snapshot-since", args.snapshot_since]
         if args.sqlite_dir:
             command += ["--sqlite-dir", args.sqlite_dir]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -142,6 +157,9 @@ def main() -> None:
             print(done.stdout, done.stderr, file=sys.stderr)
             raise SystemExit(f"{database}: the benchmark failed")
         found = json.loads(done.stdout.strip().splitlines()[-1])
+        if args.analytics_only:
+            report_analytics(database, found)
+            continue
         if not args.predicted_only:
             report(database, found)
             report_analytics(database, found)
@@ -205,6 +223,13 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
     loaded = time.perf_counter() - started
     leads_loaded = populate_leads(args.rows // 2, args.child)
     _analyze(args.child)
+    snapshots = backfill_snapshots(
+        dt.date.fromisoformat(args.snapshot_since) if args.snapshot_since else None
+    )
+    _analyze(args.child)
+    if args.analytics_only:
+        analytics = measure_analytics(max(1, args.repeat // 3))
+        return {"analytics": analytics, "leads": leads_loaded, "snapshots": snapshots}
     timings = {"as migrated": measure(args.repeat)}
     analytics = measure_analytics(max(1, args.repeat // 3))
     predicted = measure_predicted(args.repeat, args.reuse and args.reuse_fit)
@@ -219,6 +244,7 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
         "timings": timings,
         "analytics": analytics,
         "leads": leads_loaded,
+        "snapshots": snapshots,
         "predicted": predicted,
     }
     if args.child == "sqlite" and not args.sqlite_dir:
@@ -439,7 +465,7 @@ LEAD_COLUMNS = [
     "budget_confirmed", "decision_maker", "decision_maker_title", "authority_confirmed",
     "need_description", "need_identified", "disqualify_reason", "is_converted", "converted_at",
     "created_at", "updated_at", "converted_opportunity_id", "owner_id", "status_id",
-    "company_key", "email_key", "name_key", "phone_key", "custom",
+    "company_key", "email_key", "name_key", "phone_key", "custom", "score_reasons",
 ]  # fmt: skip
 
 
@@ -478,7 +504,8 @@ def populate_leads(count: int, database: str) -> int:
                  "", "", False, "", False, "", converted,
                  created + dt.timedelta(days=3) if converted else None, created, created,
                  first_deal + rng.randrange(deals) if converted else None, rng.choice(reps),
-                 statuses[status], f"company {number}", "", f"lena lead {number}", "", "{}")
+                 statuses[status], f"company {number}", "", f"lena lead {number}", "", "{}",
+                 "[]")
             )  # fmt: skip
         with transaction.atomic():
             _write(database, "leads_lead", LEAD_COLUMNS, rows)
@@ -528,6 +555,53 @@ FROM opportunities_opportunity WHERE deleted_at IS NULL
 """
 
 
+RAW_SNAPSHOT = """
+SELECT day, stage_id, forecast_category, SUM(count), SUM(amount), SUM(amount_x_probability)
+FROM forecasting_pipelinesnapshot WHERE day IN ({days}) AND close_month IS NULL {owners}
+GROUP BY day, stage_id, forecast_category
+"""
+RAW_CHANGED = """
+WITH s AS (
+    SELECT opportunity_id, stage_id, amount, probability, close_date, forecast_category,
+           changed_at,
+           LEAD(changed_at) OVER (PARTITION BY opportunity_id ORDER BY changed_at, id) AS until
+    FROM opportunities_opportunityhistory
+    WHERE changed_at < %s AND opportunity_id IN (
+        SELECT opportunity_id FROM opportunities_opportunityhistory
+        WHERE changed_at >= %s AND changed_at < %s) {owners}
+), m(idx, moment_at) AS ({values})
+SELECT m.idx, s.opportunity_id, o.name, o.owner_id, s.stage_id, s.amount, s.probability,
+       s.close_date, s.forecast_category
+FROM s JOIN m ON s.changed_at < m.moment_at AND (s.until IS NULL OR s.until >= m.moment_at)
+JOIN opportunities_opportunity o ON o.id = s.opportunity_id
+"""
+
+
+def backfill_snapshots(since: dt.date | None) -> dict[str, float]:
+    """The daily snapshots of every day from ``since`` to yesterday (``opportune snapshots
+    backfill --since``), or of only the days the reports read, timed; then fresh statistics."""
+    from django.db import connection
+
+    from opportune.forecasting import snapshots
+
+    if since is None:
+        days = sorted({*TREND_DAYS, *CHANGES})
+    else:
+        days = [d for d in snapshots.history_days() if d >= since]
+    started = time.perf_counter()
+    built = snapshots.build(days)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("VACUUM ANALYZE forecasting_pipelinesnapshot")
+            cursor.execute("VACUUM ANALYZE forecasting_snapshotday")
+        else:
+            cursor.execute("ANALYZE")
+    from opportune.forecasting.models import PipelineSnapshot
+
+    return {"days": built, "seconds": seconds, "rows": PipelineSnapshot.objects.count()}
+
+
 def _analytics_reports(quarters: list[Any]) -> dict[str, Callable[[Any], object]]:
     """Each report as the API calls it: name -> function of the viewer."""
     from opportune.forecasting import analytics, asof
@@ -544,10 +618,11 @@ def _analytics_reports(quarters: list[Any]) -> dict[str, Callable[[Any], object]
     }
 
 
-def _analytics_raw(quarters: list[Any]) -> dict[str, Callable[[], None]]:
-    """The best raw SQL for each report, over everything (the admin's scope): plain grouped
-    statements, and for the history reports the same windowed statements the reports run,
-    without the visibility subquery."""
+def _analytics_raw(quarters: list[Any], owners: str = "") -> dict[str, Callable[[], None]]:
+    """The best raw SQL for each report, over everything (the admin's scope) or, for the
+    pipeline reports, over ``owners`` (a condition on ``owner_id``: a manager's scope): plain
+    grouped statements; the trend and as-of read the stored snapshot rows of their days; the
+    changes read two days of them and the history of the deals changed in the window."""
     from django.db import connection
 
     from opportune.forecasting import history_sql
@@ -567,6 +642,26 @@ def _analytics_raw(quarters: list[Any]) -> dict[str, Callable[[], None]]:
         run(
             RAW_SPANS.format(values=values, inside=inside),
             [history_sql.at(max(moments)), *moment_params, *inside_params],
+        )
+
+    def stored(days: list[dt.date]) -> None:
+        marks = ", ".join(["%s"] * len(days))
+        where = f"AND owner_id {owners}" if owners else ""
+        run(RAW_SNAPSHOT.format(days=marks, owners=where), list(days))
+
+    def changes() -> None:
+        stored(list(CHANGES))
+        moments = [end_of_day(d) for d in CHANGES]
+        values, moment_params = history_sql.moments_values(moments)
+        where = (
+            f"AND opportunity_id IN (SELECT id FROM opportunities_opportunity WHERE owner_id "
+            f"{owners})"
+            if owners
+            else ""
+        )
+        run(
+            RAW_CHANGED.format(values=values, owners=where),
+            [history_sql.at(moments[1]), *[history_sql.at(m) for m in moments], *moment_params],
         )
 
     def funnel() -> None:
@@ -592,9 +687,10 @@ def _analytics_raw(quarters: list[Any]) -> dict[str, Callable[[], None]]:
         "funnel": funnel,
         "win rates by owner": lambda: run(RAW_WIN_RATES, [start, end]),
         "summary": lambda: run(RAW_SUMMARY, [start, end] * 3),
-        "pipeline trend (12)": lambda: windowed(TREND_DAYS),
-        "pipeline as of": lambda: windowed(TREND_DAYS[-1:]),
-        "pipeline changes": lambda: windowed(list(CHANGES)),
+        "pipeline trend (12)": lambda: stored(TREND_DAYS),
+        "pipeline as of": lambda: stored(TREND_DAYS[-1:]),
+        "pipeline changes": changes,
+        "replay trend (12)": lambda: windowed(TREND_DAYS),  # before: the history replayed
     }
 
 
@@ -614,7 +710,12 @@ def measure_analytics(repeat: int) -> dict:  # type: ignore[type-arg]
         "manager": User.objects.get(username="region0"),
         "rep": User.objects.filter(role=Role.SALES_REP).order_by("pk").first(),
     }
+    from opportune.identity.visibility import scope_team_ids
+
+    teams = ", ".join(str(t) for t in sorted(scope_team_ids(viewers["manager"])))
+    manager_owners = f"IN (SELECT id FROM identity_user WHERE team_id IN ({teams}))"
     raw = _analytics_raw(quarters)
+    raw_manager = _analytics_raw(quarters, manager_owners)
     found: dict[str, dict[str, float]] = {}
     for name, report in _analytics_reports(quarters).items():
         found[name] = {}
@@ -630,19 +731,31 @@ def measure_analytics(repeat: int) -> dict:  # type: ignore[type-arg]
         found[name]["queries"] = len(queries)
         if name in raw:
             found[name]["raw"] = _median_ms(raw[name], repeat)
+        if name.startswith("pipeline"):
+            found[name]["raw manager"] = _median_ms(raw_manager[name], repeat)
+    found["replay trend (12)"] = {"raw": _median_ms(raw["replay trend (12)"], 1)}
     return found
 
 
 def report_analytics(database: str, found: dict) -> None:  # type: ignore[type-arg]
+    snap = found.get("snapshots")
+    if snap:
+        print(f"  snapshot backfill: {snap['days']} days, {snap['rows']:,} rows in "
+              f"{snap['seconds']:.1f} s")  # fmt: skip
     print(f"  analytics ({found['leads']:,} leads; ms, median):")
-    print(f"    {'report':22s} {'admin':>8s} {'manager':>8s} {'rep':>8s} {'raw SQL':>8s} "
-          f"{'admin/raw':>9s} {'queries':>7s}")  # fmt: skip
+    print(f"    {'report':22s} {'admin':>8s} {'raw SQL':>8s} {'ratio':>6s} {'manager':>8s} "
+          f"{'raw SQL':>8s} {'ratio':>6s} {'rep':>8s} {'queries':>7s}")  # fmt: skip
     for name, t in found["analytics"].items():
-        raw = t.get("raw")
-        ratio = f"{t['admin'] / raw:9.2f}" if raw else f"{'-':>9s}"
-        raw_text = f"{raw:8.1f}" if raw else f"{'-':>8s}"
-        print(f"    {name:22s} {t['admin']:8.1f} {t['manager']:8.1f} {t['rep']:8.1f} "
-              f"{raw_text} {ratio} {int(t['queries']):7d}")  # fmt: skip
+        if "admin" not in t:
+            print(f"    {name:22s} {'':8s} {t['raw']:8.1f}  (the windowed replay, before)")
+            continue
+        cells = []
+        for who, raw_key in (("admin", "raw"), ("manager", "raw manager")):
+            raw = t.get(raw_key)
+            cells.append(f"{t[who]:8.1f} " + (
+                f"{raw:8.1f} {t[who] / raw:6.2f}" if raw else f"{'-':>8s} {'-':>6s}"
+            ))  # fmt: skip
+        print(f"    {name:22s} {' '.join(cells)} {t['rep']:8.1f} {int(t['queries']):7d}")
 
 
 # --- the predicted forecast: the stored model's read, and its fit --------------------------------

@@ -204,6 +204,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     from opportune.forecasting.fitting import schedule_fits
+    from opportune.forecasting.snapshots import schedule_snapshots
     from opportune.heartbeat import start_beating
     from opportune.housekeeping import schedule_housekeeping
     from opportune.notifications.tasks import schedule_due_scan
@@ -212,6 +213,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     schedule_housekeeping()  # the periodic purges ride on the worker's queue
     schedule_refit()  # and so does the daily refit of the scoring models
     schedule_fits()  # and the daily fit of the predicted forecast's models
+    schedule_snapshots()  # and the daily snapshot of the open pipeline
     schedule_due_scan()  # and the scan that tells owners of tasks falling due
     if not args.batch:  # a batch run ends at once: nothing to tell the pages
         start_beating()  # pages warn when no worker has beaten for a minute
@@ -519,6 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
     from opportune.forecasting.cli import add_commands as add_forecasting_commands
 
     add_forecasting_commands(commands, _command)
+    from opportune.forecasting.snapshot_cli import add_commands as add_snapshot_commands
+
+    add_snapshot_commands(commands, _command)
 
     from opportune.scoring.cli import add_commands as add_scoring_commands
 

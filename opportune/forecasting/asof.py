@@ -16,14 +16,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from opportune.fiscal import FiscalPeriod
 from opportune.identity.models import User
-from opportune.opportunities.models import Stage
+from opportune.opportunities.models import Opportunity, Stage
 
 from . import history_sql as sql
+from . import snapshots
 from .forecast import OPEN_CATEGORIES, ZERO
+from .snapshots import end_of_day as end_of_day  # re-exported: callers ask asof
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,6 @@ class DealState:
         if self.is_closed or self.forecast_category not in OPEN_CATEGORIES:
             return False
         return period is None or period.contains(self.close_date)
-
-
-def end_of_day(day: dt.date) -> dt.datetime:
-    """The first instant after ``day`` in the installation's time zone: "as of" a date includes
-    everything that happened on it."""
-    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
 
 
 def states_at(
@@ -142,17 +139,71 @@ class PipelineSnapshot:
 def pipeline_as_of(
     viewer: User, days: list[dt.date], period: FiscalPeriod | None = None
 ) -> list[PipelineSnapshot]:
-    """The open pipeline at the end of each day (for one period's close dates, if given): one
-    grouped statement, per day, stage and forecast category."""
-    snapshots = [PipelineSnapshot(day, period) for day in days]
+    """The open pipeline at the end of each day (for one period's close dates, if given), per
+    stage and forecast category. Days with a fresh stored snapshot read it (``snapshots``),
+    today and later days read the deals as they are, and only the other days are rebuilt
+    from the history by one windowed statement."""
+    found = [PipelineSnapshot(day, period) for day in days]
     if not days:
-        return snapshots
+        return found
+    close_from, close_to = (period.start, period.end) if period else (None, None)
+    at_index: dict[dt.date, list[int]] = {}
+    for index, day in enumerate(days):
+        at_index.setdefault(day, []).append(index)
+    fresh = snapshots.fresh_days(days)
+    for row in snapshots.read(viewer, fresh, close_from, close_to) if fresh else []:
+        tally = Tally(row.count, row.amount, row.amount_x_probability / 100)
+        for index in at_index[row.day]:
+            _add(found[index], row.stage_id, row.forecast_category, tally)
+    today = timezone.localdate()
+    current = [d for d in at_index if d not in fresh and d >= today]
+    if current:
+        for stage, category, tally in _current(viewer, close_from, close_to):
+            for day in current:
+                for index in at_index[day]:
+                    _add(found[index], stage, category, tally)
+    past = [d for d in at_index if d not in fresh and d < today]
+    if past:
+        for day, stage, category, tally in _rebuilt(viewer, past, close_from, close_to):
+            for index in at_index[day]:
+                _add(found[index], stage, category, tally)
+    return found
+
+
+def _add(snapshot: PipelineSnapshot, stage: int, category: str, tally: Tally) -> None:
+    snapshot.total.merge(tally)
+    snapshot.by_stage.setdefault(stage, Tally()).merge(tally)
+    snapshot.by_category.setdefault(category, Tally()).merge(tally)
+
+
+def _current(
+    viewer: User, close_from: dt.date | None, close_to: dt.date | None
+) -> list[tuple[int, str, Tally]]:
+    """The open pipeline as the deals stand now (their newest history row): one statement."""
+    deals = Opportunity.objects.visible_to(viewer).filter(
+        stage__is_closed=False, forecast_category__in=OPEN_CATEGORIES
+    )
+    if close_from is not None and close_to is not None:
+        deals = deals.filter(close_date__range=(close_from, close_to))
+    grouped = (
+        deals.order_by()
+        .values_list("stage_id", "forecast_category")
+        .annotate(n=Count("pk"), a=Sum("amount"), w=Sum(F("amount") * F("probability")))
+    )
+    return [
+        (stage, category, Tally(count, sql.money(amount), sql.money(weighted) / 100))
+        for stage, category, count, amount, weighted in grouped
+    ]
+
+
+def _rebuilt(
+    viewer: User, days: list[dt.date], close_from: dt.date | None, close_to: dt.date | None
+) -> list[tuple[dt.date, int, str, Tally]]:
+    """The open pipeline at the end of each day from the history: one windowed statement."""
     moments = [end_of_day(d) for d in days]
     span_sql, span_params = sql.spans(viewer, before=max(moments))
     moments_sql, moments_params = sql.moments_values(moments)
-    inside, inside_params = sql.open_pipeline_filter(
-        period.start if period else None, period.end if period else None
-    )
+    inside, inside_params = sql.open_pipeline_filter(close_from, close_to)
     rows = sql.fetch(
         f"""
         WITH s AS ({span_sql}), m(idx, moment_at) AS ({moments_sql})
@@ -166,13 +217,10 @@ def pipeline_as_of(
         """,
         span_params + moments_params + inside_params,
     )
-    for index, stage, category, count, amount, weighted in rows:
-        tally = Tally(count, sql.money(amount), sql.money(weighted) / 100)
-        snapshot = snapshots[index]
-        snapshot.total.merge(tally)
-        snapshot.by_stage.setdefault(stage, Tally()).merge(tally)
-        snapshot.by_category.setdefault(category, Tally()).merge(tally)
-    return snapshots
+    return [
+        (days[index], stage, category, Tally(count, sql.money(amount), sql.money(weighted) / 100))
+        for index, stage, category, count, amount, weighted in rows
+    ]
 
 
 # --- the change between two dates -------------------------------------------------------------

@@ -156,3 +156,80 @@ class ForecastModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pipeline_id} fitted {self.fitted_at:%Y-%m-%d %H:%M}"
+
+
+class SnapshotQuerySet(VisibleQuerySet["PipelineSnapshot"]):
+    """Snapshot rows as a user sees them: the deals' rule (kind ``opportunity``), on the
+    owner the rows are grouped by."""
+
+    def visible_to(self, user: User) -> Self:
+        from opportune.identity import policy
+        from opportune.identity.visibility import owner_q
+
+        if not policy.sees_kind(user, policy.OPPORTUNITY):
+            return self.none()
+        if policy.sees_all(user, policy.OPPORTUNITY):
+            return self.all()
+        condition = owner_q(user, "owner")
+        return self.all() if condition is None else self.filter(condition)
+
+
+class PipelineSnapshot(models.Model):
+    """The open pipeline at the end of one day, aggregated (``snapshots``): as Salesforce's
+    historical trending stores it, so a trend reads a few thousand rows, not the history.
+
+    One row per day, owner (today's: visibility is a filter on it), pipeline, stage, forecast
+    category and close month; the figures equal what ``asof`` rebuilds from the history for
+    the same day, and ``SnapshotMark`` tells which stored days a later write made stale."""
+
+    day = models.DateField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,  # as the deals' owner: a purged user's deals go unowned
+        related_name="+",
+        db_constraint=False,
+    )
+    pipeline = models.ForeignKey(
+        "opportunities.Pipeline", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    stage = models.ForeignKey(
+        "opportunities.Stage", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    forecast_category = models.CharField(max_length=20)
+    close_month = models.DateField(
+        null=True,
+        help_text="the first day of the close date's month; empty on the day's rows summed "
+        "over every close month, which reads without a period use",
+    )
+    count = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    amount_x_probability = models.DecimalField(
+        max_digits=22, decimal_places=2, help_text="sum of amount x probability (percent)"
+    )
+
+    objects = SnapshotQuerySet.as_manager()
+
+    class Meta:
+        # a day's rows summed over close months (close_month IS NULL) or of some months
+        indexes = [
+            models.Index(fields=["day", "close_month", "owner"], name="pipeline_snapshot_read")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} u{self.owner_id} s{self.stage_id} {self.close_month}: {self.amount}"
+
+
+class SnapshotDay(models.Model):
+    """A day whose snapshot rows are stored, with the marks of what they were built from: the
+    newest history row and field change then. A later history row dated before the day's end
+    (back-dated) or a later change of a deal's owner or bin state makes the day stale: it is
+    read live until the worker builds it again."""
+
+    day = models.DateField(unique=True)
+    built_at = models.DateTimeField()
+    history_upto = models.BigIntegerField()
+    changes_upto = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.day} (built {self.built_at:%Y-%m-%d %H:%M})"
