@@ -17,7 +17,6 @@ reasons shown add up to the score before calibration.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -93,26 +92,39 @@ def _tables(
 
 
 def _few_rows(model: HistGradientBoostingClassifier, x: Matrix) -> tuple[Matrix, Matrix]:
-    """The same walk as ``_trees``, in plain Python: for one lead, ten times faster."""
+    """The same walk as ``_trees``, in plain Python lists (numpy's per-element access costs
+    more than the arithmetic): for one lead, ten times faster."""
     expected, walks = _tables(model)
+    trees = _expected_lists(model)
     n, width = x.shape
     contrib = np.zeros((n, width))
     start = float(np.ravel(model._baseline_prediction)[0]) + sum(e[0] for e in expected)
     base = np.full(n, start)
     values = x.tolist()
     for r in range(n):
-        row, out = values[r], contrib[r]
+        row, out = values[r], [0.0] * width
         for tree, (leaf, feature, threshold, missing_left, left, right) in zip(
-            expected, walks, strict=True
+            trees, walks, strict=True
         ):
             at = 0
             while not leaf[at]:
-                value = row[feature[at]]
-                go_left = missing_left[at] if math.isnan(value) else value <= threshold[at]
+                f = feature[at]
+                value = row[f]
+                go_left = missing_left[at] if value != value else value <= threshold[at]
                 child = left[at] if go_left else right[at]
-                out[feature[at]] += tree[child] - tree[at]
+                out[f] += tree[child] - tree[at]
                 at = child
+        contrib[r] = out
     return base, contrib
+
+
+_LISTS: dict[int, tuple[Any, list[list[float]]]] = {}
+
+
+def _expected_lists(model: HistGradientBoostingClassifier) -> list[list[float]]:
+    if id(model) not in _LISTS:
+        _LISTS[id(model)] = (model, [e.tolist() for e in _tables(model)[0]])
+    return _LISTS[id(model)][1]
 
 
 def _trees(model: HistGradientBoostingClassifier, x: Matrix) -> tuple[Matrix, Matrix]:
