@@ -119,6 +119,11 @@ class Encoder:
         plan = self.__dict__["_planned"]
         return plan
 
+    @property
+    def summing(self) -> Matrix:
+        """The (encoded column x feature) 0/1 matrix: ``encoded @ summing`` per feature."""
+        return self._plan()[2]
+
     def __getstate__(self) -> dict[str, Any]:
         # The computed plans are not part of a stored fit: rebuilt after unpickling.
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -144,7 +149,7 @@ class Encoder:
 
     def by_feature(self, encoded: Matrix) -> Matrix:
         """Sum encoded columns back into one column per feature."""
-        return np.asarray(encoded @ self._plan()[2], dtype=np.float64)
+        return np.asarray(encoded @ self.summing, dtype=np.float64)
 
 
 def linear(strength: float) -> Any:
