@@ -18,13 +18,14 @@ import datetime as dt
 import json
 import math
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 import numpy as np
 
 from . import core, points
 from .core import Encoder, Value
-from .explain import Matrix, fast_contributions
+from .explain import Matrix, feature_contributions
 from .leads import (
     CATEGORIES,
     COMPLETENESS,
@@ -43,6 +44,7 @@ from .leads import (
 
 Raw = Mapping[str, Sequence[Any]]
 Column = list[Value] | Matrix
+MADE = 100_000  # reason texts kept for reuse, at most
 _FLAGS: dict[Any, float | None] = {True: 1.0, False: 0.0, None: None, "": None}
 
 
@@ -55,6 +57,15 @@ def _numbers(values: Sequence[Any], convert: Any) -> Matrix:
         )
 
 
+def _logs(values: Sequence[Any]) -> Matrix:
+    """``_log`` of a column: log10(1 + max(value, 0)), NaN for none."""
+    try:
+        numbers = np.array(values, dtype=np.float64)  # None -> nan
+    except (TypeError, ValueError):
+        return _numbers([_log(v) for v in values], _log)
+    return np.asarray(np.log10(1 + np.maximum(numbers, 0.0)), dtype=np.float64)
+
+
 def _custom_number(value: Any) -> float | None:
     if value in (None, ""):
         return None
@@ -65,6 +76,13 @@ def _custom_number(value: Any) -> float | None:
 
 
 def _flags(values: Sequence[Any]) -> Matrix:
+    try:  # booleans, 0/1 (SQLite's JSON) or none: converted in C
+        quick = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        pass
+    else:
+        if ((quick == 0) | (quick == 1) | np.isnan(quick)).all():
+            return quick
     out = [_FLAGS[v] if v in _FLAGS else _flag(v) for v in values]
     return np.array([math.nan if v is None else v for v in out], dtype=np.float64)
 
@@ -76,16 +94,16 @@ def _categories(values: Sequence[Any]) -> list[Value]:
 def feature_columns(schema: Schema, raw: Raw) -> list[Column]:
     """One column per feature of ``schema.features``, in ``Schema.row``'s values (numbers
     as float arrays, NaN for none)."""
-    n = len(raw["created_at"])
+    n = len(raw["email"])
     seniorities: dict[str, str | None] = {}
     emails = raw["email"]
     titles = raw["title"]
     filled = np.zeros(n)
-    for name in COMPLETENESS:
-        filled += np.fromiter((bool(v) for v in raw[name]), dtype=np.float64, count=n)
+    for name in COMPLETENESS:  # truth of each value, tested in C
+        filled += np.array(raw[name], dtype=object).astype(bool)
     columns: list[Column] = [
         *(_categories(raw[name]) for name in CATEGORIES),
-        *(_numbers([_log(v) for v in raw[name]], _log) for name in NUMBERS),
+        *(_logs(raw[name]) for name in NUMBERS),
         *(_flags(raw[name]) for name in FLAGS),
         [email_kind(str(e or "")) for e in emails],
         [
@@ -125,7 +143,7 @@ def encode(encoder: Encoder, columns: list[Column], n: int) -> Matrix:
         name = encoder.features[i].name
         values = encoder.categories[name]
         index: dict[Any, int] = {v: k for k, v in enumerate(values)}
-        codes = np.fromiter((index.get(v, -1) for v in column), dtype=np.intp, count=n)
+        codes = np.fromiter(map(index.get, column, repeat(-1)), dtype=np.intp, count=n)
         x[:, c : c + len(values)] = codes[:, None] == np.arange(len(values))
         c += len(values)
     return x
@@ -141,8 +159,7 @@ def effects(
     if n == 0:
         return np.zeros(0), np.zeros((0, len(model.encoder.features)))
     x = encode(model.encoder, columns, n)
-    base, contrib = fast_contributions(model.model, x)
-    per_feature = model.encoder.by_feature(contrib)
+    base, per_feature = feature_contributions(model.model, x, model.encoder.summing)
     logit = base + per_feature.sum(axis=1)
     p = model.calibrate(core._sigmoid(logit))
     without = model.calibrate(core._sigmoid((logit[:, None] - per_feature).ravel()))
@@ -171,36 +188,45 @@ class Reasons:
             return []
         order = np.argsort(-np.abs(effect), axis=1, kind="stable")[:, :top]
         given = np.round(np.take_along_axis(effect, order, axis=1) * 100).astype(int).tolist()
-        order_list = order.tolist()
-        out = []
+        # Python values (numpy's per-element access makes a numpy scalar each time).
+        shown = set(np.unique(order).tolist())
+        values = [
+            c.tolist() if isinstance(c, np.ndarray) and j in shown else c
+            for j, c in enumerate(columns)
+        ]
+        if len(self.made) > MADE:
+            self.made.clear()  # continuous values: do not hold a million texts
         made = self.made
-        for r in range(n):
+        out = []
+        for r, (js, ps) in enumerate(zip(order.tolist(), given, strict=True)):
             parts = []
-            for j, p in zip(order_list[r], given[r], strict=True):
+            for j, p in zip(js, ps, strict=True):
                 if p == 0:
                     break
-                value = columns[j][r]
-                if isinstance(value, float) and math.isnan(value):
+                value = values[j][r]
+                if value != value:  # NaN: no value
                     value = None
                 key = (j, value, p)
                 part = made.get(key)
                 if part is None:
-                    text = describe(self.features[j].name, value, self.labels)
-                    part = (
-                        f'{{"feature": {self.names[j]}, "text": '
-                        f'{json.dumps(f"{text} ({p:+d})")}, "points": {p}}}'
-                    )
-                    made[key] = part
+                    part = made[key] = self._part(j, value, p)
                 parts.append(part)
             out.append("[" + ", ".join(parts) + "]")
         return out
+
+    def _part(self, j: int, value: Value, p: int) -> str:
+        text = describe(self.features[j].name, value, self.labels)
+        return (
+            f'{{"feature": {self.names[j]}, "text": '
+            f'{json.dumps(f"{text} ({p:+d})")}, "points": {p}}}'
+        )
 
 
 def score_columns(
     model: core.Scorer | points.Points, schema: Schema, raw: Raw, reasons: Reasons | None = None
 ) -> tuple[list[int], list[str]]:
     """Scores (0-100) and reasons (JSON text) of the leads given as raw columns."""
-    n = len(raw["created_at"])
+    n = len(raw["email"])
     columns = feature_columns(schema, raw)
     p, effect = effects(model, columns, n)
     scores = np.round(np.asarray(p) * 100).astype(int).tolist()

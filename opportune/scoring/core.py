@@ -88,34 +88,68 @@ class Encoder:
     @property
     def columns(self) -> list[tuple[int, str | None]]:
         """(feature index, category value or None) per encoded column."""
-        out: list[tuple[int, str | None]] = []
-        for i, feature in enumerate(self.features):
-            if feature.name in self.unused:
-                continue
-            if feature.kind == "number":
-                out.append((i, None))
-            else:
-                out.extend((i, value) for value in self.categories[feature.name])
-        return out
+        if "_columns" not in self.__dict__:  # computed once (a fitted encoder is not changed)
+            out: list[tuple[int, str | None]] = []
+            for i, feature in enumerate(self.features):
+                if feature.name in self.unused:
+                    continue
+                if feature.kind == "number":
+                    out.append((i, None))
+                else:
+                    out.extend((i, value) for value in self.categories[feature.name])
+            self.__dict__["_columns"] = out
+        return list(self.__dict__["_columns"])
+
+    def _plan(self) -> tuple[list[tuple[int, int]], list[tuple[int, dict[str, int]]], Matrix]:
+        """Numbers as (feature, column), categories as (feature, {value: column}), and the
+        (column x feature) 0/1 matrix that sums encoded columns back per feature."""
+        if "_planned" not in self.__dict__:
+            numbers: list[tuple[int, int]] = []
+            categories: dict[int, dict[str, int]] = {}
+            columns = self.columns
+            summing = np.zeros((len(columns), len(self.features)))
+            for c, (i, category) in enumerate(columns):
+                summing[c, i] = 1.0
+                if category is None:
+                    numbers.append((i, c))
+                else:
+                    categories.setdefault(i, {})[category] = c
+            self.__dict__["_planned"] = (numbers, list(categories.items()), summing)
+        plan: tuple[list[tuple[int, int]], list[tuple[int, dict[str, int]]], Matrix]
+        plan = self.__dict__["_planned"]
+        return plan
+
+    @property
+    def summing(self) -> Matrix:
+        """The (encoded column x feature) 0/1 matrix: ``encoded @ summing`` per feature."""
+        return self._plan()[2]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The computed plans are not part of a stored fit: rebuilt after unpickling.
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
     def transform(self, rows: Sequence[Sequence[Value]]) -> Matrix:
-        columns = self.columns
-        x = np.empty((len(rows), len(columns)))
+        """One float row per row: a cell per number, a 1 in the column of a category's
+        value (none for a value not kept). Per feature, not per encoded column: scoring
+        one lead on write walks its ~40 values, not its ~300 columns."""
+        numbers, categories, _ = self._plan()
+        x = np.zeros((len(rows), len(self.columns)))
         for r, row in enumerate(rows):
-            for c, (i, category) in enumerate(columns):
+            out = x[r]
+            for i, c in numbers:
                 value = row[i]
-                if category is not None:
-                    x[r, c] = 1.0 if value is not None and str(value) == category else 0.0
-                else:
-                    x[r, c] = math.nan if value is None else float(value)
+                out[c] = math.nan if value is None else float(value)
+            for i, index in categories:
+                value = row[i]
+                if value is not None:
+                    c = index.get(value if value.__class__ is str else str(value), -1)
+                    if c >= 0:
+                        out[c] = 1.0
         return x
 
     def by_feature(self, encoded: Matrix) -> Matrix:
         """Sum encoded columns back into one column per feature."""
-        out = np.zeros((encoded.shape[0], len(self.features)))
-        for c, (i, _) in enumerate(self.columns):
-            out[:, i] += encoded[:, c]
-        return out
+        return np.asarray(encoded @ self.summing, dtype=np.float64)
 
 
 def linear(strength: float) -> Any:

@@ -17,7 +17,6 @@ reasons shown add up to the score before calibration.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -93,26 +92,39 @@ def _tables(
 
 
 def _few_rows(model: HistGradientBoostingClassifier, x: Matrix) -> tuple[Matrix, Matrix]:
-    """The same walk as ``_trees``, in plain Python: for one lead, ten times faster."""
+    """The same walk as ``_trees``, in plain Python lists (numpy's per-element access costs
+    more than the arithmetic): for one lead, ten times faster."""
     expected, walks = _tables(model)
+    trees = _expected_lists(model)
     n, width = x.shape
     contrib = np.zeros((n, width))
     start = float(np.ravel(model._baseline_prediction)[0]) + sum(e[0] for e in expected)
     base = np.full(n, start)
     values = x.tolist()
     for r in range(n):
-        row, out = values[r], contrib[r]
+        row, out = values[r], [0.0] * width
         for tree, (leaf, feature, threshold, missing_left, left, right) in zip(
-            expected, walks, strict=True
+            trees, walks, strict=True
         ):
             at = 0
             while not leaf[at]:
-                value = row[feature[at]]
-                go_left = missing_left[at] if math.isnan(value) else value <= threshold[at]
+                f = feature[at]
+                value = row[f]
+                go_left = missing_left[at] if value != value else value <= threshold[at]
                 child = left[at] if go_left else right[at]
-                out[feature[at]] += tree[child] - tree[at]
+                out[f] += tree[child] - tree[at]
                 at = child
+        contrib[r] = out
     return base, contrib
+
+
+_LISTS: dict[int, tuple[Any, list[list[float]]]] = {}
+
+
+def _expected_lists(model: HistGradientBoostingClassifier) -> list[list[float]]:
+    if id(model) not in _LISTS:
+        _LISTS[id(model)] = (model, [e.tolist() for e in _tables(model)[0]])
+    return _LISTS[id(model)][1]
 
 
 def _trees(model: HistGradientBoostingClassifier, x: Matrix) -> tuple[Matrix, Matrix]:
@@ -182,21 +194,45 @@ def _leaf_tables(
     return trees, bitsets
 
 
-def fast_contributions(model: Any, x: Matrix) -> tuple[Matrix, Matrix]:
-    """``contributions`` for many rows: for the tree model, each tree's leaf per row comes
-    from scikit-learn's compiled predictor (its leaves relabelled with their node index)
-    and the row takes that leaf's path sums, instead of a numpy walk level by level."""
+# Per fitted model and summing matrix: per tree, the features it splits on and each node's
+# path sums per feature (the encoded columns' sums folded together).
+Paths = list[tuple[NDArray[np.intp], Matrix]]
+_FEATURE_PATHS: dict[tuple[int, int], tuple[Any, Matrix, Paths]] = {}
+
+
+def _feature_paths(model: HistGradientBoostingClassifier, summing: Matrix) -> Paths:
+    key = (id(model), id(summing))
+    if key not in _FEATURE_PATHS:
+        trees, _ = _leaf_tables(model)
+        out = []
+        for _, used, path in trees:
+            by_feature = path @ summing[used]  # (nodes x features)
+            features = np.flatnonzero(np.abs(by_feature).sum(axis=0)).astype(np.intp)
+            out.append((features, np.ascontiguousarray(by_feature[:, features].T)))
+        _FEATURE_PATHS[key] = (model, summing, out)
+    return _FEATURE_PATHS[key][2]
+
+
+def feature_contributions(model: Any, x: Matrix, summing: Matrix) -> tuple[Matrix, Matrix]:
+    """(base per row, contribution per row and *feature*), ``summing`` being the (encoded
+    column x feature) 0/1 matrix. For many rows of the tree model: each tree's leaf per row
+    from scikit-learn's compiled predictor (its leaves relabelled with their node index),
+    then that leaf's path sums per feature, added feature-major (each feature's row of the
+    result is contiguous: adding into a row-major (rows x columns) matrix column by column
+    was most of a million leads' re-score)."""
     if not isinstance(model, HistGradientBoostingClassifier) or len(x) <= FEW_ROWS:
-        return contributions(model, x)
+        base, contrib = contributions(model, x)
+        return base, np.asarray(contrib @ summing, dtype=np.float64)
     trees, (known, f_idx_map) = _leaf_tables(model)
+    paths = _feature_paths(model, summing)
     expectations, _ = _tables(model)
-    n, width = x.shape
-    contrib = np.zeros((n, width))
+    n = len(x)
+    out = np.zeros((summing.shape[1], n))
     start = float(np.ravel(model._baseline_prediction)[0]) + sum(e[0] for e in expectations)
     data = np.ascontiguousarray(x, dtype=np.float64)
-    for indexer, used, path in trees:
+    for (indexer, used, _), (features, path) in zip(trees, paths, strict=True):
         if not len(used):
             continue
         leaf = indexer.predict(data, known, f_idx_map, 1).astype(np.intp)
-        contrib[:, used] += path[leaf]
-    return np.full(n, start), contrib
+        out[features] += path[:, leaf]
+    return np.full(n, start), np.ascontiguousarray(out.T)

@@ -27,6 +27,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -158,7 +159,8 @@ def _flag(value: Any) -> float | None:
 
 @dataclass
 class Schema:
-    """The features of this installation: the built-in ones and one per custom field."""
+    """The features of this installation: the built-in ones and one per custom field.
+    Its derived lists are computed once (a cached lead model's schema serves every write)."""
 
     custom: list[CustomField]
     excluded: frozenset[str] = frozenset()  # built-in features an admin excluded
@@ -177,7 +179,7 @@ class Schema:
             frozenset(excluded & {f.name for f in FEATURES}),
         )
 
-    @property
+    @cached_property
     def all_features(self) -> list[Feature]:
         return [
             *FEATURES,
@@ -187,16 +189,16 @@ class Schema:
             ),
         ]
 
-    @property
+    @cached_property
     def kept(self) -> list[int]:
         """Positions of the used features in ``all_features``."""
         return [i for i, f in enumerate(self.all_features) if f.name not in self.excluded]
 
-    @property
+    @cached_property
     def features(self) -> list[Feature]:
         return [f for f in self.all_features if f.name not in self.excluded]
 
-    @property
+    @cached_property
     def labels(self) -> Labels:
         return {
             f"custom.{f.key}": (f.label, {v.key: v.label for v in f.values.all()})
@@ -427,16 +429,46 @@ def fit_leads(now: dt.datetime | None = None, rescore: bool = True) -> ScoringMo
 Model = core.Scorer | points.Points
 
 
+# The active model and its features per process, by the fit's id, time, duration and size
+# (a rolled-back test transaction can hand a pk out again): scoring one lead on write then
+# costs one small query (which fit is active), not the card, custom fields and values.
+# Emptied when this process changes a custom field or picklist value (``forget_schemas``);
+# another process sees such a change at its next fit (daily) or restart.
+_ACTIVE: dict[tuple[Any, ...], tuple[Model, Schema] | None] = {}
+
+
 def active_model() -> tuple[Model, Schema] | None:
     """The active lead model (learned, or the points model) and its features, if any."""
-    fitted = store.active_fit(Target.LEAD)
-    if fitted is None:
+    table = connection.ops.quote_name(ScoringModel._meta.db_table)
+    with connection.cursor() as cursor:  # the ORM took longer to compile it than to run it
+        cursor.execute(
+            f"SELECT id, fitted_at, fit_seconds, rows, positives FROM {table} "
+            "WHERE target = %s AND is_active",
+            [Target.LEAD],
+        )
+        found = cursor.fetchone()
+    if found is None:
         return None
+    key = tuple(found)
+    if key not in _ACTIVE:
+        fitted = ScoringModel.objects.defer("blob").get(pk=key[0])
+        _ACTIVE.clear()  # one active fit at a time: keep no replaced one in memory
+        _ACTIVE[key] = _load(fitted)
+    return _ACTIVE[key]
+
+
+def _load(fitted: ScoringModel) -> tuple[Model, Schema] | None:
     schema = _schema_of(fitted.card["features"])
     if fitted.card["model"] == "points":
         return points.Points.of(schema.features, fitted.card), schema
     scorer = store.scorer_of(fitted)
     return None if scorer is None else (scorer, schema)
+
+
+def forget_schemas(**_: Any) -> None:
+    """A custom field or picklist value changed: reload the active model's features (labels
+    of reasons, fields gone) at the next score."""
+    _ACTIVE.clear()
 
 
 def score_open(ids: Sequence[int] | None = None) -> int:

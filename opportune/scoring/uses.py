@@ -63,7 +63,7 @@ def field_uses() -> list[Use]:
         name = field.name
         if name in BOOKKEEPING:
             continue
-        label = str(field.verbose_name).capitalize()
+        label = str(field.verbose_name).capitalize().replace("Utm ", "UTM ")
         if name in features:
             use = "admin" if name in excluded else "used"
             out.append(Use(name, label, use, "Excluded by an admin." if use == "admin" else ""))

@@ -127,7 +127,7 @@ def test_import_rows_get_their_score_before_the_insert_without_a_query_per_row(
     ]
     rows.append({"last_name": "Old", "source": "web", "status_id": converted.pk})
     rescore.score_import_rows(rows[:1], timezone.now())  # loads the fit once per process
-    with django_assert_num_queries(4):  # statuses, the fit, its custom fields, their values
+    with django_assert_num_queries(2):  # statuses, which fit is active (the rest is cached)
         rescore.score_import_rows(rows, timezone.now())
     assert all(0 <= row["score"] <= 100 for row in rows[:50])
     assert "score" not in rows[50]  # history lands as it was
@@ -160,3 +160,44 @@ def test_an_import_batch_lands_scored_with_the_same_queries_for_10_or_40_leads(
     referral = imported.filter(source="referral").first()
     assert referral is not None and referral.score_reasons[0]["text"].endswith(")")
     assert Lead.objects.filter(last_name__startswith="Old").exclude(score=None).count() == 0
+
+
+def _statements(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
+
+
+def test_scoring_a_written_lead_asks_only_which_fit_is_active_then_writes_once() -> None:
+    custom_world()
+    scoring.fit_leads(timezone.now(), rescore=False)
+    lead = Lead.objects.select_related("status").filter(status=LeadStatus.default()).first()
+    assert lead is not None
+    scoring.score_written([lead], new=True)  # loads the fit once per process
+    with CaptureQueriesContext(connection) as queries:
+        scoring.score_written([lead], new=True)
+    statements = _statements(queries)
+    assert len(statements) == 2, statements  # no card, custom field or settings query
+    assert "UPDATE" in statements[1]
+
+
+def test_a_relabelled_picklist_value_shows_in_the_next_reasons_without_a_refit() -> None:
+    custom_world()
+    scoring.fit_leads(timezone.now(), rescore=False)
+    active = scoring.active_model()
+    assert active is not None
+    assert active[1].labels["custom.course"][1]["data"] == "Data"
+    value = PicklistValue.objects.get(field__key="course", key="data")
+    value.label = "Data science"
+    value.save()
+    active = scoring.active_model()
+    assert active is not None
+    assert active[1].labels["custom.course"][1]["data"] == "Data science"
+
+
+def test_a_new_fit_replaces_the_cached_model_at_the_next_write() -> None:
+    custom_world()
+    first = scoring.fit_leads(timezone.now(), rescore=False)
+    before = scoring.active_model()
+    second = scoring.fit_leads(timezone.now() + dt.timedelta(hours=1), rescore=False)
+    after = scoring.active_model()
+    assert first.pk != second.pk and before is not None and after is not None
+    assert after[0] is not before[0]
