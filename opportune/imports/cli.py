@@ -97,8 +97,13 @@ def summary(job: ImportJob) -> list[str]:
         f"{'Dry run' if job.dry_run else 'Import'} #{job.pk} of {job.filename}: {job.status}"
         f" ({job.encoding}, delimiter {job.delimiter!r}, {job.rows_done:,} rows)",
         f"  {job.created:,} {verb} created, {job.updated:,} updated, {job.skipped:,} skipped "
-        f"(duplicates inside the file), {job.invalid:,} invalid, "
-        f"{job.possible_duplicates:,} possible duplicates of existing leads",
+        f"(duplicates inside the file), {job.invalid:,} invalid"
+        # Only leads are checked against the existing records.
+        + (
+            f", {job.possible_duplicates:,} possible duplicates of existing leads"
+            if job.target == Target.LEADS
+            else ""
+        ),
     ]
     if job.failure:
         lines.append(f"  Failure: {job.failure}")

@@ -230,6 +230,9 @@ class Importer(Generic[R]):
         raise NotImplementedError
 
     def record_external_ids(self, pairs: list[tuple[str, int]]) -> None:
+        """The other system's ids of the rows written, created or updated: a record matched
+        by email learns its id, so a later file (activities, contacts) can name it by it. An
+        id already recorded keeps the record it names."""
         rows = [ExternalId(target=self.target, external_id=e, record_id=pk) for e, pk in pairs if e]
         ExternalId.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
 
@@ -275,6 +278,7 @@ class RowImporter(Importer[Prepared]):
                 continue
             outcome.counts.updated += 1
             written.append((prepared, pk))
+            created.append((prepared.external_id, pk))  # matched by email: its id now known
         self.record_external_ids(created)
         outcome.issues.extend(self.link(written))
 

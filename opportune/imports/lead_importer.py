@@ -254,10 +254,13 @@ class LeadImporter(Importer[NewLead]):
                 [(lead.external_id, pk) for lead, pk in zip(leads, ids, strict=True)]
             )
         changes = [(pk, LeadChanges.model_validate(lead.changes)) for lead, pk in outcome.updates]
-        for (lead, _), updated in zip(
+        matched: list[tuple[str, int]] = []
+        for (lead, pk), updated in zip(
             outcome.updates, update_leads(self.actor, changes), strict=True
         ):
             if isinstance(updated, DomainError):
                 outcome.reject(domain_issue(lead, updated, self.mapping))
             else:
                 outcome.counts.updated += 1
+                matched.append((lead.external_id, pk))
+        self.record_external_ids(matched)  # matched by email: their ids now known

@@ -10,9 +10,12 @@ from pathlib import Path
 
 from .mapping import Mapping
 from .picklists import Picklist
-from .reading import FileShape, Row, read_rows
+from .reading import FileShape, read_rows
 
 SAMPLE_ROWS = 3
+SAMPLE_SCAN = 200
+# Row numbers shown beside a value on the value screen.
+SHOWN_LINES = 5
 # The value screen reads this many rows; the dry run then checks every row.
 SCANNED_ROWS = 100_000
 SHOWN_VALUES = 60
@@ -25,10 +28,20 @@ class ValueChoice:
     value: str
     count: int
     key: str | None  # what it maps to now ('' blank, None unmapped)
+    label: str = ""  # the key's label
+    lines: tuple[int, ...] = ()  # the first SHOWN_LINES rows holding the value
 
 
-def first_rows(path: Path, shape: FileShape) -> list[Row]:
-    return list(islice(read_rows(path, shape), SAMPLE_ROWS))
+def first_values(path: Path, shape: FileShape) -> dict[str, list[str]]:
+    """Each column's first SAMPLE_ROWS non-blank values within the first SAMPLE_SCAN rows:
+    a sparse column (a mobile phone, a custom field) shows what it holds, not blanks."""
+    found: dict[str, list[str]] = {header: [] for header in shape.headers}
+    for row in islice(read_rows(path, shape), SAMPLE_SCAN):
+        for header, values in found.items():
+            value = row.values.get(header, "").strip()
+            if value and len(values) < SAMPLE_ROWS:
+                values.append(value)
+    return found
 
 
 def column_values(path: Path, shape: FileShape, header: str) -> list[str]:
@@ -46,11 +59,15 @@ def value_choices(
     per column) in the first SCANNED_ROWS rows, and what each maps to."""
     columns = {h: f for h, f in mapping.columns.items() if f in picklists}
     counts: dict[str, Counter[str]] = {header: Counter() for header in columns}
+    lines: dict[tuple[str, str], list[int]] = {}
     for row in islice(read_rows(path, shape), SCANNED_ROWS):
         for header in columns:
             value = row.values.get(header, "").strip()
             if value:
                 counts[header][value] += 1
+                held = lines.setdefault((header, value), [])
+                if len(held) < SHOWN_LINES:
+                    held.append(row.line)
     choices = []
     for header, name in columns.items():
         for value, count in counts[header].most_common(SHOWN_VALUES):
@@ -58,5 +75,7 @@ def value_choices(
             key = picklists[name].find(value) if translated is None else translated
             if translated:
                 key = picklists[name].find(translated)
-            choices.append(ValueChoice(header, name, value, count, key))
+            label = picklists[name].choices.get(key, "") if key else ""
+            shown = tuple(lines[header, value])
+            choices.append(ValueChoice(header, name, value, count, key, label, shown))
     return choices

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from opportune.errors import DomainError, RuleViolation
 from opportune.schemas import error_message
-from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404
+from opportune.web.http import AuthedRequest, go_to, render_page, visible_or_404, wants_fragment
 from opportune.web.lists import UI_PARAMS
 
 from . import spec, wizard
@@ -88,7 +88,12 @@ def import_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "new_value": wizard.NEW_VALUE,
         "columns": [(h, f) for h, f in job.mapping.get("columns", {}).items()],
     }
-    return render_page(request, "imports/import_detail.html", context, fragment="progress")
+    response = render_page(request, "imports/import_detail.html", context, fragment="progress")
+    if job.is_finished and wants_fragment(request):
+        # The poll that sees the job finish reloads the page once: the values to map and
+        # the reported rows sit outside the polled progress card.
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required

@@ -29,7 +29,7 @@ from .mapping import Mapping, fields_of
 from .models import ImportMapping, Target
 from .picklists import load as load_picklists
 from .picklists import new_key
-from .preview import column_values, first_rows, value_choices
+from .preview import column_values, first_values, value_choices
 from .reading import FileShape, UnreadableFile, inspect
 from .services import MAPPING_PARTS, create_job, enqueue, upload_dir
 
@@ -128,14 +128,14 @@ def columns(request: AuthedRequest, token: str) -> HttpResponse:
             return go_to(request, reverse("imports:values", args=[token]))
     resolved = Mapping.resolve(target, shape.headers, draft["mapping"])
     auto = Mapping.resolve(target, shape.headers).columns
-    samples = first_rows(_path(draft), shape)
+    samples = first_values(_path(draft), shape)
     rows = [
         {
             "index": i,
             "header": header,
             "field": resolved.columns.get(header, ""),
             "auto": bool(auto.get(header)) and auto.get(header) == resolved.columns.get(header),
-            "samples": [r.values.get(header, "") for r in samples],
+            "samples": samples[header],
         }
         for i, header in enumerate(shape.headers)
     ]

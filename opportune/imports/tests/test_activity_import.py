@@ -221,3 +221,21 @@ def test_the_wizard_takes_an_activities_file_without_offering_custom_fields(
     page = client.get(response["Location"]).content.decode()
     assert "Activity - Type" in page and 'value="kind"' in page
     assert "__new_custom_field__" not in page
+
+
+def test_a_record_matched_by_email_learns_its_id_so_later_activities_can_name_it(
+    company: Company,
+) -> None:
+    """A lead report (no ids) imported first, then the Data Loader export matched by email:
+    the tasks name the records by the other system's ids, which the update recorded."""
+    run_import(company.ada, "Last Name,Company,Email\nRogers,BTCA,jack@btca.example\n")
+    run_import(company.ada, "Last Name,Email\nGonzalez,rose@edge.example\n", "contacts")
+    by_id = "ID,Last Name,Company,Email\n00Q01,Rogers,BTCA,jack@btca.example\n"
+    assert run_import(company.ada, by_id, match_key="email").updated == 1
+    by_id = "ID,Last Name,Email\n00301,Gonzalez,rose@edge.example\n"
+    assert run_import(company.ada, by_id, "contacts", match_key="email").updated == 1
+    tasks = "ID,WHOID,SUBJECT,TYPE\n00T1,00Q01,Call Jack,Call\n00T2,00301,Mail Rose,Email\n"
+    job = run_import(company.ada, tasks, "activities")
+    assert (job.created, job.invalid) == (2, 0), _reasons(job)
+    linked = Activity.objects.order_by("subject").values_list("lead__email", "contact__email")
+    assert list(linked) == [("jack@btca.example", None), (None, "rose@edge.example")]

@@ -98,3 +98,20 @@ def test_a_10_mb_header_line_exits_1_with_one_line(
     assert "The first line is longer than" in err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_report_counts_possible_duplicates_only_for_leads(
+    company: Company, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only a lead import looks for existing records like the new ones: a contacts report
+    does not speak of leads."""
+    source = tmp_path / "contacts.csv"
+    source.write_text("Last Name,Email\nLee,lee@x.example\n", encoding="utf-8")
+    assert main(["import", "contacts", str(source), "--quiet"]) == 0
+    lead_file = tmp_path / "leads.csv"
+    lead_file.write_text("Last Name,Company,Email\nLee,Acme,lee@x.example\n", encoding="utf-8")
+    assert main(["import", "leads", str(lead_file), "--quiet", "--dry-run"]) == 0
+    contacts, leads = capsys.readouterr().out.split("Dry run")
+    assert "1 were created, 0 updated" in contacts
+    assert "possible duplicates" not in contacts
+    assert "0 possible duplicates of existing leads" in leads

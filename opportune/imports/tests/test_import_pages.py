@@ -119,10 +119,13 @@ def test_unmapped_values_are_mapped_on_the_value_screen_and_on_the_report(
     values = client.post(columns, _columns_of(client.get(columns).content.decode()))["Location"]
     page = client.get(values).content.decode()
     assert page.count("not mapped</span>") == 2  # On Hold, Fax
+    assert '<div class="help">lines 2, 4</div>' in page  # Fax, with its rows
+    assert '<div class="help">line 3</div>' in page  # On Hold
+    assert "→ New (new)</option>" in page  # a mapped value is shown by its label and key
     # Fax left as is: the dry run lists it with its rows; On Hold becomes a new status.
     order = re.findall(
-        r'<td>([^<]+?)(?: <span class="badge badge-red">not mapped</span>)?</td>'
-        r'\s*<td class="num">',
+        r'<td>([^<]+?)(?: <span class="badge badge-red">not mapped</span>\s*'
+        r'<div class="help">[^<]*</div>)?</td>\s*<td class="num">',
         page,
     )
     posted = {
@@ -145,6 +148,19 @@ def test_unmapped_values_are_mapped_on_the_value_screen_and_on_the_report(
         "Ro": "working",
     }
     assert set(Lead.objects.values_list("source", flat=True)) == {"", "web"}
+
+
+def test_the_column_screen_shows_a_sparse_columns_first_values_not_its_blanks(
+    company: Company,
+) -> None:
+    client = _client(company.ada)
+    content = (
+        b"Last Name,Company,Mobile,Fax\nLee,Acme,,\nKim,Acme,,\nRo,Acme,,\nLi,Acme,+1 555 0101,\n"
+    )
+    page = client.get(_upload(client, content)).content.decode()
+    assert '<span class="truncate" title="+1 555 0101">+1 555 0101</span>' in page
+    assert '<span class="muted">(blank)</span>' in page  # Fax: nothing in it
+    assert 'aria-current="step"><span class="step">2 · Columns</span>' in page
 
 
 def test_the_mapping_is_downloaded_as_the_cli_json_and_saved_for_reuse(
