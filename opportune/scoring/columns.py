@@ -173,6 +173,21 @@ def _as_values(column: Column) -> list[Value]:
     return column
 
 
+def _top(effect: Matrix, top: int) -> NDArray[np.intp]:
+    """The ``top`` largest effects' columns by size per row, ties to the first column (the
+    row path's stable sort): ``argmax`` picks the first maximum, and ``top`` passes of it
+    cost a tenth of sorting every row."""
+    size = np.abs(effect)
+    n, k = size.shape[0], min(top, size.shape[1])
+    order = np.empty((n, k), dtype=np.intp)
+    rows = np.arange(n)
+    for s in range(k):
+        best = size.argmax(axis=1)
+        order[:, s] = best
+        size[rows, best] = -1.0
+    return order
+
+
 def _codes(column: Column) -> tuple[NDArray[np.int64], list[Value]]:
     """A code per row and the value of each code (NaN and "" as the row path sees them:
     NaN is no value)."""
@@ -180,10 +195,8 @@ def _codes(column: Column) -> tuple[NDArray[np.int64], list[Value]]:
         distinct, code = np.unique(column, return_inverse=True)
         values: list[Value] = [None if v != v else v for v in distinct.tolist()]
         return code.ravel().astype(np.int64), values
-    index: dict[Value, int] = {}
-    code = np.fromiter(
-        (index.setdefault(v, len(index)) for v in column), dtype=np.int64, count=len(column)
-    )
+    index = {v: i for i, v in enumerate(dict.fromkeys(column))}
+    code = np.fromiter(map(index.__getitem__, column), dtype=np.int64, count=len(column))
     return code, list(index)
 
 
@@ -203,7 +216,7 @@ class Reasons:
         n = effect.shape[0]
         if n == 0:
             return []
-        order = np.argsort(-np.abs(effect), axis=1, kind="stable")[:, :top]
+        order = _top(effect, top)
         given = np.round(np.take_along_axis(effect, order, axis=1) * 100).astype(np.int64)
         # A reason is shown while every one before it has points (the row path's ``break``).
         shown = np.cumprod(given != 0, axis=1).astype(bool)

@@ -115,11 +115,21 @@ def _custom_columns(schema: Schema, raw: dict[str, Sequence[Any]]) -> None:
     custom field of the schema."""
     if not schema.custom:
         return
-    loads = json.loads
-    dicts = [(loads(c) if c.__class__ is str else c) or {} for c in raw.pop("custom")]
-    for field in schema.custom:
-        key = field.key
-        raw[f"custom.{key}"] = [d.get(key) for d in dicts]
+    keys = [field.key for field in schema.custom]
+    given = raw.pop("custom")
+    # Each distinct JSON text parsed once, all of them in one ``json.loads`` call (the
+    # per-call overhead was half the parsing); many leads share theirs (``{}`` for none).
+    texts = {c: None for c in given if c.__class__ is str}
+    parsed = json.loads("[" + ",".join(texts) + "]") if texts else []
+    known: dict[Any, tuple[Any, ...]] = {
+        text: tuple(map((d or {}).get, keys)) for text, d in zip(texts, parsed, strict=True)
+    }
+    empty = (None,) * len(keys)
+    rows = [
+        known[c] if c.__class__ is str else tuple(map(c.get, keys)) if c else empty for c in given
+    ]
+    for key, column in zip(keys, zip(*rows, strict=True), strict=True):
+        raw[f"custom.{key}"] = column
 
 
 def _next(wanted: list[int], last: int, chunk: int) -> list[int]:
