@@ -173,6 +173,24 @@ def _as_values(column: Column) -> list[Value]:
     return column
 
 
+def _unique_rows(a: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
+    """``np.unique(a, axis=0, return_inverse=True)`` (in some order of the distinct rows):
+    each row packed into one integer when the columns' ranges allow, which is several
+    times faster than unique on rows."""
+    if not len(a):
+        return a, np.zeros(0, dtype=np.intp)
+    low = a.min(axis=0)
+    spans = (a.max(axis=0) - low + 1).tolist()
+    if math.prod(spans) >= 2**62:
+        distinct, inverse = np.unique(a, axis=0, return_inverse=True)
+        return distinct, inverse.ravel()
+    key = np.zeros(len(a), dtype=np.int64)
+    for c, span in enumerate(spans):
+        key = key * span + (a[:, c] - low[c])
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return a[first], inverse.ravel()
+
+
 def _top(effect: Matrix, top: int) -> NDArray[np.intp]:
     """The ``top`` largest effects' columns by size per row, ties to the first column (the
     row path's stable sort): ``argmax`` picks the first maximum, and ``top`` passes of it
@@ -229,7 +247,7 @@ class Reasons:
             codes[at] = code[np.nonzero(at)[0]]
         # One id per (feature, value code, points) shown; -1 for none.
         triples = np.stack([order, codes, given], axis=2)[shown]
-        parts, inverse = np.unique(triples, axis=0, return_inverse=True)
+        parts, inverse = _unique_rows(triples)
         ids = np.full((n, k), -1, dtype=np.int64)
         ids[shown] = inverse.ravel()
         if len(self.made) > MADE:
@@ -243,7 +261,7 @@ class Reasons:
             if part is None:
                 part = made[key] = self._part(j, value, p)
             part_texts.append(part)
-        rows, row_of = np.unique(ids, axis=0, return_inverse=True)
+        rows, row_of = _unique_rows(ids)
         row_texts = np.array(
             ["[" + ", ".join(part_texts[i] for i in row if i >= 0) + "]" for row in rows.tolist()],
             dtype=object,
