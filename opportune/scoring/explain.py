@@ -233,6 +233,9 @@ def feature_contributions(model: Any, x: Matrix, summing: Matrix) -> tuple[Matri
     for (indexer, used, _), (features, path) in zip(trees, paths, strict=True):
         if not len(used):
             continue
+        # One thread: two OpenMP threads on the 2 shared cores made 200,000 leads take
+        # 17 s instead of 9-13 s.
         leaf = indexer.predict(data, known, f_idx_map, 1).astype(np.intp)
-        out[features] += path[:, leaf]
+        for f, sums in zip(features.tolist(), path, strict=True):
+            out[f] += sums.take(leaf)  # a row at a time: 5x less than gather and scatter
     return np.full(n, start), np.ascontiguousarray(out.T)
