@@ -22,6 +22,7 @@ from itertools import repeat
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import core, points
 from .core import Encoder, Value
@@ -172,6 +173,51 @@ def _as_values(column: Column) -> list[Value]:
     return column
 
 
+def _unique_rows(a: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
+    """``np.unique(a, axis=0, return_inverse=True)`` (in some order of the distinct rows):
+    each row packed into one integer when the columns' ranges allow, which is several
+    times faster than unique on rows."""
+    if not len(a):
+        return a, np.zeros(0, dtype=np.intp)
+    low = a.min(axis=0)
+    spans = (a.max(axis=0) - low + 1).tolist()
+    if math.prod(spans) >= 2**62:
+        distinct, inverse = np.unique(a, axis=0, return_inverse=True)
+        return distinct, inverse.ravel()
+    key = np.zeros(len(a), dtype=np.int64)
+    for c, span in enumerate(spans):
+        key = key * span + (a[:, c] - low[c])
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return a[first], inverse.ravel()
+
+
+def _top(effect: Matrix, top: int) -> NDArray[np.intp]:
+    """The ``top`` largest effects' columns by size per row, ties to the first column (the
+    row path's stable sort): ``argmax`` picks the first maximum, and ``top`` passes of it
+    cost a tenth of sorting every row."""
+    size = np.abs(effect)
+    n, k = size.shape[0], min(top, size.shape[1])
+    order = np.empty((n, k), dtype=np.intp)
+    rows = np.arange(n)
+    for s in range(k):
+        best = size.argmax(axis=1)
+        order[:, s] = best
+        size[rows, best] = -1.0
+    return order
+
+
+def _codes(column: Column) -> tuple[NDArray[np.int64], list[Value]]:
+    """A code per row and the value of each code (NaN and "" as the row path sees them:
+    NaN is no value)."""
+    if isinstance(column, np.ndarray):
+        distinct, code = np.unique(column, return_inverse=True)
+        values: list[Value] = [None if v != v else v for v in distinct.tolist()]
+        return code.ravel().astype(np.int64), values
+    index = {v: i for i, v in enumerate(dict.fromkeys(column))}
+    code = np.fromiter(map(index.__getitem__, column), dtype=np.int64, count=len(column))
+    return code, list(index)
+
+
 class Reasons:
     """The top three reasons of many leads as JSON text, equal to ``leads.reasons``; the
     words of a (feature, value, points) are made once."""
@@ -183,36 +229,44 @@ class Reasons:
         self.made: dict[tuple[int, Value, int], str] = {}
 
     def texts(self, columns: list[Column], effect: Matrix, top: int = 3) -> list[str]:
+        """Set-based: each shown (feature, value, points) gets one id by ``np.unique``, each
+        distinct row of ids one JSON text; a Python loop per lead was a fifth of a re-score."""
         n = effect.shape[0]
         if n == 0:
             return []
-        order = np.argsort(-np.abs(effect), axis=1, kind="stable")[:, :top]
-        given = np.round(np.take_along_axis(effect, order, axis=1) * 100).astype(int).tolist()
-        # Python values (numpy's per-element access makes a numpy scalar each time).
-        shown = set(np.unique(order).tolist())
-        values = [
-            c.tolist() if isinstance(c, np.ndarray) and j in shown else c
-            for j, c in enumerate(columns)
-        ]
+        order = _top(effect, top)
+        given = np.round(np.take_along_axis(effect, order, axis=1) * 100).astype(np.int64)
+        # A reason is shown while every one before it has points (the row path's ``break``).
+        shown = np.cumprod(given != 0, axis=1).astype(bool)
+        k = order.shape[1]
+        codes = np.zeros((n, k), dtype=np.int64)
+        values: dict[int, list[Value]] = {}
+        for j in np.unique(order[shown]).tolist():
+            code, values[j] = _codes(columns[j])
+            at = (order == j) & shown
+            codes[at] = code[np.nonzero(at)[0]]
+        # One id per (feature, value code, points) shown; -1 for none.
+        triples = np.stack([order, codes, given], axis=2)[shown]
+        parts, inverse = _unique_rows(triples)
+        ids = np.full((n, k), -1, dtype=np.int64)
+        ids[shown] = inverse.ravel()
         if len(self.made) > MADE:
             self.made.clear()  # continuous values: do not hold a million texts
         made = self.made
-        out = []
-        for r, (js, ps) in enumerate(zip(order.tolist(), given, strict=True)):
-            parts = []
-            for j, p in zip(js, ps, strict=True):
-                if p == 0:
-                    break
-                value = values[j][r]
-                if value != value:  # NaN: no value
-                    value = None
-                key = (j, value, p)
-                part = made.get(key)
-                if part is None:
-                    part = made[key] = self._part(j, value, p)
-                parts.append(part)
-            out.append("[" + ", ".join(parts) + "]")
-        return out
+        part_texts = []
+        for j, code, p in parts.tolist():
+            value = values[j][code]
+            key = (j, value, p)
+            part = made.get(key)
+            if part is None:
+                part = made[key] = self._part(j, value, p)
+            part_texts.append(part)
+        rows, row_of = _unique_rows(ids)
+        row_texts = np.array(
+            ["[" + ", ".join(part_texts[i] for i in row if i >= 0) + "]" for row in rows.tolist()],
+            dtype=object,
+        )
+        return list(row_texts[row_of.ravel()].tolist())
 
     def _part(self, j: int, value: Value, p: int) -> str:
         text = describe(self.features[j].name, value, self.labels)

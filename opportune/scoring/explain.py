@@ -223,16 +223,24 @@ def feature_contributions(model: Any, x: Matrix, summing: Matrix) -> tuple[Matri
     if not isinstance(model, HistGradientBoostingClassifier) or len(x) <= FEW_ROWS:
         base, contrib = contributions(model, x)
         return base, np.asarray(contrib @ summing, dtype=np.float64)
-    trees, (known, f_idx_map) = _leaf_tables(model)
+    trees, _ = _leaf_tables(model)
     paths = _feature_paths(model, summing)
     expectations, _ = _tables(model)
     n = len(x)
     out = np.zeros((summing.shape[1], n))
     start = float(np.ravel(model._baseline_prediction)[0]) + sum(e[0] for e in expectations)
-    data = np.ascontiguousarray(x, dtype=np.float64)
+    # Binned once (uint8, what the trees were grown on): x <= a split's threshold exactly
+    # when x's bin <= the split's bin, and missing values have their own bin, so the
+    # leaves are the raw predictor's; a tenth of the memory per tree walk.
+    mapper = model._bin_mapper
+    data = np.ascontiguousarray(mapper.transform(np.asarray(x, dtype=np.float64)))
+    missing = mapper.missing_values_bin_idx_
     for (indexer, used, _), (features, path) in zip(trees, paths, strict=True):
         if not len(used):
             continue
-        leaf = indexer.predict(data, known, f_idx_map, 1).astype(np.intp)
-        out[features] += path[:, leaf]
+        # One thread: two OpenMP threads on the 2 shared cores made 200,000 leads take
+        # 17 s instead of 9-13 s.
+        leaf = indexer.predict_binned(data, missing, 1).astype(np.intp)
+        for f, sums in zip(features.tolist(), path, strict=True):
+            out[f] += sums.take(leaf)  # a row at a time: 5x less than gather and scatter
     return np.full(n, start), np.ascontiguousarray(out.T)
