@@ -7,10 +7,10 @@ Generates a lead CSV (names, company, email, phone in several formats, address, 
 industry, employees, revenue; one row in 200 repeats an earlier email), then for each
 database, on a fresh schema with every migration applied:
 
-- raw: Python's csv reader feeding ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) into the
-  same leads table with the same indexes, committing every 2,000 rows; its match-key columns
-  get stand-ins (the lowercased email, the phone as written...), so that both fill the same
-  indexes with as many distinct values;
+- raw: Python's csv reader feeding multi-row ``INSERT`` statements (SQLite) or ``COPY``
+  (PostgreSQL) into the same leads table with the same indexes, committing every 2,000
+  rows; its match-key columns get stand-ins (the lowercased email, the phone as
+  written...), so that both fill the same indexes with as many distinct values;
 - import: Opportune's importer (``opportune import leads``): mapping, validation by the
   shared ``LeadCreate`` schema, normalization and match keys (E.164 phones), in-file and
   existing duplicates on email and phone, a round-robin assignment rule, batches of 2,000
@@ -280,6 +280,7 @@ def phase_raw(csv_path: str) -> dict:
         "email_opt_out": False, "budget_confirmed": False, "decision_maker": "",
         "decision_maker_title": "", "authority_confirmed": False, "need_description": "",
         "need_identified": False, "disqualify_reason": "", "is_converted": False,
+        "custom": "{}", "score_reasons": "[]",
     }  # fmt: skip
     # The match keys get stand-ins of the same shape (the work of deriving the real ones is
     # the importer's), so both fill the same indexes with as many distinct values.
@@ -304,11 +305,16 @@ def phase_raw(csv_path: str) -> dict:
                     with cursor.cursor.copy(sql) as copy:
                         for row in batch:
                             copy.write_row(row)
-                else:
-                    marks = ", ".join(["%s"] * len(columns))
-                    cursor.executemany(
-                        f"INSERT INTO leads_lead ({', '.join(columns)}) VALUES ({marks})", batch
-                    )
+                else:  # multi-row statements, as the importer's (one FTS5 flush per statement)
+                    width, per = len(columns), 500
+                    row = "(" + ", ".join(["%s"] * width) + ")"
+                    for start in range(0, len(batch), per):
+                        chunk = batch[start : start + per]
+                        cursor.execute(
+                            f"INSERT INTO leads_lead ({', '.join(columns)}) VALUES "
+                            + ", ".join([row] * len(chunk)),
+                            [cell for cells in chunk for cell in cells],
+                        )
 
         for cells in reader:
             first, last, company, email, phone = cells[:5]

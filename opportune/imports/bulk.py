@@ -1,5 +1,6 @@
 """Inserting many rows of one model fast: plain tuples, ids taken up front when the caller
-needs them, ``executemany`` on SQLite and ``COPY`` on PostgreSQL. Django's ``bulk_create``
+needs them, multi-row ``INSERT`` statements on SQLite (opportune/multirow.py) and ``COPY``
+on PostgreSQL. Django's ``bulk_create``
 compiles every value of every row through its field machinery, which costs more than the
 insert itself at a million rows; here each value is converted once per type, and the
 database does the rest.
@@ -16,6 +17,8 @@ from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
+
+from opportune import multirow
 
 
 class RowInserter:
@@ -97,7 +100,8 @@ class RowInserter:
                 if cells[i] is not None:
                     cells[i] = adapt(cells[i])
             tuples.append(cells)
-        quoted_columns = ", ".join(connection.ops.quote_name(c) for c in columns)
+        quoted_names = [connection.ops.quote_name(c) for c in columns]
+        quoted_columns = ", ".join(quoted_names)
         quoted = connection.ops.quote_name(self.table)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
@@ -106,7 +110,5 @@ class RowInserter:
                     for cells in tuples:
                         copy.write_row(cells)
             else:
-                marks = ", ".join(["%s"] * len(columns))
-                sql = f"INSERT INTO {quoted} ({quoted_columns}) VALUES ({marks})"
-                cursor.executemany(sql, tuples)
+                multirow.insert(cursor, quoted, quoted_names, tuples)
         return ids

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from opportune import multirow
 from opportune.audit.services import field_changes, record_creation, snapshot, write_history
 from opportune.capture.services import assign_owner
 from opportune.customfields.models import CustomField, Kind
@@ -232,10 +233,12 @@ def _save_fields(leads: list[Lead], names: tuple[str, ...]) -> None:
         + [lead.pk]
         for lead in leads
     ]
+    table = quote(Lead._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {quote(Lead._meta.db_table)} SET {assignments} WHERE id = %s", rows
-        )
+        if connection.vendor == "sqlite":  # one search-index flush per statement, not per row
+            multirow.update(cursor, table, [quote(str(f.column)) for f in fields], rows)
+        else:
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)
 
 
 def disqualify_lead(actor: User, lead: Lead, reason: str, status: str = "unqualified") -> Lead:
