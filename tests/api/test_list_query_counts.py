@@ -30,6 +30,11 @@ LIST_ENDPOINTS = [
 ]
 
 
+# Pipeline changes also asks which days have stored snapshots and reads their rows
+# (opportune/forecasting/snapshots.py) beside the window's history.
+MOST_QUERIES = {"/api/v1/analytics/pipeline-changes": 8}
+
+
 def populate(company: Company, rows: int) -> None:
     """``rows`` records of every kind, owned by Alice, written in bulk."""
     owner = company.alice
@@ -96,4 +101,4 @@ def test_a_list_costs_the_same_queries_for_5_and_50_rows(
     populate(company, 45)
     many = count_queries(client, path)
     assert many == few, f"{path}: {few} queries for 5 rows, {many} for 50"
-    assert many <= 6, f"{path}: {many} queries"
+    assert many <= MOST_QUERIES.get(path, 6), f"{path}: {many} queries"
