@@ -167,14 +167,15 @@ def _check_closing(opportunity: Opportunity) -> None:
         raise field_error("lost_reason", "Closing an opportunity as lost requires a lost reason.")
 
 
-def _append_history(
+def _history_row(
     opportunity: Opportunity,
     actor: User | None,
     now: dt.datetime,
     previous_amount: Decimal | None = None,
     previous_close_date: dt.date | None = None,
-) -> None:
-    OpportunityHistory.objects.create(
+) -> OpportunityHistory:
+    """The deal's history row as it stands now (unsaved): one place for its fields."""
+    return OpportunityHistory(
         opportunity=opportunity,
         stage=opportunity.stage,
         amount=opportunity.amount,
@@ -186,6 +187,16 @@ def _append_history(
         changed_by=actor,
         changed_at=now,
     )
+
+
+def _append_history(
+    opportunity: Opportunity,
+    actor: User | None,
+    now: dt.datetime,
+    previous_amount: Decimal | None = None,
+    previous_close_date: dt.date | None = None,
+) -> None:
+    _history_row(opportunity, actor, now, previous_amount, previous_close_date).save()
 
 
 def open_opportunity(
@@ -466,29 +477,12 @@ def move_opportunities(
         moved.append(deal)
         changes += field_changes(actor, deal, before, after)
         if any(before[f] != after[f] for f in HISTORY_FIELDS):
-            history.append(_history_row(deal, actor, now, before))
+            history.append(_history_row(deal, actor, now, before["amount"], before["close_date"]))
     update_rows(Opportunity, moved, _MOVE_FIELDS)
     OpportunityHistory.objects.bulk_create(history)
     write_history(changes)
     _rescore_many([row.opportunity for row in history], now)
     return results
-
-
-def _history_row(
-    deal: Opportunity, actor: User, now: dt.datetime, before: dict[str, Any]
-) -> OpportunityHistory:
-    return OpportunityHistory(
-        opportunity=deal,
-        stage=deal.stage,
-        amount=deal.amount,
-        probability=deal.probability,
-        close_date=deal.close_date,
-        forecast_category=deal.forecast_category,
-        previous_amount=before["amount"],
-        previous_close_date=before["close_date"],
-        changed_by=actor,
-        changed_at=now,
-    )
 
 
 def _rescore_many(deals: list[Opportunity], now: dt.datetime) -> None:
