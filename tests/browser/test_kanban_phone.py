@@ -5,12 +5,13 @@ confirmation nor undo on won, pages wider than the phone)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from pytest_django import Settings
 
 from conftest import Company
@@ -84,7 +85,8 @@ def test_a_tap_on_move_to_and_a_stage_moves_the_card_on_a_phone(
     proposal = _stage(deal, "proposal")
     page.locator(f"#cards-{proposal.pk} #deal-{deal.pk}").wait_for()
     assert Opportunity.objects.get(pk=deal.pk).stage_id == proposal.pk
-    assert page.locator("#toast").inner_text().startswith("Phone deal moved to Proposal")
+    # The toast follows the card's swap: wait for it (auto-retrying), don't read it at once.
+    expect(page.locator("#toast")).to_have_text(re.compile(r"^Phone deal moved to Proposal"))
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
@@ -121,7 +123,7 @@ def test_won_by_tap_asks_to_confirm_and_undo_reopens_the_deal(
     assert won.is_won and won.amount == Decimal("5500")
 
     toast = page.locator("#toast .toast").last
-    assert toast.inner_text().startswith("Won deal closed won.")
+    expect(toast).to_have_text(re.compile(r"^Won deal closed won\."))
     toast.get_by_role("button", name="Undo").tap()
     prospecting = _stage(deal, "prospecting")
     page.locator(f"#cards-{prospecting.pk} #deal-{deal.pk}").wait_for()
