@@ -40,9 +40,9 @@ def change_owners(
 ) -> list[D | DomainError]:
     """Give the records ``ids`` names (found by the caller among those the actor sees) the
     owner ``owner_id``; each is answered as itself or as its refusal, in the order of the
-    ids (each once), and only the accepted ones are written. ``history_field`` is the name the kind's single
-    record service records an owner change under (``owner`` or ``owner_id``). The caller
-    runs this in a transaction."""
+    ids (each once), and only the accepted ones are written. ``history_field`` is the name
+    the kind's single record service records an owner change under (``owner`` or
+    ``owner_id``). The caller runs this in a transaction."""
     policy.require_writer(actor)
     ids = list(dict.fromkeys(ids))
     records = locked(model, ids)
