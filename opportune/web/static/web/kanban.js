@@ -173,6 +173,18 @@
       if (first) focusCard(first);
     }
     origin = null;
+    // A swap still settling may replace the focused card after this event (focus then falls
+    // to the page body): give the card its focus back once the swap has settled.
+    const refocus = () => {
+      const settled = document.getElementById(detail.card);
+      if (settled && (!document.activeElement || document.activeElement === document.body)) {
+        focusCard(settled);
+      }
+    };
+    if (detail.card) {
+      document.body.addEventListener("htmx:afterSettle", refocus, { once: true });
+      setTimeout(refocus, 50);
+    }
     lastUndo = detail.undo_url ? { url: detail.undo_url, history: detail.history } : null;
     toast(detail.message || "", lastUndo);
   });
