@@ -1,12 +1,13 @@
-"""Every analytics page and endpoint, and My work, timed for a sales manager and an admin on
-an existing database (e.g. the large demo data), next to the raw SQL floor of the heaviest.
+"""Every forecast and analytics page and endpoint, and My work, timed for a sales manager and an
+admin on an existing database (e.g. the large demo data), with each one's statement count.
 
     OPPORTUNE_DATA_DIR=DIR python benchmarks/analytics_pages.py [--repeat 5]
     DATABASE_URL=postgres://... python benchmarks/analytics_pages.py
 
 Load the data first: ``opportune init && opportune demo --size large``. Requests go through
 Django's test client (the whole stack but the network: middleware, auth, templates, JSON);
-each figure is the median of ``--repeat`` requests after one warm-up, with its statement count.
+each figure is the median of ``--repeat`` requests after one warm-up, with its statement count
+(a status in brackets when the answer is not 200, e.g. [409] before any forecast fit).
 ``--viewers`` names the users (by default the demo's East manager, VP of sales and admin).
 A read token is issued for each of them for the run and deleted after.
 """
@@ -14,6 +15,7 @@ A read token is issued for each of them for the run and deleted after.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -23,6 +25,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 PAGES = [
+    "/forecast/",
+    "/forecast/predicted/",
+    "/forecast/backtest/",
+    "/api/v1/forecast",
+    "/api/v1/forecast/predicted",
+    "/api/v1/forecast/backtest",
     "/analytics/",
     "/analytics/?rates_by=stage",
     "/analytics/pipeline/",
@@ -60,6 +68,7 @@ def main() -> None:
     from opportune.opportunities.models import Opportunity, OpportunityHistory
 
     settings.ALLOWED_HOSTS = ["*"]
+    logging.getLogger("django.request").setLevel(logging.CRITICAL)  # a 409 is printed below
     print(
         f"{connection.vendor}: {Opportunity.objects.count():,} opportunities, "
         f"{OpportunityHistory.objects.count():,} history rows; ms, median of {args.repeat}"
@@ -89,9 +98,10 @@ def main() -> None:
                     with CaptureQueriesContext(connection) as queries:
                         client.get(path)
                     timings.append((time.perf_counter() - started) * 1000)
-                found.append(statistics.median(timings) if status == 200 else float("nan"))
+                median = f"{statistics.median(timings):.1f}"
+                found.append(median if status == 200 else f"[{status}]")
                 counts.append(str(len(queries)))
-            figures = " ".join(f"{value:26.1f}" for value in found)
+            figures = " ".join(f"{value:>26s}" for value in found)
             print(f"  {path:40s} {figures}   {'/'.join(counts)}")
     finally:
         for token in tokens:
