@@ -47,6 +47,7 @@ from .fitted import ANY_STAGE, OVERDUE, Deals, FittedModel, period_index
 from .forecast import OPEN_CATEGORIES
 from .local_date import LocalDate
 from .models import ForecastModel
+from .owners import visible_deals
 from .prediction import ARRIVAL_WINDOW_DAYS
 
 # How far ahead of today a stored moment may lie and still get its local day exactly.
@@ -128,7 +129,7 @@ def predicted_forecast(
     if not models:
         raise ModelMissing(NO_MODEL)
     fitted = {m.pipeline_id: m for m in models}
-    visible = Opportunity.objects.visible_to(viewer).filter(pipeline_id__in=list(fitted))
+    visible = visible_deals(viewer).filter(pipeline_id__in=list(fitted))
     models_of = {pk: FittedModel.from_json(m.parameters) for pk, m in fitted.items()}
     open_deals = _open_deals(visible, models_of, today)
     won = _already_won(visible, periods)

@@ -1,0 +1,78 @@
+"""The predicted forecast filters a viewer's deals on ``owner_id IN (...)`` (owners resolved
+once, an index range per owner) instead of joining each deal's owner: it must select exactly
+the deals ``visible_to`` selects, for every role and setting."""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models import Q
+from pytest_django import Settings
+
+from conftest import Company
+from opportune.forecasting.owners import visible_deals
+from opportune.identity.models import Role, User
+from opportune.opportunities.models import Opportunity
+
+from .conftest import deal
+
+
+@pytest.fixture
+def deals(company: Company) -> None:
+    """Deals of every user of the company world, and one without an owner."""
+    for user in (company.maria, company.alice, company.bob, company.charlie, company.ada):
+        deal(company, user, "prospecting", "100")
+        deal(company, user, "negotiation", "200")
+    unowned = deal(company, company.alice, "proposal", "300")
+    Opportunity.objects.filter(pk=unowned.pk).update(owner=None)
+
+
+def _users(company: Company) -> list[User]:
+    marketing = User.objects.create_user(
+        username="mo", password="x", role=Role.MARKETING, team=company.east
+    )
+    reader = User.objects.create_user(
+        username="rd", password="x", role=Role.READ_ONLY, team=company.east
+    )
+    gone = User.objects.create_user(
+        username="gone", password="x", role=Role.SALES_MANAGER, team=company.east
+    )
+    gone.is_active = False
+    gone.save()
+    return [
+        company.ada,
+        company.maria,
+        company.alice,
+        company.bob,
+        company.charlie,
+        company.mark,
+        company.rita,
+        marketing,
+        reader,
+        gone,
+    ]
+
+
+def _pks(viewer: User, by_owner: bool) -> set[int]:
+    viewer.__dict__.pop("_visible_team_ids", None)
+    found = visible_deals(viewer) if by_owner else Opportunity.objects.visible_to(viewer)
+    return set(found.values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("reps_see_team", [False, True])
+def test_deals_filtered_on_resolved_owners_are_exactly_the_visible_deals(
+    company: Company, deals: None, settings: Settings, reps_see_team: bool
+) -> None:
+    settings.OPPORTUNE_REPS_SEE_TEAM = reps_see_team
+    for viewer in _users(company):
+        assert _pks(viewer, by_owner=True) == _pks(viewer, by_owner=False), viewer.username
+
+
+def test_a_managers_deals_are_filtered_on_the_owner_column_alone(
+    company: Company, deals: None
+) -> None:
+    """No join to the owner's team per deal: the condition is ``owner_id IN (...)`` (and the
+    unowned deals a manager assigns from)."""
+    found = visible_deals(company.maria)
+    sql = str(found.query)
+    assert "identity_user" not in sql
+    assert found.filter(Q(owner__isnull=True)).exists()
