@@ -261,7 +261,7 @@ def _by_probability(deals: Any, today: dt.date) -> list[Deals]:
 _SUMS = {
     "total": Coalesce(Sum(Cast("amount", FloatField())), 0.0),
     "squares": Coalesce(Sum(Cast(F("amount") * F("amount"), FloatField())), 0.0),
-    "deals": Count("pk"),
+    "deals": Count("*"),
 }
 
 
@@ -306,7 +306,7 @@ def _arrival_share(
         visible = recent.annotate(owner_key=owner).filter(owner_key__in=keys)
 
     def counts(deals: Any) -> dict[int, int]:
-        rows = deals.values("pipeline_id").annotate(n=Count("pk")).order_by()
+        rows = deals.values("pipeline_id").annotate(n=Count("*")).order_by()
         return {row["pipeline_id"]: row["n"] for row in rows}
 
     mine, everyone = counts(visible), counts(recent)
