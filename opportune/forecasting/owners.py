@@ -103,7 +103,9 @@ def visible_deals(viewer: User, owners: Owners | None) -> list[QuerySet[Opportun
     the table)."""
     if owners is None:
         return [Opportunity.objects.visible_to(viewer)]
-    parts = [Opportunity.objects.filter(owner_id__in=sorted(owners.ids))]
+    parts: list[QuerySet[Opportunity]] = [
+        Opportunity.objects.filter(owner_id__in=sorted(owners.ids))
+    ]
     if owners.unowned:
         parts.append(Opportunity.objects.filter(owner_id__isnull=True))
     return parts

@@ -4,11 +4,17 @@ the deals ``visible_to`` selects, for every role and setting."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 from pytest_django import Settings
 
 from conftest import Company
 from opportune.forecasting.owners import visible_deals, visible_owners
+from opportune.forecasting.predicted import _arrival_share
+from opportune.forecasting.prediction import ARRIVAL_WINDOW_DAYS
+from opportune.identity import policy
 from opportune.identity.models import Role, User
 from opportune.opportunities.models import Opportunity
 
@@ -87,3 +93,24 @@ def test_a_managers_deals_are_filtered_on_the_owner_column_alone_without_an_or(
         assert "identity_user" not in sql
         assert " OR " not in sql
     assert list(unowned.values_list("owner_id", flat=True)) == [None]
+
+
+def test_a_viewers_share_of_new_deals_counts_the_deals_she_sees_created_lately(
+    company: Company, deals: None
+) -> None:
+    """The share of new deals is counted on the owners (``COALESCE(owner_id, 0) IN``) over
+    the arrival window: it must equal counting ``visible_to`` there."""
+    now = timezone.now()
+    old = Opportunity.objects.filter(owner=company.bob).first()
+    assert old is not None
+    Opportunity.objects.filter(pk=old.pk).update(created_at=now - dt.timedelta(days=400))
+    pipeline_id = old.pipeline_id
+    since = now - dt.timedelta(days=ARRIVAL_WINDOW_DAYS)
+    recent = Opportunity.objects.filter(created_at__gte=since)
+    for viewer in _users(company):
+        viewer.__dict__.pop("_visible_team_ids", None)
+        share = _arrival_share(viewer, visible_owners(viewer), [pipeline_id], now)
+        expected = recent.visible_to(viewer).count() / recent.count()
+        if policy.sees_all(viewer, policy.OPPORTUNITY):
+            expected = 1.0
+        assert share.get(pipeline_id, 0.0) == pytest.approx(expected), viewer.username
