@@ -7,12 +7,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pytest_django import Settings
 
 from conftest import Company
+from opportune.forecasting.fitting import fit_all
 from opportune.forecasting.owners import visible_deals, visible_owners
-from opportune.forecasting.predicted import _arrival_share
+from opportune.forecasting.periods import current_period, period_range
+from opportune.forecasting.predicted import _arrival_share, predicted_forecast
 from opportune.forecasting.prediction import ARRIVAL_WINDOW_DAYS
 from opportune.identity import policy
 from opportune.identity.models import Role, User
@@ -114,3 +118,27 @@ def test_a_viewers_share_of_new_deals_counts_the_deals_she_sees_created_lately(
         if policy.sees_all(viewer, policy.OPPORTUNITY):
             expected = 1.0
         assert share.get(pipeline_id, 0.0) == pytest.approx(expected), viewer.username
+
+
+def test_a_managers_predicted_read_runs_a_fixed_number_of_queries(
+    company: Company, deals: None
+) -> None:
+    """Five for the model and her owners (pipelines, newest fits, her teams, the team tree,
+    her owners), two per part (open deals, won amounts) for her owners and the unowned
+    deals, two for the share of new deals, one for pipelines without a fit: the same
+    whatever the number of deals and owners."""
+    fit_all()
+    now = current_period("month")
+    periods = period_range(now.key, now.shifted(2).key)
+
+    def queries() -> int:
+        company.maria.__dict__.pop("_visible_team_ids", None)
+        with CaptureQueriesContext(connection) as captured:
+            predicted_forecast(company.maria, periods)
+        return len(captured)
+
+    before = queries()
+    for user in (company.alice, company.bob, company.charlie):
+        for _ in range(3):
+            deal(company, user, "proposal", "500")
+    assert before == queries() == 12
