@@ -47,6 +47,7 @@ from .fitted import ANY_STAGE, OVERDUE, Deals, FittedModel, period_index
 from .forecast import OPEN_CATEGORIES
 from .local_date import LocalDate
 from .models import ForecastModel
+from .owners import Owners, visible_deals, visible_owners
 from .prediction import ARRIVAL_WINDOW_DAYS
 
 # How far ahead of today a stored moment may lie and still get its local day exactly.
@@ -128,11 +129,17 @@ def predicted_forecast(
     if not models:
         raise ModelMissing(NO_MODEL)
     fitted = {m.pipeline_id: m for m in models}
-    visible = Opportunity.objects.visible_to(viewer).filter(pipeline_id__in=list(fitted))
+    owners = visible_owners(viewer)
+    parts = [part.filter(pipeline_id__in=list(fitted)) for part in visible_deals(viewer, owners)]
     models_of = {pk: FittedModel.from_json(m.parameters) for pk, m in fitted.items()}
-    open_deals = _open_deals(visible, models_of, today)
-    won = _already_won(visible, periods)
-    share = _arrival_share(viewer, visible, list(fitted), now)
+    open_deals: dict[int, list[Deals]] = defaultdict(list)
+    won: dict[int, list[float]] = defaultdict(lambda: [0.0] * len(periods))
+    for part in parts:  # disjoint parts of what the viewer sees (owners.visible_deals)
+        for pk, groups in _open_deals(part, models_of, today).items():
+            open_deals[pk] += groups
+        for pk, amounts in _already_won(part, periods).items():
+            won[pk] = [a + b for a, b in zip(won[pk], amounts, strict=True)]
+    share = _arrival_share(viewer, owners, list(fitted), now)
     found = [PeriodPrediction(p) for p in periods]
     for pk in fitted:
         model = models_of[pk]
@@ -254,7 +261,7 @@ def _by_probability(deals: Any, today: dt.date) -> list[Deals]:
 _SUMS = {
     "total": Coalesce(Sum(Cast("amount", FloatField())), 0.0),
     "squares": Coalesce(Sum(Cast(F("amount") * F("amount"), FloatField())), 0.0),
-    "deals": Count("pk"),
+    "deals": Count("*"),
 }
 
 
@@ -281,20 +288,29 @@ def _already_won(visible: object, periods: list[FiscalPeriod]) -> dict[int, list
 
 
 def _arrival_share(
-    viewer: User, visible: object, pipeline_ids: list[int], now: dt.datetime
+    viewer: User, owners: Owners | None, pipeline_ids: list[int], now: dt.datetime
 ) -> dict[int, float]:
     """Per pipeline, the share of the deals created over the arrival window that the viewer
-    sees (1 for those who see every deal)."""
-    assert hasattr(visible, "filter")
-    since = now - dt.timedelta(days=ARRIVAL_WINDOW_DAYS)
-
-    def counts(deals: object) -> dict[int, int]:
-        assert hasattr(deals, "filter")
-        rows = deals.filter(created_at__gte=since).values("pipeline_id").annotate(n=Count("pk"))
-        return {row["pipeline_id"]: row["n"] for row in rows.order_by()}
-
+    sees (1 for those who see every deal). Both counts read the window's range of
+    ``opp_created``: the viewer's owners are tested on ``COALESCE(owner_id, 0)``, which no
+    index serves, so the database does not walk her owners' index over all their deals."""
     if policy.sees_all(viewer, policy.OPPORTUNITY):
         return {pk: 1.0 for pk in pipeline_ids}
-    mine = counts(visible)
-    everyone = counts(Opportunity.objects.filter(pipeline_id__in=pipeline_ids))
+    since = now - dt.timedelta(days=ARRIVAL_WINDOW_DAYS)
+    recent = Opportunity.objects.filter(pipeline_id__in=pipeline_ids, created_at__gte=since)
+    if owners is None:  # a viewer the owner filter does not describe: visible_to counts
+        visible = recent.visible_to(viewer)
+    else:
+        keys = sorted(owners.ids | ({UNOWNED} if owners.unowned else set()))
+        owner = Coalesce("owner_id", Value(UNOWNED))
+        visible = recent.annotate(owner_key=owner).filter(owner_key__in=keys)
+
+    def counts(deals: Any) -> dict[int, int]:
+        rows = deals.values("pipeline_id").annotate(n=Count("*")).order_by()
+        return {row["pipeline_id"]: row["n"] for row in rows}
+
+    mine, everyone = counts(visible), counts(recent)
     return {pk: mine.get(pk, 0) / total for pk, total in everyone.items() if total}
+
+
+UNOWNED = 0  # no user has this primary key

@@ -196,6 +196,23 @@ class Opportunity(Deletable):
                 name="opp_open_deals",
                 condition=models.Q(is_closed=False, deleted_at__isnull=True),
             ),
+            # The same for a manager's read (forecasting/owners.py): her owners' deals only.
+            models.Index(
+                fields=[
+                    "owner",
+                    "pipeline",
+                    "stage",
+                    "stage_changed_at",
+                    "created_at",
+                    "close_date",
+                    "forecast_category",
+                    "amount",
+                    "is_closed",
+                    "deleted_at",
+                ],
+                name="opp_open_by_owner",
+                condition=models.Q(is_closed=False, deleted_at__isnull=True),
+            ),
             # Won deals by close date, and deals created lately (the new deals' share).
             models.Index(
                 fields=["pipeline", "close_date", "owner", "amount"],
