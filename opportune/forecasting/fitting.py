@@ -127,13 +127,17 @@ RULE = (
 )
 
 
+SCORES = ("mae", "mape", "bias", "coverage", "pinball")
+
+
 def _errors_of(replays: dict[str, Any]) -> dict[str, dict[str, float | None]]:
-    """Per kind, Opportune's MAE (money) and MAE % on everything won in the replay."""
+    """Per kind, Opportune's scores on everything won in the replay (MAE in money and %,
+    bias, 80% coverage, pinball)."""
     found: dict[str, dict[str, float | None]] = {}
     for kind in REPLAYED:
         scores = replays.get(kind, {}).get("scores", {}).get("total", {}).get("opportune")
         if scores:
-            found[kind] = {"mae": _finite(scores["mae"]), "mape": _finite(scores["mape"])}
+            found[kind] = {name: _finite(scores.get(name)) for name in SCORES}
     return found
 
 
@@ -196,3 +200,33 @@ def schedule_fits() -> None:
 def fit_now() -> int:
     """An admin's fit on demand, run by the worker (a request never fits)."""
     return len(fit_all())
+
+
+def describe_deal_chances(choice: dict[str, Any] | None) -> str:
+    """The choice in words, with both ways' backtest MAE % (model card, page, CLI)."""
+    if not choice:
+        return "Deal chances: stage curves (fitted before the per-deal comparison existed)"
+
+    def errors(figures: dict[str, Any] | None) -> str:
+        found = [
+            f"{figures[kind]['mape']:.1%} {kind}ly"
+            for kind in REPLAYED
+            if figures and (figures.get(kind) or {}).get("mape") is not None
+        ]
+        return " and ".join(found) or "no replayed period"
+
+    curves, per_deal = choice.get("curves"), choice.get("per_deal")
+    if not choice.get("compared"):
+        return (
+            f"Deal chances: stage curves (backtest MAE {errors(curves)}; no per-deal win "
+            "probability model is fitted to compare with)"
+        )
+    if choice["chosen"] == PER_DEAL:
+        return (
+            f"Deal chances: per-deal win probability (backtest MAE {errors(per_deal)} "
+            f"vs {errors(curves)} for stage curves)"
+        )
+    return (
+        f"Deal chances: stage curves (backtest MAE {errors(curves)} vs {errors(per_deal)} "
+        "for the per-deal win probability)"
+    )

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import QuerySet
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.html import escape
 
-from conftest import Company
+from conftest import ApiClient, Company
 from opportune.accounts.models import Account
 from opportune.fiscal import FiscalPeriod
 from opportune.forecasting import fitting
@@ -22,6 +27,7 @@ from opportune.forecasting.fitting import (
     CURVES,
     PER_DEAL,
     choose_deal_chances,
+    describe_deal_chances,
     fit_all,
     fit_pipeline,
 )
@@ -122,7 +128,7 @@ def test_the_per_deal_probability_is_chosen_only_when_its_summed_mae_percent_is_
 
 
 def test_a_pipeline_whose_per_deal_scores_carry_a_strong_signal_chooses_them(
-    company: Company, fewer_periods: None
+    company: Company, fewer_periods: None, api: Callable[[User], ApiClient]
 ) -> None:
     write_history(company, signal=True)
     fit_opportunities(NOW)
@@ -133,6 +139,17 @@ def test_a_pipeline_whose_per_deal_scores_carry_a_strong_signal_chooses_them(
     assert FittedModel.from_json(fitted.parameters).per_deal
     for kind in ("month", "quarter"):
         assert choice["per_deal"][kind]["mape"] < choice["curves"][kind]["mape"]
+    # Shown with both figures: the API, the predicted page, the backtest page.
+    text = describe_deal_chances(choice)
+    assert text.startswith("Deal chances: per-deal win probability (backtest MAE ")
+    assert "for stage curves" in text
+    [model] = api(company.maria).get("/api/v1/forecast/predicted").json()["models"]
+    assert model["deal_chances"]["chosen"] == PER_DEAL
+    assert model["deal_chances"]["text"] == text
+    client = Client()
+    client.force_login(company.ada)
+    for url in ("/forecast/predicted/", "/forecast/backtest/"):
+        assert escape(text) in client.get(url).content.decode()
 
 
 def test_without_a_signal_in_the_per_deal_scores_the_curves_are_kept(
@@ -295,9 +312,12 @@ def test_a_chosen_pipeline_reads_each_deals_stored_probability_and_groups_it_exa
     now = current_period("month")
     periods = period_range(now.key, now.shifted(5).key)
     _chosen(False)
-    by_curves = grouped(company.ada, periods)
+    with CaptureQueriesContext(connection) as curves_queries:
+        by_curves = grouped(company.ada, periods)
     _chosen(True)
-    by_scores = grouped(company.ada, periods)
+    with CaptureQueriesContext(connection) as scores_queries:
+        by_scores = grouped(company.ada, periods)
+    assert len(scores_queries) == len(curves_queries)  # the scores join the same query
     assert [row[0] for row in by_scores] != pytest.approx([row[0] for row in by_curves])
     for viewer in (company.ada, company.maria, company.alice):
         assert_close(grouped(viewer, periods), _one_by_one_with_scores(viewer, periods))
