@@ -119,9 +119,13 @@ def _replay(mape_month: float, mape_quarter: float) -> dict[str, Any]:
     }
 
 
-def test_the_per_deal_probability_is_chosen_only_when_its_summed_mae_percent_is_lower() -> None:
-    assert choose_deal_chances(_replay(0.2, 0.1), _replay(0.15, 0.1))["chosen"] == PER_DEAL
-    assert choose_deal_chances(_replay(0.2, 0.1), _replay(0.1, 0.25))["chosen"] == CURVES
+def test_the_per_deal_probability_is_chosen_only_when_its_mae_percent_is_lower_on_both_kinds() -> (
+    None
+):
+    assert choose_deal_chances(_replay(0.2, 0.1), _replay(0.15, 0.09))["chosen"] == PER_DEAL
+    assert choose_deal_chances(_replay(0.2, 0.1), _replay(0.15, 0.1))["chosen"] == CURVES
+    # Better on months by more than it is worse on quarters: still the curves.
+    assert choose_deal_chances(_replay(1.2, 0.2), _replay(0.9, 0.45))["chosen"] == CURVES
     assert choose_deal_chances(_replay(0.2, 0.1), _replay(0.2, 0.1))["chosen"] == CURVES  # tie
     assert choose_deal_chances(_replay(0.2, 0.1), None)["chosen"] == CURVES  # no model
     assert choose_deal_chances({}, {})["chosen"] == CURVES  # nothing replayed
