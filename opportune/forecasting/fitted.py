@@ -105,7 +105,7 @@ class Deals:
 
 def win_percent(probability: float) -> int:
     """A win probability to the whole percent, as the read's SQL computes it
-    (``predicted.WinPercent``: floor(p * 100 + 0.5), the same IEEE steps), so grouping by it
+    (``win_percent.WinPercent``: floor(p * 100 + 0.5), the same IEEE steps), so grouping by it
     is exact."""
     return math.floor(probability * 100 + 0.5)
 
