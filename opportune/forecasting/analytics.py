@@ -20,13 +20,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.db import connection
 from django.db.models import (
     Avg,
     Case,
     Count,
     DurationField,
+    Expression,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     Max,
     OuterRef,
@@ -38,8 +41,10 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from opportune.fiscal import FiscalPeriod
+from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.leads.models import Lead, LeadSource
 from opportune.opportunities.models import Opportunity, OpportunityHistory, Stage
@@ -47,10 +52,12 @@ from opportune.opportunities.models import Opportunity, OpportunityHistory, Stag
 from . import history_sql as sql
 from .asof import end_of_day
 from .forecast import OPEN_CATEGORIES, ZERO
+from .local_date import LocalDate
 
 FunnelBy = Literal["period", "source", "campaign", "owner"]
 WinRateBy = Literal["owner", "source", "campaign", "name", "stage"]
 FUNNEL_STEPS = ("created", "worked", "qualified", "converted", "won")
+CYCLE_FROM = dt.date(1990, 1, 1)  # no deal is older: the local-day offsets start here
 
 
 def ratio(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
@@ -101,8 +108,20 @@ class FunnelRow:
         return ratio(self.converted, self.created)
 
 
+def _won_lead(viewer: User) -> Q:
+    """The lead's opportunity is won and visible to the viewer. Where the deals' rule is a
+    list of owners, a join on the lead's own opportunity (one lookup by primary key per
+    converted lead) instead of a subquery listing every visible won deal."""
+    scope = policy.visible_owners(viewer, "opportunity")
+    if scope is None or scope.nothing:
+        won_deals = Opportunity.objects.visible_to(viewer).filter(is_won=True).values("pk")
+        return Q(converted_opportunity__in=won_deals)
+    won = Q(converted_opportunity__is_won=True, converted_opportunity__deleted_at__isnull=True)
+    owners = scope.q("converted_opportunity__owner")
+    return won if owners is None else won & owners
+
+
 def _funnel_measures(viewer: User, inside: Q) -> dict[str, object]:
-    won_deals = Opportunity.objects.visible_to(viewer).filter(is_won=True).values("pk")
     to_convert = ExpressionWrapper(
         F("converted_at") - F("created_at"), output_field=DurationField()
     )
@@ -113,7 +132,7 @@ def _funnel_measures(viewer: User, inside: Q) -> dict[str, object]:
             "pk", filter=inside & (Q(status__key="qualified") | Q(is_converted=True))
         ),
         "converted": Count("pk", filter=inside & Q(is_converted=True)),
-        "won": Count("pk", filter=inside & Q(converted_opportunity__in=won_deals)),
+        "won": Count("pk", filter=inside & _won_lead(viewer)),
         "days_to_convert": Avg(to_convert, filter=inside & Q(is_converted=True)),
     }
 
@@ -121,7 +140,7 @@ def _funnel_measures(viewer: User, inside: Q) -> dict[str, object]:
 def funnel(viewer: User, periods: list[FiscalPeriod], by: FunnelBy = "period") -> list[FunnelRow]:
     """The lead funnel of leads created in ``periods``, per period or per source, campaign or
     owner; one grouped query."""
-    leads = Lead.objects.visible_to(viewer).filter(
+    leads = Lead.objects.visible_by_owner_ids(viewer).filter(
         created_at__gte=_start(periods[0]), created_at__lt=_after(periods[-1])
     )
     rows: list[FunnelRow] = []
@@ -194,7 +213,7 @@ class RateRow:
 
 
 def closed_in(viewer: User, periods: list[FiscalPeriod] | None) -> QuerySet[Opportunity]:
-    found = Opportunity.objects.visible_to(viewer).filter(is_closed=True)
+    found = Opportunity.objects.visible_by_owner_ids(viewer).filter(is_closed=True)
     if periods:
         found = found.filter(close_date__gte=periods[0].start, close_date__lte=periods[-1].end)
     return found.order_by()
@@ -289,21 +308,36 @@ class SalesSummary:
         return value.quantize(Decimal("0.01"))
 
 
+def _cycle() -> Expression:
+    """Close date minus the local day of creation, as a duration. On SQLite natively, in
+    microseconds as Django stores durations there: ``TruncDate`` and the date subtraction
+    would call two Python functions per row. The zone's offsets are taken from 1990 on."""
+    if connection.vendor != "sqlite":
+        return ExpressionWrapper(
+            F("close_date") - TruncDate("created_at"), output_field=DurationField()
+        )
+    return Func(
+        F("close_date"),
+        LocalDate("created_at", CYCLE_FROM, timezone.localdate() + dt.timedelta(days=3660)),
+        template="CAST((julianday(%(expressions)s)) * 86400000000 AS INTEGER)",
+        arg_joiner=") - julianday(",
+        output_field=DurationField(),
+    )
+
+
 def sales_summary(viewer: User, periods: list[FiscalPeriod] | None) -> SalesSummary:
     """Rates of the deals closed in ``periods`` and today's open pipeline, in one query."""
-    cycle = ExpressionWrapper(
-        F("close_date") - TruncDate("created_at"), output_field=DurationField()
-    )
     inside = Q()
     if periods:
         inside = Q(close_date__gte=periods[0].start, close_date__lte=periods[-1].end)
     closed = inside & Q(is_closed=True)
     open_now = Q(is_closed=False, forecast_category__in=OPEN_CATEGORIES)
-    totals = Opportunity.objects.visible_to(viewer).aggregate(
+    deals = Opportunity.objects.visible_by_owner_ids(viewer)
+    totals = deals.filter(closed | open_now).aggregate(
         won=Count("pk", filter=closed & Q(is_won=True)),
         lost=Count("pk", filter=closed & Q(is_won=False)),
         won_amount=Sum("amount", filter=closed & Q(is_won=True)),
-        cycle=Avg(cycle, filter=closed & Q(is_won=True)),
+        cycle=Avg(_cycle(), filter=closed & Q(is_won=True)),
         open_count=Count("pk", filter=open_now),
         open_amount=Sum("amount", filter=open_now),
     )
