@@ -214,8 +214,8 @@ class Opportunity(Deletable):
             models.Index(
                 fields=[
                     "owner",
-                    "is_closed",
                     "close_date",
+                    "is_closed",
                     "is_won",
                     "amount",
                     "created_at",
@@ -230,8 +230,8 @@ class Opportunity(Deletable):
             ),
             models.Index(
                 fields=[
-                    "is_closed",
                     "close_date",
+                    "is_closed",
                     "is_won",
                     "owner",
                     "amount",

@@ -15,10 +15,10 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='opportunity',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['owner', 'is_closed', 'close_date', 'is_won', 'amount', 'created_at', 'forecast_category', 'lead_source', 'campaign', 'name', 'deleted_at'], name='opp_owner_closed'),
+            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['owner', 'close_date', 'is_closed', 'is_won', 'amount', 'created_at', 'forecast_category', 'lead_source', 'campaign', 'name', 'deleted_at'], name='opp_owner_closed'),
         ),
         migrations.AddIndex(
             model_name='opportunity',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['is_closed', 'close_date', 'is_won', 'owner', 'amount', 'created_at', 'forecast_category', 'lead_source', 'campaign', 'name', 'deleted_at'], name='opp_closed'),
+            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['close_date', 'is_closed', 'is_won', 'owner', 'amount', 'created_at', 'forecast_category', 'lead_source', 'campaign', 'name', 'deleted_at'], name='opp_closed'),
         ),
     ]
