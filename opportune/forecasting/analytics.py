@@ -29,6 +29,7 @@ from django.db.models import (
     Expression,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     Func,
     IntegerField,
     Max,
@@ -108,20 +109,27 @@ class FunnelRow:
         return ratio(self.converted, self.created)
 
 
-def _won_lead(viewer: User) -> Q:
-    """The lead's opportunity is won and visible to the viewer. Where the deals' rule is a
-    list of owners, a join on the lead's own opportunity (one lookup by primary key per
-    converted lead) instead of a subquery listing every visible won deal."""
+def _with_won_deal(leads: QuerySet[Lead], viewer: User) -> tuple[QuerySet[Lead], Q]:
+    """The leads, and the condition that a lead's opportunity is won and visible to the
+    viewer. Where the deals' rule is a list of owners, the lead's own opportunity is joined
+    with those conditions in the join (``FilteredRelation``): one lookup by primary key per
+    lead on SQLite, a hash of the visible won deals only (index ``opp_won_owner``) on
+    PostgreSQL. Otherwise a subquery listing every visible won deal."""
     scope = policy.visible_owners(viewer, "opportunity")
     if scope is None or scope.nothing:
         won_deals = Opportunity.objects.visible_to(viewer).filter(is_won=True).values("pk")
-        return Q(converted_opportunity__in=won_deals)
+        return leads, Q(converted_opportunity__in=won_deals)
     won = Q(converted_opportunity__is_won=True, converted_opportunity__deleted_at__isnull=True)
     owners = scope.q("converted_opportunity__owner")
-    return won if owners is None else won & owners
+    joined = leads.annotate(
+        won_deal=FilteredRelation(
+            "converted_opportunity", condition=won if owners is None else won & owners
+        )
+    )
+    return joined, Q(won_deal__isnull=False)
 
 
-def _funnel_measures(viewer: User, inside: Q) -> dict[str, object]:
+def _funnel_measures(won: Q, inside: Q) -> dict[str, object]:
     to_convert = ExpressionWrapper(
         F("converted_at") - F("created_at"), output_field=DurationField()
     )
@@ -132,7 +140,7 @@ def _funnel_measures(viewer: User, inside: Q) -> dict[str, object]:
             "pk", filter=inside & (Q(status__key="qualified") | Q(is_converted=True))
         ),
         "converted": Count("pk", filter=inside & Q(is_converted=True)),
-        "won": Count("pk", filter=inside & _won_lead(viewer)),
+        "won": Count("pk", filter=inside & won),
         "days_to_convert": Avg(to_convert, filter=inside & Q(is_converted=True)),
     }
 
@@ -140,9 +148,10 @@ def _funnel_measures(viewer: User, inside: Q) -> dict[str, object]:
 def funnel(viewer: User, periods: list[FiscalPeriod], by: FunnelBy = "period") -> list[FunnelRow]:
     """The lead funnel of leads created in ``periods``, per period or per source, campaign or
     owner; one grouped query."""
-    leads = Lead.objects.visible_by_owner_ids(viewer).filter(
+    created: QuerySet[Lead] = Lead.objects.visible_by_owner_ids(viewer).filter(
         created_at__gte=_start(periods[0]), created_at__lt=_after(periods[-1])
     )
+    leads, won = _with_won_deal(created, viewer)
     rows: list[FunnelRow] = []
     if by == "period":
         bucket = Case(
@@ -157,7 +166,7 @@ def funnel(viewer: User, periods: list[FiscalPeriod], by: FunnelBy = "period") -
             for values in leads.order_by()
             .annotate(bucket=bucket)
             .values("bucket")
-            .annotate(**_funnel_measures(viewer, Q()))
+            .annotate(**_funnel_measures(won, Q()))
         }
         for index, period in enumerate(periods):
             row = FunnelRow(period.key, period.label)
@@ -169,7 +178,7 @@ def funnel(viewer: User, periods: list[FiscalPeriod], by: FunnelBy = "period") -
             rows.append(row)
         return rows
     column = {"source": "source", "campaign": "campaign", "owner": "owner_id"}[by]
-    grouped = list(leads.order_by().values(column).annotate(**_funnel_measures(viewer, Q())))
+    grouped = list(leads.order_by().values(column).annotate(**_funnel_measures(won, Q())))
     names = _owner_names({r[column] for r in grouped if r[column]}) if by == "owner" else {}
     for values in sorted(grouped, key=lambda r: -r["created"]):
         row = FunnelRow(str(values[column] or ""), _label(by, values[column], names))

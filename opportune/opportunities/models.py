@@ -245,6 +245,12 @@ class Opportunity(Deletable):
                 name="opp_closed",
                 condition=models.Q(deleted_at__isnull=True),
             ),
+            # The funnel's won step: the visible won deals, joined to their leads by id.
+            models.Index(
+                fields=["owner", "id"],
+                name="opp_won_owner",
+                condition=models.Q(is_won=True, deleted_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
