@@ -530,11 +530,12 @@ SELECT {group} AS grouped, COUNT(*),
        SUM(CASE WHEN s.is_default = %s OR l.is_converted THEN 1 ELSE 0 END),
        SUM(CASE WHEN s.key = 'qualified' OR l.is_converted THEN 1 ELSE 0 END),
        SUM(CASE WHEN l.is_converted THEN 1 ELSE 0 END),
-       SUM(CASE WHEN o.is_won AND o.deleted_at IS NULL {won_owners} THEN 1 ELSE 0 END),
+       SUM(CASE WHEN o.id IS NOT NULL THEN 1 ELSE 0 END),
        AVG(CASE WHEN l.is_converted THEN {to_convert} END)
 FROM leads_lead l
 JOIN leads_leadstatus s ON s.id = l.status_id
 LEFT JOIN opportunities_opportunity o ON o.id = l.converted_opportunity_id
+     AND o.is_won AND o.deleted_at IS NULL {won_owners}
 WHERE l.created_at >= %s AND l.created_at < %s AND l.deleted_at IS NULL {owners}
 GROUP BY grouped
 """
