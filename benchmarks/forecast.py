@@ -130,6 +130,12 @@ def main() -> None:
         help="backfill the daily snapshots of every day from this one (default: only the 14 "
         "days the reports read, one statement)",
     )
+    parser.add_argument(
+        "--reports",
+        default="",
+        help="with --analytics-only: time only these reports (comma-separated names as "
+        "printed, e.g. 'funnel,summary'); the snapshots are backfilled only for pipeline ones",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -150,6 +156,8 @@ def main() -> None:
             command.append("--analytics-only")
         if args.snapshot_since:
             command += ["--snapshot-since", args.snapshot_since]
+        if args.reports:
+            command += ["--reports", args.reports]
         if args.sqlite_dir:
             command += ["--sqlite-dir", args.sqlite_dir]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -221,14 +229,17 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
     else:
         history = populate(args.rows, args.child)
     loaded = time.perf_counter() - started
-    leads_loaded = populate_leads(args.rows // 2, args.child)
+    leads_loaded = populate_leads(args.rows // 2, args.child, keep=args.reuse)
     _analyze(args.child)
-    snapshots = backfill_snapshots(
-        dt.date.fromisoformat(args.snapshot_since) if args.snapshot_since else None
-    )
-    _analyze(args.child)
+    only = {name.strip() for name in args.reports.split(",") if name.strip()}
+    snapshots = None
+    if not only or any(name.startswith("pipeline") for name in only):
+        snapshots = backfill_snapshots(
+            dt.date.fromisoformat(args.snapshot_since) if args.snapshot_since else None
+        )
+        _analyze(args.child)
     if args.analytics_only:
-        analytics = measure_analytics(max(1, args.repeat // 3))
+        analytics = measure_analytics(max(1, args.repeat // 3), only or None)
         return {"analytics": analytics, "leads": leads_loaded, "snapshots": snapshots}
     timings = {"as migrated": measure(args.repeat)}
     analytics = measure_analytics(max(1, args.repeat // 3))
@@ -469,16 +480,17 @@ LEAD_COLUMNS = [
 ]  # fmt: skip
 
 
-def populate_leads(count: int, database: str) -> int:
-    """``count`` leads over the three years (unless there are that many already): a fifth
-    converted into one of the deals, the others in every status."""
+def populate_leads(count: int, database: str, keep: bool = False) -> int:
+    """``count`` leads over the three years (unless there are that many already, or any with
+    ``keep``: a reused database is timed as it is): a fifth converted into one of the deals,
+    the others in every status."""
     from django.db import transaction
 
     from opportune.identity.models import Role, User
     from opportune.leads.models import Lead, LeadStatus
     from opportune.opportunities.models import Opportunity
 
-    if Lead.objects.count() >= count:
+    if Lead.objects.count() >= count or (keep and Lead.objects.exists()):
         return Lead.objects.count()
     rng = random.Random(11)
     statuses = dict(LeadStatus.objects.values_list("key", "pk"))
@@ -514,23 +526,25 @@ def populate_leads(count: int, database: str) -> int:
 
 
 RAW_FUNNEL = """
-SELECT {bucket} AS bucket, COUNT(*),
+SELECT {group} AS grouped, COUNT(*),
        SUM(CASE WHEN s.is_default = %s OR l.is_converted THEN 1 ELSE 0 END),
        SUM(CASE WHEN s.key = 'qualified' OR l.is_converted THEN 1 ELSE 0 END),
        SUM(CASE WHEN l.is_converted THEN 1 ELSE 0 END),
-       SUM(CASE WHEN o.is_won THEN 1 ELSE 0 END)
+       SUM(CASE WHEN o.id IS NOT NULL THEN 1 ELSE 0 END),
+       AVG(CASE WHEN l.is_converted THEN {to_convert} END)
 FROM leads_lead l
 JOIN leads_leadstatus s ON s.id = l.status_id
 LEFT JOIN opportunities_opportunity o ON o.id = l.converted_opportunity_id
-WHERE l.created_at >= %s AND l.created_at < %s AND l.deleted_at IS NULL
-GROUP BY bucket
+     AND o.is_won AND o.deleted_at IS NULL {won_owners}
+WHERE l.created_at >= %s AND l.created_at < %s AND l.deleted_at IS NULL {owners}
+GROUP BY grouped
 """
 RAW_WIN_RATES = """
-SELECT owner_id, SUM(CASE WHEN is_won THEN 1 ELSE 0 END),
+SELECT {group}, SUM(CASE WHEN is_won THEN 1 ELSE 0 END),
        SUM(CASE WHEN is_won THEN 0 ELSE 1 END), SUM(CASE WHEN is_won THEN amount END)
 FROM opportunities_opportunity
-WHERE is_closed AND close_date >= %s AND close_date <= %s AND deleted_at IS NULL
-GROUP BY owner_id
+WHERE is_closed AND close_date >= %s AND close_date <= %s AND deleted_at IS NULL {owners}
+GROUP BY {group}
 """
 RAW_SPANS = """
 WITH s AS (
@@ -549,10 +563,22 @@ RAW_SUMMARY = """
 SELECT SUM(CASE WHEN is_closed AND is_won AND close_date BETWEEN %s AND %s THEN 1 ELSE 0 END),
        SUM(CASE WHEN is_closed AND NOT is_won AND close_date BETWEEN %s AND %s THEN 1 ELSE 0 END),
        SUM(CASE WHEN is_won AND close_date BETWEEN %s AND %s THEN amount END),
+       AVG(CASE WHEN is_won AND close_date BETWEEN %s AND %s THEN {cycle} END),
        SUM(CASE WHEN NOT is_closed THEN 1 ELSE 0 END),
        SUM(CASE WHEN NOT is_closed THEN amount END)
-FROM opportunities_opportunity WHERE deleted_at IS NULL
+FROM opportunities_opportunity WHERE deleted_at IS NULL {owners}
+  AND ((is_closed AND close_date BETWEEN %s AND %s)
+       OR (NOT is_closed AND forecast_category IN ('pipeline', 'best_case', 'commit')))
 """
+# Per database: days from creation to conversion / close (the reports' averages), natively.
+RAW_DAYS = {
+    "sqlite": ("julianday(l.converted_at) - julianday(l.created_at)",
+               "julianday(close_date) - julianday(date(created_at))"),
+    "postgresql": ("EXTRACT(EPOCH FROM l.converted_at - l.created_at)",
+                   "close_date - CAST(created_at AS DATE)"),
+}  # fmt: skip
+RAW_GROUPS = {"period": "{bucket}", "owner": "l.owner_id", "source": "l.source",
+              "campaign": "l.campaign"}  # fmt: skip
 
 
 RAW_SNAPSHOT = """
@@ -608,7 +634,13 @@ def _analytics_reports(quarters: list[Any]) -> dict[str, Callable[[Any], object]
 
     return {
         "funnel": lambda u: analytics.funnel(u, quarters, "period"),
+        "funnel by owner": lambda u: analytics.funnel(u, quarters, "owner"),
+        "funnel by source": lambda u: analytics.funnel(u, quarters, "source"),
+        "funnel by campaign": lambda u: analytics.funnel(u, quarters, "campaign"),
         "win rates by owner": lambda u: analytics.win_rates(u, quarters, "owner"),
+        "win rates by source": lambda u: analytics.win_rates(u, quarters, "source"),
+        "win rates by campaign": lambda u: analytics.win_rates(u, quarters, "campaign"),
+        "win rates by name": lambda u: analytics.win_rates(u, quarters, "name"),
         "win rates by stage": lambda u: analytics.win_rates(u, quarters, "stage"),
         "summary": lambda u: analytics.sales_summary(u, quarters),
         "time in stage": analytics.time_in_stage,
@@ -618,11 +650,15 @@ def _analytics_reports(quarters: list[Any]) -> dict[str, Callable[[Any], object]
     }
 
 
-def _analytics_raw(quarters: list[Any], owners: str = "") -> dict[str, Callable[[], None]]:
+def _analytics_raw(
+    quarters: list[Any], owners: str = "", owner_ids: str = ""
+) -> dict[str, Callable[[], None]]:
     """The best raw SQL for each report, over everything (the admin's scope) or, for the
     pipeline reports, over ``owners`` (a condition on ``owner_id``: a manager's scope): plain
     grouped statements; the trend and as-of read the stored snapshot rows of their days; the
-    changes read two days of them and the history of the deals changed in the window."""
+    changes read two days of them and the history of the deals changed in the window. The
+    funnel, win rates and summary over ``owner_ids`` (the manager's owners, as the reports
+    resolve them, and the unowned records) read the same covering indexes as the reports."""
     from django.db import connection
 
     from opportune.forecasting import history_sql
@@ -664,7 +700,13 @@ def _analytics_raw(quarters: list[Any], owners: str = "") -> dict[str, Callable[
             [history_sql.at(moments[1]), *[history_sql.at(m) for m in moments], *moment_params],
         )
 
-    def funnel() -> None:
+    ids = f"({owner_ids})"
+    lead_owners = f"AND (l.owner_id IN {ids} OR l.owner_id IS NULL)" if owner_ids else ""
+    won_owners = f"AND (o.owner_id IN {ids} OR o.owner_id IS NULL)" if owner_ids else ""
+    deal_owners = f"AND (owner_id IN {ids} OR owner_id IS NULL)" if owner_ids else ""
+    to_convert, cycle = RAW_DAYS[connection.vendor]
+
+    def funnel(by: str) -> None:
         bounds = [
             (
                 history_sql.at(end_of_day(q.start - dt.timedelta(days=1))),
@@ -680,13 +722,40 @@ def _analytics_raw(quarters: list[Any], owners: str = "") -> dict[str, Callable[
             )
             + " END"
         )
-        params = [value for pair in bounds for value in pair]
-        run(RAW_FUNNEL.format(bucket=bucket), [*params, False, bounds[0][0], bounds[-1][1]])
+        params = [value for pair in bounds for value in pair] if by == "period" else []
+        statement = RAW_FUNNEL.format(
+            group=RAW_GROUPS[by].format(bucket=bucket),
+            won_owners=won_owners,
+            owners=lead_owners,
+            to_convert=to_convert,
+        )
+        run(statement, [*params, False, bounds[0][0], bounds[-1][1]])
+
+    def win_rates(column: str) -> None:
+        run(RAW_WIN_RATES.format(group=column, owners=deal_owners), [start, end])
 
     return {
-        "funnel": funnel,
-        "win rates by owner": lambda: run(RAW_WIN_RATES, [start, end]),
-        "summary": lambda: run(RAW_SUMMARY, [start, end] * 3),
+        **{
+            name: (lambda by=by: funnel(by))
+            for name, by in (
+                ("funnel", "period"),
+                ("funnel by owner", "owner"),
+                ("funnel by source", "source"),
+                ("funnel by campaign", "campaign"),
+            )
+        },
+        **{
+            f"win rates by {by}": (lambda column=column: win_rates(column))
+            for by, column in (
+                ("owner", "owner_id"),
+                ("source", "lead_source"),
+                ("campaign", "campaign"),
+                ("name", "name"),
+            )
+        },
+        "summary": lambda: run(
+            RAW_SUMMARY.format(cycle=cycle, owners=deal_owners), [start, end] * 5
+        ),
         "pipeline trend (12)": lambda: stored(TREND_DAYS),
         "pipeline as of": lambda: stored(TREND_DAYS[-1:]),
         "pipeline changes": changes,
@@ -694,7 +763,7 @@ def _analytics_raw(quarters: list[Any], owners: str = "") -> dict[str, Callable[
     }
 
 
-def measure_analytics(repeat: int) -> dict:  # type: ignore[type-arg]
+def measure_analytics(repeat: int, only: set[str] | None = None) -> dict:  # type: ignore[type-arg]
     """Median milliseconds of each report for an admin (everything), a region's manager (a
     fifth) and a rep, with its statement count, and of its raw SQL where there is one."""
     from django.db import connection
@@ -714,10 +783,18 @@ def measure_analytics(repeat: int) -> dict:  # type: ignore[type-arg]
 
     teams = ", ".join(str(t) for t in sorted(scope_team_ids(viewers["manager"])))
     manager_owners = f"IN (SELECT id FROM identity_user WHERE team_id IN ({teams}))"
+    from opportune.identity.visibility import owner_scope
+
+    manager = viewers["manager"]
+    scope = owner_scope(manager) if manager is not None else None
+    assert scope is not None
+    owner_ids = ", ".join(str(pk) for pk in sorted(scope.owner_ids))
     raw = _analytics_raw(quarters)
-    raw_manager = _analytics_raw(quarters, manager_owners)
+    raw_manager = _analytics_raw(quarters, manager_owners, owner_ids)
     found: dict[str, dict[str, float]] = {}
     for name, report in _analytics_reports(quarters).items():
+        if only and name not in only:
+            continue
         found[name] = {}
         for who, viewer in viewers.items():
 
@@ -731,9 +808,10 @@ def measure_analytics(repeat: int) -> dict:  # type: ignore[type-arg]
         found[name]["queries"] = len(queries)
         if name in raw:
             found[name]["raw"] = _median_ms(raw[name], repeat)
-        if name.startswith("pipeline"):
+        if name in raw_manager and name not in ("replay trend (12)",):
             found[name]["raw manager"] = _median_ms(raw_manager[name], repeat)
-    found["replay trend (12)"] = {"raw": _median_ms(raw["replay trend (12)"], 1)}
+    if not only:
+        found["replay trend (12)"] = {"raw": _median_ms(raw["replay trend (12)"], 1)}
     return found
 
 

@@ -275,6 +275,39 @@ class Lead(Deletable):
             models.Index(fields=["phone_key"], name="lead_phone_key"),
             models.Index(fields=["name_key"], name="lead_name_key"),
             models.Index(fields=["company_key"], name="lead_company_key"),
+            # The funnel (forecasting/analytics.py): leads created in a range, grouped by
+            # period, source, campaign or owner. Covering (with the condition's column, for
+            # SQLite); a manager's read starts with her owners, the company's with the day.
+            models.Index(
+                fields=[
+                    "owner",
+                    "created_at",
+                    "status",
+                    "is_converted",
+                    "converted_opportunity",
+                    "converted_at",
+                    "source",
+                    "campaign",
+                    "deleted_at",
+                ],
+                name="lead_owner_created",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=[
+                    "created_at",
+                    "owner",
+                    "status",
+                    "is_converted",
+                    "converted_opportunity",
+                    "converted_at",
+                    "source",
+                    "campaign",
+                    "deleted_at",
+                ],
+                name="lead_created_funnel",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

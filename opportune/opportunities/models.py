@@ -224,6 +224,50 @@ class Opportunity(Deletable):
                 name="opp_created",
                 condition=models.Q(deleted_at__isnull=True),
             ),
+            # Win rates and the sales summary (forecasting/analytics.py): closed deals by close
+            # date, open deals, grouped by owner, source, campaign or name. Covering (with
+            # the condition's column, for SQLite); a manager's read starts with her owners,
+            # the whole company's with the close date.
+            models.Index(
+                fields=[
+                    "owner",
+                    "close_date",
+                    "is_closed",
+                    "is_won",
+                    "amount",
+                    "created_at",
+                    "forecast_category",
+                    "lead_source",
+                    "campaign",
+                    "name",
+                    "deleted_at",
+                ],
+                name="opp_owner_closed",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=[
+                    "close_date",
+                    "is_closed",
+                    "is_won",
+                    "owner",
+                    "amount",
+                    "created_at",
+                    "forecast_category",
+                    "lead_source",
+                    "campaign",
+                    "name",
+                    "deleted_at",
+                ],
+                name="opp_closed",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
+            # The funnel's won step: the visible won deals, joined to their leads by id.
+            models.Index(
+                fields=["owner", "id"],
+                name="opp_won_owner",
+                condition=models.Q(is_won=True, deleted_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -223,3 +223,32 @@ def test_an_unowned_activity_on_another_teams_deal_is_out_of_a_managers_view(
         kind="note", subject="West pricing", owner=None, opportunity=deal
     )
     assert not Activity.objects.visible_to(company.maria).filter(pk=note.pk).exists()
+
+
+# Reports resolve the owner rule to a list of owner ids (visible_by_owner_ids): the same records.
+@pytest.mark.parametrize("model", [Lead, Opportunity], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("viewer", list(EXPECTED))
+def test_the_owner_ids_form_of_the_rule_gives_each_role_the_same_records(
+    company: Company, settings: Settings, model: type[Lead] | type[Opportunity], viewer: str
+) -> None:
+    records = {
+        owner: FACTORIES[model](company, getattr(company, owner) if owner else None).pk
+        for owner in OWNERS
+    }
+    user = _viewer(company, viewer, settings)
+    by_ids = set(model.objects.visible_by_owner_ids(user).values_list("pk", flat=True))
+    assert {owner for owner, pk in records.items() if pk in by_ids} == EXPECTED[viewer][model]
+    assert by_ids == set(model.objects.visible_to(user).values_list("pk", flat=True))
+
+
+def test_the_owner_ids_reach_members_below_a_team_that_has_none(company: Company) -> None:
+    empty = Team.objects.create(name="East Empty", parent=company.east)
+    below = Team.objects.create(name="East Below", parent=empty)
+    nina = User.objects.create_user("nina", role=Role.SALES_REP, team=below)
+    lead = company.lead(nina)
+    maria = User.objects.get(pk=company.maria.pk)
+    assert Lead.objects.visible_by_owner_ids(maria).filter(pk=lead.pk).exists()
+    scope = policy.visible_owners(maria, "lead")
+    assert scope is not None and nina.pk in scope.owner_ids and scope.unowned
+    charlie = User.objects.get(pk=company.charlie.pk)
+    assert not Lead.objects.visible_by_owner_ids(charlie).filter(pk=lead.pk).exists()
