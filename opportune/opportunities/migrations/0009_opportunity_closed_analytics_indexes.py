@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_custom_field_values'),
-        ('opportunities', '0007_predicted_forecast_indexes'),
+        ('opportunities', '0008_open_deals_by_owner_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
