@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0006_custom_field_values'),
         ('leads', '0009_lead_score_reasons'),
-        ('opportunities', '0008_opportunity_closed_analytics_indexes'),
+        ('opportunities', '0009_opportunity_closed_analytics_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
