@@ -155,6 +155,8 @@ def install(connection: BaseDatabaseWrapper, *, refill: bool = False) -> None:
                 [table, COLUMN, name],
             )
             has_column, has_trigger = cursor.fetchone()
+            # The expression index it replaces: dropped first, not kept up during the fill.
+            cursor.execute(f"DROP INDEX IF EXISTS search_{kind}_doc")
             if not has_column:
                 cursor.execute(f"ALTER TABLE {table} ADD COLUMN {COLUMN} tsvector")
             cursor.execute(
@@ -167,12 +169,11 @@ def install(connection: BaseDatabaseWrapper, *, refill: bool = False) -> None:
                 f"ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
             )
             if refill or not (has_column and has_trigger):
-                # Through the trigger (it fires on a write of the column): one definition.
+                # Through the trigger (a NULL document is recomputed): one definition.
                 cursor.execute(f"UPDATE {table} SET {COLUMN} = NULL")
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {_index(kind)} ON {table} USING gin ({COLUMN})"
             )
-            cursor.execute(f"DROP INDEX IF EXISTS search_{kind}_doc")  # the expression index
 
 
 def uninstall(connection: BaseDatabaseWrapper) -> None:
