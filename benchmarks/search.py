@@ -7,12 +7,12 @@
 Builds a throw-away installation (SQLite in a temporary directory by default; with
 DATABASE_URL, a new PostgreSQL database beside the one named, dropped at the end), inserts
 the leads in bulk (executemany on SQLite, COPY on PostgreSQL; the search index fills itself:
-triggers on SQLite, the GIN expression index on PostgreSQL), then runs the global search
+triggers on SQLite, the ``search_doc`` trigger and its GIN index on PostgreSQL), then runs the global search
 (``opportune.search.engine.search``: every kind, 5 per kind, capped counts) as an admin and
 as a rep for a name prefix, a full name, an email, a phone written another way, a company
 word and a custom field's text. Beside each median: the raw SQL of the lead part alone as
 the engine runs it (the index's 1,001 newest matches, then page and count; printed with its
-plan), the previous shape that gathered every match first, and the naive ``LIKE '%term%'``
+plan for a common and a rare word, EXPLAIN ANALYZE on PostgreSQL), the previous shape that gathered every match first, and the naive ``LIKE '%term%'``
 over the same columns (page and capped count), with the ratios.
 
 Loading a million rows takes a while, so ``--sqlite-dir DIR`` keeps the SQLite database and
@@ -271,11 +271,13 @@ def _all_sql(q: str, owner: int | None) -> Callable[[], object]:
 
 
 def _show_sql(q: str, owner: int) -> None:
-    """The raw SQL the figures time, and the database's plan for it."""
+    """The raw SQL the figures time, and the database's plan for it (PostgreSQL: as run)."""
     from django.db import connection
 
     ids_sql, ids_params, page_sql, page_params = _window_sql(q, owner)
-    explain = "EXPLAIN" if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN"
+    explain = (
+        "EXPLAIN (ANALYZE, BUFFERS)" if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN"
+    )
     for sql, params in ((ids_sql, ids_params), (page_sql, page_params)):
         print(f"  {sql}\n    params {params}")
         with connection.cursor() as cursor:
@@ -365,8 +367,9 @@ def _run(count: int, reuse: bool) -> int:
         ("company prefix + number", "wonka 1234"),
         ("custom text", "zanzibar"),
     ]
-    print(f"The lead part's SQL for {queries[0][1]!r} as the rep, and its plan:")
-    _show_sql(queries[0][1], world["rep"].pk)
+    for _, q in (queries[0], queries[5]):  # a common word, a rare pair
+        print(f"The lead part's SQL for {q!r} as the rep, and its plan:")
+        _show_sql(q, world["rep"].pk)
     print(
         "search: engine.search, all kinds; window: the SQL above (newest 1,001 index matches, "
         "then page and count); all: every match gathered first (the previous shape)\n"

@@ -174,11 +174,10 @@ def _newest(kind: str, visible: QuerySet[Any], terms: Terms, limit: int) -> tupl
     it does for contacts and deals: one page query, a count capped at WINDOW when the page
     is full.
 
-    SQLite only: FTS5 walks its doclists newest-first, but a GIN index yields no order, so
-    PostgreSQL's planner serves ``ORDER BY id DESC LIMIT`` by walking the primary key and
-    recomputing the document per row (8 s at 200,000 leads against 111 ms for the GIN
-    bitmap of every match; docs/search.md)."""
-    if kind in _WINDOWED and connection.vendor == "sqlite":
+    Both databases: FTS5 walks its doclists newest-first; PostgreSQL walks the primary key
+    backwards testing each row's stored ``search_doc`` for a common word, and reads the GIN
+    index for a rare one (docs/search.md, "Cost")."""
+    if kind in _WINDOWED:
         sql, params = index.newest_ids(kind, terms, connection.vendor, WINDOW)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

@@ -17,6 +17,7 @@ MAX_LENGTH = 200
 MAX_WORDS = 8
 MIN_PREFIX = 2  # a one-letter prefix would walk most of the index: such a word matches whole
 _WORD = re.compile(r"[^\W_]+")  # what both indexes' tokenizers keep: letters and digits
+_RUNS = re.compile(r"\d+|[^\W\d_]+")  # a word's runs of digits and of other letters
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]+$")
 _MIN_PHONE_DIGITS = 10
 
@@ -43,10 +44,20 @@ class Terms:
         return " ".join(f'"{w}"' + ("*" if self._prefix(w) else "") for w in self.words)
 
     def tsquery(self) -> str:
-        """A ``to_tsquery('simple', ...)`` text: ``'acm':* & 'smith':*``."""
+        """A ``to_tsquery('simple', ...)`` text: ``'acm':* & 'smith':*``. A word mixing
+        letters and digits is a phrase of its runs, ``garcia12`` ``('garcia' <-> '12':*)``,
+        as the PostgreSQL document splits them (opportune/search/postgres.py says why)."""
         if self.phone_forms:
             return "(" + " | ".join(f"'{form}':*" for form in self.phone_forms) + ")"
-        return " & ".join(f"'{w}'" + (":*" if self._prefix(w) else "") for w in self.words)
+        return " & ".join(self._phrase(w) for w in self.words)
+
+    def _phrase(self, word: str) -> str:
+        *runs, last = _RUNS.findall(word) or [word]
+        # A one-character last run ('garcia1') matches whole: '1':* reads every number.
+        tail = f"'{last}'" + (":*" if self._prefix(word) and self._prefix(last) else "")
+        if not runs:
+            return tail
+        return "(" + " <-> ".join([*(f"'{run}'" for run in runs), tail]) + ")"
 
 
 def parse(text: str) -> Terms:

@@ -15,7 +15,7 @@ def fold(apps, schema_editor):  # type: ignore[no-untyped-def]
         for kind in index.KINDS:
             cursor.execute(f"DROP INDEX IF EXISTS search_{kind}_doc")
     index.install_fold(connection, replace=True)
-    index.install(connection)
+    index.install(connection, refill=True)
 
 
 class Migration(migrations.Migration):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
 from django.test import Client
 from pytest_django import DjangoAssertNumQueries, Settings
 
@@ -92,22 +91,21 @@ def test_the_search_is_documented_in_openapi() -> None:
 def test_a_search_costs_the_same_queries_for_few_and_many_matches(
     company: Company, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
-    """On SQLite leads and accounts: the index's newest matches, then page and count in one
-    query; otherwise one query per kind, a count only when the first page is full (the
-    admin's visibility needs no team lookup)."""
+    """Leads and accounts (both databases): the index's newest matches, then page and count
+    in one query; contacts and deals one query, a count only when the first page is full
+    (the admin's visibility needs no team lookup)."""
     account = company.account(company.alice, name="Globex")
     for _ in range(2):
         company.lead(company.alice)
         company.contact(company.alice, account)
         company.opportunity(company.alice, account=account, name="Globex deal")
-    windowed = connection.vendor == "sqlite"  # leads and accounts: + the index's newest ids
-    with django_assert_num_queries(6 if windowed else 4):  # 2 of each kind: no page is full
+    with django_assert_num_queries(6):  # 2 of each kind: no page is full
         engine.search(company.ada, "globex", limit=5)
     for _ in range(6):
         company.lead(company.alice)
         company.contact(company.alice, account)
         company.opportunity(company.alice, account=account, name="Globex deal")
-    with django_assert_num_queries(8 if windowed else 7):  # full pages of 5: + counts
+    with django_assert_num_queries(8):  # full pages of 5: + counts of contacts and deals
         engine.search(company.ada, "globex", limit=5)
 
 
