@@ -20,17 +20,20 @@ from opportune.identity.visibility import VisibleQuerySet
 
 class StayQuerySet(VisibleQuerySet["StageStay"]):
     """Stays as a user sees them: the deals' rule (kind ``opportunity``), on the deal's owner
-    the stay was stored with (today's owner: a reassignment marks the deal to read live)."""
+    the stay was stored with (today's owner: a reassignment marks the deal to read live),
+    resolved to a list of owner ids once per request (``policy.visible_owners``)."""
 
     def visible_to(self, user: User) -> Self:
         from opportune.identity import policy
         from opportune.identity.visibility import owner_q
 
-        if not policy.sees_kind(user, policy.OPPORTUNITY):
-            return self.none()
-        if policy.sees_all(user, policy.OPPORTUNITY):
-            return self.all()
-        condition = owner_q(user, "owner")
+        scope = policy.visible_owners(user, policy.OPPORTUNITY)
+        if scope is not None:  # resolved to owner ids: the index on (owner, ...) serves it
+            if scope.nothing:
+                return self.none()
+            condition = scope.q("owner")
+        else:
+            condition = owner_q(user, "owner")
         return self.all() if condition is None else self.filter(condition)
 
 
@@ -63,8 +66,12 @@ class StageStay(models.Model):
 
     class Meta:
         indexes = [
-            # time in stage: a viewer's finished stays per stage, covering (owner rule first)
-            models.Index(fields=["owner", "stage", "days"], name="stage_stay_owner"),
+            # time in stage: a viewer's finished stays, covering (the owner rule first)
+            models.Index(
+                fields=["owner", "stage", "days", "opportunity"],
+                condition=models.Q(left_at__isnull=False),
+                name="stage_stay_finished",
+            ),
             # stage reached per deal, and the refresh of one deal's stays
             models.Index(fields=["opportunity", "stage"], name="stage_stay_deal"),
         ]

@@ -51,21 +51,28 @@ def _everything() -> User:
     return User(username="opportune-stays", role=Role.ADMIN, is_active=True)
 
 
-def dirty_ids() -> tuple[str, list[Any]]:
+def stored_marks() -> tuple[int, int]:
+    """The marks the stored stays were built from; (0, 0) when nothing is stored (every deal
+    is then dirty and read live)."""
+    found = StayMark.objects.values_list("history_upto", "changes_upto").first()
+    return found or (0, 0)
+
+
+def dirty_ids(marks: tuple[int, int] | None = None) -> tuple[str, list[Any]]:
     """``SELECT`` of the deals whose stored stays may be wrong: a history row or an owner or
-    bin change newer than the marks (no marks: every deal). Reads the marks itself, so a
-    report is one statement and sees the marks and the rows of one moment."""
+    bin change newer than the marks (read now unless given). The marks go in as values, so
+    the database knows how few rows lie beyond them. A refresh between reading the marks and
+    the report does no harm: a deal unchanged since the older marks has the same stays."""
+    history_upto, changes_upto = marks if marks is not None else stored_marks()
     fields = ", ".join(["%s"] * len(MOVING_FIELDS))
     return (
         f"""
-        SELECT h.opportunity_id FROM {sql.HISTORY} h
-        WHERE h.id > (SELECT COALESCE(MAX(history_upto), 0) FROM {MARK})
+        SELECT h.opportunity_id FROM {sql.HISTORY} h WHERE h.id > %s
         UNION
         SELECT c.record_id FROM audit_fieldchange c
-        WHERE c.id > (SELECT COALESCE(MAX(changes_upto), 0) FROM {MARK})
-          AND c.record_type = 'opportunity' AND c.field IN ({fields})
+        WHERE c.id > %s AND c.record_type = 'opportunity' AND c.field IN ({fields})
         """,
-        list(MOVING_FIELDS),
+        [history_upto, changes_upto, *MOVING_FIELDS],
     )
 
 
@@ -212,8 +219,9 @@ def _stored_finished(viewer: User) -> tuple[str, list[Any]]:
 
 def time_in_stage(viewer: User) -> list[StageTime]:
     """Finished stays in each open stage with their count, total, median and 80th-percentile
-    days: one statement over the stored stays of the clean deals and the live stays of the
-    dirty ones; ``ROW_NUMBER`` and ``COUNT`` over each stage's stays give the percentiles."""
+    days: the marks, then one statement over the stored stays of the clean deals and the live
+    stays of the dirty ones; ``ROW_NUMBER`` and ``COUNT`` over each stage's stays give the
+    percentiles."""
     stages = {
         s.pk: s for s in Stage.objects.select_related("pipeline").order_by("pipeline", "order")
     }
@@ -231,7 +239,7 @@ def time_in_stage(viewer: User) -> list[StageTime]:
         live AS ({live}),
         finished AS (
             SELECT q.stage_id, q.days FROM ({stored}) q
-            WHERE q.opportunity_id NOT IN (SELECT id FROM dirty)
+            WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.id = q.opportunity_id)
             UNION ALL
             SELECT stage_id, {_days_float("left_at", "entered_at")} FROM live
             WHERE left_at IS NOT NULL

@@ -58,6 +58,7 @@ class User(AbstractUser):
 
     # The teams whose records the user sees, cached for one request by identity.visibility.
     _visible_team_ids: set[int]
+    _visible_owner_ids: frozenset[int]  # and their members with the user (same request)
 
     class Meta:
         ordering = ["username"]

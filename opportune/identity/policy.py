@@ -47,6 +47,8 @@ from .models import ApiToken, Role, Team, TokenScope, User
 if TYPE_CHECKING:
     from opportune.leads.models import QualificationPolicy
 
+    from .visibility import OwnerScope
+
 M = TypeVar("M", bound=Model)
 
 
@@ -109,6 +111,18 @@ def visible(user: User, model: type[M]) -> QuerySet[M]:
     manager: Any = model._default_manager
     result: QuerySet[M] = manager.visible_to(user)
     return result
+
+
+def visible_owners(user: User, kind: str) -> OwnerScope | None:
+    """Whose records of a kind the user sees, as owner ids resolved once for the request
+    (reports filter and join on them); None when the rule is not a list of owners."""
+    from .visibility import OwnerScope, owner_scope
+
+    if not sees_kind(user, kind):
+        return OwnerScope()
+    if sees_all(user, kind):
+        return OwnerScope(everyone=True)
+    return owner_scope(user)
 
 
 def visible_teams(user: User) -> QuerySet[Team]:

@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('stage', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='opportunities.stage')),
             ],
             options={
-                'indexes': [models.Index(fields=['owner', 'stage', 'days'], name='stage_stay_owner'), models.Index(fields=['opportunity', 'stage'], name='stage_stay_deal')],
+                'indexes': [models.Index(condition=models.Q(('left_at__isnull', False)), fields=['owner', 'stage', 'days', 'opportunity'], name='stage_stay_finished'), models.Index(fields=['opportunity', 'stage'], name='stage_stay_deal')],
             },
         ),
         migrations.RunPython(store_stays, migrations.RunPython.noop),

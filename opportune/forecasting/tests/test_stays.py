@@ -255,19 +255,19 @@ def test_random_worlds_stay_exact_through_writes_and_refreshes(company: Company)
         assert_time_in_stage_exact(company)
 
 
-def test_time_in_stage_from_stored_stays_is_two_statements_whatever_the_data(
+def test_time_in_stage_from_stored_stays_is_three_statements_whatever_the_data(
     company: Company, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
     seeded_world(company)
     stays.rebuild()
     time_in_stage(company.maria)  # her teams, now cached
-    with django_assert_num_queries(2):  # the stages, the stays
+    with django_assert_num_queries(3):  # the stages, the marks, the stays
         time_in_stage(company.maria)
     seeded_world(company, seed=12)
     stays.rebuild()
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         time_in_stage(company.maria)
-    with django_assert_num_queries(2):  # the closed deals with their furthest stage, stages
+    with django_assert_num_queries(3):  # the marks, the closed deals' furthest stage, stages
         win_rates(company.maria, PERIODS, "stage")
 
 
