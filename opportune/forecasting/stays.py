@@ -220,8 +220,8 @@ def _stored_finished(viewer: User) -> tuple[str, list[Any]]:
 def time_in_stage(viewer: User) -> list[StageTime]:
     """Finished stays in each open stage with their count, total, median and 80th-percentile
     days: the marks, then one statement over the stored stays of the clean deals and the live
-    stays of the dirty ones; ``ROW_NUMBER`` and ``COUNT`` over each stage's stays give the
-    percentiles."""
+    stays of the dirty ones; each stage's count and ``ROW_NUMBER`` over its stays give the
+    percentiles (a grouped count beside one window: the window is the costly part)."""
     stages = {
         s.pk: s for s in Stage.objects.select_related("pipeline").order_by("pipeline", "order")
     }
@@ -243,17 +243,22 @@ def time_in_stage(viewer: User) -> list[StageTime]:
             UNION ALL
             SELECT stage_id, {_days_float("left_at", "entered_at")} FROM live
             WHERE left_at IS NOT NULL
+        ), counted AS (
+            SELECT stage_id, COUNT(*) AS stays, SUM(days) AS total
+            FROM finished GROUP BY stage_id
         ), ranked AS (
             SELECT stage_id, days,
-                   ROW_NUMBER() OVER (PARTITION BY stage_id ORDER BY days) AS position,
-                   COUNT(*) OVER (PARTITION BY stage_id) AS stays
+                   ROW_NUMBER() OVER (PARTITION BY stage_id ORDER BY days) AS position
             FROM finished
         )
-        SELECT stage_id, MAX(stays), SUM(days),
-               AVG(CASE WHEN position IN ((stays + 1) / 2, (stays + 2) / 2) THEN days END),
-               MAX(CASE WHEN position = (4 * stays + 4) / 5 THEN days END)
-        FROM ranked
-        GROUP BY stage_id
+        SELECT c.stage_id, c.stays, c.total,
+               AVG(CASE WHEN r.position IN ((c.stays + 1) / 2, (c.stays + 2) / 2)
+                        THEN r.days END),
+               MAX(CASE WHEN r.position = (4 * c.stays + 4) / 5 THEN r.days END)
+        FROM counted c
+        JOIN ranked r ON r.stage_id = c.stage_id
+             AND r.position IN ((c.stays + 1) / 2, (c.stays + 2) / 2, (4 * c.stays + 4) / 5)
+        GROUP BY c.stage_id, c.stays, c.total
         """,
         dirty_params + live_params + stored_params,
     )
