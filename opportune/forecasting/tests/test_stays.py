@@ -24,7 +24,11 @@ from opportune.forecasting.analytics import time_in_stage, win_rates
 from opportune.forecasting.models import StageStay, StayMark
 from opportune.identity.models import User
 from opportune.opportunities.models import Opportunity, OpportunityHistory, Stage
-from opportune.opportunities.services import change_opportunity, move_opportunities
+from opportune.opportunities.services import (
+    change_opportunity,
+    move_opportunities,
+    reassign_opportunities,
+)
 
 from .analytics_pins import OPEN, PERIODS, seeded_world
 from .conftest import Step, timeline
@@ -217,10 +221,11 @@ def test_deleted_restored_and_reassigned_deals_leave_and_join_views_at_once(
 ) -> None:
     stays.rebuild()
     alices = Opportunity.objects.filter(owner=world.alice).order_by("pk")
-    gone, moved = alices[0], alices[1]
+    gone, moved, handed = alices[0], alices[1], alices[2]
     delete_record(world.ada, gone)
     change_opportunity(world.ada, moved, {"owner_id": world.charlie.pk})
-    assert dirty_count() == 2
+    reassign_opportunities(world.ada, [handed.pk], world.bob.pk)  # the bulk reassignment
+    assert dirty_count() == 3
     assert_time_in_stage_exact(world)
     assert_stage_reached_exact(world)
     stays.refresh()
