@@ -47,6 +47,7 @@ class StageStay(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
+        db_index=False,  # the indexes below start with it
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -54,9 +55,14 @@ class StageStay(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
+        db_index=False,  # a plain owner index would win SQLite's plan over the covering one
     )
     stage = models.ForeignKey(
-        "opportunities.Stage", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+        "opportunities.Stage",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     entered_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True)

@@ -44,6 +44,7 @@ STAY = "forecasting_stagestay"
 MARK = "forecasting_staymark"
 # Field changes after which a deal's stored stays no longer sit where a viewer looks for them.
 MOVING_FIELDS = ("owner", "owner_id", "deleted_at")
+MANY_DIRTY = 2000  # more dirty deals than this go into a read as a subquery, not as values
 
 
 def _everything() -> User:
@@ -74,6 +75,24 @@ def dirty_ids(marks: tuple[int, int] | None = None) -> tuple[str, list[Any]]:
         """,
         [history_upto, changes_upto, *MOVING_FIELDS],
     )
+
+
+def _dirty_now() -> list[int]:
+    """The dirty deals' ids, the marks read in the same statement (usually few: the deals
+    written since the last build)."""
+    fields = ", ".join(["%s"] * len(MOVING_FIELDS))
+    rows = sql.fetch(
+        f"""
+        SELECT h.opportunity_id FROM {sql.HISTORY} h
+        WHERE h.id > (SELECT COALESCE(MAX(history_upto), 0) FROM {MARK})
+        UNION
+        SELECT c.record_id FROM audit_fieldchange c
+        WHERE c.id > (SELECT COALESCE(MAX(changes_upto), 0) FROM {MARK})
+          AND c.record_type = 'opportunity' AND c.field IN ({fields})
+        """,
+        list(MOVING_FIELDS),
+    )
+    return sorted(int(row[0]) for row in rows)
 
 
 def _days_float(later: str, earlier: str) -> str:
@@ -219,8 +238,9 @@ def _stored_finished(viewer: User) -> tuple[str, list[Any]]:
 
 def time_in_stage(viewer: User) -> list[StageTime]:
     """Finished stays in each open stage with their count, total, median and 80th-percentile
-    days: the marks, then one statement over the stored stays of the clean deals and the live
-    stays of the dirty ones; each stage's count and ``ROW_NUMBER`` over its stays give the
+    days: the dirty deals (written since the build: few), then one statement over the stored
+    stays of the others and the live stays of the dirty ones (none: the stored stays alone);
+    each stage's count and ``ROW_NUMBER`` over its stays give the
     percentiles (a grouped count beside one window: the window is the costly part)."""
     stages = {
         s.pk: s for s in Stage.objects.select_related("pipeline").order_by("pipeline", "order")
@@ -230,19 +250,24 @@ def time_in_stage(viewer: User) -> list[StageTime]:
         for pk, s in stages.items()
         if not s.is_closed
     }
-    dirty, dirty_params = dirty_ids()
+    dirty = _dirty_now()
     stored, stored_params = _stored_finished(viewer)
-    live, live_params = live_stays(viewer, only="SELECT id FROM dirty")
+    finished = f"SELECT q.stage_id, q.days FROM ({stored}) q"
+    params = list(stored_params)
+    if dirty:  # their stored stays are left out, their live ones read from the history
+        marks, ids = ", ".join(["%s"] * len(dirty)), list(dirty)
+        if len(dirty) > MANY_DIRTY:  # nothing stored yet, or an old build: as a subquery
+            marks, ids = dirty_ids()
+        live, live_params = live_stays(viewer, only=marks, only_params=ids)
+        finished += f"""
+            WHERE q.opportunity_id NOT IN ({marks})
+            UNION ALL
+            SELECT stage_id, {_days_float("left_at", "entered_at")} FROM ({live}) live
+            WHERE left_at IS NOT NULL"""
+        params += ids + live_params
     rows = sql.fetch(
         f"""
-        WITH dirty(id) AS ({dirty}),
-        live AS ({live}),
-        finished AS (
-            SELECT q.stage_id, q.days FROM ({stored}) q
-            WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.id = q.opportunity_id)
-            UNION ALL
-            SELECT stage_id, {_days_float("left_at", "entered_at")} FROM live
-            WHERE left_at IS NOT NULL
+        WITH finished AS ({finished}
         ), counted AS (
             SELECT stage_id, COUNT(*) AS stays, SUM(days) AS total
             FROM finished GROUP BY stage_id
@@ -260,7 +285,7 @@ def time_in_stage(viewer: User) -> list[StageTime]:
              AND r.position IN ((c.stays + 1) / 2, (c.stays + 2) / 2, (4 * c.stays + 4) / 5)
         GROUP BY c.stage_id, c.stays, c.total
         """,
-        dirty_params + live_params + stored_params,
+        params,
     )
     for stage_id, stays, total, median, usual in rows:
         if stage_id in found:

@@ -38,9 +38,9 @@ class Migration(migrations.Migration):
                 ('entered_at', models.DateTimeField()),
                 ('left_at', models.DateTimeField(null=True)),
                 ('days', models.FloatField(help_text='left_at - entered_at in days, when left', null=True)),
-                ('opportunity', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='opportunities.opportunity')),
-                ('owner', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('stage', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='opportunities.stage')),
+                ('opportunity', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='opportunities.opportunity')),
+                ('owner', models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('stage', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='opportunities.stage')),
             ],
             options={
                 'indexes': [models.Index(condition=models.Q(('left_at__isnull', False)), fields=['owner', 'stage', 'days', 'opportunity'], name='stage_stay_finished'), models.Index(fields=['opportunity', 'stage'], name='stage_stay_deal')],
