@@ -587,19 +587,51 @@ FROM forecasting_pipelinesnapshot WHERE day IN ({days}) AND close_month IS NULL 
 GROUP BY day, stage_id, forecast_category
 """
 RAW_CHANGED = """
-WITH s AS (
-    SELECT opportunity_id, stage_id, amount, probability, close_date, forecast_category,
-           changed_at,
-           LEAD(changed_at) OVER (PARTITION BY opportunity_id ORDER BY changed_at, id) AS until
-    FROM opportunities_opportunityhistory
-    WHERE changed_at < %s AND opportunity_id IN (
-        SELECT opportunity_id FROM opportunities_opportunityhistory
-        WHERE changed_at >= %s AND changed_at < %s) {owners}
-), m(idx, moment_at) AS ({values})
-SELECT m.idx, s.opportunity_id, o.name, o.owner_id, s.stage_id, s.amount, s.probability,
-       s.close_date, s.forecast_category
-FROM s JOIN m ON s.changed_at < m.moment_at AND (s.until IS NULL OR s.until >= m.moment_at)
-JOIN opportunities_opportunity o ON o.id = s.opportunity_id
+WITH c AS (
+    SELECT DISTINCT opportunity_id FROM opportunities_opportunityhistory
+    WHERE changed_at >= %s AND changed_at < %s {owners}
+), picked AS (
+    SELECT 0 AS idx, c.opportunity_id, (
+        SELECT p.id FROM opportunities_opportunityhistory p
+        WHERE p.opportunity_id = c.opportunity_id AND p.changed_at < %s
+        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) AS row_id
+    FROM c
+    UNION ALL
+    SELECT 1 AS idx, c.opportunity_id, (
+        SELECT p.id FROM opportunities_opportunityhistory p
+        WHERE p.opportunity_id = c.opportunity_id AND p.changed_at < %s
+        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) AS row_id
+    FROM c
+)
+SELECT picked.idx, h.opportunity_id, o.name, o.owner_id, h.stage_id, h.amount, h.probability,
+       h.close_date, h.forecast_category
+FROM picked JOIN opportunities_opportunityhistory h ON h.id = picked.row_id
+JOIN opportunities_opportunity o ON o.id = h.opportunity_id
+"""
+# Time in stage over the stored stays (forecasting/stays.py), with no dirty deal to merge.
+RAW_STAYS = """
+WITH f AS (
+    SELECT stage_id, days FROM forecasting_stagestay WHERE left_at IS NOT NULL {owners}
+), c AS (SELECT stage_id, COUNT(*) AS n, SUM(days) AS total FROM f GROUP BY stage_id),
+r AS (SELECT stage_id, days, ROW_NUMBER() OVER (PARTITION BY stage_id ORDER BY days) AS k
+      FROM f)
+SELECT c.stage_id, c.n, c.total, AVG(CASE WHEN k IN ((n + 1) / 2, (n + 2) / 2) THEN days END),
+       MAX(CASE WHEN k = (4 * n + 4) / 5 THEN days END)
+FROM c JOIN r ON r.stage_id = c.stage_id AND k IN ((n + 1) / 2, (n + 2) / 2, (4 * n + 4) / 5)
+GROUP BY c.stage_id, c.n, c.total
+"""
+# Win rates by stage reached: each closed deal's furthest open stage from its stored stays.
+RAW_REACHED = """
+SELECT o.pipeline_id, (
+        SELECT MAX(st."order") FROM forecasting_stagestay s
+        JOIN opportunities_stage st ON st.id = s.stage_id
+        WHERE s.opportunity_id = o.id AND NOT st.is_closed) AS furthest,
+       SUM(CASE WHEN o.is_won THEN 1 ELSE 0 END), SUM(CASE WHEN o.is_won THEN 0 ELSE 1 END),
+       SUM(CASE WHEN o.is_won THEN o.amount END)
+FROM opportunities_opportunity o
+WHERE o.is_closed AND o.close_date >= %s AND o.close_date <= %s AND o.deleted_at IS NULL
+      {owners}
+GROUP BY 1, 2
 """
 
 
@@ -623,9 +655,25 @@ def backfill_snapshots(since: dt.date | None) -> dict[str, float]:
             cursor.execute("VACUUM ANALYZE forecasting_snapshotday")
         else:
             cursor.execute("ANALYZE")
+    from opportune.forecasting import stays
     from opportune.forecasting.models import PipelineSnapshot
 
-    return {"days": built, "seconds": seconds, "rows": PipelineSnapshot.objects.count()}
+    started = time.perf_counter()
+    stay_rows = stays.rebuild()  # ``opportune snapshots stays``
+    stay_seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "VACUUM ANALYZE forecasting_stagestay"
+            if connection.vendor == "postgresql"
+            else "ANALYZE"
+        )
+    return {
+        "days": built,
+        "seconds": seconds,
+        "rows": PipelineSnapshot.objects.count(),
+        "stays": stay_rows,
+        "stays_seconds": stay_seconds,
+    }
 
 
 def _analytics_reports(quarters: list[Any]) -> dict[str, Callable[[Any], object]]:
@@ -687,18 +735,18 @@ def _analytics_raw(
 
     def changes() -> None:
         stored(list(CHANGES))
-        moments = [end_of_day(d) for d in CHANGES]
-        values, moment_params = history_sql.moments_values(moments)
+        moments = [history_sql.at(end_of_day(d)) for d in CHANGES]
         where = (
             f"AND opportunity_id IN (SELECT id FROM opportunities_opportunity WHERE owner_id "
             f"{owners})"
             if owners
             else ""
         )
-        run(
-            RAW_CHANGED.format(values=values, owners=where),
-            [history_sql.at(moments[1]), *[history_sql.at(m) for m in moments], *moment_params],
-        )
+        run(RAW_CHANGED.format(owners=where), [*moments, *moments])
+
+    def reached() -> None:
+        where = f"AND o.owner_id {owners}" if owners else ""
+        run(RAW_REACHED.format(owners=where), [start, end])
 
     ids = f"({owner_ids})"
     lead_owners = f"AND (l.owner_id IN {ids} OR l.owner_id IS NULL)" if owner_ids else ""
@@ -759,6 +807,10 @@ def _analytics_raw(
         "pipeline trend (12)": lambda: stored(TREND_DAYS),
         "pipeline as of": lambda: stored(TREND_DAYS[-1:]),
         "pipeline changes": changes,
+        "time in stage": lambda: run(
+            RAW_STAYS.format(owners=f"AND owner_id {owners}" if owners else ""), []
+        ),
+        "win rates by stage": reached,
         "replay trend (12)": lambda: windowed(TREND_DAYS),  # before: the history replayed
     }
 
@@ -800,6 +852,7 @@ def measure_analytics(repeat: int, only: set[str] | None = None) -> dict:  # typ
 
             def once(viewer=viewer, report=report) -> None:  # type: ignore[no-untyped-def]
                 viewer.__dict__.pop("_visible_team_ids", None)  # a new request
+                viewer.__dict__.pop("_visible_owner_ids", None)
                 report(viewer)
 
             found[name][who] = _median_ms(once, repeat)
@@ -820,6 +873,7 @@ def report_analytics(database: str, found: dict) -> None:  # type: ignore[type-a
     if snap:
         print(f"  snapshot backfill: {snap['days']} days, {snap['rows']:,} rows in "
               f"{snap['seconds']:.1f} s")  # fmt: skip
+        print(f"  stage stays rebuilt: {snap['stays']:,} rows in {snap['stays_seconds']:.1f} s")
     print(f"  analytics ({found['leads']:,} leads; ms, median):")
     print(f"    {'report':22s} {'admin':>8s} {'raw SQL':>8s} {'ratio':>6s} {'manager':>8s} "
           f"{'raw SQL':>8s} {'ratio':>6s} {'rep':>8s} {'queries':>7s}")  # fmt: skip

@@ -10,7 +10,7 @@ may see.
 - Average deal size = won amount / won count; sales cycle = days from creation to close date
   of won deals; pipeline velocity = open deals x win rate x average deal size / cycle days,
   the expected won amount per day.
-- Time in stage, from the history: the days each finished stay in an open stage lasted.
+- Time in stage (``stays``): the days each finished stay in an open stage lasted.
 """
 
 from __future__ import annotations
@@ -32,11 +32,8 @@ from django.db.models import (
     FilteredRelation,
     Func,
     IntegerField,
-    Max,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -48,12 +45,14 @@ from opportune.fiscal import FiscalPeriod
 from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.leads.models import Lead, LeadSource
-from opportune.opportunities.models import Opportunity, OpportunityHistory, Stage
+from opportune.opportunities.models import Opportunity
 
-from . import history_sql as sql
 from .asof import end_of_day
 from .forecast import OPEN_CATEGORIES, ZERO
 from .local_date import LocalDate
+from .stays import StageTime as StageTime  # time in stage and stage reached: stays.py
+from .stays import time_in_stage as time_in_stage
+from .stays import win_rates_by_stage_reached as _win_rates_by_stage_reached
 
 FunnelBy = Literal["period", "source", "campaign", "owner"]
 WinRateBy = Literal["owner", "source", "campaign", "name", "stage"]
@@ -263,39 +262,6 @@ def win_rates(
     return sorted(rows, key=lambda r: (-r.closed, r.label))
 
 
-def _win_rates_by_stage_reached(
-    closed: QuerySet[Opportunity], measures: dict[str, Any]
-) -> list[RateRow]:
-    furthest = (
-        OpportunityHistory.objects.filter(opportunity=OuterRef("pk"), stage__is_closed=False)
-        .order_by()
-        .values("opportunity")
-        .annotate(order=Max("stage__order"))
-        .values("order")
-    )
-    grouped = list(
-        closed.annotate(furthest=Subquery(furthest))
-        .values_list("pipeline_id", "furthest")
-        .annotate(**measures)
-    )
-    stages = list(
-        Stage.objects.filter(is_closed=False)
-        .select_related("pipeline")
-        .order_by("pipeline", "order")
-    )
-    rows = []
-    for stage in stages:
-        row = RateRow(f"{stage.pipeline.key}:{stage.key}", f"{stage.pipeline.name}: {stage.label}")
-        for pipeline_id, furthest_order, won, lost, won_amount in grouped:
-            if pipeline_id == stage.pipeline_id and (furthest_order or -1) >= stage.order:
-                row.won += won
-                row.lost += lost
-                row.won_amount += won_amount or ZERO
-        if row.closed:
-            rows.append(row)
-    return rows
-
-
 # --- deal size, cycle, velocity -----------------------------------------------------------------
 
 
@@ -367,76 +333,3 @@ def sales_summary(viewer: User, periods: list[FiscalPeriod] | None) -> SalesSumm
         open_count=totals["open_count"],
         open_amount=totals["open_amount"] or ZERO,
     )
-
-
-# --- time in stage ------------------------------------------------------------------------------
-
-
-@dataclass
-class StageTime:
-    stage_id: int
-    label: str
-    stays: int = 0
-    total_days: Decimal = ZERO
-    median_days: Decimal | None = None
-    usual_days: Decimal | None = None  # the 80th percentile: longer than this is unusual
-
-    @property
-    def average_days(self) -> Decimal | None:
-        return (self.total_days / self.stays).quantize(Decimal("0.01")) if self.stays else None
-
-
-def time_in_stage(viewer: User) -> list[StageTime]:
-    """Finished stays in each open stage (entered, then left for another stage), with their
-    count, total, median and 80th-percentile days: one statement over the visible history.
-    A stay starts at a row whose stage differs from the deal's previous row (LAG) and ends at
-    the next such row (LEAD over the starts); the percentiles rank the stays by length."""
-    stages = {
-        s.pk: s for s in Stage.objects.select_related("pipeline").order_by("pipeline", "order")
-    }
-    found = {
-        pk: StageTime(pk, f"{s.pipeline.name}: {s.label}")
-        for pk, s in stages.items()
-        if not s.is_closed
-    }
-    visible, params = sql.visible_ids(viewer)
-    days = sql.days_between("left_at", "changed_at")
-    rows = sql.fetch(
-        f"""
-        WITH marked AS (
-            SELECT h.opportunity_id, h.stage_id, h.changed_at, h.id,
-                   LAG(h.stage_id) OVER (
-                       PARTITION BY h.opportunity_id ORDER BY h.changed_at, h.id
-                   ) AS previous_stage
-            FROM {sql.HISTORY} h
-            WHERE h.opportunity_id IN ({visible})
-        ), stays AS (
-            SELECT stage_id, changed_at,
-                   LEAD(changed_at) OVER (
-                       PARTITION BY opportunity_id ORDER BY changed_at, id
-                   ) AS left_at
-            FROM marked
-            WHERE previous_stage IS NULL OR previous_stage <> stage_id
-        ), ranked AS (
-            SELECT stage_id, {days} AS days,
-                   ROW_NUMBER() OVER (PARTITION BY stage_id ORDER BY {days}) AS position,
-                   COUNT(*) OVER (PARTITION BY stage_id) AS stays
-            FROM stays
-            WHERE left_at IS NOT NULL
-        )
-        SELECT stage_id, MAX(stays), SUM(days),
-               AVG(CASE WHEN position IN ((stays + 1) / 2, (stays + 2) / 2) THEN days END),
-               MAX(CASE WHEN position = (4 * stays + 4) / 5 THEN days END)
-        FROM ranked
-        GROUP BY stage_id
-        """,
-        params,
-    )
-    for stage_id, stays, total, median, usual in rows:
-        if stage_id in found:
-            entry = found[stage_id]
-            entry.stays = stays
-            entry.total_days = Decimal(repr(float(total)))
-            entry.median_days = Decimal(repr(float(median))).quantize(Decimal("0.01"))
-            entry.usual_days = Decimal(repr(float(usual))).quantize(Decimal("0.01"))
-    return [entry for entry in found.values() if entry.stays]

@@ -60,34 +60,30 @@ def states_at(
     """For each moment, the state of every opportunity the viewer may see that existed then;
     with ``changed_from``, only of the deals with a change from that moment on (the others
     are the same at every later moment). One statement: each moment joined to the spans that
-    hold it."""
+    hold it, or, with ``changed_from``, each changed deal's newest row before each moment."""
     if not moments:
         return []
+    if changed_from is not None:
+        rows = _newest_rows_before(viewer, moments, changed_from)
+    else:
+        span_sql, span_params = sql.spans(viewer, before=max(moments))
+        moments_sql, moments_params = sql.moments_values(moments)
+        rows = sql.fetch(
+            f"""
+            WITH s AS ({span_sql}), m(idx, moment_at) AS ({moments_sql})
+            SELECT m.idx, s.opportunity_id, o.name, o.owner_id, s.stage_id, s.amount,
+                   s.probability, s.close_date, s.forecast_category
+            FROM s
+            JOIN m ON s.changed_at < m.moment_at
+                  AND (s.until IS NULL OR s.until >= m.moment_at)
+            JOIN opportunities_opportunity o ON o.id = s.opportunity_id
+            """,
+            span_params + moments_params,
+        )
     stages = {
         pk: (closed, won)
         for pk, closed, won in Stage.objects.values_list("pk", "is_closed", "is_won")
     }
-    also = ""
-    extra: list[Any] = []
-    if changed_from is not None:
-        also = (
-            f"h.opportunity_id IN (SELECT c.opportunity_id FROM {sql.HISTORY} c "
-            "WHERE c.changed_at >= %s AND c.changed_at < %s)"
-        )
-        extra = [sql.at(changed_from), sql.at(max(moments))]
-    span_sql, span_params = sql.spans(viewer, before=max(moments), also=also)
-    moments_sql, moments_params = sql.moments_values(moments)
-    rows = sql.fetch(
-        f"""
-        WITH s AS ({span_sql}), m(idx, moment_at) AS ({moments_sql})
-        SELECT m.idx, s.opportunity_id, o.name, o.owner_id, s.stage_id, s.amount,
-               s.probability, s.close_date, s.forecast_category
-        FROM s
-        JOIN m ON s.changed_at < m.moment_at AND (s.until IS NULL OR s.until >= m.moment_at)
-        JOIN opportunities_opportunity o ON o.id = s.opportunity_id
-        """,
-        span_params + extra + moments_params,
-    )
     found: list[dict[int, DealState]] = [{} for _ in moments]
     for index, opportunity, name, owner, stage, amount, probability, close, category in rows:
         closed, won = stages[stage]
@@ -104,6 +100,44 @@ def states_at(
             won,
         )
     return found
+
+
+def _newest_rows_before(
+    viewer: User, moments: list[dt.datetime], changed_from: dt.datetime
+) -> list[tuple[Any, ...]]:
+    """The deals with a history row from ``changed_from`` to the last moment (the index on
+    ``changed_at`` finds them), and for each moment each such deal's newest row before it (one
+    probe of the index on (deal, changed_at) per deal and moment): the span holding the
+    moment, without reading the deals' whole history. Same-instant rows: the highest id."""
+    visible, params = sql.visible_ids(viewer)
+    picks = []
+    pick_params: list[Any] = []
+    for index, moment in enumerate(moments):
+        picks.append(
+            f"""
+            SELECT {index} AS idx, c.opportunity_id, (
+                SELECT p.id FROM {sql.HISTORY} p
+                WHERE p.opportunity_id = c.opportunity_id AND p.changed_at < %s
+                ORDER BY p.changed_at DESC, p.id DESC LIMIT 1
+            ) AS row_id
+            FROM c
+            """
+        )
+        pick_params.append(sql.at(moment))
+    return sql.fetch(
+        f"""
+        WITH c AS (
+            SELECT DISTINCT w.opportunity_id FROM {sql.HISTORY} w
+            WHERE w.changed_at >= %s AND w.changed_at < %s AND w.opportunity_id IN ({visible})
+        ), picked AS ({" UNION ALL ".join(picks)})
+        SELECT picked.idx, h.opportunity_id, o.name, o.owner_id, h.stage_id, h.amount,
+               h.probability, h.close_date, h.forecast_category
+        FROM picked
+        JOIN {sql.HISTORY} h ON h.id = picked.row_id
+        JOIN opportunities_opportunity o ON o.id = h.opportunity_id
+        """,
+        [sql.at(changed_from), sql.at(max(moments)), *params, *pick_params],
+    )
 
 
 def _date(value: dt.date | str) -> dt.date:

@@ -233,3 +233,7 @@ class SnapshotDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} (built {self.built_at:%Y-%m-%d %H:%M})"
+
+
+from .stay_models import StageStay as StageStay  # noqa: E402  (stored stays: own module)
+from .stay_models import StayMark as StayMark  # noqa: E402

@@ -1,4 +1,5 @@
-"""``opportune snapshots backfill``: store the daily pipeline snapshots of past days now.
+"""``opportune snapshots backfill``: store the daily pipeline snapshots of past days now;
+``opportune snapshots stays``: store every deal's stage stays again (``stays``).
 
 The worker stores each finished day (``snapshots.refresh_snapshots``); a new installation, an
 import of old deals or a restore fills the past on demand. Set-based and idempotent: running
@@ -37,8 +38,23 @@ def cmd_snapshots_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_snapshots_stays(args: argparse.Namespace) -> int:
+    from . import stays
+
+    started = time.perf_counter()
+    if args.dirty_only:
+        count = stays.refresh()
+        print(f"Stored the stays of {count} deals written since the last build", end="")
+    else:
+        count = stays.rebuild()
+        print(f"Stored {count} stage stays", end="")
+    print(f" in {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction[_Parser], command: CommandMaker) -> None:
-    """Register ``snapshots backfill``; ``command`` is ``opportune.cli._command``."""
+    """Register ``snapshots backfill`` and ``snapshots stays``; ``command`` is
+    ``opportune.cli._command``."""
     group = commands.add_parser(
         "snapshots",
         help="Daily snapshots of the open pipeline (trend and as-of reports).",
@@ -55,4 +71,15 @@ def add_commands(commands: argparse._SubParsersAction[_Parser], command: Command
     backfill.add_argument("--until", type=dt.date.fromisoformat, help="last day (YYYY-MM-DD)")
     backfill.add_argument(
         "--stale-only", action="store_true", help="only days not stored or made stale by a write"
+    )
+    rebuild = command(
+        actions,
+        "stays",
+        cmd_snapshots_stays,
+        "Store every deal's stage stays from the history (time in stage, stage reached).",
+    )
+    rebuild.add_argument(
+        "--dirty-only",
+        action="store_true",
+        help="only the deals written since the last build (what the worker runs daily)",
     )

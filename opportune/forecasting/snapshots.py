@@ -228,8 +228,12 @@ def refresh(now: dt.datetime | None = None, *, since: dt.date | None = None) -> 
 
 @task()
 def refresh_snapshots() -> int:
-    """Daily: store yesterday's pipeline and rebuild stale days; queues its next run."""
+    """Daily: store yesterday's pipeline and rebuild stale days, store the stage stays of the
+    deals written since the last run (``stays.refresh``); queues its next run."""
+    from . import stays
+
     built = refresh()
+    stays.refresh()
     if refresh_snapshots.get_backend().supports_defer:
         refresh_snapshots.using(run_after=timezone.now() + REFRESH_EVERY).enqueue()
     return built

@@ -20,14 +20,15 @@ pytestmark = pytest.mark.django_db
 
 # The manager's visibility costs one statement (her teams), cached on the user afterwards. The
 # pipeline reports ask which days have stored snapshots first (none here: the days are rebuilt
-# from the history; test_snapshots counts the stored reads).
+# from the history; test_snapshots counts the stored reads). Time in stage and stage reached
+# read the stored stays' marks first (test_stays).
 REPORTS: dict[str, tuple[Callable[[User], object], int]] = {
     "funnel by period": (lambda u: funnel(u, PERIODS, "period"), 1),
     "funnel by owner": (lambda u: funnel(u, PERIODS, "owner"), 2),
     "win rates by owner": (lambda u: win_rates(u, PERIODS, "owner"), 2),
-    "win rates by stage": (lambda u: win_rates(u, None, "stage"), 2),
+    "win rates by stage": (lambda u: win_rates(u, None, "stage"), 3),
     "summary": (lambda u: sales_summary(u, PERIODS), 1),
-    "time in stage": (time_in_stage, 2),
+    "time in stage": (time_in_stage, 3),
     "trend of five months": (lambda u: pipeline_as_of(u, DAYS), 2),
     "pipeline as of": (lambda u: pipeline_as_of(u, DAYS[-1:], PERIODS[0]), 2),
     "changes": (lambda u: pipeline_changes(u, DAYS[0], DAYS[-1]), 4),
@@ -50,7 +51,8 @@ def test_each_report_is_a_fixed_number_of_statements(
 
 # The pipeline page: trend, as of and changes each ask for stored days (3), and its trend's
 # last point (this month's end) reads the deals as they stand (1).
-PAGES = [("/analytics/", 10), ("/analytics/pipeline/", 12)]
+# /analytics/ reads the stays' marks before its time in stage (1).
+PAGES = [("/analytics/", 11), ("/analytics/pipeline/", 12)]
 
 
 @pytest.mark.parametrize(("path", "statements"), PAGES)

@@ -1,0 +1,353 @@
+"""Time in stage and win rates by stage reached, from stored stage stays kept exact.
+
+A *stay* is a deal's time in one stage: it starts at a history row whose stage differs from
+the deal's previous row (``LAG``) and ends at the next such row (``LEAD`` over the starts).
+Ranking every visible history row with window functions at each request took seconds at a
+million deals, so the stays are stored (``StageStay``: deal, owner, stage, entered, left,
+days), built by one ``INSERT ... SELECT`` (``rebuild``; ``opportune snapshots stays``; the
+migration's data step) and refreshed by the worker beside the daily snapshots (``refresh``:
+only the deals written since).
+
+Exact, always: ``StayMark`` holds the newest history row and field change the stored rows
+were built from. The deals with a newer history row (any write, back-dated or imported), or
+whose owner or bin state changed since (reassignment, delete, restore), are *dirty*: each
+read takes their stays live from the history, and the stored stays of the others, in the
+same statement. History rows are append-only and a deal is purged only from the bin, so no
+other write can change a deal's stays. Visibility is the deals' rule on the stored owner
+(``StayQuerySet.visible_to``) for the stored part and the policy's queryset for the live part.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+from django.db.models import Case, Max, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from opportune.identity.models import Role, User
+from opportune.opportunities.models import Opportunity, OpportunityHistory, Stage
+
+from . import history_sql as sql
+from .forecast import ZERO
+from .models import StageStay, StayMark
+
+if TYPE_CHECKING:
+    from .analytics import RateRow
+
+STAY = "forecasting_stagestay"
+MARK = "forecasting_staymark"
+# Field changes after which a deal's stored stays no longer sit where a viewer looks for them.
+MOVING_FIELDS = ("owner", "owner_id", "deleted_at")
+MANY_DIRTY = 2000  # more dirty deals than this go into a read as a subquery, not as values
+
+
+def _everything() -> User:
+    """A viewer who sees every live deal: the store holds everyone's stays."""
+    return User(username="opportune-stays", role=Role.ADMIN, is_active=True)
+
+
+def stored_marks() -> tuple[int, int]:
+    """The marks the stored stays were built from; (0, 0) when nothing is stored (every deal
+    is then dirty and read live)."""
+    found = StayMark.objects.values_list("history_upto", "changes_upto").first()
+    return found or (0, 0)
+
+
+def dirty_ids(marks: tuple[int, int] | None = None) -> tuple[str, list[Any]]:
+    """``SELECT`` of the deals whose stored stays may be wrong: a history row or an owner or
+    bin change newer than the marks (read now unless given). The marks go in as values, so
+    the database knows how few rows lie beyond them. A refresh between reading the marks and
+    the report does no harm: a deal unchanged since the older marks has the same stays."""
+    history_upto, changes_upto = marks if marks is not None else stored_marks()
+    fields = ", ".join(["%s"] * len(MOVING_FIELDS))
+    return (
+        f"""
+        SELECT h.opportunity_id FROM {sql.HISTORY} h WHERE h.id > %s
+        UNION
+        SELECT c.record_id FROM audit_fieldchange c
+        WHERE c.id > %s AND c.record_type = 'opportunity' AND c.field IN ({fields})
+        """,
+        [history_upto, changes_upto, *MOVING_FIELDS],
+    )
+
+
+def _dirty_now() -> list[int]:
+    """The dirty deals' ids, the marks read in the same statement (usually few: the deals
+    written since the last build)."""
+    fields = ", ".join(["%s"] * len(MOVING_FIELDS))
+    rows = sql.fetch(
+        f"""
+        SELECT h.opportunity_id FROM {sql.HISTORY} h
+        WHERE h.id > (SELECT COALESCE(MAX(history_upto), 0) FROM {MARK})
+        UNION
+        SELECT c.record_id FROM audit_fieldchange c
+        WHERE c.id > (SELECT COALESCE(MAX(changes_upto), 0) FROM {MARK})
+          AND c.record_type = 'opportunity' AND c.field IN ({fields})
+        """,
+        list(MOVING_FIELDS),
+    )
+    return sorted(int(row[0]) for row in rows)
+
+
+def _days_float(later: str, earlier: str) -> str:
+    """Days between two datetime columns as a float, the same on both sides of a read."""
+    return f"CAST({sql.days_between(later, earlier)} AS DOUBLE PRECISION)"
+
+
+def live_stays(viewer: User, *, only: str = "", only_params: Any = ()) -> tuple[str, list[Any]]:
+    """A CTE body: the stays of the visible deals from the history (``opportunity_id,
+    stage_id, entered_at, left_at``); ``only`` further limits the deals (a ``SELECT`` of
+    ids)."""
+    visible, params = sql.visible_ids(viewer)
+    where = f"h.opportunity_id IN ({visible})"
+    if only:
+        where += f" AND h.opportunity_id IN ({only})"
+        params += list(only_params)
+    return (
+        f"""
+        SELECT opportunity_id, stage_id, changed_at AS entered_at,
+               LEAD(changed_at) OVER (
+                   PARTITION BY opportunity_id ORDER BY changed_at, id
+               ) AS left_at
+        FROM (
+            SELECT h.opportunity_id, h.stage_id, h.changed_at, h.id,
+                   LAG(h.stage_id) OVER (
+                       PARTITION BY h.opportunity_id ORDER BY h.changed_at, h.id
+                   ) AS previous_stage
+            FROM {sql.HISTORY} h
+            WHERE {where}
+        ) marked
+        WHERE previous_stage IS NULL OR previous_stage <> stage_id
+        """,
+        params,
+    )
+
+
+def _insert(only: str = "", only_params: Any = ()) -> None:
+    """Store the stays of every live deal (or of the deals ``only`` selects)."""
+    body, params = live_stays(_everything(), only=only, only_params=only_params)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {STAY} (opportunity_id, owner_id, stage_id, entered_at, left_at, days)
+            SELECT s.opportunity_id, o.owner_id, s.stage_id, s.entered_at, s.left_at,
+                   {_days_float("s.left_at", "s.entered_at")}
+            FROM ({body}) s
+            JOIN opportunities_opportunity o ON o.id = s.opportunity_id
+            """,
+            params,
+        )
+
+
+def _marks() -> tuple[int, int]:
+    """The newest history row and field change ids (raw SQL: the migration's data step runs
+    this with the schema of its time)."""
+    [(history, changes)] = sql.fetch(
+        f"SELECT (SELECT COALESCE(MAX(id), 0) FROM {sql.HISTORY}), "
+        "(SELECT COALESCE(MAX(id), 0) FROM audit_fieldchange)",
+        [],
+    )
+    return int(history), int(changes)
+
+
+def _set_marks(marks: tuple[int, int], now: dt.datetime) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {MARK}")
+        cursor.execute(
+            f"INSERT INTO {MARK} (history_upto, changes_upto, built_at) VALUES (%s, %s, %s)",
+            [marks[0], marks[1], sql.at(now)],
+        )
+
+
+def rebuild(now: dt.datetime | None = None) -> int:
+    """Store every deal's stays again (idempotent), in one transaction. The marks are taken
+    before reading, so a write racing the build makes its deal dirty, never wrong. Answers
+    how many stays are stored."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        marks = _marks()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {STAY}")
+        _insert()
+        _set_marks(marks, now)
+    [(count,)] = sql.fetch(f"SELECT COUNT(*) FROM {STAY}", [])
+    return int(count)
+
+
+def refresh(now: dt.datetime | None = None) -> int:
+    """The worker's run: store again the stays of only the dirty deals and move the marks.
+    Answers how many deals were dirty."""
+    now = now or timezone.now()
+    if not StayMark.objects.exists():
+        rebuild(now)
+        return Opportunity.objects.count()
+    with transaction.atomic():
+        marks = _marks()  # before reading: a write racing the refresh stays dirty
+        dirty, params = dirty_ids()
+        found = [row[0] for row in sql.fetch(dirty, params)]
+        for start in range(0, len(found), 500):
+            chunk = found[start : start + 500]
+            marks_sql = ", ".join(["%s"] * len(chunk))
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {STAY} WHERE opportunity_id IN ({marks_sql})", chunk)
+            _insert(marks_sql, chunk)
+        _set_marks(marks, now)
+    return len(found)
+
+
+# --- time in stage ------------------------------------------------------------------------------
+
+
+@dataclass
+class StageTime:
+    """The finished stays in one open stage: how many, their total, median and 80th
+    percentile days (longer than the 80th percentile is unusual)."""
+
+    stage_id: int
+    label: str
+    stays: int = 0
+    total_days: Decimal = ZERO
+    median_days: Decimal | None = None
+    usual_days: Decimal | None = None
+
+    @property
+    def average_days(self) -> Decimal | None:
+        return (self.total_days / self.stays).quantize(Decimal("0.01")) if self.stays else None
+
+
+def _stored_finished(viewer: User) -> tuple[str, list[Any]]:
+    """``SELECT opportunity_id, stage_id, days`` of the stored finished stays the viewer sees."""
+    found = (
+        StageStay.objects.visible_to(viewer)
+        .filter(left_at__isnull=False)
+        .order_by()
+        .values("opportunity_id", "stage_id", "days")
+    )
+    try:
+        text, params = found.query.sql_with_params()
+    except EmptyResultSet:
+        return f"SELECT opportunity_id, stage_id, days FROM {STAY} WHERE 1 = 0", []
+    return text, list(params)
+
+
+def time_in_stage(viewer: User) -> list[StageTime]:
+    """Finished stays in each open stage with their count, total, median and 80th-percentile
+    days: the dirty deals (written since the build: few), then one statement over the stored
+    stays of the others and the live stays of the dirty ones (none: the stored stays alone);
+    each stage's count and ``ROW_NUMBER`` over its stays give the
+    percentiles (a grouped count beside one window: the window is the costly part)."""
+    stages = {
+        s.pk: s for s in Stage.objects.select_related("pipeline").order_by("pipeline", "order")
+    }
+    found = {
+        pk: StageTime(pk, f"{s.pipeline.name}: {s.label}")
+        for pk, s in stages.items()
+        if not s.is_closed
+    }
+    dirty = _dirty_now()
+    stored, stored_params = _stored_finished(viewer)
+    finished = f"SELECT q.stage_id, q.days FROM ({stored}) q"
+    params = list(stored_params)
+    if dirty:  # their stored stays are left out, their live ones read from the history
+        marks, ids = ", ".join(["%s"] * len(dirty)), list(dirty)
+        if len(dirty) > MANY_DIRTY:  # nothing stored yet, or an old build: as a subquery
+            marks, ids = dirty_ids()
+        live, live_params = live_stays(viewer, only=marks, only_params=ids)
+        finished += f"""
+            WHERE q.opportunity_id NOT IN ({marks})
+            UNION ALL
+            SELECT stage_id, {_days_float("left_at", "entered_at")} FROM ({live}) live
+            WHERE left_at IS NOT NULL"""
+        params += ids + live_params
+    rows = sql.fetch(
+        f"""
+        WITH finished AS ({finished}
+        ), counted AS (
+            SELECT stage_id, COUNT(*) AS stays, SUM(days) AS total
+            FROM finished GROUP BY stage_id
+        ), ranked AS (
+            SELECT stage_id, days,
+                   ROW_NUMBER() OVER (PARTITION BY stage_id ORDER BY days) AS position
+            FROM finished
+        )
+        SELECT c.stage_id, c.stays, c.total,
+               AVG(CASE WHEN r.position IN ((c.stays + 1) / 2, (c.stays + 2) / 2)
+                        THEN r.days END),
+               MAX(CASE WHEN r.position = (4 * c.stays + 4) / 5 THEN r.days END)
+        FROM counted c
+        JOIN ranked r ON r.stage_id = c.stage_id
+             AND r.position IN ((c.stays + 1) / 2, (c.stays + 2) / 2, (4 * c.stays + 4) / 5)
+        GROUP BY c.stage_id, c.stays, c.total
+        """,
+        params,
+    )
+    for stage_id, stays, total, median, usual in rows:
+        if stage_id in found:
+            entry = found[stage_id]
+            entry.stays = stays
+            entry.total_days = Decimal(repr(float(total)))
+            entry.median_days = Decimal(repr(float(median))).quantize(Decimal("0.01"))
+            entry.usual_days = Decimal(repr(float(usual))).quantize(Decimal("0.01"))
+    return [entry for entry in found.values() if entry.stays]
+
+
+# --- win rates by stage reached -----------------------------------------------------------------
+
+
+def furthest_open_stage() -> Case:
+    """Per deal (``OuterRef("pk")``), the order of the furthest open stage it was ever in:
+    from its stored stays, or from its history when it is dirty."""
+    dirty, params = dirty_ids()
+    from_history = (
+        OpportunityHistory.objects.filter(opportunity=OuterRef("pk"), stage__is_closed=False)
+        .order_by()
+        .values("opportunity")
+        .annotate(order=Max("stage__order"))
+        .values("order")
+    )
+    from_stays = (
+        StageStay.objects.filter(opportunity=OuterRef("pk"), stage__is_closed=False)
+        .order_by()
+        .values("opportunity")
+        .annotate(order=Max("stage__order"))
+        .values("order")
+    )
+    return Case(
+        When(Q(pk__in=RawSQL(dirty, params)), then=Subquery(from_history)),
+        default=Subquery(from_stays),
+    )
+
+
+def win_rates_by_stage_reached(
+    closed: QuerySet[Opportunity], measures: dict[str, Any]
+) -> list[RateRow]:
+    """Won / (won + lost) per open stage, counting every stage up to the furthest reached."""
+    from .analytics import RateRow
+
+    grouped = list(
+        closed.annotate(furthest=furthest_open_stage())
+        .values_list("pipeline_id", "furthest")
+        .annotate(**measures)
+    )
+    stages = list(
+        Stage.objects.filter(is_closed=False)
+        .select_related("pipeline")
+        .order_by("pipeline", "order")
+    )
+    rows = []
+    for stage in stages:
+        row = RateRow(f"{stage.pipeline.key}:{stage.key}", f"{stage.pipeline.name}: {stage.label}")
+        for pipeline_id, furthest_order, won, lost, won_amount in grouped:
+            if pipeline_id == stage.pipeline_id and (furthest_order or -1) >= stage.order:
+                row.won += won
+                row.lost += lost
+                row.won_amount += won_amount or ZERO
+        if row.closed:
+            rows.append(row)
+    return rows
