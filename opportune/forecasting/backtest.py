@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,8 @@ from .prediction import MIN_CLOSED_TO_LEARN, learn
 METHODS = ("opportune", "static", "naive_bayes")
 TARGETS = ("total", "pipeline")
 SMOOTHING = 0.1
+# Per-deal win probabilities as of a moment, in whole percent (``scoring.replay``).
+WinChances = Callable[[dt.datetime], dict[int, int]]
 
 
 @dataclass
@@ -201,9 +204,12 @@ def backtest(
     kind: PeriodKind = "quarter",
     periods: list[FiscalPeriod] | None = None,
     timelines: list[Timeline] | None = None,
+    win_chances: WinChances | None = None,
 ) -> list[PeriodResult]:
     """Replay ``periods`` (by default every complete past one with enough history) in order;
-    each period's interval is calibrated on the errors of those before it."""
+    each period's interval is calibrated on the errors of those before it. With
+    ``win_chances``, ``opportune`` takes each open deal's total chance from its per-deal win
+    probability as of the period's start (timing from the curves, as the read does)."""
     stages = stage_table()
     timelines = load_timelines(viewer) if timelines is None else timelines
     periods = periods if periods is not None else backtest_periods(timelines, stages, kind)
@@ -226,7 +232,10 @@ def backtest(
         )
         past = [error for end, error in errors if end < period.start]
         past_pipeline = [error for end, error in pipeline_errors if end < period.start]
-        ours, to_come, raw_pipeline = _opportune(found, moment, period, past, past_pipeline)
+        chances = win_chances(moment) if win_chances is not None else None
+        ours, to_come, raw_pipeline = _opportune(
+            found, moment, period, past, past_pipeline, chances
+        )
         result.total["opportune"], result.pipeline["opportune"] = ours
         if raw_pipeline > 0 and result.actual_pipeline > 0:
             result.pipeline_error = math.log(result.actual_pipeline / raw_pipeline)
@@ -252,15 +261,17 @@ def _opportune(
     period: FiscalPeriod,
     errors: list[float],
     pipeline_errors: list[float],
+    win_percents: dict[int, int] | None = None,
 ) -> tuple[tuple[Estimate, Estimate], float, float]:
     """Our estimates of the period's total and of its part from the open pipeline, the
     expected amount still to be won (what the errors are measured on) and the expected amount
     from the open pipeline before its correction."""
     model = FittedModel.of(learn(found, moment))
     model.errors = {period.kind: errors, f"pipeline:{period.kind}": pipeline_errors}
+    model.per_deal = win_percents is not None
     today = timezone.localtime(moment).date() + dt.timedelta(days=1)
     already = [sum(d.state.amount for d in found if d.won and period.contains(d.state.close_date))]
-    deals = deals_from(found)
+    deals = deals_from(found, win_percents)
     estimates = []
     for include_new in (True, False):
         forecast = model.forecast(deals, already, today, [period], include_new_deals=include_new)

@@ -139,7 +139,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 def cmd_forecast_fit(args: argparse.Namespace) -> int:
     from opportune.opportunities.models import Pipeline
 
-    from .fitting import fit_all, fit_pipeline
+    from .fitting import describe_deal_chances, fit_all, fit_pipeline
 
     if args.pipeline:
         found = Pipeline.objects.filter(key=args.pipeline).first()
@@ -160,7 +160,41 @@ def cmd_forecast_fit(args: argparse.Namespace) -> int:
             f"{fit.fit_seconds:.1f} s; intervals from {len(errors.get('month', []))} replayed "
             f"months and {len(errors.get('quarter', []))} quarters."
         )
+        choice = fit.parameters.get("deal_chances")
+        _out(describe_deal_chances(choice) + ".")
+        if choice:
+            _out(text_table(*_choice_rows(choice)))
     return 0
+
+
+def _choice_rows(choice: dict[str, Any]) -> tuple[list[str], list[list[object]]]:
+    """Both ways' backtest of everything won, per period kind (the chosen one marked)."""
+    from .fitting import PER_DEAL
+
+    headers = ["deal chances", "periods", "MAE", "MAE %", "bias", "80% coverage", "pinball"]
+    rows: list[list[object]] = []
+    for way, label in (("curves", "stage curves"), (PER_DEAL, "per-deal win probability")):
+        for kind, scores in (choice.get(way) or {}).items():
+            chosen = " (chosen)" if choice["chosen"] == way else ""
+
+            def pct(name: str, scores: dict[str, Any] = scores) -> str:
+                value = scores.get(name)
+                if value is None:
+                    return ""
+                return f"{value:+.1%}" if name == "bias" else f"{value:.1%}"
+
+            rows.append(
+                [
+                    label + chosen,
+                    kind,
+                    _money(scores.get("mae")),
+                    pct("mape"),
+                    pct("bias"),
+                    pct("coverage"),
+                    _money(scores.get("pinball")),
+                ]
+            )
+    return headers, rows
 
 
 def add_commands(commands: argparse._SubParsersAction[_Parser], command: CommandMaker) -> None:

@@ -98,6 +98,16 @@ class Deals:
     amount: float  # the group's total
     amount_squares: float
     count: int
+    # The deals' stored per-deal win probability in whole percent (``win_percent``), read only
+    # when the fit chose per-deal chances; None: not scored, the curve's chance stands.
+    win_percent: int | None = None
+
+
+def win_percent(probability: float) -> int:
+    """A win probability to the whole percent, as the read's SQL computes it
+    (``win_percent.WinPercent``: floor(p * 100 + 0.5), the same IEEE steps), so grouping by it
+    is exact."""
+    return math.floor(probability * 100 + 0.5)
 
 
 @dataclass
@@ -129,6 +139,9 @@ class FittedModel:
     won_square_mean: float
     quarter_months: tuple[float, float, float]
     errors: dict[str, list[float]] = field(default_factory=dict)
+    # Chosen at fit time by backtest (``fitting.choose_deal_chances``): a deal's total chance
+    # of being won is its stored per-deal win probability instead of its curve's.
+    per_deal: bool = False
     # Answers shared by many groups of deals (``deal_chances``): a curve's total chance at an
     # age, and the share of the slips landing in each period from a close date. A read over a
     # million deals meets thousands of groups but far fewer ages and close dates.
@@ -185,6 +198,7 @@ class FittedModel:
             "won_square_mean": self.won_square_mean,
             "quarter_months": list(self.quarter_months),
             "errors": self.errors,
+            "per_deal": self.per_deal,
         }
 
     @classmethod
@@ -201,6 +215,7 @@ class FittedModel:
             won_square_mean=float(data["won_square_mean"]),
             quarter_months=(first, second, third),
             errors={k: list(v) for k, v in data.get("errors", {}).items()},
+            per_deal=bool(data.get("per_deal", False)),
         )
 
     # --- chances -------------------------------------------------------------------------------
@@ -230,9 +245,9 @@ class FittedModel:
     ) -> list[float]:
         """The chance that one of these open deals is won in each period (from ``today`` on).
 
-        Seam for a per-deal win probability (opportune/scoring): it would replace the stage
-        curve's total chance (``curve.chance(age, age, ...)``) per deal, keeping the timing
-        from the slips or the curve; deals would then be read one by one, not grouped."""
+        With ``per_deal`` (chosen by backtest) and a stored probability, the deals' total
+        chance is that probability and the curve gives only the timing (and reach: a deal
+        older than its curve has no chance either way)."""
         curve, start = self._curve_of(deals.stage_id), deals.entered
         if curve is None:
             curve, start = self.from_creation, deals.created
@@ -267,6 +282,10 @@ class FittedModel:
             rest = curve.chance(age, (periods[-1].end - start).days + 1, len(curve.won))
         if weights is None:
             weights = [self.month_weight(p) for p in periods]
+        if self.per_deal and deals.win_percent is not None:
+            total = sum(chances) + rest
+            scale = deals.win_percent / 100 / total if total > 0 else 0.0
+            chances, rest = [c * scale for c in chances], rest * scale
         return _reweighted(chances, rest, weights)
 
     def new_deal_wins(self, today: dt.date, periods: Sequence[FiscalPeriod]) -> list[float]:
@@ -293,12 +312,14 @@ class FittedModel:
         same chances. A stage with a curve reads its stage, first day in it and close date; any
         other stage the creation day and close date (from the creation curve) or, without
         one, the probability and close date; a close date before ``today`` (``OVERDUE``) reads
-        only as overdue. ``predicted`` groups the open deals in SQL by these keys."""
+        only as overdue; with per-deal chances, the stored probability in whole percent joins
+        the curves' keys. ``predicted`` groups the open deals in SQL by these keys."""
         close = max(deals.close_date, today - OVERDUE)
+        win = deals.win_percent if self.per_deal else None
         if self._curve_of(deals.stage_id) is not None:
-            return ("stage", deals.stage_id, deals.entered, close)
+            return ("stage", deals.stage_id, deals.entered, close, win)
         if self.from_creation.events >= MIN_STAGE_EVENTS:
-            return ("created", deals.created, close)
+            return ("created", deals.created, close, win)
         return ("own", deals.probability, max(deals.close_date, today))
 
     def _curve_of(self, stage_id: int) -> Curve | None:
@@ -413,8 +434,11 @@ def quantile(ordered: Sequence[float], fraction: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def deals_from(found: Iterable[Situation]) -> list[Deals]:
-    """The open deals among situations (as the backtest replays them), one group each."""
+def deals_from(
+    found: Iterable[Situation], win_percents: dict[int, int] | None = None
+) -> list[Deals]:
+    """The open deals among situations (as the backtest replays them), one group each, with
+    their per-deal win probability as of then if given."""
     from django.utils import timezone
 
     zone = timezone.get_current_timezone()
@@ -435,6 +459,7 @@ def deals_from(found: Iterable[Situation]) -> list[Deals]:
                 amount,
                 amount * amount,
                 1,
+                (win_percents or {}).get(deal.timeline.opportunity_id),
             )
         )
     return groups

@@ -49,6 +49,7 @@ from .local_date import LocalDate
 from .models import ForecastModel
 from .owners import Owners, visible_deals, visible_owners
 from .prediction import ARRIVAL_WINDOW_DAYS
+from .win_percent import WinPercent
 
 # How far ahead of today a stored moment may lie and still get its local day exactly.
 FUTURE_MOMENTS = dt.timedelta(days=366)
@@ -183,7 +184,7 @@ def _open_deals(
         )
         stages = model.curve_stages(today)
         created_since = model.created_since(today)
-        groups = _by_curve(deals, stages, created_since, today)
+        groups = _by_curve(deals, stages, created_since, today, model.per_deal)
         if created_since is None:
             groups += _by_probability(deals.exclude(stage_id__in=list(stages)), today)
         found[pk] = groups
@@ -191,10 +192,15 @@ def _open_deals(
 
 
 def _by_curve(
-    deals: Any, stages: dict[int, dt.date], created_since: dt.date | None, today: dt.date
+    deals: Any,
+    stages: dict[int, dt.date],
+    created_since: dt.date | None,
+    today: dt.date,
+    per_deal: bool = False,
 ) -> list[Deals]:
     """Deals in a stage with its own curve by stage, day entered and close date; with a
-    creation curve, those in other stages by day created and close date."""
+    creation curve, those in other stages by day created and close date; with per-deal
+    chances, also by the stored win probability in whole percent."""
     first = min([*stages.values(), created_since or today])
     last = today + FUTURE_MOMENTS
     entered = LocalDate(Coalesce("stage_changed_at", "created_at"), first, last)
@@ -220,13 +226,17 @@ def _by_curve(
             curve_stage=stage,
             day=day,
             close=Greatest("close_date", Value(today - OVERDUE, output_field=DateField())),
+            **({"win": WinPercent("win_score__probability")} if per_deal else {}),
         )
         .filter(reduce(operator.or_, wanted))
-        .values("curve_stage", "day", "close")
+        .values("curve_stage", "day", "close", *(["win"] if per_deal else []))
         .annotate(**_SUMS)
         .order_by()
     )
-    return [Deals(r["curve_stage"], r["day"], r["day"], r["close"], 0, *_sums(r)) for r in rows]
+    return [
+        Deals(r["curve_stage"], r["day"], r["day"], r["close"], 0, *_sums(r), r.get("win"))
+        for r in rows
+    ]
 
 
 def _midnight(day: dt.date) -> dt.datetime:

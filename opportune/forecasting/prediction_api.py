@@ -22,6 +22,7 @@ from opportune.identity.models import User
 from opportune.opportunities.models import Pipeline
 
 from .backtest import METHODS, TARGETS
+from .fitting import describe_deal_chances
 from .models import ForecastModel
 from .periods import current_period, period_range
 from .predicted import NO_MODEL, ModelMissing, Prediction, newest_models, predicted_forecast
@@ -87,6 +88,25 @@ class PredictionOut(Schema):
     open_deals: int
 
 
+class ErrorsOut(Schema):
+    mae: float | None = Field(description="mean absolute error of everything won, money")
+    mape: float | None = Field(description="the same relative to the actual amount")
+    bias: float | None = Field(None, description="mean signed relative error")
+    coverage: float | None = Field(None, description="share of actuals in the 80% interval")
+    pinball: float | None = Field(None, description="pinball loss of the interval's ends")
+
+
+class DealChancesOut(Schema):
+    chosen: str = Field(description="`curves` (stage curves) or `per_deal` (win probability)")
+    rule: str
+    compared: bool = Field(description="false when no per-deal model was fitted to compare")
+    curves: dict[str, ErrorsOut] = Field(description="backtest per period kind, stage curves")
+    per_deal: dict[str, ErrorsOut] | None = Field(
+        description="backtest per period kind, per-deal win probability"
+    )
+    text: str
+
+
 class FittedOut(Schema):
     pipeline: str
     fitted_at: dt.datetime
@@ -96,6 +116,10 @@ class FittedOut(Schema):
     fit_seconds: float
     calibrated_on: dict[str, int] = Field(
         description="replayed periods of each kind whose errors make the intervals"
+    )
+    deal_chances: DealChancesOut | None = Field(
+        description="an open deal's total chance: stage curves or per-deal win probability, "
+        "chosen by backtest at fit time (null for fits made before the choice existed)"
     )
 
 
@@ -114,6 +138,7 @@ def _money(value: float) -> Decimal:
 
 def fitted_json(model: ForecastModel) -> dict[str, Any]:
     errors = model.parameters.get("errors", {})
+    choice = model.parameters.get("deal_chances")
     return {
         "pipeline": model.pipeline.key,
         "fitted_at": model.fitted_at,
@@ -122,6 +147,7 @@ def fitted_json(model: ForecastModel) -> dict[str, Any]:
         "history_rows": model.history_rows,
         "fit_seconds": round(model.fit_seconds, 2),
         "calibrated_on": {kind: len(found) for kind, found in errors.items()},
+        "deal_chances": {**choice, "text": describe_deal_chances(choice)} if choice else None,
     }
 
 

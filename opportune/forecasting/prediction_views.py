@@ -24,7 +24,7 @@ from opportune.web.http import AuthedRequest, render_page
 
 from . import charts
 from .backtest import METHODS, TARGETS
-from .fitting import fit_now
+from .fitting import describe_deal_chances, fit_now
 from .periods import current_period, period_range
 from .predicted import ModelMissing, PeriodPrediction, predicted_forecast
 from .prediction_api import (
@@ -74,6 +74,10 @@ def predicted_page(request: AuthedRequest) -> HttpResponse:
     context.update(
         prediction=prediction,
         calibrated={k: prediction.calibration_periods(k) for k in ("month", "quarter")},
+        deal_chances=[
+            (m.pipeline.name, describe_deal_chances(m.parameters.get("deal_chances")))
+            for m in prediction.models
+        ],
         table=table,
         chart=charts.predicted(prediction.periods),
     )
@@ -116,6 +120,7 @@ def backtest_page(request: AuthedRequest) -> HttpResponse:
         return csv_response(f"backtest-{kind}-{target}-{wanted}", table)
     context.update(
         model=model,
+        deal_chances=describe_deal_chances(model.backtest.get("deal_chances")),
         replay=replay,
         periods_table=periods_table,
         scores_table=scores_table,

@@ -51,9 +51,10 @@ def _stages() -> tuple[dict[int, int], dict[int, bool]]:
     return {pk: p for pk, p, _, _ in stages}, {pk: won for pk, _, closed, won in stages if closed}
 
 
-def load_world(opportunity_ids: Iterable[int] | None = None) -> World:
+def load_world(opportunity_ids: Iterable[int] | None = None, as_of_any: bool = False) -> World:
     """Deals (all, or those given) with their history, and the closings that rate owners and
-    sources (all of them, or those of the given deals' owners and sources)."""
+    sources (all of them, or those of the given deals' owners and sources, counted as of now;
+    with ``as_of_any``, all of them in time order, to rate the given deals at past moments)."""
     deals_query = Opportunity.objects.all()
     if opportunity_ids is not None:
         deals_query = deals_query.filter(pk__in=list(opportunity_ids))
@@ -71,7 +72,7 @@ def load_world(opportunity_ids: Iterable[int] | None = None) -> World:
             amount_value = None if amount is None else float(amount)
             deals[deal_id].rows.append(Row(at, stage_id, amount_value, close_date))
     closed = Opportunity.objects.filter(is_closed=True, closed_at__isnull=False)
-    if opportunity_ids is not None:
+    if opportunity_ids is not None and not as_of_any:
         book = _counts_now(closed, deals.values())
     else:
         book = RateBook.of(closed.values_list("owner_id", "lead_source", "closed_at", "is_won"))
