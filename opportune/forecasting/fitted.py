@@ -26,6 +26,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from opportune.fiscal import FiscalPeriod, start_month_setting
 
 from .learning import CompetingRisks, Situation
@@ -358,19 +360,22 @@ class FittedModel:
         result = Forecast(
             list(already_won), [0.0] * count, [0.0] * count, [0.0] * count, [0] * count
         )
-        cache: dict[tuple[object, ...], list[float]] = {}
-        weights = [self.month_weight(p) for p in periods]
-        for deals in open_deals:
-            key = self.chance_key(deals, today)
-            chances = cache.get(key)
-            if chances is None:
-                chances = cache[key] = self.deal_chances(deals, today, periods, weights)
-            for index, chance in enumerate(chances):
-                if chance > 0:
-                    result.pipeline[index] += deals.amount * realization * chance
-                    squares = deals.amount_squares * realization**2
-                    result.variance[index] += squares * chance * (1 - chance)
-                    result.reachable[index] += deals.count
+        groups = list(open_deals)
+        if groups:
+            from .chance_arrays import chance_table
+
+            weights = [self.month_weight(p) for p in periods]
+            chances = chance_table(self, groups, today, periods, weights)
+            amounts = np.array([g.amount for g in groups]) * realization
+            squares = np.array([g.amount_squares for g in groups]) * realization**2
+            counts = np.array([g.count for g in groups], dtype=np.int64)
+            for index in range(count):
+                chance = chances[:, index]
+                reached = chance > 0
+                result.pipeline[index] += float(np.sum(amounts * chance, where=reached))
+                spread = squares * chance * (1 - chance)
+                result.variance[index] += float(np.sum(spread, where=reached))
+                result.reachable[index] += int(np.sum(counts, where=reached))
         if include_new_deals:
             wins = self.new_deal_wins(today, periods)
             for index, expected in enumerate(wins):

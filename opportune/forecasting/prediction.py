@@ -69,6 +69,7 @@ def learn(found: list[Situation], moment: dt.datetime) -> Model:
     first_created = min((s.created_at for s in found), default=moment)
     window_start = max(moment - dt.timedelta(days=ARRIVAL_WINDOW_DAYS), first_created)
     arrivals = 0
+    zone = timezone.get_current_timezone()  # once: each lookup is a context-local read
     for deal in found:
         if deal.created_at >= window_start:
             arrivals += 1
@@ -87,10 +88,10 @@ def learn(found: list[Situation], moment: dt.datetime) -> Model:
             for row in deal.timeline.rows:
                 if row.at >= deal.closed_at:
                     break
-                if row.close_date >= timezone.localtime(row.at).date():
+                if row.close_date >= row.at.astimezone(zone).date():
                     slips.append((deal.state.close_date - row.close_date).days)
     window_days = (moment - window_start).total_seconds() / 86400
-    wins = [timezone.localtime(d.closed_at).date() for d in found if d.won and d.closed_at]
+    wins = [d.closed_at.astimezone(zone).date() for d in found if d.won and d.closed_at]
     return Model(
         moment=moment,
         by_stage={stage: CompetingRisks(samples) for stage, samples in by_stage.items()},
