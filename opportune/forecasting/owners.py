@@ -6,64 +6,20 @@ the admin. The predicted forecast resolves the owners once instead (one query ov
 user table) and filters ``owner_id IN (...)``, a range of the index ``opp_open_by_owner``
 per owner: a manager's read touches only her share of the deals.
 
-The owners come from ``owner_q`` itself (its lookups on the owner moved onto the user
-table), so the rule stays in ``identity``; a condition of any other shape falls back to
-``visible_to``.
+The owners come from the policy (``policy.visible_owners``, the id form of ``owner_q`` that
+the analytics reports read too), so the rule stays in ``identity``; a rule that is not a
+list of owners falls back to ``visible_to``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from opportune.identity import policy
 from opportune.identity.models import User
-from opportune.identity.visibility import owner_q
 from opportune.opportunities.models import Opportunity
-
-PREFIX = "owner__"
-
-
-class _Unsupported(Exception):
-    """A visibility condition this module cannot move onto the user table."""
-
-
-def _on_users(condition: Q) -> tuple[Q, bool]:
-    """``condition`` (lookups on a deal's owner) as a condition on users, and whether it also
-    holds for unowned deals (``owner__isnull=True`` under OR)."""
-    if condition.negated:
-        raise _Unsupported
-    found, unowned = Q(), False
-    parts: list[Q] = []
-    for child in condition.children:
-        if isinstance(child, Q):
-            part, nulls = _on_users(child)
-        else:
-            lookup, value = cast(tuple[str, object], child)
-            part, nulls = _lookup_on_users(lookup, value)
-        if nulls and condition.connector != Q.OR:
-            raise _Unsupported
-        unowned = unowned or nulls
-        parts.append(part)
-    for part in parts:
-        found = found | part if condition.connector == Q.OR else found & part
-    return found, unowned
-
-
-def _lookup_on_users(lookup: str, value: object) -> tuple[Q, bool]:
-    if lookup == "owner":
-        return Q(pk=getattr(value, "pk", value)), False
-    if lookup == "owner__isnull":
-        if value is not True:
-            raise _Unsupported
-        return Q(pk__in=[]), True
-    if lookup == "pk__in" and not value:  # an inactive viewer: nothing
-        return Q(pk__in=[]), False
-    if lookup.startswith(PREFIX):
-        return Q(**{lookup.removeprefix(PREFIX): value}), False
-    raise _Unsupported
 
 
 @dataclass(frozen=True)
@@ -78,20 +34,13 @@ class Owners:
 
 
 def visible_owners(viewer: User) -> Owners | None:
-    """The owners of the deals ``viewer`` sees, resolved in one query; None when she sees
-    every deal or none, or when her condition has a shape this module does not know (then
-    ``visible_to`` answers)."""
-    kind = policy.OPPORTUNITY
-    if not policy.sees_kind(viewer, kind) or policy.sees_all(viewer, kind):
+    """The owners of the deals ``viewer`` sees, as the policy resolves them once for the
+    request (``policy.visible_owners``); None when she sees every deal or none, or when her
+    rule is not a list of owners (then ``visible_to`` answers)."""
+    scope = policy.visible_owners(viewer, policy.OPPORTUNITY)
+    if scope is None or scope.everyone or scope.nothing:
         return None
-    condition = owner_q(viewer, "owner")
-    if condition is None:
-        return None
-    try:
-        users, unowned = _on_users(condition)
-    except _Unsupported:
-        return None
-    return Owners(frozenset(User.objects.filter(users).values_list("pk", flat=True)), unowned)
+    return Owners(scope.owner_ids, scope.unowned)
 
 
 def visible_deals(viewer: User, owners: Owners | None) -> list[QuerySet[Opportunity]]:
