@@ -32,8 +32,9 @@ _TOP = "chr(1114111)"
 
 
 def trigger_insert(row: str = "NEW") -> str:
-    """The trigger's statement adding a document's new words (sorted by tsvector_to_array:
-    two writers insert in the same order, so they cannot deadlock on them)."""
+    """The trigger's statement adding a document's new words (sorted by tsvector_to_array,
+    so two one-row writes wait on each other in order; two multi-row writes adding the same
+    new words in different row orders can deadlock, PostgreSQL then aborts one)."""
     return (
         f"INSERT INTO {TABLE} (word) SELECT unnest(tsvector_to_array({row}.{COLUMN})) "
         "ON CONFLICT DO NOTHING;"
