@@ -4,7 +4,7 @@ GIN has no prefix index: for ``'garcia':*`` it gathers the postings of every wor
 prefix starts into a bitmap before intersecting with the other words, where for whole words
 it skips through the postings. At a million leads ``'sofia':* & 'garcia':*`` took 163-174 ms
 and ``'sofia' & ('garcia' | 'garcian')`` 15-18 ms for the same rows (docs/search.md). So the
-query looks each prefix up in ``search_word`` (every word of every document, one btree in
+query looks each prefix up in ``search_word`` (every word of every document, a btree in
 byte order: a prefix is a range) and asks for its whole words instead; a prefix starting
 more than ``MAX_EXPANSION`` words keeps ``:*`` (a common short prefix: the planner walks the
 primary key then, and a long OR would cost more than it saves).
@@ -32,24 +32,33 @@ _TOP = "chr(1114111)"
 
 
 def trigger_insert(row: str = "NEW") -> str:
-    """The trigger's statement adding a document's new words (sorted by tsvector_to_array,
-    so two one-row writes wait on each other in order; two multi-row writes adding the same
-    new words in different row orders can deadlock, PostgreSQL then aborts one)."""
+    """The trigger's statement adding a document's words the table does not hold yet."""
+    return insert_words(f"tsvector_to_array({row}.{COLUMN})")
+
+
+def insert_words(array: str) -> str:
+    """Insert the words of a text array (SQL) the table does not hold yet. The table has no
+    unique key on purpose: an insert then never waits on another transaction's uncommitted
+    insert of the same word, so concurrent writes cannot block or deadlock each other here;
+    two of them adding the same new word at once store it twice, which ``expand`` reads
+    through ``DISTINCT``."""
     return (
-        f"INSERT INTO {TABLE} (word) SELECT unnest(tsvector_to_array({row}.{COLUMN})) "
-        "ON CONFLICT DO NOTHING;"
+        f"INSERT INTO {TABLE} (word) SELECT w FROM unnest({array}) AS w "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {TABLE} s WHERE s.word = w);"
     )
 
 
 def create(connection: BaseDatabaseWrapper) -> bool:
     """Create the table if missing (before the document triggers, which insert into it);
     True when it was, and ``fill`` should then follow once the documents are there.
-    ``COLLATE "C"``: byte order, so the primary key's btree answers a prefix's range."""
+    ``COLLATE "C"``: byte order, so the btree answers a prefix's range; not unique (see
+    ``trigger_insert``)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [TABLE])
         if cursor.fetchone()[0]:
             return False
-        cursor.execute(f'CREATE TABLE {TABLE} (word text COLLATE "C" PRIMARY KEY)')
+        cursor.execute(f'CREATE TABLE {TABLE} (word text COLLATE "C" NOT NULL)')
+        cursor.execute(f"CREATE INDEX {TABLE}_word ON {TABLE} (word)")
         return True
 
 
@@ -59,7 +68,7 @@ def fill(connection: BaseDatabaseWrapper) -> None:
         f"SELECT word FROM ts_stat('SELECT {COLUMN} FROM {SOURCES[kind].table}')" for kind in KINDS
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {TABLE} (word) {union} ON CONFLICT DO NOTHING")
+        cursor.execute(f"INSERT INTO {TABLE} (word) {union}")
 
 
 def uninstall(connection: BaseDatabaseWrapper) -> None:
@@ -82,7 +91,7 @@ def expand(connection: BaseDatabaseWrapper, terms: Terms) -> Terms:
     sql = (
         "SELECT p.prefix, w.word FROM unnest(%s::text[]) AS p(prefix) "
         "CROSS JOIN LATERAL (SELECT lower(opportune_fold(p.prefix)) AS lexeme) AS f "
-        f"CROSS JOIN LATERAL (SELECT word FROM {TABLE} WHERE word >= f.lexeme "
+        f"CROSS JOIN LATERAL (SELECT DISTINCT word FROM {TABLE} WHERE word >= f.lexeme "
         f"AND word < f.lexeme || {_TOP} AND starts_with(word, f.lexeme) "
         "ORDER BY word LIMIT %s) AS w"
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -120,3 +121,42 @@ def test_erasure_drops_the_persons_words_no_other_document_holds(company: Compan
     assert not _indexed("quenby") and not _indexed("zarathustra")
     assert _indexed("sharedco")  # another lead still holds it
     assert found(company.ada, "quen") == []
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_writers_adding_the_same_new_words_in_opposite_orders_never_wait_on_each_other() -> None:
+    """Two transactions adding the same new words, in opposite orders, both go through at
+    once: with a unique key on the word the second would wait for the first (and two bulk
+    writes crossing like this would deadlock)."""
+    new = ["zqvorthal", "zqvorthan", "zqvorthas"]
+    with connection.cursor() as cursor:  # the test's transaction: left uncommitted
+        cursor.execute(words.insert_words("%s::text[]"), [new])
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        host=settings["HOST"] or "localhost",
+        port=settings["PORT"] or 5432,
+    )
+    try:
+        with other.transaction():
+            other.execute("SET LOCAL lock_timeout = '2s'")
+            other.execute(words.insert_words("%s::text[]"), [list(reversed(new))])
+            stored = other.execute(
+                f"SELECT count(*) FROM {words.TABLE} WHERE word = ANY(%s)", [new]
+            ).fetchone()
+            assert stored == (3,)  # its own three; the test's are not committed
+            raise _RolledBack  # leave the shared test database as it was
+    except _RolledBack:
+        pass
+    finally:
+        other.close()
+    with connection.cursor() as cursor:  # as two writers racing on a new word leave it
+        cursor.execute(f"INSERT INTO {words.TABLE} (word) VALUES (%s)", [new[0]])
+    assert words.expand(connection, parse("zqvorth")).whole == (("zqvorth", tuple(new)),)
+
+
+class _RolledBack(Exception):
+    pass
