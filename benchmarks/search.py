@@ -224,10 +224,12 @@ def _window_sql(q: str, owner: int | None) -> tuple[str, list[Any], str, list[An
     newest 5 and their count in one query."""
     from django.db import connection
 
-    from opportune.search import index
+    from opportune.search import index, words
     from opportune.search.terms import parse
 
-    ids_sql, ids_params = index.newest_ids("lead", parse(q), connection.vendor, 1001)
+    # As the engine asks it: PostgreSQL's prefixes as their whole words (search/words.py).
+    terms = words.expand(connection, parse(q))
+    ids_sql, ids_params = index.newest_ids("lead", terms, connection.vendor, 1001)
     where = f"deleted_at IS NULL AND id IN ({ids_sql})"
     params: list[Any] = list(ids_params)
     if owner is not None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -34,6 +34,7 @@ from opportune.identity.models import User
 from opportune.imports.models import ImportRowError
 from opportune.leads.models import MATCH_KEY_FIELDS, Lead
 from opportune.opportunities.models import Opportunity
+from opportune.search import words as search_words
 from opportune.webhooks.models import Event
 from opportune.webhooks.publishing import record_data
 
@@ -170,6 +171,16 @@ def erase_personal_data(actor: User, record: Person) -> PersonRecords:
     activity_ids = list(person.activities().values_list("pk", flat=True))
     lead_ids = [lead.pk for lead in person.leads]
     contact_ids = [c.pk for c in person.contacts]
+    # PostgreSQL's table of indexed words would keep the name: dropped below if unused.
+    indexed = search_words.words_of(
+        connection,
+        {
+            "lead": lead_ids,
+            "contact": contact_ids,
+            "account": _ids(person.leads, "converted_account_id"),
+            "opportunity": _ids(person.leads, "converted_opportunity_id"),
+        },
+    )
 
     for lead in person.leads:
         _blank(lead, "lead")
@@ -224,6 +235,7 @@ def erase_personal_data(actor: User, record: Person) -> PersonRecords:
             for pk in ids
         ]
     )
+    search_words.forget_unused(connection, indexed)
     return person
 
 

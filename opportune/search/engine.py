@@ -22,7 +22,7 @@ from opportune.identity.models import User
 from opportune.leads.models import Lead
 from opportune.opportunities.models import Opportunity
 
-from . import index
+from . import index, words
 from .terms import Terms, parse
 
 COUNT_CAP = 1000  # beyond it, "1,000+": counting every match of a common word costs a scan
@@ -143,6 +143,7 @@ def search(user: User, q: str, kinds: Iterable[str] = index.KINDS, limit: int = 
     results = Results(q=q.strip(), terms=terms)
     if not terms:
         return results
+    terms = words.expand(connection, terms)  # PostgreSQL: prefixes as whole words
     for kind in visible_kinds(user, kinds):
         records, total = _newest(kind, _queryset(kind, user), terms, limit)
         if not records:

@@ -32,6 +32,7 @@ import unicodedata
 from django.db import DatabaseError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from . import words
 from .sources import KINDS, SOURCES
 
 COLUMN = "search_doc"
@@ -151,6 +152,7 @@ def install(connection: BaseDatabaseWrapper, *, refill: bool = False) -> None:
     its GIN index (idempotent; ``post_migrate`` calls it). A column just added, or whose
     trigger was missing, is filled; ``refill`` fills every kind's again (a new fold)."""
     install_fold(connection)
+    new_words = words.create(connection)  # before the triggers, which insert into it
     with connection.cursor() as cursor:
         for kind in KINDS:
             table, name = SOURCES[kind].table, _function(kind)
@@ -168,7 +170,8 @@ def install(connection: BaseDatabaseWrapper, *, refill: bool = False) -> None:
             cursor.execute(
                 f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
                 f"AS $doc$ BEGIN {_unchanged(kind)} "
-                f"NEW.{COLUMN} := {document(kind, 'NEW')}; RETURN NEW; END $doc$"
+                f"NEW.{COLUMN} := {document(kind, 'NEW')}; {words.trigger_insert('NEW')} "
+                "RETURN NEW; END $doc$"
             )
             cursor.execute(
                 f"CREATE OR REPLACE TRIGGER {name} BEFORE INSERT OR UPDATE "
@@ -180,6 +183,8 @@ def install(connection: BaseDatabaseWrapper, *, refill: bool = False) -> None:
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {_index(kind)} ON {table} USING gin ({COLUMN})"
             )
+    if new_words:
+        words.fill(connection)
 
 
 def uninstall(connection: BaseDatabaseWrapper) -> None:
@@ -191,3 +196,4 @@ def uninstall(connection: BaseDatabaseWrapper) -> None:
             cursor.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {COLUMN}")
             cursor.execute(f"DROP INDEX IF EXISTS search_{kind}_doc")
         cursor.execute(f"DROP FUNCTION IF EXISTS {FOLD}(text)")
+    words.uninstall(connection)

@@ -7,7 +7,8 @@ Pure functions, no database: ``Terms`` renders itself for SQLite FTS5 and for Po
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import phonenumbers
 
@@ -29,6 +30,8 @@ class Terms:
 
     words: tuple[str, ...] = ()
     phone_forms: tuple[str, ...] = ()
+    # PostgreSQL: a prefix's whole words, asked of GIN instead of the prefix (words.py).
+    whole: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.words or self.phone_forms)
@@ -51,10 +54,26 @@ class Terms:
             return "(" + " | ".join(f"'{form}':*" for form in self.phone_forms) + ")"
         return " & ".join(self._phrase(w) for w in self.words)
 
+    def prefix_of(self, word: str) -> str:
+        """The run of the word ``tsquery`` asks as a prefix ('' if it asks it whole)."""
+        *_, last = _RUNS.findall(word) or [word]
+        # A one-character last run ('garcia1') matches whole: '1':* reads every number.
+        return last if self._prefix(word) and self._prefix(last) else ""
+
+    def expanded(self, whole: Mapping[str, tuple[str, ...]]) -> Terms:
+        """These terms with prefixes given as their whole words (``('garcia' | 'garcian')``
+        matches what ``'garcia':*`` does when they are all the indexed words it starts)."""
+        return replace(self, whole=tuple(sorted(whole.items())))
+
     def _phrase(self, word: str) -> str:
         *runs, last = _RUNS.findall(word) or [word]
-        # A one-character last run ('garcia1') matches whole: '1':* reads every number.
-        tail = f"'{last}'" + (":*" if self._prefix(word) and self._prefix(last) else "")
+        prefix = self.prefix_of(word)
+        whole = dict(self.whole).get(prefix) if prefix else None
+        if whole is not None:
+            # No indexed word starts it: the prefix as a whole word matches nothing either.
+            tail = "(" + " | ".join(f"'{w}'" for w in whole or (last,)) + ")"
+        else:
+            tail = f"'{last}'" + (":*" if prefix else "")
         if not runs:
             return tail
         return "(" + " <-> ".join([*(f"'{run}'" for run in runs), tail]) + ")"
