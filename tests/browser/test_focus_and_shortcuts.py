@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import Company
 from opportune.identity.models import User
@@ -68,7 +69,7 @@ def test_a_bad_email_in_an_htmx_edit_takes_focus_to_the_email_field(
     with page.expect_response(lambda r: r.status == 422):
         page.locator("#lead-details").get_by_role("button", name="Save").click()
     page.locator("#lead-details .errorlist").first.wait_for()
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'email'")
+    expect(page.locator(":focus")).to_have_attribute("name", "email")
     name, described = _focused_field_and_its_error(page)
     assert name == "email" and "email" in described.lower()
 

@@ -214,7 +214,7 @@ def test_the_keyboard_reaches_column_two_in_two_tabs_and_keeps_focus_on_the_move
     page.keyboard.press("Enter")
     target = Stage.objects.get(pipeline=second.pipeline, key=focused)
     page.locator(f"#cards-{target.pk} #deal-{second.pk}").wait_for()
-    page.wait_for_function(f"document.activeElement.id === 'deal-{second.pk}'")
+    expect(page.locator(f"#deal-{second.pk}")).to_be_focused()
     assert (
         page.locator("#toast")
         .inner_text()
@@ -225,7 +225,7 @@ def test_the_keyboard_reaches_column_two_in_two_tabs_and_keeps_focus_on_the_move
     page.keyboard.press("u")  # undo from the keyboard
     qualification = _stage(second, "qualification")
     page.locator(f"#cards-{qualification.pk} #deal-{second.pk}").wait_for()
-    page.wait_for_function(f"document.activeElement.id === 'deal-{second.pk}'")
+    expect(page.locator(f"#deal-{second.pk}")).to_be_focused()
     assert Opportunity.objects.get(pk=second.pk).stage_id == qualification.pk
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from conftest import Company
 from opportune.identity.models import User
@@ -52,5 +52,5 @@ def test_arrow_keys_walk_the_pickers_stages_and_escape_returns_focus_to_the_card
 
     page.keyboard.press("Escape")
     page.locator("#move-picker[open]").wait_for(state="detached")
-    page.wait_for_function(f"document.activeElement.id === 'deal-{deal.pk}'")
+    expect(page.locator(f"#deal-{deal.pk}")).to_be_focused()
     assert Opportunity.objects.get(pk=deal.pk).stage.key == "qualification"  # nothing moved

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import Company
 from opportune.identity.models import User
@@ -89,7 +90,7 @@ def test_a_lead_becomes_an_opportunity_moves_through_the_pipeline_and_is_lost(
     page.wait_for_timeout(1500)
     page.locator(f"#cards-{stages['negotiation'].pk} #deal-{opportunity.pk}").wait_for()
     total = f"#head-{stages['negotiation'].pk} [data-total]"
-    page.wait_for_function(f"document.querySelector('{total}').innerText === '$25k'")
+    expect(page.locator(total)).to_have_text("$25k")
     assert _column_total(page, stages["prospecting"]) == "$0"
     assert Opportunity.objects.get(pk=opportunity.pk).stage.key == "negotiation"
 
