@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 
 from opportune.identity.models import User
 from opportune.opportunities.models import Opportunity
@@ -28,6 +28,8 @@ from .forecast import OPEN_CATEGORIES
 
 HISTORY = "opportunities_opportunityhistory"
 STAGE = "opportunities_stage"
+CHANGES = "audit_fieldchange"
+SETTLE_TRIES, SETTLE_WAIT = 5, "2s"  # how long a build waits for writers in flight
 
 
 def visible_ids(viewer: User) -> tuple[str, list[Any]]:
@@ -114,3 +116,40 @@ def days_between(later: str, earlier: str) -> str:
     if connection.vendor == "postgresql":
         return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0)"
     return f"(julianday({later}) - julianday({earlier}))"
+
+
+def settled_marks() -> tuple[int, int]:
+    """The newest history row and field change ids, read once no transaction that may still
+    commit a smaller id is in flight: what a stored build (snapshots, stays) may call done.
+
+    PostgreSQL hands out ids at insert time but shows rows at commit, so a write that took
+    id 10 and commits after a build read id 11 as the newest would be neither in the build
+    nor newer than its marks: missed for good. A ``SHARE`` lock on both tables waits for the
+    writers in flight (they hold ``ROW EXCLUSIVE``) and is released at once: every smaller
+    id is then committed, and the build's reads, which start after it, see them. The wait is
+    bounded (``lock_timeout``) and retried, so a long import delays a build, never every
+    writer behind the queued lock. SQLite has one writer at a time, whose ids are all above
+    the committed ones: its marks need no wait. Raw SQL: a migration's data step calls this
+    with the schema of its time."""
+    if connection.vendor != "postgresql":
+        return _newest_ids()
+    for attempt in range(SETTLE_TRIES):
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = '{SETTLE_WAIT}'")
+                    cursor.execute(f"LOCK TABLE {HISTORY}, {CHANGES} IN SHARE MODE")
+                return _newest_ids()
+        except OperationalError:
+            if attempt == SETTLE_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _newest_ids() -> tuple[int, int]:
+    [(history, changes)] = fetch(
+        f"SELECT (SELECT COALESCE(MAX(id), 0) FROM {HISTORY}), "
+        f"(SELECT COALESCE(MAX(id), 0) FROM {CHANGES})",
+        [],
+    )
+    return int(history), int(changes)

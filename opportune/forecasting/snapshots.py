@@ -25,11 +25,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django_tasks import task
 
-from opportune.audit.models import FieldChange
 from opportune.identity.models import Role, User
 from opportune.opportunities.models import OpportunityHistory
 
@@ -115,8 +114,8 @@ def build(days: Iterable[dt.date], *, now: dt.datetime | None = None) -> int:
     wanted = sorted({d for d in days if d < today})  # a day is stored once it is over
     for start in range(0, len(wanted), CHUNK_DAYS):
         chunk = wanted[start : start + CHUNK_DAYS]
+        marks = sql.settled_marks()
         with transaction.atomic():
-            marks = _marks()
             PipelineSnapshot.objects.filter(day__in=chunk).delete()
             SnapshotDay.objects.filter(day__in=chunk).delete()
             _insert_days(chunk)
@@ -125,12 +124,6 @@ def build(days: Iterable[dt.date], *, now: dt.datetime | None = None) -> int:
                 for d in chunk
             )
     return len(wanted)
-
-
-def _marks() -> tuple[int, int]:
-    history = OpportunityHistory.objects.aggregate(m=Max("pk"))["m"] or 0
-    changes = FieldChange.objects.aggregate(m=Max("pk"))["m"] or 0
-    return history, changes
 
 
 def history_days(now: dt.datetime | None = None) -> list[dt.date]:
@@ -149,12 +142,19 @@ def history_days(now: dt.datetime | None = None) -> list[dt.date]:
 def stale_from(history_upto: int, changes_upto: int) -> dt.datetime | None:
     """The earliest moment whose pipeline a write after these marks may have changed: the
     date of a newer history row, or the first row of a deal whose owner or bin state changed
-    since. Days ending at or before it are still exact. One statement."""
+    since. Days ending at or before it are still exact. One statement.
+
+    The newer rows are picked by id in a subquery of their own: with ``MIN(changed_at)``
+    beside ``id > mark``, SQLite walks the index on ``changed_at`` from its start looking
+    for a newer row, all of it when there is none (290 ms at a million deals, on every
+    trend and "as of" read)."""
     marks = ", ".join(["%s"] * len(MOVING_FIELDS))
     rows = sql.fetch(
         f"""
         SELECT MIN(x) FROM (
-            SELECT MIN(h.changed_at) AS x FROM {sql.HISTORY} h WHERE h.id > %s
+            SELECT MIN(n.changed_at) AS x FROM (
+                SELECT h.changed_at FROM {sql.HISTORY} h WHERE h.id > %s ORDER BY h.id
+            ) n
             UNION ALL
             SELECT MIN(h.changed_at) AS x FROM {sql.HISTORY} h
             WHERE h.opportunity_id IN (
@@ -219,7 +219,7 @@ def refresh(now: dt.datetime | None = None, *, since: dt.date | None = None) -> 
     many days were built."""
     now = now or timezone.now()
     days = [d for d in history_days(now) if since is None or d >= since]
-    marks = _marks()  # before the check: a write racing it is newer than these marks
+    marks = sql.settled_marks()  # before the check: a write racing it is newer than these marks
     fresh = fresh_days([*days, *SnapshotDay.objects.values_list("day", flat=True)])
     built = build([d for d in days if d not in fresh], now=now)
     SnapshotDay.objects.filter(day__in=fresh).update(history_upto=marks[0], changes_upto=marks[1])

@@ -145,17 +145,6 @@ def _insert(only: str = "", only_params: Any = ()) -> None:
         )
 
 
-def _marks() -> tuple[int, int]:
-    """The newest history row and field change ids (raw SQL: the migration's data step runs
-    this with the schema of its time)."""
-    [(history, changes)] = sql.fetch(
-        f"SELECT (SELECT COALESCE(MAX(id), 0) FROM {sql.HISTORY}), "
-        "(SELECT COALESCE(MAX(id), 0) FROM audit_fieldchange)",
-        [],
-    )
-    return int(history), int(changes)
-
-
 def _set_marks(marks: tuple[int, int], now: dt.datetime) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {MARK}")
@@ -170,8 +159,8 @@ def rebuild(now: dt.datetime | None = None) -> int:
     before reading, so a write racing the build makes its deal dirty, never wrong. Answers
     how many stays are stored."""
     now = now or timezone.now()
+    marks = sql.settled_marks()
     with transaction.atomic():
-        marks = _marks()
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {STAY}")
         _insert()
@@ -187,8 +176,8 @@ def refresh(now: dt.datetime | None = None) -> int:
     if not StayMark.objects.exists():
         rebuild(now)
         return Opportunity.objects.count()
+    marks = sql.settled_marks()  # before reading: a write racing the refresh stays dirty
     with transaction.atomic():
-        marks = _marks()  # before reading: a write racing the refresh stays dirty
         dirty, params = dirty_ids()
         found = [row[0] for row in sql.fetch(dirty, params)]
         for start in range(0, len(found), 500):
