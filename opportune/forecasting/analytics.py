@@ -50,6 +50,7 @@ from opportune.opportunities.models import Opportunity
 from .asof import end_of_day
 from .forecast import OPEN_CATEGORIES, ZERO
 from .local_date import LocalDate
+from .owners import visible_deals, visible_owners
 from .stays import StageTime as StageTime  # time in stage and stage reached: stays.py
 from .stays import time_in_stage as time_in_stage
 from .stays import win_rates_by_stage_reached as _win_rates_by_stage_reached
@@ -306,30 +307,38 @@ def _cycle() -> Expression:
 
 
 def sales_summary(viewer: User, periods: list[FiscalPeriod] | None) -> SalesSummary:
-    """Rates of the deals closed in ``periods`` and today's open pipeline, in one query."""
-    inside = Q()
+    """Rates of the deals closed in ``periods`` and today's open pipeline. The closed deals
+    and the open ones are two aggregates, each over the disjoint parts of what the viewer
+    sees (``owners.visible_deals``: her owners' deals, the unowned ones): each reads a range
+    of its covering index (``opp_owner_closed`` / ``opp_closed`` by close date,
+    ``opp_open_by_owner`` / ``opp_open_deals``). One aggregate under ``closed OR open``
+    read every deal of the viewer: at a million deals, a region's manager's 200,000 rather
+    than the 150,000 the two ranges hold (PostgreSQL 473 ms against 30 + 93)."""
+    closed = Q(is_closed=True)
     if periods:
-        inside = Q(close_date__gte=periods[0].start, close_date__lte=periods[-1].end)
-    closed = inside & Q(is_closed=True)
+        closed &= Q(close_date__gte=periods[0].start, close_date__lte=periods[-1].end)
     open_now = Q(is_closed=False, forecast_category__in=OPEN_CATEGORIES)
-    deals = Opportunity.objects.visible_by_owner_ids(viewer)
-    totals = deals.filter(closed | open_now).aggregate(
-        won=Count(DEAL_ROW, filter=closed & Q(is_won=True)),
-        lost=Count(DEAL_ROW, filter=closed & Q(is_won=False)),
-        won_amount=Sum("amount", filter=closed & Q(is_won=True)),
-        cycle=Avg(_cycle(), filter=closed & Q(is_won=True)),
-        open_count=Count(DEAL_ROW, filter=open_now),
-        open_amount=Sum("amount", filter=open_now),
-    )
-    won_amount = totals["won_amount"] or ZERO
+    won, lost, won_amount, cycle, open_count, open_amount = 0, 0, ZERO, dt.timedelta(), 0, ZERO
+    for deals in visible_deals(viewer, visible_owners(viewer)):
+        done = deals.filter(closed).aggregate(
+            won=Count(DEAL_ROW, filter=Q(is_won=True)),
+            lost=Count(DEAL_ROW, filter=Q(is_won=False)),
+            won_amount=Sum("amount", filter=Q(is_won=True)),
+            cycle=Sum(_cycle(), filter=Q(is_won=True)),
+        )
+        still_open = deals.filter(open_now).aggregate(count=Count(DEAL_ROW), amount=Sum("amount"))
+        won += done["won"]
+        lost += done["lost"]
+        won_amount += done["won_amount"] or ZERO
+        cycle += done["cycle"] or dt.timedelta()
+        open_count += still_open["count"]
+        open_amount += still_open["amount"] or ZERO
     return SalesSummary(
-        won=totals["won"],
-        lost=totals["lost"],
+        won=won,
+        lost=lost,
         won_amount=won_amount,
-        average_deal_size=(won_amount / totals["won"]).quantize(Decimal("0.01"))
-        if totals["won"]
-        else None,
-        cycle_days=_days(totals["cycle"]),
-        open_count=totals["open_count"],
-        open_amount=totals["open_amount"] or ZERO,
+        average_deal_size=(won_amount / won).quantize(Decimal("0.01")) if won else None,
+        cycle_days=_days(cycle / won) if won else None,
+        open_count=open_count,
+        open_amount=open_amount,
     )

@@ -31,8 +31,9 @@ LIST_ENDPOINTS = [
 
 
 # Pipeline changes also asks which days have stored snapshots and reads their rows
-# (opportune/forecasting/snapshots.py) beside the window's history.
-MOST_QUERIES = {"/api/v1/analytics/pipeline-changes": 8}
+# (opportune/forecasting/snapshots.py) beside the window's history. The summary reads closed
+# and open deals apart for each part of what a manager sees (forecasting/analytics.py).
+MOST_QUERIES = {"/api/v1/analytics/pipeline-changes": 8, "/api/v1/analytics/summary": 8}
 
 
 def populate(company: Company, rows: int) -> None:
