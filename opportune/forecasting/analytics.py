@@ -37,6 +37,7 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -233,10 +234,32 @@ def closed_in(viewer: User, periods: list[FiscalPeriod] | None) -> QuerySet[Oppo
     return found.order_by()
 
 
+@dataclass
+class RateTable:
+    """The first rows of a win-rate table (most closed deals first) and how many groups the
+    whole table has: grouped by name there can be one per deal."""
+
+    rows: list[RateRow]
+    groups: int
+
+
 def win_rates(
     viewer: User, periods: list[FiscalPeriod] | None, by: WinRateBy = "owner"
 ) -> list[RateRow]:
-    """Won / (won + lost) per value of ``by``, for deals closed in ``periods`` (all if None)."""
+    """Won / (won + lost) per value of ``by``, for deals closed in ``periods`` (all if None):
+    every group, most closed deals first."""
+    return rate_table(viewer, periods, by).rows
+
+
+def rate_table(
+    viewer: User,
+    periods: list[FiscalPeriod] | None,
+    by: WinRateBy = "owner",
+    limit: int | None = None,
+) -> RateTable:
+    """``win_rates``' table cut to its first ``limit`` groups in the database (one grouped
+    statement that also counts the groups, ``COUNT(*) OVER ()``): a page shows the groups
+    with the most closed deals, the CSV all of them."""
     closed = closed_in(viewer, periods)
     measures = {
         "won": Count(DEAL_ROW, filter=Q(is_won=True)),
@@ -244,11 +267,18 @@ def win_rates(
         "won_amount": Sum("amount", filter=Q(is_won=True)),
     }
     if by == "stage":
-        return _win_rates_by_stage_reached(closed, measures)
+        rows = _win_rates_by_stage_reached(closed, measures)
+        return RateTable(rows[:limit], len(rows))
     column = {"owner": "owner_id", "source": "lead_source", "campaign": "campaign", "name": "name"}[
         by
     ]
-    grouped = list(closed.values(column).annotate(**measures))
+    grouped_query = (
+        closed.values(column)
+        .annotate(**measures, closed=Count(DEAL_ROW))
+        .annotate(groups=Window(Count("*")))
+        .order_by("-closed", column)
+    )
+    grouped = list(grouped_query if limit is None else grouped_query[:limit])
     names = _owner_names({r[column] for r in grouped if r[column]}) if by == "owner" else {}
     rows = [
         RateRow(
@@ -260,7 +290,8 @@ def win_rates(
         )
         for r in grouped
     ]
-    return sorted(rows, key=lambda r: (-r.closed, r.label))
+    rows.sort(key=lambda r: (-r.closed, r.label))
+    return RateTable(rows, grouped[0]["groups"] if grouped else 0)
 
 
 # --- deal size, cycle, velocity -----------------------------------------------------------------

@@ -23,7 +23,7 @@ from opportune.identity.auth import actor
 from opportune.identity.models import User
 from opportune.opportunities.models import Stage
 
-from .analytics import RateRow, funnel, sales_summary, time_in_stage, win_rates
+from .analytics import RateRow, funnel, rate_table, sales_summary, time_in_stage
 from .api import RangeParams, optional_range, recent_quarters
 from .asof import PipelineSnapshot, pipeline_as_of, pipeline_changes
 from .periods import current_period, period_from, period_range
@@ -73,6 +73,9 @@ def get_funnel(request: HttpRequest, params: Query[FunnelParams]) -> dict[str, A
 
 class WinRateParams(RangeParams):
     by: Literal["owner", "source", "campaign", "name", "stage"] = "owner"
+    limit: int = Field(
+        100, ge=1, le=1000, description="the groups with the most closed deals, at most"
+    )
 
 
 class RateRowOut(Schema):
@@ -88,7 +91,8 @@ class RateRowOut(Schema):
 class WinRatesOut(Schema):
     periods: list[str] = Field(description="close-date periods; empty means all time")
     by: str
-    rows: list[RateRowOut]
+    rows: list[RateRowOut] = Field(description="most closed deals first, at most `limit`")
+    groups: int = Field(description="how many groups there are in all")
 
 
 def rate_json(row: RateRow) -> dict[str, Any]:
@@ -102,11 +106,12 @@ def rate_json(row: RateRow) -> dict[str, Any]:
 @router.get("/win-rates", response=WinRatesOut, summary="Win rates of closed deals")
 def get_win_rates(request: HttpRequest, params: Query[WinRateParams]) -> dict[str, Any]:
     periods = optional_range(params)
-    rows = win_rates(_deal_reader(request), periods, params.by)
+    table = rate_table(_deal_reader(request), periods, params.by, params.limit)
     return {
         "periods": [p.key for p in periods or []],
         "by": params.by,
-        "rows": [rate_json(r) for r in rows],
+        "rows": [rate_json(r) for r in table.rows],
+        "groups": table.groups,
     }
 
 

@@ -36,9 +36,9 @@ from .analytics import (
     RateRow,
     WinRateBy,
     funnel,
+    rate_table,
     sales_summary,
     time_in_stage,
-    win_rates,
 )
 from .asof import pipeline_as_of, pipeline_changes
 from .forecast import (
@@ -358,6 +358,7 @@ FUNNEL_BY: list[tuple[FunnelBy, str]] = [
     ("campaign", "Campaign"),
     ("owner", "Owner"),
 ]
+RATES_SHOWN = 50  # groups on the page; the CSV has them all
 RATES_BY: list[tuple[WinRateBy, str]] = [
     ("owner", "Owner"), ("source", "Source"), ("campaign", "Campaign"),
     ("name", "Name / product"), ("stage", "Stage reached"),
@@ -379,8 +380,10 @@ def analytics_page(request: AuthedRequest) -> HttpResponse:
     funnel_rows = funnel(user, periods, funnel_by)
     tables: dict[str, Table] = {"funnel": _funnel_table(funnel_rows)}
     context: dict[str, Any] = {"sees_opportunities": policy.sees_kind(user, policy.OPPORTUNITY)}
+    wanted = request.GET.get("csv", "")
     if context["sees_opportunities"]:
-        rate_rows = win_rates(user, periods, rates_by)
+        rates = rate_table(user, periods, rates_by, None if wanted == "win_rates" else RATES_SHOWN)
+        rate_rows = rates.rows
         summary = sales_summary(user, periods)
         stays = time_in_stage(user)
         tables["win_rates"] = _rates_table(rate_rows)
@@ -397,9 +400,9 @@ def analytics_page(request: AuthedRequest) -> HttpResponse:
         )
         context.update(
             summary=summary,
+            rate_groups=rates.groups,
             chart_rates=charts.win_rates(rate_rows),
         )
-    wanted = request.GET.get("csv", "")
     if wanted in tables:
         return csv_response(f"{wanted}-{periods[0].key}", tables[wanted])
     context.update(

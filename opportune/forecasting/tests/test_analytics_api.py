@@ -43,6 +43,30 @@ def test_win_rates_by_name(company: Company, api: Callable[[User], ApiClient]) -
     assert api(company.bob).get("/api/v1/analytics/win-rates", by="name").json()["rows"] == []
 
 
+def test_win_rates_give_the_groups_with_most_closed_deals_up_to_the_limit_and_count_them_all(
+    company: Company, api: Callable[[User], ApiClient]
+) -> None:
+    for name, stages in [
+        ("Three", ["closed_won", "closed_lost", "closed_lost"]),
+        ("One", ["closed_won"]),
+        ("Two", ["closed_won", "closed_won"]),
+    ]:
+        for stage in stages:
+            deal(company, company.alice, stage, "10", name=name)
+    client = api(company.alice)
+    body = client.get("/api/v1/analytics/win-rates", by="name", limit=2).json()
+    assert [(r["key"], r["won"], r["lost"]) for r in body["rows"]] == [
+        ("Three", 1, 2),
+        ("Two", 2, 0),
+    ]
+    assert body["groups"] == 3
+    everything = client.get("/api/v1/analytics/win-rates", by="name").json()
+    assert [r["key"] for r in everything["rows"]] == ["Three", "Two", "One"]
+    assert everything["groups"] == 3
+    refused = client.get("/api/v1/analytics/win-rates", by="name", limit=0)
+    assert refused.status_code == 422 and "limit" in refused.text
+
+
 def test_pipeline_as_of_and_changes(company: Company, api: Callable[[User], ApiClient]) -> None:
     timeline(
         company,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from conftest import Company
 from opportune.forecasting.models import ForecastAdjustment, Quota
@@ -225,3 +226,21 @@ def test_each_chart_downloads_its_table(company: Company) -> None:
     assert parts[1][1:6] == ["100.00", "50.00", "0.00", "0.00", "150.00"]
     assert rows(client.get("/forecast/", {"csv": "quota"}))[0][2] == "team quota"
     assert rows(client.get("/forecast/", {"csv": "history"}))[0][:3] == ["when", "who", "adjusted"]
+
+
+def test_the_win_rates_show_the_groups_with_most_closed_deals_and_the_csv_all(
+    company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opportune.forecasting import views
+
+    monkeypatch.setattr(views, "RATES_SHOWN", 2)
+    today = timezone.localdate()  # the page's default periods end with today's
+    for name, count in [("Often", 3), ("Twice", 2), ("Once", 1)]:
+        for _ in range(count):
+            deal(company, company.alice, "closed_won", "10", today, name=name)
+    client = client_for(company.alice)
+    page = client.get("/analytics/", {"rates_by": "name"}).content.decode()
+    assert "Often" in page and "Twice" in page and "Once" not in page
+    assert "The 2 groups with the most closed deals, of 3" in page
+    table = rows(client.get("/analytics/", {"rates_by": "name", "csv": "win_rates"}))
+    assert [row[0] for row in table[1:]] == ["Often", "Twice", "Once"]
