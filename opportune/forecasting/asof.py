@@ -21,11 +21,12 @@ from django.utils import timezone
 
 from opportune.fiscal import FiscalPeriod
 from opportune.identity.models import User
-from opportune.opportunities.models import Opportunity, Stage
+from opportune.opportunities.models import Stage
 
 from . import history_sql as sql
 from . import snapshots
 from .forecast import OPEN_CATEGORIES, ZERO
+from .owners import visible_deals, visible_owners
 from .snapshots import end_of_day as end_of_day  # re-exported: callers ask asof
 
 
@@ -213,21 +214,25 @@ def _add(snapshot: PipelineSnapshot, stage: int, category: str, tally: Tally) ->
 def _current(
     viewer: User, close_from: dt.date | None, close_to: dt.date | None
 ) -> list[tuple[int, str, Tally]]:
-    """The open pipeline as the deals stand now (their newest history row): one statement."""
-    deals = Opportunity.objects.visible_to(viewer).filter(
-        stage__is_closed=False, forecast_category__in=OPEN_CATEGORIES
-    )
-    if close_from is not None and close_to is not None:
-        deals = deals.filter(close_date__range=(close_from, close_to))
-    grouped = (
-        deals.order_by()
-        .values_list("stage_id", "forecast_category")
-        .annotate(n=Count("pk"), a=Sum("amount"), w=Sum(F("amount") * F("probability")))
-    )
-    return [
-        (stage, category, Tally(count, sql.money(amount), sql.money(weighted) / 100))
-        for stage, category, count, amount, weighted in grouped
-    ]
+    """The open pipeline as the deals stand now (their newest history row): one grouped
+    statement per part of what the viewer sees (``owners.visible_deals``: her owners' deals
+    on the index starting with the owner, the unowned ones), not a join of every deal to its
+    owner's team."""
+    found = []
+    for deals in visible_deals(viewer, visible_owners(viewer)):
+        deals = deals.filter(is_closed=False, forecast_category__in=OPEN_CATEGORIES)
+        if close_from is not None and close_to is not None:
+            deals = deals.filter(close_date__range=(close_from, close_to))
+        grouped = (
+            deals.order_by()
+            .values_list("stage_id", "forecast_category")
+            .annotate(n=Count("close_date"), a=Sum("amount"), w=Sum(F("amount") * F("probability")))
+        )
+        found += [
+            (stage, category, Tally(count, sql.money(amount), sql.money(weighted) / 100))
+            for stage, category, count, amount, weighted in grouped
+        ]
+    return found
 
 
 def _rebuilt(

@@ -32,8 +32,14 @@ LIST_ENDPOINTS = [
 
 # Pipeline changes also asks which days have stored snapshots and reads their rows
 # (opportune/forecasting/snapshots.py) beside the window's history. The summary reads closed
-# and open deals apart for each part of what a manager sees (forecasting/analytics.py).
-MOST_QUERIES = {"/api/v1/analytics/pipeline-changes": 8, "/api/v1/analytics/summary": 8}
+# and open deals apart for each part of what a manager sees (forecasting/analytics.py); the
+# pipeline reads the deals as they stand today in those parts too (forecasting/asof.py).
+MOST_QUERIES = {
+    "/api/v1/analytics/pipeline-changes": 9,
+    "/api/v1/analytics/summary": 8,
+    "/api/v1/analytics/pipeline-as-of": 7,
+    "/api/v1/analytics/pipeline-trend": 7,
+}
 
 
 def populate(company: Company, rows: int) -> None:
