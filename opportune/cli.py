@@ -231,10 +231,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from django.conf import settings
 
     from opportune.demo import DemoAlreadyLoaded, DemoNotLoaded, load_demo
+    from opportune.housekeeping import refresh_statistics
 
     login_file = settings.DATA_DIR / "demo-login.txt"
     try:
         login = load_demo(seed=args.seed, size=args.size, login_file=login_file, progress=_out)
+        refresh_statistics()  # the planner's view of the new data, before the first page
     except DemoNotLoaded as skipped:
         print(f"opportune: {skipped}", file=sys.stderr)
         if isinstance(skipped, DemoAlreadyLoaded) and login_file.exists():
