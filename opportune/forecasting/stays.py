@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Case, Max, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import BigIntegerField, Case, F, Max, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 STAY = "forecasting_stagestay"
 MARK = "forecasting_staymark"
+REACH = "forecasting_dealreach"
 # Field changes after which a deal's stored stays no longer sit where a viewer looks for them.
 MOVING_FIELDS = ("owner", "owner_id", "deleted_at")
 MANY_DIRTY = 2000  # more dirty deals than this go into a read as a subquery, not as values
@@ -145,6 +146,26 @@ def _insert(only: str = "", only_params: Any = ()) -> None:
         )
 
 
+def _insert_reach(only: str = "", only_params: Any = ()) -> None:
+    """Store the pipeline and furthest open stage of every deal with stored stays (or of the
+    deals ``only`` selects), from the stays just stored in the same transaction."""
+    where = f"WHERE s.opportunity_id IN ({only})" if only else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {REACH} (opportunity_id, pipeline_id, furthest_order)
+            SELECT s.opportunity_id, MAX(o.pipeline_id),
+                   MAX(CASE WHEN st.is_closed THEN NULL ELSE st."order" END)
+            FROM {STAY} s
+            JOIN opportunities_stage st ON st.id = s.stage_id
+            JOIN opportunities_opportunity o ON o.id = s.opportunity_id
+            {where}
+            GROUP BY s.opportunity_id
+            """,
+            list(only_params),
+        )
+
+
 def _marks() -> tuple[int, int]:
     """The newest history row and field change ids (raw SQL: the migration's data step runs
     this with the schema of its time)."""
@@ -174,7 +195,9 @@ def rebuild(now: dt.datetime | None = None) -> int:
         marks = _marks()
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {STAY}")
+            cursor.execute(f"DELETE FROM {REACH}")
         _insert()
+        _insert_reach()
         _set_marks(marks, now)
     [(count,)] = sql.fetch(f"SELECT COUNT(*) FROM {STAY}", [])
     return int(count)
@@ -196,7 +219,9 @@ def refresh(now: dt.datetime | None = None) -> int:
             marks_sql = ", ".join(["%s"] * len(chunk))
             with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {STAY} WHERE opportunity_id IN ({marks_sql})", chunk)
+                cursor.execute(f"DELETE FROM {REACH} WHERE opportunity_id IN ({marks_sql})", chunk)
             _insert(marks_sql, chunk)
+            _insert_reach(marks_sql, chunk)
         _set_marks(marks, now)
     return len(found)
 
@@ -300,10 +325,10 @@ def time_in_stage(viewer: User) -> list[StageTime]:
 # --- win rates by stage reached -----------------------------------------------------------------
 
 
-def furthest_open_stage() -> Case:
+def furthest_open_stage(dirty: RawSQL) -> Case:
     """Per deal (``OuterRef("pk")``), the order of the furthest open stage it was ever in:
-    from its stored stays, or from its history when it is dirty."""
-    dirty, params = dirty_ids()
+    stored (``DealReach``, joined by the deal's primary key), or from its history when it is
+    dirty: the marks read in the same statement."""
     from_history = (
         OpportunityHistory.objects.filter(opportunity=OuterRef("pk"), stage__is_closed=False)
         .order_by()
@@ -311,28 +336,35 @@ def furthest_open_stage() -> Case:
         .annotate(order=Max("stage__order"))
         .values("order")
     )
-    from_stays = (
-        StageStay.objects.filter(opportunity=OuterRef("pk"), stage__is_closed=False)
-        .order_by()
-        .values("opportunity")
-        .annotate(order=Max("stage__order"))
-        .values("order")
-    )
     return Case(
-        When(Q(pk__in=RawSQL(dirty, params)), then=Subquery(from_history)),
-        default=Subquery(from_stays),
+        When(Q(pk__in=dirty), then=Subquery(from_history)),
+        default=F("reach__furthest_order"),
+    )
+
+
+def reached_pipeline(dirty: RawSQL) -> Case:
+    """Per deal, its pipeline: stored beside the furthest stage, or the deal's own when it is
+    dirty (read then, by primary key: few deals)."""
+    own = Opportunity.objects.filter(pk=OuterRef("pk")).values("pipeline_id")
+    return Case(
+        When(Q(pk__in=dirty), then=Subquery(own)),
+        default=F("reach__pipeline_id"),
+        output_field=BigIntegerField(),
     )
 
 
 def win_rates_by_stage_reached(
     closed: QuerySet[Opportunity], measures: dict[str, Any]
 ) -> list[RateRow]:
-    """Won / (won + lost) per open stage, counting every stage up to the furthest reached."""
+    """Won / (won + lost) per open stage, counting every stage up to the furthest reached:
+    the closed deals grouped by their stored pipeline and furthest stage (``DealReach``, one
+    primary-key join), the dirty ones' read from their history in the same statement."""
     from .analytics import RateRow
 
+    dirty = RawSQL(*dirty_ids())
     grouped = list(
-        closed.annotate(furthest=furthest_open_stage())
-        .values_list("pipeline_id", "furthest")
+        closed.annotate(reached_in=reached_pipeline(dirty), furthest=furthest_open_stage(dirty))
+        .values_list("reached_in", "furthest")
         .annotate(**measures)
     )
     stages = list(
