@@ -612,11 +612,12 @@ JOIN opportunities_opportunity o ON o.id = h.opportunity_id
 """
 # Time in stage over the stored stays (forecasting/stays.py), with no dirty deal to merge:
 # step one, counts and sums per stage and whole-day bucket ({bucket}) of the finished stays,
-# one branch per owner condition ({owners}: each seeks the covering index); step two (one
-# statement, a SELECT per wanted rank), the stay at that rank of its bucket.
+# one branch per owner condition ({owners}: each seeks the covering index), one bucket per
+# stage for everything; step two (one statement, a SELECT per wanted rank), the stay at that
+# rank of its bucket.
 RAW_STAYS = """
-SELECT stage_id, {bucket} AS bucket, COUNT(*), SUM(days) FROM forecasting_stagestay
-WHERE left_at IS NOT NULL {owners} GROUP BY stage_id, {bucket}
+SELECT stage_id, {bucket} AS bucket, COUNT(*), SUM(days) FROM {table}
+WHERE left_at IS NOT NULL {owners} GROUP BY {grouped}
 """
 # Win rates by stage reached: each closed deal's stored pipeline and furthest open stage
 # (forecasting_dealreach, joined by primary key), with no dirty deal to read from history.
@@ -753,16 +754,24 @@ def _analytics_raw(
         run(RAW_REACHED.format(owners=won_owners), [start, end])
 
     def stays() -> None:
-        bucket = (
-            "CAST(FLOOR(days) AS INTEGER)"
-            if connection.vendor == "postgresql"
-            else "CAST(days AS INTEGER)"
-        )
-        branches = [f"AND owner_id IN ({owner_ids})", "AND owner_id IS NULL"] if owner_ids else [""]
+        if owner_ids:  # per whole-day bucket, on the (owner, stage, days) index
+            bucket = (
+                "CAST(FLOOR(days) AS INTEGER)"
+                if connection.vendor == "postgresql"
+                else "CAST(days AS INTEGER)"
+            )
+            grouped, within = f"stage_id, {bucket}", "AND days >= %s AND days < %s"
+            branches = [f"AND owner_id IN ({owner_ids})", "AND owner_id IS NULL"]
+        else:  # everything: one bucket per stage, walked on the (stage, days) index
+            bucket, grouped, within, branches = "0", "stage_id", "", [""]
+        table = "forecasting_stagestay"
+        if owner_ids and connection.vendor == "sqlite":
+            table += " INDEXED BY stage_stay_finished"
         with connection.cursor() as cursor:
             cursor.execute(
                 " UNION ALL ".join(
-                    RAW_STAYS.format(bucket=bucket, owners=where) for where in branches
+                    RAW_STAYS.format(table=table, bucket=bucket, grouped=grouped, owners=where)
+                    for where in branches
                 ),
                 [],
             )
@@ -779,12 +788,13 @@ def _analytics_raw(
                         break
                     rank -= buckets[day]
                 inner = " UNION ALL ".join(
-                    f"SELECT days FROM forecasting_stagestay WHERE left_at IS NOT NULL {where} "
-                    "AND stage_id = %s AND days >= %s AND days < %s"
+                    f"SELECT days FROM {table} WHERE left_at IS NOT NULL {where} "
+                    f"AND stage_id = %s {within}"
                     for where in branches
                 )
                 selects.append(f"SELECT %s, days FROM ({inner} ORDER BY days LIMIT 1 OFFSET %s) w")
-                params += [len(selects), *[stage, day, day + 1] * len(branches), rank]
+                bounds = [stage, day, day + 1] if owner_ids else [stage]
+                params += [len(selects), *bounds * len(branches), rank]
         if selects:
             run(" UNION ALL ".join(selects), params)
 

@@ -78,7 +78,14 @@ class StageStay(models.Model):
                 condition=models.Q(left_at__isnull=False),
                 name="stage_stay_finished",
             ),
-            # stage reached per deal, and the refresh of one deal's stays
+            # time in stage for whoever sees every stay: counts per stage and the stay at a
+            # rank walked in (stage, days) order, no sort
+            models.Index(
+                fields=["stage", "days", "opportunity"],
+                condition=models.Q(left_at__isnull=False),
+                name="stage_stay_days",
+            ),
+            # the refresh of one deal's stays
             models.Index(fields=["opportunity", "stage"], name="stage_stay_deal"),
         ]
 
