@@ -340,6 +340,52 @@ def test_imported_deals_dated_in_the_past_are_read_live_then_stored_exactly(
     assert_stage_reached_exact(world)
 
 
+def test_live_stays_landing_among_many_equal_stored_ones_give_the_exact_ranks(
+    company: Company,
+) -> None:
+    """The percentiles' second step reads only the stored stays near each rank of its
+    whole-day bucket and merges the dirty deals' live stays there: stored stays of exactly 3
+    days fill the bucket, then new deals add live stays of 3.1 to 3.9 days in it, and
+    shorter and longer ones, and every rank still matches the replay (bucketed for a manager,
+    one bucket per stage for the admin)."""
+    start = D(2025, 11, 1)
+    for number in range(12):
+        owner = company.alice if number % 2 else company.charlie
+        timeline(
+            company,
+            owner,
+            [(start, "qualification", "100", D(2026, 3, 1)),
+             (start + dt.timedelta(days=3), "proposal", "100", D(2026, 3, 1))],
+            f"Even {number}",
+        )  # fmt: skip
+    stays.rebuild()
+    qualification = Stage.objects.get(pipeline__is_default=True, key="qualification")
+    proposal = Stage.objects.get(pipeline__is_default=True, key="proposal")
+    for number, hours in enumerate([74, 77, 80, 86, 93, 30, 200, 72]):
+        deal = timeline(
+            company,
+            company.alice if number % 3 else company.charlie,
+            [(start, "qualification", "100", D(2026, 3, 1))],
+            f"Live {number}",
+        )
+        entered = deal.history.get().changed_at
+        OpportunityHistory.objects.create(
+            opportunity=deal,
+            stage=proposal,
+            amount=Decimal("100"),
+            probability=50,
+            close_date=D(2026, 3, 1),
+            forecast_category="pipeline",
+            changed_at=entered + dt.timedelta(hours=hours),
+        )
+    assert dirty_count() == 8
+    assert_time_in_stage_exact(company)
+    read = {s.stage_id: s for s in time_in_stage(company.ada)}
+    assert read[qualification.pk].stays == 20
+    stays.refresh()
+    assert_time_in_stage_exact(company)
+
+
 def test_time_in_stage_from_stored_stays_is_four_statements_whatever_the_data(
     company: Company, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
