@@ -232,12 +232,14 @@ def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
     leads_loaded = populate_leads(args.rows // 2, args.child, keep=args.reuse)
     _analyze(args.child)
     only = {name.strip() for name in args.reports.split(",") if name.strip()}
-    snapshots = None
+    snapshots: dict[str, float] | None = None
     if not only or any(name.startswith("pipeline") for name in only):
         snapshots = backfill_snapshots(
             dt.date.fromisoformat(args.snapshot_since) if args.snapshot_since else None
         )
         _analyze(args.child)
+    elif only & {"time in stage", "win rates by stage"}:  # the stays and reach they read
+        snapshots = rebuild_stays()
     if args.analytics_only:
         analytics = measure_analytics(max(1, args.repeat // 3), only or None)
         return {"analytics": analytics, "leads": leads_loaded, "snapshots": snapshots}
@@ -621,27 +623,23 @@ SELECT picked.idx, h.opportunity_id, o.name, o.owner_id, h.stage_id, h.amount, h
 FROM picked JOIN opportunities_opportunityhistory h ON h.id = picked.row_id
 JOIN opportunities_opportunity o ON o.id = h.opportunity_id
 """
-# Time in stage over the stored stays (forecasting/stays.py), with no dirty deal to merge.
+# Time in stage over the stored stays (forecasting/stays.py), with no dirty deal to merge:
+# step one, counts and sums per stage and whole-day bucket ({bucket}) of the finished stays,
+# one branch per owner condition ({owners}: each seeks the covering index), one bucket per
+# stage for everything; step two (one statement, a SELECT per wanted rank), the stay at that
+# rank of its bucket.
 RAW_STAYS = """
-WITH f AS (
-    SELECT stage_id, days FROM forecasting_stagestay WHERE left_at IS NOT NULL {owners}
-), c AS (SELECT stage_id, COUNT(*) AS n, SUM(days) AS total FROM f GROUP BY stage_id),
-r AS (SELECT stage_id, days, ROW_NUMBER() OVER (PARTITION BY stage_id ORDER BY days) AS k
-      FROM f)
-SELECT c.stage_id, c.n, c.total, AVG(CASE WHEN k IN ((n + 1) / 2, (n + 2) / 2) THEN days END),
-       MAX(CASE WHEN k = (4 * n + 4) / 5 THEN days END)
-FROM c JOIN r ON r.stage_id = c.stage_id AND k IN ((n + 1) / 2, (n + 2) / 2, (4 * n + 4) / 5)
-GROUP BY c.stage_id, c.n, c.total
+SELECT stage_id, {bucket} AS bucket, COUNT(*), SUM(days) FROM {table}
+WHERE left_at IS NOT NULL {owners} GROUP BY {grouped}
 """
-# Win rates by stage reached: each closed deal's furthest open stage from its stored stays.
+# Win rates by stage reached: each closed deal's stored pipeline and furthest open stage
+# (forecasting_dealreach, joined by primary key), with no dirty deal to read from history.
 RAW_REACHED = """
-SELECT o.pipeline_id, (
-        SELECT MAX(st."order") FROM forecasting_stagestay s
-        JOIN opportunities_stage st ON st.id = s.stage_id
-        WHERE s.opportunity_id = o.id AND NOT st.is_closed) AS furthest,
+SELECT r.pipeline_id, r.furthest_order,
        SUM(CASE WHEN o.is_won THEN 1 ELSE 0 END), SUM(CASE WHEN o.is_won THEN 0 ELSE 1 END),
        SUM(CASE WHEN o.is_won THEN o.amount END)
 FROM opportunities_opportunity o
+LEFT JOIN forecasting_dealreach r ON r.opportunity_id = o.id
 WHERE o.is_closed AND o.close_date >= %s AND o.close_date <= %s AND o.deleted_at IS NULL
       {owners}
 GROUP BY 1, 2
@@ -668,25 +666,33 @@ def backfill_snapshots(since: dt.date | None) -> dict[str, float]:
             cursor.execute("VACUUM ANALYZE forecasting_snapshotday")
         else:
             cursor.execute("ANALYZE")
-    from opportune.forecasting import stays
     from opportune.forecasting.models import PipelineSnapshot
 
-    started = time.perf_counter()
-    stay_rows = stays.rebuild()  # ``opportune snapshots stays``
-    stay_seconds = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "VACUUM ANALYZE forecasting_stagestay"
-            if connection.vendor == "postgresql"
-            else "ANALYZE"
-        )
     return {
         "days": built,
         "seconds": seconds,
         "rows": PipelineSnapshot.objects.count(),
-        "stays": stay_rows,
-        "stays_seconds": stay_seconds,
+        **rebuild_stays(),
     }
+
+
+def rebuild_stays() -> dict[str, float]:
+    """Every deal's stage stays and reach stored again (``opportune snapshots stays``), timed,
+    then fresh statistics."""
+    from django.db import connection
+
+    from opportune.forecasting import stays
+
+    started = time.perf_counter()
+    stay_rows = stays.rebuild()  # ``opportune snapshots stays``: the stays and the reach
+    stay_seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("VACUUM ANALYZE forecasting_stagestay")
+            cursor.execute("VACUUM ANALYZE forecasting_dealreach")
+        else:
+            cursor.execute("ANALYZE")
+    return {"stays": stay_rows, "stays_seconds": stay_seconds}
 
 
 def _analytics_reports(quarters: list[Any]) -> dict[str, Callable[[Any], object]]:
@@ -758,8 +764,52 @@ def _analytics_raw(
         run(RAW_CHANGED.format(owners=where), [*moments, *moments])
 
     def reached() -> None:
-        where = f"AND o.owner_id {owners}" if owners else ""
-        run(RAW_REACHED.format(owners=where), [start, end])
+        run(RAW_REACHED.format(owners=won_owners), [start, end])
+
+    def stays() -> None:
+        if owner_ids:  # per whole-day bucket, on the (owner, stage, days) index
+            bucket = (
+                "CAST(FLOOR(days) AS INTEGER)"
+                if connection.vendor == "postgresql"
+                else "CAST(days AS INTEGER)"
+            )
+            grouped, within = f"stage_id, {bucket}", "AND days >= %s AND days < %s"
+            branches = [f"AND owner_id IN ({owner_ids})", "AND owner_id IS NULL"]
+        else:  # everything: one bucket per stage, walked on the (stage, days) index
+            bucket, grouped, within, branches = "0", "stage_id", "", [""]
+        table = "forecasting_stagestay"
+        if owner_ids and connection.vendor == "sqlite":
+            table += " INDEXED BY stage_stay_finished"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                " UNION ALL ".join(
+                    RAW_STAYS.format(table=table, bucket=bucket, grouped=grouped, owners=where)
+                    for where in branches
+                ),
+                [],
+            )
+            counts: dict[int, dict[int, int]] = {}
+            for stage, bucket_of, count, _total in cursor.fetchall():
+                found = counts.setdefault(stage, {})
+                found[bucket_of] = found.get(bucket_of, 0) + count
+        selects, params = [], []
+        for stage, buckets in counts.items():
+            n = sum(buckets.values())
+            for rank in {(n + 1) // 2 - 1, (n + 2) // 2 - 1, (4 * n + 4) // 5 - 1}:
+                for day in sorted(buckets):
+                    if rank < buckets[day]:
+                        break
+                    rank -= buckets[day]
+                inner = " UNION ALL ".join(
+                    f"SELECT days FROM {table} WHERE left_at IS NOT NULL {where} "
+                    f"AND stage_id = %s {within}"
+                    for where in branches
+                )
+                selects.append(f"SELECT %s, days FROM ({inner} ORDER BY days LIMIT 1 OFFSET %s) w")
+                bounds = [stage, day, day + 1] if owner_ids else [stage]
+                params += [len(selects), *bounds * len(branches), rank]
+        if selects:
+            run(" UNION ALL ".join(selects), params)
 
     ids = f"({owner_ids})"
     lead_owners = f"AND (l.owner_id IN {ids} OR l.owner_id IS NULL)" if owner_ids else ""
@@ -825,9 +875,7 @@ def _analytics_raw(
         "pipeline trend (12)": lambda: stored(TREND_DAYS),
         "pipeline as of": lambda: stored(TREND_DAYS[-1:]),
         "pipeline changes": changes,
-        "time in stage": lambda: run(
-            RAW_STAYS.format(owners=f"AND owner_id {owners}" if owners else ""), []
-        ),
+        "time in stage": stays,
         "win rates by stage": reached,
         "replay trend (12)": lambda: windowed(TREND_DAYS),  # before: the history replayed
     }
@@ -888,9 +936,10 @@ def measure_analytics(repeat: int, only: set[str] | None = None) -> dict:  # typ
 
 def report_analytics(database: str, found: dict) -> None:  # type: ignore[type-arg]
     snap = found.get("snapshots")
-    if snap:
+    if snap and "days" in snap:
         print(f"  snapshot backfill: {snap['days']} days, {snap['rows']:,} rows in "
               f"{snap['seconds']:.1f} s")  # fmt: skip
+    if snap:
         print(f"  stage stays rebuilt: {snap['stays']:,} rows in {snap['stays_seconds']:.1f} s")
     print(f"  analytics ({found['leads']:,} leads; ms, median):")
     print(f"    {'report':22s} {'admin':>8s} {'raw SQL':>8s} {'ratio':>6s} {'manager':>8s} "

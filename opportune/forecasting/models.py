@@ -235,5 +235,6 @@ class SnapshotDay(models.Model):
         return f"{self.day} (built {self.built_at:%Y-%m-%d %H:%M})"
 
 
+from .stay_models import DealReach as DealReach  # noqa: E402
 from .stay_models import StageStay as StageStay  # noqa: E402  (stored stays: own module)
 from .stay_models import StayMark as StayMark  # noqa: E402

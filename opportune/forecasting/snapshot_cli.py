@@ -1,5 +1,6 @@
 """``opportune snapshots backfill``: store the daily pipeline snapshots of past days now;
-``opportune snapshots stays``: store every deal's stage stays again (``stays``).
+``opportune snapshots stays``: store every deal's stage stays and furthest open stage again
+(``stays``).
 
 The worker stores each finished day (``snapshots.refresh_snapshots``); a new installation, an
 import of old deals or a restore fills the past on demand. Set-based and idempotent: running
@@ -47,7 +48,7 @@ def cmd_snapshots_stays(args: argparse.Namespace) -> int:
         print(f"Stored the stays of {count} deals written since the last build", end="")
     else:
         count = stays.rebuild()
-        print(f"Stored {count} stage stays", end="")
+        print(f"Stored {count} stage stays and every deal's furthest stage", end="")
     print(f" in {time.perf_counter() - started:.1f} s.")
     return 0
 
@@ -76,7 +77,8 @@ def add_commands(commands: argparse._SubParsersAction[_Parser], command: Command
         actions,
         "stays",
         cmd_snapshots_stays,
-        "Store every deal's stage stays from the history (time in stage, stage reached).",
+        "Store every deal's stage stays and furthest open stage from the history (time in "
+        "stage, win rates by stage reached).",
     )
     rebuild.add_argument(
         "--dirty-only",

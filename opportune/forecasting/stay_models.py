@@ -78,7 +78,14 @@ class StageStay(models.Model):
                 condition=models.Q(left_at__isnull=False),
                 name="stage_stay_finished",
             ),
-            # stage reached per deal, and the refresh of one deal's stays
+            # time in stage for whoever sees every stay: counts per stage and the stay at a
+            # rank walked in (stage, days) order, no sort
+            models.Index(
+                fields=["stage", "days", "opportunity"],
+                condition=models.Q(left_at__isnull=False),
+                name="stage_stay_days",
+            ),
+            # the refresh of one deal's stays
             models.Index(fields=["opportunity", "stage"], name="stage_stay_deal"),
         ]
 
@@ -97,3 +104,38 @@ class StayMark(models.Model):
 
     def __str__(self) -> str:
         return f"stays upto history {self.history_upto}, changes {self.changes_upto}"
+
+
+class DealReach(models.Model):
+    """Each deal's pipeline and furthest open stage (the highest ``order`` among the open
+    stages of its stays; empty if it was never in one), stored with the stays under the
+    same ``StayMark``: win rates by stage reached join the closed deals to it by primary key
+    instead of ranking each deal's stays. The pipeline is kept here so the read needs no
+    column of the deal outside the covering index of closed deals (a deal changes pipeline
+    only with a stage change: a history row, so it is dirty until the refresh)."""
+
+    opportunity = models.OneToOneField(
+        "opportunities.Opportunity",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        related_name="reach",
+        db_constraint=False,  # a derived copy: a deal's purge must not wait on it
+    )
+    pipeline = models.ForeignKey(
+        "opportunities.Pipeline",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    furthest_order = models.IntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            # the join from each closed deal reads the index alone (SQLite's primary key
+            # here is not the rowid: a lookup would otherwise also read the table)
+            models.Index(fields=["opportunity", "pipeline", "furthest_order"], name="deal_reach"),
+        ]
+
+    def __str__(self) -> str:
+        return f"deal {self.opportunity_id} reached stage order {self.furthest_order}"

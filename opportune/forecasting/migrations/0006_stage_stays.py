@@ -6,10 +6,9 @@ from django.db import migrations, models
 
 
 def store_stays(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Existing installations: store every deal's stays now (raw SQL, one statement)."""
-    from opportune.forecasting import stays
-
-    stays.rebuild()
+    """Existing installations: nothing here any more. ``0007_deal_reach`` builds the stays
+    and each deal's furthest stage together (``stays.rebuild`` writes both tables, and the
+    second does not exist yet at this step)."""
 
 
 class Migration(migrations.Migration):

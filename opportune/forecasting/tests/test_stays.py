@@ -1,8 +1,10 @@
-"""Stored stage stays answer exactly what the history gives: time in stage (count, total,
-median, 80th percentile) and win rates by stage reached, for every viewer, on random
-histories (stages revisited, rows at the same instant), after a stage move, a back-dated row,
-a delete, a restore and a reassignment (read live until the refresh, exact after it); the
-rebuild is idempotent and a read is still a fixed few statements."""
+"""Stored stage stays and each deal's stored pipeline and furthest open stage (``DealReach``)
+answer exactly what the history gives: time in stage (count, total, median, 80th percentile)
+and win rates by stage reached, for every viewer, on random histories (stages revisited,
+rows at the same instant), after a stage move, a pipeline move, a back-dated row, an import
+of deals dated in the past, a delete, a restore and a reassignment (read live until the
+refresh, stored exactly by it); the rebuild is idempotent and a read is still a fixed few
+statements. (A lead merge touches no deal: only unconverted leads merge.)"""
 
 from __future__ import annotations
 
@@ -11,17 +13,18 @@ import itertools
 import random
 from collections import defaultdict
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.utils import timezone
-from pytest_django import DjangoAssertNumQueries
+from pytest_django import DjangoAssertNumQueries, Settings
 
 from conftest import Company
 from opportune.audit.bin import delete_record, restore_record
 from opportune.forecasting import stays
 from opportune.forecasting.analytics import time_in_stage, win_rates
-from opportune.forecasting.models import StageStay, StayMark
+from opportune.forecasting.models import DealReach, StageStay, StayMark
 from opportune.identity.models import User
 from opportune.opportunities.models import Opportunity, OpportunityHistory, Stage
 from opportune.opportunities.services import (
@@ -131,6 +134,34 @@ def assert_stage_reached_exact(company: Company) -> None:
         assert rates_by_stage(viewer) == expected[who], who
 
 
+def replayed_reach() -> dict[int, tuple[int, int | None]]:
+    """The reference, in Python: each live deal with history, its pipeline and the highest
+    order among the open stages of its history rows (None if never in one)."""
+    found: dict[int, tuple[int, int | None]] = {}
+    for deal, pipeline in Opportunity.objects.filter(history__isnull=False).values_list(
+        "pk", "pipeline_id"
+    ):
+        found[deal] = (pipeline, None)
+    for deal, order in OpportunityHistory.objects.filter(
+        opportunity__in=list(found), stage__is_closed=False
+    ).values_list("opportunity", "stage__order"):
+        pipeline, furthest = found[deal]
+        found[deal] = (pipeline, order if furthest is None else max(furthest, order))
+    return found
+
+
+def assert_reach_stored_exact() -> None:
+    """After a build or refresh (nothing dirty), the stored reach is the replayed one."""
+    assert dirty_count() == 0
+    stored = {
+        deal: (pipeline, furthest)
+        for deal, pipeline, furthest in DealReach.objects.values_list(
+            "opportunity", "pipeline", "furthest_order"
+        )
+    }
+    assert stored == replayed_reach()
+
+
 def dirty_count() -> int:
     dirty, params = stays.dirty_ids()
     with connection.cursor() as cursor:
@@ -150,6 +181,7 @@ def test_stored_stays_give_the_replayed_time_in_stage_for_every_viewer(world: Co
     assert_time_in_stage_exact(world)  # nothing stored: every deal read live
     assert stays.rebuild() == StageStay.objects.count() > 0
     assert dirty_count() == 0
+    assert_reach_stored_exact()
     assert_time_in_stage_exact(world)
     assert_stage_reached_exact(world)
     assert any(r[1] for r in rates_by_stage(world.ada))  # some deal was won
@@ -187,7 +219,7 @@ def test_a_stage_move_after_the_build_is_read_live_then_stored_by_the_refresh(
     assert_time_in_stage_exact(world)
     assert_stage_reached_exact(world)
     assert stays.refresh() == 1
-    assert dirty_count() == 0
+    assert_reach_stored_exact()
     assert_time_in_stage_exact(world)
     assert_stage_reached_exact(world)
 
@@ -212,6 +244,7 @@ def test_a_back_dated_history_row_is_read_live_and_exact(world: Company) -> None
     assert_time_in_stage_exact(world)
     assert_stage_reached_exact(world)
     stays.refresh()
+    assert_reach_stored_exact()
     assert_time_in_stage_exact(world)
     assert_stage_reached_exact(world)
 
@@ -229,8 +262,9 @@ def test_deleted_restored_and_reassigned_deals_leave_and_join_views_at_once(
     assert_time_in_stage_exact(world)
     assert_stage_reached_exact(world)
     stays.refresh()
-    assert dirty_count() == 0
+    assert_reach_stored_exact()
     assert not StageStay.objects.filter(opportunity=gone).exists()
+    assert not DealReach.objects.filter(opportunity=gone).exists()
     assert set(StageStay.objects.filter(opportunity=moved).values_list("owner", flat=True)) == {
         world.charlie.pk
     }
@@ -240,6 +274,7 @@ def test_deleted_restored_and_reassigned_deals_leave_and_join_views_at_once(
     assert_time_in_stage_exact(world)
     assert_stage_reached_exact(world)
     stays.refresh()
+    assert_reach_stored_exact()
     assert_time_in_stage_exact(world)
     assert_stage_reached_exact(world)
 
@@ -255,22 +290,118 @@ def test_random_worlds_stay_exact_through_writes_and_refreshes(company: Company)
         if stage.pk != deal.stage_id:  # a bulk move, as the kanban's
             move_opportunities(company.ada, [deal.pk], stage.key)
         assert_time_in_stage_exact(company)
+        assert_stage_reached_exact(company)
         stays.refresh()
-        assert dirty_count() == 0
+        assert_reach_stored_exact()
         assert_time_in_stage_exact(company)
+        assert_stage_reached_exact(company)
 
 
-def test_time_in_stage_from_stored_stays_is_three_statements_whatever_the_data(
+def test_a_deal_moved_to_another_pipeline_is_counted_in_its_new_pipeline(
+    world: Company,
+) -> None:
+    from opportune.opportunities.tests.test_pipeline_move import _renewals
+
+    _renewals()
+    stays.rebuild()
+    deal = Opportunity.objects.filter(is_closed=False, owner=world.alice).order_by("pk")[0]
+    change_opportunity(world.ada, deal, {"pipeline": "renewals", "stage": "committed"})
+    change_opportunity(world.ada, deal, {"stage": "renewed"})
+    assert_stage_reached_exact(world)
+    stays.refresh()
+    assert_reach_stored_exact()
+    assert DealReach.objects.get(opportunity=deal).pipeline.key == "renewals"
+    assert_stage_reached_exact(world)
+    assert any(r[0].startswith("renewals:") for r in rates_by_stage(world.ada))
+
+
+def test_imported_deals_dated_in_the_past_are_read_live_then_stored_exactly(
+    world: Company, settings: Settings, tmp_path: Path
+) -> None:
+    from opportune.imports.tests.helpers import run_import
+
+    settings.DATA_DIR = tmp_path  # the upload lands in the test's own directory
+    stays.rebuild()
+    run_import(world.ada, "Name\nAcme Corporation\n", "accounts")
+    job = run_import(
+        world.ada,
+        "Name,Account,Stage,Amount,Close Date,Create Date\n"
+        "Old win,Acme Corporation,closed_won,500,2025-11-30,2025-10-01\n"
+        "Old open,Acme Corporation,proposal,700,2099-06-30,2025-10-02\n",
+        "opportunities",
+    )
+    assert job.created == 2
+    assert dirty_count() == 2
+    assert_time_in_stage_exact(world)
+    assert_stage_reached_exact(world)
+    stays.refresh()
+    assert_reach_stored_exact()
+    assert_time_in_stage_exact(world)
+    assert_stage_reached_exact(world)
+
+
+def test_live_stays_landing_among_many_equal_stored_ones_give_the_exact_ranks(
+    company: Company,
+) -> None:
+    """The percentiles' second step reads only the stored stays near each rank of its
+    whole-day bucket and merges the dirty deals' live stays there: stored stays of exactly 3
+    days fill the bucket, then new deals add live stays of 3.1 to 3.9 days in it, and
+    shorter and longer ones, and every rank still matches the replay (bucketed for a manager,
+    one bucket per stage for the admin)."""
+    start = D(2025, 11, 1)
+    for number in range(12):
+        owner = company.alice if number % 2 else company.charlie
+        timeline(
+            company,
+            owner,
+            [(start, "qualification", "100", D(2026, 3, 1)),
+             (start + dt.timedelta(days=3), "proposal", "100", D(2026, 3, 1))],
+            f"Even {number}",
+        )  # fmt: skip
+    stays.rebuild()
+    qualification = Stage.objects.get(pipeline__is_default=True, key="qualification")
+    proposal = Stage.objects.get(pipeline__is_default=True, key="proposal")
+    for number, hours in enumerate([74, 77, 80, 86, 93, 30, 200, 72]):
+        deal = timeline(
+            company,
+            company.alice if number % 3 else company.charlie,
+            [(start, "qualification", "100", D(2026, 3, 1))],
+            f"Live {number}",
+        )
+        entered = deal.history.get().changed_at
+        OpportunityHistory.objects.create(
+            opportunity=deal,
+            stage=proposal,
+            amount=Decimal("100"),
+            probability=50,
+            close_date=D(2026, 3, 1),
+            forecast_category="pipeline",
+            changed_at=entered + dt.timedelta(hours=hours),
+        )
+    assert dirty_count() == 8
+    assert_time_in_stage_exact(company)
+    read = {s.stage_id: s for s in time_in_stage(company.ada)}
+    assert read[qualification.pk].stays == 20
+    stays.refresh()
+    assert_time_in_stage_exact(company)
+
+
+def test_time_in_stage_from_stored_stays_is_four_statements_whatever_the_data(
     company: Company, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
     seeded_world(company)
     stays.rebuild()
     time_in_stage(company.maria)  # her teams, now cached
-    with django_assert_num_queries(3):  # the stages, the marks, the stays
+    # the stages, the dirty deals, the counts per whole-day bucket, the stays at the ranks
+    with django_assert_num_queries(4):
         time_in_stage(company.maria)
     seeded_world(company, seed=12)
     stays.rebuild()
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
+        time_in_stage(company.maria)
+    deal = Opportunity.objects.filter(owner=company.alice).order_by("pk")[0]
+    change_opportunity(company.ada, deal, {"owner_id": company.bob.pk})  # a dirty deal
+    with django_assert_num_queries(4):
         time_in_stage(company.maria)
     with django_assert_num_queries(3):  # the marks, the closed deals' furthest stage, stages
         win_rates(company.maria, PERIODS, "stage")
