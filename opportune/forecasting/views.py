@@ -438,7 +438,11 @@ def pipeline_page(request: AuthedRequest) -> HttpResponse:
     trend = [
         (p.label, s.total.amount, s.total.weighted) for p, s in zip(months, snapshots, strict=True)
     ]
-    changes = pipeline_changes(user, min(start, end), max(start, end), scope)
+    wanted = request.GET.get("csv", "")
+    # The page shows the first 50 changed deals; the CSV of the changes holds them all.
+    changes = pipeline_changes(
+        user, min(start, end), max(start, end), scope, limit=None if wanted == "changes" else 50
+    )
     tables: dict[str, Table] = {
         "trend": (
             ["month", "end of month", "open deals", "open amount", "weighted"],
@@ -460,7 +464,6 @@ def pipeline_page(request: AuthedRequest) -> HttpResponse:
         ["step", "deals", "amount"],
         [[label, t.count, t.amount] for label, t in flows],
     )
-    wanted = request.GET.get("csv", "")
     if wanted in tables:
         return csv_response(f"pipeline-{wanted}", tables[wanted])
     return render_page(
@@ -476,7 +479,7 @@ def pipeline_page(request: AuthedRequest) -> HttpResponse:
             "error": error or start_error or end_error,
             "tables": tables,
             "changes": changes,
-            "changed": changes.changes[:50],
+            "changed": changes.changes,
             "chart_trend": charts.pipeline_trend(trend),
             "chart_waterfall": charts.waterfall(changes),
         },

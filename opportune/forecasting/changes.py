@@ -1,0 +1,212 @@
+"""How each deal changed the pipeline between two moments: its flows, classified in SQL.
+
+Only a deal with a history row inside the window can differ at its two ends, so the index on
+``changed_at`` finds the deals, the newest of a deal's window rows is its state at the end,
+and one probe of the index on (deal, ``changed_at``) finds its state at the start (its newest
+row before it; ties at the same instant: the highest id), without reading older history.
+
+Each such deal then takes at most two *kinds* (the rules, in ``_CLASSIFIED``):
+
+- a deal in the pipeline at the start that is still in it or closed inside the period:
+  ``amount_changed`` by the difference of its amounts, if they differ;
+- a deal not in it at the start that is in it at the end or closed inside the period: ``new``
+  (it had no row before the start) or ``moved_in``, at its amount at the end;
+- a deal in it at the start that is neither: ``moved_out``, at its amount at the start;
+- and besides, a deal that closed (was open, or closed the other way, at the start) with a
+  close date inside the period: ``won`` or ``lost``, at its amount at the end.
+
+One statement returns both the grouped flows (count and amount per pair of kinds) and the
+first ``limit`` changed deals in the report's order (first kind, name, id): the classified
+deals are a common table expression read twice, which both databases then materialize once.
+Owner and name are today's, as everywhere in the history reports (the history does not track
+them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from opportune.fiscal import FiscalPeriod
+from opportune.identity.models import User
+
+from . import history_sql as sql
+from .forecast import OPEN_CATEGORIES
+
+CHANGE_KINDS = ("new", "moved_in", "moved_out", "won", "lost", "amount_changed")
+CHANGE_LABELS = {
+    "new": "New",
+    "moved_in": "Moved in",
+    "moved_out": "Moved out",
+    "won": "Won",
+    "lost": "Lost",
+    "amount_changed": "Amount changed",
+}
+
+
+@dataclass
+class Change:
+    opportunity_id: int
+    name: str
+    owner_id: int | None
+    kinds: list[str]
+    amount_before: Decimal | None
+    amount_after: Decimal | None
+
+    @property
+    def labels(self) -> list[str]:
+        """The kinds in words, as the page shows them."""
+        return [CHANGE_LABELS[kind] for kind in self.kinds]
+
+
+@dataclass
+class Flows:
+    """The flows by kind, (count, amount); the number of changed deals; the first of them."""
+
+    by_kind: dict[str, tuple[int, Decimal]]
+    total: int
+    changes: list[Change]
+
+
+# {window}: the visible deals' rows inside the window, each deal's newest first (k = 1).
+# {inside_b}/{inside_a}: "in the pipeline" at the start/end; {closing_in}: the end's close
+# date inside the period. The flags are 0/1 so that a missing start row (NULLs) is "not in".
+_CLASSIFIED = """
+WITH w AS (
+    SELECT h.id, h.opportunity_id, h.stage_id, h.amount, h.close_date, h.forecast_category,
+           ROW_NUMBER() OVER (
+               PARTITION BY h.opportunity_id ORDER BY h.changed_at DESC, h.id DESC
+           ) AS k
+    FROM {history} h
+    WHERE h.changed_at >= %s AND h.changed_at < %s AND h.opportunity_id IN ({visible})
+), d AS (
+    SELECT w.opportunity_id, w.stage_id, w.amount, w.close_date, w.forecast_category, (
+        SELECT p.id FROM {history} p
+        WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1
+    ) AS before_id
+    FROM w WHERE w.k = 1
+), f AS (
+    SELECT d.opportunity_id, d.before_id, b.amount AS amount_before, d.amount AS amount_after,
+           CASE WHEN b.id IS NOT NULL AND NOT sb.is_closed AND {inside_b}
+                THEN 1 ELSE 0 END AS was_in,
+           CASE WHEN NOT sa.is_closed AND {inside_a} THEN 1 ELSE 0 END AS now_in,
+           CASE WHEN sa.is_closed {closing_in}
+                     AND (b.id IS NULL OR NOT sb.is_closed OR sb.is_won <> sa.is_won)
+                THEN CASE WHEN sa.is_won THEN 2 ELSE 1 END ELSE 0 END AS closed_now
+    FROM d
+    JOIN {stage} sa ON sa.id = d.stage_id
+    LEFT JOIN {history} b ON b.id = d.before_id
+    LEFT JOIN {stage} sb ON sb.id = b.stage_id
+), g AS (
+    SELECT f.opportunity_id, f.amount_before, f.amount_after,
+           COALESCE(f.amount_after, 0) - COALESCE(f.amount_before, 0) AS delta,
+           CASE WHEN f.was_in = 1 AND (f.now_in = 1 OR f.closed_now > 0)
+                THEN CASE WHEN COALESCE(f.amount_after, 0) <> COALESCE(f.amount_before, 0)
+                          THEN 'amount_changed' END
+                WHEN f.now_in = 1 OR f.closed_now > 0
+                THEN CASE WHEN f.before_id IS NULL THEN 'new' ELSE 'moved_in' END
+                WHEN f.was_in = 1 THEN 'moved_out'
+           END AS kind,
+           CASE f.closed_now WHEN 2 THEN 'won' WHEN 1 THEN 'lost' END AS closing
+    FROM f
+), c AS (
+    SELECT g.opportunity_id, g.amount_before, g.amount_after, g.kind, g.closing,
+           CASE g.kind WHEN 'amount_changed' THEN g.delta
+                       WHEN 'moved_out' THEN COALESCE(g.amount_before, 0)
+                       ELSE COALESCE(g.amount_after, 0) END AS kind_amount,
+           COALESCE(g.kind, g.closing) AS first_kind
+    FROM g
+    WHERE g.kind IS NOT NULL OR g.closing IS NOT NULL
+)
+SELECT 0 AS part, kind, closing, COUNT(*) AS n, SUM(kind_amount) AS a1,
+       SUM(COALESCE(amount_after, 0)) AS a2, NULL AS first_kind, NULL AS name, NULL AS owner_id
+FROM c GROUP BY kind, closing
+UNION ALL
+SELECT * FROM (
+    SELECT 1 AS part, c.kind, c.closing, c.opportunity_id, c.amount_before, c.amount_after,
+           c.first_kind{collate}, o.name{collate}, o.owner_id
+    FROM c JOIN opportunities_opportunity o ON o.id = c.opportunity_id
+    ORDER BY c.first_kind{collate}, o.name{collate}, c.opportunity_id
+    {limit}
+) listed
+ORDER BY 1, 7, 8, 4
+"""
+
+
+def changed_deals(
+    viewer: User,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    period: FiscalPeriod | None = None,
+    *,
+    limit: int | None = None,
+) -> Flows:
+    """The flows between ``start_at`` and ``end_at`` (for ``period``'s close dates, if given)
+    over the deals the viewer may see, and the first ``limit`` changed deals (all: None)."""
+    visible, visible_params = sql.visible_ids(viewer)
+    categories = ", ".join(["%s"] * len(OPEN_CATEGORIES))
+    inside_b = f"b.forecast_category IN ({categories})"
+    inside_a = f"d.forecast_category IN ({categories})"
+    closing_in = ""
+    b_params: list[Any] = list(OPEN_CATEGORIES)
+    a_params: list[Any] = list(OPEN_CATEGORIES)
+    c_params: list[Any] = []
+    if period is not None:
+        inside_b += " AND b.close_date >= %s AND b.close_date <= %s"
+        inside_a += " AND d.close_date >= %s AND d.close_date <= %s"
+        closing_in = "AND d.close_date >= %s AND d.close_date <= %s"
+        b_params += [period.start, period.end]
+        a_params += [period.start, period.end]
+        c_params += [period.start, period.end]
+    statement = _CLASSIFIED.format(
+        history=sql.HISTORY,
+        stage=sql.STAGE,
+        visible=visible,
+        inside_b=inside_b,
+        inside_a=inside_a,
+        closing_in=closing_in,
+        # Python's order of names (code points) whatever the database's collation.
+        collate=' COLLATE "C"' if connection.vendor == "postgresql" else "",
+        limit="" if limit is None else f"LIMIT {int(limit)}",
+    )
+    params = [
+        sql.at(start_at),
+        sql.at(end_at),
+        *visible_params,
+        sql.at(start_at),
+        *b_params,
+        *a_params,
+        *c_params,
+    ]
+    by_kind: dict[str, tuple[int, Decimal]] = {}
+    total = 0
+    changes: list[Change] = []
+    for part, kind, closing, n, first, second, _, name, owner in sql.fetch(statement, params):
+        if part == 0:
+            total += n
+            if kind is not None:
+                _add(by_kind, kind, n, sql.money(first))
+            if closing is not None:
+                _add(by_kind, closing, n, sql.money(second))
+            continue
+        changes.append(
+            Change(
+                n,
+                name,
+                owner,
+                [k for k in (kind, closing) if k is not None],
+                None if first is None else sql.money(first),
+                None if second is None else sql.money(second),
+            )
+        )
+    return Flows(by_kind, total, changes)
+
+
+def _add(by_kind: dict[str, tuple[int, Decimal]], kind: str, n: int, amount: Decimal) -> None:
+    count, total = by_kind.get(kind, (0, Decimal(0)))
+    by_kind[kind] = (count + n, total + amount)
