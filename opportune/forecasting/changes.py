@@ -1,9 +1,10 @@
 """How each deal changed the pipeline between two moments: its flows, classified in SQL.
 
-Only a deal with a history row inside the window can differ at its two ends, so the index on
-``changed_at`` finds the deals, the newest of a deal's window rows is its state at the end,
-and one probe of the index on (deal, ``changed_at``) finds its state at the start (its newest
-row before it; ties at the same instant: the highest id), without reading older history.
+Only a deal with a history row inside the window can differ at its two ends, so only those
+deals are read: the visible deals' rows inside the window (index on (deal, ``changed_at``),
+or on ``changed_at``, as the planner finds cheaper), and for each such deal one probe of the
+index on (deal, ``changed_at``) per end for its newest row before it (ties at the same
+instant: the highest id), without reading older history.
 
 Each such deal then takes at most two *kinds* (the rules, in ``_CLASSIFIED``):
 
@@ -72,24 +73,29 @@ class Flows:
     changes: list[Change]
 
 
-# {window}: the visible deals' rows inside the window, each deal's newest first (k = 1).
+# w: the visible deals with a row inside the window; e: their newest rows before its end and
+# before its start (one probe each of the index on (deal, changed_at)); d: the end's state.
 # {inside_b}/{inside_a}: "in the pipeline" at the start/end; {closing_in}: the end's close
 # date inside the period. The flags are 0/1 so that a missing start row (NULLs) is "not in".
 _CLASSIFIED = """
 WITH w AS (
-    SELECT h.id, h.opportunity_id, h.stage_id, h.amount, h.close_date, h.forecast_category,
-           ROW_NUMBER() OVER (
-               PARTITION BY h.opportunity_id ORDER BY h.changed_at DESC, h.id DESC
-           ) AS k
-    FROM {history} h
+    SELECT DISTINCT h.opportunity_id FROM {history} h
     WHERE h.changed_at >= %s AND h.changed_at < %s AND h.opportunity_id IN ({visible})
-), d AS (
-    SELECT w.opportunity_id, w.stage_id, w.amount, w.close_date, w.forecast_category, (
+), e AS (
+    SELECT w.opportunity_id, (
+        SELECT p.id FROM {history} p
+        WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1
+    ) AS after_id, (
         SELECT p.id FROM {history} p
         WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
         ORDER BY p.changed_at DESC, p.id DESC LIMIT 1
     ) AS before_id
-    FROM w WHERE w.k = 1
+    FROM w
+), d AS (
+    SELECT e.opportunity_id, e.before_id, a.stage_id, a.amount, a.close_date,
+           a.forecast_category
+    FROM e JOIN {history} a ON a.id = e.after_id
 ), f AS (
     SELECT d.opportunity_id, d.before_id, b.amount AS amount_before, d.amount AS amount_after,
            CASE WHEN b.id IS NOT NULL AND NOT sb.is_closed AND {inside_b}
@@ -178,6 +184,7 @@ def changed_deals(
         sql.at(start_at),
         sql.at(end_at),
         *visible_params,
+        sql.at(end_at),
         sql.at(start_at),
         *b_params,
         *a_params,

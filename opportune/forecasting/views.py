@@ -417,6 +417,9 @@ def analytics_page(request: AuthedRequest) -> HttpResponse:
     return render_page(request, "forecasting/analytics.html", context)
 
 
+CHANGES_SHOWN = 50  # changed deals listed on the pipeline page
+
+
 @login_required
 def pipeline_page(request: AuthedRequest) -> HttpResponse:
     """The pipeline trend by month, and the change between two days (the waterfall)."""
@@ -439,9 +442,12 @@ def pipeline_page(request: AuthedRequest) -> HttpResponse:
         (p.label, s.total.amount, s.total.weighted) for p, s in zip(months, snapshots, strict=True)
     ]
     wanted = request.GET.get("csv", "")
-    # The page shows the first 50 changed deals; the CSV of the changes holds them all.
     changes = pipeline_changes(
-        user, min(start, end), max(start, end), scope, limit=None if wanted == "changes" else 50
+        user,
+        min(start, end),
+        max(start, end),
+        scope,
+        limit=None if wanted == "changes" else CHANGES_SHOWN,  # the CSV holds them all
     )
     tables: dict[str, Table] = {
         "trend": (
