@@ -592,32 +592,23 @@ RAW_CHANGED = """
 WITH w AS (
     SELECT DISTINCT opportunity_id FROM opportunities_opportunityhistory
     WHERE changed_at >= %s AND changed_at < %s {owners}
-), e AS (
-    SELECT w.opportunity_id,
-           (SELECT p.id FROM opportunities_opportunityhistory p
-            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
-            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) AS after_id,
-           (SELECT p.id FROM opportunities_opportunityhistory p
-            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
-            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) AS before_id
-    FROM w
+{states}
 ), f AS (
-    SELECT e.opportunity_id, e.before_id, b.amount AS before_amount, a.amount AS after_amount,
-           CASE WHEN b.id IS NOT NULL AND NOT sb.is_closed
-                     AND b.forecast_category IN ('pipeline', 'best_case', 'commit')
+    SELECT d.opportunity_id, d.name, d.b_id AS before_id, d.b_amount AS before_amount,
+           d.amount AS after_amount,
+           CASE WHEN d.b_id IS NOT NULL AND NOT sb.is_closed
+                     AND d.b_category IN ('pipeline', 'best_case', 'commit')
                 THEN 1 ELSE 0 END AS was_in,
            CASE WHEN NOT sa.is_closed
-                     AND a.forecast_category IN ('pipeline', 'best_case', 'commit')
+                     AND d.forecast_category IN ('pipeline', 'best_case', 'commit')
                 THEN 1 ELSE 0 END AS now_in,
            CASE WHEN sa.is_closed
-                     AND (b.id IS NULL OR NOT sb.is_closed OR sb.is_won <> sa.is_won)
+                     AND (d.b_id IS NULL OR NOT sb.is_closed OR sb.is_won <> sa.is_won)
                 THEN CASE WHEN sa.is_won THEN 2 ELSE 1 END ELSE 0 END AS closed_now
-    FROM e JOIN opportunities_opportunityhistory a ON a.id = e.after_id
-    JOIN opportunities_stage sa ON sa.id = a.stage_id
-    LEFT JOIN opportunities_opportunityhistory b ON b.id = e.before_id
-    LEFT JOIN opportunities_stage sb ON sb.id = b.stage_id
+    FROM d JOIN opportunities_stage sa ON sa.id = d.stage_id
+    LEFT JOIN opportunities_stage sb ON sb.id = d.b_stage_id
 ), c AS (
-    SELECT opportunity_id, before_amount, after_amount,
+    SELECT opportunity_id, name, before_amount, after_amount,
            CASE WHEN was_in = 1 AND (now_in = 1 OR closed_now > 0)
                 THEN CASE WHEN COALESCE(after_amount, 0) <> COALESCE(before_amount, 0)
                           THEN 'amount_changed' END
@@ -632,12 +623,48 @@ SELECT 0, kind, closing, COUNT(*), SUM(COALESCE(after_amount, 0) - COALESCE(befo
 FROM k GROUP BY kind, closing
 UNION ALL
 SELECT * FROM (
-    SELECT 1, k.kind, k.closing, k.opportunity_id, k.before_amount, k.after_amount, NULL,
-           COALESCE(k.kind, k.closing), o.name
-    FROM k JOIN opportunities_opportunity o ON o.id = k.opportunity_id
-    ORDER BY COALESCE(k.kind, k.closing), o.name, k.opportunity_id LIMIT 500
+    SELECT 1, k.kind, k.closing, k.opportunity_id, k.before_amount, k.after_amount,
+           CAST(NULL AS NUMERIC),
+           COALESCE(k.kind, k.closing), k.name
+    FROM k ORDER BY COALESCE(k.kind, k.closing), k.name, k.opportunity_id LIMIT 500
 ) listed
 """
+# The two states (and the name) of each such deal: by id on SQLite, lateral on PostgreSQL.
+RAW_STATES = {
+    "sqlite": """
+), e AS (
+    SELECT w.opportunity_id,
+           (SELECT p.id FROM opportunities_opportunityhistory p
+            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) AS after_id,
+           (SELECT p.id FROM opportunities_opportunityhistory p
+            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) AS before_id
+    FROM w
+), d AS (
+    SELECT e.opportunity_id, o.name, a.stage_id, a.amount, a.forecast_category,
+           b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
+           b.forecast_category AS b_category
+    FROM e JOIN opportunities_opportunityhistory a ON a.id = e.after_id
+    LEFT JOIN opportunities_opportunityhistory b ON b.id = e.before_id
+    JOIN opportunities_opportunity o ON o.id = e.opportunity_id""",
+    "postgresql": """
+), d AS (
+    SELECT w.opportunity_id, o.name, a.stage_id, a.amount, a.forecast_category,
+           b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
+           b.forecast_category AS b_category
+    FROM w
+    JOIN LATERAL (SELECT o.name FROM opportunities_opportunity o
+                  WHERE o.id = w.opportunity_id LIMIT 1) o ON TRUE
+    JOIN LATERAL (SELECT p.stage_id, p.amount, p.forecast_category
+                  FROM opportunities_opportunityhistory p
+                  WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+                  ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) a ON TRUE
+    LEFT JOIN LATERAL (SELECT p.id, p.stage_id, p.amount, p.forecast_category
+                       FROM opportunities_opportunityhistory p
+                       WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+                       ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) b ON TRUE""",
+}
 # Time in stage over the stored stays (forecasting/stays.py), with no dirty deal to merge.
 RAW_STAYS = """
 WITH f AS (
@@ -772,7 +799,8 @@ def _analytics_raw(
             if owners
             else ""
         )
-        run(RAW_CHANGED.format(owners=where), [*moments, moments[1], moments[0]])
+        statement = RAW_CHANGED.format(owners=where, states=RAW_STATES[connection.vendor])
+        run(statement, [*moments, moments[1], moments[0]])
 
     def reached() -> None:
         where = f"AND o.owner_id {owners}" if owners else ""
