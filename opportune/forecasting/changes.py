@@ -4,7 +4,9 @@ Only a deal with a history row inside the window can differ at its two ends, so 
 deals are read: the visible deals' rows inside the window (index on (deal, ``changed_at``),
 or on ``changed_at``, as the planner finds cheaper), and for each such deal one probe of the
 index on (deal, ``changed_at``) per end for its newest row before it (ties at the same
-instant: the highest id), without reading older history.
+instant: the highest id), without reading older history. Only how the probes are written
+differs per database (scalar subqueries on SQLite, lateral joins on PostgreSQL); the rules
+are one text for both.
 
 Each such deal then takes at most two *kinds* (the rules, in ``_CLASSIFIED``):
 
