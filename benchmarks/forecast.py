@@ -601,28 +601,85 @@ SELECT day, stage_id, forecast_category, SUM(count), SUM(amount), SUM(amount_x_p
 FROM forecasting_pipelinesnapshot WHERE day IN ({days}) AND close_month IS NULL {owners}
 GROUP BY day, stage_id, forecast_category
 """
+# The changes' flows and first 500 changed deals by hand: the deals with a row in the window,
+# probed for their newest row before each end, classified, grouped and listed at once.
 RAW_CHANGED = """
-WITH c AS (
+WITH w AS (
     SELECT DISTINCT opportunity_id FROM opportunities_opportunityhistory
     WHERE changed_at >= %s AND changed_at < %s {owners}
-), picked AS (
-    SELECT 0 AS idx, c.opportunity_id, (
-        SELECT p.id FROM opportunities_opportunityhistory p
-        WHERE p.opportunity_id = c.opportunity_id AND p.changed_at < %s
-        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) AS row_id
-    FROM c
-    UNION ALL
-    SELECT 1 AS idx, c.opportunity_id, (
-        SELECT p.id FROM opportunities_opportunityhistory p
-        WHERE p.opportunity_id = c.opportunity_id AND p.changed_at < %s
-        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) AS row_id
-    FROM c
-)
-SELECT picked.idx, h.opportunity_id, o.name, o.owner_id, h.stage_id, h.amount, h.probability,
-       h.close_date, h.forecast_category
-FROM picked JOIN opportunities_opportunityhistory h ON h.id = picked.row_id
-JOIN opportunities_opportunity o ON o.id = h.opportunity_id
+{states}
+), f AS (
+    SELECT d.opportunity_id, d.name, d.b_id AS before_id, d.b_amount AS before_amount,
+           d.amount AS after_amount,
+           CASE WHEN d.b_id IS NOT NULL AND NOT sb.is_closed
+                     AND d.b_category IN ('pipeline', 'best_case', 'commit')
+                THEN 1 ELSE 0 END AS was_in,
+           CASE WHEN NOT sa.is_closed
+                     AND d.forecast_category IN ('pipeline', 'best_case', 'commit')
+                THEN 1 ELSE 0 END AS now_in,
+           CASE WHEN sa.is_closed
+                     AND (d.b_id IS NULL OR NOT sb.is_closed OR sb.is_won <> sa.is_won)
+                THEN CASE WHEN sa.is_won THEN 2 ELSE 1 END ELSE 0 END AS closed_now
+    FROM d JOIN opportunities_stage sa ON sa.id = d.stage_id
+    LEFT JOIN opportunities_stage sb ON sb.id = d.b_stage_id
+), c AS (
+    SELECT opportunity_id, name, before_amount, after_amount,
+           CASE WHEN was_in = 1 AND (now_in = 1 OR closed_now > 0)
+                THEN CASE WHEN COALESCE(after_amount, 0) <> COALESCE(before_amount, 0)
+                          THEN 'amount_changed' END
+                WHEN now_in = 1 OR closed_now > 0
+                THEN CASE WHEN before_id IS NULL THEN 'new' ELSE 'moved_in' END
+                WHEN was_in = 1 THEN 'moved_out' END AS kind,
+           CASE closed_now WHEN 2 THEN 'won' WHEN 1 THEN 'lost' END AS closing
+    FROM f
+), k AS (SELECT * FROM c WHERE kind IS NOT NULL OR closing IS NOT NULL)
+SELECT 0, kind, closing, COUNT(*), SUM(COALESCE(after_amount, 0) - COALESCE(before_amount, 0)),
+       SUM(COALESCE(before_amount, 0)), SUM(COALESCE(after_amount, 0)), NULL, NULL
+FROM k GROUP BY kind, closing
+UNION ALL
+SELECT * FROM (
+    SELECT 1, k.kind, k.closing, k.opportunity_id, k.before_amount, k.after_amount,
+           CAST(NULL AS NUMERIC),
+           COALESCE(k.kind, k.closing), k.name
+    FROM k ORDER BY COALESCE(k.kind, k.closing), k.name, k.opportunity_id LIMIT 500
+) listed
 """
+# The two states (and the name) of each such deal: by id on SQLite, lateral on PostgreSQL.
+RAW_STATES = {
+    "sqlite": """
+), e AS (
+    SELECT w.opportunity_id,
+           (SELECT p.id FROM opportunities_opportunityhistory p
+            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) AS after_id,
+           (SELECT p.id FROM opportunities_opportunityhistory p
+            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) AS before_id
+    FROM w
+), d AS (
+    SELECT e.opportunity_id, o.name, a.stage_id, a.amount, a.forecast_category,
+           b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
+           b.forecast_category AS b_category
+    FROM e JOIN opportunities_opportunityhistory a ON a.id = e.after_id
+    LEFT JOIN opportunities_opportunityhistory b ON b.id = e.before_id
+    JOIN opportunities_opportunity o ON o.id = e.opportunity_id""",
+    "postgresql": """
+), d AS (
+    SELECT w.opportunity_id, o.name, a.stage_id, a.amount, a.forecast_category,
+           b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
+           b.forecast_category AS b_category
+    FROM w
+    JOIN LATERAL (SELECT o.name FROM opportunities_opportunity o
+                  WHERE o.id = w.opportunity_id LIMIT 1) o ON TRUE
+    JOIN LATERAL (SELECT p.stage_id, p.amount, p.forecast_category
+                  FROM opportunities_opportunityhistory p
+                  WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+                  ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) a ON TRUE
+    LEFT JOIN LATERAL (SELECT p.id, p.stage_id, p.amount, p.forecast_category
+                       FROM opportunities_opportunityhistory p
+                       WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+                       ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) b ON TRUE""",
+}
 # Time in stage over the stored stays (forecasting/stays.py), with no dirty deal to merge:
 # step one, counts and sums per stage and whole-day bucket ({bucket}) of the finished stays,
 # one branch per owner condition ({owners}: each seeks the covering index), one bucket per
@@ -713,7 +770,7 @@ def _analytics_reports(quarters: list[Any]) -> dict[str, Callable[[Any], object]
         "time in stage": analytics.time_in_stage,
         "pipeline trend (12)": lambda u: asof.pipeline_as_of(u, TREND_DAYS),
         "pipeline as of": lambda u: asof.pipeline_as_of(u, TREND_DAYS[-1:]),
-        "pipeline changes": lambda u: asof.pipeline_changes(u, *CHANGES),
+        "pipeline changes": lambda u: asof.pipeline_changes(u, *CHANGES, limit=500),  # the API
     }
 
 
@@ -757,11 +814,12 @@ def _analytics_raw(
         moments = [history_sql.at(end_of_day(d)) for d in CHANGES]
         where = (
             f"AND opportunity_id IN (SELECT id FROM opportunities_opportunity WHERE owner_id "
-            f"{owners})"
+            f"{owners} AND deleted_at IS NULL)"
             if owners
             else ""
         )
-        run(RAW_CHANGED.format(owners=where), [*moments, *moments])
+        statement = RAW_CHANGED.format(owners=where, states=RAW_STATES[connection.vendor])
+        run(statement, [*moments, moments[1], moments[0]])
 
     def reached() -> None:
         run(RAW_REACHED.format(owners=won_owners), [start, end])

@@ -278,6 +278,9 @@ class ChangeOut(Schema):
     amount_after: Decimal | None
 
 
+CHANGES_LISTED = 500
+
+
 class ChangesOut(Schema):
     from_: dt.date = Field(alias="from")
     to: dt.date
@@ -290,7 +293,10 @@ class ChangesOut(Schema):
     won: TallyOut
     lost: TallyOut
     amount_changed: TallyOut
-    changes: list[ChangeOut] = Field(description="the first 500 changed deals")
+    changes: list[ChangeOut] = Field(
+        description="the first 500 changed deals, by first kind, name and id"
+    )
+    changes_total: int = Field(description="the number of changed deals, listed or not")
 
 
 @router.get(
@@ -304,7 +310,9 @@ def get_pipeline_changes(request: HttpRequest, params: Query[ChangesParams]) -> 
     start = params.from_ or current_period(today=end).start
     if start > end:
         raise field_error("from", "The first day comes after the last.")
-    found = pipeline_changes(_deal_reader(request), start, end, _optional_period(params.period))
+    found = pipeline_changes(
+        _deal_reader(request), start, end, _optional_period(params.period), limit=CHANGES_LISTED
+    )
     return {
         "from": start,
         "to": end,
@@ -312,5 +320,6 @@ def get_pipeline_changes(request: HttpRequest, params: Query[ChangesParams]) -> 
         "start": vars(found.start),
         "end": vars(found.end),
         **{kind: vars(tally) for kind, tally in found.flows.items()},
-        "changes": [vars(c) for c in found.changes[:500]],
+        "changes": [vars(c) for c in found.changes],
+        "changes_total": found.total_changes,
     }

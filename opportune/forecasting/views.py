@@ -420,6 +420,9 @@ def analytics_page(request: AuthedRequest) -> HttpResponse:
     return render_page(request, "forecasting/analytics.html", context)
 
 
+CHANGES_SHOWN = 50  # changed deals listed on the pipeline page
+
+
 @login_required
 def pipeline_page(request: AuthedRequest) -> HttpResponse:
     """The pipeline trend by month, and the change between two days (the waterfall)."""
@@ -441,7 +444,14 @@ def pipeline_page(request: AuthedRequest) -> HttpResponse:
     trend = [
         (p.label, s.total.amount, s.total.weighted) for p, s in zip(months, snapshots, strict=True)
     ]
-    changes = pipeline_changes(user, min(start, end), max(start, end), scope)
+    wanted = request.GET.get("csv", "")
+    changes = pipeline_changes(
+        user,
+        min(start, end),
+        max(start, end),
+        scope,
+        limit=None if wanted == "changes" else CHANGES_SHOWN,  # the CSV holds them all
+    )
     tables: dict[str, Table] = {
         "trend": (
             ["month", "end of month", "open deals", "open amount", "weighted"],
@@ -463,7 +473,6 @@ def pipeline_page(request: AuthedRequest) -> HttpResponse:
         ["step", "deals", "amount"],
         [[label, t.count, t.amount] for label, t in flows],
     )
-    wanted = request.GET.get("csv", "")
     if wanted in tables:
         return csv_response(f"pipeline-{wanted}", tables[wanted])
     return render_page(
@@ -479,7 +488,7 @@ def pipeline_page(request: AuthedRequest) -> HttpResponse:
             "error": error or start_error or end_error,
             "tables": tables,
             "changes": changes,
-            "changed": changes.changes[:50],
+            "changed": changes.changes,
             "chart_trend": charts.pipeline_trend(trend),
             "chart_waterfall": charts.waterfall(changes),
         },

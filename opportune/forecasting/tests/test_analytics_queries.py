@@ -32,7 +32,8 @@ REPORTS: dict[str, tuple[Callable[[User], object], int]] = {
     "time in stage": (time_in_stage, 3),
     "trend of five months": (lambda u: pipeline_as_of(u, DAYS), 2),
     "pipeline as of": (lambda u: pipeline_as_of(u, DAYS[-1:], PERIODS[0]), 2),
-    "changes": (lambda u: pipeline_changes(u, DAYS[0], DAYS[-1]), 4),
+    # the stored days, the start and end rebuilt, then flows and deals classified in one
+    "changes": (lambda u: pipeline_changes(u, DAYS[0], DAYS[-1]), 3),
 }
 
 
@@ -54,7 +55,7 @@ def test_each_report_is_a_fixed_number_of_statements(
 # last point (this month's end) reads the deals as they stand (2: a manager's owners' deals,
 # the unowned ones), and so does the changes' end day, today.
 # /analytics/ reads the stays' marks before its time in stage (1), and its summary is four.
-PAGES = [("/analytics/", 14), ("/analytics/pipeline/", 14)]
+PAGES = [("/analytics/", 14), ("/analytics/pipeline/", 13)]
 
 
 @pytest.mark.parametrize(("path", "statements"), PAGES)
