@@ -339,7 +339,17 @@ class OpportunityHistory(models.Model):
     class Meta:
         ordering = ["changed_at", "pk"]
         verbose_name_plural = "opportunity history"
-        indexes = [models.Index(fields=["opportunity", "changed_at"], name="opp_history_timeline")]
+        indexes = [
+            models.Index(fields=["opportunity", "changed_at"], name="opp_history_timeline"),
+            # The pushes alone (a change that moved the close date later), by deal: the deals
+            # pushed twice or more (My work's deals at risk) group these few rows, not the
+            # whole history.
+            models.Index(
+                fields=["opportunity"],
+                name="opp_history_pushes",
+                condition=models.Q(close_date__gt=models.F("previous_close_date")),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.opportunity_id} → {self.stage_id} at {self.changed_at:%Y-%m-%d %H:%M}"
