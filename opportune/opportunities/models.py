@@ -213,6 +213,24 @@ class Opportunity(Deletable):
                 name="opp_open_by_owner",
                 condition=models.Q(is_closed=False, deleted_at__isnull=True),
             ),
+            # My work's deals at risk (work/team.py): a manager's open deals with every column
+            # the four rules and the page's order read, the id too (PostgreSQL's indexes do
+            # not hold it; the rules test it against the pushed and the active deals).
+            models.Index(
+                fields=[
+                    "owner",
+                    "stage",
+                    "stage_changed_at",
+                    "created_at",
+                    "close_date",
+                    "amount",
+                    "id",
+                    "is_closed",
+                    "deleted_at",
+                ],
+                name="opp_open_risk",
+                condition=models.Q(is_closed=False, deleted_at__isnull=True),
+            ),
             # Won deals by close date, and deals created lately (the new deals' share).
             models.Index(
                 fields=["pipeline", "close_date", "owner", "amount"],

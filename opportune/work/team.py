@@ -73,7 +73,7 @@ def team_pipeline(viewer: User, today: dt.date, periods: list[FiscalPeriod]) -> 
     measures: dict[str, Sum | Count] = {}
     for key, inside in buckets.items():
         measures[f"{key}_amount"] = Sum("amount", filter=inside)
-        measures[f"{key}_count"] = Count("pk", filter=inside)
+        measures[f"{key}_count"] = Count("close_date", filter=inside)  # not id: see below
     grouped: dict[int, dict[str, Any]] = {}
     for deals in _parts(viewer):
         rows = (
@@ -152,7 +152,7 @@ def deals_at_risk(
         OpportunityHistory.objects.filter(close_date__gt=F("previous_close_date"))
         .order_by()
         .values("opportunity")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("opportunity"))  # not id: the index holds the deal alone
         .filter(n__gte=2)
         .values("opportunity")
     )
