@@ -213,6 +213,24 @@ class Opportunity(Deletable):
                 name="opp_open_by_owner",
                 condition=models.Q(is_closed=False, deleted_at__isnull=True),
             ),
+            # My work's deals at risk (work/team.py): a manager's open deals with every column
+            # the four rules and the page's order read, the id too (PostgreSQL's indexes do
+            # not hold it; the rules test it against the pushed and the active deals).
+            models.Index(
+                fields=[
+                    "owner",
+                    "stage",
+                    "stage_changed_at",
+                    "created_at",
+                    "close_date",
+                    "amount",
+                    "id",
+                    "is_closed",
+                    "deleted_at",
+                ],
+                name="opp_open_risk",
+                condition=models.Q(is_closed=False, deleted_at__isnull=True),
+            ),
             # Won deals by close date, and deals created lately (the new deals' share).
             models.Index(
                 fields=["pipeline", "close_date", "owner", "amount"],
@@ -339,7 +357,17 @@ class OpportunityHistory(models.Model):
     class Meta:
         ordering = ["changed_at", "pk"]
         verbose_name_plural = "opportunity history"
-        indexes = [models.Index(fields=["opportunity", "changed_at"], name="opp_history_timeline")]
+        indexes = [
+            models.Index(fields=["opportunity", "changed_at"], name="opp_history_timeline"),
+            # The pushes alone (a change that moved the close date later), by deal: the deals
+            # pushed twice or more (My work's deals at risk) group these few rows, not the
+            # whole history.
+            models.Index(
+                fields=["opportunity"],
+                name="opp_history_pushes",
+                condition=models.Q(close_date__gt=models.F("previous_close_date")),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.opportunity_id} → {self.stage_id} at {self.changed_at:%Y-%m-%d %H:%M}"

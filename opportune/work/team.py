@@ -1,8 +1,12 @@
 """The sales manager's home: the team's open pipeline by stage and close period, the deals at
 risk (each with its reasons), the reps' attainment and the recent wins and losses.
 
-Every figure is over the deals the manager may see (``visible_to``, the policy's rule) and
-each block is a fixed few set-based statements, whatever the size of the team.
+Every figure is over the deals the manager may see, read by owner id
+(``forecasting.owners.visible_deals``: her owners' deals and the unowned ones, two disjoint
+parts, each a range of an index starting with the owner) rather than ``visible_to``, which
+joins every deal to its owner's team: at a million deals a region's manager's page read the
+whole table that way. Each block is a fixed few set-based statements per part, whatever the
+size of the team.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, F, Max, Q, Sum
+from django.db import connection
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from opportune.activities.models import Activity
 from opportune.fiscal import FiscalPeriod
 from opportune.forecasting.analytics import time_in_stage
 from opportune.forecasting.models import Quota
+from opportune.forecasting.owners import visible_deals, visible_owners
 from opportune.identity.models import Role, User
 from opportune.opportunities.models import Opportunity, OpportunityHistory, Stage
 
@@ -27,6 +33,11 @@ ZERO = Decimal(0)
 QUIET_DAYS = 14  # no activity logged on a deal for this long puts it at risk
 RISK_ROWS = 10
 RECENT_DAYS = 30
+
+
+def _parts(viewer: User) -> list[QuerySet[Opportunity]]:
+    """The deals ``viewer`` sees, as disjoint parts each filtered on the owner alone."""
+    return visible_deals(viewer, visible_owners(viewer))
 
 
 # --- the team pipeline by stage and close period -----------------------------------------------
@@ -49,7 +60,11 @@ class TeamPipeline:
 
 def team_pipeline(viewer: User, today: dt.date, periods: list[FiscalPeriod]) -> TeamPipeline:
     """Open deals by stage, in columns: past due, each of ``periods`` (consecutive), later.
-    One grouped statement."""
+    One grouped statement per part of what the viewer sees, by owner, pipeline and stage:
+    the order of ``opp_open_by_owner``, which covers it, so both databases read the
+    viewer's open deals alone, in index order; the rows (owners times stages) are added up
+    by stage here. Grouped by stage alone, SQLite walked the stage index over every deal.
+    """
     buckets = {"past": Q(close_date__lt=today)}
     for index, period in enumerate(periods):
         start = max(period.start, today)
@@ -58,22 +73,28 @@ def team_pipeline(viewer: User, today: dt.date, periods: list[FiscalPeriod]) -> 
     measures: dict[str, Sum | Count] = {}
     for key, inside in buckets.items():
         measures[f"{key}_amount"] = Sum("amount", filter=inside)
-        measures[f"{key}_count"] = Count("pk", filter=inside)
-    grouped: dict[int, dict[str, Any]] = {
-        row["stage_id"]: dict(row)
-        for row in Opportunity.objects.visible_to(viewer)
-        .filter(is_closed=False)
-        .order_by()
-        .values("stage_id")
-        .annotate(**measures)
-    }
+        measures[f"{key}_count"] = Count("close_date", filter=inside)  # not id: see below
+    grouped: dict[int, dict[str, Any]] = {}
+    for deals in _parts(viewer):
+        rows = (
+            deals.filter(is_closed=False)
+            .order_by()
+            .values("owner_id", "pipeline_id", "stage_id")
+            .annotate(**measures)
+        )
+        for row in rows:
+            values: dict[str, Any] = dict(row)
+            found = grouped.setdefault(values["stage_id"], {})
+            for key in measures:
+                if values[key] is not None:
+                    found[key] = found.get(key, 0) + values[key]
     stages = Stage.objects.filter(pk__in=grouped).select_related("pipeline")
     lines = [
         StageLine(
             stage.pk,
             f"{stage.pipeline.name}: {stage.label}",
-            [grouped[stage.pk][f"{key}_amount"] or ZERO for key in buckets],
-            [grouped[stage.pk][f"{key}_count"] for key in buckets],
+            [grouped[stage.pk].get(f"{key}_amount") or ZERO for key in buckets],
+            [grouped[stage.pk].get(f"{key}_count", 0) for key in buckets],
         )
         for stage in sorted(stages, key=lambda s: (s.pipeline_id, s.order))
     ]
@@ -116,17 +137,22 @@ def deals_at_risk(
 ) -> RiskList:
     """Open deals whose close date has passed, pushed twice or more, with no activity for
     ``quiet_days`` (nor created since), or in their stage longer than ``usual`` for it; the
-    largest first, each with its reasons. The tests are plain (not correlated) subqueries,
-    read once: the deals pushed twice, the deals with a recent activity. Four statements: the
-    page, its count, and the pushes and last activity of the deals on the page."""
+    largest first, each with its reasons.
+
+    Per part of what the viewer sees, the page's ids and amounts and their count read her
+    open deals on ``opp_open_by_owner`` alone (every rule but the two below is on its
+    columns; joining the owner, stage and account there joined every risky deal before the
+    sort); the parts' first ids are merged here in the database's order and only those deals
+    are read whole. The tests for pushes and activity are plain (not correlated) subqueries,
+    read once; the deals pushed twice group the pushes alone (history rows that moved the
+    close date later: the partial index ``opp_history_pushes``), not the whole history.
+    Then the pushes and last activity of the deals on the page."""
     quiet_since = now - dt.timedelta(days=quiet_days)
     pushed = (
-        OpportunityHistory.objects.filter(
-            opportunity__is_closed=False, close_date__gt=F("previous_close_date")
-        )
+        OpportunityHistory.objects.filter(close_date__gt=F("previous_close_date"))
         .order_by()
         .values("opportunity")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("opportunity"))  # not id: the index holds the deal alone
         .filter(n__gte=2)
         .values("opportunity")
     )
@@ -137,21 +163,26 @@ def deals_at_risk(
     for stage_id, days in usual.items():
         since = now - dt.timedelta(days=float(days))
         stuck |= Q(stage_id=stage_id, in_stage_since__lt=since)
-    risky = (
-        Opportunity.objects.visible_to(viewer)
-        .filter(is_closed=False)
-        .annotate(in_stage_since=Coalesce("stage_changed_at", "created_at"))
-        .filter(
-            Q(close_date__lt=now.date())
-            | Q(pk__in=pushed)
-            | (Q(created_at__lt=quiet_since) & ~Q(pk__in=active))
-            | stuck
+    in_stage_since = Coalesce("stage_changed_at", "created_at")
+    first: list[tuple[int, Decimal | None]] = []
+    total = 0
+    for part in _parts(viewer):
+        risky = (
+            part.filter(is_closed=False)
+            .annotate(in_stage_since=in_stage_since)
+            .filter(
+                Q(close_date__lt=now.date())
+                | Q(pk__in=pushed)
+                | (Q(created_at__lt=quiet_since) & ~Q(pk__in=active))
+                | stuck
+            )
         )
-    )
-    deals = list(
-        risky.select_related("owner", "stage", "account").order_by("-amount", "pk")[:RISK_ROWS]
-    )
-    ids = [deal.pk for deal in deals]
+        first += risky.order_by("-amount", "pk").values_list("pk", "amount")[:RISK_ROWS]
+        total += risky.count()
+    ids = [pk for pk, _ in sorted(first, key=_largest_first)[:RISK_ROWS]]
+    found = Opportunity.objects.filter(pk__in=ids).annotate(in_stage_since=in_stage_since)
+    by_id = {deal.pk: deal for deal in found.select_related("owner", "stage", "account")}
+    deals = [by_id[pk] for pk in ids]
     pushes = dict(
         OpportunityHistory.objects.filter(
             opportunity_id__in=ids, close_date__gt=F("previous_close_date")
@@ -171,7 +202,16 @@ def deals_at_risk(
                               touched.get(deal.pk) or deal.created_at))
         for deal in deals
     ]  # fmt: skip
-    return RiskList(rows, risky.count(), quiet_days)
+    return RiskList(rows, total, quiet_days)
+
+
+def _largest_first(row: tuple[int, Decimal | None]) -> tuple[int, Decimal, int]:
+    """``ORDER BY amount DESC, id`` as the database sorts it: a deal without an amount comes
+    first where NULL is the largest value (PostgreSQL), last where it is the smallest."""
+    pk, amount = row
+    if amount is None:
+        return (0 if connection.features.nulls_order_largest else 2, ZERO, pk)
+    return (1, -amount, pk)
 
 
 def _reasons(
@@ -214,14 +254,18 @@ class Attainment:
 
 def attainment(viewer: User, period: FiscalPeriod) -> list[Attainment]:
     """Closed won against quota in ``period``, for each rep the viewer sees: the won amounts
-    grouped by owner, the quotas of the period as stored (one row per user and period)."""
-    won = dict(
-        Opportunity.objects.visible_to(viewer)
-        .filter(is_won=True, close_date__gte=period.start, close_date__lte=period.end)
-        .order_by()
-        .values_list("owner_id")
-        .annotate(Sum("amount"))
-    )
+    grouped by owner (per part of what the viewer sees, on ``opp_owner_closed``), the quotas
+    of the period as stored (one row per user and period)."""
+    won: dict[int, Decimal | None] = {}
+    for deals in _parts(viewer):
+        for owner_id, amount in (
+            deals.filter(is_won=True, close_date__gte=period.start, close_date__lte=period.end)
+            .order_by()
+            .values_list("owner_id")
+            .annotate(Sum("amount"))
+        ):
+            if owner_id is not None:  # an unowned deal is no rep's attainment
+                won[owner_id] = amount
     quotas = dict(
         Quota.objects.visible_to(viewer)
         .filter(period_start=period.start, period_end=period.end)
@@ -241,14 +285,17 @@ def attainment(viewer: User, period: FiscalPeriod) -> list[Attainment]:
 
 def recent_closes(viewer: User, today: dt.date, limit: int = 8) -> list[Opportunity]:
     """The deals won or lost with a close date in the last 30 days, newest first (a range of
-    the close-date index, as every forecast reads it)."""
-    return list(
-        Opportunity.objects.visible_to(viewer)
-        .filter(
-            is_closed=True,
-            close_date__gte=today - dt.timedelta(days=RECENT_DAYS),
-            close_date__lte=today,
+    an index starting with the owner and close date, per part of what the viewer sees; the
+    parts' first rows merged here)."""
+    found: list[Opportunity] = []
+    for deals in _parts(viewer):
+        found += (
+            deals.filter(
+                is_closed=True,
+                close_date__gte=today - dt.timedelta(days=RECENT_DAYS),
+                close_date__lte=today,
+            )
+            .select_related("owner", "account", "stage")
+            .order_by("-close_date", "-pk")[:limit]
         )
-        .select_related("owner", "account", "stage")
-        .order_by("-close_date", "-pk")[:limit]
-    )
+    return sorted(found, key=lambda deal: (deal.close_date, deal.pk), reverse=True)[:limit]

@@ -147,7 +147,7 @@ def test_the_manager_home_is_a_fixed_number_of_statements(
             deal(company, company.alice, "proposal", "100", today - dt.timedelta(days=number + 1))
             deal(company, company.bob, "closed_won", "100", today)
         cache.clear()  # the usual days in stage, kept for the day (stays: marks, then rows)
-        with django_assert_num_queries(25):
+        with django_assert_num_queries(31):
             page = client.get("/my-work/")
         assert page.context["team"]["risks"].total == {1: 1, 8: 9}[count]
     text = page.content.decode()
