@@ -179,7 +179,9 @@ class Opportunity(Deletable):
             ),
             # The predicted forecast's reads (forecasting/predicted.py). Open deals grouped by
             # stage, day entered or created and close date: covering on SQLite (which needs
-            # the condition's columns too), with a range on the stage's entry moment.
+            # the condition's columns too), with a range on the stage's entry moment. With the
+            # probability, it covers the pipeline as it stands today too (forecasting/asof.py,
+            # amount x probability per stage and category).
             models.Index(
                 fields=[
                     "pipeline",
@@ -190,6 +192,7 @@ class Opportunity(Deletable):
                     "forecast_category",
                     "owner",
                     "amount",
+                    "probability",
                     "is_closed",
                     "deleted_at",
                 ],
@@ -207,6 +210,7 @@ class Opportunity(Deletable):
                     "close_date",
                     "forecast_category",
                     "amount",
+                    "probability",
                     "is_closed",
                     "deleted_at",
                 ],
