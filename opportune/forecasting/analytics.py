@@ -52,8 +52,8 @@ from .asof import end_of_day
 from .forecast import OPEN_CATEGORIES, ZERO
 from .local_date import LocalDate
 from .owners import visible_deals, visible_owners
-from .stays import StageTime as StageTime  # time in stage and stage reached: stays.py
-from .stays import time_in_stage as time_in_stage
+from .stage_time import StageTime as StageTime  # time in stage: stage_time.py
+from .stage_time import time_in_stage as time_in_stage
 from .stays import win_rates_by_stage_reached as _win_rates_by_stage_reached
 
 FunnelBy = Literal["period", "source", "campaign", "owner"]
