@@ -106,14 +106,17 @@ def _current(
         deals = deals.filter(is_closed=False, forecast_category__in=OPEN_CATEGORIES)
         if close_from is not None and close_to is not None:
             deals = deals.filter(close_date__range=(close_from, close_to))
+        # Grouped by the pipeline too (a stage belongs to one: the same groups), the order of
+        # the open-deal indexes: without it SQLite read the whole company's open deals through
+        # the stage index and the table (1M deals: 3.0 s, 1.4 s on ``opp_open_deals``).
         grouped = (
             deals.order_by()
-            .values_list("stage_id", "forecast_category")
+            .values_list("pipeline_id", "stage_id", "forecast_category")
             .annotate(n=Count("close_date"), a=Sum("amount"), w=Sum(F("amount") * F("probability")))
         )
         found += [
             (stage, category, Tally(count, sql.money(amount), sql.money(weighted) / 100))
-            for stage, category, count, amount, weighted in grouped
+            for _, stage, category, count, amount, weighted in grouped
         ]
     return found
 
