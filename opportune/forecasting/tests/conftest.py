@@ -10,6 +10,7 @@ import pytest
 from pytest_django import DjangoDbBlocker, Settings
 
 from conftest import Company
+from opportune.forecasting.fitted import Deals
 from opportune.forecasting.maven import load_maven
 from opportune.identity.models import User
 from opportune.opportunities.models import Opportunity
@@ -128,3 +129,24 @@ def timeline(company: Company, owner: User, steps: list[Step], name: str = "Deal
     Opportunity.objects.filter(pk=opportunity.pk).update(created_at=at(first_day))
     opportunity.refresh_from_db()
     return opportunity
+
+
+def deal_alone(opportunity: Opportunity, win_percent: int | None = None) -> Deals:
+    """One open deal as a group of its own (``fitted.Deals``): the reference the grouped
+    reads of the predicted forecast are checked against."""
+    from django.utils import timezone
+
+    zone = timezone.get_current_timezone()
+    amount = float(opportunity.amount or 0)
+    entered = opportunity.stage_changed_at or opportunity.created_at
+    return Deals(
+        opportunity.stage_id,
+        entered.astimezone(zone).date(),
+        opportunity.created_at.astimezone(zone).date(),
+        opportunity.close_date,
+        opportunity.probability,
+        amount,
+        amount**2,
+        1,
+        win_percent,
+    )

@@ -21,6 +21,7 @@ from opportune.forecasting.periods import current_period, period_range
 from opportune.opportunities.models import Opportunity
 
 from . import test_predicted_grouping as grouping
+from .conftest import deal_alone
 from .test_predicted_grouping import _without_new_deals_or_errors
 
 world = grouping.world
@@ -118,22 +119,7 @@ def test_the_arrays_equal_deal_chances_over_a_fitted_models_deals(
 
 def _every_open_deal() -> list[Deals]:
     """The fixture's open deals one by one, with per-deal probabilities on some of them."""
-    zone = timezone.get_current_timezone()
-    found = []
-    for number, o in enumerate(Opportunity.objects.filter(is_closed=False).order_by("pk")):
-        amount = float(o.amount or 0)
-        entered = o.stage_changed_at or o.created_at
-        found.append(
-            Deals(
-                o.stage_id,
-                entered.astimezone(zone).date(),
-                o.created_at.astimezone(zone).date(),
-                o.close_date,
-                o.probability,
-                amount,
-                amount**2,
-                1,
-                [None, 0, 12, 55, 100][number % 5],
-            )
-        )
-    return found
+    return [
+        deal_alone(o, [None, 0, 12, 55, 100][number % 5])
+        for number, o in enumerate(Opportunity.objects.filter(is_closed=False).order_by("pk"))
+    ]

@@ -41,6 +41,7 @@ from opportune.scoring.opportunity import fit_opportunities
 from opportune.scoring.replay import ReplayChances
 
 from . import test_predicted_grouping as grouping
+from .conftest import deal_alone
 from .test_predicted_grouping import _without_new_deals_or_errors, assert_close, grouped
 
 world = grouping.world  # the fixture: open deals of every kind (stages, ages, close dates)
@@ -276,28 +277,13 @@ def _one_by_one_with_scores(viewer: User, periods: list[FiscalPeriod]) -> list[t
     """``one_by_one`` of test_predicted_grouping, each deal with its stored probability."""
     [stored] = ForecastModel.objects.all()
     model = FittedModel.from_json(stored.parameters)
-    zone = timezone.get_current_timezone()
     scores = dict(OpportunityScore.objects.values_list("opportunity_id", "probability"))
-    deals = []
-    for o in Opportunity.objects.visible_to(viewer).filter(
-        is_closed=False, forecast_category__in=OPEN_CATEGORIES
-    ):
-        amount = float(o.amount or 0)
-        entered = o.stage_changed_at or o.created_at
-        score = scores.get(o.pk)
-        deals.append(
-            Deals(
-                o.stage_id,
-                entered.astimezone(zone).date(),
-                o.created_at.astimezone(zone).date(),
-                o.close_date,
-                o.probability,
-                amount,
-                amount**2,
-                1,
-                None if score is None else win_percent(score),
-            )
+    deals = [
+        deal_alone(o, None if (score := scores.get(o.pk)) is None else win_percent(score))
+        for o in Opportunity.objects.visible_to(viewer).filter(
+            is_closed=False, forecast_category__in=OPEN_CATEGORIES
         )
+    ]
     forecast = model.forecast(deals, [0.0] * len(periods), timezone.localdate(), periods, 0.0)
     found: list[tuple[float, ...]] = []
     for index, period in enumerate(periods):

@@ -13,7 +13,7 @@ from pytest_django import Settings
 
 from conftest import Company
 from opportune.fiscal import FiscalPeriod
-from opportune.forecasting.fitted import Deals, FittedModel
+from opportune.forecasting.fitted import FittedModel
 from opportune.forecasting.fitting import fit_all
 from opportune.forecasting.forecast import OPEN_CATEGORIES
 from opportune.forecasting.models import ForecastModel
@@ -22,7 +22,7 @@ from opportune.forecasting.predicted import _open_deals, predicted_forecast
 from opportune.identity.models import User
 from opportune.opportunities.models import Opportunity
 
-from .conftest import deal, timeline
+from .conftest import deal, deal_alone, timeline
 
 TOLERANCE = 1e-9
 
@@ -66,25 +66,12 @@ def one_by_one(viewer: User, periods: list[FiscalPeriod]) -> list[tuple[float, .
     """The prediction's pipeline part as reading every open deal on its own gives it."""
     [stored] = ForecastModel.objects.all()
     model = FittedModel.from_json(stored.parameters)
-    zone = timezone.get_current_timezone()
-    deals = []
-    for o in Opportunity.objects.visible_to(viewer).filter(
-        is_closed=False, forecast_category__in=OPEN_CATEGORIES
-    ):
-        amount = float(o.amount or 0)
-        entered = o.stage_changed_at or o.created_at
-        deals.append(
-            Deals(
-                o.stage_id,
-                entered.astimezone(zone).date(),
-                o.created_at.astimezone(zone).date(),
-                o.close_date,
-                o.probability,
-                amount,
-                amount**2,
-                1,
-            )
+    deals = [
+        deal_alone(o)
+        for o in Opportunity.objects.visible_to(viewer).filter(
+            is_closed=False, forecast_category__in=OPEN_CATEGORIES
         )
+    ]
     today = timezone.localdate()
     forecast = model.forecast(deals, [0.0] * len(periods), today, periods, 0.0)
     found: list[tuple[float, ...]] = []
