@@ -7,7 +7,8 @@ admin on an existing database (e.g. the large demo data), with each one's statem
 Load the data first: ``opportune init && opportune demo --size large``. Requests go through
 Django's test client (the whole stack but the network: middleware, auth, templates, JSON);
 each figure is the median of ``--repeat`` requests after one warm-up, with its statement count
-(a status in brackets when the answer is not 200, e.g. [409] before any forecast fit).
+(a status in brackets when the answer is not 200, e.g. [409] before any forecast fit). An
+analytics page's reports (``?fragment=``) are asked for as its placeholders ask, through htmx.
 ``--viewers`` names the users (by default the demo's East manager, VP of sales and admin).
 A read token is issued for each of them for the run and deleted after.
 """
@@ -31,9 +32,15 @@ PAGES = [
     "/api/v1/forecast",
     "/api/v1/forecast/predicted",
     "/api/v1/forecast/backtest",
-    "/analytics/",
-    "/analytics/?rates_by=stage",
+    "/analytics/",  # the page alone: each report comes by its own request (below)
+    "/analytics/?fragment=summary",
+    "/analytics/?fragment=funnel",
+    "/analytics/?fragment=win_rates",
+    "/analytics/?fragment=win_rates&rates_by=stage",
+    "/analytics/?fragment=time_in_stage",
     "/analytics/pipeline/",
+    "/analytics/pipeline/?fragment=trend",
+    "/analytics/pipeline/?fragment=changes",
     "/my-work/",
     "/api/v1/analytics/funnel",
     "/api/v1/analytics/win-rates",
@@ -85,24 +92,25 @@ def main() -> None:
         client.force_login(user)
         clients[who] = client
     header = " ".join(f"{f'{who} ({user.role})':>26s}" for who, user in viewers.items())
-    print(f"  {'page':40s} {header}   statements")
+    print(f"  {'page':48s} {header}   statements")
     try:
         for path in PAGES:
             found, counts = [], []
             for who in viewers:
                 client = clients[who]
-                status = client.get(path).status_code  # warm
+                headers = {"HTTP_HX_REQUEST": "true"} if "fragment=" in path else {}
+                status = client.get(path, **headers).status_code  # warm
                 timings = []
                 for _ in range(args.repeat):
                     started = time.perf_counter()
                     with CaptureQueriesContext(connection) as queries:
-                        client.get(path)
+                        client.get(path, **headers)
                     timings.append((time.perf_counter() - started) * 1000)
                 median = f"{statistics.median(timings):.1f}"
                 found.append(median if status == 200 else f"[{status}]")
                 counts.append(str(len(queries)))
             figures = " ".join(f"{value:>26s}" for value in found)
-            print(f"  {path:40s} {figures}   {'/'.join(counts)}")
+            print(f"  {path:48s} {figures}   {'/'.join(counts)}")
     finally:
         for token in tokens:
             token.delete()

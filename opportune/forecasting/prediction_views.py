@@ -25,6 +25,7 @@ from opportune.web.http import AuthedRequest, render_page
 from . import charts
 from .backtest import METHODS, TARGETS
 from .fitting import describe_deal_chances, fit_now
+from .pages import csv_response
 from .periods import current_period, period_range
 from .predicted import ModelMissing, PeriodPrediction, predicted_forecast
 from .prediction_api import (
@@ -35,7 +36,6 @@ from .prediction_api import (
     stored_backtest,
 )
 from .tables import Table
-from .views import csv_response
 
 
 def _range(request: AuthedRequest) -> tuple[list[FiscalPeriod], Pipeline | None, str]:

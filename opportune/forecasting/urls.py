@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import prediction_views, views
+from . import analytics_views, prediction_views, views
 
 app_name = "forecasting"
 
@@ -11,6 +11,6 @@ urlpatterns = [
     path("forecast/backtest/", prediction_views.backtest_page, name="backtest"),
     path("forecast/quotas/", views.quota_post, name="quota"),
     path("forecast/adjustments/", views.adjustment_post, name="adjustment"),
-    path("analytics/", views.analytics_page, name="analytics"),
-    path("analytics/pipeline/", views.pipeline_page, name="pipeline"),
+    path("analytics/", analytics_views.analytics_page, name="analytics"),
+    path("analytics/pipeline/", analytics_views.pipeline_page, name="pipeline"),
 ]

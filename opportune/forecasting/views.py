@@ -1,15 +1,14 @@
-"""The forecast, predicted forecast, analytics and pipeline pages; each table downloads as CSV
-(``?csv=<table>``). Every figure comes from the same functions as the API, as the user sees it.
+"""The forecast page (the roll-up grid, its quotas and adjustments); each table downloads as
+CSV (``?csv=<table>``). Every figure comes from the same functions as the API, as the user sees
+it. The analytics pages are in ``analytics_views``, the predicted forecast's in
+``prediction_views``.
 
 Charts use Chart.js 4.6.1 (the npm package's UMD build, in static/forecasting/).
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -17,12 +16,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
 from opportune.errors import DomainError
-from opportune.fiscal import FiscalPeriod
 from opportune.identity import policy
 from opportune.identity.models import Role, Team, User
 from opportune.schemas import field_errors
@@ -30,17 +27,6 @@ from opportune.web.http import AuthedRequest, render_page, wants_fragment
 from opportune.web.templatetags.opportune import field_label
 
 from . import charts
-from .analytics import (
-    FunnelBy,
-    FunnelRow,
-    RateRow,
-    WinRateBy,
-    funnel,
-    rate_table,
-    sales_summary,
-    time_in_stage,
-)
-from .asof import pipeline_as_of, pipeline_changes
 from .forecast import (
     ADJUSTABLE,
     ROLLUPS,
@@ -50,52 +36,13 @@ from .forecast import (
     cumulative,
     forecast_for,
 )
-from .periods import current_period, period_from, period_range
+from .pages import csv_response, periods_from, require_forecasts
+from .periods import current_period
 from .schemas import AdjustmentIn, QuotaIn
 from .services import adjust_forecast, managed_team_ids, set_quota
 from .tables import Table, categories_table, forecast_rows, history_table, quota_table
 
 CHARTJS_VERSION = "4.6.1"
-
-
-def csv_response(name: str, table: Table) -> HttpResponse:
-    headers, rows = table
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow("" if cell is None else str(cell).strip() for cell in row)
-    return response
-
-
-def _require_opportunities(user: User) -> None:
-    policy.require_kind(user, "forecast")
-
-
-def _periods_from(query: QueryDict, default: list[FiscalPeriod]) -> tuple[list[FiscalPeriod], str]:
-    """The periods a page's query asks for; on a bad key, the default and the error."""
-    first, last = query.get("period", "").strip(), query.get("to", "").strip()
-    if not first:
-        return default, ""
-    try:
-        return period_range(first, last or None), ""
-    except DomainError as error:
-        return default, error.detail
-
-
-def _periods(request: AuthedRequest, default: list[FiscalPeriod]) -> tuple[list[FiscalPeriod], str]:
-    return _periods_from(request.GET, default)
-
-
-def _date(request: AuthedRequest, name: str, default: dt.date) -> tuple[dt.date, str]:
-    value = request.GET.get(name, "").strip()
-    if not value:
-        return default, ""
-    try:
-        return dt.date.fromisoformat(value), ""
-    except ValueError:
-        return default, f"'{value}' is not a date (YYYY-MM-DD)."
 
 
 def _team_from(query: QueryDict, user: User) -> int | None:
@@ -211,8 +158,8 @@ def _forecast_answer(
     """The forecast page for ``query`` (its period, range and team), or, to htmx, only its
     figures (stats, grid, history) with one cell in edit mode or a problem shown."""
     user = request.user
-    _require_opportunities(user)
-    periods, error = _periods_from(query, [current_period()])
+    require_forecasts(user)
+    periods, error = periods_from(query, [current_period()])
     team_id = _team_from(query, user)
     forecast = forecast_for(user, periods, team_id)
     tables: dict[str, Table] = {
@@ -323,173 +270,3 @@ def adjustment_post(request: AuthedRequest) -> HttpResponse:
         request, messages.ERROR if problem else messages.SUCCESS, problem or "Adjustment recorded."
     )
     return _back(request)
-
-
-# --- analytics ---------------------------------------------------------------------------------
-
-
-def _funnel_table(rows: list[FunnelRow]) -> Table:
-    return (
-        ["key", "label", "created", "worked", "qualified", "converted", "won", "conversion rate",
-         "days to convert"],
-        [
-            [r.key, r.label, r.created, r.worked, r.qualified, r.converted, r.won,
-             r.conversion_rate, r.days_to_convert]
-            for r in rows
-        ],
-    )  # fmt: skip
-
-
-def _rates_table(rows: list[RateRow]) -> Table:
-    return (
-        ["key", "label", "won", "lost", "win rate", "won amount", "average deal size"],
-        [
-            [r.key, r.label, r.won, r.lost, r.win_rate, r.won_amount, r.average_deal_size]
-            for r in rows
-        ],
-    )
-
-
-C = TypeVar("C", bound=str)
-
-FUNNEL_BY: list[tuple[FunnelBy, str]] = [
-    ("period", "Period"),
-    ("source", "Source"),
-    ("campaign", "Campaign"),
-    ("owner", "Owner"),
-]
-RATES_SHOWN = 50  # groups on the page; the CSV has them all
-RATES_BY: list[tuple[WinRateBy, str]] = [
-    ("owner", "Owner"), ("source", "Source"), ("campaign", "Campaign"),
-    ("name", "Name / product"), ("stage", "Stage reached"),
-]  # fmt: skip
-
-
-def _choice(request: AuthedRequest, name: str, choices: Sequence[tuple[C, str]]) -> C:
-    value = request.GET.get(name, "")
-    return next((key for key, _ in choices if key == value), choices[0][0])
-
-
-@login_required
-def analytics_page(request: AuthedRequest) -> HttpResponse:
-    user = request.user
-    now = current_period()
-    periods, error = _periods(request, period_range(now.shifted(-3).key, now.key))
-    funnel_by = _choice(request, "funnel_by", FUNNEL_BY)
-    rates_by = _choice(request, "rates_by", RATES_BY)
-    funnel_rows = funnel(user, periods, funnel_by)
-    tables: dict[str, Table] = {"funnel": _funnel_table(funnel_rows)}
-    context: dict[str, Any] = {"sees_opportunities": policy.sees_kind(user, policy.OPPORTUNITY)}
-    wanted = request.GET.get("csv", "")
-    if context["sees_opportunities"]:
-        rates = rate_table(user, periods, rates_by, None if wanted == "win_rates" else RATES_SHOWN)
-        rate_rows = rates.rows
-        summary = sales_summary(user, periods)
-        stays = time_in_stage(user)
-        tables["win_rates"] = _rates_table(rate_rows)
-        tables["summary"] = (
-            ["won", "lost", "win rate", "won amount", "average deal size", "cycle days",
-             "open deals", "open amount", "velocity per day"],
-            [[summary.won, summary.lost, summary.win_rate, summary.won_amount,
-              summary.average_deal_size, summary.cycle_days, summary.open_count,
-              summary.open_amount, summary.velocity_per_day]],
-        )  # fmt: skip
-        tables["time_in_stage"] = (
-            ["stage", "finished stays", "average days", "median days"],
-            [[s.label, s.stays, s.average_days, s.median_days] for s in stays],
-        )
-        context.update(
-            summary=summary,
-            rate_groups=rates.groups,
-            chart_rates=charts.win_rates(rate_rows),
-        )
-    if wanted in tables:
-        return csv_response(f"{wanted}-{periods[0].key}", tables[wanted])
-    context.update(
-        periods=periods,
-        period_key=request.GET.get("period", periods[0].key),
-        to_key=request.GET.get("to", periods[-1].key),
-        error=error,
-        funnel_by=funnel_by,
-        rates_by=rates_by,
-        funnel_choices=FUNNEL_BY,
-        rates_choices=RATES_BY,
-        tables=tables,
-        chart_funnel=charts.funnel(funnel_rows),
-    )
-    return render_page(request, "forecasting/analytics.html", context)
-
-
-CHANGES_SHOWN = 50  # changed deals listed on the pipeline page
-
-
-@login_required
-def pipeline_page(request: AuthedRequest) -> HttpResponse:
-    """The pipeline trend by month, and the change between two days (the waterfall)."""
-    user = request.user
-    _require_opportunities(user)
-    today = timezone.localdate()
-    month = current_period("month")
-    months, error = _periods(request, period_range(month.shifted(-11).key, month.key))
-    start, start_error = _date(request, "from", current_period(today=today).start)
-    end, end_error = _date(request, "to_day", today)
-    scope_key = request.GET.get("scope", "").strip()
-    scope = None
-    if scope_key:
-        try:
-            scope = period_from(scope_key, "scope")
-        except DomainError as refused:
-            error = refused.detail
-    snapshots = pipeline_as_of(user, [p.end for p in months])
-    trend = [
-        (p.label, s.total.amount, s.total.weighted) for p, s in zip(months, snapshots, strict=True)
-    ]
-    wanted = request.GET.get("csv", "")
-    changes = pipeline_changes(
-        user,
-        min(start, end),
-        max(start, end),
-        scope,
-        limit=None if wanted == "changes" else CHANGES_SHOWN,  # the CSV holds them all
-    )
-    tables: dict[str, Table] = {
-        "trend": (
-            ["month", "end of month", "open deals", "open amount", "weighted"],
-            [[p.key, s.day, s.total.count, s.total.amount, s.total.weighted]
-             for p, s in zip(months, snapshots, strict=True)],
-        ),
-        "changes": (
-            ["opportunity", "name", "owner id", "changes", "amount before", "amount after"],
-            [[c.opportunity_id, c.name, c.owner_id, " ".join(c.kinds), c.amount_before,
-              c.amount_after] for c in changes.changes],
-        ),
-    }  # fmt: skip
-    flows = (
-        [("Start", changes.start)]
-        + [(kind.replace("_", " ").capitalize(), tally) for kind, tally in changes.flows.items()]
-        + [("End", changes.end)]
-    )
-    tables["waterfall"] = (
-        ["step", "deals", "amount"],
-        [[label, t.count, t.amount] for label, t in flows],
-    )
-    if wanted in tables:
-        return csv_response(f"pipeline-{wanted}", tables[wanted])
-    return render_page(
-        request,
-        "forecasting/pipeline.html",
-        {
-            "months": months,
-            "period_key": request.GET.get("period", months[0].key),
-            "to_key": request.GET.get("to", months[-1].key),
-            "start": min(start, end),
-            "end": max(start, end),
-            "scope_key": scope_key,
-            "error": error or start_error or end_error,
-            "tables": tables,
-            "changes": changes,
-            "changed": changes.changes,
-            "chart_trend": charts.pipeline_trend(trend),
-            "chart_waterfall": charts.waterfall(changes),
-        },
-    )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from pytest_django import DjangoDbBlocker, Settings
 
 from conftest import Company
@@ -32,6 +33,14 @@ def _plain_static_files(settings: Settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+def report_card(client: Client, path: str, report: str, query: dict[str, str] | None = None) -> str:
+    """One report of an analytics page, as the page's placeholder asks for it (htmx, with the
+    page's query and the report's name)."""
+    response = client.get(path, {**(query or {}), "fragment": report}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200, response.content[:500]
+    return response.content.decode()
 
 
 def deal(

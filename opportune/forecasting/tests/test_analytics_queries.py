@@ -15,6 +15,7 @@ from opportune.forecasting.asof import pipeline_as_of, pipeline_changes
 from opportune.identity.models import User
 
 from .analytics_pins import DAYS, PERIODS, seeded_world
+from .conftest import report_card
 
 pytestmark = pytest.mark.django_db
 
@@ -51,36 +52,46 @@ def test_each_report_is_a_fixed_number_of_statements(
         run(company.maria)
 
 
-# The pipeline page: trend, as of and changes each ask for stored days (3), and its trend's
-# last point (this month's end) reads the deals as they stand (2: a manager's owners' deals,
-# the unowned ones), and so does the changes' end day, today.
-# /analytics/ reads the stays' marks before its time in stage (1), and its summary is four.
-PAGES = [("/analytics/", 14), ("/analytics/pipeline/", 13)]
+# Each page, and each report it loads by its own request (``?fragment=``). The page alone runs
+# no report: its 2 are the session and the user, as in every request. A report's request adds
+# the viewer's visibility (her teams) and its report's own statements (REPORTS above).
+PAGES = [
+    ("/analytics/", "", 2),
+    ("/analytics/", "funnel", 5),
+    ("/analytics/", "win_rates", 6),
+    ("/analytics/", "summary", 8),
+    ("/analytics/", "time_in_stage", 7),
+    ("/analytics/pipeline/", "", 2),
+    ("/analytics/pipeline/", "trend", 8),
+    ("/analytics/pipeline/", "changes", 9),
+]
 
 
-@pytest.mark.parametrize(("path", "statements"), PAGES)
-def test_each_analytics_page_is_a_fixed_number_of_statements(
+@pytest.mark.parametrize(("path", "report", "statements"), PAGES)
+def test_each_analytics_page_and_report_is_a_fixed_number_of_statements(
     company: Company,
     django_assert_num_queries: DjangoAssertNumQueries,
     path: str,
+    report: str,
     statements: int,
 ) -> None:
     seeded_world(company)
     client = Client()
     client.force_login(company.maria)
+    query = {"fragment": report} if report else {}
     with django_assert_num_queries(statements):
-        assert client.get(path).status_code == 200
+        assert client.get(path, query, HTTP_HX_REQUEST="true").status_code == 200
     seeded_world(company, seed=12)
     with django_assert_num_queries(statements):
-        assert client.get(path).status_code == 200
+        assert client.get(path, query, HTTP_HX_REQUEST="true").status_code == 200
 
 
 def test_the_pipeline_page_names_each_change_in_words(company: Company) -> None:
     seeded_world(company)
     client = Client()
     client.force_login(company.ada)
-    page = client.get("/analytics/pipeline/", {"from": "2026-01-31", "to_day": "2026-03-31"})
-    text = page.content.decode()
+    query = {"from": "2026-01-31", "to_day": "2026-03-31"}
+    text = report_card(client, "/analytics/pipeline/", "changes", query)
     assert "Amount changed" in text
     assert "amountchanged" not in text
     assert "amount_changed" not in text

@@ -19,7 +19,7 @@ from django.utils import timezone
 from conftest import ApiClient, Company
 from opportune.audit.bin import delete_record
 from opportune.fiscal import FiscalPeriod, parse_period
-from opportune.forecasting import analytics_api, views
+from opportune.forecasting import analytics_api, analytics_views
 from opportune.forecasting.asof import Change, end_of_day, pipeline_changes
 from opportune.forecasting.forecast import OPEN_CATEGORIES
 from opportune.identity.models import User
@@ -27,7 +27,7 @@ from opportune.opportunities.models import Opportunity, OpportunityHistory, Stag
 from opportune.opportunities.services import change_opportunity
 
 from .analytics_pins import OPEN
-from .conftest import timeline
+from .conftest import report_card, timeline
 
 pytestmark = pytest.mark.django_db
 
@@ -262,12 +262,12 @@ def test_the_page_shows_the_first_changes_and_its_csv_holds_them_all(
     company: Company, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     random_world(company, 6)
-    monkeypatch.setattr(views, "CHANGES_SHOWN", 2)
+    monkeypatch.setattr(analytics_views, "CHANGES_SHOWN", 2)
     whole = pipeline_changes(company.ada, D(2026, 1, 15), D(2026, 5, 31))
     client = Client()
     client.force_login(company.ada)
     query = {"from": "2026-01-15", "to_day": "2026-05-31"}
-    page = client.get("/analytics/pipeline/", query).content.decode()
+    page = report_card(client, "/analytics/pipeline/", "changes", query)
     assert f"the first 2 of {whole.total_changes}" in page
     assert whole.changes[0].name in page and whole.changes[2].name not in page
     exported = client.get("/analytics/pipeline/", {**query, "csv": "changes"})

@@ -17,12 +17,18 @@ from conftest import Company
 from opportune.forecasting.models import ForecastAdjustment, Quota
 from opportune.identity.models import User
 
-from .conftest import deal
+from .conftest import deal, report_card
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
 PAGES = ["/forecast/", "/analytics/", "/analytics/pipeline/"]  # predicted: test_predicted_pages
+# Each analytics page's reports, each loaded by its own request; the charted ones first.
+REPORTS = {
+    "/analytics/": ["funnel", "win_rates", "summary", "time_in_stage"],
+    "/analytics/pipeline/": ["trend", "changes"],
+}
+CHARTED = {"funnel", "win_rates", "trend", "changes"}
 
 
 def client_for(user: User) -> Client:
@@ -36,14 +42,48 @@ def rows(response: Response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode())))
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_each_page_renders_with_its_charts(company: Company, path: str) -> None:
+def test_the_forecast_page_renders_with_its_charts(company: Company) -> None:
     deal(company, company.alice, "negotiation", "10")
-    response = client_for(company.maria).get(path)
+    response = client_for(company.maria).get("/forecast/")
     assert response.status_code == 200, response.content[:500]
     html = response.content.decode()
     assert "forecasting/chart.umd.min.js" in html
     assert 'data-chart="' in html
+
+
+@pytest.mark.parametrize("path", list(REPORTS))
+def test_an_analytics_page_asks_for_each_report_with_its_own_request(
+    company: Company, path: str
+) -> None:
+    deal(company, company.alice, "closed_won", "10")
+    query = (
+        {"period": "2026-Q1", "to": "2026-Q4"} if path == "/analytics/" else {"from": "2026-01-31"}
+    )
+    page = client_for(company.maria).get(path, query).content.decode()
+    assert "forecasting/chart.umd.min.js" in page
+    assert "data-chart=" not in page  # no report ran: each comes by its own request
+    for report in REPORTS[path]:
+        asked = "&amp;".join(f"{k}={v}" for k, v in query.items())
+        assert f'hx-get="{path}?{asked}&amp;fragment={report}" hx-trigger="load"' in page
+
+
+@pytest.mark.parametrize(
+    ("path", "report"), [(path, report) for path, names in REPORTS.items() for report in names]
+)
+def test_each_report_answers_with_its_card_its_chart_and_its_table(
+    company: Company, path: str, report: str
+) -> None:
+    deal(company, company.alice, "closed_won", "10")
+    card = report_card(client_for(company.maria), path, report)
+    assert card.lstrip().startswith("<") and "<html" not in card
+    assert f'id="report-{report}"' in card
+    assert ("data-chart=" in card) == (report in CHARTED)
+    assert "<table" in card and "csv=" in card
+
+
+def test_a_reports_address_opened_in_the_browser_is_the_whole_page(company: Company) -> None:
+    page = client_for(company.maria).get("/analytics/", {"fragment": "funnel"}).content.decode()
+    assert "<html" in page and 'hx-get="/analytics/?fragment=summary"' in page
 
 
 def test_pages_need_a_login(client: Client) -> None:
@@ -58,9 +98,14 @@ def test_opportunity_reports_do_not_exist_for_marketing(company: Company, path: 
 
 def test_marketing_sees_the_lead_funnel_only(company: Company) -> None:
     company.lead(company.alice)
-    response = client_for(company.mark).get("/analytics/")
+    client = client_for(company.mark)
+    response = client.get("/analytics/")
     assert response.status_code == 200
-    assert "Win rates by" not in response.content.decode()
+    page = response.content.decode()
+    assert "Win rates by" not in page
+    assert "fragment=funnel" in page and "fragment=win_rates" not in page
+    asked = report_card(client, "/analytics/", "win_rates")
+    assert "<html" in asked and 'id="report-win_rates"' not in asked  # the page, no report
     table = rows(client_for(company.mark).get("/analytics/", {"csv": "funnel"}))
     assert table[0][2] == "created"
     assert sum(int(row[2]) for row in table[1:]) == 1
@@ -231,15 +276,15 @@ def test_each_chart_downloads_its_table(company: Company) -> None:
 def test_the_win_rates_show_the_groups_with_most_closed_deals_and_the_csv_all(
     company: Company, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from opportune.forecasting import views
+    from opportune.forecasting import analytics_views
 
-    monkeypatch.setattr(views, "RATES_SHOWN", 2)
+    monkeypatch.setattr(analytics_views, "RATES_SHOWN", 2)
     today = timezone.localdate()  # the page's default periods end with today's
     for name, count in [("Often", 3), ("Twice", 2), ("Once", 1)]:
         for _ in range(count):
             deal(company, company.alice, "closed_won", "10", today, name=name)
     client = client_for(company.alice)
-    page = client.get("/analytics/", {"rates_by": "name"}).content.decode()
+    page = report_card(client, "/analytics/", "win_rates", {"rates_by": "name"})
     assert "Often" in page and "Twice" in page and "Once" not in page
     assert "The 2 groups with the most closed deals, of 3" in page
     table = rows(client.get("/analytics/", {"rates_by": "name", "csv": "win_rates"}))
