@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 
 from opportune.accounts.models import Account
@@ -19,7 +20,7 @@ from opportune.identity import policy
 from opportune.identity.models import Role, User
 from opportune.leads.models import Lead
 from opportune.opportunities.models import Opportunity
-from opportune.web.http import AuthedRequest, render_page
+from opportune.web.http import AuthedRequest, render_page, wants_fragment
 from opportune.web.pagination import keyset_page
 
 from . import team
@@ -68,13 +69,20 @@ def open_tasks(
 
 @login_required
 def my_work(request: AuthedRequest) -> HttpResponse:
+    """The user's tasks and recent records; for a sales manager, a placeholder that asks for
+    her team's blocks (``?fragment=team``) once the page is shown: they read her whole team's
+    deals (0.3-0.4 s at a million deals), the page only her own records."""
     user = request.user
     now = timezone.now()
     today = timezone.localdate(now)
+    manages = user.role == Role.SALES_MANAGER and policy.sees_kind(user, policy.OPPORTUNITY)
+    if manages and request.GET.get("fragment") == "team" and wants_fragment(request):
+        return render(request, "work/team.html", {"team": team_home(user, now)})
     context: dict[str, Any] = {
         "tasks": open_tasks(user, today),
         "task_counts": task_counts(user, today),
         "today": today,
+        "manages": manages,
     }
     context["recent_leads"] = list(
         Lead.objects.visible_to(user)
@@ -94,8 +102,6 @@ def my_work(request: AuthedRequest) -> HttpResponse:
         context["pipeline"] = mine.filter(is_closed=False).aggregate(
             total=Sum("amount"), weighted=Sum("expected_revenue")
         )
-        if user.role == Role.SALES_MANAGER:
-            context["team"] = team_home(user, now)
     return render_page(request, "work/my_work.html", context, "tasks")
 
 

@@ -147,12 +147,28 @@ def test_the_manager_home_is_a_fixed_number_of_statements(
             deal(company, company.alice, "proposal", "100", today - dt.timedelta(days=number + 1))
             deal(company, company.bob, "closed_won", "100", today)
         cache.clear()  # the usual days in stage, kept for the day (stays: marks, then rows)
-        with django_assert_num_queries(31):
-            page = client.get("/my-work/")
+        with django_assert_num_queries(23):  # the team blocks, by their own request
+            page = client.get("/my-work/", {"fragment": "team"}, HTTP_HX_REQUEST="true")
         assert page.context["team"]["risks"].total == {1: 1, 8: 9}[count]
+        with django_assert_num_queries(12):  # the page itself: her tasks and records
+            client.get("/my-work/")
     text = page.content.decode()
     for title in ("Team pipeline", "Deals at risk (9)", "Attainment", "Recent wins and losses"):
         assert title in text
+
+
+def test_the_manager_page_asks_for_her_team_blocks_by_their_own_request(
+    company: Company, client: Client
+) -> None:
+    deal(company, company.alice, "proposal", "100", timezone.localdate())
+    page = logged_in(client, company.maria).get("/my-work/")
+    assert "team" not in page.context  # not computed for the page itself
+    text = page.content.decode()
+    assert 'hx-get="/my-work/?fragment=team" hx-trigger="load"' in text
+    team = client.get("/my-work/", {"fragment": "team"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in team and 'id="team-home"' in team and "Team pipeline" in team
+    opened = client.get("/my-work/", {"fragment": "team"}).content.decode()
+    assert "<html" in opened  # the address opened in the browser is the whole page
 
 
 def test_a_rep_sees_the_real_number_of_overdue_tasks_and_can_show_all(
@@ -179,3 +195,4 @@ def test_a_rep_sees_the_real_number_of_overdue_tasks_and_can_show_all(
     )
     assert second.context["page"].rows[0].subject == "Late 050"
     assert "team" not in page.context  # a rep has no team blocks
+    assert "fragment=team" not in text
