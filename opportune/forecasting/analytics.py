@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 from django.db import connection
 from django.db.models import (
-    Case,
     Count,
     DurationField,
     Expression,
@@ -36,7 +36,6 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
-    When,
     Window,
 )
 from django.db.models.functions import TruncDate
@@ -157,13 +156,6 @@ def funnel(viewer: User, periods: list[FiscalPeriod], by: FunnelBy = "period") -
     her owners' leads, the unowned ones, each a range of an index starting with the owner),
     the parts' rows added up (counts and the time to convert summed, its average taken
     after)."""
-    bucket = Case(
-        *(
-            When(created_at__gte=_start(p), created_at__lt=_after(p), then=Value(index))
-            for index, p in enumerate(periods)
-        ),
-        output_field=IntegerField(),
-    )
     column = {"period": "bucket", "source": "source", "campaign": "campaign", "owner": "owner_id"}[
         by
     ]
@@ -176,9 +168,7 @@ def funnel(viewer: User, periods: list[FiscalPeriod], by: FunnelBy = "period") -
             created_at__gte=_start(periods[0]), created_at__lt=_after(periods[-1])
         )
         leads, won = _with_won_deal(created, viewer)
-        if by == "period":
-            leads = leads.annotate(bucket=bucket)
-        for values in leads.order_by().values(column).annotate(**_funnel_measures(won)):
+        for values in _funnel_groups(leads.order_by(), won, column, periods):
             key = values[column]
             if key not in found:
                 if by == "period":
@@ -199,6 +189,27 @@ def funnel(viewer: User, periods: list[FiscalPeriod], by: FunnelBy = "period") -
         total, timed = spent.get(key, (dt.timedelta(), 0))
         row.days_to_convert = _days(total / timed) if timed else None
     return rows
+
+
+def _funnel_groups(
+    leads: QuerySet[Lead], won: Q, column: str, periods: list[FiscalPeriod]
+) -> Iterable[Mapping[str, Any]]:
+    """The funnel's measures per ``column``; per period, one aggregate per period's range
+    of creation days in one statement (``UNION ALL``): each a range of the index on the
+    creation day, where grouping by the period's ``CASE`` sorted every lead of the year
+    (SQLite, 1M deals: a temporary b-tree over 200,000 leads)."""
+    measures = _funnel_measures(won)
+    if column != "bucket":
+        grouped: Iterable[Mapping[str, Any]] = leads.values(column).annotate(**measures)
+        return grouped
+    first, *rest = [
+        leads.filter(created_at__gte=_start(p), created_at__lt=_after(p))
+        .annotate(bucket=Value(index, output_field=IntegerField()))
+        .values("bucket")
+        .annotate(**measures)
+        for index, p in enumerate(periods)
+    ]
+    return first.union(*rest, all=True) if rest else first
 
 
 def _start(period: FiscalPeriod) -> dt.datetime:
