@@ -843,9 +843,8 @@ def _analytics_raw(
         statement = RAW_CHANGED.format(owners=where, states=RAW_STATES[connection.vendor])
         run(statement, [*moments, moments[1], moments[0]])
 
-    def reached() -> None:
-        for part in parts:
-            run(RAW_REACHED.format(owners=part.replace("owner_id", "o.owner_id")), [start, end])
+    def reached() -> None:  # one statement under the OR, as the report: the reach joined once
+        run(RAW_REACHED.format(owners=won_owners), [start, end])
 
     def stays() -> None:
         if owner_ids:  # per whole-day bucket, on the (owner, stage, days) index
