@@ -558,6 +558,28 @@ FROM opportunities_opportunity
 WHERE is_closed AND close_date >= %s AND close_date <= %s AND deleted_at IS NULL {owners}
 GROUP BY name ORDER BY closed DESC, name LIMIT 100
 """
+# A manager's: her owners' deals and the unowned ones each grouped on their own index range,
+# added up and cut after (as ``analytics.rate_table`` does).
+RAW_TOP_RATES_PARTS = """
+SELECT name, SUM(won), SUM(lost), SUM(won_amount), SUM(closed) AS total, COUNT(*) OVER ()
+FROM (
+    SELECT name, SUM(CASE WHEN is_won THEN 1 ELSE 0 END) AS won,
+           SUM(CASE WHEN is_won THEN 0 ELSE 1 END) AS lost,
+           SUM(CASE WHEN is_won THEN amount END) AS won_amount, COUNT(*) AS closed
+    FROM opportunities_opportunity
+    WHERE is_closed AND close_date >= %s AND close_date <= %s AND deleted_at IS NULL {owners}
+    GROUP BY name
+    UNION ALL
+    SELECT name, SUM(CASE WHEN is_won THEN 1 ELSE 0 END),
+           SUM(CASE WHEN is_won THEN 0 ELSE 1 END),
+           SUM(CASE WHEN is_won THEN amount END), COUNT(*)
+    FROM opportunities_opportunity
+    WHERE is_closed AND close_date >= %s AND close_date <= %s AND deleted_at IS NULL
+          AND owner_id IS NULL
+    GROUP BY name
+) parts
+GROUP BY name ORDER BY total DESC, name LIMIT 100
+"""
 RAW_SPANS = """
 WITH s AS (
     SELECT opportunity_id, stage_id, amount, probability, forecast_category, changed_at,
@@ -821,7 +843,7 @@ def _analytics_raw(
         statement = RAW_CHANGED.format(owners=where, states=RAW_STATES[connection.vendor])
         run(statement, [*moments, moments[1], moments[0]])
 
-    def reached() -> None:
+    def reached() -> None:  # one statement under the OR, as the report: the reach joined once
         run(RAW_REACHED.format(owners=won_owners), [start, end])
 
     def stays() -> None:
@@ -870,9 +892,10 @@ def _analytics_raw(
             run(" UNION ALL ".join(selects), params)
 
     ids = f"({owner_ids})"
-    lead_owners = f"AND (l.owner_id IN {ids} OR l.owner_id IS NULL)" if owner_ids else ""
     won_owners = f"AND (o.owner_id IN {ids} OR o.owner_id IS NULL)" if owner_ids else ""
-    deal_owners = f"AND (owner_id IN {ids} OR owner_id IS NULL)" if owner_ids else ""
+    # A manager's deals and leads in two parts, each a range of an index starting with the
+    # owner, as the reports read them (``owners.visible_deals`` / ``visible_leads``).
+    parts = [f"AND owner_id IN {ids}", "AND owner_id IS NULL"] if owner_ids else [""]
     to_convert, cycle = RAW_DAYS[connection.vendor]
 
     def funnel(by: str) -> None:
@@ -892,23 +915,28 @@ def _analytics_raw(
             + " END"
         )
         params = [value for pair in bounds for value in pair] if by == "period" else []
-        statement = RAW_FUNNEL.format(
-            group=RAW_GROUPS[by].format(bucket=bucket),
-            won_owners=won_owners,
-            owners=lead_owners,
-            to_convert=to_convert,
-        )
-        run(statement, [*params, False, bounds[0][0], bounds[-1][1]])
+        for part in parts:
+            statement = RAW_FUNNEL.format(
+                group=RAW_GROUPS[by].format(bucket=bucket),
+                won_owners=won_owners,
+                owners=part.replace("owner_id", "l.owner_id"),
+                to_convert=to_convert,
+            )
+            run(statement, [*params, False, bounds[0][0], bounds[-1][1]])
 
     def summary() -> None:
-        parts = [f"AND owner_id IN {ids}", "AND owner_id IS NULL"] if owner_ids else [""]
         for part in parts:
             run(RAW_SUMMARY_CLOSED.format(cycle=cycle, owners=part), [start, end])
             run(RAW_SUMMARY_OPEN.format(owners=part), [])
 
     def win_rates(column: str) -> None:
-        statement = RAW_TOP_RATES if column == "name" else RAW_WIN_RATES
-        run(statement.format(group=column, owners=deal_owners), [start, end])
+        if column == "name" and owner_ids:
+            run(RAW_TOP_RATES_PARTS.format(owners=parts[0]), [start, end, start, end])
+        elif column == "name":
+            run(RAW_TOP_RATES.format(owners=""), [start, end])
+        else:
+            for part in parts:
+                run(RAW_WIN_RATES.format(group=column, owners=part), [start, end])
 
     return {
         **{

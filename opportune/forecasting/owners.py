@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 
 from opportune.identity import policy
 from opportune.identity.models import User
+from opportune.leads.models import Lead
 from opportune.opportunities.models import Opportunity
 
 
@@ -57,4 +58,19 @@ def visible_deals(viewer: User, owners: Owners | None) -> list[QuerySet[Opportun
     ]
     if owners.unowned:
         parts.append(Opportunity.objects.filter(owner_id__isnull=True))
+    return parts
+
+
+def visible_leads(viewer: User) -> list[QuerySet[Lead]]:
+    """The leads ``viewer`` sees (as ``Lead.objects.visible_to``), in the same disjoint parts
+    as ``visible_deals``: her owners' leads and, for a manager, the unowned ones, each a range
+    of the funnel's index starting with the owner (``lead_owner_created``). The owners come
+    from the policy for the lead kind (marketing sees every lead); a rule that is not a list
+    of owners, or everything, is one part."""
+    scope = policy.visible_owners(viewer, policy.LEAD)
+    if scope is None or scope.everyone or scope.nothing:
+        return [Lead.objects.visible_by_owner_ids(viewer)]
+    parts: list[QuerySet[Lead]] = [Lead.objects.filter(owner_id__in=sorted(scope.owner_ids))]
+    if scope.unowned:
+        parts.append(Lead.objects.filter(owner_id__isnull=True))
     return parts

@@ -245,19 +245,24 @@ def reached_pipeline(dirty: RawSQL) -> Case:
 
 
 def win_rates_by_stage_reached(
-    closed: QuerySet[Opportunity], measures: dict[str, Any]
+    parts: list[QuerySet[Opportunity]], measures: dict[str, Any]
 ) -> list[RateRow]:
     """Won / (won + lost) per open stage, counting every stage up to the furthest reached:
     the closed deals grouped by their stored pipeline and furthest stage (``DealReach``, one
-    primary-key join), the dirty ones' read from their history in the same statement."""
+    primary-key join), the dirty ones' read from their history in the same statement; one
+    statement per disjoint part of what the viewer sees, the groups added up below."""
     from .analytics import RateRow
 
     dirty = RawSQL(*dirty_ids())
-    grouped = list(
-        closed.annotate(reached_in=reached_pipeline(dirty), furthest=furthest_open_stage(dirty))
+    grouped = [
+        found
+        for closed in parts
+        for found in closed.annotate(
+            reached_in=reached_pipeline(dirty), furthest=furthest_open_stage(dirty)
+        )
         .values_list("reached_in", "furthest")
         .annotate(**measures)
-    )
+    ]
     stages = list(
         Stage.objects.filter(is_closed=False)
         .select_related("pipeline")

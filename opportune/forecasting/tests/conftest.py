@@ -159,3 +159,16 @@ def deal_alone(opportunity: Opportunity, win_percent: int | None = None) -> Deal
         1,
         win_percent,
     )
+
+
+def viewers(company: Company) -> dict[str, User]:
+    """One viewer of each kind of visibility, by name: the reports read by the stored stays
+    and snapshots must equal their replays for each (test_stays, test_snapshots)."""
+    return {
+        "admin": company.ada,
+        "manager": company.maria,
+        "rep": company.alice,
+        "rep in another team": company.charlie,
+        "read-only": company.rita,
+        "marketing": company.mark,
+    }

@@ -24,6 +24,7 @@ from opportune.opportunities.models import Opportunity, OpportunityHistory
 from opportune.opportunities.services import change_opportunity
 
 from .analytics_pins import DAYS, PERIODS, seeded_world
+from .conftest import viewers
 
 pytestmark = pytest.mark.django_db
 
@@ -54,17 +55,6 @@ def figures(found: list[PipelineSnapshot]) -> list[object]:
     return [
         (s.day, s.total, sorted(s.by_stage.items()), sorted(s.by_category.items())) for s in found
     ]
-
-
-def viewers(company: Company) -> dict[str, User]:
-    return {
-        "admin": company.ada,
-        "manager": company.maria,
-        "rep": company.alice,
-        "rep in another team": company.charlie,
-        "read-only": company.rita,
-        "marketing": company.mark,
-    }
 
 
 def assert_same_as_replay(company: Company, days: list[D]) -> None:

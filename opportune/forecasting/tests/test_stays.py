@@ -34,7 +34,7 @@ from opportune.opportunities.services import (
 )
 
 from .analytics_pins import OPEN, PERIODS, seeded_world
-from .conftest import Step, timeline
+from .conftest import Step, timeline, viewers
 
 pytestmark = pytest.mark.django_db
 
@@ -58,17 +58,6 @@ def random_histories(company: Company, seed: int, count: int = 25) -> None:
             stage = rng.choice(CLOSED) if draw < 0.15 else rng.choice(OPEN) if draw < 0.8 else stage
             steps.append((day, stage, str(rng.randrange(1, 90) * 100), close))
         timeline(company, rng.choice(owners), steps, f"Wander {seed}-{number:02d}")
-
-
-def viewers(company: Company) -> dict[str, User]:
-    return {
-        "admin": company.ada,
-        "manager": company.maria,
-        "rep": company.alice,
-        "rep in another team": company.charlie,
-        "read-only": company.rita,
-        "marketing": company.mark,
-    }
 
 
 def replayed_stays(viewer: User) -> dict[int, list[float]]:
