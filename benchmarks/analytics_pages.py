@@ -8,7 +8,8 @@ Load the data first: ``opportune init && opportune demo --size large``. Requests
 Django's test client (the whole stack but the network: middleware, auth, templates, JSON);
 each figure is the median of ``--repeat`` requests after one warm-up, with its statement count
 (a status in brackets when the answer is not 200, e.g. [409] before any forecast fit). An
-analytics page's reports (``?fragment=``) are asked for as its placeholders ask, through htmx.
+analytics page's reports and a manager's team blocks on My work (``?fragment=``) are asked for
+as their placeholders ask, through htmx.
 ``--viewers`` names the users (by default the demo's East manager, VP of sales and admin).
 A read token is issued for each of them for the run and deleted after.
 """
@@ -41,7 +42,8 @@ PAGES = [
     "/analytics/pipeline/",
     "/analytics/pipeline/?fragment=trend",
     "/analytics/pipeline/?fragment=changes",
-    "/my-work/",
+    "/my-work/",  # a manager's team blocks come by their own request (below)
+    "/my-work/?fragment=team",
     "/api/v1/analytics/funnel",
     "/api/v1/analytics/win-rates",
     "/api/v1/analytics/win-rates?by=stage",
