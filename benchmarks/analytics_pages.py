@@ -63,6 +63,9 @@ def main() -> None:
         default="maria,victor,admin",
         help="usernames to time as (the demo's East manager, its VP of sales, its admin)",
     )
+    parser.add_argument(
+        "--only", default="", help="time only the pages whose address contains this text"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opportune.settings")
     import django
@@ -96,7 +99,7 @@ def main() -> None:
     header = " ".join(f"{f'{who} ({user.role})':>26s}" for who, user in viewers.items())
     print(f"  {'page':48s} {header}   statements")
     try:
-        for path in PAGES:
+        for path in [p for p in PAGES if args.only in p]:
             found, counts = [], []
             for who in viewers:
                 client = clients[who]
