@@ -644,9 +644,11 @@ SELECT * FROM (
 # The two states (and the name) of each such deal: by id on SQLite, lateral on PostgreSQL.
 RAW_STATES = {
     "sqlite": """
-WITH w AS (
+WITH x AS (
     SELECT DISTINCT opportunity_id FROM opportunities_opportunityhistory
-    WHERE changed_at >= %s AND changed_at < %s {owners}
+    WHERE changed_at >= %s AND changed_at < %s
+), w AS (
+    SELECT opportunity_id FROM x {owners}
 ), e AS (
     SELECT w.opportunity_id,
            (SELECT p.id FROM opportunities_opportunityhistory p
@@ -815,16 +817,15 @@ def _analytics_raw(
     def changes() -> None:
         stored(list(CHANGES))
         moments = [history_sql.at(end_of_day(d)) for d in CHANGES]
-        # The window's rows (the index on (changed_at, deal)), kept if the owner is in scope:
-        # SQLite checks each against the scope's ids ("+": not probed per deal of the scope);
-        # PostgreSQL hashes the scope's deals with their names.
+        # The window's deals (the index on (changed_at, deal)), kept if the owner is in scope:
+        # SQLite looks each deal up; PostgreSQL hashes the scope's deals with their names.
         where = ""
         if owners and connection.vendor == "postgresql":
             where = f"AND o.owner_id {owners} AND o.deleted_at IS NULL"
         elif owners:
             where = (
-                f"AND +opportunity_id IN (SELECT id FROM opportunities_opportunity "
-                f"WHERE owner_id {owners} AND deleted_at IS NULL)"
+                f"WHERE EXISTS (SELECT 1 FROM opportunities_opportunity o "
+                f"WHERE o.id = x.opportunity_id AND o.owner_id {owners} AND o.deleted_at IS NULL)"
             )
         states = RAW_STATES[connection.vendor].format(owners=where)
         statement = RAW_CHANGED.format(states=states)
