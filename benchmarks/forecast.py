@@ -649,22 +649,21 @@ WITH x AS (
     WHERE changed_at >= %s AND changed_at < %s
 ), w AS (
     SELECT opportunity_id FROM x {owners}
-), e AS (
-    SELECT w.opportunity_id,
-           (SELECT p.id FROM opportunities_opportunityhistory p
-            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
-            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) AS after_id,
-           (SELECT p.id FROM opportunities_opportunityhistory p
-            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
-            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) AS before_id
-    FROM w
 ), d AS (
-    SELECT e.opportunity_id, o.name, a.stage_id, a.amount, a.forecast_category,
+    SELECT w.opportunity_id, o.name, a.stage_id, a.amount, a.forecast_category,
            b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
            b.forecast_category AS b_category
-    FROM e JOIN opportunities_opportunityhistory a ON a.id = e.after_id
-    LEFT JOIN opportunities_opportunityhistory b ON b.id = e.before_id
-    JOIN opportunities_opportunity o ON o.id = e.opportunity_id""",
+    FROM w JOIN opportunities_opportunityhistory a
+         ON a.opportunity_id = w.opportunity_id AND (a.changed_at, +a.id) = (
+            SELECT p.changed_at, p.id FROM opportunities_opportunityhistory p
+            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1)
+    LEFT JOIN opportunities_opportunityhistory b
+         ON b.opportunity_id = w.opportunity_id AND (b.changed_at, +b.id) = (
+            SELECT p.changed_at, p.id FROM opportunities_opportunityhistory p
+            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1)
+    JOIN opportunities_opportunity o ON o.id = w.opportunity_id""",
     "postgresql": """
 WITH w AS (
     SELECT DISTINCT h.opportunity_id, o.name

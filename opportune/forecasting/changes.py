@@ -86,29 +86,27 @@ class Flows:
 # {inside_b}/{inside_a}: "in the pipeline" at the start/end; {closing_in}: the end's close
 # date inside the period. The flags are 0/1 so that a missing start row (NULLs) is "not in".
 # SQLite: {window}, the visible deals with a row inside the window, one of two ways; then
-# scalar subqueries find the two rows' ids, and a primary-key lookup each.
+# each state row joined by its (deal, changed_at, id) as a scalar subquery finds them (a row
+# value), so that it is read from the index alone too ("+": not by the id, from the table).
 _STATES_BY_ID = """
 WITH w AS (
 {window}
-), e AS (
-    SELECT w.opportunity_id, (
-        SELECT p.id FROM {history} p
-        WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
-        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1
-    ) AS after_id, (
-        SELECT p.id FROM {history} p
-        WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
-        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1
-    ) AS before_id
-    FROM w
 ), d AS (
-    SELECT e.opportunity_id, o.name, o.owner_id,
+    SELECT w.opportunity_id, o.name, o.owner_id,
            a.stage_id, a.amount, a.close_date, a.forecast_category,
            b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
            b.close_date AS b_close_date, b.forecast_category AS b_category
-    FROM e JOIN {history} a ON a.id = e.after_id
-    LEFT JOIN {history} b ON b.id = e.before_id
-    JOIN opportunities_opportunity o ON o.id = e.opportunity_id
+    FROM w JOIN {history} a ON a.opportunity_id = w.opportunity_id AND (a.changed_at, +a.id) = (
+        SELECT p.changed_at, p.id FROM {history} p
+        WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1
+    )
+    LEFT JOIN {history} b ON b.opportunity_id = w.opportunity_id AND (b.changed_at, +b.id) = (
+        SELECT p.changed_at, p.id FROM {history} p
+        WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1
+    )
+    JOIN opportunities_opportunity o ON o.id = w.opportunity_id
 """
 # For a viewer who sees every deal: the window's deals from the index on (changed_at, deal),
 # each kept if a primary-key lookup finds it visible ({visible}: the policy's rule for that
