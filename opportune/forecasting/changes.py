@@ -1,12 +1,14 @@
 """How each deal changed the pipeline between two moments: its flows, classified in SQL.
 
 Only a deal with a history row inside the window can differ at its two ends, so only those
-deals are read: the visible deals' rows inside the window (index on (deal, ``changed_at``),
-or on ``changed_at``, as the planner finds cheaper), and for each such deal one probe of the
-index on (deal, ``changed_at``) per end for its newest row before it (ties at the same
-instant: the highest id), without reading older history. Only how the probes are written
-differs per database (scalar subqueries on SQLite, lateral joins on PostgreSQL); the rules
-are one text for both.
+deals are read: the visible deals' rows inside the window (from the index on (``changed_at``,
+deal), or, for a few visible deals on SQLite, from each one's rows), and for each such deal
+one probe per end for its newest row before it (ties at the same instant: the highest id) of
+the index on (deal, ``changed_at``, id) that holds the four values (``opp_history_states``),
+without reading older history or the table. Only how the window is found and the probes are
+written differs per database (a hash join to the visible deals and lateral joins on
+PostgreSQL; a lookup or a list of ids and row-value joins on SQLite); the rules are one text
+for both.
 
 Each such deal then takes at most two *kinds* (the rules, in ``_CLASSIFIED``):
 
