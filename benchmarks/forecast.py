@@ -626,9 +626,6 @@ GROUP BY day, stage_id, forecast_category
 # The changes' flows and first 500 changed deals by hand: the deals with a row in the window,
 # probed for their newest row before each end, classified, grouped and listed at once.
 RAW_CHANGED = """
-WITH w AS (
-    SELECT DISTINCT opportunity_id FROM opportunities_opportunityhistory
-    WHERE changed_at >= %s AND changed_at < %s {owners}
 {states}
 ), f AS (
     SELECT d.opportunity_id, d.name, d.b_id AS before_id, d.b_amount AS before_amount,
@@ -669,30 +666,37 @@ SELECT * FROM (
 # The two states (and the name) of each such deal: by id on SQLite, lateral on PostgreSQL.
 RAW_STATES = {
     "sqlite": """
-), e AS (
-    SELECT w.opportunity_id,
-           (SELECT p.id FROM opportunities_opportunityhistory p
-            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
-            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) AS after_id,
-           (SELECT p.id FROM opportunities_opportunityhistory p
-            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
-            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) AS before_id
-    FROM w
-), d AS (
-    SELECT e.opportunity_id, o.name, a.stage_id, a.amount, a.forecast_category,
-           b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
-           b.forecast_category AS b_category
-    FROM e JOIN opportunities_opportunityhistory a ON a.id = e.after_id
-    LEFT JOIN opportunities_opportunityhistory b ON b.id = e.before_id
-    JOIN opportunities_opportunity o ON o.id = e.opportunity_id""",
-    "postgresql": """
+WITH x AS (
+    SELECT DISTINCT opportunity_id FROM opportunities_opportunityhistory
+    WHERE changed_at >= %s AND changed_at < %s
+), w AS (
+    SELECT opportunity_id FROM x {owners}
 ), d AS (
     SELECT w.opportunity_id, o.name, a.stage_id, a.amount, a.forecast_category,
            b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
            b.forecast_category AS b_category
+    FROM w JOIN opportunities_opportunityhistory a
+         ON a.opportunity_id = w.opportunity_id AND (a.changed_at, +a.id) = (
+            SELECT p.changed_at, p.id FROM opportunities_opportunityhistory p
+            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1)
+    LEFT JOIN opportunities_opportunityhistory b
+         ON b.opportunity_id = w.opportunity_id AND (b.changed_at, +b.id) = (
+            SELECT p.changed_at, p.id FROM opportunities_opportunityhistory p
+            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1)
+    JOIN opportunities_opportunity o ON o.id = w.opportunity_id""",
+    "postgresql": """
+WITH w AS (
+    SELECT DISTINCT h.opportunity_id, o.name
+    FROM opportunities_opportunity o
+    JOIN opportunities_opportunityhistory h ON h.opportunity_id = o.id
+    WHERE h.changed_at >= %s AND h.changed_at < %s {owners}
+), d AS MATERIALIZED (
+    SELECT w.opportunity_id, w.name, a.stage_id, a.amount, a.forecast_category,
+           b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
+           b.forecast_category AS b_category
     FROM w
-    JOIN LATERAL (SELECT o.name FROM opportunities_opportunity o
-                  WHERE o.id = w.opportunity_id LIMIT 1) o ON TRUE
     JOIN LATERAL (SELECT p.stage_id, p.amount, p.forecast_category
                   FROM opportunities_opportunityhistory p
                   WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
@@ -834,13 +838,18 @@ def _analytics_raw(
     def changes() -> None:
         stored(list(CHANGES))
         moments = [history_sql.at(end_of_day(d)) for d in CHANGES]
-        where = (
-            f"AND opportunity_id IN (SELECT id FROM opportunities_opportunity WHERE owner_id "
-            f"{owners} AND deleted_at IS NULL)"
-            if owners
-            else ""
-        )
-        statement = RAW_CHANGED.format(owners=where, states=RAW_STATES[connection.vendor])
+        # The window's deals (the index on (changed_at, deal)), kept if the owner is in scope:
+        # SQLite looks each deal up; PostgreSQL hashes the scope's deals with their names.
+        where = ""
+        if owners and connection.vendor == "postgresql":
+            where = f"AND o.owner_id {owners} AND o.deleted_at IS NULL"
+        elif owners:
+            where = (
+                f"WHERE EXISTS (SELECT 1 FROM opportunities_opportunity o "
+                f"WHERE o.id = x.opportunity_id AND o.owner_id {owners} AND o.deleted_at IS NULL)"
+            )
+        states = RAW_STATES[connection.vendor].format(owners=where)
+        statement = RAW_CHANGED.format(states=states)
         run(statement, [*moments, moments[1], moments[0]])
 
     def reached() -> None:  # one statement under the OR, as the report: the reach joined once

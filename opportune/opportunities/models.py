@@ -368,6 +368,24 @@ class OpportunityHistory(models.Model):
         verbose_name_plural = "opportunity history"
         indexes = [
             models.Index(fields=["opportunity", "changed_at"], name="opp_history_timeline"),
+            # The pipeline changes (forecasting/changes.py): the deals with a row inside a
+            # window, read from the index alone ...
+            models.Index(fields=["changed_at", "opportunity"], name="opp_history_window"),
+            # ... and each one's state at a moment, its newest row before it, read from the
+            # index alone too: the probe's order (changed_at, id) and the four values the
+            # changes classify by (as keys, so that SQLite's index covers them as well).
+            models.Index(
+                fields=[
+                    "opportunity",
+                    "changed_at",
+                    "id",
+                    "stage",
+                    "amount",
+                    "close_date",
+                    "forecast_category",
+                ],
+                name="opp_history_states",
+            ),
             # The pushes alone (a change that moved the close date later), by deal: the deals
             # pushed twice or more (My work's deals at risk) group these few rows, not the
             # whole history.
