@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('opportunities', '0012_open_deal_indexes_with_probability'),
+        ('opportunities', '0013_closed_deals_index_with_id'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
