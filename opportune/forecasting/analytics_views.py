@@ -89,9 +89,9 @@ def _answer(
     placeholder per report (its address: the page's query and the report's name)."""
     query = request.GET
     wanted = query.get("csv", "")
-    for owner in reports:
-        if wanted in owner.tables:
-            table = owner.compute(ask, True)["tables"][wanted]
+    for holder in reports:  # the report whose table the CSV is, computed alone and whole
+        if wanted in holder.tables:
+            table = holder.compute(ask, True)["tables"][wanted]
             return csv_response(csv_name.format(table=wanted), table)
     fragment = query.get("fragment", "")
     asked = {name: value for name, value in query.items() if name not in ("fragment", "csv")}
