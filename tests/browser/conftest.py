@@ -4,15 +4,19 @@ by Playwright against pytest-django's live server."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
+from django.test.testcases import LiveServerThread
 from pytest_django import Settings
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
     from pytest_django.live_server_helper import LiveServer
 
@@ -21,6 +25,33 @@ if TYPE_CHECKING:
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test
 # body are still synchronous and safe.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+class OneRequestAtATime(ThreadedWSGIServer):
+    """The live server, answering one request at a time. With SQLite in memory, each of its
+    threads uses the test's one connection (Django's ``connections_override``), and two
+    statements at once on it hang both (Django's docs warn of it): the analytics pages ask
+    for their reports side by side, the kanban for its columns. In production each thread
+    has its own connection."""
+
+    def set_app(self, application: WSGIApplication | None) -> None:
+        assert application is not None
+        lock = threading.Lock()
+
+        def one_at_a_time(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+            with lock:  # the body is read inside: a streamed one reads the database too
+                response = application(environ, start_response)
+                try:
+                    return [b"".join(response)]
+                finally:
+                    close = getattr(response, "close", None)
+                    if close is not None:
+                        close()
+
+        super().set_app(one_at_a_time)
+
+
+LiveServerThread.server_class = OneRequestAtATime
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
