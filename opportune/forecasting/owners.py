@@ -1,4 +1,4 @@
-"""The deals a viewer sees, as a filter on the owner column alone.
+"""The deals (and leads) a viewer sees, as a filter on the owner column alone.
 
 ``visible_to`` says what a manager sees as a condition on the owner's team (``owner_q``): the
 database joins the owner of every deal it reads, so a region's manager reads as many deals as
@@ -14,6 +14,7 @@ list of owners falls back to ``visible_to``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 
@@ -34,11 +35,12 @@ class Owners:
         return self.unowned if owner_id is None else owner_id in self.ids
 
 
-def visible_owners(viewer: User) -> Owners | None:
-    """The owners of the deals ``viewer`` sees, as the policy resolves them once for the
-    request (``policy.visible_owners``); None when she sees every deal or none, or when her
-    rule is not a list of owners (then ``visible_to`` answers)."""
-    scope = policy.visible_owners(viewer, policy.OPPORTUNITY)
+def visible_owners(viewer: User, kind: str = policy.OPPORTUNITY) -> Owners | None:
+    """The owners of the records of ``kind`` (deals by default) ``viewer`` sees, as the
+    policy resolves them once for the request (``policy.visible_owners``); None when she sees
+    every one or none, or when her rule is not a list of owners (then ``visible_to``
+    answers)."""
+    scope = policy.visible_owners(viewer, kind)
     if scope is None or scope.everyone or scope.nothing:
         return None
     return Owners(scope.owner_ids, scope.unowned)
@@ -51,26 +53,24 @@ def visible_deals(viewer: User, owners: Owners | None) -> list[QuerySet[Opportun
     (``owner_id IS NULL``). Two parts, not one ``OR``: under an ``OR`` neither database
     reads the covering index (SQLite picks a non-covering one, PostgreSQL a bitmap scan of
     the table)."""
-    if owners is None:
-        return [Opportunity.objects.visible_to(viewer)]
-    parts: list[QuerySet[Opportunity]] = [
-        Opportunity.objects.filter(owner_id__in=sorted(owners.ids))
-    ]
-    if owners.unowned:
-        parts.append(Opportunity.objects.filter(owner_id__isnull=True))
-    return parts
+    return _in_parts(Opportunity, viewer, owners)
 
 
 def visible_leads(viewer: User) -> list[QuerySet[Lead]]:
-    """The leads ``viewer`` sees (as ``Lead.objects.visible_to``), in the same disjoint parts
-    as ``visible_deals``: her owners' leads and, for a manager, the unowned ones, each a range
-    of the funnel's index starting with the owner (``lead_owner_created``). The owners come
-    from the policy for the lead kind (marketing sees every lead); a rule that is not a list
-    of owners, or everything, is one part."""
-    scope = policy.visible_owners(viewer, policy.LEAD)
-    if scope is None or scope.everyone or scope.nothing:
-        return [Lead.objects.visible_by_owner_ids(viewer)]
-    parts: list[QuerySet[Lead]] = [Lead.objects.filter(owner_id__in=sorted(scope.owner_ids))]
-    if scope.unowned:
-        parts.append(Lead.objects.filter(owner_id__isnull=True))
+    """The leads ``viewer`` sees, in the same disjoint parts as ``visible_deals``, each a
+    range of the funnel's index starting with the owner (``lead_owner_created``); the owners
+    from the policy for the lead kind (marketing sees every lead: one part)."""
+    return _in_parts(Lead, viewer, visible_owners(viewer, policy.LEAD))
+
+
+M = TypeVar("M", Opportunity, Lead)
+
+
+def _in_parts(model: type[M], viewer: User, owners: Owners | None) -> list[QuerySet[M]]:
+    manager: Any = model._default_manager  # each sales record's manager has visible_to
+    if owners is None:
+        return [manager.visible_to(viewer)]
+    parts: list[QuerySet[M]] = [manager.filter(owner_id__in=sorted(owners.ids))]
+    if owners.unowned:
+        parts.append(manager.filter(owner_id__isnull=True))
     return parts
