@@ -334,8 +334,8 @@ def populate(rows: int, database: str) -> int:
         "updated_at", "custom",
     ]  # fmt: skip
     history_columns = [
-        "opportunity_id", "stage_id", "amount", "probability", "close_date", "forecast_category",
-        "previous_amount", "previous_close_date", "changed_at",
+        "opportunity_id", "deal_owner_id", "stage_id", "amount", "probability", "close_date",
+        "forecast_category", "previous_amount", "previous_close_date", "changed_at",
     ]  # fmt: skip
     sources = ["web", "referral", "event", "partner", "cold_call"]
     history_count = 0
@@ -355,9 +355,10 @@ def populate(rows: int, database: str) -> int:
             amount = rng.randrange(1_000, 100_000)
             changed = created + dt.timedelta(days=rng.randrange(1, 9))
             closed_at = changed if stage.is_closed else None
+            account, owner = rng.choice(accounts), rng.choice(reps)  # (the draws' order kept)
             opportunities.append(
                 (
-                    f"Deal {number}", rng.choice(accounts), rng.choice(reps), pipeline.pk,
+                    f"Deal {number}", account, owner, pipeline.pk,
                     stage.pk, amount, stage.default_probability, close, stage.forecast_category,
                     "new_business", rng.choice(sources), "", "", "", stage.is_closed,
                     stage.is_won, closed_at, changed, created, changed, "{}",
@@ -365,17 +366,17 @@ def populate(rows: int, database: str) -> int:
             )  # fmt: skip
             pk = next_id + number
             history.append(
-                (pk, first.pk, amount, first.default_probability, close,
+                (pk, owner, first.pk, amount, first.default_probability, close,
                  first.forecast_category, None, None, created)
             )  # fmt: skip
             if stage.pk != first.pk:
                 history.append(
-                    (pk, stage.pk, amount, stage.default_probability, close,
+                    (pk, owner, stage.pk, amount, stage.default_probability, close,
                      stage.forecast_category, amount, close, changed)
                 )  # fmt: skip
             if rng.random() < 0.3:
                 history.append(
-                    (pk, stage.pk, amount, stage.default_probability, close,
+                    (pk, owner, stage.pk, amount, stage.default_probability, close,
                      stage.forecast_category, amount, close, changed + dt.timedelta(hours=1))
                 )  # fmt: skip
         with transaction.atomic():
@@ -664,13 +665,31 @@ SELECT * FROM (
 ) listed
 """
 # The two states (and the name) of each such deal: by id on SQLite, lateral on PostgreSQL.
+# The deals changed in the window ({changed}): every deal's, or (for a manager) those of her
+# owners and the unowned ones, from the rows' copy of the deal's owner (a range per owner).
+RAW_CHANGED_ALL = """SELECT DISTINCT opportunity_id FROM opportunities_opportunityhistory
+    WHERE changed_at >= %s AND changed_at < %s"""
+RAW_CHANGED_OWNED = """SELECT DISTINCT opportunity_id FROM (
+        SELECT opportunity_id FROM opportunities_opportunityhistory
+        WHERE deal_owner_id IN ({owner_ids}) AND changed_at >= %s AND changed_at < %s
+        UNION ALL
+        SELECT opportunity_id FROM opportunities_opportunityhistory
+        WHERE deal_owner_id IS NULL AND changed_at >= %s AND changed_at < %s) y"""
+# PostgreSQL, with each deal's name: every deal's window rows hashed against the deals, or the
+# manager's changed deals joined to hers by id.
+RAW_NAMED_ALL = """SELECT DISTINCT h.opportunity_id, o.name
+    FROM opportunities_opportunity o
+    JOIN opportunities_opportunityhistory h ON h.opportunity_id = o.id
+    WHERE h.changed_at >= %s AND h.changed_at < %s AND o.deleted_at IS NULL"""
+RAW_NAMED_OWNED = """SELECT x.opportunity_id, o.name FROM ({changed}) x
+    JOIN opportunities_opportunity o ON o.id = x.opportunity_id
+    WHERE o.deleted_at IS NULL AND (o.owner_id IN ({owner_ids}) OR o.owner_id IS NULL)"""
 RAW_STATES = {
     "sqlite": """
 WITH x AS (
-    SELECT DISTINCT opportunity_id FROM opportunities_opportunityhistory
-    WHERE changed_at >= %s AND changed_at < %s
+    {changed}
 ), w AS (
-    SELECT opportunity_id FROM x {owners}
+    SELECT opportunity_id FROM x
 ), d AS (
     SELECT w.opportunity_id, o.name, a.stage_id, a.amount, a.forecast_category,
            b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
@@ -685,13 +704,10 @@ WITH x AS (
             SELECT p.changed_at, p.id FROM opportunities_opportunityhistory p
             WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
             ORDER BY p.changed_at DESC, p.id DESC LIMIT 1)
-    JOIN opportunities_opportunity o ON o.id = w.opportunity_id""",
+    JOIN opportunities_opportunity o ON o.id = w.opportunity_id AND {live}""",
     "postgresql": """
 WITH w AS (
-    SELECT DISTINCT h.opportunity_id, o.name
-    FROM opportunities_opportunity o
-    JOIN opportunities_opportunityhistory h ON h.opportunity_id = o.id
-    WHERE h.changed_at >= %s AND h.changed_at < %s {owners}
+    {named}
 ), d AS MATERIALIZED (
     SELECT w.opportunity_id, w.name, a.stage_id, a.amount, a.forecast_category,
            b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
@@ -838,19 +854,21 @@ def _analytics_raw(
     def changes() -> None:
         stored(list(CHANGES))
         moments = [history_sql.at(end_of_day(d)) for d in CHANGES]
-        # The window's deals (the index on (changed_at, deal)), kept if the owner is in scope:
-        # SQLite looks each deal up; PostgreSQL hashes the scope's deals with their names.
-        where = ""
-        if owners and connection.vendor == "postgresql":
-            where = f"AND o.owner_id {owners} AND o.deleted_at IS NULL"
-        elif owners:
-            where = (
-                f"WHERE EXISTS (SELECT 1 FROM opportunities_opportunity o "
-                f"WHERE o.id = x.opportunity_id AND o.owner_id {owners} AND o.deleted_at IS NULL)"
-            )
-        states = RAW_STATES[connection.vendor].format(owners=where)
+        # The window's deals, kept if visible (and their names): every deal's from the index
+        # on (changed_at, deal); a manager's from the rows' owner, a range per owner.
+        window = [*moments, *moments] if owner_ids else moments
+        changed = RAW_CHANGED_OWNED.format(owner_ids=owner_ids) if owner_ids else RAW_CHANGED_ALL
+        live = "o.deleted_at IS NULL"
+        if owner_ids:
+            live += f" AND (o.owner_id IN ({owner_ids}) OR o.owner_id IS NULL)"
+        named = (
+            RAW_NAMED_OWNED.format(changed=changed, owner_ids=owner_ids)
+            if owner_ids
+            else RAW_NAMED_ALL
+        )
+        states = RAW_STATES[connection.vendor].format(changed=changed, live=live, named=named)
         statement = RAW_CHANGED.format(states=states)
-        run(statement, [*moments, moments[1], moments[0]])
+        run(statement, [*window, moments[1], moments[0]])
 
     def reached() -> None:  # one statement under the OR, as the report: the reach joined once
         run(RAW_REACHED.format(owners=won_owners), [start, end])

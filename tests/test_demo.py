@@ -114,6 +114,7 @@ def test_opportunities_reach_every_stage_with_consistent_history(demo: DemoLogin
         )
         assert rows[0].changed_at == opp.created_at and rows[0].previous_amount is None
         assert all(r.changed_at <= NOW for r in rows)
+        assert {r.deal_owner_id for r in rows} == {opp.owner_id}, "rows carry today's owner"
         orders = [r.stage.order for r in rows]
         assert orders[:-1] == sorted(orders[:-1]), "stages only move forward"
         for before, after in itertools.pairwise(rows):

@@ -138,7 +138,8 @@ def _history(
     previous_close_date: dt.date | None = None,
 ) -> OpportunityHistory:
     return OpportunityHistory(
-        opportunity=opp, stage=opp.stage, amount=opp.amount, probability=opp.probability,
+        opportunity=opp, deal_owner_id=opp.owner_id, stage=opp.stage, amount=opp.amount,
+        probability=opp.probability,
         close_date=opp.close_date, forecast_category=opp.forecast_category,
         previous_amount=previous_amount, previous_close_date=previous_close_date,
         changed_by=actor, changed_at=at,

@@ -341,6 +341,7 @@ def load_maven(directory: Path, progress: Callable[[str], None] | None = None) -
                 history.append(
                     OpportunityHistory(
                         opportunity=opportunity,
+                        deal_owner_id=opportunity.owner_id,
                         stage=stage,
                         amount=amount,
                         probability=stage.default_probability,

@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from opportune.identity import policy
 from opportune.identity.models import User
 from opportune.leads.models import Lead
-from opportune.opportunities.models import Opportunity
+from opportune.opportunities.models import Opportunity, OpportunityHistory
 
 
 @dataclass(frozen=True)
@@ -63,14 +63,26 @@ def visible_leads(viewer: User) -> list[QuerySet[Lead]]:
     return _in_parts(Lead, viewer, visible_owners(viewer, policy.LEAD))
 
 
-M = TypeVar("M", Opportunity, Lead)
+def visible_history(owners: Owners) -> list[QuerySet[OpportunityHistory]]:
+    """The history rows of the deals of ``owners`` (from ``visible_owners``), by the deal's
+    owner kept on each row (``deal_owner``), in the same disjoint parts as ``visible_deals``:
+    each a range of ``opp_history_by_owner``. The rows of a deal in the bin are among them:
+    the caller joins the rows to the visible deals (``visible_deals``) it reads anyway."""
+    return _parts(OpportunityHistory.objects.all(), owners, "deal_owner_id")
+
+
+M = TypeVar("M", Opportunity, Lead, OpportunityHistory)
 
 
 def _in_parts(model: type[M], viewer: User, owners: Owners | None) -> list[QuerySet[M]]:
     manager: Any = model._default_manager  # each sales record's manager has visible_to
     if owners is None:
         return [manager.visible_to(viewer)]
-    parts: list[QuerySet[M]] = [manager.filter(owner_id__in=sorted(owners.ids))]
+    return _parts(manager.all(), owners, "owner_id")
+
+
+def _parts(rows: QuerySet[M], owners: Owners, field: str) -> list[QuerySet[M]]:
+    parts = [rows.filter(**{f"{field}__in": sorted(owners.ids)})]
     if owners.unowned:
-        parts.append(manager.filter(owner_id__isnull=True))
+        parts.append(rows.filter(**{f"{field}__isnull": True}))
     return parts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -338,6 +339,12 @@ class AppendOnlyQuerySet(models.QuerySet["OpportunityHistory"]):
     def update(self, **kwargs: Any) -> int:
         raise ValueError("Opportunity history is append-only.")
 
+    def follow_owner(self, deal_ids: Iterable[int], owner_id: int | None) -> int:
+        """Give the rows of the deals ``deal_ids`` their deal's new owner (``deal_owner``):
+        the one change a history row takes, made by the services that reassign a deal."""
+        rows = self.filter(opportunity_id__in=list(deal_ids))
+        return models.QuerySet.update(rows, deal_owner_id=owner_id)
+
     def delete(self) -> tuple[int, dict[str, int]]:
         raise ValueError("Opportunity history is append-only.")
 
@@ -349,6 +356,18 @@ class OpportunityHistory(models.Model):
     """
 
     opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="history")
+    # The deal's owner *today*, not at the change (the history does not track owners): a key
+    # for the index that finds a manager's deals' rows in a window by a range per owner
+    # (forecasting/changes.py), without looking up every changed deal. Set from the deal when
+    # a row is written; the services that reassign a deal give its rows the new owner
+    # (``follow_owner``).
+    deal_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # opp_history_by_owner starts with it
+    )
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     probability = models.PositiveSmallIntegerField()
@@ -371,6 +390,10 @@ class OpportunityHistory(models.Model):
             # The pipeline changes (forecasting/changes.py): the deals with a row inside a
             # window, read from the index alone ...
             models.Index(fields=["changed_at", "opportunity"], name="opp_history_window"),
+            # ... or, for a viewer who sees some owners' deals, one range of this per owner.
+            models.Index(
+                fields=["deal_owner", "changed_at", "opportunity"], name="opp_history_by_owner"
+            ),
             # ... and each one's state at a moment, its newest row before it, read from the
             # index alone too: the probe's order (changed_at, id) and the four values the
             # changes classify by (as keys, so that SQLite's index covers them as well).
@@ -402,6 +425,7 @@ class OpportunityHistory(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise ValueError("Opportunity history is append-only.")
+        self.deal_owner_id = self.opportunity.owner_id
         super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:

@@ -177,6 +177,7 @@ def _history_row(
     """The deal's history row as it stands now (unsaved): one place for its fields."""
     return OpportunityHistory(
         opportunity=opportunity,
+        deal_owner_id=opportunity.owner_id,
         stage=opportunity.stage,
         amount=opportunity.amount,
         probability=opportunity.probability,
@@ -257,6 +258,7 @@ def change_opportunity(
     opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     now = timezone.now()  # read once the lock is ours, so history is stamped in commit order
     before = snapshot(opportunity, TRACKED_FIELDS)
+    owner_before = opportunity.owner_id
     changes = dict(changes)
     given = set(changes)
     probability = changes.pop("probability", None)
@@ -310,6 +312,8 @@ def change_opportunity(
     opportunity.save()
     if "primary_contact_id" in given:
         _mark_primary_role(opportunity)
+    if opportunity.owner_id != owner_before:
+        OpportunityHistory.objects.follow_owner([opportunity.pk], opportunity.owner_id)
 
     after = snapshot(opportunity, TRACKED_FIELDS)
     if any(before[f] != after[f] for f in HISTORY_FIELDS):
@@ -380,8 +384,13 @@ def reassign_opportunities(
     actor: User, ids: Sequence[int], owner_id: int | None
 ) -> list[Opportunity | DomainError]:
     """Give many deals (found among those the actor sees) one owner, set-based; each is
-    answered as itself or its refusal, in order (opportune/audit/batch.py)."""
-    return change_owners(actor, Opportunity, ids, owner_id, "owner_id")
+    answered as itself or its refusal, in order (opportune/audit/batch.py). Their history
+    rows follow (``OpportunityHistory.deal_owner``)."""
+    results = change_owners(actor, Opportunity, ids, owner_id, "owner_id")
+    given = [r.pk for r in results if isinstance(r, Opportunity)]  # each now owned by owner_id
+    if given:
+        OpportunityHistory.objects.follow_owner(given, owner_id)
+    return results
 
 
 # What a stage move writes (the stage's consequences, _enter_stage, and the close date).
