@@ -665,61 +665,50 @@ SELECT * FROM (
 ) listed
 """
 # The two states (and the name) of each such deal: by id on SQLite, lateral on PostgreSQL.
-# The deals changed in the window ({changed}): every deal's, or (for a manager) those of her
+# The rows changed in the window with their values ({rows}), each deal's newest its state at
+# the end: every deal's (the index on (changed_at, ...)), or (for a manager) those of her
 # owners and the unowned ones, from the rows' copy of the deal's owner (a range per owner).
-RAW_CHANGED_ALL = """SELECT DISTINCT opportunity_id FROM opportunities_opportunityhistory
+RAW_ROWS_ALL = """SELECT {columns} FROM opportunities_opportunityhistory{hint}
     WHERE changed_at >= %s AND changed_at < %s"""
-RAW_CHANGED_OWNED = """SELECT DISTINCT opportunity_id FROM (
-        SELECT opportunity_id FROM opportunities_opportunityhistory
+RAW_ROWS_OWNED = """SELECT {columns} FROM opportunities_opportunityhistory
         WHERE deal_owner_id IN ({owner_ids}) AND changed_at >= %s AND changed_at < %s
-        UNION ALL
-        SELECT opportunity_id FROM opportunities_opportunityhistory
-        WHERE deal_owner_id IS NULL AND changed_at >= %s AND changed_at < %s) y"""
-# PostgreSQL, with each deal's name: every deal's window rows hashed against the deals, or the
-# manager's changed deals joined to hers by id.
-RAW_NAMED_ALL = """SELECT DISTINCT h.opportunity_id, o.name
-    FROM opportunities_opportunity o
-    JOIN opportunities_opportunityhistory h ON h.opportunity_id = o.id
-    WHERE h.changed_at >= %s AND h.changed_at < %s AND o.deleted_at IS NULL"""
-RAW_NAMED_OWNED = """SELECT x.opportunity_id, o.name FROM ({changed}) x
-    JOIN opportunities_opportunity o ON o.id = x.opportunity_id
-    WHERE o.deleted_at IS NULL AND (o.owner_id IN ({owner_ids}) OR o.owner_id IS NULL)"""
+    UNION ALL
+    SELECT {columns} FROM opportunities_opportunityhistory
+        WHERE deal_owner_id IS NULL AND changed_at >= %s AND changed_at < %s"""
+RAW_ROW = "opportunity_id, changed_at, id, stage_id, amount, close_date, forecast_category"
 RAW_STATES = {
     "sqlite": """
 WITH x AS (
-    {changed}
-), w AS (
-    SELECT opportunity_id FROM x
+    SELECT y.opportunity_id, o.name FROM (SELECT DISTINCT opportunity_id FROM ({rows})) y
+    JOIN opportunities_opportunity o ON o.id = y.opportunity_id AND {live}
 ), d AS (
-    SELECT w.opportunity_id, o.name, a.stage_id, a.amount, a.forecast_category,
+    SELECT x.opportunity_id, x.name, a.stage_id, a.amount, a.forecast_category,
            b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
            b.forecast_category AS b_category
-    FROM w JOIN opportunities_opportunityhistory a
-         ON a.opportunity_id = w.opportunity_id AND (a.changed_at, +a.id) = (
+    FROM x JOIN opportunities_opportunityhistory a INDEXED BY opp_history_states
+         ON a.opportunity_id = x.opportunity_id AND (a.changed_at, +a.id) = (
             SELECT p.changed_at, p.id FROM opportunities_opportunityhistory p
-            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+            INDEXED BY opp_history_states
+            WHERE p.opportunity_id = x.opportunity_id AND p.changed_at < %s
             ORDER BY p.changed_at DESC, p.id DESC LIMIT 1)
-    LEFT JOIN opportunities_opportunityhistory b
-         ON b.opportunity_id = w.opportunity_id AND (b.changed_at, +b.id) = (
+    LEFT JOIN opportunities_opportunityhistory b INDEXED BY opp_history_states
+         ON b.opportunity_id = x.opportunity_id AND (b.changed_at, +b.id) = (
             SELECT p.changed_at, p.id FROM opportunities_opportunityhistory p
-            WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
-            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1)
-    JOIN opportunities_opportunity o ON o.id = w.opportunity_id AND {live}""",
+            INDEXED BY opp_history_states
+            WHERE p.opportunity_id = x.opportunity_id AND p.changed_at < %s
+            ORDER BY p.changed_at DESC, p.id DESC LIMIT 1)""",
     "postgresql": """
-WITH w AS (
-    {named}
+WITH e AS (
+    SELECT DISTINCT ON (y.opportunity_id) y.*
+    FROM ({rows}) y ORDER BY y.opportunity_id, y.changed_at DESC, y.id DESC
 ), d AS MATERIALIZED (
-    SELECT w.opportunity_id, w.name, a.stage_id, a.amount, a.forecast_category,
+    SELECT e.opportunity_id, o.name, e.stage_id, e.amount, e.forecast_category,
            b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
            b.forecast_category AS b_category
-    FROM w
-    JOIN LATERAL (SELECT p.stage_id, p.amount, p.forecast_category
-                  FROM opportunities_opportunityhistory p
-                  WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
-                  ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) a ON TRUE
+    FROM e JOIN opportunities_opportunity o ON o.id = e.opportunity_id AND {live}
     LEFT JOIN LATERAL (SELECT p.id, p.stage_id, p.amount, p.forecast_category
                        FROM opportunities_opportunityhistory p
-                       WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
+                       WHERE p.opportunity_id = e.opportunity_id AND p.changed_at < %s
                        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1) b ON TRUE""",
 }
 # Time in stage over the stored stays (forecasting/stays.py), with no dirty deal to merge:
@@ -854,21 +843,23 @@ def _analytics_raw(
     def changes() -> None:
         stored(list(CHANGES))
         moments = [history_sql.at(end_of_day(d)) for d in CHANGES]
-        # The window's deals, kept if visible (and their names): every deal's from the index
-        # on (changed_at, deal); a manager's from the rows' owner, a range per owner.
+        # The window's rows, their deals kept if visible (and their names): every deal's from
+        # the index on (changed_at, ...); a manager's from the rows' owner, a range per owner.
+        postgres = connection.vendor == "postgresql"
         window = [*moments, *moments] if owner_ids else moments
-        changed = RAW_CHANGED_OWNED.format(owner_ids=owner_ids) if owner_ids else RAW_CHANGED_ALL
+        hint = "" if postgres else " INDEXED BY opp_history_window"
+        rows = (
+            RAW_ROWS_OWNED.format(columns=RAW_ROW, owner_ids=owner_ids)
+            if owner_ids
+            else RAW_ROWS_ALL.format(columns=RAW_ROW, hint=hint)
+        )
         live = "o.deleted_at IS NULL"
         if owner_ids:
             live += f" AND (o.owner_id IN ({owner_ids}) OR o.owner_id IS NULL)"
-        named = (
-            RAW_NAMED_OWNED.format(changed=changed, owner_ids=owner_ids)
-            if owner_ids
-            else RAW_NAMED_ALL
-        )
-        states = RAW_STATES[connection.vendor].format(changed=changed, live=live, named=named)
+        states = RAW_STATES[connection.vendor].format(rows=rows, live=live)
         statement = RAW_CHANGED.format(states=states)
-        run(statement, [*window, moments[1], moments[0]])
+        probes = [moments[0]] if postgres else [moments[1], moments[0]]
+        run(statement, [*window, *probes])
 
     def reached() -> None:  # one statement under the OR, as the report: the reach joined once
         run(RAW_REACHED.format(owners=won_owners), [start, end])

@@ -349,6 +349,19 @@ class AppendOnlyQuerySet(models.QuerySet["OpportunityHistory"]):
         raise ValueError("Opportunity history is append-only.")
 
 
+# A history row as the pipeline changes read it from an index: when, which deal, the order of
+# rows at one instant (id), and the values they classify by.
+_WINDOW_ROW = (
+    "changed_at",
+    "opportunity",
+    "id",
+    "stage",
+    "amount",
+    "close_date",
+    "forecast_category",
+)
+
+
 class OpportunityHistory(models.Model):
     """One immutable row per change of stage, amount, probability, close date or category.
 
@@ -387,13 +400,12 @@ class OpportunityHistory(models.Model):
         verbose_name_plural = "opportunity history"
         indexes = [
             models.Index(fields=["opportunity", "changed_at"], name="opp_history_timeline"),
-            # The pipeline changes (forecasting/changes.py): the deals with a row inside a
-            # window, read from the index alone ...
-            models.Index(fields=["changed_at", "opportunity"], name="opp_history_window"),
+            # The pipeline changes (forecasting/changes.py): the rows inside a window with the
+            # values the changes classify by, read from the index alone (the newest of each
+            # deal is its state at the end) ...
+            models.Index(fields=[*_WINDOW_ROW], name="opp_history_window"),
             # ... or, for a viewer who sees some owners' deals, one range of this per owner.
-            models.Index(
-                fields=["deal_owner", "changed_at", "opportunity"], name="opp_history_by_owner"
-            ),
+            models.Index(fields=["deal_owner", *_WINDOW_ROW], name="opp_history_by_owner"),
             # ... and each one's state at a moment, its newest row before it, read from the
             # index alone too: the probe's order (changed_at, id) and the four values the
             # changes classify by (as keys, so that SQLite's index covers them as well).

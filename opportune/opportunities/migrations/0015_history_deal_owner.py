@@ -1,5 +1,6 @@
-"""Each history row keeps its deal's owner today (``deal_owner``), indexed with the moment:
-the rows written before are given it here, in one statement."""
+"""Each history row keeps its deal's owner today (``deal_owner``; the rows written before are
+given it here, in one statement), and the pipeline changes' window indexes hold the values
+they classify by: by moment, and by owner and moment."""
 
 import django.db.models.deletion
 from django.conf import settings
@@ -13,6 +14,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RemoveIndex(
+            model_name="opportunityhistory",
+            name="opp_history_window",
+        ),
         migrations.AddField(
             model_name="opportunityhistory",
             name="deal_owner",
@@ -37,7 +42,32 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="opportunityhistory",
             index=models.Index(
-                fields=["deal_owner", "changed_at", "opportunity"], name="opp_history_by_owner"
+                fields=[
+                    "changed_at",
+                    "opportunity",
+                    "id",
+                    "stage",
+                    "amount",
+                    "close_date",
+                    "forecast_category",
+                ],
+                name="opp_history_window",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="opportunityhistory",
+            index=models.Index(
+                fields=[
+                    "deal_owner",
+                    "changed_at",
+                    "opportunity",
+                    "id",
+                    "stage",
+                    "amount",
+                    "close_date",
+                    "forecast_category",
+                ],
+                name="opp_history_by_owner",
             ),
         ),
     ]
