@@ -720,16 +720,15 @@ RAW_STAYS = """
 SELECT stage_id, {bucket} AS bucket, COUNT(*), SUM(days) FROM {table}
 WHERE left_at IS NOT NULL {owners} GROUP BY {grouped}
 """
-# Win rates by stage reached: each closed deal's stored pipeline and furthest open stage
-# (forecasting_dealreach, joined by primary key), with no dirty deal to read from history.
+# Win rates by stage reached: the closed deals' stored pipeline, furthest open stage,
+# outcome and amount (forecasting_dealreach), grouped from its index alone (deal_reach_closed),
+# with no dirty deal to read from history.
 RAW_REACHED = """
-SELECT r.pipeline_id, r.furthest_order,
-       SUM(CASE WHEN o.is_won THEN 1 ELSE 0 END), SUM(CASE WHEN o.is_won THEN 0 ELSE 1 END),
-       SUM(CASE WHEN o.is_won THEN o.amount END)
-FROM opportunities_opportunity o
-LEFT JOIN forecasting_dealreach r ON r.opportunity_id = o.id
-WHERE o.is_closed AND o.close_date >= %s AND o.close_date <= %s AND o.deleted_at IS NULL
-      {owners}
+SELECT pipeline_id, furthest_order,
+       SUM(CASE WHEN is_won THEN 1 ELSE 0 END), SUM(CASE WHEN is_won THEN 0 ELSE 1 END),
+       SUM(CASE WHEN is_won THEN amount END)
+FROM forecasting_dealreach
+WHERE closed_on IS NOT NULL AND closed_on >= %s AND closed_on <= %s {owners}
 GROUP BY 1, 2
 """
 
@@ -861,8 +860,8 @@ def _analytics_raw(
         probes = [moments[0]] if postgres else [moments[1], moments[0]]
         run(statement, [*window, *probes])
 
-    def reached() -> None:  # one statement under the OR, as the report: the reach joined once
-        run(RAW_REACHED.format(owners=won_owners), [start, end])
+    def reached() -> None:  # one statement under the OR, as the report
+        run(RAW_REACHED.format(owners=won_owners.replace("o.owner_id", "owner_id")), [start, end])
 
     def stays() -> None:
         if owner_ids:  # per whole-day bucket, on the (owner, stage, days) index
@@ -934,6 +933,23 @@ def _analytics_raw(
         )
         params = [value for pair in bounds for value in pair] if by == "period" else []
         for part in parts:
+            if by == "period" and connection.vendor == "sqlite":
+                # one aggregate per quarter's range of the creation index (as the report):
+                # grouped by the CASE, SQLite sorted the year's leads
+                members = [
+                    RAW_FUNNEL.format(
+                        group=str(i),
+                        won_owners=won_owners,
+                        owners=part.replace("owner_id", "l.owner_id"),
+                        to_convert=to_convert,
+                    )
+                    for i in range(len(bounds))
+                ]
+                run(
+                    " UNION ALL ".join(members),
+                    [value for pair in bounds for value in (False, *pair)],
+                )
+                continue
             statement = RAW_FUNNEL.format(
                 group=RAW_GROUPS[by].format(bucket=bucket),
                 won_owners=won_owners,

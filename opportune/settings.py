@@ -128,8 +128,12 @@ def _database() -> dict[str, Any]:
         config["OPTIONS"] = {
             # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN
             # so two writers queue on the busy timeout instead of failing mid-transaction.
+            # mmap: a request's reads come from the OS's page cache without a copy into
+            # SQLite's 2 MB one, which each request (a new connection) starts empty: 1M
+            # deals, the admin's funnel 150 ms per quarter against 55 (docs/analytics.md).
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                "PRAGMA mmap_size=2147418112;"
             ),
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

@@ -50,6 +50,7 @@ from opportune.leads.models import Lead, LeadSource
 from opportune.opportunities.models import Opportunity
 
 from .asof import end_of_day
+from .elapsed import elapsed
 from .forecast import OPEN_CATEGORIES, ZERO
 from .local_date import LocalDate
 from .owners import visible_deals, visible_leads, visible_owners
@@ -138,9 +139,7 @@ def _with_won_deal(leads: QuerySet[Lead], viewer: User) -> tuple[QuerySet[Lead],
 def _funnel_measures(won: Q) -> dict[str, object]:
     """Each step's count and the summed time to convert: sums, so that the parts of what the
     viewer sees add up exactly (the average is the sum over the converted count)."""
-    to_convert = ExpressionWrapper(
-        F("converted_at") - F("created_at"), output_field=DurationField()
-    )
+    to_convert = elapsed("converted_at", "created_at")  # native on SQLite: elapsed.py
     return {
         "created": Count(LEAD_ROW),
         "worked": Count(LEAD_ROW, filter=Q(status__is_default=False) | Q(is_converted=True)),
@@ -166,10 +165,7 @@ def funnel(viewer: User, periods: list[FiscalPeriod], by: FunnelBy = "period") -
         found = {index: FunnelRow(p.key, p.label) for index, p in enumerate(periods)}
     spent: dict[object, tuple[dt.timedelta, int]] = {}
     for part in visible_leads(viewer):
-        created = part.filter(
-            created_at__gte=_start(periods[0]), created_at__lt=_after(periods[-1])
-        )
-        leads, won = _with_won_deal(created, viewer)
+        leads, won = _with_won_deal(part, viewer)
         for values in _funnel_groups(leads.order_by(), won, column, periods):
             key = values[column]
             if key not in found:
@@ -201,8 +197,12 @@ def _funnel_groups(
     index on the creation day, where grouping by the period's ``CASE`` sorted every lead of
     the year (1M deals, the admin: a temporary b-tree over 200,000 leads). Not on PostgreSQL,
     which hashes the visible won deals for each member (region manager 135-180 ms grouped by
-    the ``CASE``, 295-325 ms as a union)."""
+    the ``CASE``, 295-325 ms as a union). ``leads`` are not yet cut to the periods: a member
+    cut to the whole range and to its period's made SQLite walk the index over the whole
+    range (the first bounds it found) for each period, four times the rows (1M deals, the
+    admin: 800 ms against 300)."""
     measures = _funnel_measures(won)
+    created = Q(created_at__gte=_start(periods[0]), created_at__lt=_after(periods[-1]))
     if column == "bucket" and connection.vendor != "sqlite":
         bucket = Case(
             *(
@@ -212,11 +212,13 @@ def _funnel_groups(
             output_field=IntegerField(),
         )
         by_case: Iterable[Mapping[str, Any]] = (
-            leads.annotate(bucket=bucket).values("bucket").annotate(**measures)
+            leads.filter(created).annotate(bucket=bucket).values("bucket").annotate(**measures)
         )
         return by_case
     if column != "bucket":
-        grouped: Iterable[Mapping[str, Any]] = leads.values(column).annotate(**measures)
+        grouped: Iterable[Mapping[str, Any]] = (
+            leads.filter(created).values(column).annotate(**measures)
+        )
         return grouped
     first, *rest = [
         leads.filter(created_at__gte=_start(p), created_at__lt=_after(p))
@@ -310,11 +312,12 @@ def rate_table(
         "won_amount": Sum("amount", filter=Q(is_won=True)),
     }
     if by == "stage":
-        # One statement under the OR of the parts: each deal is joined to its stored reach,
-        # which each part's statement read whole again (PostgreSQL, a region's manager at
-        # 1M: 440-690 ms in two parts against 380-440 in one).
+        # One statement under the OR of the parts: the stored reach's closed deals, or each
+        # deal joined to its reach, which each part's statement read whole again
+        # (PostgreSQL, a region's manager at 1M: 440-690 ms in two parts against 380-440).
         whole = Opportunity.objects.visible_by_owner_ids(viewer).filter(_closed(periods))
-        rows = _win_rates_by_stage_reached([whole.order_by()], measures)
+        period = (periods[0].start, periods[-1].end) if periods else None
+        rows = _win_rates_by_stage_reached(viewer, whole.order_by(), period, measures)
         return RateTable(rows[:limit], len(rows))
     column = {"owner": "owner_id", "source": "lead_source", "campaign": "campaign", "name": "name"}[
         by

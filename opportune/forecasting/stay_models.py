@@ -129,12 +129,43 @@ class DealReach(models.Model):
         db_index=False,
     )
     furthest_order = models.IntegerField(null=True)
+    # The deal's owner, and, closed, its close date, outcome and amount, as they stood at the
+    # build: a change of any of them writes a history row or an owner or bin change, so the
+    # deal is dirty (read live) until the refresh stores it again. With them, the closed deals
+    # of a period group from this table's index alone, the deals' table left unread (1M
+    # deals, the whole company: ``stays.win_rates_by_stage_reached``).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    closed_on = models.DateField(null=True, help_text="the close date of a closed deal")
+    is_won = models.BooleanField(default=False)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
 
     class Meta:
         indexes = [
             # the join from each closed deal reads the index alone (SQLite's primary key
             # here is not the rowid: a lookup would otherwise also read the table)
             models.Index(fields=["opportunity", "pipeline", "furthest_order"], name="deal_reach"),
+            # win rates by stage reached: the closed deals of a period, covering (the deal's
+            # id for the dirty deals left out: PostgreSQL's indexes do not hold the row)
+            models.Index(
+                fields=[
+                    "closed_on",
+                    "owner",
+                    "pipeline",
+                    "furthest_order",
+                    "is_won",
+                    "amount",
+                    "opportunity",
+                ],
+                condition=models.Q(closed_on__isnull=False),
+                name="deal_reach_closed",
+            ),
         ]
 
     def __str__(self) -> str:

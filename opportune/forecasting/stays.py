@@ -21,19 +21,34 @@ other write can change a deal's stays. Visibility is the deals' rule on the stor
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, F, Max, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from opportune.identity import policy
 from opportune.identity.models import Role, User
+from opportune.identity.visibility import OwnerScope
 from opportune.opportunities.models import Opportunity, OpportunityHistory, Stage
 
 from . import history_sql as sql
 from .forecast import ZERO
-from .models import StayMark
+from .models import DealReach, StayMark
 
 if TYPE_CHECKING:
     from .analytics import RateRow
@@ -151,14 +166,20 @@ def _insert_reach(only: str = "", only_params: Any = ()) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {REACH} (opportunity_id, pipeline_id, furthest_order)
-            SELECT s.opportunity_id, MAX(o.pipeline_id),
-                   MAX(CASE WHEN st.is_closed THEN NULL ELSE st."order" END)
-            FROM {STAY} s
-            JOIN opportunities_stage st ON st.id = s.stage_id
-            JOIN opportunities_opportunity o ON o.id = s.opportunity_id
-            {where}
-            GROUP BY s.opportunity_id
+            INSERT INTO {REACH} (
+                opportunity_id, pipeline_id, furthest_order, owner_id, closed_on, is_won, amount
+            )
+            SELECT o.id, o.pipeline_id, f.furthest, o.owner_id,
+                   CASE WHEN o.is_closed THEN o.close_date END, o.is_won, o.amount
+            FROM (
+                SELECT s.opportunity_id,
+                       MAX(CASE WHEN st.is_closed THEN NULL ELSE st."order" END) AS furthest
+                FROM {STAY} s
+                JOIN opportunities_stage st ON st.id = s.stage_id
+                {where}
+                GROUP BY s.opportunity_id
+            ) f
+            JOIN opportunities_opportunity o ON o.id = f.opportunity_id
             """,
             list(only_params),
         )
@@ -244,25 +265,78 @@ def reached_pipeline(dirty: RawSQL) -> Case:
     )
 
 
+def _stored_and_live(
+    scope: OwnerScope,
+    closed: QuerySet[Opportunity],
+    period: tuple[dt.date, dt.date] | None,
+    dirty: RawSQL,
+    measures: dict[str, Any],
+) -> Iterable[tuple[Any, ...]]:
+    """``UNION ALL`` of the clean deals' groups from the stored reach (those the scope's
+    owners held at the build, closed in the period: a range of ``deal_reach_closed``; a
+    stored row is a live deal's, for a delete or a restore makes it dirty) and the dirty
+    deals' groups, read from the deals the viewer sees and their history. At 1M deals the
+    whole company's 133,000 closed deals of a year are grouped from the reach's index alone,
+    where joining each to its reach by primary key took 0.6-1.0 s."""
+    stored = DealReach.objects.filter(closed_on__isnull=False)
+    if period is not None:
+        stored = stored.filter(closed_on__gte=period[0], closed_on__lte=period[1])
+    owners = scope.q("owner")
+    if owners is not None:
+        stored = stored.filter(owners)
+    from_history = (
+        OpportunityHistory.objects.filter(opportunity=OuterRef("pk"), stage__is_closed=False)
+        .order_by()
+        .values("opportunity")
+        .annotate(order=Max("stage__order"))
+        .values("order")
+    )
+    live = (
+        closed.filter(pk__in=dirty)
+        .annotate(reached_in=F("pipeline_id"), furthest=Subquery(from_history))
+        .values_list("reached_in", "furthest")
+        .annotate(**measures)
+    )
+    kept = (
+        stored.exclude(opportunity_id__in=dirty)
+        .order_by()
+        .values_list("pipeline_id", "furthest_order")
+        .annotate(
+            won=Count("closed_on", filter=Q(is_won=True)),
+            lost=Count("closed_on", filter=Q(is_won=False)),
+            won_amount=Sum("amount", filter=Q(is_won=True)),
+        )
+    )
+    return kept.union(live, all=True)
+
+
 def win_rates_by_stage_reached(
-    parts: list[QuerySet[Opportunity]], measures: dict[str, Any]
+    viewer: User,
+    closed: QuerySet[Opportunity],
+    period: tuple[dt.date, dt.date] | None,
+    measures: dict[str, Any],
 ) -> list[RateRow]:
-    """Won / (won + lost) per open stage, counting every stage up to the furthest reached:
-    the closed deals grouped by their stored pipeline and furthest stage (``DealReach``, one
-    primary-key join), the dirty ones' read from their history in the same statement; one
-    statement per disjoint part of what the viewer sees, the groups added up below."""
+    """Won / (won + lost) per open stage, counting every stage up to the furthest reached, of
+    the ``closed`` deals (the viewer's, closed in ``period``), in one statement: where her
+    rule is a list of owners (everyone for an admin or a VP), the clean deals grouped from the
+    stored reach alone (its close date, outcome, amount and owner: index
+    ``deal_reach_closed``), beside the dirty ones grouped from the deals and their history;
+    otherwise each closed deal joined to its stored reach by primary key (the dirty ones'
+    read from their history in the same statement). The groups are added up below."""
     from .analytics import RateRow
 
     dirty = RawSQL(*dirty_ids())
-    grouped = [
-        found
-        for closed in parts
-        for found in closed.annotate(
-            reached_in=reached_pipeline(dirty), furthest=furthest_open_stage(dirty)
+    scope = policy.visible_owners(viewer, policy.OPPORTUNITY)
+    grouped: Iterable[tuple[Any, ...]]
+    if scope is None:
+        grouped = (
+            closed.annotate(reached_in=reached_pipeline(dirty), furthest=furthest_open_stage(dirty))
+            .values_list("reached_in", "furthest")
+            .annotate(**measures)
         )
-        .values_list("reached_in", "furthest")
-        .annotate(**measures)
-    ]
+    else:
+        grouped = _stored_and_live(scope, closed, period, dirty, measures)
+    found = list(grouped)
     stages = list(
         Stage.objects.filter(is_closed=False)
         .select_related("pipeline")
@@ -271,7 +345,7 @@ def win_rates_by_stage_reached(
     rows = []
     for stage in stages:
         row = RateRow(f"{stage.pipeline.key}:{stage.key}", f"{stage.pipeline.name}: {stage.label}")
-        for pipeline_id, furthest_order, won, lost, won_amount in grouped:
+        for pipeline_id, furthest_order, won, lost, won_amount in found:
             if pipeline_id == stage.pipeline_id and (furthest_order or -1) >= stage.order:
                 row.won += won
                 row.lost += lost

@@ -6,11 +6,8 @@ from django.db import migrations, models
 
 
 def store_stays_and_reach(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Existing installations: store every deal's stays and reach again, under one mark
-    (raw SQL, a few statements)."""
-    from opportune.forecasting import stays
-
-    stays.rebuild()
+    """Nothing now: 0008 stores every deal's stays and reach again with the columns it adds
+    (this step called today's ``stays.rebuild``, which writes them, on yesterday's table)."""
 
 
 class Migration(migrations.Migration):

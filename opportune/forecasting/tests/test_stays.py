@@ -123,19 +123,23 @@ def assert_stage_reached_exact(company: Company) -> None:
         assert rates_by_stage(viewer) == expected[who], who
 
 
-def replayed_reach() -> dict[int, tuple[int, int | None]]:
+Reach = tuple[int, int | None, int | None, D | None, bool, Decimal | None]
+
+
+def replayed_reach() -> dict[int, Reach]:
     """The reference, in Python: each live deal with history, its pipeline and the highest
-    order among the open stages of its history rows (None if never in one)."""
-    found: dict[int, tuple[int, int | None]] = {}
-    for deal, pipeline in Opportunity.objects.filter(history__isnull=False).values_list(
-        "pk", "pipeline_id"
-    ):
-        found[deal] = (pipeline, None)
+    order among the open stages of its history rows (None if never in one); its owner, and,
+    closed, its close date, whether it was won and its amount (empty close date if open)."""
+    found: dict[int, Reach] = {}
+    for deal, pipeline, owner, closed, close_date, won, amount in Opportunity.objects.filter(
+        history__isnull=False
+    ).values_list("pk", "pipeline_id", "owner_id", "is_closed", "close_date", "is_won", "amount"):
+        found[deal] = (pipeline, None, owner, close_date if closed else None, won, amount)
     for deal, order in OpportunityHistory.objects.filter(
         opportunity__in=list(found), stage__is_closed=False
     ).values_list("opportunity", "stage__order"):
-        pipeline, furthest = found[deal]
-        found[deal] = (pipeline, order if furthest is None else max(furthest, order))
+        pipeline, furthest, *rest = found[deal]
+        found[deal] = (pipeline, order if furthest is None else max(furthest, order), *rest)  # type: ignore[assignment]
     return found
 
 
@@ -143,12 +147,12 @@ def assert_reach_stored_exact() -> None:
     """After a build or refresh (nothing dirty), the stored reach is the replayed one."""
     assert dirty_count() == 0
     stored = {
-        deal: (pipeline, furthest)
-        for deal, pipeline, furthest in DealReach.objects.values_list(
-            "opportunity", "pipeline", "furthest_order"
+        deal: rest
+        for deal, *rest in DealReach.objects.values_list(
+            "opportunity", "pipeline", "furthest_order", "owner", "closed_on", "is_won", "amount"
         )
     }
-    assert stored == replayed_reach()
+    assert stored == {deal: list(reach) for deal, reach in replayed_reach().items()}
 
 
 def dirty_count() -> int:
@@ -266,6 +270,61 @@ def test_deleted_restored_and_reassigned_deals_leave_and_join_views_at_once(
     assert_reach_stored_exact()
     assert_time_in_stage_exact(world)
     assert_stage_reached_exact(world)
+
+
+def test_closing_reopening_losing_and_changing_amount_or_close_date_are_read_live_then_stored(
+    world: Company,
+) -> None:
+    """The stored reach holds each closed deal's close date, outcome, amount and owner, so
+    that a whole company's win rates by stage reached group from its index alone: a deal won,
+    re-opened, lost, its amount or close date changed, deleted or reassigned after the build
+    is read live (each writes a history row or an owner or bin change: dirty), for the admin,
+    a VP (a manager over every team: a list of every owner) and a region's manager alike,
+    and the refresh stores it exactly."""
+    from opportune.identity.models import Role, Team
+
+    vp = User.objects.create_user(username="vp", role=Role.SALES_MANAGER, team=world.sales)
+    Team.objects.filter(pk=world.sales.pk).update(manager=vp)
+    who = {"admin": world.ada, "vp": vp, "manager": world.maria, "rep": world.alice}
+    stays.rebuild()
+
+    def assert_exact() -> None:
+        saved = list(StayMark.objects.values_list("history_upto", "changes_upto", "built_at"))
+        StayMark.objects.all().delete()  # nothing stored: every deal read from its history
+        expected = {name: rates_by_stage(viewer) for name, viewer in who.items()}
+        for history_upto, changes_upto, built_at in saved:
+            StayMark.objects.create(
+                history_upto=history_upto, changes_upto=changes_upto, built_at=built_at
+            )
+        assert {name: rates_by_stage(viewer) for name, viewer in who.items()} == expected
+        assert rates_by_stage(vp) == rates_by_stage(world.ada)  # the VP sees every deal
+
+    alices = list(Opportunity.objects.filter(owner=world.alice, is_closed=False).order_by("pk"))
+    won, reopened, lost, resized, moved, gone = alices[:6]
+    change_opportunity(world.ada, won, {"stage": "closed_won"})
+    change_opportunity(world.ada, reopened, {"stage": "closed_won"})
+    assert_exact()
+    stays.refresh()
+    assert_reach_stored_exact()
+    change_opportunity(world.ada, reopened, {"stage": "negotiation"})
+    change_opportunity(world.ada, lost, {"stage": "closed_lost", "lost_reason": "price"})
+    change_opportunity(world.ada, resized, {"stage": "closed_won"})
+    change_opportunity(world.ada, moved, {"stage": "closed_won"})
+    change_opportunity(world.ada, gone, {"stage": "closed_lost", "lost_reason": "price"})
+    stays.refresh()
+    assert_reach_stored_exact()
+    change_opportunity(world.ada, resized, {"amount": "123456.78"})
+    change_opportunity(world.ada, won, {"close_date": "2025-11-03"})
+    reassign_opportunities(world.ada, [moved.pk], world.charlie.pk)
+    delete_record(world.ada, gone)
+    assert dirty_count() == 4  # four deals
+    assert_exact()
+    stays.refresh()
+    assert_reach_stored_exact()
+    assert_exact()
+    assert DealReach.objects.get(opportunity=resized).amount == Decimal("123456.78")
+    assert DealReach.objects.get(opportunity=reopened).closed_on is None
+    assert not DealReach.objects.filter(opportunity=gone).exists()
 
 
 def test_random_worlds_stay_exact_through_writes_and_refreshes(company: Company) -> None:
