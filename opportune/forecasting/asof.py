@@ -24,6 +24,7 @@ from opportune.identity.models import User
 
 from . import history_sql as sql
 from . import snapshots
+from . import today as today_pipeline
 from .changes import CHANGE_KINDS as CHANGE_KINDS  # re-exported: callers ask asof
 from .changes import CHANGE_LABELS as CHANGE_LABELS
 from .changes import Change as Change
@@ -76,7 +77,7 @@ def pipeline_as_of(
     today = timezone.localdate()
     current = [d for d in at_index if d not in fresh and d >= today]
     if current:
-        for stage, category, tally in _current(viewer, close_from, close_to):
+        for stage, category, tally in _current(viewer, close_from, close_to, today):
             for day in current:
                 for index in at_index[day]:
                     _add(found[index], stage, category, tally)
@@ -95,12 +96,21 @@ def _add(snapshot: PipelineSnapshot, stage: int, category: str, tally: Tally) ->
 
 
 def _current(
-    viewer: User, close_from: dt.date | None, close_to: dt.date | None
+    viewer: User, close_from: dt.date | None, close_to: dt.date | None, today: dt.date
 ) -> list[tuple[int, str, Tally]]:
-    """The open pipeline as the deals stand now (their newest history row): one grouped
+    """The open pipeline as the deals stand now (their newest history row): the newest fresh
+    stored day and the deals changed since (``today.current``); without one, one grouped
     statement per part of what the viewer sees (``owners.visible_deals``: her owners' deals
     on the index starting with the owner, the unowned ones), not a join of every deal to its
     owner's team."""
+    base = today_pipeline.base(today)
+    if base is not None:
+        return [
+            (stage, category, Tally(count, amount, weighted / 100))
+            for stage, category, count, amount, weighted in today_pipeline.current(
+                viewer, close_from, close_to, base
+            )
+        ]
     found = []
     for deals in visible_deals(viewer, visible_owners(viewer)):
         deals = deals.filter(is_closed=False, forecast_category__in=OPEN_CATEGORIES)

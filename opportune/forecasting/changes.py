@@ -146,8 +146,7 @@ WITH e AS (
 # index on (deal's owner, changed_at, ...) (owners.visible_history). At 1M deals a region's
 # manager's 17,000 changed deals come from their own 37,000 rows (17 ms), where checking the
 # window's 85,000 deals against her 200,000 took half a second on either database.
-_WINDOW_ROWS = """SELECT {columns} FROM {history} h{hint}
-        WHERE h.changed_at >= %s AND h.changed_at < %s"""
+_WINDOW_ROWS = """SELECT {columns} FROM {history} h{hint} WHERE h.changed_at >= %s{until}"""
 _ROW = (
     "opportunity_id",
     "changed_at",
@@ -283,28 +282,35 @@ def _window(
     """The rows of the deals the viewer may see (``_ROW``'s columns) between ``start`` and
     ``end``, and those deals with their name and owner, as the policy decides (which also
     leaves out the bin); the parameters of both, in that order."""
+    rows, rows_params = window_rows(viewer, start, end, postgres=postgres)
+    visible, visible_params = compiled(
+        Opportunity.objects.visible_by_owner_ids(viewer).values("id", "name", "owner_id")
+    )
+    return rows, visible, [*rows_params, *visible_params]
+
+
+def window_rows(
+    viewer: User, start: dt.datetime, end: dt.datetime | None, *, postgres: bool
+) -> tuple[str, list[Any]]:
+    """The history rows (``_ROW``'s columns) from ``start`` until ``end`` (None: ever) of
+    every deal, or of the deals of the owners the viewer sees (a range of the index per
+    owner), and the statement's parameters. Candidates only: deals in the bin are among
+    them, and the caller joins them to the deals the viewer sees."""
     owners = visible_owners(viewer)
     if owners is None:
         rows = _WINDOW_ROWS.format(
             columns=", ".join(f"h.{column}" for column in _ROW),
             history=sql.HISTORY,
             hint="" if postgres else " INDEXED BY opp_history_window",
+            until="" if end is None else " AND h.changed_at < %s",
         )
-        rows_params = [sql.at(start), sql.at(end)]
-    else:  # a range of the index per owner
-        parts = [
-            _compiled(part.filter(changed_at__gte=start, changed_at__lt=end).values(*_ROW))
-            for part in visible_history(owners)
-        ]
-        rows = " UNION ALL ".join(text for text, _ in parts)
-        rows_params = [param for _, params in parts for param in params]
-    visible, visible_params = _compiled(
-        Opportunity.objects.visible_by_owner_ids(viewer).values("id", "name", "owner_id")
-    )
-    return rows, visible, [*rows_params, *visible_params]
+        return rows, [sql.at(start)] + ([] if end is None else [sql.at(end)])
+    bounds = {"changed_at__gte": start} | ({} if end is None else {"changed_at__lt": end})
+    parts = [compiled(part.filter(**bounds).values(*_ROW)) for part in visible_history(owners)]
+    return " UNION ALL ".join(text for text, _ in parts), [p for _, ps in parts for p in ps]
 
 
-def _compiled(rows: QuerySet[Any, Any]) -> tuple[str, list[Any]]:
+def compiled(rows: QuerySet[Any, Any]) -> tuple[str, list[Any]]:
     """A queryset's SQL and parameters, unordered; one that can find nothing (a role that
     sees no deal) as a statement of its columns that finds nothing."""
     try:
