@@ -173,8 +173,20 @@ def stale_from(history_upto: int, changes_upto: int) -> dt.datetime | None:
 
 
 def fresh_days(days: Sequence[dt.date]) -> set[dt.date]:
-    """Which of these days have stored snapshots that are still exact (two statements)."""
-    stored = list(SnapshotDay.objects.filter(day__in=set(days)))
+    """Which of these days have stored snapshots that are still exact (two statements).
+    They are checked against the oldest of their marks: a day built later may be read live
+    although it is exact, never the other way."""
+    return _fresh(list(SnapshotDay.objects.filter(day__in=set(days))))
+
+
+def newest_fresh(days: Sequence[dt.date]) -> dt.date | None:
+    """The newest of these days with a stored snapshot, if it is still exact, checked
+    against its own marks (two statements)."""
+    newest = SnapshotDay.objects.filter(day__in=set(days)).order_by("-day").first()
+    return newest.day if newest is not None and _fresh([newest]) else None
+
+
+def _fresh(stored: list[SnapshotDay]) -> set[dt.date]:
     if not stored:
         return set()
     since = stale_from(min(s.history_upto for s in stored), min(s.changes_upto for s in stored))

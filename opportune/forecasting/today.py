@@ -71,12 +71,10 @@ GROUP BY s.stage_id, s.forecast_category
 
 
 def base(today: dt.date) -> dt.date | None:
-    """The newest fresh stored day of the ``OLDEST`` before ``today``, if any. Asked apart
-    from the days a report reads: ``fresh_days`` checks a set of days against their oldest
-    mark, and a month-end built weeks ago would make yesterday look stale."""
-    days = [today - dt.timedelta(days=n) for n in range(1, OLDEST + 1)]
-    fresh = snapshots.fresh_days(days)
-    return max(fresh) if fresh else None
+    """The newest stored day of the ``OLDEST`` before ``today``, if it is fresh: checked
+    against its own marks, apart from the days a report reads (checked together against the
+    oldest mark, a month-end built weeks ago would make yesterday look stale)."""
+    return snapshots.newest_fresh([today - dt.timedelta(days=n) for n in range(1, OLDEST + 1)])
 
 
 def current(

@@ -79,6 +79,20 @@ def test_an_older_stored_day_is_a_base_too_and_a_week_old_one_is_not(company: Co
     assert_today_as_replayed(company)
 
 
+def test_the_newest_stored_day_is_checked_against_its_own_marks(company: Company) -> None:
+    """A day built earlier has an older mark: history written after it, dated before
+    yesterday's end, does not make yesterday (built after it) stale."""
+    seeded_world(company)
+    day = timezone.localdate()
+    snapshots.build([day - dt.timedelta(days=3)])
+    two_days_ago = day - dt.timedelta(days=2)
+    timeline(company, company.bob, [(two_days_ago, "proposal", "900", IN_Q2)], "Since then")
+    snapshots.build([day - dt.timedelta(days=1)])
+    changed_today(company)
+    assert today.base(day) == day - dt.timedelta(days=1)
+    assert_today_as_replayed(company)
+
+
 def test_a_deal_reassigned_since_the_build_makes_today_read_the_deals_as_they_stand(
     company: Company,
 ) -> None:
