@@ -73,7 +73,9 @@ def test_today_is_yesterdays_stored_pipeline_plus_the_deals_changed_since(
 def test_an_older_stored_day_is_a_base_too_and_a_week_old_one_is_not(company: Company) -> None:
     seeded_world(company)
     day = timezone.localdate()
-    snapshots.build([day - dt.timedelta(days=3), day - dt.timedelta(days=today.OLDEST + 1)])
+    snapshots.build([day - dt.timedelta(days=today.OLDEST + 1)])
+    assert today.base(day) is None
+    snapshots.build([day - dt.timedelta(days=3)])
     changed_today(company)
     assert today.base(day) == day - dt.timedelta(days=3)
     assert_today_as_replayed(company)
