@@ -87,12 +87,8 @@ class Flows:
 # start: no row before it).
 # {inside_b}/{inside_a}: "in the pipeline" at the start/end; {closing_in}: the end's close
 # date inside the period. The flags are 0/1 so that a missing start row (NULLs) is "not in".
-# SQLite: the window's deals, then one probe per end of the index on (deal, changed_at, id)
-# that holds the values (opp_history_states): each state row joined by its (deal, changed_at,
-# id) as a scalar subquery finds them (a row value), so that it is read from the index alone
-# ("+": not by the id, from the table). Named with INDEXED BY: under the sampled statistics an
-# installation keeps (housekeeping.py), the planner took an index that is not covering and
-# the probes cost half as much again.
+# SQLite: the window's deals, then one probe per end ({end_state}, {start_state}:
+# history_sql.state_before).
 _STATES_BY_ID = """
 WITH w AS (
     SELECT x.opportunity_id, v.name, v.owner_id
@@ -103,24 +99,14 @@ WITH w AS (
            a.stage_id, a.amount, a.close_date, a.forecast_category,
            b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
            b.close_date AS b_close_date, b.forecast_category AS b_category
-    FROM w JOIN {history} a INDEXED BY opp_history_states
-         ON a.opportunity_id = w.opportunity_id AND (a.changed_at, +a.id) = (
-        SELECT p.changed_at, p.id FROM {history} p INDEXED BY opp_history_states
-        WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
-        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1
-    )
-    LEFT JOIN {history} b INDEXED BY opp_history_states
-         ON b.opportunity_id = w.opportunity_id AND (b.changed_at, +b.id) = (
-        SELECT p.changed_at, p.id FROM {history} p INDEXED BY opp_history_states
-        WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
-        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1
-    )
+    FROM w {end_state}
+    {start_state}
 """
 # PostgreSQL: each deal's newest row in the window (DISTINCT ON, the end state: no probe),
 # joined to the visible deals; the state at the start a lateral probe read from the index
-# alone. d is materialized so that the stages join it once, not once per deal. (Joined by the
-# ids of scalar subqueries, or by the deal's id, its planner hashed the whole history table:
-# 2.2 million rows at 1M deals, for 17,000 changed deals.)
+# alone ({start_state}). d is materialized so that the stages join it once, not once per
+# deal. (Joined by the ids of scalar subqueries, or by the deal's id, its planner hashed the
+# whole history table: 2.2 million rows at 1M deals, for 17,000 changed deals.)
 _STATES_LATERAL = """
 WITH e AS (
     SELECT DISTINCT ON (y.opportunity_id) y.*
@@ -135,11 +121,7 @@ WITH e AS (
            b.id AS b_id, b.stage_id AS b_stage_id, b.amount AS b_amount,
            b.close_date AS b_close_date, b.forecast_category AS b_category
     FROM w
-    LEFT JOIN LATERAL (
-        SELECT p.id, p.stage_id, p.amount, p.close_date, p.forecast_category FROM {history} p
-        WHERE p.opportunity_id = w.opportunity_id AND p.changed_at < %s
-        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1
-    ) b ON TRUE
+    {start_state}
 """
 # The rows inside the window: every deal's, from the index on (changed_at, ...) alone; or, for
 # a viewer who sees some owners' deals, her owners' deals' rows, one range per owner of the
@@ -147,6 +129,8 @@ WITH e AS (
 # manager's 17,000 changed deals come from their own 37,000 rows (17 ms), where checking the
 # window's 85,000 deals against her 200,000 took half a second on either database.
 _WINDOW_ROWS = """SELECT {columns} FROM {history} h{hint} WHERE h.changed_at >= %s{until}"""
+# The state at the start, as PostgreSQL's probe reads it from the index alone.
+_STATE_COLUMNS = "p.id, p.stage_id, p.amount, p.close_date, p.forecast_category"
 _ROW = (
     "opportunity_id",
     "changed_at",
@@ -235,7 +219,12 @@ def changed_deals(
         c_params += [period.start, period.end]
     states = _STATES_LATERAL if postgres else _STATES_BY_ID
     statement = _CLASSIFIED.format(
-        states=states.strip("\n").format(history=sql.HISTORY, rows=rows, visible=visible),
+        states=states.strip("\n").format(
+            rows=rows,
+            visible=visible,
+            end_state=sql.state_before("a", "w.opportunity_id", _STATE_COLUMNS),
+            start_state=sql.state_before("b", "w.opportunity_id", _STATE_COLUMNS, left=True),
+        ),
         stage=sql.STAGE,
         inside_b=inside_b,
         inside_a=inside_a,

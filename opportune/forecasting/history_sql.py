@@ -43,6 +43,29 @@ def visible_ids(viewer: User) -> tuple[str, list[Any]]:
     return sql, list(params)
 
 
+def state_before(alias: str, deal: str, columns: str, *, left: bool = False) -> str:
+    """A join of ``alias``: the newest history row of the deal ``deal`` (a column) before a
+    moment (one ``%s``; ties at the same instant: the highest id), one probe of the index
+    that holds the values (``opp_history_states``). PostgreSQL: a lateral subquery of
+    ``columns`` (of ``p``), read from the index alone. SQLite: the row joined by its
+    (``changed_at``, id) found as a row value ("+": not by the id, from the table), the index
+    named (``INDEXED BY``: under the sampled statistics an installation keeps,
+    housekeeping.py, the planner took one that is not covering)."""
+    join = "LEFT JOIN" if left else "JOIN"
+    if connection.vendor == "postgresql":
+        return f"""{join} LATERAL (
+        SELECT {columns} FROM {HISTORY} p
+        WHERE p.opportunity_id = {deal} AND p.changed_at < %s
+        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1
+    ) {alias} ON TRUE"""
+    return f"""{join} {HISTORY} {alias} INDEXED BY opp_history_states
+         ON {alias}.opportunity_id = {deal} AND ({alias}.changed_at, +{alias}.id) = (
+        SELECT p.changed_at, p.id FROM {HISTORY} p INDEXED BY opp_history_states
+        WHERE p.opportunity_id = {deal} AND p.changed_at < %s
+        ORDER BY p.changed_at DESC, p.id DESC LIMIT 1
+    )"""
+
+
 def at(moment: dt.datetime) -> Any:
     """A moment as the database compares it with stored datetimes."""
     return connection.ops.adapt_datetimefield_value(moment)

@@ -33,25 +33,9 @@ OLDEST = 7  # days: from an older stored day, too many changed deals to replay
 Group = tuple[int, str, int, Any, Any]
 
 # Each changed deal now (+1) and at the stored day's end (-1), the latter its newest row
-# before that end (one probe of the index that holds the values), both kept if in the
-# pipeline ({inside}, over s and its stage st) and grouped like the stored rows.
-_BEFORE = {
-    "sqlite": """
-    SELECT -1, p.stage_id, p.forecast_category, p.amount, p.probability, p.close_date
-    FROM v JOIN {history} p INDEXED BY opp_history_states
-         ON p.opportunity_id = v.id AND (p.changed_at, +p.id) = (
-        SELECT q.changed_at, q.id FROM {history} q INDEXED BY opp_history_states
-        WHERE q.opportunity_id = v.id AND q.changed_at < %s
-        ORDER BY q.changed_at DESC, q.id DESC LIMIT 1
-    )""",
-    "postgresql": """
-    SELECT -1, p.stage_id, p.forecast_category, p.amount, p.probability, p.close_date
-    FROM v JOIN LATERAL (
-        SELECT q.stage_id, q.forecast_category, q.amount, q.probability, q.close_date
-        FROM {history} q WHERE q.opportunity_id = v.id AND q.changed_at < %s
-        ORDER BY q.changed_at DESC, q.id DESC LIMIT 1
-    ) p ON TRUE""",
-}
+# before that end (history_sql.state_before), both kept if in the pipeline ({inside}, over s
+# and its stage st) and grouped like the stored rows.
+_STATE_COLUMNS = "p.stage_id, p.forecast_category, p.amount, p.probability, p.close_date"
 _DELTA = """
 WITH v AS (
     SELECT d.id, d.stage_id, d.forecast_category, d.amount, d.probability, d.close_date
@@ -60,7 +44,8 @@ WITH v AS (
 ), s (sign, stage_id, forecast_category, amount, probability, close_date) AS (
     SELECT 1, v.stage_id, v.forecast_category, v.amount, v.probability, v.close_date FROM v
     UNION ALL
-    {before}
+    SELECT -1, q.stage_id, q.forecast_category, q.amount, q.probability, q.close_date
+    FROM v {before}
 )
 SELECT s.stage_id, s.forecast_category, SUM(s.sign), SUM(s.sign * s.amount),
        SUM(s.sign * s.amount * s.probability)
@@ -84,14 +69,13 @@ def current(
     from the fresh stored day ``base`` and the deals changed since its end."""
     groups: dict[tuple[int, str], list[Any]] = {}
     for row in snapshots.read(viewer, [base], close_from, close_to):
-        _add(groups, (row.stage_id, row.forecast_category), row.count, row.amount)
-        groups[(row.stage_id, row.forecast_category)][2] += row.amount_x_probability
+        key = (row.stage_id, row.forecast_category)
+        _add(groups, key, row.count, row.amount, row.amount_x_probability)
     since = snapshots.end_of_day(base)
     for stage, category, count, amount, weighted in _changed_since(
         viewer, since, close_from, close_to
     ):
-        _add(groups, (stage, category), count, sql.money(amount))
-        groups[(stage, category)][2] += sql.money(weighted)
+        _add(groups, (stage, category), count, sql.money(amount), sql.money(weighted))
     # A group the changed deals all left holds nothing, as if it had not been read.
     return [(*key, *figures) for key, figures in groups.items() if figures[0]]
 
@@ -111,14 +95,15 @@ def _changed_since(
     statement = _DELTA.format(
         rows=rows,
         visible=visible,
-        before=_BEFORE[connection.vendor].strip("\n").format(history=sql.HISTORY),
+        before=sql.state_before("q", "v.id", _STATE_COLUMNS),
         stage=sql.STAGE,
         inside=inside,
     )
     return sql.fetch(statement, [*rows_params, *visible_params, sql.at(since), *inside_params])
 
 
-def _add(groups: dict[tuple[int, str], list[Any]], key: tuple[int, str], n: int, a: Any) -> None:
-    figures = groups.setdefault(key, [0, Decimal(0), Decimal(0)])
-    figures[0] += n
-    figures[1] += a
+def _add(groups: dict[tuple[int, str], list[Any]], key: tuple[int, str], *figures: Any) -> None:
+    """Add (count, amount, amount x probability) to the group ``key``."""
+    found = groups.setdefault(key, [0, Decimal(0), Decimal(0)])
+    for index, figure in enumerate(figures):
+        found[index] += figure

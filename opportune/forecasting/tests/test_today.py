@@ -59,13 +59,19 @@ def assert_today_as_replayed(company: Company) -> None:
             ), (viewer.username, period)
 
 
-def test_today_is_yesterdays_stored_pipeline_plus_the_deals_changed_since(
-    company: Company,
-) -> None:
+def built_yesterday(company: Company) -> dt.date:
+    """The seeded world, yesterday stored, then today's writes; yesterday."""
     seeded_world(company)
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     snapshots.build([yesterday])
     changed_today(company)
+    return yesterday
+
+
+def test_today_is_yesterdays_stored_pipeline_plus_the_deals_changed_since(
+    company: Company,
+) -> None:
+    yesterday = built_yesterday(company)
     assert today.base(timezone.localdate()) == yesterday
     assert_today_as_replayed(company)
 
@@ -98,10 +104,7 @@ def test_the_newest_stored_day_is_checked_against_its_own_marks(company: Company
 def test_a_deal_reassigned_since_the_build_makes_today_read_the_deals_as_they_stand(
     company: Company,
 ) -> None:
-    seeded_world(company)
-    yesterday = timezone.localdate() - dt.timedelta(days=1)
-    snapshots.build([yesterday])
-    changed_today(company)
+    built_yesterday(company)
     deal = Opportunity.objects.filter(owner=company.alice, is_closed=False).first()
     assert deal is not None
     change_opportunity(company.ada, deal, {"owner_id": company.charlie.pk})  # East -> West
