@@ -66,6 +66,19 @@ def state_before(alias: str, deal: str, columns: str, *, left: bool = False) -> 
     )"""
 
 
+def visible_deal(alias: str, visible: str, deal: str) -> str:
+    """A join of ``alias``: the deal ``deal`` (a column) among ``visible`` (a statement of the
+    deals a viewer sees, with their ``id``), one probe of the primary key per row. PostgreSQL:
+    a lateral subquery (its LIMIT keeps the planner from flattening it), where a plain join
+    hashed every deal the viewer sees: an admin's 19,000 changed deals this quarter met all
+    1M deals (a 300 ms scan). SQLite probes the key on its own."""
+    if connection.vendor == "postgresql":
+        return f"""CROSS JOIN LATERAL (
+        SELECT * FROM ({visible}) {alias} WHERE {alias}.id = {deal} LIMIT 1
+    ) {alias}"""
+    return f"JOIN ({visible}) {alias} ON {alias}.id = {deal}"
+
+
 def at(moment: dt.datetime) -> Any:
     """A moment as the database compares it with stored datetimes."""
     return connection.ops.adapt_datetimefield_value(moment)

@@ -32,15 +32,15 @@ OLDEST = 7  # days: from an older stored day, too many changed deals to replay
 # stored rows hold it.
 Group = tuple[int, str, int, Any, Any]
 
-# Each changed deal now (+1) and at the stored day's end (-1), the latter its newest row
-# before that end (history_sql.state_before), both kept if in the pipeline ({inside}, over s
-# and its stage st) and grouped like the stored rows.
+# Each changed deal the viewer sees ({visible}: history_sql.visible_deal) now (+1) and at the
+# stored day's end (-1), the latter its newest row before that end (history_sql.state_before),
+# both kept if in the pipeline ({inside}, over s and its stage st) and grouped like the stored
+# rows.
 _STATE_COLUMNS = "p.stage_id, p.forecast_category, p.amount, p.probability, p.close_date"
 _DELTA = """
 WITH v AS (
     SELECT d.id, d.stage_id, d.forecast_category, d.amount, d.probability, d.close_date
-    FROM (SELECT DISTINCT y.opportunity_id FROM ({rows}) y) x
-    JOIN ({visible}) d ON d.id = x.opportunity_id
+    FROM (SELECT DISTINCT y.opportunity_id FROM ({rows}) y) x {visible}
 ), s (sign, stage_id, forecast_category, amount, probability, close_date) AS (
     SELECT 1, v.stage_id, v.forecast_category, v.amount, v.probability, v.close_date FROM v
     UNION ALL
@@ -94,7 +94,7 @@ def _changed_since(
     inside, inside_params = sql.open_pipeline_filter(close_from, close_to)
     statement = _DELTA.format(
         rows=rows,
-        visible=visible,
+        visible=sql.visible_deal("d", visible, "x.opportunity_id"),
         before=sql.state_before("q", "v.id", _STATE_COLUMNS),
         stage=sql.STAGE,
         inside=inside,
