@@ -82,10 +82,9 @@ class Flows:
 
 
 # The rows inside the window ({rows}, per viewer: _window) hold the values: each deal's newest
-# is its state at the end. w: those deals that are visible ({visible}: a probe of each one,
-# history_sql.visible_deal), with their name and owner; d:
-# their states at the end and (b_...) at the start, the newest rows before each (an empty
-# start: no row before it).
+# is its state at the end. w: those deals that are visible ({visible}: each one probed,
+# history_sql.visible_deal), with their name and owner; d: their states at the end and
+# (b_...) at the start, the newest rows before each (an empty start: no row before it).
 # {inside_b}/{inside_a}: "in the pipeline" at the start/end; {closing_in}: the end's close
 # date inside the period. The flags are 0/1 so that a missing start row (NULLs) is "not in".
 # SQLite: the window's deals, then one probe per end ({end_state}, {start_state}:
@@ -103,7 +102,7 @@ WITH w AS (
     {start_state}
 """
 # PostgreSQL: each deal's newest row in the window (DISTINCT ON, the end state: no probe),
-# each probed among the visible deals; the state at the start a lateral probe read from the index
+# probed among the visible deals; the state at the start a lateral probe read from the index
 # alone ({start_state}). d is materialized so that the stages join it once, not once per
 # deal. (Joined by the ids of scalar subqueries, or by the deal's id, its planner hashed the
 # whole history table: 2.2 million rows at 1M deals, for 17,000 changed deals.)
