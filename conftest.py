@@ -98,8 +98,8 @@ def _on_sqlite() -> bool:
 collect_ignore = [] if _on_sqlite() else ["tests/api/test_fuzz.py"]
 
 # Modules that take longest run first within pytest-django's order (plain, then
-# transactional tests), so the two test workers finish together instead of one of them
-# running a two-minute test alone at the end. (CI: `pytest -n 2`, `--dist load`.)
+# transactional tests), so the test workers finish together instead of one of them running
+# a two-minute test alone at the end. (CI: `pytest -n <cores + 1>`, `--dist load`.)
 HEAVY_FIRST = [
     "tests/browser/test_accessibility.py",
     "opportune/imports/tests/test_import_crash.py",
